@@ -179,6 +179,15 @@ struct QuantFormat {
   std::string description;
   std::string source;
   std::optional<QuantQuality> quality;
+  /// Why no quality figure exists (no KLD published on the yardstick); required when `quality` is absent.
+  std::string quality_unknown;
+  /// A published file of these models only (unsloth's dynamic quants); empty: any model.
+  std::vector<std::string> models;
+  /// The published files keep DeepSeek's attn_kv_b whole (converted before llama.cpp PR #12801).
+  bool legacy_mla_gguf = false;
+  /// Set when the per-tensor recipe is fitted to published file sizes rather than transcribed
+  /// from code: what is exact and what is not. Shown by `list quants` and with every estimate.
+  std::string recipe_note;
 };
 
 /// Rules shared by every format of one container (GGUF: what stays F32, the shape fallbacks).

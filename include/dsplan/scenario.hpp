@@ -12,6 +12,10 @@
 
 namespace dsplan {
 
+/// Whether a format exists for the model: formats tied to published files (unsloth's dynamic
+/// quants) list their models.
+[[nodiscard]] bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model);
+
 /// Largest context dsplan accepts (tokens per sequence): 16M, far past any model's window.
 inline constexpr std::uint64_t k_max_context = 16ULL * 1024 * 1024;
 /// Largest number of concurrent sequences dsplan accepts.

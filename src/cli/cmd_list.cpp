@@ -37,8 +37,11 @@ void list_quants(const Catalog& cat, bool json, std::ostream& out) {
   Table table({{"ID"}, {"Name"}, {"Container"}, {"Engines"}, {"Description"}});
   for (const auto& q : cat.quants) {
     rows.push_back({{"id", q.id}, {"name", q.name}, {"containers", q.containers}, {"default_type", q.default_type},
-                    {"engines", q.engines}, {"description", q.description}, {"source", q.source}});
-    table.add_row({q.id, q.name, join(q.containers, "/"), join(q.engines), q.description});
+                    {"engines", q.engines}, {"models", q.models}, {"recipe", q.recipe_note.empty() ? "transcribed" : "fitted"},
+                    {"recipe_note", q.recipe_note}, {"description", q.description}, {"source", q.source}});
+    // A fitted recipe says so first: its totals are exact, its per-tensor types are not known.
+    table.add_row({q.id, q.name, join(q.containers, "/"), join(q.engines),
+                   (q.recipe_note.empty() ? "" : "[fitted recipe] ") + q.description});
   }
   if (json) out << ordered_json{{"schema_version", 1}, {"quants", rows}}.dump(2) << '\n';
   else table.render(out);

@@ -252,7 +252,7 @@ ContainerRules parse_container(const std::string& id, const JsonNode& n) {
 
 QuantFormat parse_quant(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "containers", "default_type", "imatrix", "rules", "engines", "description",
-                "source", "quality"});
+                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note"});
   QuantFormat q;
   q.id = n.str("id");
   q.name = n.str_or("name", q.id);
@@ -269,6 +269,11 @@ QuantFormat parse_quant(const JsonNode& n) {
     quality->check_keys({"kld", "basis", "source"});
     q.quality = QuantQuality{quality->number_in("kld", 0, 100), quality->str("basis"), join_sources(quality->at("source"))};
   }
+  q.quality_unknown = n.str_or("quality_unknown", "");
+  if (q.quality && !q.quality_unknown.empty()) n.at("quality_unknown").fail("a format has a quality figure or says why none exists, not both");
+  q.models = n.strings_or_empty("models");
+  q.legacy_mla_gguf = n.bool_or("legacy_mla_gguf", false);
+  q.recipe_note = n.str_or("recipe_note", "");
   return q;
 }
 
@@ -606,6 +611,8 @@ void resolve_and_check(Catalog& cat) {
       if (!cat.containers.count(c)) reference_error("catalog", where + "/containers", "unknown container '" + c + "'");
     q.default_type_index = check_type_ref(cat, q.default_type, "catalog", where + "/default_type");
     for (auto& r : q.rules) compile_rule(cat, r, where + "/rules");
+    for (const auto& m : q.models)
+      if (!cat.find_model(m)) reference_error("catalog", where + "/models", "unknown model '" + m + "'");
   }
   for (const auto& e : cat.engines) {
     const std::string where = "/engines/" + e.id;

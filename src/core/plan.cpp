@@ -119,6 +119,7 @@ std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, con
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   PlanResult p;
   p.scenario = resolve_scenario(cat, r.scenario);
+  if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
   p.memory = estimate_memory(cat, p.scenario, r.explain);
   if (!r.hardware) {
     if (r.users) throw InputError("--users needs hardware to serve them on (--gpu, --gpus or --vram)");

@@ -10,6 +10,7 @@
 #include <array>
 
 #include "dsplan/error.hpp"
+#include "dsplan/scenario.hpp"
 #include "tensor_tags.hpp"
 
 namespace dsplan {
@@ -393,6 +394,7 @@ void check_formats(const Catalog& cat) {
     for (const auto& quant : cat.quants)
       for (const auto& container : quant.containers) {
         if (container == "gguf" && model.arch.traits.llama_cpp_arch.empty()) continue;  // no GGUF exists
+        if (!quant_holds_model(quant, model)) continue;
         try {
           (void)quantize_model(cat, model, quant, FileLayout{container, false}, false);
         } catch (const InputError& e) {

@@ -67,6 +67,10 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
 
 }  // namespace
 
+bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model) {
+  return quant.models.empty() || contains(quant.models, model.id);
+}
+
 ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   ResolvedScenario r;
   r.model = &cat.require_model(s.model);
@@ -82,11 +86,16 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   r.context = s.context;
   r.batch = s.batch;
   pick_quant_and_engine(cat, s, r);
+  if (!quant_holds_model(*r.quant, *r.model))
+    throw InputError(r.quant->name + " is a published file of " + join(r.quant->models) + " only, not of " +
+                     r.model->id);
   pick_kv_type(cat, s, r);
-  r.legacy_mla_gguf = s.legacy_mla_gguf;
-  if (s.legacy_mla_gguf && !(r.layout.container == "gguf" && r.model->arch.is_mla()))
+  r.legacy_mla_gguf = s.legacy_mla_gguf || r.quant->legacy_mla_gguf;
+  if (r.quant->legacy_mla_gguf && !s.legacy_mla_gguf)
+    r.defaults_applied.push_back("layout: attn_kv_b whole (the published " + r.quant->name + " files predate the split)");
+  if (r.legacy_mla_gguf && !(r.layout.container == "gguf" && r.model->arch.is_mla()))
     throw InputError("--legacy-mla-gguf applies only to GGUF files of MLA models (DeepSeek-V3/R1)");
-  r.layout.legacy_mla_gguf = s.legacy_mla_gguf;
+  r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
   if (s.mla_cache != MlaCacheOverride::engine && !r.model->arch.is_mla())
     throw InputError("--mla-cache applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses GQA");
   r.mla_cache = s.mla_cache;

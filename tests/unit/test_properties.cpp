@@ -22,6 +22,7 @@ std::vector<ResolvedScenario> all_scenarios(std::uint64_t context) {
         const auto& engine_containers = catalog().require_engine(e).containers;
         const bool gguf_only = engine_containers.size() == 1 && engine_containers.front() == "gguf";
         if (gguf_only && m.arch.traits.llama_cpp_arch.empty()) continue;
+        if (!quant_holds_model(q, m)) continue;  // a publisher's files of other models only
         Scenario s;
         s.model = m.id;
         s.quant = q.id;

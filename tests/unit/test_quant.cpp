@@ -4,6 +4,7 @@
 #include <map>
 
 #include "dsplan/quant.hpp"
+#include "dsplan/scenario.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;
@@ -163,4 +164,60 @@ TEST_CASE("MLA GGUF layout: attn_kv_b split, attn_k_b falls back to Q5_0 under Q
   REQUIRE(split.fallbacks == 61);
   REQUIRE(legacy.params.count() == split.params.count());
   REQUIRE(legacy.params.count() == 671'026'419'200ULL);  // the MTP block is not converted
+}
+
+TEST_CASE("stock formats added from llama-quant.cpp match published llama-bench sizes", "[quant][gguf]") {
+  // llama-bench "size" (tensor bytes, GiB, two decimals). 8B: LLaMA-3.1-8B-Instruct quantized with
+  // mainline b4384 (ik_llama.cpp discussion #164); 70B: Llama-3.x-70B IQ3_XS llama-bench lines.
+  auto [model, quant, printed] = GENERATE(table<const char*, const char*, double>({
+      {"r1-distill-llama-8b", "iq2_xs", 2.42},
+      {"r1-distill-llama-8b", "iq3_s", 3.42},
+      {"r1-distill-llama-8b", "iq4_nl", 4.35},
+      {"r1-distill-llama-8b", "q2_k_s", 2.78},
+      {"r1-distill-llama-70b", "iq3_xs", 27.29},
+  }));
+  CAPTURE(model, quant);
+  // R1-Distill-Llama-8B has Llama-3.1-8B's shapes (its rope_freqs adds 256 bytes: below the rounding).
+  REQUIRE(gib(quantize(model, quant).total) == Approx(printed).margin(0.005 + 1e-9));
+}
+
+TEST_CASE("unsloth's dynamic quants of R1 match the published files", "[quant][gguf][unsloth]") {
+  // unsloth/DeepSeek-R1-GGUF (January 2025, 1025-tensor files), sum of the split files' sizes in the
+  // Hugging Face API listing @4dab99fd. The recipes of UD-IQ1_S/IQ1_M/IQ2_XXS are fitted to these
+  // sizes (data/quants.json recipe_note), so this pins the data; a file is its tensors plus a
+  // GGUF header of a few MB (the DeepSeek tokenizer alone is ~5 MB), which bounds the gap.
+  auto [quant, file_bytes] = GENERATE(table<const char*, std::uint64_t>({
+      {"ud-iq1_s", 140'231'438'464ULL},
+      {"ud-iq1_m", 168'916'283'648ULL},
+      {"ud-iq2_xxs", 196'162'482'432ULL},
+      {"ud-q2_k_xl", 226'601'595'040ULL},
+  }));
+  CAPTURE(quant);
+  const std::uint64_t tensors = quantize("deepseek-r1", quant, true).total.count();
+  REQUIRE(tensors < file_bytes);
+  REQUIRE(file_bytes - tensors < 8'000'000);
+}
+
+TEST_CASE("UD-Q2_K_XL and V3-0324 UD-IQ2_XXS have the published type counts", "[quant][gguf][unsloth]") {
+  // Load logs: R1 UD-Q2_K_XL in ik_llama.cpp PR #259; V3-0324 UD-IQ2_XXS ("file size = 203.63 GiB").
+  const auto q2 = quantize("deepseek-r1", "ud-q2_k_xl", true);
+  REQUIRE(type_counts(q2) == std::map<std::string, std::uint64_t>{
+                                 {"f32", 361}, {"q2_K", 171}, {"q3_K", 3}, {"q4_K", 306}, {"q6_K", 184}});
+  const auto v3 = quantize("deepseek-v3-0324", "ud-iq2_xxs-v3-0324", true);
+  REQUIRE(type_counts(v3) == std::map<std::string, std::uint64_t>{{"f32", 361},
+                                                                 {"q3_K", 55},
+                                                                 {"q4_K", 193},
+                                                                 {"q5_K", 116},
+                                                                 {"q6_K", 184},
+                                                                 {"iq2_xxs", 116}});
+  REQUIRE(gib(v3.total) == Approx(203.63).margin(0.005 + 1e-9));
+}
+
+TEST_CASE("unsloth's files exist for their own model only, in their own layout", "[quant][unsloth]") {
+  const auto& q = catalog().require_quant("1.58bit");
+  REQUIRE(q.id == "ud-iq1_s");
+  REQUIRE(q.legacy_mla_gguf);
+  REQUIRE_FALSE(q.recipe_note.empty());
+  REQUIRE(quant_holds_model(q, catalog().require_model("deepseek-r1")));
+  REQUIRE_FALSE(quant_holds_model(q, catalog().require_model("deepseek-r1-0528")));  // a larger, other recipe
 }
