@@ -82,12 +82,13 @@ void render_inspect_json(const ModelFileInfo& info, std::ostream& out) {
   for (const auto& t : info.types) types[t.type] = {{"count", t.count}, {"bytes", t.bytes.count()}};
   ordered_json groups = ordered_json::object();
   for (const auto& g : info.groups) groups[g.group] = {{"count", g.count}, {"bytes", g.bytes.count()}};
+  const bool config = info.format == ModelFileFormat::config;  // no tensor data to measure
   const ordered_json j{{"schema_version", 1},
                        {"format", std::string(format_name(info.format))},
                        {"files", info.files},
                        {"tensor_count", info.tensor_count},
-                       {"tensor_bytes", info.tensor_bytes.count()},
-                       {"file_bytes", info.file_bytes.count()},
+                       {"tensor_bytes", config ? ordered_json(nullptr) : ordered_json(info.tensor_bytes.count())},
+                       {"file_bytes", config ? ordered_json(nullptr) : ordered_json(info.file_bytes.count())},
                        {"types", types},
                        {"groups", groups},
                        {"architecture", info.architecture.empty() ? ordered_json(nullptr) : ordered_json(info.architecture)},

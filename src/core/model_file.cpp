@@ -6,6 +6,7 @@
 #include <set>
 
 #include "dsplan/error.hpp"
+#include "dsplan/hf_config.hpp"
 #include "dsplan/kv_cache.hpp"
 #include "dsplan/tensors.hpp"
 #include "dsplan/text.hpp"
@@ -249,6 +250,7 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
   }
   if (m.traits.kind == ArchKind::mla_moe && !(m.is_mla() && m.is_moe())) return std::nullopt;
   if (m.num_kv_heads == 0 || m.num_heads % m.num_kv_heads != 0) return std::nullopt;
+  if (!arch_limit_violation(m).empty()) return std::nullopt;
   return m;
 }
 
