@@ -71,6 +71,9 @@ struct HardwareRequest {
 inline constexpr const char* k_default_cpu = "desktop-ddr5";
 /// The catalog id a generic `--vram` card is modelled on.
 inline constexpr const char* k_generic_gpu_model = "rtx3090";
+/// GPUs one node may hold: NVIDIA's GB200 NVL72 puts 72 in one NVLink domain, the most of any
+/// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
+inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 
 /// Builds the hardware from the request. Throws InputError on unknown names or bad counts.
 [[nodiscard]] Hardware build_hardware(const Catalog& catalog, const HardwareRequest& request);

@@ -88,4 +88,9 @@ struct QuantizedModel {
 [[nodiscard]] QuantizedModel quantize_model(const Catalog& catalog, const ModelSpec& model, const QuantFormat& quant,
                                             const FileLayout& layout, bool keep_tensors = false);
 
+/// Quantizes every catalog model in every format and container that can hold it, so that
+/// `catalog validate` refuses block sizes and rules no estimate could use. Throws InputError
+/// naming the format, the model and the tensor.
+void check_formats(const Catalog& cat);
+
 }  // namespace dsplan

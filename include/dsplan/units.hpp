@@ -13,11 +13,13 @@ inline constexpr std::uint64_t k_kib = 1024ULL;
 inline constexpr std::uint64_t k_mib = 1024ULL * k_kib;
 inline constexpr std::uint64_t k_gib = 1024ULL * k_mib;
 inline constexpr std::uint64_t k_tib = 1024ULL * k_gib;
+inline constexpr std::uint64_t k_pib = 1024ULL * k_tib;
 // Decimal prefixes (SI): download sizes, bandwidth and marketing capacities.
 inline constexpr std::uint64_t k_kb = 1000ULL;
 inline constexpr std::uint64_t k_mb = 1000ULL * k_kb;
 inline constexpr std::uint64_t k_gb = 1000ULL * k_mb;
 inline constexpr std::uint64_t k_tb = 1000ULL * k_gb;
+inline constexpr std::uint64_t k_pb = 1000ULL * k_tb;
 
 /// Throws OverflowError (an InputError: the request is too large to represent).
 [[noreturn]] void throw_overflow(std::string_view what);
@@ -33,6 +35,10 @@ inline constexpr std::uint64_t k_tb = 1000ULL * k_gb;
   if (__builtin_mul_overflow(a, b, &r)) throw_overflow(what);
   return r;
 }
+/// ceil(v) and floor(v) of a non-negative figure as a whole count (negative gives 0); throw
+/// OverflowError when v is not finite or beyond 2^64 (casting such a double is undefined).
+[[nodiscard]] std::uint64_t checked_ceil(double v, std::string_view what);
+[[nodiscard]] std::uint64_t checked_floor(double v, std::string_view what);
 /// ceil(a / b) for b > 0.
 [[nodiscard]] constexpr std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 /// a rounded up to a multiple of b (b > 0).

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "dsplan/quant.hpp"
 
 namespace dsplan::cli {
 
@@ -19,6 +20,7 @@ void setup_catalog(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, files] {
       for (const auto& f : *files) ctx.global.catalog_files.push_back(f);
       const Catalog& cat = ctx.catalog();  // throws CatalogError (exit 2) naming file and field
+      check_formats(cat);                  // a block size or rule no estimate could use
       if (ctx.global.json) {
         ctx.out << nlohmann::ordered_json{{"schema_version", 1},
                                           {"valid", true},

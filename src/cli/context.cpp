@@ -3,8 +3,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "dsplan/catalog_load.hpp"
 #include "dsplan/error.hpp"
@@ -13,13 +13,29 @@ namespace dsplan::cli {
 
 namespace {
 
+/// Catalog files are small (the embedded catalog is ~0.5 MB); a cap keeps /dev/zero or a huge
+/// file from exhausting memory.
+constexpr std::uintmax_t k_max_catalog_file_bytes = 64ULL << 20;
+
 CatalogLayer read_layer(const std::string& path) {
+  // Check the kind first: opening a FIFO would block, and a directory or device is never a catalog.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) throw InputError("cannot read catalog file '" + path + "': " + ec.message());
+  if (std::filesystem::is_directory(status)) throw InputError("catalog file '" + path + "' is a directory");
+  if (!std::filesystem::is_regular_file(status))
+    throw InputError("catalog file '" + path + "' is not a regular file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw InputError("cannot read catalog file '" + path + "': " + ec.message());
+  if (size > k_max_catalog_file_bytes)
+    throw InputError("catalog file '" + path + "' is " + std::to_string(size) + " bytes; the limit is " +
+                     std::to_string(k_max_catalog_file_bytes));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("cannot read catalog file '" + path + "': " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError("cannot read catalog file '" + path + "'");
-  return {path, text.str()};
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size)) throw InputError("cannot read catalog file '" + path + "'");
+  return {path, std::move(text)};
 }
 
 std::vector<std::string> split_paths(const std::string& list) {

@@ -2,6 +2,7 @@
 #include "cli/options.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "cli/parse_units.hpp"
 #include "dsplan/error.hpp"
@@ -73,6 +74,16 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
                    !o.ram_bandwidth.empty();
   if (!any) {
     if (!o.count.empty()) throw InputError("--count needs --gpu NAME");
+    // Parsed first so a bad value is named as such; then refused, since without hardware it does nothing.
+    for (const auto& [text, flag] : {std::pair{&o.bandwidth, "--bandwidth"}, std::pair{&o.link_bandwidth, "--link-bandwidth"}}) {
+      if (text->empty()) continue;
+      (void)bandwidth(*text, flag);
+      throw InputError(std::string(flag) + " goes with GPUs (--gpu, --gpus or --vram)");
+    }
+    if (!o.nodes.empty()) {
+      (void)optional_integer(o.nodes, "--nodes", 1, 1024);
+      throw InputError("--nodes goes with GPUs (--gpu or --gpus)");
+    }
     return std::nullopt;
   }
   HardwareRequest h;
@@ -83,7 +94,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     throw InputError("use --gpu NAME --count N or --gpus LIST, not both");
   std::uint64_t count = 1;
   if (count_text == "auto") count_auto = true;
-  else if (!count_text.empty()) count = parse_integer(count_text, gpus_is_count ? "--gpus" : "--count", 1, 4096);
+  else if (!count_text.empty()) count = parse_integer(count_text, gpus_is_count ? "--gpus" : "--count", 1, k_max_gpus_per_node);
   if (!o.gpu.empty()) {
     h.gpus.push_back({o.gpu, count});
   } else if (!o.vram.empty()) {

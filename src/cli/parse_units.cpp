@@ -6,6 +6,8 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 
@@ -78,9 +80,9 @@ double parse_number(std::string_view text, std::string_view flag, double min, do
     bad(flag, text, "a number");
   }
   if (used != s.size() || !std::isfinite(v)) bad(flag, text, "a number");
+  if (v == 0) v = 0;  // -0 is 0: never print "-0 tokens/s"
   if (v < min || v > max)
-    throw InputError(std::string(flag) + ": " + s + " is out of range (" + std::to_string(min) + " to " +
-                     std::to_string(max) + ")");
+    throw InputError(fmt::format("{}: {} is out of range ({} to {})", flag, s, min, max));
   return v;
 }
 
@@ -97,11 +99,13 @@ Bytes parse_size(std::string_view text, std::string_view flag) {
   else if (unit == "mb" || unit == "m") scale = static_cast<double>(k_mb);
   else if (unit == "tib" || unit == "ti") scale = static_cast<double>(k_tib);
   else if (unit == "tb" || unit == "t") scale = static_cast<double>(k_tb);
+  else if (unit == "pib" || unit == "pi") scale = static_cast<double>(k_pib);
+  else if (unit == "pb" || unit == "p") scale = static_cast<double>(k_pb);
   else if (unit == "b") scale = 1;
   else bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
   if (number.empty()) bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
-  const double value = parse_number(number, flag, 0, 1e15) * scale;
-  if (value < 1 || value >= 1024.0 * static_cast<double>(k_tib))
+  const double value = parse_number(number, flag, 0, 1e18) * scale;  // the byte range below decides
+  if (value < 1 || value > static_cast<double>(k_pib))
     throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (1 byte to 1 PiB)");
   return Bytes(static_cast<std::uint64_t>(std::llround(value)));
 }

@@ -2,8 +2,15 @@
 #include "cli/run.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ostream>
+#include <sstream>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include "cli/commands.hpp"
@@ -15,12 +22,95 @@ namespace dsplan::cli {
 
 namespace {
 
-/// Errors are one line: fold any newline a message might carry.
-std::string one_line(std::string text) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  while (!text.empty() && text.back() == ' ') text.pop_back();
-  return text;
+/// Errors are one line of plain text: fold newlines, and show other control characters (a NUL
+/// in a catalog key, an ANSI escape in an argument) as \xHH so they never reach the terminal raw.
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') out += ' ';
+    else if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+/// Names people bring from llama.cpp, vLLM and Ollama that are not dsplan's, and what to use.
+constexpr std::pair<std::string_view, std::string_view> k_familiar_flags[] = {
+    {"--ctx", "--context"},         {"--n-ctx", "--context"},         {"--num-ctx", "--context"},
+    {"--num-gpus", "--count N or --gpus N"}, {"--n-gpus", "--count N or --gpus N"}, {"--gpu-count", "--count"},
+    {"-n", "--output"},              {"--n-predict", "--output"},      {"--num-gpu", "--gpu-layers"},
+    {"--model", "the model as the first argument"}, {"--kv-cache-dtype", "--kv-type"}, {"-np", "--batch"},
+    {"--parallel", "--batch"},       {"--max-num-seqs", "--batch"},
+};
+
+std::string long_name(const CLI::Option& opt) {
+  return opt.get_lnames().empty() ? opt.get_name() : "--" + opt.get_lnames().front();
+}
+
+/// Every option name of `app` and of the subcommands that were parsed.
+void option_names(const CLI::App& app, std::vector<std::string>& out) {
+  for (const auto* opt : app.get_options()) {
+    for (const auto& l : opt->get_lnames()) out.push_back("--" + l);
+    for (const auto& s : opt->get_snames()) out.push_back("-" + s);
+  }
+  for (const auto* sub : app.get_subcommands()) option_names(*sub, out);
+}
+
+/// "unexpected argument '--ctx' (did you mean --context?)", in the order the user typed them.
+std::string unexpected_message(const CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> extra = app.remaining(true);
+  std::vector<std::string> ordered;
+  for (const auto& a : args) {  // CLI11 collects them in reverse; report them as typed
+    const auto it = std::find(extra.begin(), extra.end(), a);
+    if (it == extra.end()) continue;
+    ordered.push_back(a);
+    extra.erase(it);
+  }
+  if (ordered.empty()) return "unexpected arguments";
+  std::string hint;
+  const std::string flag = ordered.front().substr(0, ordered.front().find('='));
+  if (!flag.empty() && flag[0] == '-') {
+    for (const auto& [name, use] : k_familiar_flags)
+      if (flag == name) hint = std::string(use);
+    if (hint.empty()) {
+      std::vector<std::string> names;
+      option_names(app, names);
+      hint = join(closest_names(flag, names, 3), ", ");
+    }
+  }
+  std::string quoted;
+  for (const auto& a : ordered) quoted += (quoted.empty() ? "'" : " '") + a + "'";
+  return std::string(ordered.size() == 1 ? "unexpected argument " : "unexpected arguments ") + quoted +
+         (hint.empty() ? "" : " (did you mean " + hint + "?)");
+}
+
+/// A value that cannot be meant is an error, not a default: an empty one (`--gpu ""`), one that
+/// names nothing (`--models ,`), or a flag taken as the value (`--link-bandwidth --json`).
+void check_option_values(const CLI::App& app) {
+  for (const auto* opt : app.get_options()) {
+    if (opt->count() == 0 || opt->get_type_size_max() == 0) continue;  // not given, or a flag
+    for (const auto& value : opt->results()) {
+      const bool blank = value.find_first_not_of(" \t,") == std::string::npos;
+      if (blank) throw InputError(long_name(*opt) + ": empty value" + (value.empty() ? "" : " '" + value + "'"));
+      if (value.size() > 2 && value.starts_with("--"))
+        throw InputError(long_name(*opt) + ": missing value (got the flag '" + value + "')");
+    }
+  }
+  for (const auto* sub : app.get_subcommands()) check_option_values(*sub);
+}
+
+/// The output is written only on success; a full disk or closed stdout must not pass as success.
+ExitCode write_output(std::ostream& out, std::ostream& err, const std::string& text) {
+  errno = 0;
+  out << text;
+  out.flush();
+  if (out) return ExitCode::ok;
+  const int code = errno;
+  err << "dsplan: error: cannot write the output: " << (code ? std::strerror(code) : "write failed") << '\n';
+  return ExitCode::usage;
 }
 
 void build_app(CLI::App& app, Context& ctx) {
@@ -66,6 +156,14 @@ void reject_unknown_command(CLI::App& app, const std::vector<std::string>& args)
   }
 }
 
+/// --help and --version go through the same checked write as any output.
+int print_help(CLI::App& app, const CLI::Error& e, std::ostream& out, std::ostream& err) {
+  std::ostringstream text;
+  const int code = app.exit(e, text, err);
+  if (write_output(out, err, text.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
+  return code;
+}
+
 }  // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Env& env) {
@@ -75,19 +173,24 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     build_app(app, ctx);
     reject_unknown_command(app, args);
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
-    app.parse(reversed);
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ExtrasError&) {
+      throw InputError(unexpected_message(app, args));
+    }
+    check_option_values(app);
     if (!ctx.runner) throw InternalError("no command was selected");
     const ExitCode code = ctx.runner();
-    if (!ctx.global.quiet) out << ctx.out.str();
+    if (!ctx.global.quiet && write_output(out, err, ctx.out.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
     for (const auto& w : ctx.warnings)
       if (!ctx.global.quiet) err << "dsplan: warning: " << one_line(w) << '\n';
     return static_cast<int>(code);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e, out, err);
+    return print_help(app, e, out, err);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e, out, err);
+    return print_help(app, e, out, err);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e, out, err);
+    return print_help(app, e, out, err);
   } catch (const CLI::ParseError& e) {
     err << "dsplan: error: " << one_line(e.what()) << " (see 'dsplan --help')\n";
     return static_cast<int>(ExitCode::usage);

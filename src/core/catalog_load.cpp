@@ -5,6 +5,7 @@
 #include <set>
 
 #include "dsplan/error.hpp"
+#include "dsplan/scenario.hpp"
 #include "dsplan/text.hpp"
 #include "config_parse.hpp"
 #include "embedded_catalog.hpp"
@@ -16,6 +17,29 @@ namespace dsplan {
 using detail::JsonNode;
 
 namespace {
+
+// Physical ranges of catalog figures. Real entries sit far inside them; a figure outside is a
+// typo that would overflow 64-bit byte counts, exhaust memory (a billion layers) or divide by ~0
+// in the estimators, so the loader refuses it with the field's JSON pointer.
+constexpr std::uint64_t k_max_dim = 1ULL << 20;      // hidden, intermediate and head sizes, ranks
+constexpr std::uint64_t k_max_layers = 1024;         // DeepSeek-V3 has 61, Llama-3.1-405B 126
+constexpr std::uint64_t k_max_count = 65'536;        // heads, experts
+constexpr std::uint64_t k_max_vocab = 1ULL << 24;
+constexpr std::uint64_t k_max_device_bytes = 1ULL << 50;  // 1 PiB
+constexpr std::uint64_t k_max_bytes_per_s = 1'000'000'000'000'000;  // 1 PB/s
+constexpr double k_max_tflops = 1e6;
+constexpr double k_min_tflops = 1e-3;  // a published figure is never below 1 GFLOPS
+constexpr double k_max_watts = 1e5;
+constexpr double k_max_usd = 1e9;
+
+/// A rate that may be absent (0: not published) but is otherwise within [min, max].
+double optional_rate(const JsonNode& n, std::string_view key, double fallback, double min, double max) {
+  const auto node = n.find(key);
+  if (!node) return fallback;
+  const double v = node->number();
+  if (v == 0) return 0;
+  return node->number_in(min, max);
+}
 
 std::string join_sources(const JsonNode& node) {
   std::string out;
@@ -49,45 +73,47 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
 ModelArch detail::parse_config(const JsonNode& c) {
   ModelArch a;
   a.model_type = c.str("model_type");
-  a.hidden_size = c.positive("hidden_size");
-  a.num_layers = c.positive("num_hidden_layers");
-  a.num_heads = c.positive("num_attention_heads");
-  a.num_kv_heads = c.has("num_key_value_heads") ? c.positive("num_key_value_heads") : a.num_heads;
+  a.hidden_size = c.u64_in("hidden_size", 1, k_max_dim);
+  a.num_layers = c.u64_in("num_hidden_layers", 1, k_max_layers);
+  a.num_heads = c.u64_in("num_attention_heads", 1, k_max_count);
+  a.num_kv_heads = c.u64_in_or("num_key_value_heads", a.num_heads, 1, k_max_count);
   if (a.num_heads % a.num_kv_heads != 0)
     c.at("num_key_value_heads").fail("num_attention_heads (" + std::to_string(a.num_heads) +
                                      ") must be a multiple of num_key_value_heads");
-  a.head_dim = c.has("head_dim") ? c.positive("head_dim") : a.hidden_size / a.num_heads;
-  a.intermediate_size = c.positive("intermediate_size");
-  a.vocab_size = c.positive("vocab_size");
+  if (!c.has("head_dim") && a.num_heads > a.hidden_size)
+    c.at("num_attention_heads").fail("more attention heads than hidden_size (give head_dim)");
+  a.head_dim = c.u64_in_or("head_dim", a.hidden_size / a.num_heads, 1, k_max_dim);
+  a.intermediate_size = c.u64_in("intermediate_size", 1, k_max_dim);
+  a.vocab_size = c.u64_in("vocab_size", 1, k_max_vocab);
   a.tie_word_embeddings = c.bool_or("tie_word_embeddings", false);
-  a.max_context = c.positive("max_position_embeddings");
+  a.max_context = c.u64_in("max_position_embeddings", 1, k_max_context);
   if (const auto rope = c.find("rope_scaling")) {
     rope->expect_object();
     a.rope_type = rope->str_or("rope_type", rope->str_or("type", ""));
   }
   if (c.has("kv_lora_rank")) {
-    a.q_lora_rank = c.u64_or("q_lora_rank", 0);
-    a.kv_lora_rank = c.positive("kv_lora_rank");
-    a.qk_nope_head_dim = c.positive("qk_nope_head_dim");
-    a.qk_rope_head_dim = c.positive("qk_rope_head_dim");
-    a.v_head_dim = c.positive("v_head_dim");
+    a.q_lora_rank = c.u64_in_or("q_lora_rank", 0, 0, k_max_dim);
+    a.kv_lora_rank = c.u64_in("kv_lora_rank", 1, k_max_dim);
+    a.qk_nope_head_dim = c.u64_in("qk_nope_head_dim", 1, k_max_dim);
+    a.qk_rope_head_dim = c.u64_in("qk_rope_head_dim", 1, k_max_dim);
+    a.v_head_dim = c.u64_in("v_head_dim", 1, k_max_dim);
   }
   if (c.has("n_routed_experts")) {
-    a.moe_intermediate_size = c.positive("moe_intermediate_size");
-    a.n_routed_experts = c.positive("n_routed_experts");
-    a.n_shared_experts = c.u64_or("n_shared_experts", 0);
-    a.experts_per_token = c.positive("num_experts_per_tok");
+    a.moe_intermediate_size = c.u64_in("moe_intermediate_size", 1, k_max_dim);
+    a.n_routed_experts = c.u64_in("n_routed_experts", 1, k_max_count);
+    a.n_shared_experts = c.u64_in_or("n_shared_experts", 0, 0, k_max_count);
+    a.experts_per_token = c.u64_in("num_experts_per_tok", 1, k_max_count);
     if (a.experts_per_token > a.n_routed_experts)
       c.at("num_experts_per_tok").fail("more experts per token than routed experts");
-    a.first_k_dense_replace = c.u64_or("first_k_dense_replace", 0);
-    a.moe_layer_freq = c.has("moe_layer_freq") ? c.positive("moe_layer_freq") : 1;
+    a.first_k_dense_replace = c.u64_in_or("first_k_dense_replace", 0, 0, a.num_layers);
+    a.moe_layer_freq = c.u64_in_or("moe_layer_freq", 1, 1, a.num_layers);
     a.router_bias = c.str_or("topk_method", "") == "noaux_tc";
   }
-  a.mtp_layers = c.u64_or("num_nextn_predict_layers", 0);
+  a.mtp_layers = c.u64_in_or("num_nextn_predict_layers", 0, 0, k_max_layers);
   if (c.has("index_n_heads")) {
-    a.index_n_heads = c.positive("index_n_heads");
-    a.index_head_dim = c.positive("index_head_dim");
-    a.index_topk = c.positive("index_topk");
+    a.index_n_heads = c.u64_in("index_n_heads", 1, k_max_count);
+    a.index_head_dim = c.u64_in("index_head_dim", 1, k_max_dim);
+    a.index_topk = c.u64_in("index_topk", 1, k_max_context);
   }
   return a;
 }
@@ -98,7 +124,7 @@ Benchmarks parse_benchmarks(const JsonNode& node) {
   Benchmarks b;
   for (const auto& [key, value] : node.members()) {
     if (key == "source") b.source = join_sources(value);
-    else b.scores[key] = value.non_negative();
+    else b.scores[key] = value.number_in(0, 1e5);  // percentages and Codeforces ratings
   }
   if (b.source.empty()) node.fail("benchmark scores need a 'source'");
   return b;
@@ -122,16 +148,16 @@ ModelSpec parse_model(const JsonNode& n) {
   m.config_source = n.str("config_source");
   if (const auto p = n.find("published_params")) {
     p->check_keys({"total", "source"});
-    m.published_params = p->positive("total");
+    m.published_params = p->u64_in("total", 1, 1'000'000'000'000'000);
     m.published_params_source = join_sources(p->at("source"));
   }
   if (n.has("checkpoint_total_size_bytes")) {
-    m.checkpoint_bytes = n.positive("checkpoint_total_size_bytes");
+    m.checkpoint_bytes = n.u64_in("checkpoint_total_size_bytes", 1, k_max_device_bytes);
     m.checkpoint_bytes_source = n.str("checkpoint_total_size_source");
   }
   if (const auto g = n.find("gguf_kv_bytes")) {
     g->check_keys({"bytes", "source"});
-    m.gguf_kv_bytes = g->positive("bytes");
+    m.gguf_kv_bytes = g->u64_in("bytes", 1, k_max_device_bytes);
     m.gguf_kv_bytes_source = join_sources(g->at("source"));
   }
   if (const auto l = n.find("llama_cpp")) {
@@ -152,24 +178,25 @@ BlockType parse_block_type(const JsonNode& n) {
   b.id = n.str("id");
   b.name = n.str_or("name", b.id);
   if (n.has("weights_per_block")) {
-    b.weights_per_block = n.positive("weights_per_block");
-    b.bytes_per_block = n.positive("bytes_per_block");
+    // ggml's largest block is QK_K = 256 weights (ggml-common.h); 1024 leaves room.
+    b.weights_per_block = n.u64_in("weights_per_block", 1, 1024);
+    b.bytes_per_block = n.u64_in("bytes_per_block", 1, 8 * 1024);
   } else {
-    b.element_bits = n.positive("element_bits");
+    b.element_bits = n.u64_in("element_bits", 1, 64);
     if (const auto tile = n.find("scale_tile")) {
       const auto dims = tile->elements();
       if (dims.size() != 2) tile->fail("expected [rows, cols] (cols 0 = whole row)");
-      b.scale_rows = dims[0].positive();
-      b.scale_cols = dims[1].u64();
-      b.scale_bits = n.positive("scale_bits");
+      b.scale_rows = dims[0].u64_in(1, k_max_dim);
+      b.scale_cols = dims[1].u64_in(0, k_max_dim);
+      b.scale_bits = n.u64_in("scale_bits", 1, 64);
     }
     if (const auto second = n.find("second_level")) {
       second->check_keys({"tiles", "bits"});
-      b.second_level_tiles = second->positive("tiles");
-      b.second_level_bits = second->positive("bits");
+      b.second_level_tiles = second->u64_in("tiles", 1, k_max_dim);
+      b.second_level_bits = second->u64_in("bits", 1, 64);
     }
-    b.per_input_column_bits = n.u64_or("per_input_column_bits", 0);
-    b.per_tensor_bytes = n.u64_or("per_tensor_bytes", 0);
+    b.per_input_column_bits = n.u64_in_or("per_input_column_bits", 0, 0, 64);
+    b.per_tensor_bytes = n.u64_in_or("per_tensor_bytes", 0, 0, 1ULL << 20);
   }
   b.source = join_sources(n.at("source"));
   return b;
@@ -187,13 +214,13 @@ RuleCondition parse_condition(const JsonNode& n) {
     else if (v == "middle") c.layer = LayerSelector::middle;
     else layer->fail("expected more_bits, first_eighth, first_sixteenth or middle");
   }
-  if (n.has("index_lt")) c.index_lt = n.u64("index_lt");
+  if (n.has("index_lt")) c.index_lt = n.u64_in("index_lt", 0, k_max_layers);
   const std::string index = n.str_or("index", "layer");
   if (index != "layer" && index != "ordinal") n.at("index").fail("expected \"layer\" or \"ordinal\"");
   c.use_ordinal = index == "ordinal";
-  if (n.has("gqa_min")) c.gqa_min = n.u64("gqa_min");
-  if (n.has("experts_min")) c.experts_min = n.u64("experts_min");
-  if (n.has("experts_eq")) c.experts_eq = n.u64("experts_eq");
+  if (n.has("gqa_min")) c.gqa_min = n.u64_in("gqa_min", 0, k_max_count);
+  if (n.has("experts_min")) c.experts_min = n.u64_in("experts_min", 0, k_max_count);
+  if (n.has("experts_eq")) c.experts_eq = n.u64_in("experts_eq", 0, k_max_count);
   c.model_type = n.str_or("model_type", "");
   if (n.has("imatrix")) c.imatrix = n.at("imatrix").boolean();
   if (n.has("default_block_fits")) c.default_block_fits = n.at("default_block_fits").boolean();
@@ -246,7 +273,7 @@ QuantFormat parse_quant(const JsonNode& n) {
   q.source = join_sources(n.at("source"));
   if (const auto quality = n.find("quality")) {
     quality->check_keys({"kld", "basis", "source"});
-    q.quality = QuantQuality{quality->at("kld").non_negative(), quality->str("basis"), join_sources(quality->at("source"))};
+    q.quality = QuantQuality{quality->number_in("kld", 0, 100), quality->str("basis"), join_sources(quality->at("source"))};
   }
   return q;
 }
@@ -254,12 +281,11 @@ QuantFormat parse_quant(const JsonNode& n) {
 TaskMetric parse_task_metric(const JsonNode& n) {
   n.check_keys({"weight", "keys", "divide_by"});
   TaskMetric m;
-  m.weight = n.at("weight").non_negative();
+  m.weight = n.number_in("weight", 0, 1e6);
   m.keys = n.at("keys").strings();
   if (m.keys.empty()) n.at("keys").fail("expected at least one benchmark key");
   if (const auto d = n.find("divide_by")) {
-    m.divide_by = d->non_negative();
-    if (m.divide_by <= 0) d->fail("expected a positive divisor");
+    m.divide_by = d->number_in(1e-3, 1e9);  // near 0 made task scores infinite
   }
   return m;
 }
@@ -294,17 +320,16 @@ EnginePerformance parse_performance(const JsonNode& n) {
       c.fail("expected a device class: gddr, hbm, apple or cpu");
     c.check_keys({"bandwidth_efficiency", "layer_seconds", "prefill_mfu"});
     PerformanceClass pc;
-    pc.bandwidth_efficiency = c.at("bandwidth_efficiency").non_negative();
-    pc.layer_seconds = c.at("layer_seconds").non_negative();
-    pc.prefill_mfu = c.at("prefill_mfu").non_negative();
-    if (pc.bandwidth_efficiency <= 0 || pc.bandwidth_efficiency > 1 || pc.prefill_mfu <= 0 || pc.prefill_mfu > 1)
-      c.fail("efficiencies must be fractions in (0, 1]");
+    // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
+    pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
+    pc.layer_seconds = c.number_in("layer_seconds", 0, 1);
+    pc.prefill_mfu = c.number_in("prefill_mfu", 1e-3, 1);
     p.classes[name] = pc;
   }
   for (const char* required : {"gddr", "hbm", "apple", "cpu"})
     if (!p.classes.count(required)) n.at("classes").fail(std::string("missing device class '") + required + "'");
-  p.tp_layer_seconds = n.number_or("tp_layer_seconds", 0);
-  p.internode_layer_seconds = n.number_or("internode_layer_seconds", 0);
+  p.tp_layer_seconds = n.number_in_or("tp_layer_seconds", 0, 0, 1);
+  p.internode_layer_seconds = n.number_in_or("internode_layer_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
   for (const auto& [topic, text] : n.at("source").members()) p.sources[topic] = text.str();
   return p;
@@ -329,18 +354,16 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.indexer_cache = n.bool_or("indexer_cache", false);
   e.kv_cache_types = n.at("kv_cache_types").strings();
   e.default_kv_type = n.str("default_kv_type");
-  e.kv_cell_padding = n.has("kv_cell_padding") ? n.positive("kv_cell_padding") : 1;
-  e.kv_block_tokens = n.has("kv_block_tokens") ? n.positive("kv_block_tokens") : 1;
-  e.kv_block_tokens_mla = n.has("kv_block_tokens_mla") ? n.positive("kv_block_tokens_mla") : e.kv_block_tokens;
-  e.default_ubatch = n.u64_or("default_ubatch", 512);
-  e.sampler_sequences = n.u64_or("sampler_sequences", 0);
+  e.kv_cell_padding = n.u64_in_or("kv_cell_padding", 1, 1, k_max_count);
+  e.kv_block_tokens = n.u64_in_or("kv_block_tokens", 1, 1, k_max_count);
+  e.kv_block_tokens_mla = n.u64_in_or("kv_block_tokens_mla", e.kv_block_tokens, 1, k_max_count);
+  e.default_ubatch = n.u64_in_or("default_ubatch", 512, 0, 1ULL << 20);  // 0: the whole prompt
+  e.sampler_sequences = n.u64_in_or("sampler_sequences", 0, 0, k_max_count);
   e.flash_attention = n.bool_or("flash_attention", true);
   e.quantized_v_needs_flash_attention = n.bool_or("quantized_v_needs_flash_attention", false);
-  e.gpu_memory_utilization = n.number_or("gpu_memory_utilization", 1.0);
-  if (e.gpu_memory_utilization <= 0 || e.gpu_memory_utilization > 1)
-    n.at("gpu_memory_utilization").fail("expected a fraction in (0, 1]");
-  e.runtime_overhead_bytes = n.u64("runtime_overhead_bytes");
-  e.runtime_overhead_tp_bytes = n.u64_or("runtime_overhead_tp_bytes", 0);
+  e.gpu_memory_utilization = n.number_in_or("gpu_memory_utilization", 1.0, 0.01, 1);
+  e.runtime_overhead_bytes = n.u64_in("runtime_overhead_bytes", 0, k_max_device_bytes);
+  e.runtime_overhead_tp_bytes = n.u64_in_or("runtime_overhead_tp_bytes", 0, 0, k_max_device_bytes);
   e.compute_buffer_model = n.str("compute_buffer_model");
   e.parallelism = n.str_or("parallelism", "layer_split");
   if (e.parallelism != "layer_split" && e.parallelism != "tensor_parallel")
@@ -368,28 +391,28 @@ GpuSpec parse_gpu(const JsonNode& n) {
   g.vendor = n.str("vendor");
   g.device_class = n.str("class");
   g.architecture = n.str_or("architecture", "");
-  g.memory = Bytes(n.positive("memory_bytes"));
+  g.memory = Bytes(n.u64_in("memory_bytes", 1, k_max_device_bytes));
   g.memory_marketing = n.str_or("memory_marketing", "");
-  g.bandwidth_bytes_per_s = n.u64_or("memory_bandwidth_bytes_per_s", 0);  // 0: not published
-  g.bf16_tflops = n.number_or("bf16_tflops", 0);
-  g.fp16_tflops = n.number_or("fp16_tflops", g.bf16_tflops);
-  g.fp16_acc16_tflops = n.number_or("fp16_acc16_tflops", 0);
-  g.fp8_tflops = n.number_or("fp8_tflops", 0);
-  g.int8_tops = n.number_or("int8_tops", 0);
-  g.fp32_tflops = n.number_or("fp32_tflops", 0);
-  g.tdp_watts = n.number_or("tdp_watts", 0);
+  g.bandwidth_bytes_per_s = n.u64_in_or("memory_bandwidth_bytes_per_s", 0, 0, k_max_bytes_per_s);  // 0: not published
+  g.bf16_tflops = optional_rate(n, "bf16_tflops", 0, k_min_tflops, k_max_tflops);
+  g.fp16_tflops = optional_rate(n, "fp16_tflops", g.bf16_tflops, k_min_tflops, k_max_tflops);
+  g.fp16_acc16_tflops = optional_rate(n, "fp16_acc16_tflops", 0, k_min_tflops, k_max_tflops);
+  g.fp8_tflops = optional_rate(n, "fp8_tflops", 0, k_min_tflops, k_max_tflops);
+  g.int8_tops = optional_rate(n, "int8_tops", 0, k_min_tflops, k_max_tflops);
+  g.fp32_tflops = optional_rate(n, "fp32_tflops", 0, k_min_tflops, k_max_tflops);
+  g.tdp_watts = n.number_in_or("tdp_watts", 0, 0, k_max_watts);
   if (const auto ic = n.find("interconnect")) {
     ic->check_keys({"pcie_gen", "pcie_lanes", "nvlink_bytes_per_s", "infinity_fabric_bytes_per_s", "notes"});
-    g.pcie_gen = ic->u64_or("pcie_gen", 0);
-    g.pcie_lanes = ic->u64_or("pcie_lanes", 0);
+    g.pcie_gen = ic->u64_in_or("pcie_gen", 0, 0, 7);  // PCIe 7.0 is the newest PCI-SIG spec
+    g.pcie_lanes = ic->u64_in_or("pcie_lanes", 0, 0, 32);
     // The scale-up link between GPUs of a node: NVLink, or AMD's Infinity Fabric.
-    g.nvlink_bytes_per_s = ic->u64_or("nvlink_bytes_per_s", ic->u64_or("infinity_fabric_bytes_per_s", 0));
+    g.nvlink_bytes_per_s =
+        ic->u64_in_or("nvlink_bytes_per_s", ic->u64_in_or("infinity_fabric_bytes_per_s", 0, 0, k_max_bytes_per_s), 0,
+                      k_max_bytes_per_s);
   }
-  if (n.has("launch_price_usd")) g.launch_price_usd = n.at("launch_price_usd").non_negative();
+  if (n.has("launch_price_usd")) g.launch_price_usd = n.number_in("launch_price_usd", 0, k_max_usd);
   g.launch_price_date = n.str_or("launch_price_date", "");
-  g.usable_memory_fraction = n.number_or("usable_memory_fraction", 1.0);
-  if (g.usable_memory_fraction <= 0 || g.usable_memory_fraction > 1)
-    n.at("usable_memory_fraction").fail("expected a fraction in (0, 1]");
+  g.usable_memory_fraction = n.number_in_or("usable_memory_fraction", 1.0, 0.01, 1);
   g.sources = n.at("source").sources();
   g.notes = n.str_or("notes", "");
   return g;
@@ -404,14 +427,14 @@ CpuSpec parse_cpu(const JsonNode& n) {
   c.name = n.str("name");
   c.aliases = n.strings_or_empty("aliases");
   c.vendor = n.str_or("vendor", "");
-  c.cores = n.u64_or("cores", 0);
-  c.memory_channels = n.u64_or("memory_channels", 0);
+  c.cores = n.u64_in_or("cores", 0, 0, k_max_count);
+  c.memory_channels = n.u64_in_or("memory_channels", 0, 0, 1024);
   c.memory_type = n.str_or("memory_type", "");
-  c.bandwidth_bytes_per_s = n.positive("memory_bandwidth_bytes_per_s");
-  c.max_memory_bytes = n.u64_or("max_memory_bytes", 0);
-  c.fp32_tflops = n.number_or("fp32_tflops", 0);
-  c.bf16_tflops = n.number_or("bf16_tflops", 0);
-  c.tdp_watts = n.number_or("tdp_watts", 0);
+  c.bandwidth_bytes_per_s = n.u64_in("memory_bandwidth_bytes_per_s", 1'000'000, k_max_bytes_per_s);
+  c.max_memory_bytes = n.u64_in_or("max_memory_bytes", 0, 0, k_max_device_bytes);
+  c.fp32_tflops = optional_rate(n, "fp32_tflops", 0, k_min_tflops, k_max_tflops);
+  c.bf16_tflops = optional_rate(n, "bf16_tflops", 0, k_min_tflops, k_max_tflops);
+  c.tdp_watts = n.number_in_or("tdp_watts", 0, 0, k_max_watts);
   c.sources = n.at("source").sources();
   c.notes = n.str_or("notes", "");
   return c;
@@ -421,15 +444,14 @@ CostDefaults parse_cost_defaults(const JsonNode& n) {
   n.check_keys({"electricity_usd_per_kwh", "pue_datacenter", "pue_desk", "amortization_years",
                 "maintenance_fraction_per_year", "gpu_power_fraction", "host_power_fraction", "source"});
   CostDefaults c;
-  c.electricity_usd_per_kwh = n.at("electricity_usd_per_kwh").non_negative();
-  c.pue_datacenter = n.at("pue_datacenter").non_negative();
-  c.pue_desk = n.at("pue_desk").non_negative();
-  c.amortization_years = n.at("amortization_years").non_negative();
-  c.maintenance_fraction_per_year = n.at("maintenance_fraction_per_year").non_negative();
-  c.gpu_power_fraction = n.at("gpu_power_fraction").non_negative();
-  c.host_power_fraction = n.at("host_power_fraction").non_negative();
-  if (c.pue_datacenter < 1 || c.pue_desk < 1) n.fail("a PUE is at least 1");
-  if (c.amortization_years <= 0) n.at("amortization_years").fail("expected more than 0 years");
+  // The same ranges the CLI's --kwh-price, --pue, --years and --maintenance accept.
+  c.electricity_usd_per_kwh = n.number_in("electricity_usd_per_kwh", 0, 100);
+  c.pue_datacenter = n.number_in("pue_datacenter", 1, 5);
+  c.pue_desk = n.number_in("pue_desk", 1, 5);
+  c.amortization_years = n.number_in("amortization_years", 0.1, 50);
+  c.maintenance_fraction_per_year = n.number_in("maintenance_fraction_per_year", 0, 1);
+  c.gpu_power_fraction = n.number_in("gpu_power_fraction", 0, 1);
+  c.host_power_fraction = n.number_in("host_power_fraction", 0, 10);
   for (const auto& [topic, text] : n.at("source").members()) c.sources[topic] = text.str();
   return c;
 }
@@ -440,7 +462,7 @@ CloudPrice parse_cloud_price(const JsonNode& n) {
   p.gpu = n.str("gpu");
   p.provider = n.str("provider");
   p.offering = n.str_or("offering", "");
-  p.usd_per_gpu_hour = n.at("usd_per_gpu_hour").non_negative();
+  p.usd_per_gpu_hour = n.number_in("usd_per_gpu_hour", 0, 1e5);
   p.date = n.str("date");
   p.source = join_sources(n.at("source"));
   return p;
@@ -450,7 +472,7 @@ PurchasePrice parse_purchase_price(const JsonNode& n) {
   n.check_keys({"gpu", "usd", "kind", "date", "source", "notes"});
   PurchasePrice p;
   p.gpu = n.str("gpu");
-  p.usd = n.at("usd").non_negative();
+  p.usd = n.number_in("usd", 0, k_max_usd);
   p.kind = n.str_or("kind", "");
   p.date = n.str("date");
   p.source = join_sources(n.at("source"));
@@ -481,11 +503,12 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(layer.text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const nlohmann::json::exception& e) {
+    // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..." or, for a
+    // number beyond a double (1e400), "[json.exception.out_of_range.406] number overflow ...".
     std::string what = e.what();
-    const auto at = what.find("parse error");
-    throw CatalogError(layer.origin, "", "invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+    const auto bracket = what.find("] ");
+    throw CatalogError(layer.origin, "", "invalid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   const JsonNode root(doc, "", layer.origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",

@@ -3,6 +3,9 @@
 
 #include "dsplan/error.hpp"
 
+#include <optional>
+#include <string>
+
 namespace dsplan {
 
 CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
@@ -16,6 +19,8 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
     for (const auto& m : cat.models) models.push_back(&m);
   else
     for (const auto& name : r.models) models.push_back(&cat.require_model(name));
+  std::optional<std::string> first_error;
+  bool any_applicable = false;
   for (const ModelSpec* m : models) {
     CompareRow row{m, {}};
     for (const auto& q : r.quants) {
@@ -39,11 +44,16 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
       } catch (const InputError& e) {
         cell.applicable = false;
         cell.why_not = e.what();
+        if (!first_error) first_error = cell.why_not;
       }
+      if (cell.applicable) any_applicable = true;
       row.cells.push_back(std::move(cell));
     }
     out.rows.push_back(std::move(row));
   }
+  // Not one cell could be planned: the request itself is wrong (an unknown --cpu, a prompt longer
+  // than any context), so say why instead of printing a matrix of n/a.
+  if (!any_applicable && first_error) throw InputError(*first_error);
   return out;
 }
 

@@ -60,6 +60,13 @@ bool Hardware::homogeneous() const {
   return true;
 }
 
+namespace {
+InputError too_many_gpus() {
+  return InputError("at most " + std::to_string(k_max_gpus_per_node) +
+                    " GPUs per node (the largest NVLink domain, GB200 NVL72); more take --nodes");
+}
+}  // namespace
+
 std::vector<HardwareRequest::Gpus> parse_gpu_list(std::string_view text) {
   std::vector<HardwareRequest::Gpus> out;
   std::size_t start = 0;
@@ -74,7 +81,9 @@ std::vector<HardwareRequest::Gpus> parse_gpu_list(std::string_view text) {
     std::uint64_t count = 0;
     if (x != std::string_view::npos && x > 0 &&
         std::from_chars(item.data(), item.data() + x, count).ptr == item.data() + x) {
-      if (count == 0 || count > 4096) throw InputError("--gpus: count must be 1 to 4096 in '" + std::string(item) + "'");
+      if (count == 0 || count > k_max_gpus_per_node)
+        throw InputError("--gpus: count must be 1 to " + std::to_string(k_max_gpus_per_node) + " in '" +
+                         std::string(item) + "'");
       g.count = count;
       g.name = std::string(item.substr(x + 1));
     } else {
@@ -94,6 +103,8 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   hw.nodes = r.nodes;
   for (const auto& g : r.gpus) {
     const Device d = device_from(cat.require_gpu(g.name));
+    if (g.count > k_max_gpus_per_node - std::min<std::uint64_t>(hw.gpus.size(), k_max_gpus_per_node))
+      throw too_many_gpus();
     for (std::uint64_t i = 0; i < g.count; ++i) hw.gpus.push_back(d);
   }
   if (r.vram) {
@@ -103,10 +114,9 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     d.name = "generic GPU";
     d.memory = *r.vram;
     d.memory_installed = *r.vram;
-    if (r.vram_count == 0 || r.vram_count > 4096) throw InputError("generic cards: count must be 1 to 4096");
+    if (r.vram_count == 0 || r.vram_count > k_max_gpus_per_node) throw too_many_gpus();
     for (std::uint64_t i = 0; i < r.vram_count; ++i) hw.gpus.push_back(d);
   }
-  if (hw.gpus.size() > 4096) throw InputError("at most 4096 GPUs per node");
   for (auto& d : hw.gpus) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
     if (r.link_bandwidth) d.link_bytes_per_s = *r.link_bandwidth;

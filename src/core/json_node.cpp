@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 
@@ -18,12 +20,22 @@ std::string escape_pointer_token(std::string_view key) {
   }
   return out;
 }
+/// Shortest round-trip text of a number: 0.001, 1e+06.
+std::string format_plain(double v) { return fmt::format("{}", v); }
 }  // namespace
 
 void JsonNode::fail(const std::string& problem) const { throw CatalogError(*m_origin, m_pointer, problem); }
 
 std::string JsonNode::describe() const {
-  std::string text = m_value->dump();
+  // Containers are named, never dumped: dumping recurses once per nesting level (a deep file
+  // overflowed the stack) and could be megabytes long.
+  if (m_value->is_array()) return "an array";
+  if (m_value->is_object()) return "an object";
+  std::string text = m_value->is_string() ? m_value->get_ref<const std::string&>() : m_value->dump();
+  if (m_value->is_string()) {
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    return "\"" + text + "\"";
+  }
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return text;
 }
@@ -87,6 +99,19 @@ double JsonNode::non_negative() const {
   return v;
 }
 
+std::uint64_t JsonNode::u64_in(std::uint64_t min, std::uint64_t max) const {
+  const std::uint64_t v = u64();
+  if (v < min || v > max)
+    fail("expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " + describe());
+  return v;
+}
+
+double JsonNode::number_in(double min, double max) const {
+  const double v = number();
+  if (v < min || v > max) fail("expected a number from " + format_plain(min) + " to " + format_plain(max) + ", got " + describe());
+  return v;
+}
+
 std::string JsonNode::str() const {
   if (!m_value->is_string()) fail("expected a string, got " + describe());
   std::string v = m_value->get<std::string>();
@@ -115,6 +140,15 @@ std::vector<std::string> JsonNode::sources() const {
 std::uint64_t JsonNode::u64_or(std::string_view key, std::uint64_t fallback) const {
   const auto node = find(key);
   return node ? node->u64() : fallback;
+}
+std::uint64_t JsonNode::u64_in_or(std::string_view key, std::uint64_t fallback, std::uint64_t min,
+                                  std::uint64_t max) const {
+  const auto node = find(key);
+  return node ? node->u64_in(min, max) : fallback;
+}
+double JsonNode::number_in_or(std::string_view key, double fallback, double min, double max) const {
+  const auto node = find(key);
+  return node ? node->number_in(min, max) : fallback;
 }
 double JsonNode::number_or(std::string_view key, double fallback) const {
   const auto node = find(key);

@@ -35,6 +35,10 @@ class JsonNode {
   [[nodiscard]] std::uint64_t positive() const;  ///< integer >= 1
   [[nodiscard]] double number() const;           ///< finite number
   [[nodiscard]] double non_negative() const;     ///< finite number >= 0
+  /// Integer / number within [min, max]: a catalog figure outside the physical range of its kind
+  /// is a typo, and would overflow or divide by ~0 in the estimators (fuzzing found both).
+  [[nodiscard]] std::uint64_t u64_in(std::uint64_t min, std::uint64_t max) const;
+  [[nodiscard]] double number_in(double min, double max) const;
   [[nodiscard]] std::string str() const;         ///< non-empty string
   [[nodiscard]] bool boolean() const;
   [[nodiscard]] std::vector<std::string> strings() const;  ///< array of non-empty strings
@@ -45,6 +49,15 @@ class JsonNode {
   [[nodiscard]] std::uint64_t u64(std::string_view key) const { return at(key).u64(); }
   [[nodiscard]] std::uint64_t u64_or(std::string_view key, std::uint64_t fallback) const;
   [[nodiscard]] std::uint64_t positive(std::string_view key) const { return at(key).positive(); }
+  [[nodiscard]] std::uint64_t u64_in(std::string_view key, std::uint64_t min, std::uint64_t max) const {
+    return at(key).u64_in(min, max);
+  }
+  [[nodiscard]] std::uint64_t u64_in_or(std::string_view key, std::uint64_t fallback, std::uint64_t min,
+                                        std::uint64_t max) const;
+  [[nodiscard]] double number_in(std::string_view key, double min, double max) const {
+    return at(key).number_in(min, max);
+  }
+  [[nodiscard]] double number_in_or(std::string_view key, double fallback, double min, double max) const;
   [[nodiscard]] double number_or(std::string_view key, double fallback) const;
   [[nodiscard]] std::string str(std::string_view key) const { return at(key).str(); }
   [[nodiscard]] std::string str_or(std::string_view key, std::string fallback) const;

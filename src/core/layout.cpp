@@ -78,9 +78,11 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   const auto device_of = [&](std::uint64_t position) {
     if (hw.gpus.empty()) return std::size_t{0};
     const double f = on_gpu == 0 ? 1.0 : static_cast<double>(position) / static_cast<double>(on_gpu);
-    for (std::size_t i = 0; i < cumulative.size(); ++i)
-      if (total_free > 0 && cumulative[i] / total_free > f) return i;
-    return cumulative.size() - 1;
+    if (!(total_free > 0)) return cumulative.size() - 1;
+    // The first device whose cumulative share passes f (shares only grow: a binary search).
+    const auto it = std::partition_point(cumulative.begin(), cumulative.end(),
+                                         [&](double c) { return !(c / total_free > f); });
+    return it == cumulative.end() ? cumulative.size() - 1 : static_cast<std::size_t>(it - cumulative.begin());
   };
 
   DevicePlacement& cpu = layout.cpu;
@@ -135,6 +137,10 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   const std::uint64_t layers = m.weights.block_bytes.size();
   if (r.offload_experts && !s.model->arch.is_moe())
     throw InputError("--offload-experts needs a mixture-of-experts model; " + s.model->name + " is dense");
+  if (r.gpu_layers && *r.gpu_layers > 0 && hw.gpus.empty())
+    throw InputError(fmt::format("--gpu-layers {} needs GPUs (--gpu, --gpus or --vram); without them every block "
+                                 "runs on the CPU",
+                                 *r.gpu_layers));
   if (r.gpu_layers && *r.gpu_layers > layers + 1)
     throw InputError(fmt::format("--gpu-layers: {} has {} blocks + the output layer, so at most {}", s.model->name,
                                  layers, layers + 1));
@@ -144,9 +150,18 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     layout = split_layers(in, hw, *r.gpu_layers);
   } else {
     // As many blocks on the GPUs as fit (llama.cpp's -ngl 99, or --fit moving blocks to RAM).
-    std::uint64_t g = hw.gpus.empty() ? 0 : layers + 1;
-    layout = split_layers(in, hw, g);
-    while (g > 0 && !gpus_fit(layout)) layout = split_layers(in, hw, --g);
+    // Fewer blocks on the GPUs never need more GPU memory, so a binary search finds the most that
+    // fit in log2(blocks) placements instead of one per block (recommend places thousands).
+    const std::uint64_t top = hw.gpus.empty() ? 0 : layers + 1;
+    layout = split_layers(in, hw, top);
+    if (top > 0 && !gpus_fit(layout)) {
+      std::uint64_t lo = 0, hi = top;  // hi does not fit; lo fits or is 0
+      while (hi - lo > 1) {
+        const std::uint64_t mid = lo + (hi - lo) / 2;
+        (gpus_fit(split_layers(in, hw, mid)) ? lo : hi) = mid;
+      }
+      layout = split_layers(in, hw, lo);
+    }
   }
   if (layout.gpu_layers == 0 && !r.offload_experts) layout.strategy = LayoutStrategy::cpu_only;
   const bool all_on_gpu = layout.gpu_layers == layers + 1;
@@ -192,11 +207,19 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   const std::uint64_t pp = r.pipeline_parallel.value_or(tp == 0 ? 0 : gpus / tp);
   layout.tensor_parallel = tp;
   layout.pipeline_parallel = pp;
+  // A split the user asked for that cannot exist is an input error; a default one that cannot is a
+  // reason the hardware does not fit.
+  const bool asked = r.tensor_parallel || r.pipeline_parallel;
   if (tp == 0 || pp == 0 || tp * pp != gpus) {
-    layout.reasons.push_back(fmt::format("tensor parallel {} x pipeline parallel {} must equal the {} GPUs", tp, pp, gpus));
+    const std::string why = fmt::format("tensor parallel {} x pipeline parallel {} must equal the {} GPUs", tp, pp, gpus);
+    if (asked) throw InputError("--tp/--pp: " + why);
+    layout.reasons.push_back(why);
     return layout;
   }
-  if (const auto why = tp_rule_violation(a, tp); !why.empty()) layout.reasons.push_back(why);
+  if (const auto why = tp_rule_violation(a, tp); !why.empty()) {
+    if (r.tensor_parallel) throw InputError("--tp: " + why);
+    layout.reasons.push_back(why);
+  }
   if (!hw.homogeneous()) layout.reasons.push_back(s.engine->name + " shards layers evenly: it needs identical GPUs");
   const std::uint64_t layers = m.weights.block_bytes.size();
   if (pp > layers) layout.reasons.push_back(fmt::format("{} pipeline stages for {} blocks", pp, layers));
@@ -236,8 +259,8 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
       p.layers = count;
       p.embedding = stage == 0;
       p.output_head = stage + 1 == pp;
-      p.weights = Bytes(static_cast<std::uint64_t>(std::ceil(weights)));
-      p.kv_cache = Bytes(static_cast<std::uint64_t>(std::ceil(kv_per_token * static_cast<double>(kv.cells))));
+      p.weights = Bytes(checked_ceil(weights, "weights per GPU"));
+      p.kv_cache = Bytes(checked_ceil(kv_per_token * static_cast<double>(kv.cells), "KV cache per GPU"));
       p.compute_buffer = rank_runtime.compute_buffer;
       p.overhead = rank_runtime.overhead;
       p.capacity = Bytes(static_cast<std::uint64_t>(static_cast<double>(p.capacity.count()) * util));
@@ -246,8 +269,8 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
                           static_cast<double>((p.weights + p.compute_buffer + p.overhead).count());
       if (rank == 0) {
         if (free <= 0) pool_tokens = 0;
-        else pool_tokens = std::min(pool_tokens, static_cast<std::uint64_t>(free / kv_per_token));
-        if (stage == 0) layout.kv_pool_per_gpu = Bytes(free > 0 ? static_cast<std::uint64_t>(free) : 0);
+        else pool_tokens = std::min(pool_tokens, checked_floor(free / kv_per_token, "KV pool tokens"));
+        if (stage == 0) layout.kv_pool_per_gpu = Bytes(checked_floor(free, "KV pool"));
       }
       layout.gpus.push_back(p);
     }

@@ -262,8 +262,10 @@ TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& a, c
 
 Bytes stored_bytes(const BlockType& b, const Tensor& t) {
   if (b.is_row_block()) {
-    if (t.cols % b.weights_per_block != 0)
-      throw InternalError("row of " + std::to_string(t.cols) + " not divisible by block of type " + b.id);
+    if (t.cols % b.weights_per_block != 0)  // only a catalog block size can cause this: input, not a bug
+      throw InputError("block type '" + b.id + "' stores blocks of " + std::to_string(b.weights_per_block) +
+                       " weights, which do not divide a row of " + std::to_string(t.cols) +
+                       " (check its weights_per_block)");
     const std::uint64_t blocks = checked_mul(t.rows * t.stack, t.cols / b.weights_per_block, "tensor blocks");
     return Bytes(checked_mul(blocks, b.bytes_per_block, "tensor bytes"));
   }
@@ -384,6 +386,20 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   main.into(cat, q, mtp);
   q.tensor_info_bytes = tensor_info_bytes(inv, layout);
   return q;
+}
+
+void check_formats(const Catalog& cat) {
+  for (const auto& model : cat.models)
+    for (const auto& quant : cat.quants)
+      for (const auto& container : quant.containers) {
+        if (container == "gguf" && model.arch.traits.llama_cpp_arch.empty()) continue;  // no GGUF exists
+        try {
+          (void)quantize_model(cat, model, quant, FileLayout{container, false}, false);
+        } catch (const InputError& e) {
+          throw InputError("quant '" + quant.id + "' cannot store model '" + model.id + "' (" + container +
+                           "): " + e.what());
+        }
+      }
 }
 
 }  // namespace dsplan

@@ -289,7 +289,9 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
 
 /// Money compared in whole cents (so sums that differ in the last bit tie), unpriced last.
 std::int64_t cents(const std::optional<double>& usd) {
-  return usd ? static_cast<std::int64_t>(std::llround(*usd * 100.0)) : INT64_MAX;
+  // Beyond ~9e16 USD (or not finite) llround is undefined; such a cost ranks last anyway.
+  if (!usd || !(std::fabs(*usd) < 9e16)) return INT64_MAX;
+  return static_cast<std::int64_t>(std::llround(*usd * 100.0));
 }
 
 /// True when `a` should rank before `b` under the preference (both feasible). Quality compares

@@ -231,7 +231,7 @@ double stage_share(std::uint64_t layers, std::uint64_t pp) {
   return static_cast<double>(ceil_div(layers, pp)) / static_cast<double>(layers);
 }
 
-Bytes divide(double bytes, double by) { return Bytes(static_cast<std::uint64_t>(std::ceil(bytes / by))); }
+Bytes divide(double bytes, double by) { return Bytes(checked_ceil(bytes / by, "memory per GPU")); }
 
 /// Bytes per GPU of a model-state quantity: TP and the pipeline stage split both parts, expert
 /// parallelism the routed part; ZeRO (when `sharded`) splits each part over its data-parallel

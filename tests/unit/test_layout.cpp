@@ -34,9 +34,12 @@ Bytes sum_weights(const Layout& l) {
 
 TEST_CASE("tensor parallel size must divide the attention heads", "[layout]") {
   // R1-Distill-Qwen-7B: 28 heads, 4 KV heads (config.json). vLLM asserts heads % tp == 0.
+  // Asked for explicitly (--tp 8), it is an input error; as the default for 8 GPUs, a reason.
   LayoutRequest tp8;
   tp8.tensor_parallel = 8;
-  const auto bad = plan("7b", "bf16", {{"rtx4090", 8}}, tp8);
+  REQUIRE_THROWS_WITH(plan("7b", "bf16", {{"rtx4090", 8}}, tp8),
+                      "--tp: tensor parallel size 8 does not divide the 28 attention heads");
+  const auto bad = plan("7b", "bf16", {{"rtx4090", 8}});
   REQUIRE_FALSE(bad.layout->fits);
   REQUIRE(bad.layout->reasons.front().find("does not divide the 28 attention heads") != std::string::npos);
   REQUIRE_FALSE(bad.throughput);

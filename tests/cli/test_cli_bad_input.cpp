@@ -1,0 +1,143 @@
+// Regression tests for the fuzz campaign's findings (issue 9): every bad input is exit 2 with one
+// line naming the problem and nothing on stdout; never a crash, an exit 3, or a silent default.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using dsplan::test::require_usage_error;
+using dsplan::test::run_cli;
+
+namespace {
+
+std::string corpus(const std::string& name) {
+  return std::string(DSPLAN_FIXTURES_DIR) + "/../fuzz/corpus/catalog/" + name;
+}
+
+}  // namespace
+
+TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
+  using Args = std::vector<std::string>;
+  auto [args, fragment] = GENERATE(table<Args, std::string>({
+      // --gpu-layers without a GPU indexed an empty device list (SIGSEGV).
+      {{"estimate", "7b", "-q", "q4_k_m", "--ram", "64", "--ngl", "1"}, "--gpu-layers 1 needs GPUs"},
+      {{"check", "7b", "-q", "q4_k_m", "--ram", "64", "--ngl", "5"}, "--gpu-layers 5 needs GPUs"},
+      {{"estimate", "r1", "-q", "q4_k_m", "--ram", "1024", "--ngl", "3"}, "needs GPUs"},
+      {{"compare", "--ram", "64", "--ngl", "1"}, "needs GPUs"},
+      {{"compare", "--cpu", "epyc-9654", "--gpu-layers", "1"}, "needs GPUs"},
+      // A value that is missing, empty or names nothing is not a default.
+      {{"estimate", "70b", "--link-bandwidth", "abc"}, "--link-bandwidth: 'abc' is not a number"},
+      {{"estimate", "70b", "--link-bandwidth", "900"}, "--link-bandwidth goes with GPUs"},
+      {{"estimate", "70b", "--bandwidth", "900"}, "--bandwidth goes with GPUs"},
+      {{"estimate", "70b", "--nodes", "2"}, "--nodes goes with GPUs"},
+      {{"estimate", "70b", "--link-bandwidth", "--json"}, "--link-bandwidth: missing value (got the flag '--json')"},
+      {{"estimate", "70b", "--gpu", ""}, "--gpu: empty value"},
+      {{"estimate", "70b", "--quant", ""}, "--quant: empty value"},
+      {{"estimate", "70b", "--engine", ""}, "--engine: empty value"},
+      {{"estimate", "70b", "--vram", ""}, "--vram: empty value"},
+      {{"recommend", "--vram", "24", "--model", ""}, "--model: empty value"},
+      {{"recommend", "--vram", "24", "--model", ","}, "--model: empty value ','"},
+      {{"compare", "--quants", ""}, "--quants: empty value"},
+      // compare: a request no cell can use is an error, not a matrix of n/a.
+      {{"compare", "--cpu", "nope"}, "unknown CPU 'nope'"},
+      {{"compare", "--vram", "24", "--kv-type", "nope"}, "KV cache type 'nope'"},
+      {{"compare", "--vram", "24", "--prompt", "100000"}, "--prompt 100000 leaves no room"},
+      // An explicit tensor/pipeline split that cannot exist (train already refused it).
+      {{"estimate", "70b", "--engine", "vllm", "--gpu", "h100-sxm", "--tp", "4096"},
+       "--tp/--pp: tensor parallel 4096 x pipeline parallel 0 must equal the 1 GPUs"},
+      {{"estimate", "70b", "--engine", "vllm", "--gpu", "h100-sxm", "--count", "8", "--tp", "3"},
+       "tensor parallel 3 x pipeline parallel 2 must equal the 8 GPUs"},
+      // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow).
+      {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"}, "too large to represent"},
+      // Work is bounded: a node holds at most 72 GPUs (these took 12-26 s).
+      {{"compare", "--gpu", "h100-sxm", "--count", "4096", "--nodes", "1024", "--users", "100000000"},
+       "--count: 4096 is out of range (1 to 72)"},
+      {{"recommend", "--count", "4096", "--vram", "2b"}, "--count: 4096 is out of range (1 to 72)"},
+      {{"estimate", "70b", "--gpus", "40xrtx3090,40xrtx4090"}, "at most 72 GPUs per node"},
+      // Unexpected arguments in the order typed, with a suggestion.
+      {{"estimate", "70b", "--foo", "1", "--ngl", "2"}, "unexpected arguments '--foo' '1'"},
+      {{"estimate", "70b", "--ctx", "4096"}, "(did you mean --context?)"},
+      {{"estimate", "70b", "--contxt", "4096"}, "(did you mean --context"},
+  }));
+  CAPTURE(args);
+  require_usage_error(run_cli(args), fragment);
+}
+
+TEST_CASE("control characters in an argument are shown escaped, never raw", "[cli][fuzz]") {
+  const auto o = run_cli({"estimate", "70b\x1b[31m"});
+  require_usage_error(o, "unknown model '70b\\x1b[31m'");
+  REQUIRE(o.err.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("minus zero is read as 0 and 1PiB is inside the documented size range", "[cli][fuzz]") {
+  const auto zero = run_cli({"recommend", "--vram", "24", "--min-tps", "-0", "--json"});
+  REQUIRE(zero.code == 0);
+  const auto j = nlohmann::json::parse(zero.out);
+  REQUIRE_FALSE(std::signbit(j["min_tokens_per_s"].get<double>()));
+  const auto table = run_cli({"recommend", "--vram", "24", "--min-tps", "-0"});
+  REQUIRE(table.out.find("at least 0 tokens/s") != std::string::npos);
+  // The message says "1 byte to 1 PiB": 1 PiB itself is accepted, one byte more is not.
+  REQUIRE(run_cli({"estimate", "70b", "--vram", "1PiB"}).code == 0);
+  require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (1 byte to 1 PiB)");
+}
+
+TEST_CASE("a failed write of the output is an error, not success", "[cli][fuzz]") {
+  std::ostringstream out, err;
+  out.setstate(std::ios::badbit);  // as std::cout is after writing to /dev/full or a closed descriptor
+  const int code = dsplan::cli::run({"list", "--json"}, out, err, dsplan::cli::Env{});
+  REQUIRE(code == 2);
+  REQUIRE(err.str().rfind("dsplan: error: cannot write the output", 0) == 0);
+}
+
+TEST_CASE("bad catalog files are one-line input errors", "[cli][fuzz][catalog]") {
+  auto [file, fragment] = GENERATE(table<std::string, std::string>({
+      // nlohmann's number overflow escaped as exit 3.
+      {"repro_number_overflow.json", "invalid JSON: number overflow parsing '1e400'"},
+      // describe() dumped the whole value: 100,000 nested arrays overflowed the stack.
+      {"repro_deep_nesting.json", "/: expected an object, got an array"},
+      {"repro_deep_in_gpu.json", "/gpus/0/id: expected a string, got an array"},
+      // Figures outside their physical range overflowed, exhausted memory or divided by ~0.
+      {"repro_tflops_denormal.json", "/gpus/0/fp16_tflops: expected a number from 0.001 to 1000000"},
+      {"repro_tflops_tiny.json", "_tflops: expected a number from 0.001 to 1000000"},
+      {"repro_memory_near_2_64.json", "/gpus/0/memory_bytes: expected an integer from 1 to 1125899906842624"},
+      {"repro_usable_fraction_tiny.json", "/gpus/0/usable_memory_fraction: expected a number from 0.01 to 1"},
+      {"repro_pcie_gen_67.json", "/gpus/0/interconnect/pcie_gen: expected an integer from 0 to 7, got 67"},
+      {"repro_pcie_lanes_huge.json", "/gpus/0/interconnect/pcie_lanes: expected an integer from 0 to 32"},
+      {"repro_layers_1e9.json", "/models/0/config/num_hidden_layers: expected an integer from 1 to 1024"},
+      {"repro_layers_2_64.json", "/models/0/config/num_hidden_layers: expected an integer from 1 to 1024"},
+      {"repro_heads_over_hidden.json", "more attention heads than hidden_size"},
+      {"repro_first_k_dense_huge.json", "/models/0/config/first_k_dense_replace: expected an integer from 0 to 61"},
+      {"repro_moe_freq_huge.json", "/models/0/config/moe_layer_freq: expected an integer from 1 to 61"},
+      {"repro_task_divide_tiny.json", "/tasks/0/metrics/0/divide_by: expected a number from 0.001 to 1000000000"},
+      {"repro_f32_block_1e9.json", "/block_types/0/weights_per_block: expected an integer from 1 to 1024"},
+      // validate refuses a block size no estimate can use (estimates exited 3 with it).
+      {"repro_f32_block_1000.json", "'f32' cannot store"},
+  }));
+  CAPTURE(file);
+  require_usage_error(run_cli({"catalog", "validate", corpus(file)}), fragment);
+}
+
+TEST_CASE("a catalog block size no estimate can use is an input error in estimates too", "[cli][fuzz][catalog]") {
+  require_usage_error(run_cli({"--catalog", corpus("repro_f32_block_1000.json"), "estimate", "7b", "-q", "q4_k_m"}),
+                      "block type 'f32' stores blocks of 1000 weights");
+}
+
+TEST_CASE("a catalog path that is not a regular file is named as such", "[cli][fuzz][catalog]") {
+  const auto dir = std::filesystem::temp_directory_path() / "dsplan-test-catalog-kinds";
+  std::filesystem::create_directories(dir);
+  require_usage_error(run_cli({"catalog", "validate", dir.string()}), "is a directory");
+  require_usage_error(run_cli({"catalog", "validate", "/dev/zero"}), "is not a regular file");
+  const auto fifo = dir / "fifo";
+  std::filesystem::remove(fifo);
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);  // opening it to read would block forever
+  require_usage_error(run_cli({"catalog", "validate", fifo.string()}), "is not a regular file");
+  std::filesystem::remove_all(dir);
+}
