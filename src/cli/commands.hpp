@@ -16,5 +16,6 @@ void setup_recommend(CLI::App& app, Context& ctx);
 void setup_check(CLI::App& app, Context& ctx);
 void setup_compare(CLI::App& app, Context& ctx);
 void setup_completions(CLI::App& app, Context& ctx);
+void setup_inspect(CLI::App& app, Context& ctx);
 
 }  // namespace dsplan::cli

@@ -134,6 +134,7 @@ void build_app(CLI::App& app, Context& ctx) {
   setup_compare(app, ctx);
   setup_train(app, ctx);
   setup_catalog(app, ctx);
+  setup_inspect(app, ctx);
   setup_completions(app, ctx);
 }
 

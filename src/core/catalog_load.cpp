@@ -7,6 +7,7 @@
 #include "dsplan/error.hpp"
 #include "dsplan/scenario.hpp"
 #include "dsplan/text.hpp"
+#include "config_parse.hpp"
 #include "embedded_catalog.hpp"
 #include "json_node.hpp"
 #include "tensor_tags.hpp"
@@ -65,8 +66,11 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
   return t;
 }
 
+}  // namespace
+
 /// The subset of config.json dsplan reads. Other keys are allowed (configs are copied verbatim).
-ModelArch parse_config(const JsonNode& c) {
+/// Also used by hf_config.cpp for a config.json read from disk (config_parse.hpp).
+ModelArch detail::parse_config(const JsonNode& c) {
   ModelArch a;
   a.model_type = c.str("model_type");
   a.hidden_size = c.u64_in("hidden_size", 1, k_max_dim);
@@ -114,6 +118,8 @@ ModelArch parse_config(const JsonNode& c) {
   return a;
 }
 
+namespace {
+
 Benchmarks parse_benchmarks(const JsonNode& node) {
   Benchmarks b;
   for (const auto& [key, value] : node.members()) {
@@ -138,7 +144,7 @@ ModelSpec parse_model(const JsonNode& n) {
   m.license = n.str_or("license", "");
   m.release_date = n.str_or("release_date", "");
   m.native_quant = n.str("native_dtype");
-  m.arch = parse_config(n.at("config"));
+  m.arch = detail::parse_config(n.at("config"));
   m.config_source = n.str("config_source");
   if (const auto p = n.find("published_params")) {
     p->check_keys({"total", "source"});

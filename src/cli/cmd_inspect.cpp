@@ -1,0 +1,33 @@
+// `dsplan inspect PATH`: what a GGUF, safetensors checkpoint or config.json holds, and the catalog model it is.
+#include "cli/commands.hpp"
+#include "cli/model_files.hpp"
+#include "cli/render_inspect.hpp"
+
+namespace dsplan::cli {
+
+void setup_inspect(CLI::App& app, Context& ctx) {
+  auto* sub = app.add_subcommand(
+      "inspect", "Read a model file's header: tensors, bytes per type and group, architecture, catalog match");
+  auto path = std::make_shared<std::string>();
+  auto emit = std::make_shared<bool>(false);
+  sub->add_option("path", *path,
+                  "A .gguf (a split set from any part), .safetensors, model.safetensors.index.json, config.json, "
+                  "or a directory holding them")
+      ->required();
+  sub->add_flag("--emit-catalog", *emit, "Print a catalog models entry for the file (use it with --catalog)");
+  sub->footer(
+      "Only headers are read, never tensor data.\n"
+      "Examples:\n  dsplan inspect DeepSeek-R1-Q4_K_M-00001-of-00009.gguf\n"
+      "  dsplan inspect ./DeepSeek-R1 --json\n  dsplan inspect my-model/config.json --emit-catalog > my.json");
+  sub->callback([&ctx, path, emit] {
+    ctx.runner = [&ctx, path, emit] {
+      const ModelFileInfo info = inspect_path(*path, ctx.catalog());
+      if (*emit) render_catalog_entry(info, ctx.out);
+      else if (ctx.global.json) render_inspect_json(info, ctx.out);
+      else render_inspect_table(info, ctx.out);
+      return ExitCode::ok;
+    };
+  });
+}
+
+}  // namespace dsplan::cli

@@ -1,0 +1,173 @@
+// `dsplan inspect` output: the table, the JSON object (docs/cli.md) and --emit-catalog.
+#include "cli/render_inspect.hpp"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/format.hpp"
+#include "cli/table.hpp"
+#include "dsplan/error.hpp"
+#include "dsplan/text.hpp"
+
+namespace dsplan::cli {
+
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+template <typename T>
+ordered_json or_null(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
+
+std::string mla_description(const std::optional<std::string>& layout) {
+  if (!layout) return "";
+  if (*layout == "legacy") return "legacy (attn_kv_b whole: llama.cpp caches expanded K and V)";
+  return "split (attn_k_b + attn_v_b: llama.cpp caches the latent)";
+}
+
+/// Lower-case letters, digits and dots; everything else becomes one '-'.
+std::string slug(const std::string& text) {
+  std::string out;
+  for (char c : to_lower(text)) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.') out += c;
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "model" : out;
+}
+
+ordered_json config_json(const ModelArch& a) {
+  ordered_json c{{"model_type", a.model_type},
+                 {"hidden_size", a.hidden_size},
+                 {"num_hidden_layers", a.num_layers},
+                 {"num_attention_heads", a.num_heads},
+                 {"num_key_value_heads", a.num_kv_heads}};
+  if (!a.is_mla()) c["head_dim"] = a.head_dim;
+  c["intermediate_size"] = a.intermediate_size;
+  c["vocab_size"] = a.vocab_size;
+  c["tie_word_embeddings"] = a.tie_word_embeddings;
+  c["max_position_embeddings"] = a.max_context;
+  if (!a.rope_type.empty()) c["rope_scaling"] = {{"type", a.rope_type}};
+  if (a.is_mla()) {
+    c["q_lora_rank"] = a.q_lora_rank;
+    c["kv_lora_rank"] = a.kv_lora_rank;
+    c["qk_nope_head_dim"] = a.qk_nope_head_dim;
+    c["qk_rope_head_dim"] = a.qk_rope_head_dim;
+    c["v_head_dim"] = a.v_head_dim;
+  }
+  if (a.is_moe()) {
+    c["moe_intermediate_size"] = a.moe_intermediate_size;
+    c["n_routed_experts"] = a.n_routed_experts;
+    c["n_shared_experts"] = a.n_shared_experts;
+    c["num_experts_per_tok"] = a.experts_per_token;
+    c["first_k_dense_replace"] = a.first_k_dense_replace;
+    c["moe_layer_freq"] = a.moe_layer_freq;
+    if (a.router_bias) c["topk_method"] = "noaux_tc";
+  }
+  if (a.mtp_layers > 0) c["num_nextn_predict_layers"] = a.mtp_layers;
+  if (a.traits.dsa_indexer) {
+    c["index_n_heads"] = a.index_n_heads;
+    c["index_head_dim"] = a.index_head_dim;
+    c["index_topk"] = a.index_topk;
+  }
+  return c;
+}
+
+}  // namespace
+
+void render_inspect_json(const ModelFileInfo& info, std::ostream& out) {
+  ordered_json types = ordered_json::object();
+  for (const auto& t : info.types) types[t.type] = {{"count", t.count}, {"bytes", t.bytes.count()}};
+  ordered_json groups = ordered_json::object();
+  for (const auto& g : info.groups) groups[g.group] = {{"count", g.count}, {"bytes", g.bytes.count()}};
+  const bool config = info.format == ModelFileFormat::config;  // no tensor data to measure
+  const ordered_json j{{"schema_version", 1},
+                       {"format", std::string(format_name(info.format))},
+                       {"files", info.files},
+                       {"tensor_count", info.tensor_count},
+                       {"tensor_bytes", config ? ordered_json(nullptr) : ordered_json(info.tensor_bytes.count())},
+                       {"file_bytes", config ? ordered_json(nullptr) : ordered_json(info.file_bytes.count())},
+                       {"types", types},
+                       {"groups", groups},
+                       {"architecture", info.architecture.empty() ? ordered_json(nullptr) : ordered_json(info.architecture)},
+                       {"name", info.name.empty() ? ordered_json(nullptr) : ordered_json(info.name)},
+                       {"catalog_model", or_null(info.catalog_model)},
+                       {"catalog_matches", info.catalog_matches},
+                       {"mla_layout", or_null(info.mla_layout)},
+                       {"params_total", or_null(info.params_total)},
+                       {"kv_bytes_per_token", or_null(info.kv_bytes_per_token)},
+                       {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)}};
+  out << j.dump(2) << '\n';
+}
+
+void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
+  const std::string format(format_name(info.format));
+  out << info.files.front();
+  if (info.files.size() > 1) out << " (+" << info.files.size() - 1 << " more)";
+  out << '\n';
+  Table facts({{"Field"}, {"Value"}});
+  facts.add_row({"Format", format + (info.files.size() > 1 ? ", " + std::to_string(info.files.size()) + " files" : "")});
+  if (!info.architecture.empty())
+    facts.add_row({"Architecture", info.architecture + (info.name.empty() ? "" : " (" + info.name + ")")});
+  std::string match = info.catalog_model ? *info.catalog_model : "not in the catalog";
+  if (info.catalog_matches.size() > 1) {
+    std::vector<std::string> others;
+    for (const auto& id : info.catalog_matches)
+      if (id != info.catalog_model) others.push_back(id);
+    match += " (same shapes: " + join(others) + ")";
+  }
+  facts.add_row({"Catalog model", match});
+  facts.add_row({"Tensors", with_commas(info.tensor_count)});
+  if (info.format != ModelFileFormat::config) {
+    facts.add_row({"Tensor data", with_commas(info.tensor_bytes.count()) + " B (" + gib(info.tensor_bytes) + ")"});
+    facts.add_row({"File size", with_commas(info.file_bytes.count()) + " B (" + gb(info.file_bytes) + ")"});
+  }
+  if (info.params_total)
+    facts.add_row({"Parameters", with_commas(*info.params_total) + " (" + params_short(*info.params_total) + ")"});
+  if (info.mla_layout) facts.add_row({"MLA layout", mla_description(info.mla_layout)});
+  if (info.kv_bytes_per_token)
+    facts.add_row({"KV cache per token", with_commas(*info.kv_bytes_per_token) + " B (f16, " + info.kv_engine + ")"});
+  facts.render(out, "  ");
+  if (!info.types.empty()) {
+    out << "\nBy type\n";
+    Table types({{"Type"}, {"Tensors", Table::Align::right}, {"Bytes", Table::Align::right}, {"GiB", Table::Align::right}});
+    for (const auto& t : info.types) types.add_row({t.type, with_commas(t.count), with_commas(t.bytes.count()), fixed(t.bytes.gib(), 2)});
+    types.render(out, "  ");
+  }
+  if (!info.groups.empty()) {
+    out << "\nBy group\n";
+    Table groups({{"Group"}, {"Tensors", Table::Align::right}, {"Bytes", Table::Align::right}, {"GiB", Table::Align::right}});
+    for (const auto& g : info.groups)
+      groups.add_row({g.group, with_commas(g.count), with_commas(g.bytes.count()), fixed(g.bytes.gib(), 2)});
+    groups.render(out, "  ");
+  }
+}
+
+void render_catalog_entry(const ModelFileInfo& info, std::ostream& out) {
+  const std::string& file = info.files.front();
+  if (!info.arch)
+    throw InputError(file + ": cannot emit a catalog entry: the file does not give the whole architecture" +
+                     std::string(info.architecture.empty() ? "" : " ('" + info.architecture + "')"));
+  if (info.arch->max_context == 0)
+    throw InputError(file + ": cannot emit a catalog entry: no context length in the file");
+  std::filesystem::path p(file);
+  std::string stem = p.filename() == "config.json" ? p.parent_path().filename().string() : p.stem().string();
+  if (stem.empty()) stem = "model";
+  const std::string name = info.name.empty() ? stem : info.name;
+  const std::string id = slug(name);
+  std::string native = "bf16";
+  for (const auto& t : info.types)
+    if (t.type == "F8_E4M3") native = "fp8";
+  const ordered_json entry{{"id", id},
+                           {"name", name},
+                           {"family", "custom"},
+                           {"hf_repo", "local/" + id},
+                           {"native_dtype", native},
+                           {"config", config_json(*info.arch)},
+                           {"config_source", "dsplan inspect " + file}};
+  out << ordered_json{{"models", ordered_json::array({entry})}}.dump(2) << '\n';
+}
+
+}  // namespace dsplan::cli

@@ -1,0 +1,15 @@
+// Rendering of `dsplan inspect`: table, JSON, and a catalog models entry (--emit-catalog).
+#pragma once
+
+#include <ostream>
+
+#include "dsplan/model_file.hpp"
+
+namespace dsplan::cli {
+
+void render_inspect_table(const ModelFileInfo& info, std::ostream& out);
+void render_inspect_json(const ModelFileInfo& info, std::ostream& out);
+/// {"models": [entry]} for --catalog; throws InputError when the file does not give the architecture.
+void render_catalog_entry(const ModelFileInfo& info, std::ostream& out);
+
+}  // namespace dsplan::cli

@@ -1,0 +1,120 @@
+// `dsplan inspect` in-process on files written to a temporary directory: split sets, shards,
+// config.json, --emit-catalog round trip, one-line errors.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "../unit/model_file_writers.hpp"
+#include "cli_support.hpp"
+
+namespace {
+
+using namespace dsplan::test;
+using nlohmann::json;
+
+/// Two-part split set of a dense toy (F32 throughout): 4 tensors of [32, 8] (1,024 bytes each)
+/// in the first part, 2 more and a [32] norm (128 bytes) in the second.
+std::filesystem::path write_split_set(const std::filesystem::path& dir) {
+  for (int part = 0; part < 2; ++part) {
+    GgufWriter w;
+    if (part == 0) {
+      w.kv_str("general.architecture", "llama");
+      w.kv_i32("split.tensors.count", 7);
+    }
+    w.kv_u16("split.no", static_cast<std::uint16_t>(part));
+    w.kv_u16("split.count", 2);
+    const int first = part == 0 ? 0 : 4;
+    const int last = part == 0 ? 4 : 6;
+    for (int i = first; i < last; ++i) w.tensor("blk." + std::to_string(i) + ".attn_q.weight", {32, 8}, F32, 1024);
+    if (part == 1) w.tensor("output_norm.weight", {32}, F32, 128);
+    write_file(dir / ("toy-0000" + std::to_string(part + 1) + "-of-00002.gguf"), w.build().bytes);
+  }
+  return dir / "toy-00002-of-00002.gguf";
+}
+
+}  // namespace
+
+TEST_CASE("inspect a GGUF split set from any part", "[cli][inspect]") {
+  const auto dir = temp_dir("inspect-split");
+  const auto second = write_split_set(dir);
+  const auto o = run_cli({"inspect", second.string(), "--json"});
+  CAPTURE(o.err);
+  REQUIRE(o.code == 0);
+  const json j = json::parse(o.out);
+  REQUIRE(j["format"] == "gguf");
+  REQUIRE(j["files"].size() == 2);
+  REQUIRE(j["tensor_count"] == 7);
+  REQUIRE(j["tensor_bytes"] == 6 * 1024 + 128);
+  REQUIRE(j["types"]["f32"]["count"] == 7);
+  REQUIRE(j["groups"]["attention"]["bytes"] == 6 * 1024);
+  REQUIRE(j["catalog_model"].is_null());
+  REQUIRE(j["mla_layout"].is_null());
+  REQUIRE(j["params_total"] == 6 * 256 + 32);
+
+  const auto table = run_cli({"inspect", (dir / "toy-00001-of-00002.gguf").string()});
+  REQUIRE(table.code == 0);
+  REQUIRE_THAT(table.out, Catch::Contains("not in the catalog") && Catch::Contains("6,272 B"));
+
+  std::filesystem::remove(dir / "toy-00001-of-00002.gguf");
+  require_usage_error(run_cli({"inspect", second.string()}), "part 1 of 2 of");
+}
+
+TEST_CASE("inspect a sharded safetensors checkpoint with its config.json", "[cli][inspect]") {
+  const auto dir = temp_dir("inspect-shards");
+  SafetensorsWriter a, b;
+  a.tensor("model.embed_tokens.weight", "BF16", {16, 8}, 256);
+  b.tensor("lm_head.weight", "BF16", {16, 8}, 256);
+  b.tensor("model.norm.weight", "BF16", {8}, 16);
+  write_file(dir / "model-00001-of-00002.safetensors", a.build());
+  write_file(dir / "model-00002-of-00002.safetensors", b.build());
+  std::ofstream(dir / "model.safetensors.index.json") << R"({"metadata": {"total_size": 528}, "weight_map": {
+      "model.embed_tokens.weight": "model-00001-of-00002.safetensors",
+      "lm_head.weight": "model-00002-of-00002.safetensors", "model.norm.weight": "model-00002-of-00002.safetensors"}})";
+  std::ofstream(dir / "config.json") << R"({"model_type": "llama", "hidden_size": 8, "num_hidden_layers": 1,
+      "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 16, "vocab_size": 16,
+      "max_position_embeddings": 256})";
+  const auto o = run_cli({"inspect", dir.string(), "--json"});
+  CAPTURE(o.err);
+  REQUIRE(o.code == 0);
+  const json j = json::parse(o.out);
+  REQUIRE(j["format"] == "safetensors");
+  REQUIRE(j["files"].size() == 2);
+  REQUIRE(j["tensor_count"] == 3);
+  REQUIRE(j["tensor_bytes"] == 528);
+  REQUIRE(j["types"]["BF16"]["bytes"] == 528);
+  REQUIRE(j["architecture"] == "llama");
+  REQUIRE(j["params_total"] == 264);
+  // vLLM, 1 layer x (K 1 head x 4 + V 4) values x 2 bytes
+  REQUIRE(j["kv_bytes_per_token"] == 16);
+
+  std::filesystem::remove(dir / "model-00002-of-00002.safetensors");
+  require_usage_error(run_cli({"inspect", dir.string()}), "model-00002-of-00002.safetensors: shard named by");
+}
+
+TEST_CASE("inspect --emit-catalog gives an entry --catalog accepts", "[cli][inspect]") {
+  const auto dir = temp_dir("inspect-emit");
+  // Mistral-7B-v0.1's config.json: 7,241,732,096 parameters (hand count in test_safetensors_config.cpp).
+  std::ofstream(dir / "config.json") << R"({"model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336,
+      "max_position_embeddings": 32768, "num_attention_heads": 32, "num_hidden_layers": 32,
+      "num_key_value_heads": 8, "tie_word_embeddings": false, "vocab_size": 32000})";
+  const auto emitted = run_cli({"inspect", (dir / "config.json").string(), "--emit-catalog"});
+  CAPTURE(emitted.err);
+  REQUIRE(emitted.code == 0);
+  const json entry = json::parse(emitted.out);
+  REQUIRE(entry["models"][0]["id"] == "dsplan-test-inspect-emit");
+  std::ofstream(dir / "mine.json") << emitted.out;
+  const auto shown = run_cli({"--catalog", (dir / "mine.json").string(), "show", "dsplan-test-inspect-emit", "--json"});
+  CAPTURE(shown.err);
+  REQUIRE(shown.code == 0);
+  REQUIRE(json::parse(shown.out)["params_total"] == 7241732096ULL);
+}
+
+TEST_CASE("inspect errors are one line", "[cli][inspect]") {
+  require_usage_error(run_cli({"inspect", "/nonexistent/model.gguf"}), "/nonexistent/model.gguf: no such file or directory");
+  const auto dir = temp_dir("inspect-errors");
+  write_file(dir / "bad.gguf", {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+  require_usage_error(run_cli({"inspect", (dir / "bad.gguf").string()}), "bad.gguf: byte 8: the tensor count needs 8 bytes");
+  const auto config_dir = temp_dir("inspect-errors-config");
+  std::ofstream(config_dir / "config.json") << R"({"model_type": "llama"})";
+  require_usage_error(run_cli({"inspect", config_dir.string()}), "config.json: /: missing required field");
+}

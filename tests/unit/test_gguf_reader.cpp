@@ -1,0 +1,389 @@
+// GGUF reader and GGUF summaries on files written by tests/unit/model_file_writers.hpp; every
+// expected size derived by hand from ggml's block sizes (Q8_0: 32 weights in 34 bytes, Q4_0: 32
+// in 18, F32: 4 bytes per weight).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <deque>
+
+#include "dsplan/error.hpp"
+#include "dsplan/gguf_reader.hpp"
+#include "dsplan/model_file.hpp"
+#include "model_file_writers.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace dsplan;
+using namespace dsplan::test;
+
+std::uint64_t q8(std::uint64_t n) { return n / 32 * 34; }
+std::uint64_t q4(std::uint64_t n) { return n / 32 * 18; }
+std::uint64_t f32(std::uint64_t n) { return n * 4; }
+
+/// Toy Llama: hidden 64, 2 layers, 4 heads, 2 KV heads (head dim 16), FFN 128, vocab 256.
+GgufWriter toy_llama() {
+  GgufWriter w;
+  w.kv_str("general.architecture", "llama");
+  w.kv_str("general.name", "Toy Llama");
+  w.kv_u32("llama.block_count", 2);
+  w.kv_u32("llama.context_length", 2048);
+  w.kv_u32("llama.embedding_length", 64);
+  w.kv_u32("llama.feed_forward_length", 128);
+  w.kv_u32("llama.attention.head_count", 4);
+  w.kv_u32("llama.attention.head_count_kv", 2);
+  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.kv_bool("general.quantized", true);
+  w.kv_i32_array("tokenizer.ggml.token_type", std::vector<std::int32_t>(256, 1));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 256; ++i) tokens.push_back("tok" + std::to_string(i));
+  w.kv_str_array("tokenizer.ggml.tokens", tokens);
+  w.tensor("token_embd.weight", {64, 256}, Q8_0, q8(64 * 256));  // 17,408
+  w.tensor("output_norm.weight", {64}, F32, f32(64));              // 256
+  w.tensor("output.weight", {64, 256}, Q8_0, q8(64 * 256));        // 17,408
+  for (int b = 0; b < 2; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    w.tensor(p + "attn_norm.weight", {64}, F32, f32(64));            // 256
+    w.tensor(p + "attn_q.weight", {64, 64}, Q8_0, q8(64 * 64));      // 4,352
+    w.tensor(p + "attn_k.weight", {64, 32}, Q8_0, q8(64 * 32));      // 2,176
+    w.tensor(p + "attn_v.weight", {64, 32}, Q8_0, q8(64 * 32));      // 2,176
+    w.tensor(p + "attn_output.weight", {64, 64}, Q8_0, q8(64 * 64)); // 4,352
+    w.tensor(p + "ffn_norm.weight", {64}, F32, f32(64));             // 256
+    w.tensor(p + "ffn_gate.weight", {64, 128}, Q4_0, q4(64 * 128));  // 4,608
+    w.tensor(p + "ffn_up.weight", {64, 128}, Q4_0, q4(64 * 128));    // 4,608
+    w.tensor(p + "ffn_down.weight", {128, 64}, Q8_0, q8(128 * 64));  // 8,704
+  }
+  return w;
+}
+
+/// Toy DeepSeek-V3 (deepseek2): hidden 64, 2 layers (the first dense), 2 heads, q_lora 32,
+/// kv_lora 32, qk_nope 16, qk_rope 8, v_head 16, 4 routed experts of 32 (2 per token) + 1
+/// shared, FFN 128, vocab 64. Every tensor F32.
+GgufWriter toy_deepseek(bool split) {
+  GgufWriter w;
+  w.kv_str("general.architecture", "deepseek2");
+  w.kv_u32("deepseek2.block_count", 2);
+  w.kv_u32("deepseek2.context_length", 4096);
+  w.kv_u32("deepseek2.embedding_length", 64);
+  w.kv_u32("deepseek2.feed_forward_length", 128);
+  w.kv_u32("deepseek2.attention.head_count", 2);
+  w.kv_u32("deepseek2.attention.head_count_kv", split ? 1 : 2);
+  w.kv_u32("deepseek2.attention.q_lora_rank", 32);
+  w.kv_u32("deepseek2.attention.kv_lora_rank", 32);
+  w.kv_u32("deepseek2.rope.dimension_count", 8);
+  if (split) {  // llama.cpp since PR #12801: key/value lengths of the latent, per-head sizes in *_mla
+    w.kv_u32("deepseek2.attention.key_length", 40);
+    w.kv_u32("deepseek2.attention.value_length", 32);
+    w.kv_u32("deepseek2.attention.key_length_mla", 24);
+    w.kv_u32("deepseek2.attention.value_length_mla", 16);
+  } else {
+    w.kv_u32("deepseek2.attention.key_length", 24);
+    w.kv_u32("deepseek2.attention.value_length", 16);
+  }
+  w.kv_u32("deepseek2.leading_dense_block_count", 1);
+  w.kv_u32("deepseek2.expert_count", 4);
+  w.kv_u32("deepseek2.expert_shared_count", 1);
+  w.kv_u32("deepseek2.expert_used_count", 2);
+  w.kv_u32("deepseek2.expert_feed_forward_length", 32);
+  const auto t = [&](const std::string& name, std::vector<std::uint64_t> ne) {
+    std::uint64_t n = 1;
+    for (auto x : ne) n *= x;
+    w.tensor(name, std::move(ne), F32, f32(n));
+  };
+  t("token_embd.weight", {64, 64});
+  t("output_norm.weight", {64});
+  t("output.weight", {64, 64});
+  for (int b = 0; b < 2; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    t(p + "attn_norm.weight", {64});
+    t(p + "attn_q_a.weight", {64, 32});
+    t(p + "attn_q_a_norm.weight", {32});
+    t(p + "attn_q_b.weight", {32, 48});        // heads x (nope + rope)
+    t(p + "attn_kv_a_mqa.weight", {64, 40});   // kv_lora + rope
+    t(p + "attn_kv_a_norm.weight", {32});
+    if (split) {
+      t(p + "attn_k_b.weight", {16, 32, 2});   // [nope, kv_lora, heads]
+      t(p + "attn_v_b.weight", {32, 16, 2});   // [kv_lora, v_head, heads]
+    } else {
+      t(p + "attn_kv_b.weight", {32, 64});     // heads x (nope + v)
+    }
+    t(p + "attn_output.weight", {32, 64});
+    t(p + "ffn_norm.weight", {64});
+    if (b == 0) {
+      t(p + "ffn_gate.weight", {64, 128});
+      t(p + "ffn_up.weight", {64, 128});
+      t(p + "ffn_down.weight", {128, 64});
+    } else {
+      t(p + "ffn_gate_inp.weight", {64, 4});
+      t(p + "exp_probs_b.bias", {4});
+      t(p + "ffn_gate_exps.weight", {64, 32, 4});
+      t(p + "ffn_up_exps.weight", {64, 32, 4});
+      t(p + "ffn_down_exps.weight", {32, 64, 4});
+      t(p + "ffn_gate_shexp.weight", {64, 32});
+      t(p + "ffn_up_shexp.weight", {64, 32});
+      t(p + "ffn_down_shexp.weight", {32, 64});
+    }
+  }
+  return w;
+}
+
+GgufFile read(const ByteVec& bytes, const std::string& name = "toy.gguf") {
+  const MemorySource src(name, bytes);
+  return read_gguf(src, catalog());
+}
+
+std::string error_of(const ByteVec& bytes) {
+  try {
+    (void)read(bytes);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+const TypeTally* type_of(const ModelFileInfo& info, const std::string& t) {
+  for (const auto& x : info.types)
+    if (x.type == t) return &x;
+  return nullptr;
+}
+std::uint64_t group_bytes(const ModelFileInfo& info, const std::string& g) {
+  for (const auto& x : info.groups)
+    if (x.group == g) return x.bytes.count();
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("GGUF dense GQA: tensor infos, bytes per type and group, KV per token", "[gguf]") {
+  const auto file = toy_llama().build();
+  const GgufFile f = read(file.bytes);
+  REQUIRE(f.version == 3);
+  REQUIRE(f.tensors.size() == 21);  // 3 globals + 2 blocks x 9
+  REQUIRE(f.str("general.architecture") == "llama");
+  REQUIRE(f.u64("llama.block_count") == 2u);
+  REQUIRE(f.find("tokenizer.ggml.tokens")->array_length == 256);
+  REQUIRE(f.find("llama.attention.layer_norm_rms_epsilon")->real == Approx(1e-5));
+  // Per block 256 + 4,352 + 2,176 + 2,176 + 4,352 + 256 + 4,608 + 4,608 + 8,704 = 31,488;
+  // globals 17,408 + 256 + 17,408.
+  REQUIRE(f.tensor_bytes.count() == 17408 + 256 + 17408 + 2 * 31488);
+  REQUIRE(f.file_bytes.count() == file.full_size);
+
+  const ModelFileInfo info = inspect_gguf(std::span(&f, 1), catalog());
+  REQUIRE(info.tensor_count == 21);
+  REQUIRE(info.tensor_bytes.count() == 98048);
+  REQUIRE(info.types.size() == 3);
+  REQUIRE(info.types[0].type == "q8_0");  // largest first
+  REQUIRE(info.types[0].count == 12);     // embd, output, 2 x (q, k, v, output, down)
+  REQUIRE(info.types[0].bytes.count() == 2 * 17408 + 2 * (4352 + 2176 + 2176 + 4352 + 8704));
+  REQUIRE(type_of(info, "q4_0")->bytes.count() == 4 * 4608);
+  REQUIRE(type_of(info, "f32")->count == 5);
+  REQUIRE(group_bytes(info, "embeddings") == 17408);
+  REQUIRE(group_bytes(info, "output_head") == 17408);
+  REQUIRE(group_bytes(info, "attention") == 2 * (4352 + 2176 + 2176 + 4352));
+  REQUIRE(group_bytes(info, "ffn_dense") == 2 * (4608 + 4608 + 8704));
+  REQUIRE(group_bytes(info, "norms_biases") == 5 * 256);
+  // Elements: 2 x 16,384 + 64 + 2 x (64 + 4,096 + 2,048 + 2,048 + 4,096 + 64 + 3 x 8,192).
+  REQUIRE(info.params_total == 106816u);
+  REQUIRE(info.architecture == "llama");
+  REQUIRE(info.name == "Toy Llama");
+  REQUIRE_FALSE(info.catalog_model);
+  REQUIRE_FALSE(info.mla_layout);
+  // f16 GQA cache: 2 layers x (K 2 heads x 16 + V 2 x 16) values x 2 bytes.
+  REQUIRE(info.kv_bytes_per_token == 256u);
+  REQUIRE(info.kv_engine == "llama.cpp");
+}
+
+TEST_CASE("GGUF DeepSeek MLA: legacy attn_kv_b and split attn_k_b/attn_v_b", "[gguf]") {
+  const bool split = GENERATE(false, true);
+  CAPTURE(split);
+  const auto file = toy_deepseek(split).build();
+  const GgufFile f = read(file.bytes);
+  const ModelFileInfo info = inspect_gguf(std::span(&f, 1), catalog());
+  REQUIRE(info.mla_layout == std::string(split ? "split" : "legacy"));
+  REQUIRE(info.tensor_count == (split ? 34u : 32u));  // 3 + 2 x 9 + 3 dense + 8 MoE, +1 per block split
+  // Elements (k_b + v_b = kv_b = 2,048 per block): globals 8,256; attention with norms 10,432
+  // per block; dense FFN 24,576; MoE FFN 256 + 4 + 24,576 + 6,144.
+  REQUIRE(info.params_total == 84676u);
+  REQUIRE(info.tensor_bytes.count() == 4 * 84676u);
+  REQUIRE(group_bytes(info, "attention") == 4 * 2 * (2048 + 1536 + 2560 + 2048 + 2048));
+  REQUIRE(group_bytes(info, "experts_routed") == 4 * 24576);
+  REQUIRE(group_bytes(info, "experts_shared") == 4 * 6144);
+  REQUIRE(group_bytes(info, "router") == 4 * 260);
+  REQUIRE(group_bytes(info, "norms_biases") == 4 * (64 + 2 * 192));
+  REQUIRE(info.arch);
+  REQUIRE(info.arch->model_type == "deepseek_v3");  // exp_probs_b: V3's router bias
+  REQUIRE(info.arch->qk_nope_head_dim == 16);
+  REQUIRE(info.arch->v_head_dim == 16);
+  REQUIRE(info.arch->n_routed_experts == 4);
+  REQUIRE(info.arch->first_k_dense_replace == 1);
+  // llama.cpp caches split files as the latent: 2 layers x (kv_lora 32 + rope 8) x 2 bytes;
+  // legacy files expanded: 2 layers x 2 heads x (K 16 + 8, V 16) x 2 bytes.
+  REQUIRE(info.kv_bytes_per_token == (split ? 160u : 320u));
+}
+
+TEST_CASE("GGUF metadata of a catalog model matches it", "[gguf]") {
+  // DeepSeek-R1-Distill-Qwen-1.5B's shapes (data/models.json), tensors left out but the embedding.
+  GgufWriter w;
+  w.kv_str("general.architecture", "qwen2");
+  w.kv_str("general.name", "DeepSeek R1 Distill Qwen 1.5B");
+  w.kv_u32("qwen2.block_count", 28);
+  w.kv_u32("qwen2.embedding_length", 1536);
+  w.kv_u32("qwen2.feed_forward_length", 8960);
+  w.kv_u32("qwen2.attention.head_count", 12);
+  w.kv_u32("qwen2.attention.head_count_kv", 2);
+  w.kv_u32("qwen2.context_length", 131072);
+  w.tensor("token_embd.weight", {1536, 151936}, Q8_0, q8(1536ULL * 151936));
+  w.tensor("output.weight", {1536, 151936}, Q8_0, q8(1536ULL * 151936));
+  const auto out = w.build(true);
+  const SparseSource src("distill.gguf", out.bytes, out.full_size);
+  const GgufFile f = read_gguf(src, catalog());
+  const ModelFileInfo info = inspect_gguf(std::span(&f, 1), catalog());
+  REQUIRE(info.catalog_model == std::string("r1-distill-qwen-1.5b"));
+  // 28 layers x (K 2 x 128 + V 2 x 128) x 2 bytes.
+  REQUIRE(info.kv_bytes_per_token == 28u * 512 * 2);
+}
+
+TEST_CASE("GGUF split set of DeepSeek-R1's 1,086 tensors", "[gguf]") {
+  // DeepSeek-V3 architecture as llama.cpp converts it (split MLA, no MTP block): 3 globals,
+  // 3 dense blocks of 13 tensors, 58 MoE blocks of 18. Matrices Q8_0, vectors F32.
+  struct T {
+    std::string name;
+    std::vector<std::uint64_t> ne;
+  };
+  std::vector<T> all = {{"token_embd.weight", {7168, 129280}}, {"output_norm.weight", {7168}},
+                        {"output.weight", {7168, 129280}}};
+  for (int b = 0; b < 61; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    for (T t : std::vector<T>{{"attn_norm.weight", {7168}},         {"attn_q_a.weight", {7168, 1536}},
+                              {"attn_q_a_norm.weight", {1536}},     {"attn_q_b.weight", {1536, 24576}},
+                              {"attn_kv_a_mqa.weight", {7168, 576}}, {"attn_kv_a_norm.weight", {512}},
+                              {"attn_k_b.weight", {128, 512, 128}}, {"attn_v_b.weight", {512, 128, 128}},
+                              {"attn_output.weight", {16384, 7168}}, {"ffn_norm.weight", {7168}}})
+      all.push_back({p + t.name, t.ne});
+    if (b < 3) {
+      for (T t : std::vector<T>{{"ffn_gate.weight", {7168, 18432}}, {"ffn_up.weight", {7168, 18432}},
+                                {"ffn_down.weight", {18432, 7168}}})
+        all.push_back({p + t.name, t.ne});
+    } else {
+      for (T t : std::vector<T>{{"ffn_gate_inp.weight", {7168, 256}},       {"exp_probs_b.bias", {256}},
+                                {"ffn_gate_exps.weight", {7168, 2048, 256}}, {"ffn_up_exps.weight", {7168, 2048, 256}},
+                                {"ffn_down_exps.weight", {2048, 7168, 256}}, {"ffn_gate_shexp.weight", {7168, 2048}},
+                                {"ffn_up_shexp.weight", {7168, 2048}},       {"ffn_down_shexp.weight", {2048, 7168}}})
+        all.push_back({p + t.name, t.ne});
+    }
+  }
+  REQUIRE(all.size() == 1086);
+  constexpr std::size_t k_parts = 4;
+  std::deque<SparseSource> sources;
+  for (std::size_t part = 0; part < k_parts; ++part) {
+    GgufWriter w;
+    if (part == 0) {
+      w.kv_str("general.architecture", "deepseek2");
+      w.kv_str("general.name", "DeepSeek R1");
+      for (auto [k, v] : std::vector<std::pair<std::string, std::uint32_t>>{
+               {"block_count", 61}, {"context_length", 163840}, {"embedding_length", 7168},
+               {"feed_forward_length", 18432}, {"attention.head_count", 128}, {"attention.head_count_kv", 1},
+               {"attention.q_lora_rank", 1536}, {"attention.kv_lora_rank", 512}, {"attention.key_length", 576},
+               {"attention.value_length", 512}, {"attention.key_length_mla", 192},
+               {"attention.value_length_mla", 128}, {"rope.dimension_count", 64}, {"leading_dense_block_count", 3},
+               {"expert_count", 256}, {"expert_shared_count", 1}, {"expert_used_count", 8},
+               {"expert_feed_forward_length", 2048}})
+        w.kv_u32("deepseek2." + k, v);
+      w.kv_i32("split.tensors.count", 1086);
+    }
+    w.kv_u16("split.no", static_cast<std::uint16_t>(part));
+    w.kv_u16("split.count", k_parts);
+    for (std::size_t i = part * all.size() / k_parts; i < (part + 1) * all.size() / k_parts; ++i) {
+      std::uint64_t n = 1;
+      for (auto x : all[i].ne) n *= x;
+      if (all[i].ne.size() == 1) w.tensor(all[i].name, all[i].ne, F32, f32(n));
+      else w.tensor(all[i].name, all[i].ne, Q8_0, q8(n));
+    }
+    auto out = w.build(true);
+    sources.emplace_back("r1-0000" + std::to_string(part + 1) + "-of-00004.gguf", std::move(out.bytes), out.full_size);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<GgufFile> parts;
+  for (const auto& s : sources) parts.push_back(read_gguf(s, catalog()));
+  const ModelFileInfo info = inspect_gguf(parts, catalog());
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  WARN("1,086-tensor split set inspected in " << ms << " ms");
+  REQUIRE(info.tensor_count == 1086);
+  // Hand sums (comments in docs/cli.md): embedding and output 926,679,040 each + 7,168; per block
+  // attention and norms 187,121,664; dense FFN 396,361,728; MoE FFN 11,320,164,608:
+  // 1,853,365,248 + 61 x 187,121,664 + 3 x 396,361,728 + 58 x 11,320,164,608.
+  REQUIRE(info.params_total == 671026419200u);
+  // 1,021,440 vector elements in F32; the other 671,025,397,760 in Q8_0 (/32 x 34).
+  REQUIRE(info.tensor_bytes.count() == 712964485120u + 4u * 1021440u);
+  REQUIRE(info.mla_layout == std::string("split"));
+  REQUIRE(info.catalog_model == std::string("deepseek-r1"));
+  REQUIRE(info.catalog_matches.size() > 1);  // V3, R1-0528, V3.1 ... share the architecture
+  REQUIRE(info.kv_bytes_per_token == 61u * 576 * 2);  // latent: kv_lora 512 + rope 64
+  REQUIRE(info.files.size() == 4);
+
+  SECTION("a missing part or parts out of order are errors") {
+    std::vector<GgufFile> three(parts.begin(), parts.begin() + 3);
+    REQUIRE_THROWS_WITH(inspect_gguf(three, catalog()), Catch::Contains("split.count"));
+    std::swap(parts[1], parts[2]);
+    REQUIRE_THROWS_WITH(inspect_gguf(parts, catalog()), Catch::Contains("split.no"));
+  }
+}
+
+TEST_CASE("GGUF hostile files: one-line errors naming the file and byte offset", "[gguf]") {
+  const ByteVec good = toy_llama().build().bytes;
+  SECTION("every truncation is an error, never a crash") {
+    for (std::size_t n = 0; n < good.size(); n += 7) {
+      const ByteVec cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+      const std::string e = error_of(cut);
+      CAPTURE(n, e);
+      REQUIRE(e.rfind("toy.gguf: ", 0) == 0);
+    }
+    REQUIRE_THAT(error_of(ByteVec(good.begin(), good.begin() + 3000)), Catch::Contains("truncated"));
+    REQUIRE_THAT(error_of(ByteVec(good.begin(), good.end() - 1)), Catch::Contains("runs past the end"));
+  }
+  SECTION("bad magic and version") {
+    ByteVec b = good;
+    b[0] = 'X';
+    REQUIRE(error_of(b) == "toy.gguf: byte 0: not a GGUF file (magic is not \"GGUF\")");
+    b = good;
+    b[4] = 1;
+    REQUIRE(error_of(b) == "toy.gguf: byte 4: GGUF version 1 is not supported (2 or 3)");
+  }
+  SECTION("absurd counts") {
+    ByteVec b = good;
+    b[15] = 0x7f;  // tensor count high byte
+    REQUIRE_THAT(error_of(b), Catch::Contains("byte 8: tensor count"));
+    b = good;
+    b[8] = 0xff;  // 255 tensors do not fit in the file
+    b[9] = 0xff;
+    REQUIRE_THAT(error_of(b), Catch::Contains("do not fit"));
+  }
+  SECTION("unknown type id, too many dimensions, unaligned offset, huge string") {
+    GgufWriter w;
+    w.tensor("a.weight", {32}, 99, 0);
+    REQUIRE_THAT(error_of(w.build().bytes), Catch::Contains("tensor 'a.weight': unknown ggml type id 99"));
+    GgufWriter d;
+    d.tensor("a.weight", {1, 1, 1, 1, 1}, F32, 4);
+    REQUIRE_THAT(error_of(d.build().bytes), Catch::Contains("5 dimensions (expected 1 to 4)"));
+    GgufWriter r;
+    r.tensor("a.weight", {48}, Q8_0, 0);
+    REQUIRE_THAT(error_of(r.build().bytes), Catch::Contains("row length 48 is not a multiple of the q8_0 block of 32"));
+    ByteVec s = toy_llama().build().bytes;
+    // the first key's length (u64 at byte 24) claims 2^40 bytes
+    s[24 + 5] = 1;
+    REQUIRE_THAT(error_of(s), Catch::Contains("byte 24: a key is 1099511627796 bytes, more than the limit"));
+  }
+  SECTION("overflowing shapes") {
+    GgufWriter w;
+    w.tensor("a.weight", {1ULL << 40, 1ULL << 40}, F32, 0);
+    REQUIRE_THAT(error_of(w.build().bytes), Catch::Contains("element count overflows"));
+  }
+}
+
+TEST_CASE("ggml type names follow ggml.h", "[gguf]") {
+  REQUIRE(ggml_type_name(0) == std::string_view("f32"));
+  REQUIRE(ggml_type_name(12) == std::string_view("q4_K"));
+  REQUIRE(ggml_type_name(30) == std::string_view("bf16"));
+  REQUIRE_FALSE(ggml_type_name(4));  // Q4_2, removed
+  REQUIRE_FALSE(ggml_type_name(40));
+}
