@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/json_optional.hpp"
 #include "cli/options.hpp"
 #include "cli/table.hpp"
 #include "dsplan/compare.hpp"
@@ -58,10 +59,9 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
       } else {
         cell["engine"] = c.engine;
         cell["memory_total_bytes"] = c.memory.count();
-        cell["fits"] = c.fits ? nlohmann::ordered_json(*c.fits) : nlohmann::ordered_json(nullptr);
+        cell["fits"] = json_or_null(c.fits);
         cell["uses_ram"] = c.uses_ram;
-        cell["decode_tokens_per_s"] =
-            c.decode_tokens_per_s ? nlohmann::ordered_json(*c.decode_tokens_per_s) : nlohmann::ordered_json(nullptr);
+        cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);
       }
       cells.push_back(cell);
     }

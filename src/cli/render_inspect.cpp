@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/format.hpp"
+#include "cli/json_optional.hpp"
 #include "cli/table.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
@@ -15,11 +16,6 @@ namespace dsplan::cli {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-template <typename T>
-ordered_json or_null(const std::optional<T>& v) {
-  return v ? ordered_json(*v) : ordered_json(nullptr);
-}
 
 std::string mla_description(const std::optional<std::string>& layout) {
   if (!layout) return "";
@@ -93,11 +89,11 @@ void render_inspect_json(const ModelFileInfo& info, std::ostream& out) {
                        {"groups", groups},
                        {"architecture", info.architecture.empty() ? ordered_json(nullptr) : ordered_json(info.architecture)},
                        {"name", info.name.empty() ? ordered_json(nullptr) : ordered_json(info.name)},
-                       {"catalog_model", or_null(info.catalog_model)},
+                       {"catalog_model", json_or_null(info.catalog_model)},
                        {"catalog_matches", info.catalog_matches},
-                       {"mla_layout", or_null(info.mla_layout)},
-                       {"params_total", or_null(info.params_total)},
-                       {"kv_bytes_per_token", or_null(info.kv_bytes_per_token)},
+                       {"mla_layout", json_or_null(info.mla_layout)},
+                       {"params_total", json_or_null(info.params_total)},
+                       {"kv_bytes_per_token", json_or_null(info.kv_bytes_per_token)},
                        {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)}};
   out << j.dump(2) << '\n';
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/format.hpp"
+#include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
 #include "dsplan/launch.hpp"
@@ -35,7 +36,7 @@ std::string layout_text(const Candidate& c) {
 
 ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank, const RecommendRequest& r) {
   ordered_json j;
-  j["rank"] = rank ? ordered_json(*rank) : ordered_json(nullptr);
+  j["rank"] = json_or_null(rank);
   j["model"] = c.model->id;
   j["quant"] = c.quant->id;
   j["engine"] = c.engine->id;

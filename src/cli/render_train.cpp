@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/format.hpp"
+#include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
 
@@ -11,11 +12,6 @@ namespace dsplan::cli {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
-
-template <typename T>
-ordered_json optional_json(const std::optional<T>& v) {
-  return v ? ordered_json(*v) : ordered_json(nullptr);
-}
 
 std::string method_text(const TrainResult& r) {
   if (r.method == TrainMethod::full) return "full fine-tuning";
@@ -105,9 +101,9 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
   j["gpu"] = r.gpu ? ordered_json{{"id", r.gpu->id}, {"name", r.gpu->name}, {"memory_bytes", r.gpu->memory.count()}}
                    : ordered_json(nullptr);
   j["gpus"] = r.gpus;
-  j["auto_count"] = optional_json(r.auto_count);
+  j["auto_count"] = json_or_null(r.auto_count);
   j["parallelism"] = {{"data", r.dp}, {"tensor", r.tp}, {"pipeline", r.pp}, {"expert", r.ep}};
-  j["fits"] = optional_json(r.fits);
+  j["fits"] = json_or_null(r.fits);
   j["memory_per_gpu"] = {{"weights_bytes", m.weights.count()},
                          {"gradients_bytes", m.gradients.count()},
                          {"optimizer_bytes", m.optimizer.count()},
@@ -129,15 +125,15 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
                     {"flops", p.flops}};
   j["utilization"] = r.utilization;
   j["utilization_source"] = r.utilization_source;
-  j["tokens"] = optional_json(r.tokens);
-  j["total_flops"] = optional_json(r.total_flops);
-  j["steps"] = optional_json(r.steps);
-  j["seconds"] = optional_json(r.seconds);
-  j["gpu_hours"] = optional_json(r.gpu_hours);
-  j["days"] = optional_json(r.days);
-  j["usd_per_gpu_hour"] = optional_json(r.usd_per_gpu_hour);
+  j["tokens"] = json_or_null(r.tokens);
+  j["total_flops"] = json_or_null(r.total_flops);
+  j["steps"] = json_or_null(r.steps);
+  j["seconds"] = json_or_null(r.seconds);
+  j["gpu_hours"] = json_or_null(r.gpu_hours);
+  j["days"] = json_or_null(r.days);
+  j["usd_per_gpu_hour"] = json_or_null(r.usd_per_gpu_hour);
   j["price_source"] = r.price_source;
-  j["cost_usd"] = optional_json(r.cost_usd);
+  j["cost_usd"] = json_or_null(r.cost_usd);
   j["notes"] = r.notes;
   out << j.dump(2) << '\n';
 }

@@ -118,6 +118,8 @@ TEST_CASE("bad catalog files are one-line input errors", "[cli][fuzz][catalog]")
       {"repro_moe_freq_huge.json", "/models/0/config/moe_layer_freq: expected an integer from 1 to 61"},
       {"repro_task_divide_tiny.json", "/tasks/0/metrics/0/divide_by: expected a number from 0.001 to 1000000000"},
       {"repro_f32_block_1e9.json", "/block_types/0/weights_per_block: expected an integer from 1 to 1024"},
+      // A NUL in a key cut the message short; it is shown escaped.
+      {"repro_nul_in_key.json", "unknown field 'na\\x00me'"},
       // validate refuses a block size no estimate can use (estimates exited 3 with it).
       {"repro_f32_block_1000.json", "'f32' cannot store"},
   }));
