@@ -1,6 +1,6 @@
 // dsplan_calibrate: runs the measurement set through dsplan and prints or writes the accuracy
 // section of docs/validation.md and data/speed_bands.json (scripts/calibrate.sh).
-//   dsplan_calibrate SOURCE_DIR [--write] [--residuals] [--side fit|validate] [--catalog FILE]...
+//   dsplan_calibrate SOURCE_DIR [--write] [--residuals] [--side fit|validate] [--rows I,J,...] [--catalog FILE]...
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -21,11 +21,11 @@ void write(const std::string& path, const std::string& text) { std::ofstream(pat
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: dsplan_calibrate SOURCE_DIR [--write] [--residuals] [--side fit|validate] [--catalog FILE]...\n";
+    std::cerr << "usage: dsplan_calibrate SOURCE_DIR [--write] [--residuals] [--side fit|validate] [--rows I,J,...] [--catalog FILE]...\n";
     return 2;
   }
   const std::string root = argv[1];
-  dsplan::measure::Paths paths{root + "/tests/data/measurements.json", root + "/tests/data/llama2_7b.json", {}, {}};
+  dsplan::measure::Paths paths{root + "/tests/data/measurements.json", root + "/tests/data/llama2_7b.json", {}, {}, {}};
   bool write_files = false, residuals = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
     else if (a == "--residuals") residuals = true;
     else if (a == "--catalog" && i + 1 < argc) paths.extra_catalogs.emplace_back(argv[++i]);
     else if (a == "--side" && i + 1 < argc) paths.only_side = argv[++i];
+    else if (a == "--rows" && i + 1 < argc) {
+      std::istringstream list(argv[++i]);
+      for (std::string item; std::getline(list, item, ',');) paths.only_rows.push_back(std::stoul(item));
+    }
     else {
       std::cerr << "dsplan_calibrate: unknown argument " << a << '\n';
       return 2;

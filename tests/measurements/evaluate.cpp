@@ -104,6 +104,9 @@ std::vector<Evaluated> evaluate_all(const Paths& paths) {
     e.model = row.at("model").get<std::string>();
     e.published = row.at("value").get<double>();
     if (!paths.only_side.empty() && e.side != paths.only_side) continue;
+    if (!paths.only_rows.empty() &&
+        std::find(paths.only_rows.begin(), paths.only_rows.end(), e.index) == paths.only_rows.end())
+      continue;
     if (row.at("dsplan").is_null()) {
       e.error = "no dsplan mapping";
       out.push_back(e);

@@ -33,6 +33,7 @@ struct Paths {
   std::string llama2_override;           ///< tests/data/llama2_7b.json (replaces /tmp/llama2_7b.json)
   std::vector<std::string> extra_catalogs;  ///< --catalog layers for experiments
   std::string only_side;                 ///< "fit" or "validate": run only that side's rows (fitting)
+  std::vector<std::size_t> only_rows;    ///< non-empty: run only these row indices (fitting)
 };
 
 [[nodiscard]] std::vector<Evaluated> evaluate_all(const Paths& paths);

@@ -26,6 +26,7 @@ const std::vector<dsplan::measure::Evaluated>& evaluated() {
       {std::string(DSPLAN_SOURCE_DIR) + "/tests/data/measurements.json",
        std::string(DSPLAN_SOURCE_DIR) + "/tests/data/llama2_7b.json",
        {},
+       {},
        {}});
   return rows;
 }
