@@ -21,6 +21,7 @@ enum class DeviceClass { gddr, hbm, apple, cpu };
 struct Device {
   std::string id;    ///< catalog id, or "generic"
   std::string name;
+  std::string architecture;              ///< GPU architecture family, lowercase (ampere, ada, hopper, ...)
   DeviceClass device_class = DeviceClass::gddr;
   Bytes memory;                          ///< what a runtime may use (Apple: the GPU working-set limit)
   Bytes memory_installed;                ///< what the card or machine has
@@ -45,6 +46,7 @@ struct Hardware {
   std::uint64_t nodes = 1;
   Host host;
   std::uint64_t internode_bytes_per_s = 0;  ///< per node, for pipeline/tensor traffic between nodes
+  std::string assumed;  ///< what dsplan assumed for hardware the user did not name (a --vram card); empty otherwise
   [[nodiscard]] bool homogeneous() const;
   [[nodiscard]] std::uint64_t gpu_count() const { return gpus.size() * nodes; }
 };

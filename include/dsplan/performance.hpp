@@ -29,6 +29,16 @@ struct StageTime {
   double total_s = 0;     ///< max(memory, compute) + fixed
 };
 
+/// The range published speeds of similar runs fall in around one of dsplan's figures.
+struct SpeedRange {
+  double low_tokens_per_s = 0;
+  double high_tokens_per_s = 0;
+  std::uint64_t measurements = 0;    ///< published measurements of the class behind the range
+  std::string speed_class;           ///< engine/family/model kind, e.g. "llama.cpp/gddr/dense"
+  bool calibrated = false;           ///< false: no band for the class; a wide default applies
+  std::vector<std::string> sources;  ///< measurement source ids the band was derived from
+};
+
 struct Throughput {
   double decode_step_s = 0;           ///< one decode step for the whole batch
   double decode_tokens_per_s = 0;     ///< per sequence
@@ -39,6 +49,8 @@ struct Throughput {
   double e2e_latency_s = 0;           ///< ttft + the remaining output tokens
   double decode_context = 0;          ///< KV length the decode figures are taken at (mean over the output)
   std::string bound;                  ///< memory, compute or overhead: what dominates the decode step
+  SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
+  SpeedRange prefill_band;            ///< around prefill_tokens_per_s
   std::vector<StageTime> decode_stages;
   std::vector<StageTime> prefill_stages;
 };
@@ -48,6 +60,19 @@ struct Throughput {
 [[nodiscard]] Throughput estimate_throughput(const ResolvedScenario& scenario, const MemoryEstimate& memory,
                                              const Layout& layout, const Hardware& hardware,
                                              const ThroughputRequest& request, Derivation* explain = nullptr);
+
+/// The class a run's speeds are checked against: "<engine>/<family>/<model kind>", family one of
+/// gddr, hbm, apple (all blocks on such GPUs), cpu (no GPU), hybrid (some weights in RAM); model
+/// kind dense or moe-671b.
+[[nodiscard]] std::string speed_class(const ResolvedScenario& scenario, const Layout& layout);
+
+/// Published / predicted ratio range applied where a class has no band: 0.5x to 2x.
+inline constexpr double k_uncalibrated_low = 0.5;
+inline constexpr double k_uncalibrated_high = 2.0;
+
+/// Fills decode_band and prefill_band from the catalog's speed bands (data/speed_bands.json).
+void attach_speed_bands(const Catalog& catalog, const ResolvedScenario& scenario, const Layout& layout,
+                        Throughput& throughput, Derivation* explain = nullptr);
 
 /// Expected fraction of a layer's routed experts a batch of `tokens` touches, each token choosing
 /// k of n uniformly: 1 - (1 - k/n)^tokens.

@@ -93,15 +93,26 @@ ordered_json stages_json(const std::vector<StageTime>& stages) {
   return out;
 }
 
+ordered_json band_json(const SpeedRange& b) {
+  return {{"low_tokens_per_s", b.low_tokens_per_s},
+          {"high_tokens_per_s", b.high_tokens_per_s},
+          {"measurements", b.measurements},
+          {"class", b.calibrated ? b.speed_class : "uncalibrated"},
+          {"speed_class", b.speed_class},
+          {"sources", b.sources}};
+}
+
 ordered_json throughput_json(const PlanResult& r) {
   const Throughput& t = *r.throughput;
   return {{"prompt_tokens", r.throughput_request->prompt_tokens},
           {"output_tokens", r.throughput_request->output_tokens},
           {"decode_context_tokens", t.decode_context},
           {"decode_tokens_per_s", t.decode_tokens_per_s},
+          {"decode_band", band_json(t.decode_band)},
           {"aggregate_tokens_per_s", t.aggregate_tokens_per_s},
           {"decode_step_s", t.decode_step_s},
           {"prefill_tokens_per_s", t.prefill_tokens_per_s},
+          {"prefill_band", band_json(t.prefill_band)},
           {"prefill_s", t.prefill_s},
           {"ttft_s", t.ttft_s},
           {"e2e_latency_s", t.e2e_latency_s},
@@ -179,6 +190,9 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
     if (r.auto_count) j["gpu_count"] = *r.auto_count;
     j["layout"] = layout_json(r);
   }
+  if (r.hardware)
+    j["hardware"] = {{"gpu_count", r.hardware->gpu_count()},
+                     {"assumed", r.hardware->assumed.empty() ? ordered_json(nullptr) : ordered_json(r.hardware->assumed)}};
   if (r.throughput) j["throughput"] = throughput_json(r);
   if (r.cost) j["cost"] = cost_json(*r.cost);
   if (r.capacity) j["capacity"] = capacity_json(*r.capacity);

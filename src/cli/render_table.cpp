@@ -82,17 +82,29 @@ void layout_section(const PlanResult& r, std::ostream& out) {
   for (const auto& why : l.reasons) out << "  Note: " << why << '\n';
 }
 
+/// "(typically -25%...+30%; 14 similar measurements)" from a band around `value`.
+static std::string band_note(const SpeedRange& b, double value) {
+  const auto pct = [&](double v) { return fmt::format("{:+.0f}%", (v / value - 1.0) * 100.0); };
+  if (!b.calibrated) return "(uncalibrated: " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + ")";
+  return "(typically " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + "; " +
+         std::to_string(b.measurements) + " similar measurement" + (b.measurements == 1 ? "" : "s") + ")";
+}
+
 void throughput_section(const PlanResult& r, std::ostream& out) {
   const Throughput& t = *r.throughput;
   const auto& req = *r.throughput_request;
   out << "\nThroughput (prompt " << with_commas(req.prompt_tokens) << " + output " << with_commas(req.output_tokens)
       << " tokens; decode at " << with_commas(static_cast<std::uint64_t>(t.decode_context)) << " tokens of context)\n";
-  out << "  Decode: " << fixed(t.decode_tokens_per_s, 1) << " tokens/s per sequence, "
-      << fixed(t.aggregate_tokens_per_s, 1) << " tokens/s for " << r.scenario.batch
-      << (r.scenario.batch == 1 ? " sequence" : " sequences") << " (" << fixed(t.decode_step_s * 1e3, 1)
-      << " ms per step, " << t.bound << "-bound)\n";
-  out << "  Prefill: " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s; time to first token "
-      << fixed(t.ttft_s, 2) << " s; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
+  out << "  Decode: ~ " << fixed(t.decode_tokens_per_s, 1) << " tokens/s per sequence "
+      << band_note(t.decode_band, t.decode_tokens_per_s) << ", " << fixed(t.aggregate_tokens_per_s, 1)
+      << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
+      << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
+  out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
+      << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
+      << " s; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
+  if (!t.decode_band.calibrated || !t.prefill_band.calibrated)
+    out << "  Warning: no published measurement of a " << t.decode_band.speed_class
+        << " run; these speeds are uncalibrated (docs/validation.md section 6.10)\n";
 }
 
 void cost_section(const PlanResult& r, std::ostream& out) {
@@ -167,6 +179,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain)
     for (std::size_t i = 0; i < s.defaults_applied.size(); ++i) out << (i ? "; " : " ") << s.defaults_applied[i];
     out << '\n';
   }
+  if (r.hardware && !r.hardware->assumed.empty()) out << "  Assumed: " << r.hardware->assumed << '\n';
   if (r.layout) layout_section(r, out);
   if (r.throughput) throughput_section(r, out);
   if (r.cost) cost_section(r, out);

@@ -89,6 +89,12 @@ const BlockType* Catalog::find_block_type(std::string_view id) const {
   return nullptr;
 }
 
+const SpeedBand* Catalog::find_speed_band(std::string_view id) const {
+  for (const auto& b : speed_bands)
+    if (b.id == id) return &b;
+  return nullptr;
+}
+
 std::optional<std::size_t> Catalog::block_type_index(std::string_view id) const {
   for (std::size_t i = 0; i < block_types.size(); ++i)
     if (block_types[i].id == id) return i;

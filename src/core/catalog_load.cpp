@@ -318,26 +318,52 @@ MlaCacheLayout parse_mla_layout(const JsonNode& n) {
 }
 
 EnginePerformance parse_performance(const JsonNode& n) {
-  n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "expert_prefill_over_pcie", "source"});
+  n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "hop_seconds", "expert_prefill_over_pcie",
+                "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
       c.fail("expected a device class: gddr, hbm, apple or cpu");
-    c.check_keys({"bandwidth_efficiency", "layer_seconds", "prefill_mfu"});
+    c.check_keys({"bandwidth_efficiency", "layer_seconds", "moe_layer_seconds", "prefill_mfu", "type_bandwidth_factor",
+                   "architecture_mfu_factor"});
     PerformanceClass pc;
     // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
     pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
     pc.layer_seconds = c.number_in("layer_seconds", 0, 1);
+    pc.moe_layer_seconds = c.number_in_or("moe_layer_seconds", 0, 0, 1);
     pc.prefill_mfu = c.number_in("prefill_mfu", 1e-3, 1);
+    if (const auto f = c.find("type_bandwidth_factor"))
+      for (const auto& [type, v] : f->members()) pc.type_bandwidth_factor[type] = v.number_in(0.05, 2);
+    if (const auto f = c.find("architecture_mfu_factor"))
+      for (const auto& [arch, v] : f->members()) pc.architecture_mfu_factor[arch] = v.number_in(0.05, 5);
     p.classes[name] = pc;
   }
   for (const char* required : {"gddr", "hbm", "apple", "cpu"})
     if (!p.classes.count(required)) n.at("classes").fail(std::string("missing device class '") + required + "'");
   p.tp_layer_seconds = n.number_in_or("tp_layer_seconds", 0, 0, 1);
   p.internode_layer_seconds = n.number_in_or("internode_layer_seconds", 0, 0, 1);
+  p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
   for (const auto& [topic, text] : n.at("source").members()) p.sources[topic] = text.str();
   return p;
+}
+
+SpeedBand parse_speed_band(const JsonNode& n) {
+  n.check_keys({"id", "class", "metric", "measurements", "low", "high", "median", "sources"});
+  SpeedBand b;
+  b.id = n.str("id");
+  b.speed_class = n.str("class");
+  b.metric = n.str("metric");
+  if (b.metric != "decode" && b.metric != "prefill") n.at("metric").fail("expected decode or prefill");
+  if (b.id != b.speed_class + "/" + b.metric) n.at("id").fail("expected '" + b.speed_class + "/" + b.metric + "'");
+  b.measurements = n.u64_in("measurements", 0, 1'000'000);
+  // Ratios of published to predicted speed; outside 1/100..100 a band says nothing.
+  b.low = n.number_in("low", 0.01, 100);
+  b.high = n.number_in("high", 0.01, 100);
+  b.median = n.number_in("median", 0.01, 100);
+  if (b.low > b.high) n.at("low").fail("low is above high");
+  b.sources = n.strings_or_empty("sources");
+  return b;
 }
 
 EngineSpec parse_engine(const JsonNode& n) {
@@ -345,7 +371,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "mla_v_is_view_of_k", "indexer_cache", "kv_cache_types", "default_kv_type", "kv_cell_padding", "kv_block_tokens",
                 "kv_block_tokens_mla", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
                 "gpu_memory_utilization", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
-                "performance", "source", "notes"});
+                "speed_class", "performance", "source", "notes"});
   EngineSpec e;
   e.id = n.str("id");
   e.name = n.str_or("name", e.id);
@@ -376,6 +402,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   static const std::set<std::string> k_models = {"llama.cpp", "vllm", "transformers"};
   if (!k_models.count(e.compute_buffer_model))
     n.at("compute_buffer_model").fail("expected llama.cpp, vllm or transformers");
+  e.speed_class = n.str_or("speed_class", e.id);
   e.performance = parse_performance(n.at("performance"));
   for (const auto& [topic, text] : n.at("source").members()) e.sources[topic] = text.str();
   for (const char* topic : {"kv", "compute", "overhead"})
@@ -517,7 +544,8 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   }
   const JsonNode root(doc, "", layer.origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",
-                   "gpus", "cpus", "cloud_prices", "purchase_prices", "cost_defaults", "tasks", "tasks_source"});
+                   "gpus", "cpus", "cloud_prices", "purchase_prices", "cost_defaults", "tasks", "tasks_source",
+                   "speed_bands", "generated_by"});
   if (const auto archs = root.find("architectures"))
     for (const auto& [id, node] : archs->members()) cat.architectures[id] = parse_arch_traits(node);
   merge_list(cat.models, root, "models", parse_model);
@@ -529,6 +557,7 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   merge_list(cat.gpus, root, "gpus", parse_gpu);
   merge_list(cat.cpus, root, "cpus", parse_cpu);
   merge_list(cat.tasks, root, "tasks", parse_task);
+  merge_list(cat.speed_bands, root, "speed_bands", parse_speed_band);
   if (const auto src = root.find("tasks_source")) cat.tasks_source = join_sources(*src);
   if (const auto defaults = root.find("cost_defaults")) cat.cost_defaults = parse_cost_defaults(*defaults);
   if (const auto prices = root.find("cloud_prices"))

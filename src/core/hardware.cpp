@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include <fmt/format.h>
+
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 
@@ -41,6 +43,8 @@ Device device_from(const GpuSpec& g) {
   Device d;
   d.id = g.id;
   d.name = g.name;
+  // The family is the first word of the catalog's description ("Ada Lovelace AD102" -> "ada").
+  d.architecture = to_lower(g.architecture.substr(0, g.architecture.find(' ')));
   d.device_class = class_of(g);
   d.memory_installed = g.memory;
   d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.memory.count()) * g.usable_memory_fraction));
@@ -116,6 +120,12 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     d.memory_installed = *r.vram;
     if (r.vram_count == 0 || r.vram_count > k_max_gpus_per_node) throw too_many_gpus();
     for (std::uint64_t i = 0; i < r.vram_count; ++i) hw.gpus.push_back(d);
+    const GpuSpec& model = cat.require_gpu(k_generic_gpu_model);
+    hw.assumed = fmt::format(
+        "generic GPU modelled on an {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit, its PCIe link and "
+        "GDDR throughput factors (give --bandwidth, or --gpu for a catalog card)",
+        model.name, static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
+        r.bandwidth ? " (from --bandwidth)" : " (the RTX 3090's)", d.peak_tflops);
   }
   for (auto& d : hw.gpus) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;

@@ -100,6 +100,13 @@ Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
   return out;
 }
 
+/// Blocks in [first, first + count) that hold routed experts.
+double moe_blocks(const ModelWork& w, std::uint64_t first, std::uint64_t count) {
+  double n = 0;
+  for (std::uint64_t b = first; b < first + count; ++b) n += w.blocks[b].routed_params > 0 ? 1.0 : 0.0;
+  return n;
+}
+
 Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, std::uint64_t tokens, double fraction) {
   Work out;
   const double k_over_n = w.routed_experts == 0
@@ -113,13 +120,18 @@ Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
 }
 
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
-                double fixed_s) {
+                double fixed_s, const std::string& main_type, const std::string& architecture = {}) {
   StageTime st;
   st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
-  st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * pc.bandwidth_efficiency) : 0.0;
-  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * pc.prefill_mfu) : 0.0;
+  const auto factor = pc.type_bandwidth_factor.find(main_type);
+  const double efficiency =
+      pc.bandwidth_efficiency * (factor == pc.type_bandwidth_factor.end() ? 1.0 : factor->second);
+  st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
+  const auto arch = pc.architecture_mfu_factor.find(architecture);
+  const double mfu = pc.prefill_mfu * (arch == pc.architecture_mfu_factor.end() ? 1.0 : arch->second);
+  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
   return st;
@@ -153,6 +165,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   const double kv_tokens = ph.prefill ? static_cast<double>(ph.tokens) : static_cast<double>(ph.tokens) * ph.context;
   std::vector<StageTime> stages;
   double routed_on_cpu_bytes = 0;
+  double offloaded_moe_blocks = 0;
   Work routed_on_cpu;
   for (std::size_t i = 0; i < l.gpus.size(); ++i) {
     const DevicePlacement& p = l.gpus[i];
@@ -170,8 +183,13 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     }
     const auto& pc = class_factors(e, p.device_class);
     const Device& d = hw.gpus[i];
+    // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
+    const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
+                         (offload ? 0.0 : moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds) +
+                         (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           static_cast<double>(p.layers) * pc.layer_seconds * chunks));
+                           fixed * chunks, s.quant->default_type, d.architecture));
+    if (offload) offloaded_moe_blocks += moe_blocks(w, p.first_layer, p.layers);
   }
   const DevicePlacement& cpu = l.cpu;
   Work cpu_work = blocks_work(w, 0, cpu.layers, ph.tokens, ph.context, true, touched, ph.prefill);
@@ -193,8 +211,11 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       st.total_s = st.memory_s;
       stages.push_back(st);
     } else {
+      const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
+                           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
+                           (stages.empty() ? 0.0 : e.performance.hop_seconds);
       stages.push_back(stage(cpu.name, cpu_work, static_cast<double>(hw.host.bandwidth_bytes_per_s), hw.host.tflops, pc,
-                             static_cast<double>(cpu.layers) * pc.layer_seconds * chunks));
+                             fixed * chunks, s.quant->default_type));
     }
   }
   return stages;
@@ -227,10 +248,12 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const auto& pc = class_factors(e, p.device_class);
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
                              (spans_nodes ? e.performance.internode_layer_seconds : 0.0);
+    const double fixed = static_cast<double>(p.layers) * per_layer +
+                         moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds;
     const Device& d = hw.gpus.front();
     stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           static_cast<double>(p.layers) * per_layer * static_cast<double>(ph.chunks)));
+                           fixed * static_cast<double>(ph.chunks), s.quant->default_type, d.architecture));
   }
   return stages;
 }
@@ -287,6 +310,54 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                         "docs/methodology.md section 6"});
   }
   return t;
+}
+
+std::string speed_class(const ResolvedScenario& s, const Layout& l) {
+  std::string family = "cpu";
+  bool any_gpu = false;
+  for (const auto& p : l.gpus)
+    if (p.layers > 0 || p.output_head) {
+      any_gpu = true;
+      family = std::string(device_class_name(p.device_class));
+    }
+  if (any_gpu && (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload)) family = "hybrid";
+  return s.engine->speed_class + "/" + family + "/" + (s.model->arch.is_moe() ? "moe-671b" : "dense");
+}
+
+namespace {
+SpeedRange band_for(const Catalog& cat, const std::string& cls, const char* metric, double tokens_per_s) {
+  SpeedRange r;
+  r.speed_class = cls;
+  const SpeedBand* b = cat.find_speed_band(cls + "/" + metric);
+  r.calibrated = b != nullptr && b->measurements > 0;
+  r.measurements = b ? b->measurements : 0;
+  r.low_tokens_per_s = tokens_per_s * (r.calibrated ? b->low : k_uncalibrated_low);
+  r.high_tokens_per_s = tokens_per_s * (r.calibrated ? b->high : k_uncalibrated_high);
+  if (b) r.sources = b->sources;
+  return r;
+}
+
+std::string band_text(const SpeedRange& r) {
+  if (!r.calibrated) return "uncalibrated: no published measurement of this class; default range 0.5x-2x";
+  std::string sources;
+  for (const auto& id : r.sources) sources += (sources.empty() ? "" : ", ") + id;
+  return fmt::format("{:.1f} to {:.1f} tokens/s: 10th-90th percentile of published / predicted over {} measurements "
+                     "({})",
+                     r.low_tokens_per_s, r.high_tokens_per_s, r.measurements, sources);
+}
+}  // namespace
+
+void attach_speed_bands(const Catalog& cat, const ResolvedScenario& s, const Layout& l, Throughput& t,
+                        Derivation* explain) {
+  const std::string cls = speed_class(s, l);
+  t.decode_band = band_for(cat, cls, "decode", t.decode_tokens_per_s);
+  t.prefill_band = band_for(cat, cls, "prefill", t.prefill_tokens_per_s);
+  if (explain) {
+    explain->push_back({"decode range (" + cls + ")", band_text(t.decode_band),
+                        "data/speed_bands.json from tests/data/measurements.json (docs/validation.md section 6.10)"});
+    explain->push_back({"prefill range (" + cls + ")", band_text(t.prefill_band),
+                        "data/speed_bands.json from tests/data/measurements.json (docs/validation.md section 6.10)"});
+  }
 }
 
 }  // namespace dsplan

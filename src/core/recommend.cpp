@@ -424,6 +424,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
 
   std::optional<Hardware> own;
   if (r.hardware) own = build_hardware(cat, *r.hardware);
+  if (own && !own->assumed.empty()) out.notes.push_back("speeds assume a " + own->assumed);
   double best_feasible = 0;
   std::vector<const ModelSpec*> feasible_models;
   std::vector<Candidate> placed;

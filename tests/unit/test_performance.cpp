@@ -101,3 +101,43 @@ TEST_CASE("DeepSeek-R1 671B on an M3 Ultra: decode within 35% of the published r
   const auto p = run_plan(catalog(), r);
   REQUIRE(p.throughput->decode_tokens_per_s == Approx(20.21).epsilon(0.35));
 }
+
+TEST_CASE("MoE blocks add their fixed time on the device that computes the experts", "[performance]") {
+  // R1: 61 blocks, the first 3 dense (first_k_dense_replace = 3), so 58 MoE blocks. All on two
+  // H100s: the fixed time of the decode step is 61 x t_block + 58 x t_moe over both devices.
+  const auto p = run({"r1", "iq1_s", "llama.cpp", {{"h100-sxm", 2}}, 512, 512});
+  REQUIRE(p.throughput);
+  const auto& hbm = catalog().require_engine("llama.cpp").performance.classes.at("hbm");
+  double fixed = 0;
+  for (const auto& st : p.throughput->decode_stages) fixed += st.fixed_s;
+  REQUIRE(fixed == Approx(61 * hbm.layer_seconds + 58 * hbm.moe_layer_seconds).epsilon(1e-9));
+  REQUIRE(hbm.moe_layer_seconds > 0);
+}
+
+TEST_CASE("a --vram card says what it was modelled on", "[performance][hardware]") {
+  HardwareRequest h;
+  h.vram = Bytes(8 * k_gib);
+  const auto plain = build_hardware(catalog(), h);
+  CAPTURE(plain.assumed);
+  REQUIRE(plain.assumed.find("RTX 3090") != std::string::npos);
+  REQUIRE(plain.assumed.find("936.2 GB/s") != std::string::npos);  // the 3090's 936.2 GB/s (gpus.json)
+  h.bandwidth = 448'000'000'000ULL;
+  const auto given = build_hardware(catalog(), h);
+  REQUIRE(given.assumed.find("448 GB/s memory bandwidth (from --bandwidth)") != std::string::npos);
+  HardwareRequest named;
+  named.gpus.push_back({"rtx4090", 1});
+  REQUIRE(build_hardware(catalog(), named).assumed.empty());
+}
+
+TEST_CASE("every speed carries a band; classes without measurements are uncalibrated", "[performance]") {
+  const auto dense = run({"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 128});
+  REQUIRE(dense.throughput->decode_band.speed_class == "llama.cpp/gddr/dense");
+  REQUIRE(dense.throughput->decode_band.calibrated);
+  REQUIRE(dense.throughput->decode_band.low_tokens_per_s < dense.throughput->decode_tokens_per_s);
+  REQUIRE(dense.throughput->decode_band.high_tokens_per_s > dense.throughput->decode_tokens_per_s);
+  const auto tp = run({"8b", "bf16", "vllm", {{"rtx4090", 1}}, 512, 128});
+  REQUIRE(tp.throughput->decode_band.speed_class == "vllm/gddr/dense");
+  REQUIRE_FALSE(tp.throughput->decode_band.calibrated);
+  REQUIRE(tp.throughput->decode_band.low_tokens_per_s == Approx(0.5 * tp.throughput->decode_tokens_per_s));
+  REQUIRE(tp.throughput->decode_band.high_tokens_per_s == Approx(2.0 * tp.throughput->decode_tokens_per_s));
+}

@@ -1,0 +1,247 @@
+// Measurement set -> dsplan predictions -> accuracy tables and speed bands (see evaluate.hpp).
+#include "measurements/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/run.hpp"
+
+namespace dsplan::measure {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+/// Predicted value in the published unit, and predicted / published as a speed ratio.
+void predict(Evaluated& e, const nlohmann::json& t) {
+  const double decode = t.at("decode_tokens_per_s").get<double>();
+  if (e.metric == "decode_tokens_per_s") {
+    e.predicted = decode;
+  } else if (e.metric == "tpot_ms") {
+    e.predicted = 1000.0 / decode;
+  } else if (e.metric == "aggregate_output_tokens_per_s") {
+    e.predicted = t.at("aggregate_tokens_per_s").get<double>();
+  } else if (e.metric == "prefill_tokens_per_s") {
+    e.predicted = t.at("prefill_tokens_per_s").get<double>();
+  } else if (e.metric == "ttft_s") {
+    e.predicted = t.at("ttft_s").get<double>();
+  } else {
+    throw std::runtime_error("unknown metric " + e.metric);
+  }
+  const bool is_time = e.metric == "tpot_ms" || e.metric == "ttft_s";
+  e.ratio = is_time ? e.published / e.predicted : e.predicted / e.published;
+  e.kind = e.metric == "prefill_tokens_per_s" || e.metric == "ttft_s" ? "prefill" : "decode";
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return 1.0;
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+struct Stats {
+  std::size_t n = 0, within20 = 0, within35 = 0, within2x = 0;
+  std::vector<double> ratios;
+  void add(double r) {
+    ++n;
+    within20 += std::abs(r - 1.0) <= 0.20 + 1e-12;
+    within35 += std::abs(r - 1.0) <= 0.35 + 1e-12;
+    within2x += r >= 0.5 && r <= 2.0;
+    ratios.push_back(r);
+  }
+  [[nodiscard]] std::string share(std::size_t k) const {
+    return n == 0 ? "-" : fmt::format("{} ({:.0f} %)", k, 100.0 * static_cast<double>(k) / static_cast<double>(n));
+  }
+  [[nodiscard]] std::string bias() const {
+    return n == 0 ? "-" : fmt::format("{:+.0f} %", (quantile(ratios, 0.5) - 1.0) * 100.0);
+  }
+};
+
+std::string cells(const Stats& s) {
+  return fmt::format("{} | {} | {} | {} | {}", s.n, s.share(s.within20), s.share(s.within35), s.share(s.within2x),
+                     s.bias());
+}
+
+}  // namespace
+
+std::vector<Evaluated> evaluate_all(const Paths& paths) {
+  const auto doc = nlohmann::json::parse(read_file(paths.measurements));
+  std::map<std::string, std::string> side;
+  for (const auto& s : doc.at("sources")) side[s.at("id").get<std::string>()] = s.at("split").get<std::string>();
+  std::vector<Evaluated> out;
+  std::size_t index = 0;
+  for (const auto& row : doc.at("rows")) {
+    Evaluated e;
+    e.index = index++;
+    e.source = row.at("source").get<std::string>();
+    e.side = side.at(e.source);
+    e.engine = row.at("engine").get<std::string>();
+    e.metric = row.at("metric").get<std::string>();
+    e.model = row.at("model").get<std::string>();
+    e.published = row.at("value").get<double>();
+    if (!paths.only_side.empty() && e.side != paths.only_side) continue;
+    if (!paths.only_rows.empty() &&
+        std::find(paths.only_rows.begin(), paths.only_rows.end(), e.index) == paths.only_rows.end())
+      continue;
+    if (row.at("dsplan").is_null()) {
+      e.error = "no dsplan mapping";
+      out.push_back(e);
+      continue;
+    }
+    std::vector<std::string> args;
+    for (const auto& c : paths.extra_catalogs) args.insert(args.end(), {"--catalog", c});
+    auto command = words(row.at("dsplan").get<std::string>());
+    if (!command.empty() && command.front() == "dsplan") command.erase(command.begin());
+    for (auto& w : command) args.push_back(w == "/tmp/llama2_7b.json" ? paths.llama2_override : w);
+    args.push_back("--json");
+    std::ostringstream o, err;
+    const int code = cli::run(args, o, err, cli::Env{});
+    if (code != 0) {
+      e.error = "exit " + std::to_string(code) + ": " + err.str();
+      out.push_back(e);
+      continue;
+    }
+    const auto j = nlohmann::json::parse(o.str());
+    if (!j.contains("throughput")) {
+      e.error = "does not fit";
+      out.push_back(e);
+      continue;
+    }
+    const auto& t = j.at("throughput");
+    predict(e, t);
+    e.speed_class = t.at("decode_band").at("speed_class").get<std::string>();
+    const auto slash1 = e.speed_class.find('/');
+    const auto slash2 = e.speed_class.find('/', slash1 + 1);
+    e.family = e.speed_class.substr(slash1 + 1, slash2 - slash1 - 1);
+    e.model_kind = e.speed_class.substr(slash2 + 1);
+    // Bands of a dsplan engine come only from runs of that engine (not ik_llama.cpp, KTransformers, ...).
+    if (j.at("engine").at("id").get<std::string>() != e.engine) e.speed_class.clear();
+    e.evaluated = true;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::string accuracy_markdown(const std::vector<Evaluated>& rows) {
+  std::ostringstream md;
+  std::size_t skipped = 0;
+  std::map<std::string, std::size_t> sides;
+  for (const auto& r : rows) {
+    if (!r.evaluated) ++skipped;
+    else ++sides[r.side];
+  }
+  md << fmt::format("{} rows: {} on the fit side, {} on the validate side, {} not evaluated (no dsplan mapping "
+                    "or the command does not fit). Ratio = dsplan / published speed (for TPOT and TTFT: published / "
+                    "dsplan time); bias = median ratio - 1.\n\n",
+                    rows.size(), sides["fit"], sides["validate"], skipped);
+  md << "| rows | side | n | within ±20 % | within ±35 % | within 0.5-2x | median bias |\n";
+  md << "|---|---|---|---|---|---|---|\n";
+  for (const char* kind : {"decode", "prefill"})
+    for (const bool big : {false, true})
+      for (const char* s : {"fit", "validate"}) {
+        Stats st;
+        for (const auto& r : rows)
+          if (r.evaluated && r.side == s && r.kind == kind && (!big || r.model_kind == "moe-671b")) st.add(r.ratio);
+        md << "| " << kind << (big ? ", DeepSeek 671B" : ", all") << " | " << s << " | " << cells(st) << " |\n";
+      }
+  md << "\nBy class (measured engine / hardware family / model kind):\n\n";
+  md << "| class | metric | fit n | fit ±20 % | fit ±35 % | fit 0.5-2x | fit bias | validate n | validate ±20 % | "
+        "validate ±35 % | validate 0.5-2x | validate bias |\n";
+  md << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::map<std::pair<std::string, std::string>, std::map<std::string, Stats>> by_class;
+  for (const auto& r : rows)
+    if (r.evaluated) by_class[{r.engine + "/" + r.family + "/" + r.model_kind, r.kind}][r.side].add(r.ratio);
+  for (auto& [key, s] : by_class)
+    md << "| " << key.first << " | " << key.second << " | " << cells(s["fit"]) << " | " << cells(s["validate"]) << " |\n";
+  return md.str();
+}
+
+std::string speed_bands_json(const std::vector<Evaluated>& rows) {
+  struct Acc {
+    std::vector<double> q;
+    std::set<std::string> sources;
+  };
+  std::map<std::string, Acc> groups;
+  for (const auto& r : rows)
+    if (r.evaluated && !r.speed_class.empty()) {
+      auto& g = groups[r.speed_class + "/" + r.kind];
+      g.q.push_back(1.0 / r.ratio);
+      g.sources.insert(r.source);
+    }
+  nlohmann::ordered_json bands = nlohmann::ordered_json::array();
+  const auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+  for (const auto& [id, g] : groups) {
+    if (g.q.size() < k_min_band_rows) continue;
+    const auto slash = id.rfind('/');
+    bands.push_back({{"id", id},
+                     {"class", id.substr(0, slash)},
+                     {"metric", id.substr(slash + 1)},
+                     {"measurements", g.q.size()},
+                     {"low", round2(std::min(quantile(g.q, 0.1), 1.0 - k_min_band_halfwidth))},
+                     {"high", round2(std::max(quantile(g.q, 0.9), 1.0 + k_min_band_halfwidth))},
+                     {"median", round2(quantile(g.q, 0.5))},
+                     {"sources", std::vector<std::string>(g.sources.begin(), g.sources.end())}});
+  }
+  nlohmann::ordered_json doc{
+      {"about",
+       "Speed bands: for each class of runs (engine / hardware family / model kind) and metric, the 10th and 90th "
+       "percentile and the median of published / dsplan speed over the published measurements of that engine in "
+       "tests/data/measurements.json, fit and validate sides together; at least 3 rows, at least +-10 %. Generated, "
+       "do not edit: scripts/calibrate.sh (docs/validation.md section 6.10)."},
+      {"generated_by", "dsplan_calibrate (tests/measurements)"},
+      {"speed_bands", bands}};
+  return doc.dump(2) + "\n";
+}
+
+std::string residuals_tsv(const std::vector<Evaluated>& rows) {
+  std::ostringstream out;
+  out << "index\tside\tsource\tengine\tclass\tmetric\tpublished\tpredicted\tratio\terror\n";
+  for (const auto& r : rows)
+    out << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4g}\t{:.3f}\t{}\n", r.index, r.side, r.source, r.engine,
+                       r.evaluated ? r.engine + "/" + r.family + "/" + r.model_kind : "-", r.metric, r.published,
+                       r.predicted, r.ratio, r.error.substr(0, r.error.find('\n')));
+  return out.str();
+}
+
+std::string doc_section(const std::string& doc) {
+  const auto b = doc.find(k_doc_begin);
+  const auto e = doc.find(k_doc_end);
+  if (b == std::string::npos || e == std::string::npos || e < b) return {};
+  const auto start = b + std::string(k_doc_begin).size() + 1;
+  return doc.substr(start, e - start);
+}
+
+std::string replace_doc_section(const std::string& doc, const std::string& section) {
+  const auto b = doc.find(k_doc_begin);
+  const auto e = doc.find(k_doc_end);
+  if (b == std::string::npos || e == std::string::npos || e < b)
+    throw std::runtime_error("docs/validation.md has no generated-section markers");
+  const auto start = b + std::string(k_doc_begin).size() + 1;
+  return doc.substr(0, start) + section + doc.substr(e);
+}
+
+}  // namespace dsplan::measure
