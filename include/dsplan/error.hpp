@@ -6,10 +6,19 @@
 
 namespace dsplan {
 
+namespace detail {
+/// what() is a C string: a NUL inside a message (from a catalog key) would cut it short.
+inline std::string without_nul(std::string text) {
+  for (std::size_t i = text.find('\0'); i != std::string::npos; i = text.find('\0', i)) text.replace(i, 1, "\\x00");
+  return text;
+}
+}  // namespace detail
+
 /// Base of every error dsplan throws on purpose. The message is one line, complete in itself.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message) : std::runtime_error(detail::without_nul(message)) {}
+  explicit Error(const char* message) : std::runtime_error(message) {}
 };
 
 /// The user asked for something invalid (unknown name, out-of-range number, bad catalog file).
