@@ -14,6 +14,7 @@ struct RecommendOptions {
   HardwareOptions hw;
   EstimateOptions cost;  ///< only the cost flags are used
   bool cloud = false;
+  bool all = false;  ///< --json: every candidate, not only the pick, runners-up and notable rejections
   std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period = "month";
   std::string prefer = "quality", max_gpus = "64", headroom;
   std::vector<std::string> models, quants, engines;
@@ -73,6 +74,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
   sub->add_option("--prefer", o->prefer, "quality (default), speed or cost among near-best candidates")
       ->group("Spend");
   add_cost_flags(sub, o->cost);
+  sub->add_flag("--all", o->all, "With --json: every candidate placed (candidates[]), not only the pick and runners-up");
   sub->add_option("--model", o->models, "Only these models (ids or aliases; repeatable or comma-separated)")
       ->group("Filters");
   sub->add_option("--quant", o->quants, "Only these quant formats")->group("Filters");
@@ -89,7 +91,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, o] {
       const RecommendRequest request = to_request(*o);
       const Recommendation rec = recommend(ctx.catalog(), request);
-      if (ctx.global.json) render_recommend_json(rec, request, ctx.out);
+      if (ctx.global.json) render_recommend_json(rec, request, ctx.out, o->all);
       else render_recommend_table(rec, request, ctx.out);
       return rec.ranked.empty() ? ExitCode::check_failed : ExitCode::ok;
     };

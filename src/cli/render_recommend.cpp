@@ -83,7 +83,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,
                        pick.hardware, layout_text(pick));
     const std::string gpu_memory =
-        pick.gpus == 0 ? std::string("no GPU")
+        pick.gpu_capacity.count() == 0 ? std::string("CPU only, no GPU memory")
                        : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used.gib(), pick.gpu_capacity.gib());
     out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user; first token in {:.2f} s{}\n", pick.score,
                        gpu_memory,
@@ -128,7 +128,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
   for (const auto& n : rec.notes) out << "Note: " << n << '\n';
 }
 
-void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out) {
+void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out, bool all) {
   ordered_json j;
   j["schema_version"] = 1;
   j["task"] = {{"id", rec.task->id}, {"name", rec.task->name}, {"why", rec.task->why}};
@@ -146,10 +146,15 @@ void render_recommend_json(const Recommendation& rec, const RecommendRequest& r,
   const auto list = shortlist(rec);
   for (std::size_t i = 1; i < list.size(); ++i) runners.push_back(candidate_json(list[i], i + 1, r));
   j["runners_up"] = runners;
-  ordered_json all = ordered_json::array();
-  for (std::size_t i = 0; i < rec.ranked.size(); ++i) all.push_back(candidate_json(rec.ranked[i], i + 1, r));
-  for (const auto& c : rec.rejected) all.push_back(candidate_json(c, std::nullopt, r));
-  j["candidates"] = all;
+  ordered_json rejected = ordered_json::array();
+  for (const auto& c : notable_rejections(rec, k_rejections_shown)) rejected.push_back(candidate_json(c, std::nullopt, r));
+  j["rejected"] = rejected;
+  if (all) {
+    ordered_json every = ordered_json::array();
+    for (std::size_t i = 0; i < rec.ranked.size(); ++i) every.push_back(candidate_json(rec.ranked[i], i + 1, r));
+    for (const auto& c : rec.rejected) every.push_back(candidate_json(c, std::nullopt, r));
+    j["candidates"] = every;
+  }
   j["why"] = rec.why;
   j["notes"] = rec.notes;
   out << j.dump(2) << '\n';

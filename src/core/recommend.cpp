@@ -341,7 +341,8 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
     return;
   }
   const Candidate& pick = out.ranked.front();
-  out.why.push_back(fmt::format("{} combinations scored, {} placed on {}{}; {} fit and meet the limits "
+  out.why.push_back(fmt::format("{} combinations scored, {} placements tried (a combination can be placed in several "
+                                "layouts) on {}{}; {} fit and meet the limits "
                                 "(min {:g} tokens/s per user{}{}).",
                                 out.candidates, out.placed, r.cloud ? "rented GPUs, e.g. " : "", pick.hardware,
                                 out.ranked.size(), r.min_tokens_per_s,
@@ -366,10 +367,12 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
                                     k_near_best * 100, best, pick.model->name, pick.score));
       break;
   }
-  out.why.push_back(fmt::format("{} {} on {}: {:.2f} of {:.2f} GiB GPU memory{}, {:.1f} tokens/s per user, first "
-                                "token in {:.2f} s{}.",
-                                pick.model->name, pick.quant->name, pick.engine->name, pick.gpu_used.gib(),
-                                pick.gpu_capacity.gib(),
+  const std::string gpu_memory =
+      pick.gpu_capacity.count() == 0
+          ? std::string("CPU only, no GPU memory")
+          : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used.gib(), pick.gpu_capacity.gib());
+  out.why.push_back(fmt::format("{} {} on {}: {}{}, {:.1f} tokens/s per user, first token in {:.2f} s{}.",
+                                pick.model->name, pick.quant->name, pick.engine->name, gpu_memory,
                                 pick.ram_used.count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used.gib()) : "",
                                 pick.decode_tokens_per_s, pick.ttft_s,
                                 pick.usd_per_month ? fmt::format(", ${:.0f} a month", *pick.usd_per_month) : ""));
@@ -388,6 +391,23 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
     out.why.push_back(fmt::format("Better but rejected: {} {} (score {:.1f}): {}.", rejected.front().model->name,
                                   rejected.front().quant->name, rejected.front().score,
                                   rejected.front().reasons.front()));
+}
+
+/// The user's GPUs and, for a mixed list of up to four kinds, every part of it: a model that fits on
+/// the faster card alone decodes faster there than split across a slower one (llama.cpp runs the
+/// layers of a split one card after the other).
+std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
+  std::vector<HardwareRequest> out{h};
+  const std::size_t n = h.gpus.size();
+  if (n < 2 || n > 4) return out;
+  for (unsigned mask = 1; mask + 1 < (1U << n); ++mask) {
+    HardwareRequest part = h;
+    part.gpus.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      if ((mask & (1U << i)) != 0) part.gpus.push_back(h.gpus[i]);
+    out.push_back(std::move(part));
+  }
+  return out;
 }
 
 /// Short-answer tasks: the best non-reasoning candidate within 10% of the best score goes first.
@@ -486,10 +506,10 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
         continue;
       }
     } else {
-      hardware.push_back(*r.hardware);
+      hardware = own_options(*r.hardware);
     }
     for (const auto& h : hardware) {
-      const Hardware hw = r.cloud ? build_hardware(cat, h) : *own;
+      const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
       std::vector<LayoutRequest> layouts{LayoutRequest{}};
       if (c.model->arch.is_moe() && s.engine->parallelism != "tensor_parallel" && hw.host.ram) {
         LayoutRequest offload;
