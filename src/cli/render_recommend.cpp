@@ -67,6 +67,13 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["reasoning_model"] = c.reasoning_model;
   j["reasons"] = c.reasons;
   j["command"] = c.fits ? ordered_json(launch_command(c, r.context, r.users)) : ordered_json(nullptr);
+  if (r.context_max)
+    j["max_context"] = c.max_context_search
+                           ? ordered_json{{"context", c.max_context},
+                                          {"limit", c.max_context_search->limit},
+                                          {"kv_type", c.max_context_search->kv_type},
+                                          {"limited_by", c.max_context_search->limited_by}}
+                           : ordered_json(nullptr);
   return j;
 }
 
@@ -93,6 +100,10 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                                         r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
                                           : "");
     out << "  Run: " << launch_command(pick, r.context, r.users) << '\n';
+    if (const auto& cs = pick.max_context_search)
+      out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
+                         with_commas(pick.max_context), with_commas(cs->limit),
+                         cs->limited_by == "model" ? std::string("the model's window") : cs->limited_by);
   }
   out << "\nWhy\n";
   for (const auto& line : rec.why) out << "  - " << wrap(line, 96, "    ") << '\n';
@@ -104,6 +115,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                     {"Score", Table::Align::right}, {"GPU GiB", Table::Align::right},
                                     {"tok/s", Table::Align::right}, {"TTFT s", Table::Align::right}};
     if (r.cloud) cols.push_back({"Hardware"});
+    if (r.context_max) cols.push_back({"Max context", Table::Align::right});
     if (priced) cols.push_back({r.cloud ? "Rent USD/month" : "Own USD/month", Table::Align::right});
     Table t(cols);
     for (std::size_t i = 1; i < list.size(); ++i) {
@@ -112,6 +124,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                    layout_text(c),          fixed(c.score, 1),   fixed(c.gpu_used.gib(), 2),
                                    fixed(c.decode_tokens_per_s, 1), fixed(c.ttft_s, 2)};
       if (r.cloud) row.push_back(c.hardware);
+      if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
       if (priced) row.push_back(money(c.usd_per_month));
       t.add_row(row);
     }

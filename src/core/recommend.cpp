@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/context_search.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/memory.hpp"
 #include "dsplan/performance.hpp"
@@ -120,6 +121,8 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
                    const Placement& p, const RecommendRequest& r) {
   Candidate out = candidate_of(c);
   out.hardware = hardware_text(*p.hardware);
+  out.placed_on = *p.request;
+  out.layout_request = p.layout;
   out.gpus = p.hardware->gpu_count();
   out.evaluated = true;
   out.memory_total = m.total;
@@ -410,6 +413,31 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
   return out;
 }
 
+/// --context max: the longest context each shortlisted candidate holds on its hardware.
+void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  std::vector<std::string> keys;
+  for (const auto& c : shortlist(out)) keys.push_back(c.model->id + "/" + c.quant->id + "/" + c.engine->id + "/" + c.hardware);
+  for (auto& c : out.ranked) {
+    const std::string key = c.model->id + "/" + c.quant->id + "/" + c.engine->id + "/" + c.hardware;
+    if (!c.placed_on || std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    PlanRequest base;
+    base.scenario.model = c.model->id;
+    base.scenario.quant = c.quant->id;
+    base.scenario.engine = c.engine->id;
+    base.scenario.batch = r.users;
+    base.hardware = c.placed_on;
+    base.layout.offload_experts = c.layout_request.offload_experts;
+    base.cost = r.cost;
+    try {
+      const PlanResult p = find_max_context(cat, {base, false, r.headroom});
+      c.max_context_search = p.context_search;
+      c.max_context = p.context_search->found ? p.scenario.context : 0;
+    } catch (const InputError&) {
+      // not searchable on this hardware; the candidate keeps its ranking figures
+    }
+  }
+}
+
 /// Short-answer tasks: the best non-reasoning candidate within 10% of the best score goes first.
 void prefer_direct_answers(Recommendation& out) {
   if (!out.task->short_answers || out.ranked.empty() || !out.ranked.front().reasoning_model) return;
@@ -536,6 +564,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   std::stable_sort(out.rejected.begin(), out.rejected.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
   explain(r, *out.task, out);
+  if (r.context_max) add_max_contexts(cat, r, out);
   return out;
 }
 

@@ -80,3 +80,16 @@ TEST_CASE("estimate and check print the launch command and how to verify it", "[
   // No launch line for a plan that does not fit.
   REQUIRE_FALSE(run_json({"estimate", "r1", "--gpu", "rtx4090"}).contains("launch"));
 }
+
+TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
+  const auto j = run_json({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
+  const auto& mc = j["pick"]["max_context"];
+  REQUIRE(mc.is_object());
+  // Ranked at the default 8,192 tokens, so the pick holds at least that much.
+  REQUIRE(mc["context"].get<std::uint64_t>() >= 8192);
+  REQUIRE(mc["context"].get<std::uint64_t>() <= mc["limit"].get<std::uint64_t>());
+  for (const auto& c : j["runners_up"]) REQUIRE(c["max_context"].is_object());
+  const auto table = run_cli({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
+  REQUIRE(table.out.find("  Longest context: ") != std::string::npos);
+  REQUIRE(table.out.find("Max context") != std::string::npos);
+}
