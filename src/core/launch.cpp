@@ -95,9 +95,14 @@ LaunchCommand vllm(const LaunchSpec& s) {
   LaunchCommand c;
   c.command = fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --max-num-seqs {}{}", model,
                           s.tensor_parallel, s.context, s.sequences, flags);
-  if (s.pipeline_parallel > 1) c.command += fmt::format(" --pipeline-parallel-size {}", s.pipeline_parallel);
+  // One pipeline stage per node, as dsplan places it: vLLM spans nodes with a Ray cluster.
+  if (s.pipeline_parallel > 1)
+    c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
+  if (s.pipeline_parallel > 1)
+    c.command = fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
+                            s.pipeline_parallel - 1, c.command);
   if (s.prompt_tokens > 0)
     c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
                            "--num-prompts {} --max-concurrency {}",

@@ -415,11 +415,11 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
 
 /// --context max: the longest context each shortlisted candidate holds on its hardware.
 void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  const auto key = [](const Candidate& c) { return key_of(c) + "/" + c.engine->id + "/" + c.hardware; };
   std::vector<std::string> keys;
-  for (const auto& c : shortlist(out)) keys.push_back(c.model->id + "/" + c.quant->id + "/" + c.engine->id + "/" + c.hardware);
+  for (const auto& c : shortlist(out)) keys.push_back(key(c));
   for (auto& c : out.ranked) {
-    const std::string key = c.model->id + "/" + c.quant->id + "/" + c.engine->id + "/" + c.hardware;
-    if (!c.placed_on || std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    if (!c.placed_on || std::find(keys.begin(), keys.end(), key(c)) == keys.end()) continue;
     PlanRequest base;
     base.scenario.model = c.model->id;
     base.scenario.quant = c.quant->id;

@@ -6,18 +6,7 @@
 using nlohmann::json;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
-
-namespace {
-
-json run_json(std::vector<std::string> args, int code = 0) {
-  args.push_back("--json");
-  const auto o = run_cli(args);
-  INFO(o.err);
-  REQUIRE(o.code == code);
-  return json::parse(o.out);
-}
-
-}  // namespace
+using dsplan::test::run_json;
 
 TEST_CASE("estimate --context max: context is the answer, context_search says why", "[cli][context]") {
   const auto j = run_json({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--context", "max"});

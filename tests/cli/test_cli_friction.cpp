@@ -7,18 +7,7 @@
 using nlohmann::json;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
-
-namespace {
-
-json run_json(std::vector<std::string> args, int code = 0) {
-  args.push_back("--json");
-  const auto o = run_cli(args);
-  INFO(o.err);
-  REQUIRE(o.code == code);
-  return json::parse(o.out);
-}
-
-}  // namespace
+using dsplan::test::run_json;
 
 // V3 at Q4_K_M is ~377 GiB of weights; 4 x 80 GB hold ~300 of them, so blocks spill to system RAM.
 // Without --ram that RAM was never given: not "fits", but "fits only with >= X GiB".

@@ -105,3 +105,19 @@ TEST_CASE("an engine dsplan cannot start is an error, not another engine's comma
   s.engine = &mine;
   REQUIRE_THROWS_AS(launch(s), InputError);
 }
+
+TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "[launch]") {
+  // R1 FP8 (641 GiB) on 2 nodes x 8 H100: tensor parallel 8 x pipeline parallel 2 (one stage per node).
+  PlanRequest r;
+  r.scenario.model = "r1";
+  r.scenario.engine = "vllm";
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"h100-sxm", 8}};
+  r.hardware->nodes = 2;
+  const PlanResult p = run_plan(catalog(), r);
+  REQUIRE(p.layout->fits);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(c.command.rfind("ray start --head", 0) == 0);
+  REQUIRE(has(c.command, "--tensor-parallel-size 8 "));
+  REQUIRE(has(c.command, " --pipeline-parallel-size 2 --distributed-executor-backend ray"));
+}
