@@ -19,7 +19,7 @@ struct CompareRequest {
   PlanRequest base;                 ///< context, batch, hardware, layout and cost for every cell
   bool context_max = false;         ///< each cell at the largest context that fits (find_max_context)
   bool kv_auto = false;             ///< ... trying the engine's smaller cache types too
-  double headroom = 0.05;           ///< ... leaving this share of each device free
+  double headroom = k_default_headroom;  ///< ... leaving this share of each device free
 };
 
 struct CompareCell {

@@ -16,7 +16,7 @@ inline constexpr std::uint64_t k_context_step = 256;
 struct ContextSearchRequest {
   PlanRequest base;       ///< hardware required; base.scenario.context is ignored
   bool kv_auto = false;   ///< also try the engine's smaller cache types (q8_0, then q4_0 or fp8)
-  double headroom = 0.05; ///< share of every device left free (llama.cpp, Ollama, Transformers)
+  double headroom = k_default_headroom;  ///< share of every device left free (llama.cpp, Ollama, Transformers)
 };
 
 /// The plan at the largest context (a multiple of k_context_step, or the model's window) that fits

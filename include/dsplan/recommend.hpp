@@ -24,9 +24,6 @@ enum class BudgetPeriod { month, upfront };
 /// Default floor on decode speed per user: below it a reasoning model's answer of a few thousand
 /// tokens takes longer than a person waits (docs/decisions.md). --min-tps 0 lifts it.
 inline constexpr double k_default_min_tokens_per_s = 5.0;
-/// Default share of each device left free: desktop sessions, allocator fragmentation and engine
-/// versions vary; llama.cpp's own automatic fit leaves 1 GiB per device (docs/decisions.md).
-inline constexpr double k_default_headroom = 0.05;
 /// Default context: room for a prompt and an R1-style chain of thought (docs/decisions.md).
 inline constexpr std::uint64_t k_default_recommend_context = 8192;
 

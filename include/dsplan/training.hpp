@@ -10,6 +10,7 @@
 
 #include "dsplan/catalog.hpp"
 #include "dsplan/hardware.hpp"
+#include "dsplan/layout.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan {
@@ -43,9 +44,9 @@ struct TrainRequest {
   std::uint64_t max_count = 16384;
   /// --count auto: GPUs per node; counts past one node are whole nodes (a multiple of this).
   std::uint64_t gpus_per_node = 8;
-  /// --count auto: share of each GPU's memory left free, as `recommend --headroom` (0.05): a
-  /// count that fills 99% of every card is one allocator fragment away from out-of-memory.
-  double auto_headroom = 0.05;
+  /// --count auto: share of each GPU's memory left free, as `recommend --headroom`: a count that
+  /// fills 99% of every card is one allocator fragment away from out-of-memory.
+  double auto_headroom = k_default_headroom;
   std::uint64_t zero = 0;                          ///< ZeRO stage 0-3 (FSDP FULL_SHARD = 3)
   std::uint64_t tp = 1;                            ///< tensor parallel (with sequence parallelism)
   std::uint64_t pp = 1;                            ///< pipeline parallel (1F1B schedule)

@@ -6,7 +6,6 @@
 
 #include "cli/parse_units.hpp"
 #include "dsplan/context_search.hpp"
-#include "dsplan/recommend.hpp"
 #include "dsplan/error.hpp"
 
 namespace dsplan::cli {
