@@ -235,6 +235,9 @@ struct EngineSpec {
   std::vector<std::string> aliases;
   std::vector<std::string> containers;  ///< weight containers it loads (gguf, safetensors)
   std::string default_quant_gguf;       ///< when the model's native format cannot be loaded
+  /// The engine pulls models from its own registry, whose tags serve default_quant_gguf (Ollama:
+  /// Q4_K_M), so that is the default format even when the native one would load.
+  bool registry_quant_default = false;
   MlaCacheLayout mla_cache = MlaCacheLayout::latent;
   MlaCacheLayout mla_cache_legacy_gguf = MlaCacheLayout::expanded;
   bool mla_v_is_view_of_k = true;       ///< latent layout: V read from the K cache, not stored twice

@@ -17,6 +17,9 @@ struct CompareRequest {
   std::vector<std::string> quants = {"q4_k_m", "q6_k", "q8_0", k_native_quant};
   std::string engine;               ///< empty = each format's first engine
   PlanRequest base;                 ///< context, batch, hardware, layout and cost for every cell
+  bool context_max = false;         ///< each cell at the largest context that fits (find_max_context)
+  bool kv_auto = false;             ///< ... trying the engine's smaller cache types too
+  double headroom = k_default_headroom;  ///< ... leaving this share of each device free
 };
 
 struct CompareCell {
@@ -27,6 +30,7 @@ struct CompareCell {
   std::optional<bool> fits;         ///< with hardware
   std::optional<double> decode_tokens_per_s;
   bool uses_ram = false;            ///< layers or experts kept in system RAM
+  std::optional<std::uint64_t> max_context;  ///< with context_max: the answer (0 when nothing fits)
   std::string engine;
 };
 

@@ -12,6 +12,11 @@
 
 namespace dsplan {
 
+/// Default share of each device left free (recommend, --context max, train --count auto): desktop
+/// sessions, allocator fragmentation and engine versions vary; llama.cpp's own automatic fit leaves
+/// 1 GiB per device (docs/decisions.md).
+inline constexpr double k_default_headroom = 0.05;
+
 enum class LayoutStrategy {
   layer_split,      ///< llama.cpp / Ollama / Transformers: whole layers per device, the rest on the CPU
   expert_offload,   ///< layer split with every routed-expert tensor in system RAM (-ot exps=CPU)

@@ -27,6 +27,9 @@ struct PlanRequest {
   std::optional<std::uint64_t> users;       ///< capacity planning: concurrent users ...
   std::optional<double> target_tokens_per_s;  ///< ... each served at least this fast
   bool explain = false;
+  /// When one GPU type at a fixed count does not hold it: note the smallest count that does
+  /// (searches placements; off for the many plans of a context search).
+  bool suggest_count = true;
 };
 
 /// Replicas of the deployment needed to serve `users` at `target` tokens/s each.
@@ -41,17 +44,31 @@ struct CapacityPlan {
   std::optional<double> cloud_usd_per_month;
 };
 
+/// How `--context max` found the context: the largest that fits with the headroom.
+struct ContextSearch {
+  std::uint64_t limit = 0;      ///< the model's window (max_position_embeddings)
+  std::string kv_type;          ///< the cache type the answer uses
+  std::string limited_by;       ///< "model" (the window), a device name, or "system RAM (not given: --ram)"
+  bool found = false;           ///< some context fits; false: even the smallest step does not
+};
+
 struct PlanResult {
   ResolvedScenario scenario;
   MemoryEstimate memory;
   std::optional<Hardware> hardware;
   std::optional<std::uint64_t> auto_count;  ///< what --count auto chose
   std::optional<Layout> layout;
+  /// System RAM the layout needs that --ram did not give: blocks, routed experts or the output
+  /// layer sit in RAM and no RAM size was given. dsplan does not assume RAM it was not told about,
+  /// so the plan then does not fit (`fits` false), though the layout and its speed are shown.
+  std::optional<Bytes> needs_ram;
+  bool fits = false;  ///< the layout fits and needs no RAM beyond what was given
   std::optional<ThroughputRequest> throughput_request;
   std::optional<Throughput> throughput;
   std::optional<CostEstimate> cost;
   std::optional<CapacityPlan> capacity;
   std::vector<std::string> notes;
+  std::optional<ContextSearch> context_search;  ///< set by find_max_context
 };
 
 [[nodiscard]] PlanResult run_plan(const Catalog& catalog, const PlanRequest& request);

@@ -11,6 +11,7 @@
 #include "dsplan/cost.hpp"
 #include "dsplan/hardware.hpp"
 #include "dsplan/layout.hpp"
+#include "dsplan/plan.hpp"
 #include "dsplan/quality.hpp"
 
 namespace dsplan {
@@ -23,13 +24,13 @@ enum class BudgetPeriod { month, upfront };
 /// Default floor on decode speed per user: below it a reasoning model's answer of a few thousand
 /// tokens takes longer than a person waits (docs/decisions.md). --min-tps 0 lifts it.
 inline constexpr double k_default_min_tokens_per_s = 5.0;
-/// Default share of each device left free: desktop sessions, allocator fragmentation and engine
-/// versions vary; llama.cpp's own automatic fit leaves 1 GiB per device (docs/decisions.md).
-inline constexpr double k_default_headroom = 0.05;
 /// Default context: room for a prompt and an R1-style chain of thought (docs/decisions.md).
 inline constexpr std::uint64_t k_default_recommend_context = 8192;
 
 struct RecommendRequest {
+  /// Rank at `context` as usual, then find the longest context the pick and runners-up hold
+  /// (find_max_context with `headroom`).
+  bool context_max = false;
   std::optional<HardwareRequest> hardware;  ///< what the user has; unset with `cloud`
   bool cloud = false;                       ///< choose rented GPUs from the catalog's cloud prices
   std::string task = "chat";
@@ -84,6 +85,11 @@ struct Candidate {
   bool reasoning_model = false;
   bool feasible = false;
   std::vector<std::string> reasons;         ///< why it was rejected, measured vs required
+  std::optional<HardwareRequest> placed_on; ///< the hardware it was placed on (own, a part of it, or rented)
+  LayoutRequest layout_request;             ///< expert offload or not
+  /// With context_max, for the pick and the runners-up: the largest context that fits.
+  std::optional<ContextSearch> max_context_search;
+  std::uint64_t max_context = 0;
 };
 
 struct Recommendation {

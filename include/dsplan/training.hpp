@@ -10,6 +10,7 @@
 
 #include "dsplan/catalog.hpp"
 #include "dsplan/hardware.hpp"
+#include "dsplan/layout.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan {
@@ -41,6 +42,11 @@ struct TrainRequest {
   std::uint64_t count = 1;                         ///< GPUs in all
   bool count_auto = false;                         ///< smallest count (a multiple of tp x pp) that fits
   std::uint64_t max_count = 16384;
+  /// --count auto: GPUs per node; counts past one node are whole nodes (a multiple of this).
+  std::uint64_t gpus_per_node = 8;
+  /// --count auto: share of each GPU's memory left free, as `recommend --headroom`: a count that
+  /// fills 99% of every card is one allocator fragment away from out-of-memory.
+  double auto_headroom = k_default_headroom;
   std::uint64_t zero = 0;                          ///< ZeRO stage 0-3 (FSDP FULL_SHARD = 3)
   std::uint64_t tp = 1;                            ///< tensor parallel (with sequence parallelism)
   std::uint64_t pp = 1;                            ///< pipeline parallel (1F1B schedule)
@@ -109,6 +115,16 @@ struct TrainResult {
   std::optional<Device> gpu;
   std::uint64_t gpus = 1;
   std::optional<std::uint64_t> auto_count;  ///< what --count auto chose
+  /// --count auto found no count: flags (from --zero 3, --fsdp-qlora, --fused-loss, --checkpointing
+  /// full, --optimizer adamw8bit, added up in that order) that make one fit, the fewest GPUs first.
+  struct FitHint {
+    std::vector<std::string> flags;
+    std::uint64_t gpus = 0;
+  };
+  std::optional<FitHint> fit_hint;
+  bool count_auto = false;
+  /// --count auto was asked for and no count up to the limit fits.
+  [[nodiscard]] bool count_auto_failed() const { return count_auto && !auto_count; }
   std::uint64_t dp = 1, tp = 1, pp = 1, ep = 1;
   std::uint64_t global_batch = 0;           ///< sequences per optimizer step
   std::uint64_t grad_accumulation = 1;

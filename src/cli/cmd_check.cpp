@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/render.hpp"
 #include "cli/render_json.hpp"
 #include "dsplan/check.hpp"
 #include "dsplan/error.hpp"
@@ -28,7 +29,7 @@ CheckLimits to_limits(const CheckOptions& o) {
 
 ExitCode run_check(const CheckOptions& o, Context& ctx) {
   const CheckLimits limits = to_limits(o);
-  const PlanResult plan = run_plan(ctx.catalog(), to_plan_request(o.estimate, false));
+  const PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
   if (ctx.global.json) {
@@ -44,6 +45,7 @@ ExitCode run_check(const CheckOptions& o, Context& ctx) {
     ctx.out << j.dump(2) << '\n';
   } else {
     for (const auto& c : checks) ctx.out << (c.passed ? "ok    " : "FAIL  ") << c.text << '\n';
+    if (plan.fits) launch_lines(plan, ctx.out, "");
   }
   return pass ? ExitCode::ok : ExitCode::check_failed;
 }

@@ -23,13 +23,20 @@ struct CompareOptions {
 std::string cell_text(const CompareCell& c) {
   if (!c.applicable) return "n/a";
   if (!c.fits) return gib(c.memory);
+  if (c.max_context) {
+    if (*c.max_context == 0) return "no";
+    return fmt::format("{} ({:.1f} tok/s{})", with_commas(*c.max_context), *c.decode_tokens_per_s, c.uses_ram ? "*" : "");
+  }
   if (!*c.fits) return "no (" + gib(c.memory) + ")";
   return fmt::format("{:.1f} tok/s{}", *c.decode_tokens_per_s, c.uses_ram ? "*" : "");
 }
 
-void render_table(const CompareMatrix& m, std::ostream& out) {
-  out << (m.hardware ? "Decode tokens/s per sequence where it fits; 'no (memory needed)' where it cannot be placed\n"
-                     : "Memory for each model and format (give --gpu, --gpus or --vram for fit and speed)\n");
+void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
+  if (context_max)
+    out << "Largest context that fits (tokens per sequence) and the decode tokens/s there; 'no' where none does\n";
+  else
+    out << (m.hardware ? "Decode tokens/s per sequence where it fits; 'no (memory needed)' where it cannot be placed\n"
+                       : "Memory for each model and format (give --gpu, --gpus or --vram for fit and speed)\n");
   std::vector<Table::Column> cols{{"Model"}};
   for (const auto& q : m.quants) cols.push_back({q, Table::Align::right});
   Table t(cols);
@@ -61,6 +68,7 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
         cell["memory_total_bytes"] = c.memory.count();
         cell["fits"] = json_or_null(c.fits);
         cell["uses_ram"] = c.uses_ram;
+        if (c.max_context) cell["max_context"] = *c.max_context;
         cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);
       }
       cells.push_back(cell);
@@ -79,7 +87,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
   sub->add_option("--models", o->models, "Models to compare (comma-separated; default all)");
   sub->add_option("--quants", o->quants,
                   "Formats to compare, comma-separated; 'native' = each model's own (default q4_k_m,q6_k,q8_0,native)");
-  add_estimate_options(sub, o->estimate);
+  add_estimate_options(sub, o->estimate, {.quant = false, .cost = false, .capacity = false});
   sub->footer(
       "Examples:\n"
       "  dsplan compare --vram 24\n"
@@ -87,15 +95,20 @@ void setup_compare(CLI::App& app, Context& ctx) {
       "  dsplan compare --gpu h100-sxm --count 8 --engine vllm --quants fp8,awq,native --json");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
-      if (!o->estimate.quant.empty()) throw InputError("compare takes --quants LIST, not --quant");
       CompareRequest r;
       r.base = to_plan_request(o->estimate, false);
+      r.context_max = o->estimate.context == "max";
+      if (r.context_max && !r.base.hardware) throw InputError("--context max needs hardware: --gpu, --gpus, --vram or --ram");
+      r.kv_auto = r.context_max && o->estimate.kv_type == "auto";
+      if (r.kv_auto) r.base.scenario.kv_type.clear();
+      if (!r.context_max && !o->estimate.headroom.empty()) throw InputError("--headroom goes with --context max");
+      r.headroom = optional_number(o->estimate.headroom, "--headroom", 0, 0.9).value_or(r.headroom);
       r.engine = r.base.scenario.engine;
       r.models = split_commas(o->models);
       if (!o->quants.empty()) r.quants = split_commas(o->quants);
       const CompareMatrix m = compare(ctx.catalog(), r);
       if (ctx.global.json) render_json(m, ctx.out);
-      else render_table(m, ctx.out);
+      else render_table(m, r.context_max, ctx.out);
       return ExitCode::ok;
     };
   });

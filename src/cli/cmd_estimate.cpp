@@ -9,8 +9,27 @@ namespace dsplan::cli {
 
 namespace {
 
-ExitCode run_estimate(const EstimateOptions& o, Context& ctx) {
-  const PlanResult plan = run_plan(ctx.catalog(), to_plan_request(o, ctx.global.explain));
+struct EstimateCommandOptions {
+  EstimateOptions estimate;
+  std::string sweep;  ///< "context": a table over contexts instead of one estimate
+};
+
+ExitCode run_sweep(const EstimateOptions& o, Context& ctx) {
+  if (o.context == "max") throw InputError("--sweep context goes over every context; drop --context max");
+  if (o.context != "4096") throw InputError("--sweep context sets the context itself; drop --context");
+  const auto points = sweep_context(ctx.catalog(), to_plan_request(o, false));
+  if (ctx.global.json) render_sweep_json(points, ctx.out);
+  else render_sweep_table(points, ctx.out);
+  return ExitCode::ok;
+}
+
+ExitCode run_estimate(const EstimateCommandOptions& c, Context& ctx) {
+  if (!c.sweep.empty()) {
+    if (c.sweep != "context") throw InputError("--sweep: '" + c.sweep + "' is not one of context");
+    return run_sweep(c.estimate, ctx);
+  }
+  const EstimateOptions& o = c.estimate;
+  const PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
   if (ctx.global.json) render_estimate_json(plan, ctx.out, ctx.global.explain);
   else render_estimate_table(plan, ctx.out, ctx.global.explain);
   return ExitCode::ok;
@@ -20,7 +39,8 @@ ExitCode run_estimate(const EstimateOptions& o, Context& ctx) {
 
 void setup_estimate(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("estimate", "Memory, layout, speed and cost of running a model");
-  auto o = std::make_shared<EstimateOptions>();
+  auto c = std::make_shared<EstimateCommandOptions>();
+  auto* o = &c->estimate;
   sub->add_option("model", o->model, "Model id, alias (1.5b 7b 8b 14b 32b 70b 671b r1 v3) or Hugging Face name")
       ->required();
   add_estimate_options(sub, *o);
@@ -30,8 +50,11 @@ void setup_estimate(CLI::App& app, Context& ctx) {
       "  dsplan estimate 70b --quant q4_k_m --gpu rtx3090 --count 2\n"
       "  dsplan estimate r1 --quant iq1_s --gpu rtx4090 --ram 256 --cpu epyc-9654 --offload-experts\n"
       "  dsplan estimate r1 --gpu h200 --count auto --users 64 --target-tps 20\n"
-      "  dsplan estimate 32b --quant awq --engine vllm --gpus 2xrtx4090 --json");
-  sub->callback([&ctx, o] { ctx.runner = [&ctx, o] { return run_estimate(*o, ctx); }; });
+      "  dsplan estimate 32b --quant awq --engine vllm --gpus 2xrtx4090 --json\n"
+      "  dsplan estimate 70b --quant q4_k_m --gpu rtx4090 --count 2 --context max --kv-type auto\n"
+      "  dsplan estimate 8b --quant q4_k_m --gpu rtx4090 --sweep context");
+  sub->add_option("--sweep", c->sweep, "'context': memory, fit and tokens/s at every power of two up to the window");
+  sub->callback([&ctx, c] { ctx.runner = [&ctx, c] { return run_estimate(*c, ctx); }; });
 }
 
 }  // namespace dsplan::cli

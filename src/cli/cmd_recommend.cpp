@@ -14,6 +14,7 @@ struct RecommendOptions {
   HardwareOptions hw;
   EstimateOptions cost;  ///< only the cost flags are used
   bool cloud = false;
+  bool all = false;  ///< --json: every candidate, not only the pick, runners-up and notable rejections
   std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period = "month";
   std::string prefer = "quality", max_gpus = "64", headroom;
   std::vector<std::string> models, quants, engines;
@@ -26,7 +27,8 @@ RecommendRequest to_request(const RecommendOptions& o) {
   if (count_auto) throw InputError("--count auto: recommend takes the hardware you have; use --cloud to choose it");
   r.cloud = o.cloud;
   r.task = o.task;
-  r.context = parse_tokens(o.context, "--context", 2, k_max_context);
+  r.context_max = o.context == "max";  // rank at the default context, then find each shortlisted one's longest
+  r.context = r.context_max ? k_default_recommend_context : parse_tokens(o.context, "--context", 2, k_max_context);
   r.users = parse_integer(o.users, "--users", 1, 100'000);
   if (const auto ms = optional_number(o.latency_ms, "--latency-ms", 1, 1e9)) r.max_ttft_s = *ms / 1000.0;
   if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, 1e6)) r.min_tokens_per_s = *tps;
@@ -59,7 +61,9 @@ void setup_recommend(CLI::App& app, Context& ctx) {
   sub->add_option("-t,--task", o->task,
                   "code, math, reasoning, chat, writing, summarize, classify or extract (default chat)")
       ->group("Need");
-  sub->add_option("-c,--context", o->context, "Tokens per conversation, prompt and answer: 8k, 32k (default 8192)")
+  sub->add_option("-c,--context", o->context,
+                  "Tokens per conversation, prompt and answer: 8k, 32k (default 8192); 'max': rank at 8192, then "
+                  "show the longest context the pick and runners-up hold")
       ->group("Need");
   sub->add_option("--users", o->users, "Concurrent users, each with --context tokens (default 1)")->group("Need");
   sub->add_option("--latency-ms", o->latency_ms, "Longest acceptable time to the first token, in ms")->group("Need");
@@ -73,6 +77,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
   sub->add_option("--prefer", o->prefer, "quality (default), speed or cost among near-best candidates")
       ->group("Spend");
   add_cost_flags(sub, o->cost);
+  sub->add_flag("--all", o->all, "With --json: every candidate placed (candidates[]), not only the pick and runners-up");
   sub->add_option("--model", o->models, "Only these models (ids or aliases; repeatable or comma-separated)")
       ->group("Filters");
   sub->add_option("--quant", o->quants, "Only these quant formats")->group("Filters");
@@ -89,7 +94,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, o] {
       const RecommendRequest request = to_request(*o);
       const Recommendation rec = recommend(ctx.catalog(), request);
-      if (ctx.global.json) render_recommend_json(rec, request, ctx.out);
+      if (ctx.global.json) render_recommend_json(rec, request, ctx.out, o->all);
       else render_recommend_table(rec, request, ctx.out);
       return rec.ranked.empty() ? ExitCode::check_failed : ExitCode::ok;
     };

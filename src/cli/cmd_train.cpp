@@ -28,22 +28,6 @@ E pick(const std::string& value, const char* flag, std::initializer_list<std::pa
   throw InputError(std::string(flag) + ": '" + value + "' is not one of " + names);
 }
 
-/// Token budgets: "2e9", "14.8T", "500B", "2000000000".
-double parse_token_budget(const std::string& text) {
-  if (text.empty()) throw InputError("--tokens: empty value");
-  double scale = 1;
-  std::string digits = text;
-  switch (text.back()) {
-    case 'K': case 'k': scale = 1e3; break;
-    case 'M': case 'm': scale = 1e6; break;
-    case 'B': case 'b': case 'G': case 'g': scale = 1e9; break;
-    case 'T': case 't': scale = 1e12; break;
-    default: break;
-  }
-  if (scale != 1) digits.pop_back();
-  return parse_number(digits, "--tokens", 1, 1e18) * scale;
-}
-
 TrainRequest to_request(const TrainOptions& o) {
   TrainRequest r;
   r.model = o.model;
@@ -67,7 +51,7 @@ TrainRequest to_request(const TrainOptions& o) {
   r.seq = parse_tokens(o.seq, "--seq", 1, 16'777'216);
   r.micro_batch = parse_integer(o.micro_batch, "--micro-batch", 1, 65'536);
   if (!o.global_batch.empty()) r.global_batch = parse_integer(o.global_batch, "--global-batch", 1, 1ULL << 32);
-  if (!o.tokens.empty()) r.tokens = parse_token_budget(o.tokens);
+  if (!o.tokens.empty()) r.tokens = parse_amount(o.tokens, "--tokens", 1, 1e18);
   if (!o.checkpointing.empty())
     r.checkpointing = pick<Checkpointing>(o.checkpointing, "--checkpointing",
                                           {{"none", Checkpointing::none}, {"selective", Checkpointing::selective},
@@ -136,7 +120,8 @@ void setup_train(CLI::App& app, Context& ctx) {
       const TrainResult r = estimate_training(ctx.catalog(), to_request(*o));
       if (ctx.global.json) render_train_json(r, ctx.out);
       else render_train_table(r, ctx.out);
-      return ExitCode::ok;
+      // --count auto is a question with no answer when no count fits: exit 1, as check and recommend do.
+      return r.count_auto_failed() ? ExitCode::check_failed : ExitCode::ok;
     };
   });
 }

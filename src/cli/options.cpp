@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cli/parse_units.hpp"
+#include "dsplan/context_search.hpp"
 #include "dsplan/error.hpp"
 
 namespace dsplan::cli {
@@ -30,7 +31,8 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.model = o.model;
   s.quant = o.quant;
   s.engine = o.engine;
-  s.context = parse_tokens(o.context, "--context", 1, k_max_context);
+  // --context max: a placeholder here; find_max_context searches for the value.
+  s.context = o.context == "max" ? k_default_context : parse_tokens(o.context, "--context", 1, k_max_context);
   s.batch = parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
@@ -118,7 +120,7 @@ CostRequest to_cost_request(const EstimateOptions& o) {
   CostRequest c;
   c.usd_per_gpu_hour = optional_number(o.price, "--price", 0, 1e6);
   c.purchase_usd_per_gpu = optional_number(o.purchase_price, "--purchase-price", 0, 1e9);
-  c.tokens_per_day = optional_number(o.tokens_per_day, "--tokens-per-day", 1, 1e18);
+  if (!o.tokens_per_day.empty()) c.tokens_per_day = parse_amount(o.tokens_per_day, "--tokens-per-day", 1, 1e18);
   c.electricity_usd_per_kwh = optional_number(o.kwh_price, "--kwh-price", 0, 100);
   c.pue = optional_number(o.pue, "--pue", 1, 5);
   c.years = optional_number(o.years, "--years", 0.1, 50);
@@ -143,6 +145,18 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   if (r.target_tokens_per_s && !r.users) throw InputError("--target-tps goes with --users N");
   r.explain = explain;
   return r;
+}
+
+PlanResult plan_from_options(const Catalog& catalog, const EstimateOptions& o, bool explain) {
+  const bool context_max = o.context == "max";
+  if (!context_max && !o.headroom.empty()) throw InputError("--headroom goes with --context max");
+  if (!context_max) return run_plan(catalog, to_plan_request(o, explain));
+  ContextSearchRequest r;
+  r.base = to_plan_request(o, explain);
+  r.kv_auto = o.kv_type == "auto";
+  if (r.kv_auto) r.base.scenario.kv_type.clear();
+  r.headroom = optional_number(o.headroom, "--headroom", 0, 0.9).value_or(k_default_headroom);
+  return find_max_context(catalog, r);
 }
 
 void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
@@ -180,14 +194,17 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
       ->group("Layout");
 }
 
-void add_scenario_options(CLI::App* sub, EstimateOptions& o) {
-  sub->add_option("-q,--quant", o.quant, "Quant format (default: the model's native dtype; see 'dsplan list quants')");
+void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
+  if (quant)
+    sub->add_option("-q,--quant", o.quant, "Quant format (default: the model's native dtype; see 'dsplan list quants')");
   sub->add_option("-e,--engine", o.engine,
                   "llama.cpp, ollama, vllm, sglang, transformers (default: the first engine that loads the quant)");
-  sub->add_option("-c,--context", o.context, "Tokens per sequence: 4096, 32k, 128k (default 4096)");
+  sub->add_option("-c,--context", o.context,
+                  "Tokens per sequence: 4096, 32k, 128k, or 'max' for the largest that fits (default 4096)");
   sub->add_option("-b,--batch", o.batch, "Sequences in flight at once, each with --context tokens (default 1)");
   sub->add_option("--kv-type,--cache-type", o.kv_type,
-                  "KV cache type: f16, bf16, q8_0, q4_0, fp8 (default: the engine's)");
+                  "KV cache type: f16, bf16, q8_0, q4_0, fp8 (default: the engine's); with --context max, 'auto' "
+                  "also tries the engine's smaller types for the most context");
   sub->add_option("--ubatch", o.ubatch, "Tokens per forward pass (llama.cpp -ub; vLLM max_num_batched_tokens)");
   sub->add_flag("--legacy-mla-gguf", o.legacy_mla_gguf,
                 "DeepSeek-V3/R1 GGUF converted before April 2025 (attn_kv_b whole): llama.cpp caches expanded K/V");
@@ -213,15 +230,19 @@ void add_cost_flags(CLI::App* sub, EstimateOptions& o) {
       ->group("Cost");
 }
 
-void add_estimate_options(CLI::App* sub, EstimateOptions& o) {
-  add_scenario_options(sub, o);
+void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet set) {
+  add_scenario_options(sub, o, set.quant);
   add_hardware_options(sub, o.hw);
   add_layout_options(sub, o);
   sub->add_option("--prompt", o.prompt, "Prompt tokens for prefill and time to first token (default: context / 2)")
       ->group("Throughput");
   sub->add_option("--output", o.output, "Generated tokens per request (default: the rest of the context)")
       ->group("Throughput");
-  add_cost_flags(sub, o);
+  sub->add_option("--headroom", o.headroom,
+                  "With --context max: share of each device left free, 0-0.9 (default 0.05; llama.cpp, Ollama)")
+      ->group("Layout");
+  if (set.cost) add_cost_flags(sub, o);
+  if (!set.capacity) return;
   sub->add_option("--users", o.users, "Concurrent users to serve: how many replicas and GPUs")->group("Capacity");
   sub->add_option("--target-tps", o.target_tps, "Tokens per second each user needs (with --users)")->group("Capacity");
 }

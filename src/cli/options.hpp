@@ -29,6 +29,7 @@ struct EstimateOptions {
   // Throughput, cost, capacity.
   std::string prompt, output, price, purchase_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
       target_tps;
+  std::string headroom;  ///< with --context max: share of each device left free
 };
 
 /// --gpu/--count/--gpus/--vram/--ram/--cpu and bandwidth overrides.
@@ -37,9 +38,20 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o);
 /// number) counts --vram cards or --gpu cards; `--gpus 2xrtx3090,rtx4090` lists mixed cards.
 [[nodiscard]] std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count_auto);
 
+/// Which groups of `estimate` options a command takes: compare sets the format per cell and
+/// prints neither cost nor capacity, so it offers no --quant, cost or --users flags.
+struct EstimateOptionSet {
+  bool quant = true;
+  bool cost = true;
+  bool capacity = true;
+};
+
 /// Every `estimate` option but the model: scenario, hardware, layout, throughput, cost, capacity.
-void add_estimate_options(CLI::App* sub, EstimateOptions& o);
+void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet set = {});
 [[nodiscard]] PlanRequest to_plan_request(const EstimateOptions& o, bool explain);
+/// The plan estimate and check print: run_plan, or with `--context max` the largest context that
+/// fits (`--kv-type auto` then also tries the engine's smaller cache types).
+[[nodiscard]] PlanResult plan_from_options(const Catalog& catalog, const EstimateOptions& o, bool explain);
 
 /// Cost flags alone (recommend prices rented or owned hardware with them).
 void add_cost_flags(CLI::App* sub, EstimateOptions& o);

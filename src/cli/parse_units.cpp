@@ -86,6 +86,24 @@ double parse_number(std::string_view text, std::string_view flag, double min, do
   return v;
 }
 
+double parse_amount(std::string_view text, std::string_view flag, double min, double max) {
+  std::string_view s = trim(text);
+  double scale = 1;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'K': case 'k': scale = 1e3; break;
+      case 'M': case 'm': scale = 1e6; break;
+      case 'B': case 'b': case 'G': case 'g': scale = 1e9; break;
+      case 'T': case 't': scale = 1e12; break;
+      default: break;
+    }
+  }
+  if (scale != 1) s.remove_suffix(1);
+  const double value = parse_number(s, flag, 0, 1e300) * scale;
+  if (value < min || value > max) throw InputError(fmt::format("{}: {} is out of range ({} to {})", flag, trim(text), min, max));
+  return value;
+}
+
 Bytes parse_size(std::string_view text, std::string_view flag) {
   const std::string_view s = trim(text);
   std::size_t split = 0;

@@ -22,6 +22,11 @@ namespace dsplan::cli {
 /// as `--help` says (ccache's parse_size convention). Must be > 0 and < 1 PiB.
 [[nodiscard]] Bytes parse_size(std::string_view text, std::string_view flag);
 
+/// Amounts of tokens or money counted in powers of ten: a number with an optional K (10^3), M
+/// (10^6), B or G (10^9) or T (10^12) suffix, any case: "2M" tokens per day, "14.8T" training
+/// tokens, "2e9". (Context windows use parse_tokens, where k = 1,024.)
+[[nodiscard]] double parse_amount(std::string_view text, std::string_view flag, double min, double max);
+
 /// A finite decimal number in [min, max].
 [[nodiscard]] double parse_number(std::string_view text, std::string_view flag, double min, double max);
 

@@ -3,6 +3,7 @@
 
 #include <ostream>
 
+#include "dsplan/context_search.hpp"
 #include "dsplan/plan.hpp"
 #include "dsplan/recommend.hpp"
 #include "dsplan/training.hpp"
@@ -10,9 +11,15 @@
 namespace dsplan::cli {
 
 void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain);
+/// "Run: ..." and "Verify: ..." for a plan whose layout fits (estimate, check).
+void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent);
 void render_estimate_json(const PlanResult& r, std::ostream& out, bool explain);
 void render_recommend_table(const Recommendation& rec, const RecommendRequest& r, std::ostream& out);
-void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out);
+/// `all`: every placed candidate too (`candidates[]`); otherwise the pick, the runners-up and the
+/// notable rejections only.
+void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out, bool all);
+void render_sweep_table(const std::vector<ContextPoint>& points, std::ostream& out);
+void render_sweep_json(const std::vector<ContextPoint>& points, std::ostream& out);
 void render_train_table(const TrainResult& r, std::ostream& out);
 void render_train_json(const TrainResult& r, std::ostream& out);
 

@@ -3,6 +3,7 @@
 
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
+#include "dsplan/launch.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan::cli {
@@ -77,6 +78,7 @@ ordered_json layout_json(const PlanResult& r) {
                  {"cpu", placement_json(l.cpu)},
                  {"cpu_bytes", l.cpu.total.count()},
                  {"fits", l.fits},
+                 {"needs_ram_bytes", r.needs_ram ? ordered_json(r.needs_ram->count()) : ordered_json(nullptr)},
                  {"reasons", l.reasons}};
   if (l.strategy == LayoutStrategy::tensor_parallel)
     j["kv_pool"] = {{"bytes_per_gpu", l.kv_pool_per_gpu.count()}, {"tokens", l.kv_pool_tokens},
@@ -185,8 +187,13 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
       {"disk_bytes", m.download.count()},
       {"cpu_ram_bytes", m.cpu_ram.count()},
       {"defaults_applied", s.defaults_applied}};
+  if (r.context_search)
+    j["context_search"] = {{"limit", r.context_search->limit},
+                           {"kv_type", r.context_search->kv_type},
+                           {"limited_by", r.context_search->limited_by},
+                           {"found", r.context_search->found}};
   if (r.layout) {
-    j["fits"] = r.layout->fits;
+    j["fits"] = r.fits;
     if (r.auto_count) j["gpu_count"] = *r.auto_count;
     j["layout"] = layout_json(r);
   }
@@ -194,6 +201,10 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
     j["hardware"] = {{"gpu_count", r.hardware->gpu_count()},
                      {"assumed", r.hardware->assumed.empty() ? ordered_json(nullptr) : ordered_json(r.hardware->assumed)}};
   if (r.throughput) j["throughput"] = throughput_json(r);
+  if (r.layout && r.layout->fits) {
+    const LaunchCommand c = launch(launch_spec(r));
+    j["launch"] = {{"command", c.command}, {"verify", c.verify.empty() ? ordered_json(nullptr) : ordered_json(c.verify)}};
+  }
   if (r.cost) j["cost"] = cost_json(*r.cost);
   if (r.capacity) j["capacity"] = capacity_json(*r.capacity);
   if (!r.notes.empty()) j["notes"] = r.notes;

@@ -68,6 +68,13 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["reasoning_model"] = c.reasoning_model;
   j["reasons"] = c.reasons;
   j["command"] = c.fits ? ordered_json(launch_command(c, r.context, r.users)) : ordered_json(nullptr);
+  if (r.context_max)
+    j["max_context"] = c.max_context_search
+                           ? ordered_json{{"context", c.max_context},
+                                          {"limit", c.max_context_search->limit},
+                                          {"kv_type", c.max_context_search->kv_type},
+                                          {"limited_by", c.max_context_search->limited_by}}
+                           : ordered_json(nullptr);
   return j;
 }
 
@@ -84,7 +91,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,
                        pick.hardware, layout_text(pick));
     const std::string gpu_memory =
-        pick.gpus == 0 ? std::string("no GPU")
+        pick.gpu_capacity.count() == 0 ? std::string("CPU only, no GPU memory")
                        : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used.gib(), pick.gpu_capacity.gib());
     out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user; first token in {:.2f} s{}\n", pick.score,
                        gpu_memory,
@@ -94,6 +101,10 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                                         r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
                                           : "");
     out << "  Run: " << launch_command(pick, r.context, r.users) << '\n';
+    if (const auto& cs = pick.max_context_search)
+      out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
+                         with_commas(pick.max_context), with_commas(cs->limit),
+                         cs->limited_by == "model" ? std::string("the model's window") : cs->limited_by);
   }
   out << "\nWhy\n";
   for (const auto& line : rec.why) out << "  - " << wrap(line, 96, "    ") << '\n';
@@ -105,6 +116,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                     {"Score", Table::Align::right}, {"GPU GiB", Table::Align::right},
                                     {"tok/s", Table::Align::right}, {"TTFT s", Table::Align::right}};
     if (r.cloud) cols.push_back({"Hardware"});
+    if (r.context_max) cols.push_back({"Max context", Table::Align::right});
     if (priced) cols.push_back({r.cloud ? "Rent USD/month" : "Own USD/month", Table::Align::right});
     Table t(cols);
     for (std::size_t i = 1; i < list.size(); ++i) {
@@ -113,6 +125,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                    layout_text(c),          fixed(c.score, 1),   fixed(c.gpu_used.gib(), 2),
                                    fixed(c.decode_tokens_per_s, 1), fixed(c.ttft_s, 2)};
       if (r.cloud) row.push_back(c.hardware);
+      if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
       if (priced) row.push_back(money(c.usd_per_month));
       t.add_row(row);
     }
@@ -129,7 +142,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
   for (const auto& n : rec.notes) out << "Note: " << n << '\n';
 }
 
-void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out) {
+void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out, bool all) {
   ordered_json j;
   j["schema_version"] = 1;
   j["task"] = {{"id", rec.task->id}, {"name", rec.task->name}, {"why", rec.task->why}};
@@ -147,10 +160,15 @@ void render_recommend_json(const Recommendation& rec, const RecommendRequest& r,
   const auto list = shortlist(rec);
   for (std::size_t i = 1; i < list.size(); ++i) runners.push_back(candidate_json(list[i], i + 1, r));
   j["runners_up"] = runners;
-  ordered_json all = ordered_json::array();
-  for (std::size_t i = 0; i < rec.ranked.size(); ++i) all.push_back(candidate_json(rec.ranked[i], i + 1, r));
-  for (const auto& c : rec.rejected) all.push_back(candidate_json(c, std::nullopt, r));
-  j["candidates"] = all;
+  ordered_json rejected = ordered_json::array();
+  for (const auto& c : notable_rejections(rec, k_rejections_shown)) rejected.push_back(candidate_json(c, std::nullopt, r));
+  j["rejected"] = rejected;
+  if (all) {
+    ordered_json every = ordered_json::array();
+    for (std::size_t i = 0; i < rec.ranked.size(); ++i) every.push_back(candidate_json(rec.ranked[i], i + 1, r));
+    for (const auto& c : rec.rejected) every.push_back(candidate_json(c, std::nullopt, r));
+    j["candidates"] = every;
+  }
   j["why"] = rec.why;
   j["notes"] = rec.notes;
   out << j.dump(2) << '\n';

@@ -6,6 +6,7 @@
 #include "cli/format.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
+#include "dsplan/launch.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan::cli {
@@ -52,7 +53,9 @@ void layout_section(const PlanResult& r, std::ostream& out) {
     out << " (tensor parallel " << l.tensor_parallel << " x pipeline parallel " << l.pipeline_parallel << ")";
   else out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs)";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
-  out << " -> " << (l.fits ? "fits" : "DOES NOT FIT") << '\n';
+  if (!l.fits) out << " -> DOES NOT FIT\n";
+  else if (r.needs_ram) out << " -> fits only with >= " << gib(*r.needs_ram) << " of system RAM (give --ram)\n";
+  else out << " -> fits\n";
   Table t({{"Device"}, {"Blocks"}, {"Weights [GiB]", Table::Align::right}, {"KV [GiB]", Table::Align::right},
            {"Buffers [GiB]", Table::Align::right}, {"Total [GiB]", Table::Align::right},
            {"Capacity [GiB]", Table::Align::right}, {"Fits"}});
@@ -107,6 +110,12 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
         << " run; these speeds are uncalibrated (docs/validation.md section 6.10)\n";
 }
 
+void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent) {
+  const LaunchCommand c = launch(launch_spec(r));
+  out << indent << "Run:    " << c.command << '\n';
+  if (!c.verify.empty()) out << indent << "Verify: " << c.verify << '\n';
+}
+
 void cost_section(const PlanResult& r, std::ostream& out) {
   const CostEstimate& c = *r.cost;
   out << "\nCost (" << fixed(c.tokens_per_day / 1e6, 2) << " M output tokens/day = " << fixed(c.hours_per_day, 1)
@@ -148,7 +157,16 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain)
   out << s.model->name << " | " << s.quant->name << " (" << s.layout.container
       << (s.layout.legacy_mla_gguf ? ", legacy attn_kv_b layout" : "") << ") | " << s.engine->name << '\n';
   out << "Context " << with_commas(s.context) << " tokens x " << s.batch << (s.batch == 1 ? " sequence" : " sequences")
-      << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << "\n\n";
+      << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << '\n';
+  if (const auto& cs = r.context_search) {
+    if (!cs->found)
+      out << "Context max: not even " << with_commas(s.context) << " tokens fit (limited by " << cs->limited_by << ")\n";
+    else
+      out << "Context max: " << with_commas(s.context) << " tokens fit with KV cache " << cs->kv_type << " (window "
+          << with_commas(cs->limit) << "; limited by "
+          << (cs->limited_by == "model" ? std::string("the model's window") : cs->limited_by) << ")\n";
+  }
+  out << '\n';
 
   out << "  Parameters: " << with_commas(m.params_total.count()) << " (" << params_short(m.params_total.count())
       << "); active per token " << params_short(m.params_active.count()) << " without the embedding lookup, "
@@ -182,6 +200,10 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain)
   if (r.hardware && !r.hardware->assumed.empty()) out << "  Assumed: " << r.hardware->assumed << '\n';
   if (r.layout) layout_section(r, out);
   if (r.throughput) throughput_section(r, out);
+  if (r.layout && r.layout->fits) {
+    out << "\nLaunch (this layout; Verify measures it)\n";
+    launch_lines(r, out, "  ");
+  }
   if (r.cost) cost_section(r, out);
   if (r.capacity) capacity_section(r, out);
   for (const auto& n : r.notes) out << "Note: " << n << '\n';

@@ -6,6 +6,7 @@
 #include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
+#include "dsplan/text.hpp"
 
 namespace dsplan::cli {
 
@@ -58,8 +59,14 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
   t.render(out, "  ");
   if (r.gpu) {
     const std::string count = r.auto_count ? fmt::format(" (--count auto chose {})", *r.auto_count) : std::string();
-    out << fmt::format("  {}: {} of {} per GPU{}\n", *r.fits ? "Fits" : "Does not fit", gib(m.total),
-                       gib(r.gpu->memory), count);
+    if (r.count_auto_failed())
+      out << fmt::format("  Does not fit: {} of {} per GPU even on {} GPUs (--count auto)\n", gib(m.total),
+                         gib(r.gpu->memory), with_commas(r.gpus));
+    else
+      out << fmt::format("  {}: {} of {} per GPU{}\n", *r.fits ? "Fits" : "Does not fit", gib(m.total),
+                         gib(r.gpu->memory), count);
+    if (r.fit_hint)
+      out << fmt::format("  It fits with {} on {} x {}\n", join(r.fit_hint->flags, " "), r.fit_hint->gpus, r.gpu->name);
   }
   out << fmt::format("\nCompute: {:.3g} FLOP per token ({:.3g} model FLOP; 6N = {:.3g})\n", r.per_token.flops,
                      r.per_token.model_flops, 6.0 * static_cast<double>(r.active_params.count()));
@@ -70,6 +77,8 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
     if (r.cost_usd)
       out << fmt::format("  Cost: ${:.0f} at ${:.2f} per GPU-hour ({})\n", *r.cost_usd, *r.usd_per_gpu_hour,
                          r.price_source);
+  } else if (r.count_auto_failed()) {
+    out << "  Time and cost: none, no count of GPUs fits\n";
   } else {
     out << "  Time and cost: give --gpu NAME and --tokens N\n";
   }
@@ -123,6 +132,8 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
                     {"adapter_flops", p.adapter_flops},
                     {"model_flops", p.model_flops},
                     {"flops", p.flops}};
+  j["fit_hint"] = r.fit_hint ? ordered_json{{"flags", r.fit_hint->flags}, {"gpus", r.fit_hint->gpus}}
+                             : ordered_json(nullptr);
   j["utilization"] = r.utilization;
   j["utilization_source"] = r.utilization_source;
   j["tokens"] = json_or_null(r.tokens);

@@ -156,6 +156,29 @@ void reject_unknown_command(CLI::App& app, const std::vector<std::string>& args)
   }
 }
 
+/// After a command with a -q format option (estimate, check), `-q` is `--quant`, as in
+/// llama.cpp's and vLLM's own `-q`; the global `-q` (quiet) only goes before the command. A `-q`
+/// there with no format after it was meant as quiet: say so rather than "--quant: missing value".
+void reject_quiet_after_command(CLI::App& app, const std::vector<std::string>& args) {
+  const CLI::App* command = nullptr;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (!command) {
+      if (args[i] == "--catalog") ++i;
+      else if (!args[i].empty() && args[i][0] != '-') {
+        for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+          if (sub->get_name() == args[i]) command = sub;
+        if (!command) return;
+      }
+      continue;
+    }
+    if (args[i] != "-q" || !command->get_option_no_throw("-q")) continue;
+    const bool no_value = i + 1 == args.size() || args[i + 1].starts_with("-");
+    if (no_value)
+      throw InputError("-q after '" + command->get_name() + "' is --quant and needs a format (-q q4_k_m); to print " +
+                       "nothing, write --quiet, or put -q before the command (dsplan -q " + command->get_name() + " ...)");
+  }
+}
+
 /// --help and --version go through the same checked write as any output.
 int print_help(CLI::App& app, const CLI::Error& e, std::ostream& out, std::ostream& err) {
   std::ostringstream text;
@@ -172,6 +195,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   try {
     build_app(app, ctx);
     reject_unknown_command(app, args);
+    reject_quiet_after_command(app, args);
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
     try {
       app.parse(reversed);

@@ -1,7 +1,9 @@
 // Catalog lookups: by id, alias or display name, case-insensitive; errors carry suggestions.
 #include "dsplan/catalog.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string>
 
 #include "dsplan/error.hpp"
@@ -29,11 +31,50 @@ bool has_name(const T& item, std::string_view name) {
   return false;
 }
 
+/// The loose form of a name: lower case, only letters, digits, dots and colons, vendor words
+/// dropped, "GB" after a digit read as "G". "RTX 4090" and "NVIDIA GeForce RTX 4090" both become
+/// "rtx4090", "h100-80gb" becomes "h10080g" (the alias h100-80g), "Q4-K-M" becomes "q4km".
+std::string loose(std::string_view name) {
+  static constexpr std::string_view k_vendor_words[] = {"nvidia", "geforce", "amd"};
+  std::string out;
+  std::string word;
+  const auto flush = [&] {
+    if (std::find(std::begin(k_vendor_words), std::end(k_vendor_words), word) == std::end(k_vendor_words)) out += word;
+    word.clear();
+  };
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == '.' || c == ':') word += static_cast<char>(std::tolower(byte));
+    else flush();
+  }
+  flush();
+  for (std::size_t i = 1; i + 1 < out.size(); ++i)
+    if (std::isdigit(static_cast<unsigned char>(out[i - 1])) && out[i] == 'g' && out[i + 1] == 'b') out.erase(i + 1, 1);
+  return out;
+}
+
+template <typename T>
+bool has_loose_name(const T& item, std::string_view key) {
+  if (loose(item.id) == key || loose(item.name) == key) return true;
+  for (const auto& alias : item.aliases)
+    if (loose(alias) == key) return true;
+  return false;
+}
+
+/// Exact (case-insensitive) id, name or alias first; then the loose form, when it names one entry only.
 template <typename T>
 const T* find_in(const std::vector<T>& items, std::string_view name) {
   for (const auto& item : items)
     if (has_name(item, name)) return &item;
-  return nullptr;
+  const std::string key = loose(name);
+  if (key.empty()) return nullptr;
+  const T* found = nullptr;
+  for (const auto& item : items) {
+    if (!has_loose_name(item, key)) continue;
+    if (found) return nullptr;  // ambiguous: let the caller list the candidates
+    found = &item;
+  }
+  return found;
 }
 
 template <typename T>
@@ -107,7 +148,12 @@ const ModelSpec& Catalog::require_model(std::string_view name) const {
 }
 const QuantFormat& Catalog::require_quant(std::string_view name) const {
   if (const auto* q = find_quant(name)) return *q;
-  unknown(quants, "quant", name, "'dsplan list quants' shows all");
+  // "1.58bit", "2-bit": formats are named by type, not by their bits per weight.
+  const bool by_bits = to_lower(name).find("bit") != std::string::npos;
+  unknown(quants, "quant", name,
+          by_bits ? "formats are named by type, not bits (Unsloth's '1.58-bit' DeepSeek-R1 is UD-IQ1_S: iq1_s; "
+                    "'2-bit' is iq2_xxs, iq2_m or q2_k); 'dsplan list quants' shows all"
+                  : "'dsplan list quants' shows all");
 }
 const EngineSpec& Catalog::require_engine(std::string_view name) const {
   if (const auto* e = find_engine(name)) return *e;

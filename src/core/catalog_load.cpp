@@ -367,7 +367,7 @@ SpeedBand parse_speed_band(const JsonNode& n) {
 }
 
 EngineSpec parse_engine(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "containers", "default_quant_gguf", "mla_cache", "mla_cache_legacy_gguf",
+  n.check_keys({"id", "name", "aliases", "containers", "default_quant_gguf", "registry_quant_default", "mla_cache", "mla_cache_legacy_gguf",
                 "mla_v_is_view_of_k", "indexer_cache", "kv_cache_types", "default_kv_type", "kv_cell_padding", "kv_block_tokens",
                 "kv_block_tokens_mla", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
                 "gpu_memory_utilization", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
@@ -378,6 +378,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.aliases = n.strings_or_empty("aliases");
   e.containers = n.at("containers").strings();
   e.default_quant_gguf = n.str_or("default_quant_gguf", "");
+  e.registry_quant_default = n.bool_or("registry_quant_default", false);
   e.mla_cache = parse_mla_layout(n.at("mla_cache"));
   e.mla_cache_legacy_gguf = n.has("mla_cache_legacy_gguf") ? parse_mla_layout(n.at("mla_cache_legacy_gguf"))
                                                            : e.mla_cache;

@@ -30,13 +30,12 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
   std::vector<CheckOutcome> out;
   const Layout& l = *p.layout;
   // Layers or experts in system RAM only count as fitting when --ram says the RAM is there.
-  const bool uses_ram = keeps_layers_in_ram(l, p.memory.weights.block_bytes.size());
-  const bool unverified = uses_ram && p.hardware && !p.hardware->host.ram;
-  const bool fit = l.fits && !unverified;
+  const bool unverified = l.fits && p.needs_ram.has_value();
+  const bool fit = p.fits;
   CheckOutcome fits{"fits", fit ? 1.0 : 0.0, 1.0, "", fit, ""};
   if (fit) fits.text = "fits in memory";
   else if (unverified)
-    fits.text = fmt::format("keeps {:.2f} GiB of layers in system RAM; give --ram to check that it fits", l.cpu.total.gib());
+    fits.text = fmt::format("keeps {:.2f} GiB of layers in system RAM; give --ram to check that it fits", p.needs_ram->gib());
   else fits.text = "does not fit: " + (l.reasons.empty() ? std::string("memory") : l.reasons.front());
   out.push_back(fits);
   const bool measured = p.throughput.has_value() && fit;  // nothing to time when it does not fit

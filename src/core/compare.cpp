@@ -1,6 +1,7 @@
 // The compare matrix: one plan per model x quant, with the request's hardware and scenario.
 #include "dsplan/compare.hpp"
 
+#include "dsplan/context_search.hpp"
 #include "dsplan/error.hpp"
 
 #include <optional>
@@ -31,13 +32,16 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
       p.scenario.quant = cell.quant;
       p.scenario.engine = r.engine;
       p.scenario.context = std::min(p.scenario.context, m->arch.max_context);
+      p.suggest_count = false;  // a cell shows no notes
       try {
-        const PlanResult plan = run_plan(cat, p);
+        const PlanResult plan = r.context_max ? find_max_context(cat, {p, r.kv_auto, r.headroom}) : run_plan(cat, p);
+        if (plan.context_search)
+          cell.max_context = plan.context_search->found ? plan.scenario.context : 0;
         if (!out.hardware && plan.hardware) out.hardware = plan.hardware;
         cell.engine = plan.scenario.engine->id;
         cell.memory = plan.memory.total;
         if (plan.layout) {
-          cell.fits = plan.layout->fits;
+          cell.fits = r.context_max ? plan.context_search->found : plan.layout->fits;
           cell.uses_ram = keeps_layers_in_ram(*plan.layout, plan.memory.weights.block_bytes.size());
         }
         if (plan.throughput) cell.decode_tokens_per_s = plan.throughput->decode_tokens_per_s;

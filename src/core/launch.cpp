@@ -1,9 +1,17 @@
 // Launch commands per engine. GGUF files: Unsloth publishes GGUF conversions of every DeepSeek
 // checkpoint in the catalog as unsloth/<checkpoint name>-GGUF on Hugging Face; llama.cpp's -hf
-// and Ollama's hf.co/ prefix download them by quant name.
+// and Ollama's hf.co/ prefix download them by quant name. Flags as of llama.cpp b6000+ (tools/
+// server README: -c, -np, -fa on|off, -ngl, -ts, -ot, -ctk/-ctv; tools/llama-bench README: -p, -n,
+// -ngl, -fa 0|1, -ts a/b, -ot, -ctk/-ctv), vLLM 0.10 (`vllm serve` engine args, `vllm bench serve`),
+// SGLang 0.5 (server arguments, sglang.bench_serving) and Ollama 0.12 (OLLAMA_CONTEXT_LENGTH,
+// OLLAMA_NUM_PARALLEL, OLLAMA_KV_CACHE_TYPE, the num_ctx/num_gpu options of /api/generate).
 #include "dsplan/launch.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "dsplan/error.hpp"
 
 namespace dsplan {
 
@@ -14,73 +22,182 @@ std::string repo_name(const ModelSpec& m) {
   return slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(slash + 1);
 }
 
-std::string gguf_ref(const Candidate& c) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*c.model), c.quant->name); }
+std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), s.quant->name); }
 
-std::string llama_cpp(const Candidate& c, std::uint64_t context, std::uint64_t users) {
-  // -c is the whole cache; -np splits it into one slot per user.
-  std::string cmd = fmt::format("llama-server -hf {} -c {} -np {} -fa on", gguf_ref(c), context * users, users);
-  if (c.strategy == LayoutStrategy::expert_offload) cmd += " -ngl 999 -ot \".ffn_.*_exps.=CPU\"";
-  else if (c.gpus > 0) cmd += fmt::format(" -ngl {}", c.gpu_layers);
-  else cmd += " -ngl 0";
-  return cmd;
+std::string joined(const std::vector<std::uint64_t>& v, char separator) {
+  std::string out;
+  for (const auto x : v) {
+    if (!out.empty()) out += separator;
+    out += std::to_string(x);
+  }
+  return out;
 }
 
-std::string ollama(const Candidate& c, std::uint64_t context, std::uint64_t users) {
-  return fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={} ollama run hf.co/{}", context, users, gguf_ref(c));
+/// -ngl, -ts and -ot: the layout, shared by llama-server and llama-bench (which splits with '/').
+std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
+  if (s.strategy == LayoutStrategy::expert_offload) return " -ngl 999 -ot \".ffn_.*_exps.=CPU\"";
+  if (s.gpus == 0) return " -ngl 0";
+  std::string flags = fmt::format(" -ngl {}", s.gpu_layers);
+  if (s.tensor_split.size() > 1) flags += " -ts " + joined(s.tensor_split, split_separator);
+  return flags;
+}
+
+std::string llama_kv_flags(const LaunchSpec& s) {
+  return s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
+}
+
+LaunchCommand llama_cpp(const LaunchSpec& s) {
+  LaunchCommand c;
+  // -c is the whole cache; -np splits it into one slot per sequence.
+  c.command = fmt::format("llama-server -hf {} -c {} -np {} -fa {}{}{}", gguf_ref(s), s.context * s.sequences,
+                          s.sequences, s.flash_attention ? "on" : "off", llama_kv_flags(s), llama_layout_flags(s, ','));
+  c.verify = fmt::format("llama-bench -m <{} .gguf of unsloth/{}-GGUF> -p {} -n {} -fa {}{}{}", s.quant->name,
+                         repo_name(*s.model), s.prompt_tokens, s.output_tokens, s.flash_attention ? 1 : 0,
+                         llama_kv_flags(s), llama_layout_flags(s, '/'));
+  return c;
+}
+
+LaunchCommand ollama(const LaunchSpec& s) {
+  LaunchCommand c;
+  const std::string kv = s.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.kv_type);
+  const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
+  if (partial || s.gpus == 0) {
+    // Layers per GPU are an option of the request (num_gpu), not of the server.
+    c.command = fmt::format(
+        "OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
+        "'{{\"model\": \"hf.co/{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
+        s.sequences, kv, gguf_ref(s), s.context, s.gpus == 0 ? 0 : s.gpu_layers);
+  } else {
+    c.command = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run hf.co/{}", s.context,
+                            s.sequences, kv, gguf_ref(s));
+  }
+  c.verify = fmt::format("ollama run hf.co/{} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate",
+                         gguf_ref(s), s.prompt_tokens);
+  return c;
 }
 
 /// The checkpoint a safetensors engine loads: the published one, or a conversion to find.
-std::string checkpoint(const Candidate& c, std::string& flags) {
-  const std::string& q = c.quant->id;
-  if (q == c.model->native_quant || q == "bf16" || q == "fp16") return c.model->hf_repo;
+std::string checkpoint(const LaunchSpec& s, std::string& flags) {
+  const std::string& q = s.quant->id;
+  if (q == s.model->native_quant || q == "bf16" || q == "fp16") return s.model->hf_repo;
   if (q == "fp8") {  // vLLM and SGLang quantize BF16 weights to FP8 when loading
     flags += " --quantization fp8";
-    return c.model->hf_repo;
+    return s.model->hf_repo;
   }
-  return fmt::format("<{} checkpoint of {}>", c.quant->name, c.model->hf_repo);
+  return fmt::format("<{} checkpoint of {}>", s.quant->name, s.model->hf_repo);
 }
 
-std::string vllm(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+bool fp8_cache(const LaunchSpec& s) { return s.kv_type.rfind("fp8", 0) == 0; }
+
+LaunchCommand vllm(const LaunchSpec& s) {
   std::string flags;
-  const std::string model = checkpoint(c, flags);
-  std::string cmd = fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --max-num-seqs {}{}", model,
-                                c.tensor_parallel, context, users, flags);
-  if (c.pipeline_parallel > 1) cmd += fmt::format(" --pipeline-parallel-size {}", c.pipeline_parallel);
-  return cmd;
+  const std::string model = checkpoint(s, flags);
+  LaunchCommand c;
+  c.command = fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --max-num-seqs {}{}", model,
+                          s.tensor_parallel, s.context, s.sequences, flags);
+  // One pipeline stage per node, as dsplan places it: vLLM spans nodes with a Ray cluster.
+  if (s.pipeline_parallel > 1)
+    c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
+  if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
+  if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
+  if (s.pipeline_parallel > 1)
+    c.command = fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
+                            s.pipeline_parallel - 1, c.command);
+  if (s.prompt_tokens > 0)
+    c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
+                           "--num-prompts {} --max-concurrency {}",
+                           model, s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8),
+                           s.sequences);
+  return c;
 }
 
-std::string sglang(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+LaunchCommand sglang(const LaunchSpec& s) {
   std::string flags;
-  const std::string model = checkpoint(c, flags);
-  std::string cmd = fmt::format(
+  const std::string model = checkpoint(s, flags);
+  LaunchCommand c;
+  c.command = fmt::format(
       "python3 -m sglang.launch_server --model-path {} --tp {} --context-length {} --max-running-requests {} "
       "--trust-remote-code{}",
-      model, c.tensor_parallel, context, users, flags);
+      model, s.tensor_parallel, s.context, s.sequences, flags);
+  if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
+  if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
   // One pipeline stage per node, as dsplan places it.
-  if (c.pipeline_parallel > 1)
-    cmd += fmt::format(" --pp-size {} --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>",
-                       c.pipeline_parallel, c.pipeline_parallel, c.pipeline_parallel - 1);
-  return cmd;
+  if (s.pipeline_parallel > 1)
+    c.command += fmt::format(" --pp-size {} --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>",
+                             s.pipeline_parallel, s.pipeline_parallel, s.pipeline_parallel - 1);
+  if (s.prompt_tokens > 0)
+    c.verify = fmt::format("python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
+                           "--random-output-len {} --num-prompts {} --max-concurrency {}",
+                           s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8), s.sequences);
+  return c;
 }
 
-std::string transformers(const Candidate& c) {
+LaunchCommand transformers(const LaunchSpec& s) {
   std::string flags;
-  const std::string model = checkpoint(c, flags);
-  return fmt::format(
-      "python3 -c \"from transformers import AutoModelForCausalLM; "
-      "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='auto', device_map='auto')\"",
-      model);
+  const std::string model = checkpoint(s, flags);
+  return {fmt::format("python3 -c \"from transformers import AutoModelForCausalLM; "
+                      "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='auto', device_map='auto')\"",
+                      model),
+          ""};
 }
 
 }  // namespace
 
+LaunchCommand launch(const LaunchSpec& s) {
+  const std::string& e = s.engine->id;
+  if (e == "llama.cpp") return llama_cpp(s);
+  if (e == "ollama") return ollama(s);
+  if (e == "vllm") return vllm(s);
+  if (e == "sglang") return sglang(s);
+  if (e == "transformers") return transformers(s);
+  throw InputError("no launch command for engine '" + e +
+                   "': dsplan starts llama.cpp, ollama, vllm, sglang and transformers");
+}
+
+LaunchSpec launch_spec(const PlanResult& p) {
+  if (!p.layout) throw InternalError("launch_spec: the plan has no layout");
+  const Layout& l = *p.layout;
+  LaunchSpec s;
+  s.model = p.scenario.model;
+  s.quant = p.scenario.quant;
+  s.engine = p.scenario.engine;
+  s.strategy = l.strategy;
+  s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
+  s.gpu_layers = l.gpu_layers;
+  s.layers = p.memory.weights.block_bytes.size();
+  if (l.strategy == LayoutStrategy::layer_split && l.gpus.size() > 1)
+    for (const auto& g : l.gpus) s.tensor_split.push_back(g.layers + (g.output_head ? 1 : 0));
+  s.tensor_parallel = l.tensor_parallel;
+  s.pipeline_parallel = l.pipeline_parallel;
+  s.context = p.scenario.context;
+  s.sequences = p.scenario.batch;
+  if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
+  s.flash_attention = p.scenario.flash_attention;
+  if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
+    const double memory = static_cast<double>(p.hardware->gpus.front().memory.count());
+    if (memory > 0) s.gpu_memory_utilization = static_cast<double>(l.gpus.front().capacity.count()) / memory;
+  }
+  if (p.throughput_request) {
+    s.prompt_tokens = p.throughput_request->prompt_tokens;
+    s.output_tokens = p.throughput_request->output_tokens;
+  }
+  return s;
+}
+
 std::string launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
-  const std::string& e = c.engine->id;
-  if (e == "llama.cpp") return llama_cpp(c, context, users);
-  if (e == "ollama") return ollama(c, context, users);
-  if (e == "vllm") return vllm(c, context, users);
-  if (e == "sglang") return sglang(c, context, users);
-  return transformers(c);
+  LaunchSpec s;
+  s.model = c.model;
+  s.quant = c.quant;
+  s.engine = c.engine;
+  s.strategy = c.strategy;
+  s.gpus = c.gpus;
+  s.gpu_layers = c.gpu_layers;
+  s.layers = c.layers;
+  s.tensor_parallel = c.tensor_parallel;
+  s.pipeline_parallel = c.pipeline_parallel;
+  s.context = context;
+  s.sequences = users;
+  return launch(s).command;
 }
 
 }  // namespace dsplan

@@ -128,6 +128,26 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   return layout;
 }
 
+/// One reason per run of identical GPUs over capacity ("GPU0-7 NVIDIA H100 SXM5 80 GB needs ..."),
+/// not one line per card. `text(label, placement)` words it.
+template <typename Text>
+void add_over_capacity_reasons(Layout& l, Text text) {
+  const auto same = [](const DevicePlacement& x, const DevicePlacement& y) {
+    return x.id == y.id && x.total == y.total && x.capacity == y.capacity && x.fits == y.fits;
+  };
+  for (std::size_t i = 0; i < l.gpus.size();) {
+    std::size_t j = i + 1;
+    while (j < l.gpus.size() && same(l.gpus[i], l.gpus[j])) ++j;
+    const DevicePlacement& g = l.gpus[i];
+    if (!g.fits) {
+      const std::string label =
+          j - i == 1 ? g.name : fmt::format("GPU{}-{}{}", i, j - 1, g.name.substr(std::min(g.name.find(' '), g.name.size())));
+      l.reasons.push_back(text(j - i == 1 ? label : label + " each", g));
+    }
+    i = j;
+  }
+}
+
 bool gpus_fit(const Layout& l) {
   return std::all_of(l.gpus.begin(), l.gpus.end(), [](const DevicePlacement& p) { return p.fits; });
 }
@@ -166,9 +186,9 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   if (layout.gpu_layers == 0 && !r.offload_experts) layout.strategy = LayoutStrategy::cpu_only;
   const bool all_on_gpu = layout.gpu_layers == layers + 1;
   layout.fits = gpus_fit(layout) && layout.cpu.fits;
-  for (const auto& g : layout.gpus)
-    if (!g.fits)
-      layout.reasons.push_back(fmt::format("{} needs {} but has {}", g.name, gib_text(g.total), gib_text(g.capacity)));
+  add_over_capacity_reasons(layout, [](const std::string& label, const DevicePlacement& g) {
+    return fmt::format("{} needs {} but has {}", label, gib_text(g.total), gib_text(g.capacity));
+  });
   if (!layout.cpu.fits)
     layout.reasons.push_back(fmt::format("system RAM needs {} but --ram is {}", gib_text(layout.cpu.total),
                                          gib_text(layout.cpu.capacity)));
@@ -282,10 +302,10 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   layout.cpu.name = "CPU (system RAM)";
   layout.cpu.device_class = DeviceClass::cpu;
   layout.fits = gpus_fit(layout) && layout.kv_pool_tokens >= kv.cells;
-  for (const auto& g : layout.gpus)
-    if (!g.fits)
-      layout.reasons.push_back(fmt::format("{} needs {} of the {} that {:.0f}% of it leaves", g.name, gib_text(g.total),
-                                           gib_text(g.capacity), util * 100));
+  add_over_capacity_reasons(layout, [util](const std::string& label, const DevicePlacement& g) {
+    return fmt::format("{} needs {} of the {} that {:.0f}% of it leaves", label, gib_text(g.total), gib_text(g.capacity),
+                       util * 100);
+  });
   if (layout.kv_pool_tokens < kv.cells && gpus_fit(layout))
     layout.reasons.push_back(fmt::format("the KV pool holds {} tokens; {} sequences of {} need {}", layout.kv_pool_tokens,
                                          s.batch, kv.cells_per_sequence, kv.cells));

@@ -114,6 +114,22 @@ std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, con
   return best;
 }
 
+/// When a count of one GPU type does not hold the scenario on its GPUs: the smallest count that
+/// does, as the flags that give it ("--count auto", and "--count 8 --nodes 2" past one node).
+std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+  const HardwareRequest& h = *r.hardware;
+  if (!r.suggest_count || r.count_auto || h.gpus.size() != 1 || h.vram) return std::nullopt;
+  const std::uint64_t have = p.hardware->gpu_count();
+  if (have >= r.max_count) return std::nullopt;
+  const auto n = smallest_gpu_count(cat, p.scenario, p.memory, h, r.layout, r.max_count, have + 1);
+  if (!n) return std::nullopt;
+  const bool tp = p.scenario.engine->parallelism == "tensor_parallel";
+  const HardwareRequest fitted = with_count(h, *n, tp);
+  const std::string flags = fitted.nodes > 1 ? fmt::format("--count {} --nodes {}", fitted.gpus.front().count, fitted.nodes)
+                                             : fmt::format("--count {}", *n);
+  return fmt::format("{} x {} hold it on GPUs: --count auto, or {}", *n, p.hardware->gpus.front().name, flags);
+}
+
 }  // namespace
 
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
@@ -141,6 +157,12 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   }
   p.hardware = build_hardware(cat, hw_request);
   p.layout = plan_layout(cat, p.scenario, p.memory, *p.hardware, r.layout);
+  if (!p.hardware->host.ram && keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size()))
+    p.needs_ram = p.layout->cpu.total;
+  p.fits = p.layout->fits && !p.needs_ram;
+  if (!p.fits && r.layout.tensor_parallel == std::nullopt && r.layout.pipeline_parallel == std::nullopt &&
+      !r.layout.gpu_layers)
+    if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (!p.layout->fits) return p;
   p.throughput = estimate_throughput(p.scenario, p.memory, *p.layout, *p.hardware, *p.throughput_request,
                                      r.explain ? &p.memory.derivation : nullptr);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/context_search.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/memory.hpp"
 #include "dsplan/performance.hpp"
@@ -120,6 +121,8 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
                    const Placement& p, const RecommendRequest& r) {
   Candidate out = candidate_of(c);
   out.hardware = hardware_text(*p.hardware);
+  out.placed_on = *p.request;
+  out.layout_request = p.layout;
   out.gpus = p.hardware->gpu_count();
   out.evaluated = true;
   out.memory_total = m.total;
@@ -341,7 +344,8 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
     return;
   }
   const Candidate& pick = out.ranked.front();
-  out.why.push_back(fmt::format("{} combinations scored, {} placed on {}{}; {} fit and meet the limits "
+  out.why.push_back(fmt::format("{} combinations scored, {} placements tried (a combination can be placed in several "
+                                "layouts) on {}{}; {} fit and meet the limits "
                                 "(min {:g} tokens/s per user{}{}).",
                                 out.candidates, out.placed, r.cloud ? "rented GPUs, e.g. " : "", pick.hardware,
                                 out.ranked.size(), r.min_tokens_per_s,
@@ -366,10 +370,12 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
                                     k_near_best * 100, best, pick.model->name, pick.score));
       break;
   }
-  out.why.push_back(fmt::format("{} {} on {}: {:.2f} of {:.2f} GiB GPU memory{}, {:.1f} tokens/s per user, first "
-                                "token in {:.2f} s{}.",
-                                pick.model->name, pick.quant->name, pick.engine->name, pick.gpu_used.gib(),
-                                pick.gpu_capacity.gib(),
+  const std::string gpu_memory =
+      pick.gpu_capacity.count() == 0
+          ? std::string("CPU only, no GPU memory")
+          : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used.gib(), pick.gpu_capacity.gib());
+  out.why.push_back(fmt::format("{} {} on {}: {}{}, {:.1f} tokens/s per user, first token in {:.2f} s{}.",
+                                pick.model->name, pick.quant->name, pick.engine->name, gpu_memory,
                                 pick.ram_used.count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used.gib()) : "",
                                 pick.decode_tokens_per_s, pick.ttft_s,
                                 pick.usd_per_month ? fmt::format(", ${:.0f} a month", *pick.usd_per_month) : ""));
@@ -388,6 +394,48 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
     out.why.push_back(fmt::format("Better but rejected: {} {} (score {:.1f}): {}.", rejected.front().model->name,
                                   rejected.front().quant->name, rejected.front().score,
                                   rejected.front().reasons.front()));
+}
+
+/// The user's GPUs and, for a mixed list of up to four kinds, every part of it: a model that fits on
+/// the faster card alone decodes faster there than split across a slower one (llama.cpp runs the
+/// layers of a split one card after the other).
+std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
+  std::vector<HardwareRequest> out{h};
+  const std::size_t n = h.gpus.size();
+  if (n < 2 || n > 4) return out;
+  for (unsigned mask = 1; mask + 1 < (1U << n); ++mask) {
+    HardwareRequest part = h;
+    part.gpus.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      if ((mask & (1U << i)) != 0) part.gpus.push_back(h.gpus[i]);
+    out.push_back(std::move(part));
+  }
+  return out;
+}
+
+/// --context max: the longest context each shortlisted candidate holds on its hardware.
+void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  const auto key = [](const Candidate& c) { return key_of(c) + "/" + c.engine->id + "/" + c.hardware; };
+  std::vector<std::string> keys;
+  for (const auto& c : shortlist(out)) keys.push_back(key(c));
+  for (auto& c : out.ranked) {
+    if (!c.placed_on || std::find(keys.begin(), keys.end(), key(c)) == keys.end()) continue;
+    PlanRequest base;
+    base.scenario.model = c.model->id;
+    base.scenario.quant = c.quant->id;
+    base.scenario.engine = c.engine->id;
+    base.scenario.batch = r.users;
+    base.hardware = c.placed_on;
+    base.layout.offload_experts = c.layout_request.offload_experts;
+    base.cost = r.cost;
+    try {
+      const PlanResult p = find_max_context(cat, {base, false, r.headroom});
+      c.max_context_search = p.context_search;
+      c.max_context = p.context_search->found ? p.scenario.context : 0;
+    } catch (const InputError&) {
+      // not searchable on this hardware; the candidate keeps its ranking figures
+    }
+  }
 }
 
 /// Short-answer tasks: the best non-reasoning candidate within 10% of the best score goes first.
@@ -487,10 +535,10 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
         continue;
       }
     } else {
-      hardware.push_back(*r.hardware);
+      hardware = own_options(*r.hardware);
     }
     for (const auto& h : hardware) {
-      const Hardware hw = r.cloud ? build_hardware(cat, h) : *own;
+      const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
       std::vector<LayoutRequest> layouts{LayoutRequest{}};
       if (c.model->arch.is_moe() && s.engine->parallelism != "tensor_parallel" && hw.host.ram) {
         LayoutRequest offload;
@@ -517,6 +565,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   std::stable_sort(out.rejected.begin(), out.rejected.end(),
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
   explain(r, *out.task, out);
+  if (r.context_max) add_max_contexts(cat, r, out);
   return out;
 }
 

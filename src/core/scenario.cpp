@@ -21,12 +21,30 @@ std::string shared_container(const QuantFormat& q, const EngineSpec& e) {
   return {};
 }
 
+/// A registry tag such as Ollama's `deepseek-r1:70b` names a model as that engine serves it: the
+/// engine whose registry the tag comes from, in its default format.
+const EngineSpec* registry_of_tag(const Catalog& cat, const std::string& model) {
+  if (model.find(':') == std::string::npos || model.find('/') != std::string::npos) return nullptr;
+  for (const auto& e : cat.engines)
+    if (e.registry_quant_default && !e.default_quant_gguf.empty()) return &e;
+  return nullptr;
+}
+
 void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   if (!s.quant.empty()) r.quant = &cat.require_quant(s.quant);
   if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
+  const EngineSpec* registry = registry_of_tag(cat, s.model);
+  if (!r.engine && registry) {
+    r.engine = registry;
+    r.defaults_applied.push_back("engine: " + r.engine->id + " ('" + s.model + "' is an " + r.engine->name + " tag)");
+  }
   if (!r.quant) {
     const QuantFormat& native = cat.require_quant(r.model->native_quant);
-    if (r.engine && shared_container(native, *r.engine).empty() && !r.engine->default_quant_gguf.empty()) {
+    if (r.engine && r.engine->registry_quant_default) {
+      r.quant = &cat.require_quant(r.engine->default_quant_gguf);
+      r.defaults_applied.push_back("quant: " + r.quant->id + " (what " + r.engine->name + " serves for " +
+                                   (registry ? "'" + s.model + "'" : "a model tag without a quant suffix") + ")");
+    } else if (r.engine && shared_container(native, *r.engine).empty() && !r.engine->default_quant_gguf.empty()) {
       r.quant = &cat.require_quant(r.engine->default_quant_gguf);
       r.defaults_applied.push_back("quant: " + r.quant->id + " (" + r.engine->id + "'s default)");
     } else {

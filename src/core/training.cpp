@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -411,11 +412,21 @@ ModelFacts model_facts(const Catalog& catalog, const TrainRequest& r) {
 
 bool fits_on(const TrainMemory& m, const std::optional<Device>& gpu) { return gpu && m.total <= gpu->memory; }
 
+/// --count auto: fits with the headroom left free.
+bool fits_with_headroom(const TrainMemory& m, const std::optional<Device>& gpu, double headroom) {
+  return gpu && static_cast<double>(m.total.count()) <= (1.0 - headroom) * static_cast<double>(gpu->memory.count());
+}
+
+/// Counts --count auto tries: multiples of tp x pp x ep; past one node, whole nodes only.
+bool auto_count_candidate(std::uint64_t count, const TrainRequest& r) {
+  return count <= r.gpus_per_node || count % r.gpus_per_node == 0;
+}
+
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
   out.utilization = r.utilization.value_or(k_default_utilization);
   out.utilization_source = r.utilization ? "--mfu"
                                          : "default 0.40: Llama 3 405B BF16 MFU 38-43% on H100 (arXiv 2407.21783, Table 4)";
-  if (!out.gpu) return;
+  if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
   const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0) ? out.gpu->peak_fp8_tflops
                                                                                              : out.gpu->peak_tflops;
   if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
@@ -506,12 +517,72 @@ ParamCount lora_params(const ModelArch& arch, std::uint64_t rank, LoraTargets ta
   return ParamCount(static_cast<std::uint64_t>(n.routed + n.other));
 }
 
-TrainResult estimate_training(const Catalog& catalog, const TrainRequest& r) {
+namespace {
+
+TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint);
+
+/// The first cumulative set of memory-saving flags under which --count auto finds a count.
+std::optional<TrainResult::FitHint> find_fit_hint(const Catalog& catalog, const TrainRequest& r) {
+  TrainRequest t = r;
+  std::vector<std::string> flags;
+  const std::function<bool()> steps[] = {
+      [&] {
+        if (t.zero == 3) return false;
+        t.zero = 3;
+        flags.push_back("--zero 3");
+        if (t.method == TrainMethod::qlora && !t.fsdp_qlora) {
+          t.fsdp_qlora = true;
+          flags.push_back("--fsdp-qlora");
+        }
+        return true;
+      },
+      [&] {
+        if (t.fused_loss) return false;
+        t.fused_loss = true;
+        flags.push_back("--fused-loss");
+        return true;
+      },
+      [&] {
+        if (t.checkpointing.value_or(default_checkpointing(t.method)) == Checkpointing::full) return false;
+        t.checkpointing = Checkpointing::full;
+        flags.push_back("--checkpointing full");
+        return true;
+      },
+      [&] {
+        if (t.optimizer != Optimizer::adamw) return false;
+        t.optimizer = Optimizer::adamw8bit;
+        flags.push_back("--optimizer adamw8bit");
+        return true;
+      },
+  };
+  // Each flag is added on top of the previous ones; the fewest GPUs wins, then the fewest flags.
+  std::optional<TrainResult::FitHint> best;
+  for (const auto& step : steps) {
+    if (!step()) continue;
+    try {
+      const TrainResult tried = estimate(catalog, t, false);
+      if (tried.auto_count && (!best || *tried.auto_count < best->gpus))
+        best = TrainResult::FitHint{flags, *tried.auto_count};
+    } catch (const InputError&) {
+      // a flag this setup cannot take (ZeRO-3 with pipeline stages, ...): try the next one on top
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+TrainResult estimate_training(const Catalog& catalog, const TrainRequest& r) { return estimate(catalog, r, true); }
+
+namespace {
+
+TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   validate(r);
   const ModelFacts f = model_facts(catalog, r);
   if (r.ep > 1 && !f.spec->arch.is_moe()) throw InputError("--ep splits routed experts; " + f.spec->id + " has none");
   TrainResult out;
   out.model_id = f.spec->id;
+  out.count_auto = r.count_auto;
   out.model_name = f.spec->name;
   out.method = r.method;
   out.rank = r.method == TrainMethod::full ? 0 : r.rank;
@@ -548,24 +619,27 @@ TrainResult estimate_training(const Catalog& catalog, const TrainRequest& r) {
     const std::uint64_t step = r.tp * r.pp * r.ep;
     bool any = false;
     for (std::uint64_t count = step; count <= r.max_count; count += step) {
+      if (!auto_count_candidate(count, r)) continue;
       const auto s = shape_for(count, r, why);
       if (!s) continue;
       evaluate(*s);
       any = true;
-      if (fits_on(out.memory, out.gpu)) {
+      if (fits_with_headroom(out.memory, out.gpu, r.auto_headroom)) {
         out.auto_count = count;
         break;
       }
     }
     if (!any) throw InputError(why);
-    if (!out.auto_count)
+    if (!out.auto_count) {
       out.notes.push_back(fmt::format("does not fit on up to {} x {} with these settings", r.max_count, out.gpu->name));
+      if (hint) out.fit_hint = find_fit_hint(catalog, r);
+    }
   } else {
     const auto s = shape_for(r.count, r, why);
     if (!s) throw InputError(why);
     evaluate(*s);
   }
-  if (out.gpu) out.fits = fits_on(out.memory, out.gpu);
+  if (out.gpu) out.fits = fits_on(out.memory, out.gpu) && !(r.count_auto && !out.auto_count);
   if (out.pp > 1 && out.grad_accumulation < out.pp)
     out.notes.push_back(fmt::format("{} micro-batches per step keep a {}-stage pipeline partly idle (bubble)",
                                     out.grad_accumulation, out.pp));
@@ -575,5 +649,7 @@ TrainResult estimate_training(const Catalog& catalog, const TrainRequest& r) {
     out.notes.push_back("the multi-token-prediction module is not trained (DeepSeek-V3 pretraining adds it)");
   return out;
 }
+
+}  // namespace
 
 }  // namespace dsplan

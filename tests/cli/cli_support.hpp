@@ -2,6 +2,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <sstream>
 #include <string>
@@ -22,6 +23,15 @@ inline Outcome run_cli(const std::vector<std::string>& args) {
   std::ostringstream err;
   const int code = dsplan::cli::run(args, out, err, dsplan::cli::Env{});
   return {code, out.str(), err.str()};
+}
+
+/// Runs with --json added, requires `code`, and returns the parsed document.
+inline nlohmann::json run_json(std::vector<std::string> args, int code = 0) {
+  args.push_back("--json");
+  const auto o = run_cli(args);
+  INFO(o.err);
+  REQUIRE(o.code == code);
+  return nlohmann::json::parse(o.out);
 }
 
 inline std::string fixture() { return std::string(DSPLAN_FIXTURES_DIR) + "/tiny_catalog.json"; }

@@ -54,7 +54,7 @@ TEST_CASE("defaults: native dtype, context 4096, batch 1; engine follows the qua
 
 TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]") {
   require_usage_error(run_cli({"estimate", "70x"}), "unknown model '70x' (did you mean: 70b");
-  require_usage_error(run_cli({"estimate", "70b", "--quant", "q4km"}), "unknown quant 'q4km'");
+  require_usage_error(run_cli({"estimate", "70b", "--quant", "q4kz"}), "unknown quant 'q4kz'");  // q4km is q4_k_m, loosely
   require_usage_error(run_cli({"estimate", "70b", "--engine", "lama.cpp"}), "unknown engine 'lama.cpp'");
   require_usage_error(run_cli({"estimate", "70b", "--context", "-1"}), "--context");
   require_usage_error(run_cli({"estimate", "70b", "--context", "lots"}), "is not a token count");

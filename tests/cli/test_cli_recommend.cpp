@@ -16,6 +16,7 @@ constexpr double k_gib = 1024.0 * 1024.0 * 1024.0;
 json recommend(std::vector<std::string> args) {
   args.insert(args.begin(), "recommend");
   args.push_back("--json");
+  args.push_back("--all");  // the cases below look through every candidate
   const auto o = run_cli(args);
   INFO(o.err);
   REQUIRE(o.code == 0);
@@ -185,4 +186,21 @@ TEST_CASE("recommend: input errors exit 2", "[cli][recommend]") {
   require_usage_error(run_cli({"recommend", "--vram", "24", "--task", "poetry"}), "unknown task");
   require_usage_error(run_cli({"recommend", "--vram", "24", "--prefer", "vibes"}), "--prefer");
   require_usage_error(run_cli({"recommend", "--cloud", "--gpu", "h100-sxm"}), "--cloud");
+}
+
+// The JSON answer is the pick, the runners-up and the notable rejections; every candidate placed
+// (hundreds, most of a megabyte) only with --all.
+TEST_CASE("recommend: --json keeps every candidate behind --all", "[cli][recommend]") {
+  const auto brief = run_cli({"recommend", "--vram", "24", "--task", "code", "--json"});
+  REQUIRE(brief.code == 0);
+  const auto j = json::parse(brief.out);
+  REQUIRE_FALSE(j.contains("candidates"));
+  REQUIRE(j["pick"].is_object());
+  REQUIRE(j["runners_up"].size() <= 5);
+  REQUIRE(j["rejected"].size() <= 5);
+  for (const auto& c : j["rejected"]) REQUIRE(c["feasible"] == false);
+  const auto every = run_cli({"recommend", "--vram", "24", "--task", "code", "--json", "--all"});
+  const auto all = json::parse(every.out);
+  REQUIRE(all["candidates"].size() > j["runners_up"].size() + j["rejected"].size() + 1);
+  REQUIRE(all["pick"] == j["pick"]);
 }

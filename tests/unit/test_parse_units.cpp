@@ -33,6 +33,19 @@ TEST_CASE("sizes: bare = GiB, GB = 10^9, GiB = 2^30", "[parse]") {
   REQUIRE_THROWS_AS(parse_size("9999999", "--vram"), InputError);
 }
 
+TEST_CASE("amounts: K, M, B/G, T are powers of ten", "[parse]") {
+  REQUIRE(parse_amount("2M", "--tokens-per-day", 1, 1e18) == 2e6);
+  REQUIRE(parse_amount("500k", "--tokens", 1, 1e18) == 5e5);
+  REQUIRE(parse_amount("14.8T", "--tokens", 1, 1e18) == Approx(14.8e12));
+  REQUIRE(parse_amount("3B", "--tokens", 1, 1e18) == 3e9);
+  REQUIRE(parse_amount("2e9", "--tokens", 1, 1e18) == 2e9);
+  REQUIRE(parse_amount("1000", "--tokens", 1, 1e18) == 1000);
+  REQUIRE_THROWS_WITH(parse_amount("2X", "--tokens-per-day", 1, 1e18), "--tokens-per-day: '2X' is not a number");
+  REQUIRE_THROWS_AS(parse_amount("M", "--tokens-per-day", 1, 1e18), InputError);
+  REQUIRE_THROWS_AS(parse_amount("0.5", "--tokens-per-day", 1, 1e18), InputError);
+  REQUIRE_THROWS_AS(parse_amount("2000T", "--tokens-per-day", 1, 1e12), InputError);
+}
+
 TEST_CASE("integers and numbers", "[parse]") {
   REQUIRE(parse_integer("16", "--batch", 1, 100) == 16);
   REQUIRE_THROWS_WITH(parse_integer("1e3", "--batch", 1, 100), "--batch: '1e3' is not a whole number");

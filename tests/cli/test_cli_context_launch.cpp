@@ -1,0 +1,84 @@
+// --context max, --sweep context and the launch lines of estimate and check, through the CLI.
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using nlohmann::json;
+using dsplan::test::require_usage_error;
+using dsplan::test::run_cli;
+using dsplan::test::run_json;
+
+TEST_CASE("estimate --context max: context is the answer, context_search says why", "[cli][context]") {
+  const auto j = run_json({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--context", "max"});
+  REQUIRE(j["context_search"]["limit"] == 131072);  // R1-Distill-Llama-70B max_position_embeddings
+  REQUIRE(j["context_search"]["kv_type"] == "f16");
+  REQUIRE(j["context_search"]["found"] == true);
+  REQUIRE(j["context_search"]["limited_by"].get<std::string>().find("RTX 4090") != std::string::npos);
+  REQUIRE(j["context"].get<std::uint64_t>() % 256 == 0);
+  REQUIRE(j["fits"] == true);
+  // --kv-type auto: a quantized cache, more context.
+  const auto any = run_json(
+      {"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--context", "max", "--kv-type", "auto"});
+  REQUIRE(any["context_search"]["kv_type"] != "f16");
+  REQUIRE(any["context"].get<std::uint64_t>() > j["context"].get<std::uint64_t>());
+  // The table says it in one line.
+  const auto table = run_cli({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--context", "max"});
+  REQUIRE(table.out.find("Context max: ") != std::string::npos);
+}
+
+TEST_CASE("context max on check and compare, and its input errors", "[cli][context]") {
+  const auto c = run_cli({"check", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--context", "max"});
+  REQUIRE(c.code == 0);
+  const auto m = run_json({"compare", "--gpu", "rtx4090", "--context", "max", "--models", "8b,r1", "--quants", "q4_k_m"});
+  // Llama-3.1-8B at Q4_K_M (4.6 GiB) with 16 GiB of f16 cache at its 131,072-token window fits 24 GiB.
+  REQUIRE(m["rows"][0]["cells"][0]["max_context"] == 131072);
+  REQUIRE(m["rows"][1]["cells"][0]["max_context"] == 0);  // 671B on one card: nothing
+  require_usage_error(run_cli({"estimate", "8b", "--context", "max"}), "--context max needs hardware");
+  require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--count", "auto", "--context", "max"}),
+                      "fixed count");
+  require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--headroom", "0.1"}), "--headroom goes with");
+}
+
+TEST_CASE("estimate --sweep context: one row per power of two up to the window", "[cli][context]") {
+  const auto j = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--sweep", "context"});
+  const auto& points = j["points"];
+  REQUIRE(points.size() == 8);  // 1K, 2K, ..., 64K and the 128K window
+  REQUIRE(points[0]["context"] == 1024);
+  REQUIRE(points[7]["context"] == 131072);
+  // f16 cache of Llama-3.1-8B: 32 layers x 2 x 1,024 values x 2 B = 131,072 B per token.
+  REQUIRE(points[7]["kv_cache_bytes"] == 131072ULL * 131072ULL);
+  REQUIRE(points[0]["decode_tokens_per_s"].get<double>() > points[7]["decode_tokens_per_s"].get<double>());
+  const auto table = run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--sweep", "context"});
+  REQUIRE(table.out.find("131,072") != std::string::npos);
+  require_usage_error(run_cli({"estimate", "8b", "--sweep", "batch"}), "--sweep");
+  require_usage_error(run_cli({"estimate", "8b", "--sweep", "context", "--context", "max"}), "drop --context max");
+}
+
+TEST_CASE("estimate and check print the launch command and how to verify it", "[cli][launch]") {
+  const auto j = run_json({"estimate", "32b", "-q", "q4_k_m", "--gpu", "rtx4090", "--context", "16k"});
+  // R1-Distill-Qwen-32B: 64 blocks + the output layer, all on the card.
+  REQUIRE(j["launch"]["command"] ==
+          "llama-server -hf unsloth/DeepSeek-R1-Distill-Qwen-32B-GGUF:Q4_K_M -c 16384 -np 1 -fa on -ngl 65");
+  REQUIRE(j["launch"]["verify"].get<std::string>().rfind("llama-bench ", 0) == 0);
+  const auto table = run_cli({"estimate", "32b", "-q", "q4_k_m", "--gpu", "rtx4090", "--context", "16k"});
+  REQUIRE(table.out.find("  Run:    llama-server ") != std::string::npos);
+  REQUIRE(table.out.find("  Verify: llama-bench ") != std::string::npos);
+  const auto check = run_cli({"check", "32b", "-q", "q4_k_m", "--gpu", "rtx4090", "--context", "16k"});
+  REQUIRE(check.out.find("\nRun:    llama-server ") != std::string::npos);
+  REQUIRE(run_json({"check", "32b", "-q", "q4_k_m", "--gpu", "rtx4090"})["estimate"]["launch"].is_object());
+  // No launch line for a plan that does not fit.
+  REQUIRE_FALSE(run_json({"estimate", "r1", "--gpu", "rtx4090"}).contains("launch"));
+}
+
+TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
+  const auto j = run_json({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
+  const auto& mc = j["pick"]["max_context"];
+  REQUIRE(mc.is_object());
+  // Ranked at the default 8,192 tokens, so the pick holds at least that much.
+  REQUIRE(mc["context"].get<std::uint64_t>() >= 8192);
+  REQUIRE(mc["context"].get<std::uint64_t>() <= mc["limit"].get<std::uint64_t>());
+  for (const auto& c : j["runners_up"]) REQUIRE(c["max_context"].is_object());
+  const auto table = run_cli({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
+  REQUIRE(table.out.find("  Longest context: ") != std::string::npos);
+  REQUIRE(table.out.find("Max context") != std::string::npos);
+}

@@ -1,0 +1,125 @@
+// What a new user hit (issue 11, item 6), each reproduced on the command line: RAM that was never
+// given, Ollama tags, --count auto with no answer, GPU names as printed, suffixes, -q, notes.
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using nlohmann::json;
+using dsplan::test::require_usage_error;
+using dsplan::test::run_cli;
+using dsplan::test::run_json;
+
+// V3 at Q4_K_M is ~377 GiB of weights; 4 x 80 GB hold ~300 of them, so blocks spill to system RAM.
+// Without --ram that RAM was never given: not "fits", but "fits only with >= X GiB".
+TEST_CASE("spilling to RAM that was not given does not fit", "[cli][friction]") {
+  const auto j = run_json({"estimate", "v3", "-q", "q4_k_m", "--gpu", "a100-80g", "--count", "4"});
+  REQUIRE(j["fits"] == false);
+  REQUIRE(j["layout"]["fits"] == true);  // the placement itself works, given the RAM
+  REQUIRE(j["layout"]["needs_ram_bytes"] == j["layout"]["cpu"]["total_bytes"]);
+  REQUIRE(j["layout"]["needs_ram_bytes"].get<double>() > 0);
+  const auto table = run_cli({"estimate", "v3", "-q", "q4_k_m", "--gpu", "a100-80g", "--count", "4"});
+  REQUIRE(table.out.find("fits only with >= ") != std::string::npos);
+  REQUIRE(table.out.find("-> fits\n") == std::string::npos);
+  // With the RAM given (and enough of it) it fits, and nothing is missing.
+  const auto given = run_json({"estimate", "v3", "-q", "q4_k_m", "--gpu", "a100-80g", "--count", "4", "--ram", "256"});
+  REQUIRE(given["fits"] == true);
+  REQUIRE(given["layout"]["needs_ram_bytes"].is_null());
+  // 100,000 sequences of 4,096 tokens at 128 KiB per token (8B: 32 layers x 2 x 1,024 x 2 B) is
+  // 50,000 GiB of KV cache: never a silent "fits".
+  const auto huge = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--batch", "100000"});
+  REQUIRE(huge["fits"] == false);
+  REQUIRE(huge["layout"]["needs_ram_bytes"].get<double>() >= 50000.0 * 1024 * 1024 * 1024);
+}
+
+// `ollama run deepseek-r1:70b` pulls the Q4_K_M file: 42,520,397,873 B (Ollama /api/tags).
+TEST_CASE("an Ollama tag means what Ollama serves", "[cli][friction]") {
+  const auto j = run_json({"estimate", "deepseek-r1:70b"});
+  REQUIRE(j["engine"]["id"] == "ollama");
+  REQUIRE(j["quant"]["id"] == "q4_k_m");
+  REQUIRE(j["disk_bytes"].get<double>() == Approx(42'520'397'873.0).epsilon(0.001));
+  REQUIRE(run_json({"estimate", "70b", "--engine", "ollama"})["quant"]["id"] == "q4_k_m");
+  REQUIRE(run_json({"estimate", "deepseek-r1:70b", "--quant", "q8_0"})["quant"]["id"] == "q8_0");
+}
+
+TEST_CASE("GPUs by the name 'list gpus' prints, and loose spellings", "[cli][friction]") {
+  const auto by_id = run_json({"estimate", "8b", "--gpu", "rtx4090"});
+  const auto by_name = run_json({"estimate", "8b", "--gpu", "RTX 4090"});
+  REQUIRE(by_name["layout"]["devices"][0]["id"] == "rtx4090");
+  REQUIRE(by_name["layout"] == by_id["layout"]);
+  REQUIRE(run_json({"estimate", "8b", "--gpu", "h100-80gb"})["layout"]["devices"][0]["id"] == "h100-sxm");
+}
+
+TEST_CASE("tokens per day take 2M (--tokens-per-day) like train --tokens", "[cli][friction]") {
+  const auto j = run_json({"estimate", "8b", "--gpu", "rtx4090", "--tokens-per-day", "2M"});
+  REQUIRE(j["cost"]["tokens_per_day"].get<double>() == 2e6);
+}
+
+TEST_CASE("check ... -q without a format says to write --quiet", "[cli][friction]") {
+  require_usage_error(run_cli({"check", "8b", "--gpu", "rtx4090", "-q"}), "write --quiet");
+  require_usage_error(run_cli({"check", "8b", "-q", "--gpu", "rtx4090"}), "write --quiet");
+  // Before the command -q is quiet; after it, with a format, it is --quant.
+  const auto quiet = run_cli({"-q", "check", "8b", "--gpu", "rtx4090"});
+  REQUIRE(quiet.code == 0);
+  REQUIRE(quiet.out.empty());
+  REQUIRE(run_json({"check", "8b", "--gpu", "rtx4090", "-q", "q8_0"})["estimate"]["quant"]["id"] == "q8_0");
+}
+
+// R1 in FP8 is 641 GiB of weights; vLLM claims 90% of each 80 GiB H100, 576 GiB on 8 of them:
+// too little. Tensor-parallel sizes are powers of two, so 16 (two nodes of 8) is the next count.
+TEST_CASE("one note per run of identical GPUs, and the count that would fit", "[cli][friction]") {
+  const auto j = run_json({"estimate", "r1", "--gpu", "h100-sxm", "--count", "8"});
+  REQUIRE(j["fits"] == false);
+  REQUIRE(j["layout"]["reasons"].size() == 1);
+  REQUIRE(j["layout"]["reasons"][0].get<std::string>().rfind("GPU0-7 ", 0) == 0);
+  bool hinted = false;
+  for (const auto& n : j["notes"])
+    if (n.get<std::string>().find("16 x") != std::string::npos &&
+        n.get<std::string>().find("--count auto, or --count 8 --nodes 2") != std::string::npos)
+      hinted = true;
+  REQUIRE(hinted);
+}
+
+TEST_CASE("compare offers only the flags it uses", "[cli][friction]") {
+  const auto help = run_cli({"compare", "--help"});
+  REQUIRE(help.code == 0);
+  for (const char* flag : {"-q,--quant", "--quant ", "--price", "--tokens-per-day", "--users", "--target-tps"})
+    REQUIRE(help.out.find(flag) == std::string::npos);
+  REQUIRE(help.out.find("--quants") != std::string::npos);
+  require_usage_error(run_cli({"compare", "--quant", "q4_k_m"}), "--quants");
+}
+
+// QLoRA of the 70B distill: the NF4 base alone is ~37 GiB, more than a 24 GB card, and plain
+// data parallelism copies it to every card, so no count fits. ZeRO-3 with FSDP-QLoRA shards it.
+TEST_CASE("train --count auto with no answer exits 1 and names the flags that fit", "[cli][friction]") {
+  const auto o = run_cli({"train", "70b", "--method", "qlora", "--gpu", "rtx4090", "--count", "auto", "--tokens", "10M"});
+  REQUIRE(o.code == 1);
+  REQUIRE(o.out.find("Does not fit") != std::string::npos);
+  REQUIRE(o.out.find("It fits with --zero 3 --fsdp-qlora") != std::string::npos);
+  REQUIRE(o.out.find("Cost:") == std::string::npos);
+  const auto j = run_json({"train", "70b", "--method", "qlora", "--gpu", "rtx4090", "--count", "auto"}, 1);
+  REQUIRE(j["auto_count"].is_null());
+  REQUIRE(j["fits"] == false);
+  REQUIRE(j["fit_hint"]["flags"][0] == "--zero 3");
+  REQUIRE(j["fit_hint"]["gpus"].get<int>() >= 2);
+}
+
+// Full fine-tuning past one node: whole 8-GPU nodes, and 5% of every card left free.
+TEST_CASE("train --count auto picks whole nodes and keeps headroom", "[cli][friction]") {
+  const auto j = run_json({"train", "70b", "--method", "full", "--gpu", "h100-sxm", "--count", "auto", "--zero", "3"});
+  const auto n = j["auto_count"].get<std::uint64_t>();
+  REQUIRE((n <= 8 || n % 8 == 0));
+  REQUIRE(j["memory_per_gpu"]["total_bytes"].get<double>() <= 0.95 * j["gpu"]["memory_bytes"].get<double>());
+}
+
+TEST_CASE("recommend with RAM only says CPU only, not 0 of 0 GiB", "[cli][friction]") {
+  const auto o = run_cli({"recommend", "--ram", "64", "--task", "chat"});
+  REQUIRE(o.out.find("0.00 of 0.00") == std::string::npos);
+}
+
+// An 8B model fits on either card; the RTX 3090 reads memory at 936 GB/s, the RTX 3060 at 360 GB/s,
+// and a layer split runs the two one after the other: the 3090 alone decodes fastest.
+TEST_CASE("recommend tries parts of a mixed GPU list", "[cli][friction]") {
+  const auto j = run_json({"recommend", "--gpus", "rtx3090,rtx3060", "--model", "8b", "--quant", "q4_k_m", "--task", "chat"});
+  REQUIRE(j["pick"]["gpus"] == 1);
+  REQUIRE(j["pick"]["hardware"].get<std::string>().find("RTX 3090") != std::string::npos);
+}

@@ -1,0 +1,123 @@
+// Launch commands from a planned layout: each engine's flags carry the layout, the context, the
+// sequences and the cache type; a verification line measures it; unknown engines are errors.
+#include <catch2/catch.hpp>
+
+#include <numeric>
+#include <sstream>
+
+#include "dsplan/error.hpp"
+#include "dsplan/launch.hpp"
+#include "test_support.hpp"
+
+using namespace dsplan;
+using dsplan::test::catalog;
+
+namespace {
+
+PlanResult plan(const char* model, const char* quant, const char* engine, const char* gpu, std::uint64_t count,
+                std::uint64_t context = 4096, std::uint64_t batch = 1, const char* kv = "") {
+  PlanRequest r;
+  r.scenario.model = model;
+  r.scenario.quant = quant;
+  r.scenario.engine = engine;
+  r.scenario.context = context;
+  r.scenario.batch = batch;
+  r.scenario.kv_type = kv;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{gpu, count}};
+  return run_plan(catalog(), r);
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// The numbers after "-ts " separated by `sep`.
+std::vector<std::uint64_t> split_values(const std::string& cmd, char sep) {
+  const auto at = cmd.find(" -ts ");
+  std::vector<std::uint64_t> out;
+  if (at == std::string::npos) return out;
+  std::istringstream in(cmd.substr(at + 5, cmd.find(' ', at + 5) - at - 5));
+  std::string part;
+  while (std::getline(in, part, sep)) out.push_back(std::stoull(part));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("llama.cpp: -ngl, -ts, -c, -np, -ctk/-ctv, -fa from the layout", "[launch]") {
+  // R1-Distill-Llama-70B: 80 blocks + the output layer = -ngl 81; 39.59 GiB of Q4_K_M weights fit on
+  // 2 x 24 GiB, split over both cards. 8K x 2 sequences = a 16,384-cell cache in 2 slots.
+  const PlanResult p = plan("70b", "q4_k_m", "llama.cpp", "rtx3090", 2, 8192, 2, "q8_0");
+  REQUIRE(p.layout->fits);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(c.command.rfind("llama-server -hf unsloth/DeepSeek-R1-Distill-Llama-70B-GGUF:Q4_K_M ", 0) == 0);
+  REQUIRE(has(c.command, " -c 16384 -np 2 -fa on -ctk q8_0 -ctv q8_0 -ngl 81 -ts "));
+  const auto ts = split_values(c.command, ',');
+  REQUIRE(ts.size() == 2);
+  REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 81);
+  REQUIRE(c.verify.rfind("llama-bench -m <Q4_K_M .gguf", 0) == 0);
+  REQUIRE(split_values(c.verify, '/') == ts);  // llama-bench separates the split with '/'
+  REQUIRE(has(c.verify, " -p 4096 -n 4096 -fa 1 -ctk q8_0 -ctv q8_0 -ngl 81"));
+}
+
+TEST_CASE("llama.cpp: the engine's own cache type needs no flag", "[launch]") {
+  const LaunchCommand c = launch(launch_spec(plan("8b", "q4_k_m", "llama.cpp", "rtx4090", 1)));
+  REQUIRE_FALSE(has(c.command, "-ctk"));
+  REQUIRE_FALSE(has(c.command, "-ts"));
+  REQUIRE(has(c.command, "-ngl 33"));  // Llama-3.1-8B: 32 blocks + output
+}
+
+TEST_CASE("vLLM: tensor parallel, context, sequences, memory share, fp8 cache; vllm bench serve", "[launch]") {
+  // R1 (FP8, 671B) on 8 x H200: TP 8 with the engine's default 0.9 of each card.
+  const PlanResult p = plan("r1", "", "vllm", "h200", 8, 8192, 4, "fp8");
+  REQUIRE(p.layout->fits);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(c.command.rfind("vllm serve deepseek-ai/DeepSeek-R1 --tensor-parallel-size 8 --max-model-len 8192 "
+                          "--max-num-seqs 4",
+                          0) == 0);
+  REQUIRE(has(c.command, " --gpu-memory-utilization 0.90"));
+  REQUIRE(has(c.command, " --kv-cache-dtype fp8"));
+  REQUIRE(c.verify.rfind("vllm bench serve --model deepseek-ai/DeepSeek-R1 --dataset-name random --random-input-len 4096 "
+                         "--random-output-len 4096",
+                         0) == 0);
+}
+
+TEST_CASE("SGLang: --tp and --mem-fraction-static", "[launch]") {
+  const LaunchCommand c = launch(launch_spec(plan("r1", "", "sglang", "h200", 8)));
+  REQUIRE(has(c.command, "--tp 8 --context-length 4096"));
+  REQUIRE(has(c.command, "--mem-fraction-static 0.88"));  // SGLang's default share (data/engines.json)
+  REQUIRE(c.verify.rfind("python3 -m sglang.bench_serving --backend sglang", 0) == 0);
+}
+
+TEST_CASE("Ollama: num_ctx and num_gpu when only part of the model is on the GPU", "[launch]") {
+  // 70B Q4_K_M (39.59 GiB) on one 24 GiB card: some blocks stay on the CPU.
+  const PlanResult p = plan("70b", "q4_k_m", "ollama", "rtx4090", 1);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(has(c.command, "\"num_gpu\": " + std::to_string(p.layout->gpu_layers)));
+  REQUIRE(has(c.command, "\"num_ctx\": 4096"));
+  const LaunchCommand all = launch(launch_spec(plan("8b", "q4_k_m", "ollama", "rtx4090", 1)));
+  REQUIRE(all.command.rfind("OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run hf.co/", 0) == 0);
+}
+
+TEST_CASE("an engine dsplan cannot start is an error, not another engine's command", "[launch]") {
+  EngineSpec mine = catalog().require_engine("vllm");
+  mine.id = "my-engine";
+  LaunchSpec s = launch_spec(plan("8b", "bf16", "vllm", "h100-sxm", 1));
+  s.engine = &mine;
+  REQUIRE_THROWS_AS(launch(s), InputError);
+}
+
+TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "[launch]") {
+  // R1 FP8 (641 GiB) on 2 nodes x 8 H100: tensor parallel 8 x pipeline parallel 2 (one stage per node).
+  PlanRequest r;
+  r.scenario.model = "r1";
+  r.scenario.engine = "vllm";
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"h100-sxm", 8}};
+  r.hardware->nodes = 2;
+  const PlanResult p = run_plan(catalog(), r);
+  REQUIRE(p.layout->fits);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(c.command.rfind("ray start --head", 0) == 0);
+  REQUIRE(has(c.command, "--tensor-parallel-size 8 "));
+  REQUIRE(has(c.command, " --pipeline-parallel-size 2 --distributed-executor-backend ray"));
+}
