@@ -3,6 +3,7 @@
 
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
+#include "dsplan/file_weights.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan::cli {
@@ -174,6 +175,11 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
       {"disk_bytes", m.download.count()},
       {"cpu_ram_bytes", m.cpu_ram.count()},
       {"defaults_applied", s.defaults_applied}};
+  if (const auto& f = s.quant->file) {
+    j["quant"]["files"] = f->files;
+    j["quant"]["file_bytes"] = f->file_bytes.count();
+    j["quant"]["stand_in"] = f->stand_in;
+  }
   if (r.layout) {
     j["fits"] = r.layout->fits;
     if (r.auto_count) j["gpu_count"] = *r.auto_count;

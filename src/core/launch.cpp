@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/file_weights.hpp"
+
 namespace dsplan {
 
 namespace {
@@ -16,9 +18,18 @@ std::string repo_name(const ModelSpec& m) {
 
 std::string gguf_ref(const Candidate& c) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*c.model), c.quant->name); }
 
+bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
+
+/// llama.cpp's model argument: a --model-file's first part (-m path, -mu URL), else the -hf reference.
+std::string llama_model(const Candidate& c) {
+  if (!c.quant->file) return "-hf " + gguf_ref(c);
+  const std::string& f = c.quant->file->files.front();
+  return (is_url(f) ? "-mu " : "-m ") + f;
+}
+
 std::string llama_cpp(const Candidate& c, std::uint64_t context, std::uint64_t users) {
   // -c is the whole cache; -np splits it into one slot per user.
-  std::string cmd = fmt::format("llama-server -hf {} -c {} -np {} -fa on", gguf_ref(c), context * users, users);
+  std::string cmd = fmt::format("llama-server {} -c {} -np {} -fa on", llama_model(c), context * users, users);
   if (c.strategy == LayoutStrategy::expert_offload) cmd += " -ngl 999 -ot \".ffn_.*_exps.=CPU\"";
   else if (c.gpus > 0) cmd += fmt::format(" -ngl {}", c.gpu_layers);
   else cmd += " -ngl 0";
@@ -26,11 +37,19 @@ std::string llama_cpp(const Candidate& c, std::uint64_t context, std::uint64_t u
 }
 
 std::string ollama(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+  if (c.quant->file && !is_url(c.quant->file->files.front()))  // a local GGUF: import it (Modelfile FROM)
+    return fmt::format("printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
+                       "OLLAMA_NUM_PARALLEL={} ollama run {}",
+                       c.quant->file->files.front(), c.model->id, context, users, c.model->id);
   return fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={} ollama run hf.co/{}", context, users, gguf_ref(c));
 }
 
 /// The checkpoint a safetensors engine loads: the published one, or a conversion to find.
 std::string checkpoint(const Candidate& c, std::string& flags) {
+  if (c.quant->file) {  // the directory (or URL) holding the --model-file's shards
+    const std::string& f = c.quant->file->files.front();
+    return f.find('/') == std::string::npos ? std::string(".") : f.substr(0, f.rfind('/'));
+  }
   const std::string& q = c.quant->id;
   if (q == c.model->native_quant || q == "bf16" || q == "fp16") return c.model->hf_repo;
   if (q == "fp8") {  // vLLM and SGLang quantize BF16 weights to FP8 when loading
