@@ -21,7 +21,7 @@ void setup_inspect(CLI::App& app, Context& ctx) {
       "  dsplan inspect ./DeepSeek-R1 --json\n  dsplan inspect my-model/config.json --emit-catalog > my.json");
   sub->callback([&ctx, path, emit] {
     ctx.runner = [&ctx, path, emit] {
-      const ModelFileInfo info = inspect_path(*path, ctx.catalog());
+      const ModelFileInfo info = inspect_path(*path, ctx.catalog(), ctx.env());
       if (*emit) render_catalog_entry(info, ctx.out);
       else if (ctx.global.json) render_inspect_json(info, ctx.out);
       else render_inspect_table(info, ctx.out);

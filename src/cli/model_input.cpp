@@ -53,7 +53,7 @@ std::string model_file_label(const std::string& path) {
 }
 
 ModelFileChoice load_model_file(Context& ctx, const std::string& path, const std::string& model) {
-  const ModelFileInfo info = inspect_path(path, ctx.catalog());
+  const ModelFileInfo info = inspect_path(path, ctx.catalog(), ctx.env());
   return add_model_file(ctx.mutable_catalog(), info, model, model_file_label(path));
 }
 

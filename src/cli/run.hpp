@@ -13,6 +13,10 @@ struct Env {
   std::optional<std::string> catalog_path;  ///< DSPLAN_CATALOG: extra catalog file(s), ':'-separated
   bool no_color = false;                    ///< NO_COLOR set
   bool stdout_is_tty = false;
+  std::optional<std::string> hf_token;     ///< HF_TOKEN: sent only to the Hugging Face host
+  std::optional<std::string> hf_endpoint;  ///< HF_ENDPOINT: the Hugging Face host (default https://huggingface.co)
+  std::optional<std::string> cache_dir;    ///< $XDG_CACHE_HOME/dsplan or ~/.cache/dsplan: fetched headers
+  std::optional<long> http_timeout_s;      ///< DSPLAN_HTTP_TIMEOUT: connect and stall limit of remote reads
 };
 
 /// Runs dsplan with `args` (without the program name). Output goes to `out` only when the
