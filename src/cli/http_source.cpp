@@ -26,9 +26,10 @@ constexpr std::string_view k_cache_magic = "DSPLAN-HEADER-CACHE 1\n";
 
 bool starts_with(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
+/// "127.0.0.1:8080", "localhost", "[::1]:80": this machine.
 bool is_loopback(const std::string& host) {
-  const std::string h = host.substr(0, host.rfind(':') == std::string::npos || host.front() == '[' ? host.size() : host.rfind(':'));
-  return h == "127.0.0.1" || h == "localhost" || h == "[::1]" || starts_with(host, "[::1]");
+  const std::string name = host.front() == '[' ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
+  return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
 }
 
 struct Response {
@@ -87,7 +88,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 
 void check_scheme(const std::string& url) {
   if (starts_with(url, "https://")) return;
-  if (starts_with(url, "http://") && is_loopback(url_host(url))) return;  // local test servers
+  if (starts_with(url, "http://") && !url_host(url).empty() && is_loopback(url_host(url))) return;  // local test servers
   throw InputError(display_url(url) + ": only https:// URLs are read (plain http only from this machine)");
 }
 

@@ -105,6 +105,7 @@ std::vector<std::string> remote_file_urls(const std::string& ref, const Env& env
 }
 
 ModelFileInfo inspect_remote(const std::string& ref, const Catalog& catalog, const Env& env) {
+  if (!env.network) throw InputError(ref + ": remote files are not read here (network disabled)");
   const std::vector<std::string> urls = remote_file_urls(ref, env);
   const HttpOptions o = options(env);
   std::deque<HttpSource> sources;  // HttpSource is neither copyable nor movable

@@ -216,6 +216,7 @@ Env env_from_process() {
     const char* v = std::getenv(name);
     return v && *v ? std::optional<std::string>(v) : std::nullopt;
   };
+  env.network = true;
   env.hf_token = var("HF_TOKEN");
   env.hf_endpoint = var("HF_ENDPOINT");
   if (const auto t = var("DSPLAN_HTTP_TIMEOUT")) {

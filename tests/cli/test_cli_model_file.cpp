@@ -6,6 +6,7 @@
 
 #include "../unit/model_file_writers.hpp"
 #include "../unit/test_support.hpp"
+#include "cli/remote_files.hpp"
 #include "cli_support.hpp"
 #include "dsplan/quant.hpp"
 #include "dsplan/tensors.hpp"
@@ -124,4 +125,17 @@ TEST_CASE("model file errors are one line", "[cli][model_file]") {
   require_usage_error(run_cli({"estimate", "r1", "--model-file", path.string()}), "does not have DeepSeek-R1's");
   require_usage_error(run_cli({"estimate", (dir / "missing.gguf").string()}), "no such file");
   require_usage_error(run_cli({"estimate"}), "model is required");
+}
+
+TEST_CASE("remote references: URLs of a split set, hf: files, no network in-process", "[cli][model_file]") {
+  dsplan::cli::Env env;
+  env.hf_endpoint = "https://hub.example/";
+  REQUIRE(dsplan::cli::remote_file_urls("https://h.example/m/R1-00002-of-00003.gguf", env) ==
+          std::vector<std::string>{"https://h.example/m/R1-00001-of-00003.gguf", "https://h.example/m/R1-00002-of-00003.gguf",
+                                   "https://h.example/m/R1-00003-of-00003.gguf"});
+  REQUIRE(dsplan::cli::remote_file_urls("hf:o/r/d/x.safetensors", env) ==
+          std::vector<std::string>{"https://hub.example/o/r/resolve/main/d/x.safetensors"});
+  REQUIRE_THROWS_WITH(dsplan::cli::remote_file_urls("hf:o", env), Catch::Contains("expected hf:OWNER/REPO"));
+  require_usage_error(run_cli({"inspect", "hf:o/r/x.gguf"}), "network disabled");
+  require_usage_error(run_cli({"estimate", "https://h.example/x.gguf"}), "network disabled");
 }
