@@ -139,3 +139,26 @@ TEST_CASE("remote references: URLs of a split set, hf: files, no network in-proc
   require_usage_error(run_cli({"inspect", "hf:o/r/x.gguf"}), "network disabled");
   require_usage_error(run_cli({"estimate", "https://h.example/x.gguf"}), "network disabled");
 }
+
+TEST_CASE("estimate a safetensors checkpoint directory: blocks past the config's layers are MTP", "[cli][model_file]") {
+  const auto dir = temp_dir("model-file-safetensors");
+  SafetensorsWriter w;
+  w.tensor("model.embed_tokens.weight", "BF16", {16, 8}, 256);             // 16 x 8 x 2 B
+  w.tensor("model.layers.0.self_attn.q_proj.weight", "BF16", {8, 8}, 128);
+  w.tensor("model.layers.0.mlp.down_proj.weight", "BF16", {8, 16}, 256);
+  w.tensor("model.layers.1.self_attn.q_proj.weight", "BF16", {8, 8}, 128);  // past num_hidden_layers 1
+  w.tensor("model.norm.weight", "BF16", {8}, 16);
+  w.tensor("lm_head.weight", "BF16", {16, 8}, 256);
+  write_file(dir / "model.safetensors", w.build());
+  std::ofstream(dir / "config.json") << R"({"model_type": "llama", "hidden_size": 8, "num_hidden_layers": 1,
+      "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 16, "vocab_size": 16,
+      "max_position_embeddings": 256})";
+  const auto o = run_cli({"estimate", "--model-file", dir.string(), "--context", "128", "--json"});
+  CAPTURE(o.err);
+  REQUIRE(o.code == 0);
+  const json j = json::parse(o.out);
+  REQUIRE(j["quant"]["container"] == "safetensors");
+  REQUIRE(j["memory"]["weights_bytes"] == 256 + 128 + 256 + 16 + 256);  // layer 1 (128 B) not loaded
+  REQUIRE(j["disk_bytes"] == std::filesystem::file_size(dir / "model.safetensors"));
+  REQUIRE(j["engine"]["id"] == "vllm");
+}
