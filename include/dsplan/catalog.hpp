@@ -4,6 +4,7 @@
 #include <bitset>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -166,6 +167,8 @@ struct QuantQuality {
   std::string source;
 };
 
+struct FileWeights;  // dsplan/file_weights.hpp
+
 struct QuantFormat {
   std::string id;
   std::size_t default_type_index = 0;  ///< filled by load_catalog
@@ -188,6 +191,8 @@ struct QuantFormat {
   /// Set when the per-tensor recipe is fitted to published file sizes rather than transcribed
   /// from code: what is exact and what is not. Shown by `list quants` and with every estimate.
   std::string recipe_note;
+  /// Set for a model file given with --model-file (add_model_file): its exact tensors replace the rules.
+  std::shared_ptr<const FileWeights> file;
 };
 
 /// Rules shared by every format of one container (GGUF: what stays F32, the shape fallbacks).

@@ -12,6 +12,7 @@
 
 #include "dsplan/catalog.hpp"
 #include "dsplan/gguf_reader.hpp"
+#include "dsplan/quant.hpp"
 #include "dsplan/safetensors_reader.hpp"
 #include "dsplan/units.hpp"
 
@@ -50,6 +51,8 @@ struct ModelFileInfo {
   std::optional<std::uint64_t> params_total; ///< files: elements stored (scales excluded); config: main model
   std::optional<std::uint64_t> kv_bytes_per_token;  ///< f16 cache, in kv_engine's layout
   std::string kv_engine;
+  /// The tensors as the estimator places them (file_weights), when the architecture is known.
+  std::optional<QuantizedModel> weights;
 };
 
 /// A GGUF file, or every part of a split set in order (split.no 0..count-1; checked).

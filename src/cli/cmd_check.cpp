@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
@@ -27,8 +28,9 @@ CheckLimits to_limits(const CheckOptions& o) {
   return l;
 }
 
-ExitCode run_check(const CheckOptions& o, Context& ctx) {
+ExitCode run_check(CheckOptions o, Context& ctx) {
   const CheckLimits limits = to_limits(o);
+  resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
   const PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
@@ -55,7 +57,7 @@ ExitCode run_check(const CheckOptions& o, Context& ctx) {
 void setup_check(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("check", "Exit 0 if a scenario fits and meets every limit, 1 if not (for CI)");
   auto o = std::make_shared<CheckOptions>();
-  sub->add_option("model", o->estimate.model, "Model id or alias")->required();
+  sub->add_option("model", o->estimate.model, "Model id or alias, or a model file (as --model-file)");
   add_estimate_options(sub, o->estimate);
   sub->add_option("--min-tps", o->min_tps, "Fewest decode tokens/s per sequence")->group("Limits");
   sub->add_option("--max-ttft-ms", o->max_ttft_ms, "Longest time to first token, ms")->group("Limits");
@@ -69,7 +71,8 @@ void setup_check(CLI::App& app, Context& ctx) {
       "Examples:\n"
       "  dsplan check 32b --quant q4_k_m --gpu rtx4090 --context 16k --min-tps 25\n"
       "  dsplan check r1 --gpu h200 --count 8 --batch 32 --max-ttft-ms 2000 --max-usd-per-mtok 5\n"
-      "  dsplan check 70b --quant q4_k_m --gpus 2xrtx3090 --max-memory-fraction 0.9 --quiet");
+      "  dsplan check 70b --quant q4_k_m --gpus 2xrtx3090 --max-memory-fraction 0.9 --quiet\n"
+      "  dsplan check ./DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf --gpu rtx4090 --context 16k --min-tps 25");
   sub->callback([&ctx, o] { ctx.runner = [&ctx, o] { return run_check(*o, ctx); }; });
 }
 

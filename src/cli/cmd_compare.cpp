@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "cli/commands.hpp"
+#include "cli/model_input.hpp"
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
 #include "cli/options.hpp"
@@ -46,6 +49,8 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
     t.add_row(cells);
   }
   t.render(out, "  ");
+  for (const auto& q : m.quants)
+    if (q == k_file_quant_id) out << "  file = the tensors of the --model-file\n";
   out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1); n/a = no engine "
          "loads it\n";
   if (m.hardware)
@@ -92,7 +97,8 @@ void setup_compare(CLI::App& app, Context& ctx) {
       "Examples:\n"
       "  dsplan compare --vram 24\n"
       "  dsplan compare --gpus 2xrtx3090 --context 16k --quants q4_k_m,q8_0\n"
-      "  dsplan compare --gpu h100-sxm --count 8 --engine vllm --quants fp8,awq,native --json");
+      "  dsplan compare --gpu h100-sxm --count 8 --engine vllm --quants fp8,awq,native --json\n"
+      "  dsplan compare --vram 24 --model-file DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf --quants q4_k_m,q3_k_m");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
       CompareRequest r;
@@ -106,6 +112,11 @@ void setup_compare(CLI::App& app, Context& ctx) {
       r.engine = r.base.scenario.engine;
       r.models = split_commas(o->models);
       if (!o->quants.empty()) r.quants = split_commas(o->quants);
+      if (!o->estimate.model_file.empty()) {  // the file's column first, on its model's row
+        const ModelFileChoice file = load_model_file(ctx, o->estimate.model_file, "");
+        if (std::find(r.models.begin(), r.models.end(), file.model) == r.models.end()) r.models.insert(r.models.begin(), file.model);
+        r.quants.insert(r.quants.begin(), file.quant);
+      }
       const CompareMatrix m = compare(ctx.catalog(), r);
       if (ctx.global.json) render_json(m, ctx.out);
       else render_table(m, r.context_max, ctx.out);

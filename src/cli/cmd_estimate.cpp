@@ -1,5 +1,6 @@
 // `dsplan estimate MODEL`: memory, and with hardware: layout, throughput, cost and capacity.
 #include "cli/commands.hpp"
+#include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/render.hpp"
 #include "dsplan/error.hpp"
@@ -23,7 +24,8 @@ ExitCode run_sweep(const EstimateOptions& o, Context& ctx) {
   return ExitCode::ok;
 }
 
-ExitCode run_estimate(const EstimateCommandOptions& c, Context& ctx) {
+ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
+  resolve_model_argument(c.estimate.model, c.estimate.quant, c.estimate.model_file, ctx);
   if (!c.sweep.empty()) {
     if (c.sweep != "context") throw InputError("--sweep: '" + c.sweep + "' is not one of context");
     return run_sweep(c.estimate, ctx);
@@ -41,8 +43,9 @@ void setup_estimate(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("estimate", "Memory, layout, speed and cost of running a model");
   auto c = std::make_shared<EstimateCommandOptions>();
   auto* o = &c->estimate;
-  sub->add_option("model", o->model, "Model id, alias (1.5b 7b 8b 14b 32b 70b 671b r1 v3) or Hugging Face name")
-      ->required();
+  sub->add_option("model", o->model,
+                  "Model id, alias (1.5b 7b 8b 14b 32b 70b 671b r1 v3), Hugging Face name, or a model file (as "
+                  "--model-file)");
   add_estimate_options(sub, *o);
   sub->footer(
       "Examples:\n"
@@ -52,7 +55,9 @@ void setup_estimate(CLI::App& app, Context& ctx) {
       "  dsplan estimate r1 --gpu h200 --count auto --users 64 --target-tps 20\n"
       "  dsplan estimate 32b --quant awq --engine vllm --gpus 2xrtx4090 --json\n"
       "  dsplan estimate 70b --quant q4_k_m --gpu rtx4090 --count 2 --context max --kv-type auto\n"
-      "  dsplan estimate 8b --quant q4_k_m --gpu rtx4090 --sweep context");
+      "  dsplan estimate 8b --quant q4_k_m --gpu rtx4090 --sweep context\n"
+      "  dsplan estimate DeepSeek-R1-UD-IQ1_S-00001-of-00003.gguf --gpu rtx4090 --ram 192 --offload-experts\n"
+      "  dsplan estimate --model-file hf:unsloth/DeepSeek-R1-GGUF/DeepSeek-R1-UD-IQ1_S --vram 24 --ram 192");
   sub->add_option("--sweep", c->sweep, "'context': memory, fit and tokens/s at every power of two up to the window");
   sub->callback([&ctx, c] { ctx.runner = [&ctx, c] { return run_estimate(*c, ctx); }; });
 }

@@ -12,16 +12,16 @@ void setup_inspect(CLI::App& app, Context& ctx) {
   auto emit = std::make_shared<bool>(false);
   sub->add_option("path", *path,
                   "A .gguf (a split set from any part), .safetensors, model.safetensors.index.json, config.json, "
-                  "or a directory holding them")
+                  "a directory holding them, an https:// URL, or hf:OWNER/REPO/FILE-OR-PREFIX (headers by range requests)")
       ->required();
   sub->add_flag("--emit-catalog", *emit, "Print a catalog models entry for the file (use it with --catalog)");
   sub->footer(
       "Only headers are read, never tensor data.\n"
       "Examples:\n  dsplan inspect DeepSeek-R1-Q4_K_M-00001-of-00009.gguf\n"
-      "  dsplan inspect ./DeepSeek-R1 --json\n  dsplan inspect my-model/config.json --emit-catalog > my.json");
+      "  dsplan inspect ./DeepSeek-R1 --json\n  dsplan inspect hf:unsloth/DeepSeek-R1-GGUF/DeepSeek-R1-UD-IQ1_S\n  dsplan inspect my-model/config.json --emit-catalog > my.json");
   sub->callback([&ctx, path, emit] {
     ctx.runner = [&ctx, path, emit] {
-      const ModelFileInfo info = inspect_path(*path, ctx.catalog());
+      const ModelFileInfo info = inspect_path(*path, ctx.catalog(), ctx.env());
       if (*emit) render_catalog_entry(info, ctx.out);
       else if (ctx.global.json) render_inspect_json(info, ctx.out);
       else render_inspect_table(info, ctx.out);

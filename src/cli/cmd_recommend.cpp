@@ -1,5 +1,6 @@
 // `dsplan recommend`: which model, quant and engine to run on this hardware for this task.
 #include "cli/commands.hpp"
+#include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/parse_units.hpp"
 #include "cli/render.hpp"
@@ -18,6 +19,7 @@ struct RecommendOptions {
   std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period = "month";
   std::string prefer = "quality", max_gpus = "64", headroom;
   std::vector<std::string> models, quants, engines;
+  std::string model_file;
 };
 
 RecommendRequest to_request(const RecommendOptions& o) {
@@ -81,6 +83,10 @@ void setup_recommend(CLI::App& app, Context& ctx) {
   sub->add_option("--model", o->models, "Only these models (ids or aliases; repeatable or comma-separated)")
       ->group("Filters");
   sub->add_option("--quant", o->quants, "Only these quant formats")->group("Filters");
+  sub->add_option("--model-file", o->model_file,
+                  "Only this file (.gguf, .safetensors, directory, https:// URL or hf:OWNER/REPO/FILE), in its exact "
+                  "tensors; a file of a catalog model keeps that model's benchmarks")
+      ->group("Filters");
   sub->add_option("--engine", o->engines, "Only these engines: llama.cpp, ollama, vllm, sglang, transformers")
       ->group("Filters");
   sub->footer(
@@ -89,10 +95,18 @@ void setup_recommend(CLI::App& app, Context& ctx) {
       "  dsplan recommend --gpu rtx4090 --ram 512 --cpu epyc-9654 --task reasoning\n"
       "  dsplan recommend --vram 24 --gpus 2 --task chat --users 4 --min-tps 15\n"
       "  dsplan recommend --gpu apple-m3-ultra --task math\n"
-      "  dsplan recommend --cloud --budget-usd 5000 --task code --users 20 --json");
+      "  dsplan recommend --cloud --budget-usd 5000 --task code --users 20 --json\n"
+      "  dsplan recommend --vram 24 --ram 192 --task math --model-file DeepSeek-R1-UD-IQ1_S-00001-of-00003.gguf");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
-      const RecommendRequest request = to_request(*o);
+      RecommendRequest request = to_request(*o);
+      if (!o->model_file.empty()) {  // only the file: its model (benchmarks kept) in its exact bytes
+        if (!request.quants.empty()) throw InputError("--quant does not apply to a model file: its own tensors are the format");
+        if (request.models.size() > 1) throw InputError("--model-file takes at most one --model (the catalog model the file is)");
+        const ModelFileChoice file = load_model_file(ctx, o->model_file, request.models.empty() ? "" : request.models.front());
+        request.models = {file.model};
+        request.quants = {file.quant};
+      }
       const Recommendation rec = recommend(ctx.catalog(), request);
       if (ctx.global.json) render_recommend_json(rec, request, ctx.out, o->all);
       else render_recommend_table(rec, request, ctx.out);

@@ -34,6 +34,11 @@ class Context {
 
   /// The embedded catalog plus DSPLAN_CATALOG and --catalog files, loaded on first use.
   const Catalog& catalog();
+  /// The same catalog, for adding a --model-file's model and format before anything is resolved.
+  Catalog& mutable_catalog() {
+    (void)catalog();
+    return *m_catalog;
+  }
   [[nodiscard]] const Env& env() const { return m_env; }
 
  private:

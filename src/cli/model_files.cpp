@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/file_source.hpp"
+#include "cli/remote_files.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/gguf_reader.hpp"
 #include "dsplan/hf_config.hpp"
@@ -26,35 +27,18 @@ bool ends_with(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
-/// "<prefix>-00002-of-00009.gguf" -> every part's path (llama.cpp llama_split_path: "%s-%05d-of-%05d.gguf").
-std::optional<std::vector<std::string>> split_parts(const std::string& path) {
-  constexpr std::size_t k_tail = std::char_traits<char>::length("-00001-of-00009.gguf");
-  if (path.size() < k_tail || !ends_with(path, ".gguf")) return std::nullopt;
-  const std::string tail = path.substr(path.size() - k_tail);
-  const auto digits = [&](std::size_t from) {
-    for (std::size_t i = from; i < from + 5; ++i)
-      if (tail[i] < '0' || tail[i] > '9') return false;
-    return true;
-  };
-  if (tail[0] != '-' || tail.compare(6, 4, "-of-") != 0 || !digits(1) || !digits(10)) return std::nullopt;
-  const std::uint64_t count = std::stoull(tail.substr(10, 5));
-  if (count == 0 || count > k_max_parts) throw InputError(path + ": a split set of " + std::to_string(count) + " parts?");
-  const std::string prefix = path.substr(0, path.size() - k_tail);
-  std::vector<std::string> parts;
-  for (std::uint64_t i = 1; i <= count; ++i) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "-%05llu-of-%05llu.gguf", static_cast<unsigned long long>(i),
-                  static_cast<unsigned long long>(count));
-    parts.push_back(prefix + buf);
-    if (!fs::is_regular_file(parts.back()))
-      throw InputError(parts.back() + ": part " + std::to_string(i) + " of " + std::to_string(count) + " of " + path +
-                       "'s split set is missing");
-  }
+std::optional<std::vector<std::string>> local_split_parts(const std::string& path) {
+  const auto parts = split_part_names(path);
+  if (!parts) return parts;
+  for (std::size_t i = 0; i < parts->size(); ++i)
+    if (!fs::is_regular_file((*parts)[i]))
+      throw InputError((*parts)[i] + ": part " + std::to_string(i + 1) + " of " + std::to_string(parts->size()) +
+                       " of " + path + "'s split set is missing");
   return parts;
 }
 
 ModelFileInfo inspect_gguf_path(const std::string& path, const Catalog& catalog) {
-  const auto parts = split_parts(path);
+  const auto parts = local_split_parts(path);
   std::vector<GgufFile> files;
   for (const auto& p : parts ? *parts : std::vector<std::string>{path}) {
     const FileSource src(p);
@@ -113,7 +97,7 @@ ModelFileInfo inspect_directory(const fs::path& dir, const Catalog& catalog) {
   std::sort(gguf.begin(), gguf.end());
   if (!safetensors.empty())
     return inspect_safetensors_paths(safetensors, std::nullopt, dir, fs::absolute(dir).string(), catalog);
-  if (gguf.size() == 1 || (!gguf.empty() && split_parts(gguf.front()))) return inspect_gguf_path(gguf.front(), catalog);
+  if (gguf.size() == 1 || (!gguf.empty() && local_split_parts(gguf.front()))) return inspect_gguf_path(gguf.front(), catalog);
   if (gguf.size() > 1)
     throw InputError(dir.string() + ": holds " + std::to_string(gguf.size()) + " GGUF files; name the one to inspect");
   if (fs::is_regular_file(dir / "config.json")) return inspect_config_path((dir / "config.json").string(), catalog);
@@ -130,7 +114,31 @@ bool has_gguf_magic(const std::string& path) {
 
 }  // namespace
 
-ModelFileInfo inspect_path(const std::string& path, const Catalog& catalog) {
+std::optional<std::vector<std::string>> split_part_names(const std::string& path) {
+  constexpr std::size_t k_tail = std::char_traits<char>::length("-00001-of-00009.gguf");
+  if (path.size() < k_tail || !ends_with(path, ".gguf")) return std::nullopt;
+  const std::string tail = path.substr(path.size() - k_tail);
+  const auto digits = [&](std::size_t from) {
+    for (std::size_t i = from; i < from + 5; ++i)
+      if (tail[i] < '0' || tail[i] > '9') return false;
+    return true;
+  };
+  if (tail[0] != '-' || tail.compare(6, 4, "-of-") != 0 || !digits(1) || !digits(10)) return std::nullopt;
+  const std::uint64_t count = std::stoull(tail.substr(10, 5));
+  if (count == 0 || count > k_max_parts) throw InputError(path + ": a split set of " + std::to_string(count) + " parts?");
+  const std::string prefix = path.substr(0, path.size() - k_tail);
+  std::vector<std::string> parts;
+  for (std::uint64_t i = 1; i <= count; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "-%05llu-of-%05llu.gguf", static_cast<unsigned long long>(i),
+                  static_cast<unsigned long long>(count));
+    parts.push_back(prefix + buf);
+  }
+  return parts;
+}
+
+ModelFileInfo inspect_path(const std::string& path, const Catalog& catalog, const Env& env) {
+  if (is_remote_reference(path)) return inspect_remote(path, catalog, env);
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) throw InputError(path + ": no such file or directory");

@@ -195,6 +195,9 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
 }
 
 void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
+  sub->add_option("--model-file", o.model_file,
+                  "Size this file: a .gguf (a split set from any part), .safetensors, a checkpoint directory, an "
+                  "https:// URL or hf:OWNER/REPO/FILE; its exact tensors replace --quant");
   if (quant)
     sub->add_option("-q,--quant", o.quant, "Quant format (default: the model's native dtype; see 'dsplan list quants')");
   sub->add_option("-e,--engine", o.engine,

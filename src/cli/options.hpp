@@ -18,6 +18,7 @@ struct HardwareOptions {
 
 struct EstimateOptions {
   std::string model, quant, engine, kv_type, ubatch, mla_cache;
+  std::string model_file;  ///< --model-file: a GGUF / safetensors file, directory, URL or hf: reference
   std::string context = "4096";
   std::string batch = "1";
   bool legacy_mla_gguf = false;

@@ -4,6 +4,7 @@
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
 #include "dsplan/launch.hpp"
+#include "dsplan/file_weights.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan::cli {
@@ -192,6 +193,11 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
                            {"kv_type", r.context_search->kv_type},
                            {"limited_by", r.context_search->limited_by},
                            {"found", r.context_search->found}};
+  if (const auto& f = s.quant->file) {
+    j["quant"]["files"] = f->files;
+    j["quant"]["file_bytes"] = f->file_bytes.count();
+    j["quant"]["stand_in"] = f->stand_in;
+  }
   if (r.layout) {
     j["fits"] = r.fits;
     if (r.auto_count) j["gpu_count"] = *r.auto_count;

@@ -7,6 +7,7 @@
 #include "cli/render.hpp"
 #include "cli/table.hpp"
 #include "dsplan/launch.hpp"
+#include "dsplan/file_weights.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan::cli {
@@ -186,6 +187,11 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain)
     out << "  Shape fallbacks: " << m.weights.fallbacks << " tensors whose rows the chosen block does not divide\n";
   out << "  Download: " << gb(m.download) << " (" << s.layout.container << " file"
       << (m.weights.mtp.count() > 0 ? ", MTP module included" : "") << ")\n";
+  if (const auto& f = s.quant->file)
+    out << "  File: " << f->files.front()
+        << (f->files.size() > 1 ? fmt::format(" (+{} more parts)", f->files.size() - 1) : std::string())
+        << "; its exact tensors; engines and quality figure as " << f->stand_in
+        << " (the catalog format closest in size)\n";
   out << "  CPU only: " << gib(m.cpu_ram) << " of system RAM (weights + KV + compute buffer)\n";
   if (s.engine->gpu_memory_utilization < 1.0)
     out << "  " << s.engine->name << " claims " << fixed(s.engine->gpu_memory_utilization * 100, 0)

@@ -236,6 +236,20 @@ Env env_from_process() {
   const char* no_color = std::getenv("NO_COLOR");
   env.no_color = no_color && *no_color;
   env.stdout_is_tty = isatty(STDOUT_FILENO) == 1;
+  const auto var = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v && *v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  env.network = true;
+  env.hf_token = var("HF_TOKEN");
+  env.hf_endpoint = var("HF_ENDPOINT");
+  if (const auto t = var("DSPLAN_HTTP_TIMEOUT")) {
+    char* end = nullptr;
+    const long s = std::strtol(t->c_str(), &end, 10);
+    if (end && *end == '\0' && s > 0 && s <= 3600) env.http_timeout_s = s;
+  }
+  if (const auto xdg = var("XDG_CACHE_HOME")) env.cache_dir = *xdg + "/dsplan";
+  else if (const auto home = var("HOME")) env.cache_dir = *home + "/.cache/dsplan";
   return env;
 }
 

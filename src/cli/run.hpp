@@ -13,6 +13,13 @@ struct Env {
   std::optional<std::string> catalog_path;  ///< DSPLAN_CATALOG: extra catalog file(s), ':'-separated
   bool no_color = false;                    ///< NO_COLOR set
   bool stdout_is_tty = false;
+  std::optional<std::string> hf_token;     ///< HF_TOKEN: sent only to the Hugging Face host
+  std::optional<std::string> hf_endpoint;  ///< HF_ENDPOINT: the Hugging Face host (default https://huggingface.co)
+  std::optional<std::string> cache_dir;    ///< $XDG_CACHE_HOME/dsplan or ~/.cache/dsplan: fetched headers
+  std::optional<long> http_timeout_s;
+  /// Remote files may be read. Off unless the environment comes from the process (in-process
+  /// tests and the fuzzers never reach the network).
+  bool network = false;      ///< DSPLAN_HTTP_TIMEOUT: connect and stall limit of remote reads
 };
 
 /// Runs dsplan with `args` (without the program name). Output goes to `out` only when the

@@ -151,7 +151,7 @@ const QuantFormat& Catalog::require_quant(std::string_view name) const {
   // "1.58bit", "2-bit": formats are named by type, not by their bits per weight.
   const bool by_bits = to_lower(name).find("bit") != std::string::npos;
   unknown(quants, "quant", name,
-          by_bits ? "formats are named by type, not bits (Unsloth's '1.58-bit' DeepSeek-R1 is UD-IQ1_S: iq1_s; "
+          by_bits ? "formats are named by type, not bits (Unsloth's '1.58-bit' DeepSeek-R1 is ud-iq1_s; "
                     "'2-bit' is iq2_xxs, iq2_m or q2_k); 'dsplan list quants' shows all"
                   : "'dsplan list quants' shows all");
 }

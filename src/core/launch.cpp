@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "dsplan/error.hpp"
+#include "dsplan/file_weights.hpp"
 
 namespace dsplan {
 
@@ -23,6 +24,15 @@ std::string repo_name(const ModelSpec& m) {
 }
 
 std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), s.quant->name); }
+
+bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
+
+/// llama.cpp's model argument: a --model-file's first part (-m path, -mu URL), else the -hf reference.
+std::string llama_model(const LaunchSpec& s) {
+  if (!s.quant->file) return "-hf " + gguf_ref(s);
+  const std::string& f = s.quant->file->files.front();
+  return (is_url(f) ? "-mu " : "-m ") + f;
+}
 
 std::string joined(const std::vector<std::uint64_t>& v, char separator) {
   std::string out;
@@ -49,16 +59,26 @@ std::string llama_kv_flags(const LaunchSpec& s) {
 LaunchCommand llama_cpp(const LaunchSpec& s) {
   LaunchCommand c;
   // -c is the whole cache; -np splits it into one slot per sequence.
-  c.command = fmt::format("llama-server -hf {} -c {} -np {} -fa {}{}{}", gguf_ref(s), s.context * s.sequences,
+  c.command = fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences,
                           s.sequences, s.flash_attention ? "on" : "off", llama_kv_flags(s), llama_layout_flags(s, ','));
-  c.verify = fmt::format("llama-bench -m <{} .gguf of unsloth/{}-GGUF> -p {} -n {} -fa {}{}{}", s.quant->name,
-                         repo_name(*s.model), s.prompt_tokens, s.output_tokens, s.flash_attention ? 1 : 0,
-                         llama_kv_flags(s), llama_layout_flags(s, '/'));
+  const std::string bench_model = s.quant->file && !is_url(s.quant->file->files.front())
+                                      ? s.quant->file->files.front()
+                                      : fmt::format("<{} .gguf of unsloth/{}-GGUF>", s.quant->name, repo_name(*s.model));
+  c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
+                         s.flash_attention ? 1 : 0, llama_kv_flags(s), llama_layout_flags(s, '/'));
   return c;
 }
 
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
+  if (s.quant->file && !is_url(s.quant->file->files.front())) {  // a local GGUF: import it (Modelfile FROM)
+    c.command = fmt::format("printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
+                            "OLLAMA_NUM_PARALLEL={} ollama run {}",
+                            s.quant->file->files.front(), s.model->id, s.context, s.sequences, s.model->id);
+    c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", s.model->id,
+                           s.prompt_tokens);
+    return c;
+  }
   const std::string kv = s.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.kv_type);
   const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
   if (partial || s.gpus == 0) {
@@ -78,6 +98,10 @@ LaunchCommand ollama(const LaunchSpec& s) {
 
 /// The checkpoint a safetensors engine loads: the published one, or a conversion to find.
 std::string checkpoint(const LaunchSpec& s, std::string& flags) {
+  if (s.quant->file) {  // the directory (or URL) holding the --model-file's shards
+    const std::string& f = s.quant->file->files.front();
+    return f.find('/') == std::string::npos ? std::string(".") : f.substr(0, f.rfind('/'));
+  }
   const std::string& q = s.quant->id;
   if (q == s.model->native_quant || q == "bf16" || q == "fp16") return s.model->hf_repo;
   if (q == "fp8") {  // vLLM and SGLang quantize BF16 weights to FP8 when loading

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/file_weights.hpp"
 #include "dsplan/tensors.hpp"
 
 namespace dsplan {
@@ -55,7 +56,7 @@ MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bo
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
   m.total = m.weights_loaded + m.kv.total + m.runtime.compute_buffer + m.runtime.overhead;
-  m.download = m.weights.total + file_metadata_bytes(*s.model, m.weights);
+  m.download = s.quant->file ? s.quant->file->file_bytes : m.weights.total + file_metadata_bytes(*s.model, m.weights);
   m.cpu_ram = m.weights_loaded + m.kv.total + m.runtime.compute_buffer;
   if (explain) {
     explain_weights(s, m.weights, m.weights_loaded, m.derivation);

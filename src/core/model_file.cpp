@@ -6,6 +6,7 @@
 #include <set>
 
 #include "dsplan/error.hpp"
+#include "dsplan/file_weights.hpp"
 #include "dsplan/hf_config.hpp"
 #include "dsplan/kv_cache.hpp"
 #include "dsplan/tensors.hpp"
@@ -17,52 +18,8 @@ namespace {
 
 constexpr std::size_t k_other_group = std::size(k_all_groups);
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool ends_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
-
-/// Group of a GGUF tensor name: "blk.N.<role>.weight|bias" or "<role>.weight" with llama.cpp's
-/// role names (role_name()), biases of attention projections counted with the norms as the
-/// tensor inventory does.
-std::size_t gguf_group(std::string_view name) {
-  std::string_view rest = name;
-  if (starts_with(rest, "blk.")) {
-    rest.remove_prefix(4);
-    const auto dot = rest.find('.');
-    if (dot == std::string_view::npos) return k_other_group;
-    rest.remove_prefix(dot + 1);
-  }
-  const auto dot = rest.rfind('.');
-  if (dot == std::string_view::npos) return k_other_group;
-  const std::string_view base = rest.substr(0, dot);
-  const std::string_view suffix = rest.substr(dot + 1);
-  for (std::size_t r = 0; r < k_role_count; ++r) {
-    const auto role = static_cast<TensorRole>(r);
-    if (role_name(role) != base) continue;
-    if (suffix == "bias" && role != TensorRole::ffn_exp_probs_b) return static_cast<std::size_t>(TensorGroup::norms);
-    return static_cast<std::size_t>(group_of(role));
-  }
-  if (base == "exp_probs_b") return static_cast<std::size_t>(TensorGroup::router);
-  return k_other_group;
-}
-
-/// Group of a Hugging Face tensor name (model.layers.N.self_attn.q_proj.weight, ...); FP8 scale
-/// tensors go with their weight.
-std::size_t hf_group(std::string_view name) {
-  auto g = [](TensorGroup x) { return static_cast<std::size_t>(x); };
-  if (contains(name, "embed_tokens")) return g(TensorGroup::embeddings);
-  if (starts_with(name, "lm_head") || contains(name, "shared_head.head")) return g(TensorGroup::output_head);
-  if (contains(name, "norm")) return g(TensorGroup::norms);
-  if (contains(name, "self_attn.") && ends_with(name, ".bias")) return g(TensorGroup::norms);
-  if (contains(name, "mlp.experts.")) return g(TensorGroup::routed_experts);
-  if (contains(name, "mlp.shared_experts.")) return g(TensorGroup::shared_experts);
-  if (contains(name, "mlp.gate.")) return g(TensorGroup::router);
-  if (contains(name, "mlp.")) return g(TensorGroup::ffn);
-  if (contains(name, "self_attn.") || contains(name, "eh_proj")) return g(TensorGroup::attention);
-  return k_other_group;
-}
-
-bool is_scale_tensor(std::string_view name) { return ends_with(name, "_scale_inv") || ends_with(name, ".weight_scale"); }
 
 struct Tallies {
   std::map<std::string, TypeTally> types;
@@ -285,7 +242,7 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
     info.tensor_count += p.tensors.size();
     for (const auto& t : p.tensors) {
       if (!names.insert(t.name).second) throw InputError(p.name + ": tensor '" + t.name + "' is also in an earlier part");
-      tallies.add(t.type, gguf_group(t.name), t.bytes);
+      tallies.add(t.type, file_tensor_group(t.name, TensorNaming::gguf), t.bytes);
       params = checked_add(params, t.elements, "parameter count");
       if (contains(t.name, ".attn_kv_b.")) legacy = true;
       if (contains(t.name, ".attn_k_b.") || contains(t.name, ".attn_v_b.")) split = true;
@@ -303,6 +260,12 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
   info.arch = gguf_model_arch(first, parts, catalog);
   fill_match(info, catalog, info.name + " " + first.name);
   fill_kv(info, catalog, "llama.cpp");
+  if (info.arch) {
+    std::vector<FileTensor> tensors;
+    for (const auto& p : parts)
+      for (const auto& t : p.tensors) tensors.push_back({t.name, t.type, t.elements, t.bytes});
+    info.weights = file_weights(tensors, TensorNaming::gguf, *info.arch, {"gguf", legacy && !split});
+  }
   return info;
 }
 
@@ -324,9 +287,7 @@ ModelFileInfo inspect_safetensors(std::span<const SafetensorsFile> shards, const
       if (!where.emplace(t.name, s.name).second)
         throw InputError(s.name + ": tensor '" + t.name + "' is also in " + std::string(where[t.name]));
       const bool scale = is_scale_tensor(t.name);
-      std::string_view base = t.name;
-      if (scale) base = base.substr(0, base.rfind('.'));
-      tallies.add(t.dtype, hf_group(base), t.bytes);
+      tallies.add(t.dtype, file_tensor_group(t.name, TensorNaming::hf), t.bytes);
       if (!scale) {
         params = checked_add(params, t.elements, "parameter count");
         ++weights;
@@ -367,6 +328,12 @@ ModelFileInfo inspect_safetensors(std::span<const SafetensorsFile> shards, const
     }
   }
   if (info.arch && catalog.find_engine("vllm")) fill_kv(info, catalog, "vllm");
+  if (info.arch) {
+    std::vector<FileTensor> tensors;
+    for (const auto& s : shards)
+      for (const auto& t : s.tensors) tensors.push_back({t.name, t.dtype, t.elements, t.bytes});
+    info.weights = file_weights(tensors, TensorNaming::hf, *info.arch, {"safetensors", false});
+  }
   return info;
 }
 

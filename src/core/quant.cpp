@@ -11,6 +11,7 @@
 
 #include "dsplan/error.hpp"
 #include "dsplan/scenario.hpp"
+#include "dsplan/file_weights.hpp"
 #include "tensor_tags.hpp"
 
 namespace dsplan {
@@ -291,6 +292,11 @@ double QuantizedModel::bits_per_weight() const {
 
 QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const QuantFormat& quant,
                               const FileLayout& layout, bool keep_tensors) {
+  if (quant.file) {  // a --model-file: its tensors, not the rules
+    if (quant.file->model_id != model.id)
+      throw InputError("the model file " + quant.name + " is " + quant.file->model_id + ", not " + model.id);
+    return quant.file->weights;
+  }
   const auto container_it = cat.containers.find(layout.container);
   if (container_it == cat.containers.end())
     throw InputError("quant '" + quant.id + "' has no container '" + layout.container + "'");

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dsplan/error.hpp"
+#include "dsplan/file_weights.hpp"
 #include "dsplan/text.hpp"
 
 namespace dsplan {
@@ -113,6 +114,12 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     r.defaults_applied.push_back("layout: attn_kv_b whole (the published " + r.quant->name + " files predate the split)");
   if (r.legacy_mla_gguf && !(r.layout.container == "gguf" && r.model->arch.is_mla()))
     throw InputError("--legacy-mla-gguf applies only to GGUF files of MLA models (DeepSeek-V3/R1)");
+  if (r.quant->file) {  // a model file says which MLA layout it has
+    const bool legacy = r.quant->file->weights.layout.legacy_mla_gguf;
+    if (s.legacy_mla_gguf && !legacy)
+      throw InputError("--legacy-mla-gguf: " + r.quant->name + " has the split MLA tensors (attn_k_b, attn_v_b)");
+    r.legacy_mla_gguf = legacy;
+  }
   r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
   if (s.mla_cache != MlaCacheOverride::engine && !r.model->arch.is_mla())
     throw InputError("--mla-cache applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses GQA");

@@ -98,31 +98,36 @@ def write(path, data):
     with open(path, "wb") as f: f.write(data if isinstance(data, bytes) else data.encode())
 
 
-dense_file = gguf(*dense())
-write(f"{ROOT}/gguf/dense.gguf", dense_file)
-write(f"{ROOT}/gguf/mla_legacy.gguf", gguf(*deepseek(False)))
-write(f"{ROOT}/gguf/mla_split.gguf", gguf(*deepseek(True)))
-write(f"{ROOT}/gguf/truncated.gguf", dense_file[:300])
-bad = bytearray(dense_file); bad[4] = 7
-write(f"{ROOT}/gguf/bad_version.gguf", bytes(bad))
-write(f"{ROOT}/safetensors/bf16.safetensors", safetensors(
-    [("model.embed_tokens.weight", "BF16", [8, 4], 64), ("model.norm.weight", "BF16", [4], 8),
-     ("lm_head.weight", "BF16", [8, 4], 64)], {"format": "pt"}))
-write(f"{ROOT}/safetensors/fp8_scales.safetensors", safetensors(
-    [("model.layers.0.mlp.down_proj.weight", "F8_E4M3", [4, 8], 32),
-     ("model.layers.0.mlp.down_proj.weight_scale_inv", "F32", [1, 1], 4)]))
-write(f"{ROOT}/safetensors/truncated.safetensors", safetensors(
-    [("a", "F32", [4], 16)])[:-3])
-write(f"{ROOT}/hf_config/mistral.json", json.dumps({
-    "model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336, "max_position_embeddings": 32768,
-    "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "tie_word_embeddings": False,
-    "vocab_size": 32000}, indent=1))
-write(f"{ROOT}/hf_config/deepseek_v3.json", json.dumps({
-    "model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, "num_attention_heads": 128,
-    "num_key_value_heads": 128, "intermediate_size": 18432, "vocab_size": 129280, "tie_word_embeddings": False,
-    "max_position_embeddings": 163840, "rope_scaling": {"type": "yarn", "factor": 40}, "q_lora_rank": 1536,
-    "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
-    "moe_intermediate_size": 2048, "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
-    "first_k_dense_replace": 3, "moe_layer_freq": 1, "topk_method": "noaux_tc", "num_nextn_predict_layers": 1},
-    indent=1))
-write(f"{ROOT}/hf_config/unknown_type.json", '{"model_type": "mamba", "hidden_size": 8}')
+def main():
+    dense_file = gguf(*dense())
+    write(f"{ROOT}/gguf/dense.gguf", dense_file)
+    write(f"{ROOT}/gguf/mla_legacy.gguf", gguf(*deepseek(False)))
+    write(f"{ROOT}/gguf/mla_split.gguf", gguf(*deepseek(True)))
+    write(f"{ROOT}/gguf/truncated.gguf", dense_file[:300])
+    bad = bytearray(dense_file); bad[4] = 7
+    write(f"{ROOT}/gguf/bad_version.gguf", bytes(bad))
+    write(f"{ROOT}/safetensors/bf16.safetensors", safetensors(
+        [("model.embed_tokens.weight", "BF16", [8, 4], 64), ("model.norm.weight", "BF16", [4], 8),
+         ("lm_head.weight", "BF16", [8, 4], 64)], {"format": "pt"}))
+    write(f"{ROOT}/safetensors/fp8_scales.safetensors", safetensors(
+        [("model.layers.0.mlp.down_proj.weight", "F8_E4M3", [4, 8], 32),
+         ("model.layers.0.mlp.down_proj.weight_scale_inv", "F32", [1, 1], 4)]))
+    write(f"{ROOT}/safetensors/truncated.safetensors", safetensors(
+        [("a", "F32", [4], 16)])[:-3])
+    write(f"{ROOT}/hf_config/mistral.json", json.dumps({
+        "model_type": "mistral", "hidden_size": 4096, "intermediate_size": 14336, "max_position_embeddings": 32768,
+        "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "tie_word_embeddings": False,
+        "vocab_size": 32000}, indent=1))
+    write(f"{ROOT}/hf_config/deepseek_v3.json", json.dumps({
+        "model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61, "num_attention_heads": 128,
+        "num_key_value_heads": 128, "intermediate_size": 18432, "vocab_size": 129280, "tie_word_embeddings": False,
+        "max_position_embeddings": 163840, "rope_scaling": {"type": "yarn", "factor": 40}, "q_lora_rank": 1536,
+        "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+        "moe_intermediate_size": 2048, "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8,
+        "first_k_dense_replace": 3, "moe_layer_freq": 1, "topk_method": "noaux_tc", "num_nextn_predict_layers": 1},
+        indent=1))
+    write(f"{ROOT}/hf_config/unknown_type.json", '{"model_type": "mamba", "hidden_size": 8}')
+
+
+if __name__ == "__main__":
+    main()

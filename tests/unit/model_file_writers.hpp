@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -137,6 +138,117 @@ class SafetensorsWriter {
   std::uint64_t m_offset = 0;
 };
 
+// Block sizes (ggml-common.h): Q8_0 32 weights in 34 bytes, Q4_0 32 in 18, F32 4 bytes each.
+inline std::uint64_t q8(std::uint64_t n) { return n / 32 * 34; }
+inline std::uint64_t q4(std::uint64_t n) { return n / 32 * 18; }
+inline std::uint64_t f32(std::uint64_t n) { return n * 4; }
+
+/// Toy Llama: hidden 64, 2 layers, 4 heads, 2 KV heads (head dim 16), FFN 128, vocab 256.
+inline GgufWriter toy_llama() {
+  GgufWriter w;
+  w.kv_str("general.architecture", "llama");
+  w.kv_str("general.name", "Toy Llama");
+  w.kv_u32("llama.block_count", 2);
+  w.kv_u32("llama.context_length", 2048);
+  w.kv_u32("llama.embedding_length", 64);
+  w.kv_u32("llama.feed_forward_length", 128);
+  w.kv_u32("llama.attention.head_count", 4);
+  w.kv_u32("llama.attention.head_count_kv", 2);
+  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.kv_bool("general.quantized", true);
+  w.kv_i32_array("tokenizer.ggml.token_type", std::vector<std::int32_t>(256, 1));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 256; ++i) tokens.push_back("tok" + std::to_string(i));
+  w.kv_str_array("tokenizer.ggml.tokens", tokens);
+  w.tensor("token_embd.weight", {64, 256}, Q8_0, q8(64 * 256));  // 17,408
+  w.tensor("output_norm.weight", {64}, F32, f32(64));              // 256
+  w.tensor("output.weight", {64, 256}, Q8_0, q8(64 * 256));        // 17,408
+  for (int b = 0; b < 2; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    w.tensor(p + "attn_norm.weight", {64}, F32, f32(64));            // 256
+    w.tensor(p + "attn_q.weight", {64, 64}, Q8_0, q8(64 * 64));      // 4,352
+    w.tensor(p + "attn_k.weight", {64, 32}, Q8_0, q8(64 * 32));      // 2,176
+    w.tensor(p + "attn_v.weight", {64, 32}, Q8_0, q8(64 * 32));      // 2,176
+    w.tensor(p + "attn_output.weight", {64, 64}, Q8_0, q8(64 * 64)); // 4,352
+    w.tensor(p + "ffn_norm.weight", {64}, F32, f32(64));             // 256
+    w.tensor(p + "ffn_gate.weight", {64, 128}, Q4_0, q4(64 * 128));  // 4,608
+    w.tensor(p + "ffn_up.weight", {64, 128}, Q4_0, q4(64 * 128));    // 4,608
+    w.tensor(p + "ffn_down.weight", {128, 64}, Q8_0, q8(128 * 64));  // 8,704
+  }
+  return w;
+}
+
+/// Toy DeepSeek-V3 (deepseek2): hidden 64, 2 layers (the first dense), 2 heads, q_lora 32,
+/// kv_lora 32, qk_nope 16, qk_rope 8, v_head 16, 4 routed experts of 32 (2 per token) + 1
+/// shared, FFN 128, vocab 64. Every tensor F32.
+inline GgufWriter toy_deepseek(bool split) {
+  GgufWriter w;
+  w.kv_str("general.architecture", "deepseek2");
+  w.kv_u32("deepseek2.block_count", 2);
+  w.kv_u32("deepseek2.context_length", 4096);
+  w.kv_u32("deepseek2.embedding_length", 64);
+  w.kv_u32("deepseek2.feed_forward_length", 128);
+  w.kv_u32("deepseek2.attention.head_count", 2);
+  w.kv_u32("deepseek2.attention.head_count_kv", split ? 1 : 2);
+  w.kv_u32("deepseek2.attention.q_lora_rank", 32);
+  w.kv_u32("deepseek2.attention.kv_lora_rank", 32);
+  w.kv_u32("deepseek2.rope.dimension_count", 8);
+  if (split) {  // llama.cpp since PR #12801: key/value lengths of the latent, per-head sizes in *_mla
+    w.kv_u32("deepseek2.attention.key_length", 40);
+    w.kv_u32("deepseek2.attention.value_length", 32);
+    w.kv_u32("deepseek2.attention.key_length_mla", 24);
+    w.kv_u32("deepseek2.attention.value_length_mla", 16);
+  } else {
+    w.kv_u32("deepseek2.attention.key_length", 24);
+    w.kv_u32("deepseek2.attention.value_length", 16);
+  }
+  w.kv_u32("deepseek2.leading_dense_block_count", 1);
+  w.kv_u32("deepseek2.expert_count", 4);
+  w.kv_u32("deepseek2.expert_shared_count", 1);
+  w.kv_u32("deepseek2.expert_used_count", 2);
+  w.kv_u32("deepseek2.expert_feed_forward_length", 32);
+  const auto t = [&](const std::string& name, std::vector<std::uint64_t> ne) {
+    std::uint64_t n = 1;
+    for (auto x : ne) n *= x;
+    w.tensor(name, std::move(ne), F32, f32(n));
+  };
+  t("token_embd.weight", {64, 64});
+  t("output_norm.weight", {64});
+  t("output.weight", {64, 64});
+  for (int b = 0; b < 2; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    t(p + "attn_norm.weight", {64});
+    t(p + "attn_q_a.weight", {64, 32});
+    t(p + "attn_q_a_norm.weight", {32});
+    t(p + "attn_q_b.weight", {32, 48});        // heads x (nope + rope)
+    t(p + "attn_kv_a_mqa.weight", {64, 40});   // kv_lora + rope
+    t(p + "attn_kv_a_norm.weight", {32});
+    if (split) {
+      t(p + "attn_k_b.weight", {16, 32, 2});   // [nope, kv_lora, heads]
+      t(p + "attn_v_b.weight", {32, 16, 2});   // [kv_lora, v_head, heads]
+    } else {
+      t(p + "attn_kv_b.weight", {32, 64});     // heads x (nope + v)
+    }
+    t(p + "attn_output.weight", {32, 64});
+    t(p + "ffn_norm.weight", {64});
+    if (b == 0) {
+      t(p + "ffn_gate.weight", {64, 128});
+      t(p + "ffn_up.weight", {64, 128});
+      t(p + "ffn_down.weight", {128, 64});
+    } else {
+      t(p + "ffn_gate_inp.weight", {64, 4});
+      t(p + "exp_probs_b.bias", {4});
+      t(p + "ffn_gate_exps.weight", {64, 32, 4});
+      t(p + "ffn_up_exps.weight", {64, 32, 4});
+      t(p + "ffn_down_exps.weight", {32, 64, 4});
+      t(p + "ffn_gate_shexp.weight", {64, 32});
+      t(p + "ffn_up_shexp.weight", {64, 32});
+      t(p + "ffn_down_shexp.weight", {32, 64});
+    }
+  }
+  return w;
+}
+
 /// A header in memory followed by zeros up to `size` (a 671B file without 671 GB of RAM).
 class SparseSource final : public ByteSource {
  public:
@@ -154,6 +266,68 @@ class SparseSource final : public ByteSource {
   ByteVec m_head;
   std::uint64_t m_size;
 };
+
+/// DeepSeek-R1 as a GGUF split set of `k_parts` (< 10) header-only parts: 1,086 tensors, matrices
+/// Q8_0 and vectors F32.
+inline std::deque<SparseSource> r1_split_set(std::size_t k_parts) {
+  // DeepSeek-V3 architecture as llama.cpp converts it (split MLA, no MTP block): 3 globals,
+  // 3 dense blocks of 13 tensors, 58 MoE blocks of 18. Matrices Q8_0, vectors F32.
+  struct T {
+    std::string name;
+    std::vector<std::uint64_t> ne;
+  };
+  std::vector<T> all = {{"token_embd.weight", {7168, 129280}}, {"output_norm.weight", {7168}},
+                        {"output.weight", {7168, 129280}}};
+  for (int b = 0; b < 61; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    for (T t : std::vector<T>{{"attn_norm.weight", {7168}},         {"attn_q_a.weight", {7168, 1536}},
+                              {"attn_q_a_norm.weight", {1536}},     {"attn_q_b.weight", {1536, 24576}},
+                              {"attn_kv_a_mqa.weight", {7168, 576}}, {"attn_kv_a_norm.weight", {512}},
+                              {"attn_k_b.weight", {128, 512, 128}}, {"attn_v_b.weight", {512, 128, 128}},
+                              {"attn_output.weight", {16384, 7168}}, {"ffn_norm.weight", {7168}}})
+      all.push_back({p + t.name, t.ne});
+    if (b < 3) {
+      for (T t : std::vector<T>{{"ffn_gate.weight", {7168, 18432}}, {"ffn_up.weight", {7168, 18432}},
+                                {"ffn_down.weight", {18432, 7168}}})
+        all.push_back({p + t.name, t.ne});
+    } else {
+      for (T t : std::vector<T>{{"ffn_gate_inp.weight", {7168, 256}},       {"exp_probs_b.bias", {256}},
+                                {"ffn_gate_exps.weight", {7168, 2048, 256}}, {"ffn_up_exps.weight", {7168, 2048, 256}},
+                                {"ffn_down_exps.weight", {2048, 7168, 256}}, {"ffn_gate_shexp.weight", {7168, 2048}},
+                                {"ffn_up_shexp.weight", {7168, 2048}},       {"ffn_down_shexp.weight", {2048, 7168}}})
+        all.push_back({p + t.name, t.ne});
+    }
+  }
+  std::deque<SparseSource> sources;  // SparseSource is neither copyable nor movable
+  for (std::size_t part = 0; part < k_parts; ++part) {
+    GgufWriter w;
+    if (part == 0) {
+      w.kv_str("general.architecture", "deepseek2");
+      w.kv_str("general.name", "DeepSeek R1");
+      for (auto [k, v] : std::vector<std::pair<std::string, std::uint32_t>>{
+               {"block_count", 61}, {"context_length", 163840}, {"embedding_length", 7168},
+               {"feed_forward_length", 18432}, {"attention.head_count", 128}, {"attention.head_count_kv", 1},
+               {"attention.q_lora_rank", 1536}, {"attention.kv_lora_rank", 512}, {"attention.key_length", 576},
+               {"attention.value_length", 512}, {"attention.key_length_mla", 192},
+               {"attention.value_length_mla", 128}, {"rope.dimension_count", 64}, {"leading_dense_block_count", 3},
+               {"expert_count", 256}, {"expert_shared_count", 1}, {"expert_used_count", 8},
+               {"expert_feed_forward_length", 2048}})
+        w.kv_u32("deepseek2." + k, v);
+      w.kv_i32("split.tensors.count", 1086);
+    }
+    w.kv_u16("split.no", static_cast<std::uint16_t>(part));
+    w.kv_u16("split.count", static_cast<std::uint16_t>(k_parts));
+    for (std::size_t i = part * all.size() / k_parts; i < (part + 1) * all.size() / k_parts; ++i) {
+      std::uint64_t n = 1;
+      for (auto x : all[i].ne) n *= x;
+      if (all[i].ne.size() == 1) w.tensor(all[i].name, all[i].ne, F32, f32(n));
+      else w.tensor(all[i].name, all[i].ne, Q8_0, q8(n));
+    }
+    auto out = w.build(true);
+    sources.emplace_back("r1-0000" + std::to_string(part + 1) + "-of-0000" + std::to_string(k_parts) + ".gguf", std::move(out.bytes), out.full_size);
+  }
+  return sources;
+}
 
 inline void write_file(const std::filesystem::path& path, const ByteVec& bytes) {
   std::filesystem::create_directories(path.parent_path());
