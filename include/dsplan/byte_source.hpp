@@ -64,6 +64,9 @@ class ByteReader {
  private:
   void need(std::uint64_t n, std::string_view what) const;
   void copy(std::uint8_t* out, std::uint64_t n);
+  /// GGUF and safetensors store integers little-endian.
+  template <typename T>
+  T little_endian(std::string_view what);
 
   const ByteSource* m_source;
   std::uint64_t m_pos;

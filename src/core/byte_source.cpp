@@ -62,30 +62,19 @@ std::uint8_t ByteReader::u8(std::string_view what) {
   return b;
 }
 
-std::uint16_t ByteReader::u16(std::string_view what) {
-  need(2, what);
-  std::uint8_t b[2];
-  copy(b, 2);
-  return static_cast<std::uint16_t>(b[0] | (b[1] << 8));
-}
-
-std::uint32_t ByteReader::u32(std::string_view what) {
-  need(4, what);
-  std::uint8_t b[4];
-  copy(b, 4);
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
-}
-
-std::uint64_t ByteReader::u64(std::string_view what) {
-  need(8, what);
-  std::uint8_t b[8];
-  copy(b, 8);
+template <typename T>
+T ByteReader::little_endian(std::string_view what) {
+  need(sizeof(T), what);
+  std::uint8_t b[sizeof(T)];
+  copy(b, sizeof(T));
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-  return v;
+  for (std::size_t i = sizeof(T); i-- > 0;) v = (v << 8) | b[i];
+  return static_cast<T>(v);
 }
+
+std::uint16_t ByteReader::u16(std::string_view what) { return little_endian<std::uint16_t>(what); }
+std::uint32_t ByteReader::u32(std::string_view what) { return little_endian<std::uint32_t>(what); }
+std::uint64_t ByteReader::u64(std::string_view what) { return little_endian<std::uint64_t>(what); }
 
 std::string ByteReader::bytes(std::uint64_t n, std::uint64_t max, std::string_view what) {
   if (n > max) fail(m_pos, std::string(what) + " is " + std::to_string(n) + " bytes, more than the limit of " + std::to_string(max));

@@ -10,12 +10,6 @@
 #include "measurements/evaluate.hpp"
 
 namespace {
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 }  // namespace
 
@@ -50,7 +44,7 @@ int main(int argc, char** argv) {
     else std::cout << table;
     if (write_files) {
       const std::string doc_path = root + "/docs/validation.md";
-      write(doc_path, dsplan::measure::replace_doc_section(slurp(doc_path), table));
+      write(doc_path, dsplan::measure::replace_doc_section(dsplan::measure::read_text_file(doc_path), table));
       write(root + "/data/speed_bands.json", bands);
       std::cerr << "wrote docs/validation.md (generated section) and data/speed_bands.json; rebuild to embed the bands\n";
     }

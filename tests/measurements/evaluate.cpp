@@ -244,4 +244,11 @@ std::string replace_doc_section(const std::string& doc, const std::string& secti
   return doc.substr(0, start) + section + doc.substr(e);
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace dsplan::measure

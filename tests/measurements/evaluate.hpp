@@ -38,6 +38,9 @@ struct Paths {
 
 [[nodiscard]] std::vector<Evaluated> evaluate_all(const Paths& paths);
 
+/// A whole text file (the measurement set, docs/validation.md, data/speed_bands.json).
+[[nodiscard]] std::string read_text_file(const std::string& path);
+
 /// Accuracy tables, fit and validate sides: overall, DeepSeek 671B, per class.
 [[nodiscard]] std::string accuracy_markdown(const std::vector<Evaluated>& rows);
 

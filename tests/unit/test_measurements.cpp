@@ -14,13 +14,6 @@
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 const std::vector<dsplan::measure::Evaluated>& evaluated() {
   static const auto rows = dsplan::measure::evaluate_all(
       {std::string(DSPLAN_SOURCE_DIR) + "/tests/data/measurements.json",
@@ -34,7 +27,7 @@ const std::vector<dsplan::measure::Evaluated>& evaluated() {
 }  // namespace
 
 TEST_CASE("the measurement set is split by source, fixed before fitting", "[measurements]") {
-  const auto doc = nlohmann::json::parse(slurp(std::string(DSPLAN_SOURCE_DIR) + "/tests/data/measurements.json"));
+  const auto doc = nlohmann::json::parse(dsplan::measure::read_text_file(std::string(DSPLAN_SOURCE_DIR) + "/tests/data/measurements.json"));
   std::set<std::string> ids;
   for (const auto& s : doc.at("sources")) {
     const std::string split = s.at("split").get<std::string>();
@@ -65,13 +58,13 @@ TEST_CASE("every row with a dsplan command runs and gives a finite positive figu
 }
 
 TEST_CASE("docs/validation.md's accuracy tables are current", "[measurements]") {
-  const std::string doc = slurp(std::string(DSPLAN_SOURCE_DIR) + "/docs/validation.md");
+  const std::string doc = dsplan::measure::read_text_file(std::string(DSPLAN_SOURCE_DIR) + "/docs/validation.md");
   // On failure: scripts/calibrate.sh, then review and commit the diff.
   REQUIRE(dsplan::measure::doc_section(doc) == dsplan::measure::accuracy_markdown(evaluated()));
 }
 
 TEST_CASE("data/speed_bands.json is current", "[measurements]") {
-  const std::string bands = slurp(std::string(DSPLAN_SOURCE_DIR) + "/data/speed_bands.json");
+  const std::string bands = dsplan::measure::read_text_file(std::string(DSPLAN_SOURCE_DIR) + "/data/speed_bands.json");
   // On failure: scripts/calibrate.sh, then rebuild (the bands are embedded) and commit.
   REQUIRE(bands == dsplan::measure::speed_bands_json(evaluated()));
 }
