@@ -14,19 +14,19 @@
 
 namespace dsplan {
 
-/// How attention and FFN are built; picks the tensor-inventory builder.
-enum class ArchKind {
-  dense,      ///< Llama/Qwen style: GQA attention, SwiGLU MLP in every layer.
-  mla_moe,    ///< DeepSeek-V3 style: multi-head latent attention, dense-first layers, routed + shared experts.
+/// How a model attends; every consequence is one entry in dsplan/attention.hpp.
+enum class AttentionKind {
+  gqa,      ///< Llama/Qwen: grouped-query attention.
+  mla,      ///< DeepSeek-V2/V3/R1: multi-head latent attention.
+  mla_dsa,  ///< DeepSeek-V3.2: MLA plus the DeepSeek Sparse Attention lightning indexer.
 };
 
 /// Architecture traits of a Hugging Face `model_type` that config.json does not spell out
 /// (e.g. Qwen2 always has q/k/v biases). Catalog data: `architectures` in models.json.
 struct ArchTraits {
-  ArchKind kind = ArchKind::dense;
+  AttentionKind attention = AttentionKind::gqa;
   bool qkv_bias = false;       ///< q_proj, k_proj, v_proj carry a bias vector.
   bool qk_norm = false;        ///< per-head RMSNorm on q and k (Qwen3).
-  bool dsa_indexer = false;    ///< DeepSeek Sparse Attention lightning indexer (V3.2).
   std::string llama_cpp_arch;  ///< llama.cpp's architecture name (general.architecture in GGUF).
   std::string source;
 };
@@ -65,7 +65,6 @@ struct ModelArch {
   std::uint64_t index_head_dim = 0;
   std::uint64_t index_topk = 0;
 
-  [[nodiscard]] bool is_mla() const { return kv_lora_rank > 0; }
   [[nodiscard]] bool is_moe() const { return n_routed_experts > 0; }
   /// True when layer `layer` (0-based) holds routed experts.
   [[nodiscard]] bool layer_is_moe(std::uint64_t layer) const {

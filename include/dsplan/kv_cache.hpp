@@ -4,19 +4,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/catalog.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan {
-
-enum class KvLayout {
-  gqa,           ///< K and V per KV head: 2 x n_kv_heads x head_dim values per token and layer
-  mla_latent,    ///< DeepSeek MLA cached compressed: kv_lora_rank + qk_rope_head_dim (+ V view)
-  mla_expanded,  ///< MLA decompressed to per-head K (qk_nope + qk_rope) and V (v_head_dim)
-};
-
-[[nodiscard]] std::string_view kv_layout_name(KvLayout layout);
 
 /// What an MLA cache stores per token and layer, when the user overrides the engine's choice.
 enum class MlaCacheOverride {
@@ -33,19 +27,30 @@ struct KvCacheRequest {
   MlaCacheOverride mla = MlaCacheOverride::engine;
 };
 
+/// One cache stream with its bytes per entry in the chosen cache type.
+struct KvStreamSize {
+  KvStream stream;
+  Bytes bytes_per_entry;
+};
+
 struct KvCacheSize {
   KvLayout layout = KvLayout::gqa;
   std::string cache_type;            ///< block type id of the cache (f16, q8_0, fp8_e4m3, ...)
   std::uint64_t layers = 0;
-  std::uint64_t k_values = 0;        ///< values cached per token and layer for K
+  std::uint64_t k_values = 0;        ///< main cache: values per token and layer for K
   std::uint64_t v_values = 0;        ///< ... for V (0 when V is read from the K cache)
   Bytes k_bytes_per_token_layer;
   Bytes v_bytes_per_token_layer;
-  Bytes indexer_bytes_per_token_layer;  ///< DeepSeek Sparse Attention indexer keys (V3.2)
-  Bytes bytes_per_token;             ///< all layers, K + V
+  std::vector<KvStreamSize> streams;  ///< every cache (the main K/V first; the V3.2 indexer keys, ...)
+  /// All layers and streams, per token. Exact when every stream keeps one entry per token;
+  /// otherwise (sliding windows, compressed caches) the average over cells_per_sequence tokens.
+  Bytes bytes_per_token;
   std::uint64_t cells_per_sequence = 0;  ///< context rounded up to the engine's block (page)
   std::uint64_t cells = 0;           ///< token slots allocated after the engine's padding/paging
-  Bytes total;                       ///< cells x bytes_per_token
+  Bytes total;                       ///< every stream's entries for every sequence
+
+  /// Bytes a decode step at `context` cached tokens reads from one sequence's cache, all layers.
+  [[nodiscard]] double bytes_read(double context) const;
 };
 
 /// KV cache the engine allocates for `request`. Which layout an engine uses for MLA, its cell

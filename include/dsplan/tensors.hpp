@@ -61,6 +61,10 @@ struct BlockLayout {
   std::vector<Tensor> tensors;
 };
 
+/// Appends a matrix of `rows` x `cols` (x `stack`) or a vector of `n` values to a block.
+void add_matrix(BlockLayout& b, TensorRole role, std::uint64_t cols, std::uint64_t rows, std::uint64_t stack = 1);
+void add_vector(BlockLayout& b, TensorRole role, std::uint64_t n);
+
 /// Every tensor of the Hugging Face checkpoint. Blocks repeat a few layouts (dense block, MoE
 /// block, MTP block), so each block stores which layout it uses instead of copies.
 struct TensorInventory {

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "cli/table.hpp"
+#include "dsplan/attention.hpp"
 #include "dsplan/tensors.hpp"
 #include "dsplan/text.hpp"
 
@@ -27,7 +28,7 @@ std::vector<GroupParams> params_by_group(const TensorInventory& inv) {
 
 ordered_json arch_json(const ModelArch& a) {
   ordered_json j{{"model_type", a.model_type},
-                 {"kind", a.traits.kind == ArchKind::dense ? "dense" : "mla_moe"},
+                 {"attention", std::string(attention_name(a.traits.attention))},
                  {"hidden_size", a.hidden_size},
                  {"layers", a.num_layers},
                  {"attention_heads", a.num_heads},
@@ -38,29 +39,20 @@ ordered_json arch_json(const ModelArch& a) {
                  {"tie_word_embeddings", a.tie_word_embeddings},
                  {"max_context", a.max_context},
                  {"rope_type", a.rope_type}};
-  if (a.is_mla())
-    j["mla"] = {{"q_lora_rank", a.q_lora_rank}, {"kv_lora_rank", a.kv_lora_rank},
-                {"qk_nope_head_dim", a.qk_nope_head_dim}, {"qk_rope_head_dim", a.qk_rope_head_dim},
-                {"v_head_dim", a.v_head_dim}};
+  ordered_json fields = ordered_json::object();
+  for (const auto& [key, value] : attention_of(a).config_fields(a)) fields[std::string(key)] = value;
+  j["attention_config"] = fields;
   if (a.is_moe())
     j["moe"] = {{"routed_experts", a.n_routed_experts}, {"shared_experts", a.n_shared_experts},
                 {"experts_per_token", a.experts_per_token}, {"expert_intermediate_size", a.moe_intermediate_size},
                 {"first_dense_layers", a.first_k_dense_replace}, {"mtp_layers", a.mtp_layers}};
-  if (a.traits.dsa_indexer)
-    j["dsa_indexer"] = {{"heads", a.index_n_heads}, {"head_dim", a.index_head_dim}, {"topk", a.index_topk}};
   return j;
 }
 
 std::string describe_arch(const ModelArch& a) {
   std::string s = "layers " + std::to_string(a.num_layers) + ", hidden " + std::to_string(a.hidden_size) +
                   ", heads " + std::to_string(a.num_heads);
-  if (a.is_mla()) {
-    s += " (MLA: q_lora " + std::to_string(a.q_lora_rank) + ", kv_lora " + std::to_string(a.kv_lora_rank) +
-         ", qk " + std::to_string(a.qk_nope_head_dim) + "+" + std::to_string(a.qk_rope_head_dim) + ", v " +
-         std::to_string(a.v_head_dim) + ")";
-  } else {
-    s += " (KV heads " + std::to_string(a.num_kv_heads) + ", head dim " + std::to_string(a.head_dim) + ")";
-  }
+  s += " (" + attention_of(a).summary(a) + ")";
   s += ", FFN " + std::to_string(a.intermediate_size) + ", vocab " + std::to_string(a.vocab_size);
   if (a.is_moe())
     s += "; MoE: " + std::to_string(a.n_routed_experts) + " routed + " + std::to_string(a.n_shared_experts) +

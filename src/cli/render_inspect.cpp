@@ -8,6 +8,7 @@
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
 #include "cli/table.hpp"
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 
@@ -40,19 +41,12 @@ ordered_json config_json(const ModelArch& a) {
                  {"num_hidden_layers", a.num_layers},
                  {"num_attention_heads", a.num_heads},
                  {"num_key_value_heads", a.num_kv_heads}};
-  if (!a.is_mla()) c["head_dim"] = a.head_dim;
   c["intermediate_size"] = a.intermediate_size;
   c["vocab_size"] = a.vocab_size;
   c["tie_word_embeddings"] = a.tie_word_embeddings;
   c["max_position_embeddings"] = a.max_context;
   if (!a.rope_type.empty()) c["rope_scaling"] = {{"type", a.rope_type}};
-  if (a.is_mla()) {
-    c["q_lora_rank"] = a.q_lora_rank;
-    c["kv_lora_rank"] = a.kv_lora_rank;
-    c["qk_nope_head_dim"] = a.qk_nope_head_dim;
-    c["qk_rope_head_dim"] = a.qk_rope_head_dim;
-    c["v_head_dim"] = a.v_head_dim;
-  }
+  for (const auto& [key, value] : attention_of(a).config_fields(a)) c[std::string(key)] = value;
   if (a.is_moe()) {
     c["moe_intermediate_size"] = a.moe_intermediate_size;
     c["n_routed_experts"] = a.n_routed_experts;
@@ -63,11 +57,6 @@ ordered_json config_json(const ModelArch& a) {
     if (a.router_bias) c["topk_method"] = "noaux_tc";
   }
   if (a.mtp_layers > 0) c["num_nextn_predict_layers"] = a.mtp_layers;
-  if (a.traits.dsa_indexer) {
-    c["index_n_heads"] = a.index_n_heads;
-    c["index_head_dim"] = a.index_head_dim;
-    c["index_topk"] = a.index_topk;
-  }
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/scenario.hpp"
 #include "dsplan/text.hpp"
@@ -47,20 +48,30 @@ std::string join_sources(const JsonNode& node) {
   return out;
 }
 
-ArchKind parse_arch_kind(const JsonNode& node) {
-  const std::string kind = node.str();
-  if (kind == "dense") return ArchKind::dense;
-  if (kind == "mla_moe") return ArchKind::mla_moe;
-  node.fail("expected \"dense\" or \"mla_moe\", got \"" + kind + "\"");
+AttentionKind parse_attention(const JsonNode& node) {
+  const std::string name = node.str();
+  if (const auto kind = parse_name<AttentionKind>(k_attention_kinds, name)) return *kind;
+  node.fail("expected " + names_list<AttentionKind>(k_attention_kinds) + ", got \"" + name + "\"");
+}
+
+/// Before "attention" an architecture said "kind": "dense" | "mla_moe" and "dsa_indexer": true;
+/// catalog overrides written then still load.
+AttentionKind parse_legacy_kind(const JsonNode& node) {
+  const std::string kind = node.at("kind").str();
+  const bool indexer = node.bool_or("dsa_indexer", false);
+  if (kind == "dense" && !indexer) return AttentionKind::gqa;
+  if (kind == "mla_moe") return indexer ? AttentionKind::mla_dsa : AttentionKind::mla;
+  node.at("kind").fail("expected \"dense\" or \"mla_moe\" (the old spelling of \"attention\"), got \"" + kind + "\"");
 }
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
-  node.check_keys({"kind", "qkv_bias", "qk_norm", "dsa_indexer", "llama_cpp_arch", "source"});
+  node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "llama_cpp_arch", "source"});
   ArchTraits t;
-  t.kind = parse_arch_kind(node.at("kind"));
+  if (node.has("attention") == node.has("kind")) 
+    node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
+  t.attention = node.has("attention") ? parse_attention(node.at("attention")) : parse_legacy_kind(node);
   t.qkv_bias = node.bool_or("qkv_bias", false);
   t.qk_norm = node.bool_or("qk_norm", false);
-  t.dsa_indexer = node.bool_or("dsa_indexer", false);
   t.llama_cpp_arch = node.str_or("llama_cpp_arch", "");
   t.source = join_sources(node.at("source"));
   return t;
@@ -626,9 +637,8 @@ void resolve_and_check(Catalog& cat) {
       reference_error(m.origin, "/models/" + m.id + "/config/model_type",
                       "unknown model_type '" + m.arch.model_type + "' (no entry in 'architectures')");
     m.arch.traits = it->second;
-    if (m.arch.traits.kind == ArchKind::mla_moe && !(m.arch.is_mla() && m.arch.is_moe()))
-      reference_error(m.origin, "/models/" + m.id + "/config",
-                      "model_type '" + m.arch.model_type + "' needs kv_lora_rank and n_routed_experts");
+    if (const auto missing = attention_of(m.arch).missing_fields(m.arch); !missing.empty())
+      reference_error(m.origin, "/models/" + m.id + "/config", "model_type '" + m.arch.model_type + "' " + missing);
     if (!cat.find_quant(m.native_quant))
       reference_error(m.origin, "/models/" + m.id + "/native_dtype", "unknown quant '" + m.native_quant + "'");
   }

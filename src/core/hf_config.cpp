@@ -2,6 +2,7 @@
 #include "dsplan/hf_config.hpp"
 
 #include "config_parse.hpp"
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 #include "json_bounded.hpp"
@@ -43,8 +44,8 @@ ModelArch parse_hf_config(const std::string& origin, const std::string& text, co
   ModelArch arch = detail::parse_config(root);
   arch.traits = it->second;
   if (const std::string problem = arch_limit_violation(arch); !problem.empty()) root.fail(problem);
-  if (arch.traits.kind == ArchKind::mla_moe && !(arch.is_mla() && arch.is_moe()))
-    root.fail("model_type '" + arch.model_type + "' needs kv_lora_rank and n_routed_experts");
+  if (const auto missing = attention_of(arch).missing_fields(arch); !missing.empty())
+    root.fail("model_type '" + arch.model_type + "' " + missing);
   return arch;
 }
 

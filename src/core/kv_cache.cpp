@@ -1,19 +1,10 @@
-// KV cache sizing: values per token and layer by attention kind, cache-type block bytes,
-// and the engine's allocation granularity.
+// KV cache sizing: what each layer caches (the attention table), cache-type block bytes, and
+// the engine's allocation granularity.
 #include "dsplan/kv_cache.hpp"
 
 #include "dsplan/error.hpp"
 
 namespace dsplan {
-
-std::string_view kv_layout_name(KvLayout layout) {
-  switch (layout) {
-    case KvLayout::gqa: return "gqa";
-    case KvLayout::mla_latent: return "mla_latent";
-    case KvLayout::mla_expanded: return "mla_expanded";
-  }
-  throw InternalError("unnamed KV layout");
-}
 
 namespace {
 
@@ -31,51 +22,54 @@ Bytes row_bytes(const BlockType& type, std::uint64_t values, std::string_view wh
   return Bytes(ceil_div(values * type.element_bits, 8));
 }
 
+bool one_entry_per_token(const KvStream& s) { return s.tokens_per_entry <= 1 && s.window == 0; }
+
 }  // namespace
+
+double KvCacheSize::bytes_read(double context) const {
+  double n = 0;
+  for (const auto& s : streams)
+    n += static_cast<double>(s.bytes_per_entry.count()) * static_cast<double>(s.stream.layers) *
+         s.stream.entries_read(context);
+  return n;
+}
 
 KvCacheSize estimate_kv_cache(const ModelArch& a, const EngineSpec& engine, const BlockType& type,
                               const KvCacheRequest& req) {
   if (req.context == 0 || req.sequences == 0) throw InputError("context and sequences must be at least 1");
+  const AttentionTraits& attention = attention_of(a);
+  const KvShape shape = attention.kv_shape(a, engine, req);
+  if (shape.streams.empty()) throw InternalError("an attention kind without a KV cache");
   KvCacheSize kv;
   kv.cache_type = type.id;
   kv.layers = a.num_layers;
-  if (!a.is_mla()) {
-    kv.layout = KvLayout::gqa;
-    kv.k_values = a.num_kv_heads * a.head_dim;
-    kv.v_values = kv.k_values;
-  } else {
-    MlaCacheLayout mla = req.legacy_mla_gguf ? engine.mla_cache_legacy_gguf : engine.mla_cache;
-    bool separate_v = !engine.mla_v_is_view_of_k;
-    if (req.mla == MlaCacheOverride::latent || req.mla == MlaCacheOverride::latent_plus_v) {
-      mla = MlaCacheLayout::latent;
-      separate_v = req.mla == MlaCacheOverride::latent_plus_v;
-    } else if (req.mla == MlaCacheOverride::expanded) {
-      mla = MlaCacheLayout::expanded;
-    }
-    if (mla == MlaCacheLayout::latent) {
-      kv.layout = KvLayout::mla_latent;
-      kv.k_values = a.kv_lora_rank + a.qk_rope_head_dim;
-      kv.v_values = separate_v ? a.kv_lora_rank : 0;
-    } else {
-      kv.layout = KvLayout::mla_expanded;
-      kv.k_values = a.num_heads * (a.qk_nope_head_dim + a.qk_rope_head_dim);
-      kv.v_values = a.num_heads * a.v_head_dim;
-    }
-  }
+  kv.layout = shape.layout;
+  kv.k_values = shape.streams.front().k_values;
+  kv.v_values = shape.streams.front().v_values;
   kv.k_bytes_per_token_layer = row_bytes(type, kv.k_values, "K");
   kv.v_bytes_per_token_layer = row_bytes(type, kv.v_values, "V");
-  // DSA indexer keys (V3.2): one fp8 key of index_head_dim plus an fp32 scale per token and
-  // layer in engines that run the indexer (SGLang PR #11309 log: 788 - 656 = 132 B per layer).
-  if (a.traits.dsa_indexer && engine.indexer_cache)
-    kv.indexer_bytes_per_token_layer = Bytes(a.index_head_dim + 4);
-  kv.bytes_per_token =
-      (kv.k_bytes_per_token_layer + kv.v_bytes_per_token_layer + kv.indexer_bytes_per_token_layer) * kv.layers;
+  for (const auto& s : shape.streams) {
+    const Bytes entry = s.fixed_bytes_per_entry.count() > 0
+                            ? s.fixed_bytes_per_entry
+                            : row_bytes(type, s.k_values, "K") + row_bytes(type, s.v_values, "V");
+    kv.streams.push_back({s, entry});
+  }
   // Paged engines give each sequence whole blocks; llama.cpp pads the total cell count.
-  const std::uint64_t block = a.is_mla() ? engine.kv_block_tokens_mla : engine.kv_block_tokens;
+  const std::uint64_t block = attention.latent_cache ? engine.kv_block_tokens_mla : engine.kv_block_tokens;
   kv.cells_per_sequence = round_up(req.context, block, "KV cache cells");
   const std::uint64_t cells = checked_mul(kv.cells_per_sequence, req.sequences, "KV cache cells");
   kv.cells = round_up(cells, engine.kv_cell_padding, "KV cache cells");
-  kv.total = kv.bytes_per_token * kv.cells;
+  // Streams with one entry per token fill every cell; windowed and compressed streams hold
+  // their entries for each sequence.
+  Bytes per_token;
+  Bytes per_sequence_other;
+  for (const auto& s : kv.streams) {
+    if (one_entry_per_token(s.stream)) per_token += s.bytes_per_entry * s.stream.layers;
+    else per_sequence_other += s.bytes_per_entry * checked_mul(s.stream.layers, s.stream.entries(kv.cells_per_sequence),
+                                                               "KV cache entries");
+  }
+  kv.total = per_token * kv.cells + per_sequence_other * req.sequences;
+  kv.bytes_per_token = per_token + Bytes(ceil_div(per_sequence_other.count(), kv.cells_per_sequence));
   return kv;
 }
 

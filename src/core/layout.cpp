@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 
 namespace dsplan {
@@ -205,12 +206,7 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
 std::string tp_rule_violation(const ModelArch& a, std::uint64_t tp) {
   if (a.num_heads % tp != 0)
     return fmt::format("tensor parallel size {} does not divide the {} attention heads", tp, a.num_heads);
-  if (!a.is_mla()) {
-    const std::uint64_t kv = a.num_kv_heads;
-    if (tp >= kv ? tp % kv != 0 : kv % tp != 0)
-      return fmt::format("tensor parallel size {} and the {} KV heads: one must divide the other", tp, kv);
-  }
-  return {};
+  return attention_of(a).tp_violation(a, tp);
 }
 
 Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
@@ -252,8 +248,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
                            groups[static_cast<std::size_t>(TensorGroup::router)].bytes;
   const double replicated_per_block = static_cast<double>(replicated.count()) / static_cast<double>(layers);
   const Bytes output = Bytes(m.weights.globals.count() - m.weights.embedding.count());
-  const std::uint64_t kv_heads_rank = a.is_mla() ? 1 : std::max<std::uint64_t>(1, a.num_kv_heads / tp);
-  const double kv_share = a.is_mla() ? 1.0 : static_cast<double>(kv_heads_rank) / static_cast<double>(a.num_kv_heads);
+  const double kv_share = attention_of(a).kv_share(a, tp);
   const KvCacheSize& kv = m.kv;
   const double kv_per_token_layer = static_cast<double>(kv.bytes_per_token.count()) / static_cast<double>(kv.layers);
   const RuntimeMemory rank_runtime =

@@ -1,10 +1,13 @@
 // Model file summaries: tallies by type and group, architecture from metadata, catalog match, KV per token.
 #include "dsplan/model_file.hpp"
 
+#include "dsplan/attention.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/file_weights.hpp"
 #include "dsplan/hf_config.hpp"
@@ -46,18 +49,12 @@ struct Tallies {
 };
 
 bool same_shapes(const ModelArch& a, const ModelArch& b) {
-  if (a.traits.kind != b.traits.kind || a.traits.dsa_indexer != b.traits.dsa_indexer) return false;
+  if (a.traits.attention != b.traits.attention) return false;
   if (a.num_layers != b.num_layers || a.hidden_size != b.hidden_size || a.num_heads != b.num_heads ||
       a.intermediate_size != b.intermediate_size || a.vocab_size != b.vocab_size)
     return false;
-  if (a.is_mla() != b.is_mla() || a.is_moe() != b.is_moe()) return false;
-  if (a.is_mla()) {
-    if (a.q_lora_rank != b.q_lora_rank || a.kv_lora_rank != b.kv_lora_rank || a.qk_nope_head_dim != b.qk_nope_head_dim ||
-        a.qk_rope_head_dim != b.qk_rope_head_dim || a.v_head_dim != b.v_head_dim)
-      return false;
-  } else if (a.num_kv_heads != b.num_kv_heads || a.head_dim != b.head_dim) {
-    return false;
-  }
+  const auto& attention = attention_of(a);
+  if (attention.config_fields(a) != attention.config_fields(b) || a.is_moe() != b.is_moe()) return false;
   if (a.is_moe())
     return a.n_routed_experts == b.n_routed_experts && a.n_shared_experts == b.n_shared_experts &&
            a.experts_per_token == b.experts_per_token && a.moe_intermediate_size == b.moe_intermediate_size &&
@@ -205,7 +202,7 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
     if (m.experts_per_token == 0 || m.experts_per_token > m.n_routed_experts || m.moe_intermediate_size == 0)
       return std::nullopt;
   }
-  if (m.traits.kind == ArchKind::mla_moe && !(m.is_mla() && m.is_moe())) return std::nullopt;
+  if (!attention_of(m).missing_fields(m).empty()) return std::nullopt;
   if (m.num_kv_heads == 0 || m.num_heads % m.num_kv_heads != 0) return std::nullopt;
   if (!arch_limit_violation(m).empty()) return std::nullopt;
   return m;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/tensors.hpp"
 
@@ -32,9 +33,9 @@ struct ModelWork {
   std::vector<BlockWork> blocks;
   double output_bytes = 0;
   double output_params = 0;
-  double kv_per_token_layer = 0;
-  double decode_attention_width = 0;   ///< FLOPs per (query, cached token) pair and layer / 2
-  double prefill_attention_width = 0;
+  double kv_per_token_layer = 0;      ///< bytes a prefilled token writes to one layer's cache
+  const ModelArch* arch = nullptr;
+  const KvCacheSize* kv = nullptr;
   std::uint64_t experts_per_token = 0;
   std::uint64_t routed_experts = 0;
   std::uint64_t hidden = 0;
@@ -58,18 +59,8 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
   w.output_bytes = static_cast<double>(m.weights.globals.count() - m.weights.embedding.count());
   if (a.tie_word_embeddings) w.output_bytes = static_cast<double>(m.weights.embedding.count());
   w.kv_per_token_layer = static_cast<double>(m.kv.bytes_per_token.count()) / static_cast<double>(m.kv.layers);
-  const double heads = static_cast<double>(a.num_heads);
-  if (!a.is_mla()) {
-    w.decode_attention_width = heads * 2.0 * static_cast<double>(a.head_dim);
-    w.prefill_attention_width = w.decode_attention_width;
-  } else {
-    // Prefill decompresses to per-head K (nope + rope) and V; decode on the latent cache
-    // multiplies queries into the kv_lora_rank + rope latent and back (weight absorption).
-    w.prefill_attention_width = heads * static_cast<double>(a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim);
-    w.decode_attention_width = m.kv.layout == KvLayout::mla_latent
-                                   ? heads * static_cast<double>(2 * a.kv_lora_rank + a.qk_rope_head_dim)
-                                   : w.prefill_attention_width;
-  }
+  w.arch = &a;
+  w.kv = &m.kv;
   w.experts_per_token = a.experts_per_token;
   w.routed_experts = a.n_routed_experts;
   w.hidden = a.hidden_size;
@@ -95,9 +86,17 @@ Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
     out.flops += 2.0 * t * (bw.other_params + (with_routed ? bw.routed_params * k_over_n : 0.0));
   }
   const double layers = static_cast<double>(count);
-  if (prefill) out.flops += layers * t * t * w.prefill_attention_width;
-  else out.flops += layers * t * 2.0 * context * w.decode_attention_width;
+  const AttentionTraits& attention = attention_of(*w.arch);
+  if (prefill) out.flops += layers * attention.prefill_flops(*w.arch, t);
+  else out.flops += layers * t * attention.decode_flops(*w.arch, w.kv->layout, context);
   return out;
+}
+
+/// KV bytes one layer's cache moves in a phase: prefill writes each prompt token once; each
+/// decoded token reads what its attention reads of the cache at `context` tokens.
+double kv_bytes_per_layer(const ModelWork& w, std::uint64_t tokens, double context, bool prefill) {
+  if (prefill) return w.kv_per_token_layer * static_cast<double>(tokens);
+  return static_cast<double>(tokens) * w.kv->bytes_read(context) / static_cast<double>(w.kv->layers);
 }
 
 /// Blocks in [first, first + count) that hold routed experts.
@@ -162,7 +161,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
   const double chunks = static_cast<double>(ph.chunks);
-  const double kv_tokens = ph.prefill ? static_cast<double>(ph.tokens) : static_cast<double>(ph.tokens) * ph.context;
+  const double kv_layer = kv_bytes_per_layer(w, ph.tokens, ph.context, ph.prefill);
   std::vector<StageTime> stages;
   double routed_on_cpu_bytes = 0;
   double offloaded_moe_blocks = 0;
@@ -171,7 +170,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const DevicePlacement& p = l.gpus[i];
     if (p.layers == 0 && !p.output_head) continue;
     Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, !offload, touched, ph.prefill);
-    work.bytes = work.bytes * chunks + w.kv_per_token_layer * static_cast<double>(p.layers) * kv_tokens;
+    work.bytes = work.bytes * chunks + kv_layer * static_cast<double>(p.layers);
     if (offload) {
       const Work r = routed_work(w, p.first_layer, p.layers, ph.tokens, touched);
       routed_on_cpu_bytes += r.bytes;
@@ -193,7 +192,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   }
   const DevicePlacement& cpu = l.cpu;
   Work cpu_work = blocks_work(w, 0, cpu.layers, ph.tokens, ph.context, true, touched, ph.prefill);
-  cpu_work.bytes = cpu_work.bytes * chunks + w.kv_per_token_layer * static_cast<double>(cpu.layers) * kv_tokens;
+  cpu_work.bytes = cpu_work.bytes * chunks + kv_layer * static_cast<double>(cpu.layers);
   cpu_work.bytes += routed_on_cpu_bytes * chunks;
   cpu_work.flops += routed_on_cpu.flops;
   if (cpu.output_head) {
@@ -228,11 +227,9 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
   const std::uint64_t tp = l.tensor_parallel;
   const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
-  const double kv_tokens = ph.prefill ? static_cast<double>(ph.tokens) : static_cast<double>(ph.tokens) * ph.context;
+  const double kv_layer = kv_bytes_per_layer(w, ph.tokens, ph.context, ph.prefill);
   const ModelArch& a = s.model->arch;
-  const double kv_share = a.is_mla() ? 1.0
-                                     : static_cast<double>(std::max<std::uint64_t>(1, a.num_kv_heads / tp)) /
-                                           static_cast<double>(a.num_kv_heads);
+  const double kv_share = attention_of(a).kv_share(a, tp);
   const bool spans_nodes = tp > hw.gpus.size();
   std::vector<StageTime> stages;
   for (std::uint64_t stage_index = 0; stage_index < l.pipeline_parallel; ++stage_index) {
@@ -243,7 +240,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
       work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
     }
     work.bytes = work.bytes * static_cast<double>(ph.chunks) / static_cast<double>(tp) +
-                 w.kv_per_token_layer * kv_share * static_cast<double>(p.layers) * kv_tokens;
+                 kv_layer * kv_share * static_cast<double>(p.layers);
     work.flops /= static_cast<double>(tp);
     const auto& pc = class_factors(e, p.device_class);
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +

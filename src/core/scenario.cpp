@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/file_weights.hpp"
 #include "dsplan/text.hpp"
@@ -112,7 +113,8 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   r.legacy_mla_gguf = s.legacy_mla_gguf || r.quant->legacy_mla_gguf;
   if (r.quant->legacy_mla_gguf && !s.legacy_mla_gguf)
     r.defaults_applied.push_back("layout: attn_kv_b whole (the published " + r.quant->name + " files predate the split)");
-  if (r.legacy_mla_gguf && !(r.layout.container == "gguf" && r.model->arch.is_mla()))
+  const bool latent_cache = attention_of(r.model->arch).latent_cache;
+  if (r.legacy_mla_gguf && !(r.layout.container == "gguf" && latent_cache))
     throw InputError("--legacy-mla-gguf applies only to GGUF files of MLA models (DeepSeek-V3/R1)");
   if (r.quant->file) {  // a model file says which MLA layout it has
     const bool legacy = r.quant->file->weights.layout.legacy_mla_gguf;
@@ -121,8 +123,9 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     r.legacy_mla_gguf = legacy;
   }
   r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
-  if (s.mla_cache != MlaCacheOverride::engine && !r.model->arch.is_mla())
-    throw InputError("--mla-cache applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses GQA");
+  if (s.mla_cache != MlaCacheOverride::engine && !latent_cache)
+    throw InputError("--mla-cache applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses " +
+                     std::string(attention_name(r.model->arch.traits.attention)));
   r.mla_cache = s.mla_cache;
   r.ubatch = s.ubatch != 0 ? s.ubatch : r.engine->default_ubatch;
   r.flash_attention = s.flash_attention.value_or(r.engine->flash_attention);

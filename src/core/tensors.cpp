@@ -1,18 +1,17 @@
-// Tensor inventory builders (dense GQA and DeepSeek MLA+MoE) and parameter counts.
-//
-// Shapes follow the Hugging Face modeling code of each architecture:
-//   dense  transformers models/{llama,qwen2,qwen3}/modeling_*.py: q/k/v/o_proj, gate/up/down_proj,
-//          input_layernorm, post_attention_layernorm, model.norm, lm_head (absent when tied);
-//          Qwen2 q/k/v_proj have bias=True; Qwen3 adds q_norm/k_norm (RMSNorm over head_dim).
-//   MLA+MoE deepseek-ai/DeepSeek-V3 modeling_deepseek.py: q_a_proj, q_a_layernorm, q_b_proj,
-//          kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj; MoE gate.weight (+
-//          e_score_correction_bias with topk_method noaux_tc), experts.N.{gate,up,down}_proj,
-//          shared_experts sized moe_intermediate_size * n_shared_experts; the MTP block adds
-//          embed_tokens, enorm, hnorm, eh_proj (2h -> h), shared_head.{norm,head}.
-//   DSA indexer deepseek-ai/DeepSeek-V3.2-Exp inference/model.py Indexer: wq_b (q_lora -> heads*dim),
-//          wk (h -> dim), k_norm (LayerNorm: weight and bias), weights_proj (h -> heads).
+// Tensor inventory builder and parameter counts. The attention tensors of a block come from the
+// attention table (src/core/attention.cpp); the rest follows the Hugging Face modeling code:
+//   dense  transformers models/{llama,qwen2,qwen3}/modeling_*.py: gate/up/down_proj,
+//          input_layernorm, post_attention_layernorm, model.norm, lm_head (absent when tied).
+//   MoE    deepseek-ai/DeepSeek-V3 modeling_deepseek.py: MoE gate.weight (+ e_score_correction_bias
+//          with topk_method noaux_tc), experts.N.{gate,up,down}_proj, shared_experts sized
+//          moe_intermediate_size * n_shared_experts; the MTP block adds embed_tokens, enorm,
+//          hnorm, eh_proj (2h -> h), shared_head.{norm,head}.
 #include "dsplan/tensors.hpp"
 
+#include <algorithm>
+#include <utility>
+
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 
 namespace dsplan {
@@ -141,52 +140,17 @@ std::string_view group_name(TensorGroup group) {
   throw InternalError("unnamed tensor group");
 }
 
+void add_matrix(BlockLayout& b, TensorRole role, std::uint64_t cols, std::uint64_t rows, std::uint64_t stack) {
+  b.tensors.push_back({role, cols, rows, stack, false});
+}
+void add_vector(BlockLayout& b, TensorRole role, std::uint64_t n) { b.tensors.push_back({role, n, 1, 1, true}); }
+
 namespace {
 
 void matrix(BlockLayout& b, TensorRole role, std::uint64_t cols, std::uint64_t rows, std::uint64_t stack = 1) {
-  b.tensors.push_back({role, cols, rows, stack, false});
+  add_matrix(b, role, cols, rows, stack);
 }
-void vector(BlockLayout& b, TensorRole role, std::uint64_t n) { b.tensors.push_back({role, n, 1, 1, true}); }
-
-void add_dense_attention(BlockLayout& b, const ModelArch& a) {
-  const std::uint64_t q_dim = a.num_heads * a.head_dim;
-  const std::uint64_t kv_dim = a.num_kv_heads * a.head_dim;
-  matrix(b, TensorRole::attn_q, a.hidden_size, q_dim);
-  matrix(b, TensorRole::attn_k, a.hidden_size, kv_dim);
-  matrix(b, TensorRole::attn_v, a.hidden_size, kv_dim);
-  if (a.traits.qkv_bias) {
-    vector(b, TensorRole::attn_q_bias, q_dim);
-    vector(b, TensorRole::attn_k_bias, kv_dim);
-    vector(b, TensorRole::attn_v_bias, kv_dim);
-  }
-  if (a.traits.qk_norm) {
-    vector(b, TensorRole::attn_q_norm, a.head_dim);
-    vector(b, TensorRole::attn_k_norm, a.head_dim);
-  }
-  matrix(b, TensorRole::attn_output, q_dim, a.hidden_size);
-}
-
-void add_mla_attention(BlockLayout& b, const ModelArch& a) {
-  const std::uint64_t qk_head = a.qk_nope_head_dim + a.qk_rope_head_dim;
-  if (a.q_lora_rank > 0) {
-    matrix(b, TensorRole::attn_q_a, a.hidden_size, a.q_lora_rank);
-    vector(b, TensorRole::attn_q_a_norm, a.q_lora_rank);
-    matrix(b, TensorRole::attn_q_b, a.q_lora_rank, a.num_heads * qk_head);
-  } else {
-    matrix(b, TensorRole::attn_q, a.hidden_size, a.num_heads * qk_head);
-  }
-  matrix(b, TensorRole::attn_kv_a_mqa, a.hidden_size, a.kv_lora_rank + a.qk_rope_head_dim);
-  vector(b, TensorRole::attn_kv_a_norm, a.kv_lora_rank);
-  matrix(b, TensorRole::attn_kv_b, a.kv_lora_rank, a.num_heads * (a.qk_nope_head_dim + a.v_head_dim));
-  matrix(b, TensorRole::attn_output, a.num_heads * a.v_head_dim, a.hidden_size);
-  if (a.traits.dsa_indexer) {
-    matrix(b, TensorRole::indexer_wq_b, a.q_lora_rank, a.index_n_heads * a.index_head_dim);
-    matrix(b, TensorRole::indexer_wk, a.hidden_size, a.index_head_dim);
-    vector(b, TensorRole::indexer_k_norm, a.index_head_dim);
-    vector(b, TensorRole::indexer_k_norm_bias, a.index_head_dim);
-    matrix(b, TensorRole::indexer_weights_proj, a.hidden_size, a.index_n_heads);
-  }
-}
+void vector(BlockLayout& b, TensorRole role, std::uint64_t n) { add_vector(b, role, n); }
 
 void add_dense_mlp(BlockLayout& b, const ModelArch& a) {
   matrix(b, TensorRole::ffn_gate, a.hidden_size, a.intermediate_size);
@@ -208,11 +172,10 @@ void add_moe(BlockLayout& b, const ModelArch& a) {
   if (shared > 0) matrix(b, TensorRole::ffn_up_shexp, a.hidden_size, shared);
 }
 
-BlockLayout block(const ModelArch& a, bool moe) {
+BlockLayout block(const ModelArch& a, std::uint64_t layer, bool moe) {
   BlockLayout b;
   vector(b, TensorRole::attn_norm, a.hidden_size);
-  if (a.traits.kind == ArchKind::mla_moe) add_mla_attention(b, a);
-  else add_dense_attention(b, a);
+  attention_of(a).add_tensors(b, a, layer);
   vector(b, TensorRole::ffn_norm, a.hidden_size);
   if (moe) add_moe(b, a);
   else add_dense_mlp(b, a);
@@ -220,7 +183,7 @@ BlockLayout block(const ModelArch& a, bool moe) {
 }
 
 BlockLayout mtp_block(const ModelArch& a) {
-  BlockLayout b = block(a, a.is_moe());
+  BlockLayout b = block(a, a.num_layers, a.is_moe());
   matrix(b, TensorRole::mtp_embed, a.hidden_size, a.vocab_size);
   vector(b, TensorRole::mtp_enorm, a.hidden_size);
   vector(b, TensorRole::mtp_hnorm, a.hidden_size);
@@ -248,11 +211,20 @@ TensorInventory build_inventory(const ModelArch& a) {
   inv.globals.push_back({TensorRole::token_embd, a.hidden_size, a.vocab_size, 1, false});
   inv.globals.push_back({TensorRole::output_norm, a.hidden_size, 1, 1, true});
   if (!a.tie_word_embeddings) inv.globals.push_back({TensorRole::output, a.hidden_size, a.vocab_size, 1, false});
-  // Layout 0: dense block; layout 1: MoE block (when any); layout 2: the MTP block.
-  inv.layouts.push_back(block(a, false));
-  if (a.is_moe()) inv.layouts.push_back(block(a, true));
-  for (std::uint64_t layer = 0; layer < a.num_layers; ++layer)
-    inv.blocks.push_back(a.layer_is_moe(layer) ? 1U : 0U);
+  // One layout per distinct (attention variant, MoE or dense MLP) among the main blocks, in
+  // order of first use; then the MTP block.
+  const AttentionTraits& attention = attention_of(a);
+  std::vector<std::pair<std::uint64_t, bool>> keys;
+  for (std::uint64_t layer = 0; layer < a.num_layers; ++layer) {
+    const std::pair<std::uint64_t, bool> key{attention.layer_variant(a, layer), a.layer_is_moe(layer)};
+    auto it = std::find(keys.begin(), keys.end(), key);
+    if (it == keys.end()) {
+      keys.push_back(key);
+      inv.layouts.push_back(block(a, layer, key.second));
+      it = keys.end() - 1;
+    }
+    inv.blocks.push_back(static_cast<std::uint32_t>(it - keys.begin()));
+  }
   if (a.mtp_layers > 0) {
     inv.layouts.push_back(mtp_block(a));
     const auto mtp = static_cast<std::uint32_t>(inv.layouts.size() - 1);

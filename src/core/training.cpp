@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/quant.hpp"
 #include "dsplan/tensors.hpp"
@@ -19,9 +20,9 @@ namespace dsplan {
 
 namespace {
 
-// Bytes per element.
-constexpr std::uint64_t k_act = 2;   ///< activations saved in bf16
-constexpr std::uint64_t k_fp32 = 4;  ///< RMSNorm rstd, attention logsumexp, router scores, fp32 logits
+using activation::k_fp32;
+using activation::norm_bytes;
+constexpr std::uint64_t k_act = activation::k_bf16;
 
 /// Optimizer bytes per trained parameter, the fp32 master copy included (ZeRO's K).
 std::uint64_t optimizer_bytes_x2(Optimizer o) {
@@ -61,14 +62,15 @@ bool is_mlp_linear(TensorRole r) {
 }
 
 /// PEFT target_modules: attention (q,k,v,o / q_a,q_b,kv_a,kv_b,o), + MLP (gate, up, down of
-/// dense, shared and routed experts), or "all-linear" (+ the V3.2 indexer's projections). The
-/// router (a bare nn.Parameter in the DeepSeek modeling code) and lm_head are never targeted.
-bool is_target(TensorRole r, LoraTargets t) {
+/// dense, shared and routed experts), or "all-linear" (+ what the attention kind adds: the V3.2
+/// indexer's projections). The router (a bare nn.Parameter in the DeepSeek modeling code) and
+/// lm_head are never targeted.
+bool is_target(const AttentionTraits& attention, TensorRole r, LoraTargets t) {
   if (is_attention_linear(r)) return true;
   if (t == LoraTargets::attention) return false;
   if (is_mlp_linear(r)) return true;
   if (t == LoraTargets::attention_mlp) return false;
-  return r == TensorRole::indexer_wq_b || r == TensorRole::indexer_wk || r == TensorRole::indexer_weights_proj;
+  return attention.extra_lora_target(r);
 }
 
 /// Bytes saved for backward per token in one block, nothing recomputed; `scores` is the part that
@@ -78,27 +80,10 @@ struct LayerActivation {
   std::uint64_t scores = 0;
 };
 
-/// RMSNorm (fused kernel): its input and one fp32 rstd per token.
-constexpr std::uint64_t norm_bytes(std::uint64_t width) { return k_act * width + k_fp32; }
-
 std::uint64_t attention_bytes(const ModelArch& a) {
   const std::uint64_t h = a.hidden_size;
-  const std::uint64_t heads = a.num_heads;
-  std::uint64_t n = norm_bytes(h) + k_act * h;  // attn_norm input; projections' shared input
-  if (a.is_mla()) {
-    const std::uint64_t qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-    if (a.q_lora_rank > 0) n += norm_bytes(a.q_lora_rank) + k_act * a.q_lora_rank;  // q_a_norm in, q_b in
-    n += norm_bytes(a.kv_lora_rank) + k_act * a.kv_lora_rank;                         // kv_a_norm in, kv_b in
-    // Flash attention keeps q, k (after RoPE), v and the output o (= o_proj's input).
-    n += k_act * heads * (2 * qk + 2 * a.v_head_dim);
-    if (a.traits.dsa_indexer) n += k_act * (a.index_n_heads * a.index_head_dim + a.index_head_dim + a.index_n_heads);
-  } else {
-    const std::uint64_t q = heads * a.head_dim;
-    const std::uint64_t kv = a.num_kv_heads * a.head_dim;
-    if (a.traits.qk_norm) n += k_act * (q + kv) + k_fp32 * (heads + a.num_kv_heads);
-    n += k_act * (2 * q + 2 * kv);  // q, k, v, o
-  }
-  return n + k_fp32 * heads;  // logsumexp per head
+  // attn_norm input and the projections' shared input, the kind's own, a logsumexp per head.
+  return norm_bytes(h) + k_act * h + attention_of(a).activation_bytes(a) + k_fp32 * a.num_heads;
 }
 
 /// SwiGLU MLP of width f: input (shared), gate and up outputs, down's input.
@@ -122,24 +107,6 @@ std::uint64_t logits_bytes_per_token(const ModelArch& a, bool fused_loss) {
   const std::uint64_t head_inputs = norm_bytes(a.hidden_size) + k_act * a.hidden_size;
   if (fused_loss) return head_inputs;
   return head_inputs + (k_act + k_fp32 + 2 * k_fp32) * a.vocab_size;
-}
-
-/// Positions a query attends to on average: (s + 1) / 2 under a causal mask, capped by DSA's top-k.
-double attended_positions(const ModelArch& a, std::uint64_t seq) {
-  const double causal = (static_cast<double>(seq) + 1.0) / 2.0;
-  if (a.traits.dsa_indexer && a.index_topk > 0) return std::min(causal, static_cast<double>(a.index_topk));
-  return causal;
-}
-
-double attention_flops_per_layer(const ModelArch& a, std::uint64_t seq) {
-  const double heads = static_cast<double>(a.num_heads);
-  const double qk = a.is_mla() ? static_cast<double>(a.qk_nope_head_dim + a.qk_rope_head_dim)
-                               : static_cast<double>(a.head_dim);
-  const double v = a.is_mla() ? static_cast<double>(a.v_head_dim) : static_cast<double>(a.head_dim);
-  double flops = 2.0 * heads * (qk + v) * attended_positions(a, seq);
-  if (a.traits.dsa_indexer)  // the lightning indexer scores every earlier position
-    flops += 2.0 * static_cast<double>(a.index_n_heads * a.index_head_dim) * (static_cast<double>(seq) + 1.0) / 2.0;
-  return flops;
 }
 
 /// Matmul parameters one token multiplies (main model): every matrix of the blocks with routed
@@ -203,11 +170,11 @@ void validate(const TrainRequest& r) {
 }
 
 /// The model's matrices checked against the rank: r must not exceed either side of a target.
-void check_rank(const TensorInventory& inv, std::uint64_t rank, LoraTargets targets) {
+void check_rank(const TensorInventory& inv, const ModelArch& arch, std::uint64_t rank, LoraTargets targets) {
   if (rank == 0) throw InputError("--rank must be at least 1");
   for (const auto& layout : inv.layouts)
     for (const auto& t : layout.tensors)
-      if (!t.is_vector && is_target(t.role, targets) && rank > std::min(t.rows, t.cols))
+      if (!t.is_vector && is_target(attention_of(arch), t.role, targets) && rank > std::min(t.rows, t.cols))
         throw InputError(fmt::format("--rank {} is larger than {} ({} x {}); LoRA needs r <= {}", rank,
                                      role_name(t.role), t.rows, t.cols, std::min(t.rows, t.cols)));
 }
@@ -330,7 +297,7 @@ TrainMemory memory_for(const ModelFacts& f, const TrainRequest& r, Checkpointing
 void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, TrainPerToken& t) {
   const auto& a = f.spec->arch;
   t.forward_matmul_flops = 2.0 * matmul_params(f.inv, a);
-  t.forward_attention_flops = static_cast<double>(a.num_layers) * attention_flops_per_layer(a, r.seq);
+  t.forward_attention_flops = static_cast<double>(a.num_layers) * attention_of(a).training_flops(a, r.seq);
   const double fwd = t.forward_matmul_flops + t.forward_attention_flops;
   // Backward = 2 x forward (grads of inputs and of weights); frozen LoRA bases skip the weight
   // half of their matmuls. Recompute adds one forward (full) or the attention core (selective).
@@ -364,7 +331,7 @@ Split lora_split(const TensorInventory& inv, const ModelArch& arch, std::uint64_
   Split n;
   for (std::size_t l = 0; l < inv.layouts.size(); ++l)
     for (const auto& t : inv.layouts[l].tensors) {
-      if (t.is_vector || !is_target(t.role, targets)) continue;
+      if (t.is_vector || !is_target(attention_of(arch), t.role, targets)) continue;
       std::uint64_t stack = t.stack;
       if (t.is_routed_expert() && active && arch.n_routed_experts > 0)
         stack = t.stack * arch.experts_per_token / arch.n_routed_experts;
@@ -386,7 +353,7 @@ ModelFacts model_facts(const Catalog& catalog, const TrainRequest& r) {
   if (r.method == TrainMethod::full) {
     f.trainable = {routed, total - routed};
   } else {
-    check_rank(f.inv, r.rank, r.targets);
+    check_rank(f.inv, a, r.rank, r.targets);
     f.trainable = lora_split(f.inv, a, r.rank, r.targets, false);
     const Split active = lora_split(f.inv, a, r.rank, r.targets, true);
     f.lora_active = static_cast<std::uint64_t>(active.routed + active.other);
