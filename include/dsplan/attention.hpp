@@ -24,6 +24,8 @@ inline constexpr EnumName<AttentionKind> k_attention_kinds[] = {
     {AttentionKind::gqa, "gqa", "grouped-query attention: K and V per KV head (Llama, Qwen)"},
     {AttentionKind::mla, "mla", "multi-head latent attention (DeepSeek-V2/V3/R1)"},
     {AttentionKind::mla_dsa, "mla_dsa", "MLA with the DeepSeek Sparse Attention lightning indexer (V3.2)"},
+    {AttentionKind::csa_hca, "csa_hca",
+     "DeepSeek-V4: sliding window plus compressed KV per layer (ratio 4 with the indexer: CSA; 128: HCA)"},
 };
 
 /// What a KV cache holds per token and layer.
@@ -31,12 +33,14 @@ enum class KvLayout {
   gqa,           ///< K and V per KV head: 2 x n_kv_heads x head_dim values per token and layer
   mla_latent,    ///< DeepSeek MLA cached compressed: kv_lora_rank + qk_rope_head_dim (+ V view)
   mla_expanded,  ///< MLA decompressed to per-head K (qk_nope + qk_rope) and V (v_head_dim)
+  v4_compressed, ///< DeepSeek-V4: one head_dim entry per window token and per compressed group
 };
 
 inline constexpr EnumName<KvLayout> k_kv_layouts[] = {
     {KvLayout::gqa, "gqa", "K and V per KV head"},
     {KvLayout::mla_latent, "mla_latent", "MLA latent (kv_lora_rank + rope), V read from it"},
     {KvLayout::mla_expanded, "mla_expanded", "MLA decompressed to per-head K and V"},
+    {KvLayout::v4_compressed, "v4_compressed", "V4 sliding window plus compressed entries (fp8_ds_mla)"},
 };
 
 [[nodiscard]] std::string_view kv_layout_name(KvLayout layout);
@@ -84,6 +88,8 @@ struct AttentionTraits {
   /// One cache shared by every head (MLA latent): each tensor-parallel rank holds it whole, the
   /// engine's MLA layout options apply, and paged engines use their MLA block size.
   bool latent_cache;
+  /// The only cache type engines offer for this kind (empty: the engine's choice).
+  std::string_view fixed_cache_type;
   /// Config fields the kind needs that are missing, as a message; empty when complete.
   std::string (*missing_fields)(const ModelArch&);
   /// Appends the attention tensors of block `layer` (checkpoint order).

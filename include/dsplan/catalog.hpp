@@ -19,6 +19,8 @@ enum class AttentionKind {
   gqa,      ///< Llama/Qwen: grouped-query attention.
   mla,      ///< DeepSeek-V2/V3/R1: multi-head latent attention.
   mla_dsa,  ///< DeepSeek-V3.2: MLA plus the DeepSeek Sparse Attention lightning indexer.
+  csa_hca,  ///< DeepSeek-V4: one shared KV head; a sliding window in every layer plus, per layer,
+            ///< a compressed cache (ratio 4 with the indexer's top-k: CSA; ratio 128: HCA).
 };
 
 /// Architecture traits of a Hugging Face `model_type` that config.json does not spell out
@@ -27,6 +29,13 @@ struct ArchTraits {
   AttentionKind attention = AttentionKind::gqa;
   bool qkv_bias = false;       ///< q_proj, k_proj, v_proj carry a bias vector.
   bool qk_norm = false;        ///< per-head RMSNorm on q and k (Qwen3).
+  /// The MTP block reuses the main model's embedding and head and projects with e_proj and
+  /// h_proj (DeepSeek-V4); otherwise it has its own embedding, eh_proj and head (DeepSeek-V3).
+  bool mtp_shares_embedding = false;
+  /// Which speed band class measurements of this architecture fall in (data/speed_bands.json):
+  /// "dense", "moe-671b" (DeepSeek-V2/V3 stack), "moe-v4"; a class without measurements is
+  /// reported as uncalibrated.
+  std::string speed_family = "dense";
   std::string llama_cpp_arch;  ///< llama.cpp's architecture name (general.architecture in GGUF).
   std::string source;
 };
@@ -64,7 +73,18 @@ struct ModelArch {
   std::uint64_t index_n_heads = 0;
   std::uint64_t index_head_dim = 0;
   std::uint64_t index_topk = 0;
+  // DeepSeek-V4 (0 / empty when absent).
+  std::uint64_t sliding_window = 0;
+  std::vector<std::uint64_t> compress_ratios;  ///< per layer, main layers then MTP (0: window only)
+  std::uint64_t o_groups = 0;     ///< grouped low-rank output projection: groups
+  std::uint64_t o_lora_rank = 0;  ///< ... and the rank of each
+  std::uint64_t hc_mult = 0;      ///< manifold hyper-connections: residual streams
+  std::uint64_t num_hash_layers = 0;  ///< leading MoE layers routed by a token-id hash table
 
+  /// Compression ratio of layer `layer` (main layers, then MTP); 0 beyond the list.
+  [[nodiscard]] std::uint64_t compress_ratio(std::uint64_t layer) const {
+    return layer < compress_ratios.size() ? compress_ratios[layer] : 0;
+  }
   [[nodiscard]] bool is_moe() const { return n_routed_experts > 0; }
   /// True when layer `layer` (0-based) holds routed experts.
   [[nodiscard]] bool layer_is_moe(std::uint64_t layer) const {
@@ -251,6 +271,11 @@ struct EngineSpec {
   std::uint64_t kv_cell_padding = 1;    ///< total cache cells are a multiple of this
   std::uint64_t kv_block_tokens = 1;    ///< each sequence gets whole blocks (pages) of this many tokens
   std::uint64_t kv_block_tokens_mla = 1;  ///< same for MLA models (FlashMLA pages are 64 tokens)
+  /// Pages of compressed caches (DeepSeek-V4): tokens per page of the compressed and the
+  /// sliding-window caches, and the byte alignment each page is padded to (0 = unpadded).
+  std::uint64_t compressed_kv_page_tokens = 0;
+  std::uint64_t window_kv_page_tokens = 0;
+  std::uint64_t kv_page_align_bytes = 0;
   std::uint64_t default_ubatch = 512;   ///< tokens per forward pass when sizing activations
   std::uint64_t sampler_sequences = 0;  ///< sequences whose logits the memory profile samples (vLLM max_num_seqs)
   bool flash_attention = true;          ///< default attention kernel does not materialize scores

@@ -20,15 +20,26 @@ enum class TensorRole {
   attn_q_a, attn_q_a_norm, attn_q_b, attn_kv_a_mqa, attn_kv_a_norm, attn_kv_b, attn_k_b, attn_v_b,
   // DeepSeek Sparse Attention lightning indexer (V3.2).
   indexer_wq_b, indexer_wk, indexer_k_norm, indexer_k_norm_bias, indexer_weights_proj,
+  // DeepSeek-V4 attention: one shared KV head, grouped low-rank output, per-head sinks, the KV
+  // compressor and the indexer's own compressor.
+  attn_kv, attn_output_a, attn_output_b, attn_sinks,
+  cmp_ape, cmp_wkv, cmp_wgate, cmp_norm,
+  indexer_cmp_ape, indexer_cmp_wkv, indexer_cmp_wgate, indexer_cmp_norm,
+  // DeepSeek-V4 manifold hyper-connections (per block: attention and FFN mixing; model: head).
+  hc_attn_fn, hc_attn_base, hc_attn_scale, hc_ffn_fn, hc_ffn_base, hc_ffn_scale,
+  hc_head_fn, hc_head_base, hc_head_scale,
   ffn_gate, ffn_up, ffn_down,
   ffn_gate_inp, ffn_exp_probs_b,
+  ffn_gate_tid2eid,  ///< DeepSeek-V4 hash routing: token id -> experts (int64 buffer, not a parameter)
   ffn_gate_exps, ffn_up_exps, ffn_down_exps,
   ffn_gate_shexp, ffn_up_shexp, ffn_down_shexp,
   // Multi-token prediction module (DeepSeek-V3 checkpoints ship one extra block).
   mtp_embed, mtp_enorm, mtp_hnorm, mtp_eh_proj, mtp_head_norm, mtp_head,
+  // DeepSeek-V4's MTP block: embedding and head shared with the main model.
+  mtp_e_proj, mtp_h_proj, mtp_norm,
 };
 
-inline constexpr std::size_t k_role_count = static_cast<std::size_t>(TensorRole::mtp_head) + 1;
+inline constexpr std::size_t k_role_count = static_cast<std::size_t>(TensorRole::mtp_norm) + 1;
 
 /// Coarse grouping for breakdowns.
 enum class TensorGroup { embeddings, attention, ffn, routed_experts, shared_experts, router, norms, output_head };
@@ -45,6 +56,8 @@ struct Tensor {
 
   [[nodiscard]] std::uint64_t elements() const;
   [[nodiscard]] bool is_routed_expert() const;
+  /// False for lookup tables stored with the weights that are not trained parameters.
+  [[nodiscard]] bool is_parameter() const;
 };
 
 [[nodiscard]] std::string_view role_name(TensorRole role);

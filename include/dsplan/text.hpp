@@ -20,6 +20,9 @@ namespace dsplan {
 [[nodiscard]] std::string to_lower(std::string_view s);
 
 /// Items joined with `separator`.
+/// True when `list` holds `value`.
+[[nodiscard]] bool contains(const std::vector<std::string>& list, std::string_view value);
+
 [[nodiscard]] std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 
 }  // namespace dsplan

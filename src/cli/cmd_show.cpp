@@ -53,12 +53,14 @@ std::string describe_arch(const ModelArch& a) {
   std::string s = "layers " + std::to_string(a.num_layers) + ", hidden " + std::to_string(a.hidden_size) +
                   ", heads " + std::to_string(a.num_heads);
   s += " (" + attention_of(a).summary(a) + ")";
-  s += ", FFN " + std::to_string(a.intermediate_size) + ", vocab " + std::to_string(a.vocab_size);
+  if (a.intermediate_size > 0) s += ", FFN " + std::to_string(a.intermediate_size);
+  s += ", vocab " + std::to_string(a.vocab_size);
   if (a.is_moe())
     s += "; MoE: " + std::to_string(a.n_routed_experts) + " routed + " + std::to_string(a.n_shared_experts) +
          " shared experts of " + std::to_string(a.moe_intermediate_size) + ", " +
          std::to_string(a.experts_per_token) + " per token, first " + std::to_string(a.first_k_dense_replace) +
-         " layers dense, " + std::to_string(a.mtp_layers) + " MTP layer(s)";
+         " layers dense, " + (a.num_hash_layers > 0 ? "first " + std::to_string(a.num_hash_layers) + " hash-routed, " : "") +
+         std::to_string(a.mtp_layers) + " MTP layer(s)";
   return s;
 }
 

@@ -31,6 +31,14 @@ ordered_json weights_json(const QuantizedModel& q, Bytes loaded) {
 }
 
 ordered_json kv_json(const KvCacheSize& kv) {
+  ordered_json streams = ordered_json::array();
+  for (const auto& s : kv.streams)
+    streams.push_back({{"name", s.stream.name},
+                       {"layers", s.stream.layers},
+                       {"bytes_per_entry", s.bytes_per_entry.count()},
+                       {"tokens_per_entry", s.stream.tokens_per_entry},
+                       {"window_entries", s.stream.window},
+                       {"read_limit_entries", s.stream.read_limit}});
   return {{"layout", std::string(kv_layout_name(kv.layout))},
           {"cache_type", kv.cache_type},
           {"layers", kv.layers},
@@ -39,7 +47,8 @@ ordered_json kv_json(const KvCacheSize& kv) {
           {"bytes_per_token", kv.bytes_per_token.count()},
           {"cells_per_sequence", kv.cells_per_sequence},
           {"cells", kv.cells},
-          {"total_bytes", kv.total.count()}};
+          {"total_bytes", kv.total.count()},
+          {"streams", streams}};
 }
 
 ordered_json derivation_json(const Derivation& d) {

@@ -14,10 +14,22 @@ namespace dsplan::cli {
 
 namespace {
 
+/// One cache stream: "csa: 21 layers x 585 B per 4 tokens (reads the top 512)".
+std::string stream_text(const KvStreamSize& s) {
+  std::string text = fmt::format("{}: {} layers x {} B", s.stream.name, s.stream.layers, with_commas(s.bytes_per_entry.count()));
+  text += s.stream.tokens_per_entry > 1 ? fmt::format(" per {} tokens", s.stream.tokens_per_entry) : " per token";
+  if (s.stream.window > 0) text += fmt::format(", last {} tokens", with_commas(s.stream.window));
+  if (s.stream.read_limit > 0) text += fmt::format(" (reads the top {})", with_commas(s.stream.read_limit));
+  return text;
+}
+
 std::string kv_shape(const KvCacheSize& kv) {
   std::string v = kv.v_values > 0 ? fmt::format(" + V {}", with_commas(kv.v_values)) : " (V read from K)";
-  return fmt::format("{} layers x (K {}{}) values, {}, {}", kv.layers, with_commas(kv.k_values), v, kv.cache_type,
-                     kv_layout_name(kv.layout));
+  std::string text = fmt::format("{} layers x (K {}{}) values, {}, {}", kv.layers, with_commas(kv.k_values), v,
+                                 kv.cache_type, kv_layout_name(kv.layout));
+  if (kv.streams.size() > 1)
+    for (const auto& s : kv.streams) text += "\n    " + stream_text(s);
+  return text;
 }
 
 void memory_table(const PlanResult& r, std::ostream& out) {

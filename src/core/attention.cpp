@@ -259,18 +259,202 @@ std::string dsa_summary(const ModelArch& a) {
                                       a.index_topk);
 }
 
+// ---- DeepSeek-V4: sliding window + compressed sparse (CSA) / heavily compressed (HCA) ----
+// deepseek-ai/DeepSeek-V4 inference/model.py Attention: wq_a, q_norm, wq_b, wkv (d -> head_dim,
+// one KV head shared by all heads), kv_norm, grouped low-rank output wo_a [o_groups x o_lora,
+// heads x head_dim / o_groups] and wo_b, attn_sink [heads]; layers with compress ratio r > 0 add
+// a Compressor (ape [r, c x head_dim], wkv and wgate [c x head_dim, d], norm; c = 2 for the
+// overlapping ratio-4 windows, else 1); ratio-4 layers add the Indexer (wq_b, weights_proj and a
+// ratio-4 compressor at index_head_dim). The reference accepts ratios 0, 4 and 128 (SGLang
+// asserts that set).
+
+constexpr std::uint64_t k_csa_ratio = 4;
+constexpr std::uint64_t k_hca_ratio = 128;
+
+std::string v4_missing(const ModelArch& a) {
+  if (a.num_kv_heads != 1) return "needs num_key_value_heads 1 (one KV head shared by every head)";
+  if (a.q_lora_rank == 0 || a.o_groups == 0 || a.o_lora_rank == 0)
+    return "needs q_lora_rank, o_groups and o_lora_rank (DeepSeek-V4 attention)";
+  if ((a.num_heads * a.head_dim) % a.o_groups != 0) return "needs o_groups to divide heads x head_dim";
+  if (a.qk_rope_head_dim == 0 || a.qk_rope_head_dim >= a.head_dim || (a.head_dim - a.qk_rope_head_dim) % 64 != 0)
+    return "needs qk_rope_head_dim below head_dim, leaving a multiple of 64 (the FP8 cache scales one value per 64)";
+  if (a.sliding_window == 0 || a.compress_ratios.empty()) return "needs sliding_window and compress_ratios";
+  bool csa = false;
+  for (const auto r : a.compress_ratios) {
+    if (r != 0 && r != k_csa_ratio && r != k_hca_ratio) return "has a compress ratio other than 0, 4 and 128";
+    csa = csa || r == k_csa_ratio;
+  }
+  if (csa && (a.index_n_heads == 0 || a.index_head_dim == 0 || a.index_topk == 0))
+    return "needs index_n_heads, index_head_dim and index_topk (the ratio-4 layers' indexer)";
+  return {};
+}
+
+void add_compressor(BlockLayout& b, const ModelArch& a, std::uint64_t ratio, std::uint64_t dim, bool indexer) {
+  const std::uint64_t c = ratio == k_csa_ratio ? 2 : 1;
+  add_vector(b, indexer ? TensorRole::indexer_cmp_ape : TensorRole::cmp_ape, ratio * c * dim);
+  add_matrix(b, indexer ? TensorRole::indexer_cmp_wkv : TensorRole::cmp_wkv, a.hidden_size, c * dim);
+  add_matrix(b, indexer ? TensorRole::indexer_cmp_wgate : TensorRole::cmp_wgate, a.hidden_size, c * dim);
+  add_vector(b, indexer ? TensorRole::indexer_cmp_norm : TensorRole::cmp_norm, dim);
+}
+
+void v4_tensors(BlockLayout& b, const ModelArch& a, std::uint64_t layer) {
+  const std::uint64_t hd = a.num_heads * a.head_dim;
+  add_matrix(b, TensorRole::attn_q_a, a.hidden_size, a.q_lora_rank);
+  add_vector(b, TensorRole::attn_q_a_norm, a.q_lora_rank);
+  add_matrix(b, TensorRole::attn_q_b, a.q_lora_rank, hd);
+  add_matrix(b, TensorRole::attn_kv, a.hidden_size, a.head_dim);
+  add_vector(b, TensorRole::attn_kv_a_norm, a.head_dim);
+  add_matrix(b, TensorRole::attn_output_a, hd / a.o_groups, a.o_groups * a.o_lora_rank);
+  add_matrix(b, TensorRole::attn_output_b, a.o_groups * a.o_lora_rank, a.hidden_size);
+  add_vector(b, TensorRole::attn_sinks, a.num_heads);
+  const std::uint64_t ratio = a.compress_ratio(layer);
+  if (ratio == 0) return;
+  add_compressor(b, a, ratio, a.head_dim, false);
+  if (ratio != k_csa_ratio) return;
+  add_matrix(b, TensorRole::indexer_wq_b, a.q_lora_rank, a.index_n_heads * a.index_head_dim);
+  add_matrix(b, TensorRole::indexer_weights_proj, a.hidden_size, a.index_n_heads);
+  add_compressor(b, a, ratio, a.index_head_dim, true);
+}
+
+std::uint64_t v4_variant(const ModelArch& a, std::uint64_t layer) { return a.compress_ratio(layer); }
+
+/// Main layers with compress ratio `ratio`.
+std::uint64_t layers_with_ratio(const ModelArch& a, std::uint64_t ratio) {
+  std::uint64_t n = 0;
+  for (std::uint64_t l = 0; l < a.num_layers; ++l) n += a.compress_ratio(l) == ratio ? 1U : 0U;
+  return n;
+}
+
+/// Bytes per entry once each page of `page_tokens` tokens (page_tokens / ratio entries) is padded
+/// to the engine's alignment (vLLM MLAAttentionSpec alignment=576 for FlashMLA).
+Bytes paged_entry(const EngineSpec& e, std::uint64_t raw, std::uint64_t page_tokens, std::uint64_t ratio) {
+  if (e.kv_page_align_bytes == 0 || page_tokens == 0) return Bytes(raw);
+  const std::uint64_t entries = std::max<std::uint64_t>(1, page_tokens / ratio);
+  return Bytes(ceil_div(round_up(entries * raw, e.kv_page_align_bytes, "KV page"), entries));
+}
+
+// vLLM/SGLang "fp8_ds_mla" V4 layout (vLLM deepseek_v4_attention.py head_bytes; SGLang
+// deepseek_v4_memory_pool.py asserts 448 + 64 * 2 + 8): FP8 NoPE values, BF16 RoPE values, one
+// ue8m0 scale per 64 NoPE values and a pad byte = 584 B for head_dim 512, rope 64. Indexer keys:
+// index_head_dim FP8 + one fp32 scale per 128 = 132 B. Every layer keeps a sliding window;
+// ratio-r layers keep one entry per r tokens, of which CSA attention reads its index_topk.
+KvShape v4_kv(const ModelArch& a, const EngineSpec& e, const KvCacheRequest&) {
+  const std::uint64_t nope = a.head_dim - a.qk_rope_head_dim;
+  const std::uint64_t entry = nope + 2 * a.qk_rope_head_dim + nope / 64 + 1;
+  const std::uint64_t index_entry = a.index_head_dim + a.index_head_dim / 128 * 4;
+  KvShape shape{KvLayout::v4_compressed, {}};
+  KvStream window = per_token("window", a.num_layers, a.head_dim, 0);
+  window.window = a.sliding_window;
+  window.fixed_bytes_per_entry = paged_entry(e, entry, e.window_kv_page_tokens, 1);
+  shape.streams.push_back(window);
+  for (const std::uint64_t ratio : {k_csa_ratio, k_hca_ratio}) {
+    const std::uint64_t layers = layers_with_ratio(a, ratio);
+    if (layers == 0) continue;
+    KvStream s = per_token(ratio == k_csa_ratio ? "csa" : "hca", layers, a.head_dim, 0);
+    s.tokens_per_entry = ratio;
+    s.fixed_bytes_per_entry = paged_entry(e, entry, e.compressed_kv_page_tokens, ratio);
+    if (ratio == k_csa_ratio) s.read_limit = a.index_topk;
+    shape.streams.push_back(s);
+    if (ratio != k_csa_ratio) continue;
+    KvStream keys = per_token("csa_indexer_keys", layers, 0, 0);
+    keys.tokens_per_entry = ratio;
+    keys.fixed_bytes_per_entry = paged_entry(e, index_entry, e.compressed_kv_page_tokens, ratio);
+    shape.streams.push_back(keys);
+  }
+  return shape;
+}
+
+/// Integral over x in [0, t] of min(x / ratio, cap): the positions a causal prompt's queries
+/// attend to, summed (cap 0 = uncapped).
+double attended_sum(double t, double ratio, double cap) {
+  if (cap <= 0 || t / ratio <= cap) return t * t / (2.0 * ratio);
+  return cap * t - cap * cap * ratio / 2.0;
+}
+
+/// Per layer averaged over the main layers: positions attended (window + compressed entries read)
+/// and positions the indexer scores, at `context` tokens (decode) or summed over a prompt of
+/// `context` tokens (prefill).
+struct V4Positions {
+  double attended = 0;
+  double indexed = 0;
+};
+
+V4Positions v4_positions(const ModelArch& a, double context, bool prompt_sum) {
+  const double w = d(a.sliding_window);
+  V4Positions p;
+  for (std::uint64_t l = 0; l < a.num_layers; ++l) {
+    const std::uint64_t r = a.compress_ratio(l);
+    p.attended += prompt_sum ? attended_sum(context, 1.0, w) : std::min(context, w);
+    if (r == 0) continue;
+    const double cap = r == k_csa_ratio ? d(a.index_topk) : 0.0;
+    p.attended += prompt_sum ? attended_sum(context, d(r), cap) : (cap > 0 ? std::min(context / d(r), cap) : context / d(r));
+    if (r == k_csa_ratio) p.indexed += prompt_sum ? attended_sum(context, d(r), 0) : context / d(r);
+  }
+  p.attended /= d(a.num_layers);
+  p.indexed /= d(a.num_layers);
+  return p;
+}
+
+// Per attended entry each head multiplies q.k and p.v over head_dim (the shared KV head is both
+// K and V); the indexer scores each compressed key with index_n_heads x index_head_dim.
+double v4_flops(const ModelArch& a, const V4Positions& p) {
+  return 2.0 * d(a.num_heads) * 2.0 * d(a.head_dim) * p.attended +
+         2.0 * d(a.index_n_heads * a.index_head_dim) * p.indexed;
+}
+double v4_decode_flops(const ModelArch& a, KvLayout, double context) {
+  return v4_flops(a, v4_positions(a, context, false));
+}
+double v4_prefill_flops(const ModelArch& a, double tokens) { return v4_flops(a, v4_positions(a, tokens, true)); }
+
+// Training keeps q_a's norm input and q_b's input, the shared KV (and its norm input), q and the
+// attention output (heads x head_dim each) and wo_b's input; the compressors' and the indexer's
+// own activations are not counted (an underestimate of a few percent of the block).
+std::uint64_t v4_activations(const ModelArch& a) {
+  const std::uint64_t hd = a.num_heads * a.head_dim;
+  return norm_bytes(a.q_lora_rank) + k_bf16 * a.q_lora_rank + norm_bytes(a.head_dim) +
+         k_bf16 * (2 * hd + a.head_dim + a.o_groups * a.o_lora_rank);
+}
+
+double v4_training_flops(const ModelArch& a, std::uint64_t seq) {
+  return v4_flops(a, v4_positions(a, causal_positions(seq), false));
+}
+
+// PEFT all-linear also adapts the indexer's and the compressors' nn.Linear layers.
+bool v4_extra_target(TensorRole r) {
+  return r == TensorRole::indexer_wq_b || r == TensorRole::indexer_weights_proj || r == TensorRole::cmp_wkv ||
+         r == TensorRole::cmp_wgate || r == TensorRole::indexer_cmp_wkv || r == TensorRole::indexer_cmp_wgate;
+}
+
+std::vector<ConfigField> v4_fields(const ModelArch& a) {
+  return {{"head_dim", a.head_dim},           {"qk_rope_head_dim", a.qk_rope_head_dim},
+          {"q_lora_rank", a.q_lora_rank},     {"o_groups", a.o_groups},
+          {"o_lora_rank", a.o_lora_rank},     {"sliding_window", a.sliding_window},
+          {"index_n_heads", a.index_n_heads}, {"index_head_dim", a.index_head_dim},
+          {"index_topk", a.index_topk},       {"hc_mult", a.hc_mult}};
+}
+
+std::string v4_summary(const ModelArch& a) {
+  return fmt::format("CSA/HCA: window {}, {} layers compressed 4x with top-{} indexer, {} compressed 128x, {} window only; "
+                     "one KV head of {}; q_lora {}, output {} groups x rank {}; hyper-connections x{}",
+                     a.sliding_window, layers_with_ratio(a, k_csa_ratio), a.index_topk,
+                     layers_with_ratio(a, k_hca_ratio), layers_with_ratio(a, 0), a.head_dim, a.q_lora_rank, a.o_groups,
+                     a.o_lora_rank, a.hc_mult);
+}
+
 // ---- the table --------------------------------------------------------------------------
 
 const AttentionTraits k_table[] = {
-    {AttentionKind::gqa, false, gqa_missing, gqa_tensors, same_every_layer, gqa_kv, gqa_decode_flops,
+    {AttentionKind::gqa, false, "", gqa_missing, gqa_tensors, same_every_layer, gqa_kv, gqa_decode_flops,
      gqa_prefill_flops, gqa_tp_violation, gqa_kv_share, gqa_activations, gqa_training_flops, no_extra_target,
      gqa_fields, gqa_summary},
-    {AttentionKind::mla, true, mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
+    {AttentionKind::mla, true, "", mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
      mla_prefill_flops, mla_tp_violation, whole_cache, mla_activations, mla_training_flops, no_extra_target,
      mla_fields, mla_summary},
-    {AttentionKind::mla_dsa, true, dsa_missing, dsa_tensors, same_every_layer, dsa_kv, mla_decode_flops,
+    {AttentionKind::mla_dsa, true, "", dsa_missing, dsa_tensors, same_every_layer, dsa_kv, mla_decode_flops,
      mla_prefill_flops, mla_tp_violation, whole_cache, dsa_activations, dsa_training_flops, dsa_extra_target,
      dsa_fields, dsa_summary},
+    {AttentionKind::csa_hca, false, "fp8_ds_mla", v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops, v4_prefill_flops,
+     mla_tp_violation, whole_cache, v4_activations, v4_training_flops, v4_extra_target, v4_fields, v4_summary},
 };
 
 }  // namespace

@@ -65,13 +65,16 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 }
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
-  node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "llama_cpp_arch", "source"});
+  node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family", "llama_cpp_arch",
+                   "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
   t.attention = node.has("attention") ? parse_attention(node.at("attention")) : parse_legacy_kind(node);
   t.qkv_bias = node.bool_or("qkv_bias", false);
   t.qk_norm = node.bool_or("qk_norm", false);
+  t.mtp_shares_embedding = node.bool_or("mtp_shares_embedding", false);
+  t.speed_family = node.str_or("speed_family", "dense");
   t.llama_cpp_arch = node.str_or("llama_cpp_arch", "");
   t.source = join_sources(node.at("source"));
   return t;
@@ -94,7 +97,8 @@ ModelArch detail::parse_config(const JsonNode& c) {
   if (!c.has("head_dim") && a.num_heads > a.hidden_size)
     c.at("num_attention_heads").fail("more attention heads than hidden_size (give head_dim)");
   a.head_dim = c.u64_in_or("head_dim", a.hidden_size / a.num_heads, 1, k_max_dim);
-  a.intermediate_size = c.u64_in("intermediate_size", 1, k_max_dim);
+  // MoE-only configs (DeepSeek-V4) have no dense MLP width; a dense layer needs one (checked below).
+  a.intermediate_size = c.u64_in_or("intermediate_size", 0, 1, k_max_dim);
   a.vocab_size = c.u64_in("vocab_size", 1, k_max_vocab);
   a.tie_word_embeddings = c.bool_or("tie_word_embeddings", false);
   a.max_context = c.u64_in("max_position_embeddings", 1, k_max_context);
@@ -108,6 +112,9 @@ ModelArch detail::parse_config(const JsonNode& c) {
     a.qk_nope_head_dim = c.u64_in("qk_nope_head_dim", 1, k_max_dim);
     a.qk_rope_head_dim = c.u64_in("qk_rope_head_dim", 1, k_max_dim);
     a.v_head_dim = c.u64_in("v_head_dim", 1, k_max_dim);
+  } else if (c.has("q_lora_rank")) {  // DeepSeek-V4: low-rank queries, one full-width KV head
+    a.q_lora_rank = c.u64_in("q_lora_rank", 1, k_max_dim);
+    a.qk_rope_head_dim = c.u64_in_or("qk_rope_head_dim", 0, 0, k_max_dim);
   }
   if (c.has("n_routed_experts")) {
     a.moe_intermediate_size = c.u64_in("moe_intermediate_size", 1, k_max_dim);
@@ -120,7 +127,20 @@ ModelArch detail::parse_config(const JsonNode& c) {
     a.moe_layer_freq = c.u64_in_or("moe_layer_freq", 1, 1, a.num_layers);
     a.router_bias = c.str_or("topk_method", "") == "noaux_tc";
   }
+  if (a.intermediate_size == 0 && (!a.is_moe() || a.first_k_dense_replace > 0 || a.moe_layer_freq > 1))
+    c.fail("needs intermediate_size: the model has dense MLP layers");
   a.mtp_layers = c.u64_in_or("num_nextn_predict_layers", 0, 0, k_max_layers);
+  a.sliding_window = c.u64_in_or("sliding_window", 0, 0, k_max_context);
+  if (const auto ratios = c.find("compress_ratios")) {
+    const auto list = ratios->elements();
+    if (list.size() < a.num_layers) ratios->fail("needs one ratio per layer (" + std::to_string(a.num_layers) + ")");
+    if (list.size() > a.num_layers + a.mtp_layers) ratios->fail("more ratios than layers and MTP layers");
+    for (const auto& r : list) a.compress_ratios.push_back(r.u64_in(0, k_max_context));
+  }
+  a.o_groups = c.u64_in_or("o_groups", 0, 0, k_max_count);
+  a.o_lora_rank = c.u64_in_or("o_lora_rank", 0, 0, k_max_dim);
+  a.hc_mult = c.u64_in_or("hc_mult", 0, 0, 64);
+  a.num_hash_layers = c.u64_in_or("num_hash_layers", 0, 0, a.num_layers);
   if (c.has("index_n_heads")) {
     a.index_n_heads = c.u64_in("index_n_heads", 1, k_max_count);
     a.index_head_dim = c.u64_in("index_head_dim", 1, k_max_dim);
@@ -380,7 +400,7 @@ SpeedBand parse_speed_band(const JsonNode& n) {
 EngineSpec parse_engine(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "containers", "default_quant_gguf", "registry_quant_default", "mla_cache", "mla_cache_legacy_gguf",
                 "mla_v_is_view_of_k", "indexer_cache", "kv_cache_types", "default_kv_type", "kv_cell_padding", "kv_block_tokens",
-                "kv_block_tokens_mla", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
+                "kv_block_tokens_mla", "compressed_kv_pages", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
                 "gpu_memory_utilization", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
                 "speed_class", "performance", "source", "notes"});
   EngineSpec e;
@@ -400,6 +420,13 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.kv_cell_padding = n.u64_in_or("kv_cell_padding", 1, 1, k_max_count);
   e.kv_block_tokens = n.u64_in_or("kv_block_tokens", 1, 1, k_max_count);
   e.kv_block_tokens_mla = n.u64_in_or("kv_block_tokens_mla", e.kv_block_tokens, 1, k_max_count);
+  if (const auto pages = n.find("compressed_kv_pages")) {
+    pages->check_keys({"tokens", "window_tokens", "align_bytes", "source"});
+    e.compressed_kv_page_tokens = pages->u64_in("tokens", 1, k_max_count);
+    e.window_kv_page_tokens = pages->u64_in("window_tokens", 1, k_max_count);
+    e.kv_page_align_bytes = pages->u64_in("align_bytes", 1, k_max_count);
+    (void)pages->at("source");
+  }
   e.default_ubatch = n.u64_in_or("default_ubatch", 512, 0, 1ULL << 20);  // 0: the whole prompt
   e.sampler_sequences = n.u64_in_or("sampler_sequences", 0, 0, k_max_count);
   e.flash_attention = n.bool_or("flash_attention", true);

@@ -22,7 +22,7 @@ std::string arch_limit_violation(const ModelArch& a) {
       {"moe_intermediate_size", a.moe_intermediate_size}, {"n_routed_experts", a.n_routed_experts},
       {"n_shared_experts", a.n_shared_experts}, {"first_k_dense_replace", a.first_k_dense_replace},
       {"moe_layer_freq", a.moe_layer_freq}, {"index_n_heads", a.index_n_heads}, {"index_head_dim", a.index_head_dim},
-      {"index_topk", a.index_topk}};
+      {"index_topk", a.index_topk}, {"o_groups", a.o_groups}, {"o_lora_rank", a.o_lora_rank}};
   for (const auto& [name, v] : sizes)
     if (v > k_max_size) return std::string(name) + " " + std::to_string(v) + " exceeds 2^24";
   return "";

@@ -46,8 +46,9 @@ KvCacheSize estimate_kv_cache(const ModelArch& a, const EngineSpec& engine, cons
   kv.layout = shape.layout;
   kv.k_values = shape.streams.front().k_values;
   kv.v_values = shape.streams.front().v_values;
-  kv.k_bytes_per_token_layer = row_bytes(type, kv.k_values, "K");
-  kv.v_bytes_per_token_layer = row_bytes(type, kv.v_values, "V");
+  const bool fixed = !attention.fixed_cache_type.empty();
+  kv.k_bytes_per_token_layer = fixed ? shape.streams.front().fixed_bytes_per_entry : row_bytes(type, kv.k_values, "K");
+  kv.v_bytes_per_token_layer = fixed ? Bytes(0) : row_bytes(type, kv.v_values, "V");
   for (const auto& s : shape.streams) {
     const Bytes entry = s.fixed_bytes_per_entry.count() > 0
                             ? s.fixed_bytes_per_entry

@@ -318,7 +318,7 @@ std::string speed_class(const ResolvedScenario& s, const Layout& l) {
       family = std::string(device_class_name(p.device_class));
     }
   if (any_gpu && (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload)) family = "hybrid";
-  return s.engine->speed_class + "/" + family + "/" + (s.model->arch.is_moe() ? "moe-671b" : "dense");
+  return s.engine->speed_class + "/" + family + "/" + s.model->arch.traits.speed_family;
 }
 
 namespace {

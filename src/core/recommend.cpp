@@ -49,10 +49,6 @@ std::vector<const T*> pick_named(const std::vector<T>& all, const std::vector<st
   return out;
 }
 
-bool contains(const std::vector<std::string>& list, const std::string& v) {
-  return std::find(list.begin(), list.end(), v) != list.end();
-}
-
 /// Every model x quant x engine the catalog allows, scored for the task.
 std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task) {
   const auto models = pick_named(cat.models, r.models, [&](const std::string& n) -> const ModelSpec& {

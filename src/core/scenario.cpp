@@ -12,10 +12,6 @@ namespace dsplan {
 
 namespace {
 
-bool contains(const std::vector<std::string>& list, const std::string& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
 /// First container of the quant that the engine loads; empty when none.
 std::string shared_container(const QuantFormat& q, const EngineSpec& e) {
   for (const auto& c : q.containers)
@@ -70,6 +66,17 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
 }
 
 void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
+  if (const auto fixed = attention_of(r.model->arch).fixed_cache_type; !fixed.empty()) {
+    // DeepSeek-V4: vLLM asserts an fp8 cache (fp8_ds_mla layout); SGLang sizes the same layout.
+    if (!s.kv_type.empty() && s.kv_type != "fp8" && s.kv_type != "auto" && s.kv_type != fixed)
+      throw InputError("--kv-type " + s.kv_type + ": " + r.model->name + " caches only in " + std::string(fixed) +
+                       " (the engines assert an FP8 KV cache)");
+    if (!contains(r.engine->kv_cache_types, fixed))
+      throw InputError(r.engine->id + " has no " + std::string(fixed) + " cache, the only one " + r.model->name + " uses");
+    r.kv_type = &cat.require_block_type(std::string(fixed));
+    if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + std::string(fixed) + " (the only cache " + r.model->name + " has)");
+    return;
+  }
   std::string id = s.kv_type.empty() ? r.engine->default_kv_type : s.kv_type;
   if (id == "fp8") id = "fp8_e4m3";  // vLLM's --kv-cache-dtype spelling
   if (id == "model" || id == "auto") {

@@ -11,10 +11,9 @@ namespace {
 constexpr std::array<std::string_view, static_cast<std::size_t>(LlamaCategory::count)> k_categories = {
     "token_embd", "output", "attn_v", "attn_k", "attn_q", "attn_output", "ffn_up", "ffn_gate", "ffn_down", "other"};
 
-constexpr std::array<std::string_view, 13> k_kinds = {"vector",        "mtp",         "embedding",    "output_head",
-                                                      "routed_expert", "shared_expert", "linear",      "router",
-                                                      "router_bias",   "norm",        "rope_freqs",   "indexer_proj",
-                                                      "mtp_proj"};
+constexpr std::array<std::string_view, 14> k_kinds = {
+    "vector", "mtp",  "embedding",  "output_head",  "routed_expert", "shared_expert",  "linear",
+    "router", "router_bias", "norm", "rope_freqs", "indexer_proj", "mtp_proj", "compressor_proj"};
 
 /// The tag names in bit order: categories, then role names that are not category names, then kinds.
 /// A role named like a category (ffn_down) is matched through its category, as llama.cpp does.
@@ -92,8 +91,12 @@ TagMask role_tags(TensorRole role, bool is_vector) {
     case TensorGroup::ffn:
       // Projections checkpoints keep in the activation dtype: the V3.2 indexer's per-head
       // weighting (inference/model.py) and the MTP block's eh_proj (BF16 in the R1 checkpoint).
+      // DeepSeek-V4's KV compressors keep their wkv/wgate in BF16 too.
       if (role == TensorRole::indexer_weights_proj) set(mask, "indexer_proj");
       else if (role == TensorRole::mtp_eh_proj) set(mask, "mtp_proj");
+      else if (role == TensorRole::cmp_wkv || role == TensorRole::cmp_wgate || role == TensorRole::indexer_cmp_wkv ||
+               role == TensorRole::indexer_cmp_wgate)
+        set(mask, "compressor_proj");
       else set(mask, "linear");
       break;
   }

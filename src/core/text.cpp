@@ -68,4 +68,8 @@ std::vector<std::string> closest_names(std::string_view query, const std::vector
   return out;
 }
 
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
 }  // namespace dsplan

@@ -46,6 +46,7 @@ bool is_attention_linear(TensorRole r) {
   switch (r) {
     case TensorRole::attn_q: case TensorRole::attn_k: case TensorRole::attn_v: case TensorRole::attn_output:
     case TensorRole::attn_q_a: case TensorRole::attn_q_b: case TensorRole::attn_kv_a_mqa: case TensorRole::attn_kv_b:
+    case TensorRole::attn_kv: case TensorRole::attn_output_a: case TensorRole::attn_output_b:
       return true;
     default: return false;
   }

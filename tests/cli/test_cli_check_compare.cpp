@@ -80,7 +80,7 @@ TEST_CASE("compare: the matrix", "[cli][compare]") {
   const auto o = run_cli({"compare", "--quants", "q4_k_m,q8_0", "--json"});
   REQUIRE(o.code == 0);
   const auto j = json::parse(o.out);
-  REQUIRE(j["rows"].size() == 15);
+  REQUIRE(j["rows"].size() == 17);  // 7 distills, R1 x2, V3 x2, V3.1 x2, V3.2 x2, V4-Flash, V4-Pro
   for (const auto& row : j["rows"]) {
     REQUIRE(row["cells"].size() == 2);
     const auto& q4 = row["cells"][0];
