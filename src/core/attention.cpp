@@ -39,6 +39,13 @@ using activation::norm_bytes;
 
 double d(std::uint64_t v) { return static_cast<double>(v); }
 
+/// Integral over x in [0, t] of min(x / ratio, cap): the positions a causal prompt's queries
+/// attend to, summed (cap 0 = uncapped).
+double attended_sum(double t, double ratio, double cap) {
+  if (cap <= 0 || t / ratio <= cap) return t * t / (2.0 * ratio);
+  return cap * t - cap * cap * ratio / 2.0;
+}
+
 /// A cache with one entry of K (and V) values per token in every layer.
 KvStream per_token(std::string name, std::uint64_t layers, std::uint64_t k_values, std::uint64_t v_values) {
   KvStream s;
@@ -225,12 +232,25 @@ void dsa_tensors(BlockLayout& b, const ModelArch& a, std::uint64_t layer) {
 // engines that run the indexer (SGLang PR #11309 log: 788 - 656 = 132 B per layer).
 KvShape dsa_kv(const ModelArch& a, const EngineSpec& engine, const KvCacheRequest& req) {
   KvShape shape = mla_kv(a, engine, req);
-  if (engine.indexer_cache) {
+  if (engine.indexer_cache) {  // engines that run the indexer attend to its top-k latents only
+    shape.streams.front().read_limit = a.index_topk;
     KvStream keys = per_token("indexer_keys", a.num_layers, 0, 0);
     keys.fixed_bytes_per_entry = Bytes(a.index_head_dim + 4);
     shape.streams.push_back(keys);
   }
   return shape;
+}
+
+// Decode with the indexer: attention over the top index_topk latents, and the indexer scoring
+// every cached key with index_n_heads x index_head_dim.
+double dsa_decode_flops(const ModelArch& a, KvLayout layout, double context) {
+  return mla_decode_flops(a, layout, std::min(context, d(a.index_topk))) + 2.0 * context * d(a.index_n_heads * a.index_head_dim);
+}
+
+// Prefill: each prompt token attends to at most index_topk earlier positions (the integral of decode).
+double dsa_prefill_flops(const ModelArch& a, double tokens) {
+  return 2.0 * mla_prefill_width(a) * attended_sum(tokens, 1.0, d(a.index_topk)) +
+         tokens * tokens * d(a.index_n_heads * a.index_head_dim);
 }
 
 std::uint64_t dsa_activations(const ModelArch& a) {
@@ -364,13 +384,6 @@ KvShape v4_kv(const ModelArch& a, const EngineSpec& e, const KvCacheRequest&) {
   return shape;
 }
 
-/// Integral over x in [0, t] of min(x / ratio, cap): the positions a causal prompt's queries
-/// attend to, summed (cap 0 = uncapped).
-double attended_sum(double t, double ratio, double cap) {
-  if (cap <= 0 || t / ratio <= cap) return t * t / (2.0 * ratio);
-  return cap * t - cap * cap * ratio / 2.0;
-}
-
 /// Per layer averaged over the main layers: positions attended (window + compressed entries read)
 /// and positions the indexer scores, at `context` tokens (decode) or summed over a prompt of
 /// `context` tokens (prefill).
@@ -450,8 +463,8 @@ const AttentionTraits k_table[] = {
     {AttentionKind::mla, true, "", mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
      mla_prefill_flops, mla_tp_violation, whole_cache, mla_activations, mla_training_flops, no_extra_target,
      mla_fields, mla_summary},
-    {AttentionKind::mla_dsa, true, "", dsa_missing, dsa_tensors, same_every_layer, dsa_kv, mla_decode_flops,
-     mla_prefill_flops, mla_tp_violation, whole_cache, dsa_activations, dsa_training_flops, dsa_extra_target,
+    {AttentionKind::mla_dsa, true, "", dsa_missing, dsa_tensors, same_every_layer, dsa_kv, dsa_decode_flops,
+     dsa_prefill_flops, mla_tp_violation, whole_cache, dsa_activations, dsa_training_flops, dsa_extra_target,
      dsa_fields, dsa_summary},
     {AttentionKind::csa_hca, false, "fp8_ds_mla", v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops, v4_prefill_flops,
      mla_tp_violation, whole_cache, v4_activations, v4_training_flops, v4_extra_target, v4_fields, v4_summary},
