@@ -5,7 +5,8 @@
 # tests/fuzz/corpus/<name>/), crashes to build-fuzz/artifacts/<name>/; a summary per harness
 # (executions, coverage, findings) to build-fuzz/<name>.log. Copy each reproducer into
 # tests/fuzz/corpus/<name>/ with a regression test once fixed.
-# Usage: scripts/fuzz.sh [--parallel] [SECONDS] [harness ...]
+# Usage: scripts/fuzz.sh [--parallel] [SECONDS] [harness ...]; FUZZ_TIMEOUT=S sets the per-input time
+# limit (default 10 s; raise it when harnesses share a loaded machine, or timeouts are load artifacts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 parallel=0
@@ -25,7 +26,7 @@ run_one() {
   local seeds=()
   [ -d "tests/fuzz/corpus/$name" ] && seeds=("tests/fuzz/corpus/$name")
   "build-fuzz/tests/fuzz/fuzz_$name" "build-fuzz/corpus/$name" "${seeds[@]}" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+    -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="build-fuzz/artifacts/$name/" >"build-fuzz/$name.log" 2>&1 || true
   echo "== $name: $(grep -E '^stat::number_of_executed_units' "build-fuzz/$name.log" | awk '{print $2}') executions," \
        "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "build-fuzz/$name.log" | tail -1)," \

@@ -10,6 +10,7 @@
 #include "dsplan/text.hpp"
 #include "config_parse.hpp"
 #include "embedded_catalog.hpp"
+#include "json_bounded.hpp"
 #include "json_node.hpp"
 #include "tensor_tags.hpp"
 
@@ -575,11 +576,7 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   try {
     doc = nlohmann::json::parse(layer.text);
   } catch (const nlohmann::json::exception& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..." or, for a
-    // number beyond a double (1e400), "[json.exception.out_of_range.406] number overflow ...".
-    std::string what = e.what();
-    const auto bracket = what.find("] ");
-    throw CatalogError(layer.origin, "", "invalid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    throw CatalogError(layer.origin, "", "invalid JSON: " + detail::json_error_text(e));
   }
   const JsonNode root(doc, "", layer.origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",

@@ -5,6 +5,12 @@
 
 namespace dsplan::detail {
 
+std::string json_error_text(const nlohmann::json::exception& e) {
+  const std::string what = e.what();
+  const auto bracket = what.find("] ");
+  return bracket == std::string::npos ? what : what.substr(bracket + 2);
+}
+
 nlohmann::json parse_bounded(const std::string& text, const std::string& origin, int max_depth) {
   std::uint64_t values = 0;
   const nlohmann::json::parser_callback_t limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
@@ -15,11 +21,8 @@ nlohmann::json parse_bounded(const std::string& text, const std::string& origin,
   };
   try {
     return nlohmann::json::parse(text, limit);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-    std::string what = e.what();
-    const auto at = what.find("parse error");
-    throw InputError(origin + ": invalid JSON: " + (at == std::string::npos ? what : what.substr(at)));
+  } catch (const nlohmann::json::exception& e) {  // syntax errors and numbers beyond a double alike
+    throw InputError(origin + ": invalid JSON: " + json_error_text(e));
   }
 }
 

@@ -117,4 +117,11 @@ TEST_CASE("inspect errors are one line", "[cli][inspect]") {
   const auto config_dir = temp_dir("inspect-errors-config");
   std::ofstream(config_dir / "config.json") << R"({"model_type": "llama"})";
   require_usage_error(run_cli({"inspect", config_dir.string()}), "config.json: /: missing required field");
+  // Fuzz finding: a number beyond a double escaped the parser as an uncaught exception (abort).
+  std::ofstream(config_dir / "config.json", std::ios::trunc) << R"({"model_type": "llama", "hidden_size": 1e999})";
+  require_usage_error(run_cli({"inspect", config_dir.string()}), "invalid JSON: number overflow parsing '1e999'");
+  std::vector<std::uint8_t> header = {12, 0, 0, 0, 0, 0, 0, 0};
+  for (char c : std::string("999E4999Es..")) header.push_back(static_cast<std::uint8_t>(c));
+  write_file(dir / "overflow.safetensors", header);
+  require_usage_error(run_cli({"inspect", (dir / "overflow.safetensors").string()}), "invalid JSON: number overflow");
 }
