@@ -318,6 +318,9 @@ struct GpuSpec {
   std::optional<double> launch_price_usd;
   std::string launch_price_date;
   double usable_memory_fraction = 1.0;  ///< Apple: macOS lets the GPU wire only part of unified memory
+  /// GPUs one node (server, scale-up domain) of this part holds; tensor parallelism spans a node
+  /// before it spans nodes. Catalog default 8 (HGX/DGX baseboards; 8-slot servers).
+  std::uint64_t gpus_per_node = 8;
   std::vector<std::string> sources;
   std::string notes;
 };

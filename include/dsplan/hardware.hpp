@@ -77,6 +77,11 @@ inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
 inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 
+/// `count` GPUs of the request's (single) GPU model as hardware: with tensor parallelism up to
+/// one node of the part's gpus_per_node, then whole nodes; a layer split keeps them in one box.
+[[nodiscard]] HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
+                                             bool tensor_parallel);
+
 /// Builds the hardware from the request. Throws InputError on unknown names or bad counts.
 [[nodiscard]] Hardware build_hardware(const Catalog& catalog, const HardwareRequest& request);
 

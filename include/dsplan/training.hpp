@@ -43,7 +43,7 @@ struct TrainRequest {
   bool count_auto = false;                         ///< smallest count (a multiple of tp x pp) that fits
   std::uint64_t max_count = 16384;
   /// --count auto: GPUs per node; counts past one node are whole nodes (a multiple of this).
-  std::uint64_t gpus_per_node = 8;
+  std::uint64_t gpus_per_node = 0;  ///< 0: the GPU's catalog value (gpus.json gpus_per_node)
   /// --count auto: share of each GPU's memory left free, as `recommend --headroom`: a count that
   /// fills 99% of every card is one allocator fragment away from out-of-memory.
   double auto_headroom = k_default_headroom;

@@ -6,6 +6,7 @@
 
 #include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
+#include "dsplan/hardware.hpp"
 #include "dsplan/scenario.hpp"
 #include "dsplan/text.hpp"
 #include "config_parse.hpp"
@@ -455,7 +456,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "vendor", "class", "architecture", "memory_bytes", "memory_marketing",
                 "memory_bandwidth_bytes_per_s", "bf16_tflops", "fp16_tflops", "fp16_acc16_tflops", "fp8_tflops",
                 "int8_tops", "fp32_tflops", "tdp_watts", "interconnect", "launch_price_usd", "launch_price_date",
-                "usable_memory_fraction", "source", "notes"});
+                "usable_memory_fraction", "gpus_per_node", "source", "notes"});
   GpuSpec g;
   g.id = n.str("id");
   g.name = n.str("name");
@@ -464,6 +465,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
   g.device_class = n.str("class");
   g.architecture = n.str_or("architecture", "");
   g.memory = Bytes(n.u64_in("memory_bytes", 1, k_max_device_bytes));
+  g.gpus_per_node = n.u64_in_or("gpus_per_node", g.gpus_per_node, 1, k_max_gpus_per_node);
   g.memory_marketing = n.str_or("memory_marketing", "");
   g.bandwidth_bytes_per_s = n.u64_in_or("memory_bandwidth_bytes_per_s", 0, 0, k_max_bytes_per_s);  // 0: not published
   g.bf16_tflops = optional_rate(n, "bf16_tflops", 0, k_min_tflops, k_max_tflops);

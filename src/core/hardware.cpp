@@ -157,4 +157,13 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   return hw;
 }
 
+HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
+                               bool tensor_parallel) {
+  if (request.gpus.size() != 1) throw InternalError("with_gpu_count needs one GPU model");
+  const std::uint64_t per_node = catalog.require_gpu(request.gpus.front().name).gpus_per_node;
+  request.gpus.front().count = tensor_parallel ? std::min(count, per_node) : count;
+  request.nodes = tensor_parallel ? std::max<std::uint64_t>(1, count / per_node) : 1;
+  return request;
+}
+
 }  // namespace dsplan

@@ -329,9 +329,7 @@ std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const Resolv
   const bool tensor_parallel = s.engine->parallelism == "tensor_parallel";
   for (std::uint64_t n = std::max<std::uint64_t>(first, 1); n <= max_count; ++n) {
     if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
-    hw.gpus[0].count = tensor_parallel ? std::min<std::uint64_t>(n, 8) : n;  // 8 GPUs per node, then nodes
-    hw.nodes = tensor_parallel ? std::max<std::uint64_t>(1, n / 8) : 1;
-    const Layout l = plan_layout(cat, s, m, build_hardware(cat, hw), r);
+    const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);
     const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
     if (l.fits && on_gpus && (r.offload_experts || l.cpu.layers == 0)) return n;
   }

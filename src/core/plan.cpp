@@ -89,12 +89,6 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
   return c;
 }
 
-HardwareRequest with_count(HardwareRequest h, std::uint64_t count, bool tensor_parallel) {
-  h.gpus.front().count = tensor_parallel ? std::min<std::uint64_t>(count, 8) : count;
-  h.nodes = tensor_parallel ? std::max<std::uint64_t>(1, count / 8) : 1;
-  return h;
-}
-
 /// With --count auto and --users: the per-replica count that serves the users with the fewest
 /// GPUs in all (more GPUs per replica can be faster per user, so the smallest fit is not always best).
 std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, const PlanResult& p,
@@ -104,7 +98,7 @@ std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, con
   std::uint64_t best_total = UINT64_MAX;
   for (std::uint64_t n = smallest; n <= r.max_count; n = tp ? n * 2 : n + 1) {
     if (best_total != UINT64_MAX && n > best_total) break;
-    const Hardware hw = build_hardware(cat, with_count(*r.hardware, n, tp));
+    const Hardware hw = build_hardware(cat, with_gpu_count(cat, *r.hardware, n, tp));
     const CapacityPlan c = plan_capacity(cat, r, hw, tr, std::nullopt);
     if (c.replicas > 0 && c.gpus < best_total) {
       best_total = c.gpus;
@@ -124,7 +118,7 @@ std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanReque
   const auto n = smallest_gpu_count(cat, p.scenario, p.memory, h, r.layout, r.max_count, have + 1);
   if (!n) return std::nullopt;
   const bool tp = p.scenario.engine->parallelism == "tensor_parallel";
-  const HardwareRequest fitted = with_count(h, *n, tp);
+  const HardwareRequest fitted = with_gpu_count(cat, h, *n, tp);
   const std::string flags = fitted.nodes > 1 ? fmt::format("--count {} --nodes {}", fitted.gpus.front().count, fitted.nodes)
                                              : fmt::format("--count {}", *n);
   return fmt::format("{} x {} hold it on GPUs: --count auto, or {}", *n, p.hardware->gpus.front().name, flags);
@@ -149,10 +143,10 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     if (!p.auto_count) {
       p.notes.push_back(fmt::format("no count of {} up to {} holds this scenario", hw_request.gpus.front().name,
                                     r.max_count));
-      hw_request = with_count(hw_request, r.max_count, tp);
+      hw_request = with_gpu_count(cat, hw_request, r.max_count, tp);
     } else {
       if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
-      hw_request = with_count(hw_request, *p.auto_count, tp);
+      hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
     }
   }
   p.hardware = build_hardware(cat, hw_request);

@@ -239,10 +239,10 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
     const auto lower = static_cast<std::uint64_t>(std::ceil(static_cast<double>(m.weights_loaded.count()) / usable));
     HardwareRequest h;
     h.gpus.push_back({id, 1});
-    // Clouds rent multi-node clusters (InfiniBand between 8-GPU nodes) of data-center parts with
-    // a scale-up link (NVLink, Infinity Fabric); other cards come as single machines of up to 8.
+    // Clouds rent multi-node clusters (InfiniBand between nodes) of data-center parts with a
+    // scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
     const bool clusters = tp && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
-    const std::uint64_t max = clusters ? r.max_gpus : std::min<std::uint64_t>(r.max_gpus, 8);
+    const std::uint64_t max = clusters ? r.max_gpus : std::min(r.max_gpus, g.gpus_per_node);
     if (lower > max) continue;
     // A monthly budget the fewest GPUs that could hold the weights already exceed.
     if (r.budget_usd && r.budget_period == BudgetPeriod::month) {
@@ -253,23 +253,21 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
         continue;
       }
     }
-    if (const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower))) {
-      h.gpus[0].count = tp ? std::min<std::uint64_t>(*n, 8) : *n;
-      h.nodes = tp ? std::max<std::uint64_t>(1, *n / 8) : 1;
-      out.hardware.push_back(h);
-    }
+    if (const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower)))
+      out.hardware.push_back(with_gpu_count(cat, h, *n, tp));
   }
   return out;
 }
 
 /// A layer-split placement that fills a device past the headroom: one block fewer on the GPUs at
-/// a time (when RAM is known to take them), or, renting, one more GPU (up to a node of 8).
+/// a time (when RAM is known to take them), or, renting, one more GPU (up to a node).
 Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
                         const Placement& p, const RecommendRequest& r, Candidate first) {
   constexpr std::uint64_t k_max_steps = 8;
   if (r.cloud) {
     HardwareRequest h = *p.request;
-    if (h.gpus.size() != 1 || h.nodes != 1 || h.gpus[0].count >= 8) return first;
+    if (h.gpus.size() != 1 || h.nodes != 1 || h.gpus[0].count >= cat.require_gpu(h.gpus[0].name).gpus_per_node)
+      return first;
     ++h.gpus[0].count;
     const Hardware hw = build_hardware(cat, h);
     return evaluate(cat, c, s, m, Placement{&h, &hw, p.layout}, r);

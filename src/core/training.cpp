@@ -386,8 +386,8 @@ bool fits_with_headroom(const TrainMemory& m, const std::optional<Device>& gpu, 
 }
 
 /// Counts --count auto tries: multiples of tp x pp x ep; past one node, whole nodes only.
-bool auto_count_candidate(std::uint64_t count, const TrainRequest& r) {
-  return count <= r.gpus_per_node || count % r.gpus_per_node == 0;
+bool auto_count_candidate(std::uint64_t count, std::uint64_t gpus_per_node) {
+  return count <= gpus_per_node || count % gpus_per_node == 0;
 }
 
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
@@ -585,9 +585,10 @@ TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   std::string why;
   if (r.count_auto) {
     const std::uint64_t step = r.tp * r.pp * r.ep;
+    const std::uint64_t per_node = r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
     bool any = false;
     for (std::uint64_t count = step; count <= r.max_count; count += step) {
-      if (!auto_count_candidate(count, r)) continue;
+      if (!auto_count_candidate(count, per_node)) continue;
       const auto s = shape_for(count, r, why);
       if (!s) continue;
       evaluate(*s);

@@ -1,0 +1,39 @@
+// Hardware: GPU counts as nodes, from the catalog's gpus_per_node fact.
+#include <catch2/catch.hpp>
+
+#include "dsplan/catalog_load.hpp"
+#include "dsplan/hardware.hpp"
+#include "test_support.hpp"
+
+using namespace dsplan;
+using dsplan::test::catalog;
+
+TEST_CASE("a GPU count is one node of the part's gpus_per_node, then whole nodes", "[hardware]") {
+  HardwareRequest h;
+  h.gpus.push_back({"h200", 1});
+  REQUIRE(catalog().require_gpu("h200").gpus_per_node == 8);  // HGX H200 baseboard
+  const auto one_node = with_gpu_count(catalog(), h, 4, true);
+  REQUIRE(one_node.gpus.front().count == 4);
+  REQUIRE(one_node.nodes == 1);
+  const auto two_nodes = with_gpu_count(catalog(), h, 16, true);
+  REQUIRE(two_nodes.gpus.front().count == 8);
+  REQUIRE(two_nodes.nodes == 2);
+  REQUIRE(build_hardware(catalog(), two_nodes).gpu_count() == 16);
+  // A layer split keeps every card in one machine.
+  const auto split = with_gpu_count(catalog(), h, 6, false);
+  REQUIRE(split.gpus.front().count == 6);
+  REQUIRE(split.nodes == 1);
+}
+
+TEST_CASE("gpus_per_node is catalog data a user file can change", "[hardware]") {
+  auto layers = embedded_catalog_layers();
+  layers.push_back({"user.json", R"({"gpus": [{"id": "four-way", "name": "Four-way card", "vendor": "nvidia",
+    "class": "datacenter", "memory_bytes": 85899345920, "memory_bandwidth_bytes_per_s": 2000000000000,
+    "gpus_per_node": 4, "source": "test"}]})"});
+  const Catalog cat = load_catalog(layers);
+  HardwareRequest h;
+  h.gpus.push_back({"four-way", 1});
+  const auto r = with_gpu_count(cat, h, 8, true);
+  REQUIRE(r.gpus.front().count == 4);
+  REQUIRE(r.nodes == 2);
+}
