@@ -20,6 +20,12 @@ enum class MlaCacheOverride {
   expanded,       ///< per-head K and V
 };
 
+inline constexpr EnumName<MlaCacheOverride> k_mla_cache_overrides[] = {
+    {MlaCacheOverride::engine, "engine", "the engine's layout"},
+    {MlaCacheOverride::latent, "latent", "kv_lora_rank + rope, V read from it"},
+    {MlaCacheOverride::latent_plus_v, "latent+v", "the latent plus a separate V (llama.cpp 2025 builds)"},
+    {MlaCacheOverride::expanded, "expanded", "per-head K and V"}};
+
 struct KvCacheRequest {
   std::uint64_t context = 4096;  ///< tokens per sequence
   std::uint64_t sequences = 1;   ///< sequences cached at once (batch / concurrent users)

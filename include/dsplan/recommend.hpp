@@ -11,6 +11,7 @@
 #include "dsplan/cost.hpp"
 #include "dsplan/hardware.hpp"
 #include "dsplan/layout.hpp"
+#include "dsplan/names.hpp"
 #include "dsplan/plan.hpp"
 #include "dsplan/quality.hpp"
 
@@ -18,6 +19,13 @@ namespace dsplan {
 
 enum class Preference { quality, speed, cost };
 enum class BudgetPeriod { month, upfront };
+
+inline constexpr EnumName<Preference> k_preferences[] = {
+    {Preference::quality, "quality", "the highest task score that fits"},
+    {Preference::speed, "speed", "the fastest per user"},
+    {Preference::cost, "cost", "the cheapest per token"}};
+inline constexpr EnumName<BudgetPeriod> k_budget_periods[] = {{BudgetPeriod::month, "month", "rent"},
+                                                              {BudgetPeriod::upfront, "upfront", "buy the GPUs"}};
 
 [[nodiscard]] std::string_view preference_name(Preference p);
 

@@ -11,6 +11,7 @@
 #include "dsplan/catalog.hpp"
 #include "dsplan/hardware.hpp"
 #include "dsplan/layout.hpp"
+#include "dsplan/names.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan {
@@ -22,6 +23,24 @@ enum class Checkpointing { none, selective, full };
 enum class Optimizer { adamw, adamw8bit, sgd };
 /// Dtype of the matmuls: sets the peak the utilization applies to.
 enum class ComputePrecision { bf16, fp8 };
+
+inline constexpr EnumName<TrainMethod> k_train_methods[] = {
+    {TrainMethod::full, "full", "every weight trained"},
+    {TrainMethod::lora, "lora", "LoRA adapters on frozen 16-bit weights"},
+    {TrainMethod::qlora, "qlora", "LoRA adapters on frozen NF4 weights"}};
+inline constexpr EnumName<LoraTargets> k_lora_targets[] = {
+    {LoraTargets::attention, "attn", "attention projections"},
+    {LoraTargets::attention_mlp, "attn_mlp", "+ dense MLP, shared and routed experts"},
+    {LoraTargets::all_linear, "all", "PEFT all-linear (+ the attention kind's extra projections)"}};
+inline constexpr EnumName<Checkpointing> k_checkpointings[] = {
+    {Checkpointing::none, "none", "store every activation"},
+    {Checkpointing::selective, "selective", "recompute the attention core"},
+    {Checkpointing::full, "full", "store block inputs only"}};
+inline constexpr EnumName<Optimizer> k_optimizers[] = {{Optimizer::adamw, "adamw", "AdamW, fp32 states"},
+                                                       {Optimizer::adamw8bit, "adamw8bit", "8-bit AdamW"},
+                                                       {Optimizer::sgd, "sgd", "SGD with momentum"}};
+inline constexpr EnumName<ComputePrecision> k_precisions[] = {{ComputePrecision::bf16, "bf16", "BF16 matmuls"},
+                                                              {ComputePrecision::fp8, "fp8", "FP8 matmuls"}};
 
 [[nodiscard]] std::string_view method_name(TrainMethod m);
 [[nodiscard]] std::string_view targets_name(LoraTargets t);

@@ -6,8 +6,12 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/parse_units.hpp"
 #include "dsplan/error.hpp"
+#include "dsplan/kv_cache.hpp"
+#include "dsplan/recommend.hpp"
 #include "dsplan/text.hpp"
+#include "dsplan/training.hpp"
 
 namespace dsplan::cli {
 
@@ -18,6 +22,13 @@ std::string ids(const std::vector<T>& items) {
   std::vector<std::string> out;
   for (const auto& i : items) out.push_back(i.id);
   return join(out, " ");
+}
+
+/// Every KV cache type some engine offers, and vLLM's "fp8" spelling.
+std::string kv_types(const Catalog& cat) {
+  std::set<std::string> types{"fp8"};
+  for (const auto& e : cat.engines) types.insert(e.kv_cache_types.begin(), e.kv_cache_types.end());
+  return join(std::vector<std::string>(types.begin(), types.end()), " ");
 }
 
 /// Values an option takes, by option name: catalog ids or fixed choices.
@@ -34,15 +45,15 @@ std::map<std::string, std::string> option_values(const Catalog& cat) {
           {"--models", models},
           {"--task", ids(cat.tasks)},
           {"-t", ids(cat.tasks)},
-          {"--kv-type", "f16 bf16 q8_0 q4_0 fp8"},
-          {"--mla-cache", "engine latent latent+v expanded"},
-          {"--method", "full lora qlora"},
-          {"--targets", "attn attn_mlp all"},
-          {"--checkpointing", "none selective full"},
-          {"--optimizer", "adamw adamw8bit sgd"},
-          {"--precision", "bf16 fp8"},
-          {"--prefer", "quality speed cost"},
-          {"--budget-period", "month upfront"},
+          {"--kv-type", kv_types(cat)},
+          {"--mla-cache", spellings<MlaCacheOverride>(k_mla_cache_overrides)},
+          {"--method", spellings<TrainMethod>(k_train_methods)},
+          {"--targets", spellings<LoraTargets>(k_lora_targets)},
+          {"--checkpointing", spellings<Checkpointing>(k_checkpointings)},
+          {"--optimizer", spellings<Optimizer>(k_optimizers)},
+          {"--precision", spellings<ComputePrecision>(k_precisions)},
+          {"--prefer", spellings<Preference>(k_preferences)},
+          {"--budget-period", spellings<BudgetPeriod>(k_budget_periods)},
           {"--count", "auto 1 2 4 8"}};
 }
 

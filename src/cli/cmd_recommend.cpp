@@ -35,13 +35,8 @@ RecommendRequest to_request(const RecommendOptions& o) {
   if (const auto ms = optional_number(o.latency_ms, "--latency-ms", 1, 1e9)) r.max_ttft_s = *ms / 1000.0;
   if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, 1e6)) r.min_tokens_per_s = *tps;
   r.budget_usd = optional_number(o.budget, "--budget-usd", 0, 1e12);
-  if (o.budget_period == "month") r.budget_period = BudgetPeriod::month;
-  else if (o.budget_period == "upfront") r.budget_period = BudgetPeriod::upfront;
-  else throw InputError("--budget-period: '" + o.budget_period + "' is not one of month, upfront");
-  if (o.prefer == "quality") r.prefer = Preference::quality;
-  else if (o.prefer == "speed") r.prefer = Preference::speed;
-  else if (o.prefer == "cost") r.prefer = Preference::cost;
-  else throw InputError("--prefer: '" + o.prefer + "' is not one of quality, speed, cost");
+  r.budget_period = parse_choice<BudgetPeriod>(k_budget_periods, o.budget_period, "--budget-period");
+  r.prefer = parse_choice<Preference>(k_preferences, o.prefer, "--prefer");
   r.max_gpus = parse_integer(o.max_gpus, "--max-gpus", 1, 4096);
   if (const auto h = optional_number(o.headroom, "--headroom", 0, 0.9)) r.headroom = *h;
   r.models = split_commas(o.models);

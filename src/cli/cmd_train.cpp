@@ -18,28 +18,15 @@ struct TrainOptions {
   bool fsdp_qlora = false;
 };
 
-template <typename E>
-E pick(const std::string& value, const char* flag, std::initializer_list<std::pair<const char*, E>> choices) {
-  std::string names;
-  for (const auto& [name, e] : choices) {
-    if (value == name) return e;
-    names += names.empty() ? name : std::string(", ") + name;
-  }
-  throw InputError(std::string(flag) + ": '" + value + "' is not one of " + names);
-}
-
 TrainRequest to_request(const TrainOptions& o) {
   TrainRequest r;
   r.model = o.model;
-  r.method = pick<TrainMethod>(o.method, "--method",
-                               {{"full", TrainMethod::full}, {"lora", TrainMethod::lora}, {"qlora", TrainMethod::qlora}});
+  r.method = parse_choice<TrainMethod>(k_train_methods, o.method, "--method");
   if (!o.rank.empty()) {
     if (r.method == TrainMethod::full) throw InputError("--rank applies to --method lora or qlora");
     r.rank = parse_integer(o.rank, "--rank", 1, 1'000'000);
   }
-  r.targets = pick<LoraTargets>(o.targets, "--targets",
-                                {{"attn", LoraTargets::attention}, {"attn_mlp", LoraTargets::attention_mlp},
-                                 {"all", LoraTargets::all_linear}});
+  r.targets = parse_choice<LoraTargets>(k_lora_targets, o.targets, "--targets");
   r.gpu = o.gpu;
   if (o.count == "auto") r.count_auto = true;
   else if (!o.count.empty()) r.count = parse_integer(o.count, "--count", 1, 1'000'000);
@@ -53,13 +40,9 @@ TrainRequest to_request(const TrainOptions& o) {
   if (!o.global_batch.empty()) r.global_batch = parse_integer(o.global_batch, "--global-batch", 1, 1ULL << 32);
   if (!o.tokens.empty()) r.tokens = parse_amount(o.tokens, "--tokens", 1, 1e18);
   if (!o.checkpointing.empty())
-    r.checkpointing = pick<Checkpointing>(o.checkpointing, "--checkpointing",
-                                          {{"none", Checkpointing::none}, {"selective", Checkpointing::selective},
-                                           {"full", Checkpointing::full}});
-  r.optimizer = pick<Optimizer>(o.optimizer, "--optimizer",
-                                {{"adamw", Optimizer::adamw}, {"adamw8bit", Optimizer::adamw8bit}, {"sgd", Optimizer::sgd}});
-  r.precision = pick<ComputePrecision>(o.precision, "--precision",
-                                       {{"bf16", ComputePrecision::bf16}, {"fp8", ComputePrecision::fp8}});
+    r.checkpointing = parse_choice<Checkpointing>(k_checkpointings, o.checkpointing, "--checkpointing");
+  r.optimizer = parse_choice<Optimizer>(k_optimizers, o.optimizer, "--optimizer");
+  r.precision = parse_choice<ComputePrecision>(k_precisions, o.precision, "--precision");
   r.flash_attention = !o.no_flash_attn;
   r.fsdp_qlora = o.fsdp_qlora;
   r.fused_loss = o.fused_loss;

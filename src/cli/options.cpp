@@ -7,17 +7,15 @@
 #include "cli/parse_units.hpp"
 #include "dsplan/context_search.hpp"
 #include "dsplan/error.hpp"
+#include "dsplan/kv_cache.hpp"
 
 namespace dsplan::cli {
 
 namespace {
 
 MlaCacheOverride parse_mla_cache(const std::string& v) {
-  if (v.empty() || v == "engine") return MlaCacheOverride::engine;
-  if (v == "latent") return MlaCacheOverride::latent;
-  if (v == "latent+v") return MlaCacheOverride::latent_plus_v;
-  if (v == "expanded") return MlaCacheOverride::expanded;
-  throw InputError("--mla-cache: '" + v + "' is not one of engine, latent, latent+v, expanded");
+  if (v.empty()) return MlaCacheOverride::engine;
+  return parse_choice<MlaCacheOverride>(k_mla_cache_overrides, v, "--mla-cache");
 }
 
 std::optional<std::uint64_t> bandwidth(const std::string& text, const char* flag) {

@@ -2,11 +2,30 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 
+#include "dsplan/error.hpp"
+#include "dsplan/names.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan::cli {
+
+/// One of an enum's spellings (its name table), else an InputError listing them.
+template <typename E>
+[[nodiscard]] E parse_choice(std::span<const EnumName<E>> table, const std::string& text, std::string_view flag) {
+  if (const auto v = parse_name<E>(table, text)) return *v;
+  throw InputError(std::string(flag) + ": '" + text + "' is not one of " + names_list<E>(table));
+}
+
+/// The spellings separated by spaces (shell completion word lists).
+template <typename E>
+[[nodiscard]] std::string spellings(std::span<const EnumName<E>> table) {
+  std::string out;
+  for (const auto& row : table) out += (out.empty() ? "" : " ") + std::string(row.name);
+  return out;
+}
 
 /// Token counts: digits with an optional k (x1024) or m (x1024^2) suffix, the way context
 /// windows are named ("128k" = 131,072). Throws InputError naming `flag` when malformed or

@@ -443,14 +443,7 @@ void prefer_direct_answers(Recommendation& out) {
 
 }  // namespace
 
-std::string_view preference_name(Preference p) {
-  switch (p) {
-    case Preference::quality: return "quality";
-    case Preference::speed: return "speed";
-    case Preference::cost: return "cost";
-  }
-  return "?";
-}
+std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
 
 Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   if (!r.cloud && !r.hardware) throw InputError("say what hardware you have (--vram, --gpu, --gpus, --ram) or --cloud");

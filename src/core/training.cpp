@@ -442,43 +442,11 @@ std::optional<Shape> shape_for(std::uint64_t count, const TrainRequest& r, std::
 
 }  // namespace
 
-std::string_view method_name(TrainMethod m) {
-  switch (m) {
-    case TrainMethod::full: return "full";
-    case TrainMethod::lora: return "lora";
-    case TrainMethod::qlora: return "qlora";
-  }
-  return "?";
-}
-
-std::string_view targets_name(LoraTargets t) {
-  switch (t) {
-    case LoraTargets::attention: return "attn";
-    case LoraTargets::attention_mlp: return "attn_mlp";
-    case LoraTargets::all_linear: return "all";
-  }
-  return "?";
-}
-
-std::string_view checkpointing_name(Checkpointing c) {
-  switch (c) {
-    case Checkpointing::none: return "none";
-    case Checkpointing::selective: return "selective";
-    case Checkpointing::full: return "full";
-  }
-  return "?";
-}
-
-std::string_view optimizer_name(Optimizer o) {
-  switch (o) {
-    case Optimizer::adamw: return "adamw";
-    case Optimizer::adamw8bit: return "adamw8bit";
-    case Optimizer::sgd: return "sgd";
-  }
-  return "?";
-}
-
-std::string_view precision_name(ComputePrecision p) { return p == ComputePrecision::fp8 ? "fp8" : "bf16"; }
+std::string_view method_name(TrainMethod m) { return name_in<TrainMethod>(k_train_methods, m); }
+std::string_view targets_name(LoraTargets t) { return name_in<LoraTargets>(k_lora_targets, t); }
+std::string_view checkpointing_name(Checkpointing c) { return name_in<Checkpointing>(k_checkpointings, c); }
+std::string_view optimizer_name(Optimizer o) { return name_in<Optimizer>(k_optimizers, o); }
+std::string_view precision_name(ComputePrecision p) { return name_in<ComputePrecision>(k_precisions, p); }
 
 ParamCount lora_params(const ModelArch& arch, std::uint64_t rank, LoraTargets targets, bool active) {
   const Split n = lora_split(build_inventory(arch), arch, rank, targets, active);
