@@ -10,9 +10,29 @@
 #include <string_view>
 #include <vector>
 
+#include "dsplan/names.hpp"
 #include "dsplan/units.hpp"
 
 namespace dsplan {
+
+/// How an engine spreads a model over GPUs.
+enum class Parallelism {
+  layer_split,      ///< whole layers per device, devices in turn (llama.cpp, Transformers)
+  tensor_parallel,  ///< every layer sharded over the ranks, plus pipeline stages (vLLM, SGLang)
+};
+
+/// The dtype a format's matmuls run in (sets which peak FLOPS apply).
+enum class ComputeDtype {
+  activation,  ///< dequantized to the activations' 16-bit type
+  fp8,         ///< FP8 GEMMs on GPUs with FP8 tensor cores (w8a8)
+};
+
+inline constexpr EnumName<Parallelism> k_parallelisms[] = {
+    {Parallelism::layer_split, "layer_split", "whole layers per device, devices in turn"},
+    {Parallelism::tensor_parallel, "tensor_parallel", "layers sharded over ranks, plus pipeline stages"}};
+inline constexpr EnumName<ComputeDtype> k_compute_dtypes[] = {
+    {ComputeDtype::activation, "activation", "dequantized to the 16-bit activation type"},
+    {ComputeDtype::fp8, "fp8", "FP8 GEMMs where the GPU has FP8 tensor cores"}};
 
 /// How a model attends; every consequence is one entry in dsplan/attention.hpp.
 enum class AttentionKind {
@@ -102,7 +122,10 @@ struct ModelSpec {
   std::string id;
   std::string name;
   std::vector<std::string> aliases;
-  std::string family;  ///< r1-distill, r1, v3
+  std::string family;  ///< r1-distill, r1, v3, v4
+  /// Its published scores are with a chain of thought before the answer (R1 line; V4's
+  /// thinking-mode figures): recommend weighs the extra tokens for short-answer tasks.
+  bool reasoning = false;
   std::string hf_repo;
   std::string base_model;
   std::string license;
@@ -198,6 +221,7 @@ struct QuantFormat {
   bool imatrix = false;   ///< assume an importance matrix was used (published IQ files all use one)
   std::vector<QuantRule> rules;
   std::vector<std::string> engines;  ///< engines that load it
+  ComputeDtype compute = ComputeDtype::activation;
   std::string description;
   std::string source;
   std::optional<QuantQuality> quality;
@@ -284,7 +308,7 @@ struct EngineSpec {
   std::uint64_t runtime_overhead_bytes = 0;  ///< per device: CUDA context, library workspaces
   std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
   std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)
-  std::string parallelism;              ///< "layer_split" (llama.cpp, Transformers) or "tensor_parallel" (vLLM, SGLang)
+  Parallelism parallelism = Parallelism::layer_split;
   std::string speed_class;              ///< whose measurements its speed bands come from (Ollama: llama.cpp); default id
   EnginePerformance performance;
   /// Sources by topic: "kv", "compute", "overhead" always; "cells", "mla", ... where relevant.

@@ -50,11 +50,15 @@ std::string join_sources(const JsonNode& node) {
   return out;
 }
 
-AttentionKind parse_attention(const JsonNode& node) {
+/// A string that must be one spelling of an enum's name table.
+template <typename E>
+E parse_enum(const JsonNode& node, std::span<const EnumName<E>> table) {
   const std::string name = node.str();
-  if (const auto kind = parse_name<AttentionKind>(k_attention_kinds, name)) return *kind;
-  node.fail("expected " + names_list<AttentionKind>(k_attention_kinds) + ", got \"" + name + "\"");
+  if (const auto value = parse_name<E>(table, name)) return *value;
+  node.fail("expected " + names_list<E>(table) + ", got \"" + name + "\"");
 }
+
+AttentionKind parse_attention(const JsonNode& node) { return parse_enum<AttentionKind>(node, k_attention_kinds); }
 
 /// Before "attention" an architecture said "kind": "dense" | "mla_moe" and "dsa_indexer": true;
 /// catalog overrides written then still load.
@@ -164,7 +168,7 @@ Benchmarks parse_benchmarks(const JsonNode& node) {
 }
 
 ModelSpec parse_model(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "family", "hf_repo", "base_model", "license", "release_date",
+  n.check_keys({"id", "name", "aliases", "family", "reasoning", "hf_repo", "base_model", "license", "release_date",
                 "native_dtype", "config", "config_source", "published_params", "checkpoint_total_size_bytes",
                 "checkpoint_total_size_source", "gguf_kv_bytes", "llama_cpp", "benchmarks", "notes"});
   ModelSpec m;
@@ -172,6 +176,7 @@ ModelSpec parse_model(const JsonNode& n) {
   m.name = n.str("name");
   m.aliases = n.strings_or_empty("aliases");
   m.family = n.str("family");
+  m.reasoning = n.bool_or("reasoning", false);
   m.hf_repo = n.str("hf_repo");
   m.base_model = n.str_or("base_model", "");
   m.license = n.str_or("license", "");
@@ -291,7 +296,7 @@ ContainerRules parse_container(const std::string& id, const JsonNode& n) {
 
 QuantFormat parse_quant(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "containers", "default_type", "imatrix", "rules", "engines", "description",
-                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note"});
+                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note", "compute"});
   QuantFormat q;
   q.id = n.str("id");
   q.name = n.str_or("name", q.id);
@@ -302,6 +307,7 @@ QuantFormat parse_quant(const JsonNode& n) {
   q.imatrix = n.bool_or("imatrix", false);
   if (const auto r = n.find("rules")) q.rules = parse_rules(*r);
   q.engines = n.strings_or_empty("engines");
+  if (const auto c = n.find("compute")) q.compute = parse_enum<ComputeDtype>(*c, k_compute_dtypes);
   q.description = n.str_or("description", "");
   q.source = join_sources(n.at("source"));
   if (const auto quality = n.find("quality")) {
@@ -437,9 +443,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.runtime_overhead_bytes = n.u64_in("runtime_overhead_bytes", 0, k_max_device_bytes);
   e.runtime_overhead_tp_bytes = n.u64_in_or("runtime_overhead_tp_bytes", 0, 0, k_max_device_bytes);
   e.compute_buffer_model = n.str("compute_buffer_model");
-  e.parallelism = n.str_or("parallelism", "layer_split");
-  if (e.parallelism != "layer_split" && e.parallelism != "tensor_parallel")
-    n.at("parallelism").fail("expected \"layer_split\" or \"tensor_parallel\"");
+  if (const auto p = n.find("parallelism")) e.parallelism = parse_enum<Parallelism>(*p, k_parallelisms);
   static const std::set<std::string> k_models = {"llama.cpp", "vllm", "transformers"};
   if (!k_models.count(e.compute_buffer_model))
     n.at("compute_buffer_model").fail("expected llama.cpp, vllm or transformers");

@@ -85,7 +85,7 @@ std::vector<std::string> kv_candidates(const Catalog& cat, const ContextSearchRe
 
 bool fits_with_headroom(const PlanResult& p, double headroom) {
   if (!p.layout || !p.fits) return false;
-  if (p.scenario.engine->parallelism == "tensor_parallel") return true;
+  if (p.scenario.engine->parallelism == Parallelism::tensor_parallel) return true;
   return fullest_device_fraction(*p.layout) <= 1.0 - headroom;
 }
 

@@ -311,7 +311,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
 
 Layout plan_layout(const Catalog& /*catalog*/, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {
-  if (s.engine->parallelism == "tensor_parallel") {
+  if (s.engine->parallelism == Parallelism::tensor_parallel) {
     if (r.gpu_layers || r.offload_experts)
       throw InputError("--gpu-layers and --offload-experts are llama.cpp options; " + s.engine->name +
                        " uses tensor/pipeline parallelism (--tp, --pp)");
@@ -326,7 +326,7 @@ std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const Resolv
                                                 const MemoryEstimate& m, HardwareRequest hw,
                                                 const LayoutRequest& r, std::uint64_t max_count, std::uint64_t first) {
   if (hw.gpus.size() != 1) throw InputError("--count auto needs one GPU model (--gpu NAME)");
-  const bool tensor_parallel = s.engine->parallelism == "tensor_parallel";
+  const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
   for (std::uint64_t n = std::max<std::uint64_t>(first, 1); n <= max_count; ++n) {
     if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
     const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);

@@ -93,7 +93,7 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
 /// GPUs in all (more GPUs per replica can be faster per user, so the smallest fit is not always best).
 std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, const PlanResult& p,
                                    std::uint64_t smallest, const ThroughputRequest& tr) {
-  const bool tp = p.scenario.engine->parallelism == "tensor_parallel";
+  const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
   std::uint64_t best = smallest;
   std::uint64_t best_total = UINT64_MAX;
   for (std::uint64_t n = smallest; n <= r.max_count; n = tp ? n * 2 : n + 1) {
@@ -117,7 +117,7 @@ std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanReque
   if (have >= r.max_count) return std::nullopt;
   const auto n = smallest_gpu_count(cat, p.scenario, p.memory, h, r.layout, r.max_count, have + 1);
   if (!n) return std::nullopt;
-  const bool tp = p.scenario.engine->parallelism == "tensor_parallel";
+  const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
   const HardwareRequest fitted = with_gpu_count(cat, h, *n, tp);
   const std::string flags = fitted.nodes > 1 ? fmt::format("--count {} --nodes {}", fitted.gpus.front().count, fitted.nodes)
                                              : fmt::format("--count {}", *n);
@@ -138,7 +138,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   HardwareRequest hw_request = *r.hardware;
   p.throughput_request = throughput_request(r, p.scenario.context);
   if (r.count_auto) {
-    const bool tp = p.scenario.engine->parallelism == "tensor_parallel";
+    const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
     p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
     if (!p.auto_count) {
       p.notes.push_back(fmt::format("no count of {} up to {} holds this scenario", hw_request.gpus.front().name,

@@ -72,6 +72,6 @@ std::optional<QuantPenalty> quant_penalty(const ModelSpec& model, const QuantFor
   return p;
 }
 
-bool is_reasoning_model(const ModelSpec& model) { return model.family == "r1" || model.family == "r1-distill"; }
+bool is_reasoning_model(const ModelSpec& model) { return model.reasoning; }
 
 }  // namespace dsplan

@@ -153,7 +153,7 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
       gpu_fullest = std::max(gpu_fullest, static_cast<double>(g.total.count()) / static_cast<double>(g.capacity.count()));
   out.ram_is_fullest = out.fullest_device > gpu_fullest;
   // Paged engines (vLLM, SGLang) already claim only gpu_memory_utilization of each card.
-  if (s.engine->parallelism != "tensor_parallel" && out.fullest_device > 1.0 - r.headroom) {
+  if (s.engine->parallelism != Parallelism::tensor_parallel && out.fullest_device > 1.0 - r.headroom) {
     out.fits = false;
     out.over_headroom = true;
     out.reasons.push_back(fmt::format("fills {:.1f}% of a device, leaving less than the {:.0f}% headroom",
@@ -232,7 +232,7 @@ struct CloudOptions {
 CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m,
                            const RecommendRequest& r) {
   CloudOptions out;
-  const bool tp = s.engine->parallelism == "tensor_parallel";
+  const bool tp = s.engine->parallelism == Parallelism::tensor_parallel;
   for (const auto& id : cloud_gpus(cat)) {
     const GpuSpec& g = cat.require_gpu(id);
     const double usable = static_cast<double>(g.memory.count()) * s.engine->gpu_memory_utilization;
@@ -380,8 +380,8 @@ void explain(const RecommendRequest& r, const TaskSpec& task, Recommendation& ou
                           : "Short answers: a model that answers directly is preferred within 10% of the best score; "
                             "R1-line models think first, multiplying the tokens per answer.");
   else if (pick.reasoning_model)
-    out.why.push_back("R1 line: reasoning models spend thousands of tokens thinking before hard answers "
-                      "(R1-0528 averages 23K per AIME 2025 question), which their benchmark lead pays for.");
+    out.why.push_back("Reasoning model: its scores are with a chain of thought, thousands of tokens before hard "
+                      "answers (R1-0528 averages 23K per AIME 2025 question), which its benchmark lead pays for.");
   // The best model that was rejected, in its variant closest to fitting: what more quality needs.
   const auto rejected = notable_rejections(out, 1);
   if (!rejected.empty())
@@ -476,7 +476,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
       out.rejected.push_back(rejected_before_placing(c, "no quality figure for this quant format"));
       continue;
     }
-    if (own && c.engine->parallelism == "tensor_parallel" &&
+    if (own && c.engine->parallelism == Parallelism::tensor_parallel &&
         std::any_of(own->gpus.begin(), own->gpus.end(), [](const Device& d) { return d.device_class == DeviceClass::apple; })) {
       out.rejected.push_back(rejected_before_placing(c, c.engine->name + " needs CUDA or ROCm GPUs, not Apple's"));
       continue;
@@ -527,7 +527,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
     for (const auto& h : hardware) {
       const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
       std::vector<LayoutRequest> layouts{LayoutRequest{}};
-      if (c.model->arch.is_moe() && s.engine->parallelism != "tensor_parallel" && hw.host.ram) {
+      if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram) {
         LayoutRequest offload;
         offload.offload_experts = true;
         layouts.push_back(offload);
