@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "dsplan/quant.hpp"
 
 namespace dsplan::cli {
@@ -21,21 +22,24 @@ void setup_catalog(CLI::App& app, Context& ctx) {
       for (const auto& f : *files) ctx.global.catalog_files.push_back(f);
       const Catalog& cat = ctx.catalog();  // throws CatalogError (exit 2) naming file and field
       check_formats(cat);                  // a block size or rule no estimate could use
-      if (ctx.global.json) {
-        ctx.out << nlohmann::ordered_json{{"schema_version", 1},
-                                          {"valid", true},
-                                          {"files", *files},
-                                          {"models", cat.models.size()},
-                                          {"quants", cat.quants.size()},
-                                          {"gpus", cat.gpus.size()},
-                                          {"engines", cat.engines.size()}}
-                       .dump(2)
-                << '\n';
-      } else {
-        ctx.out << "valid: " << files->size() << " file(s) over the embedded catalog; now " << cat.models.size()
-                << " models, " << cat.quants.size() << " quants, " << cat.gpus.size() << " GPUs, "
-                << cat.engines.size() << " engines\n";
-      }
+      render_output(ctx, {"catalog validate",
+                          [&](std::ostream& out) {
+                            out << "valid: " << files->size() << " file(s) over the embedded catalog; now "
+                                << cat.models.size() << " models, " << cat.quants.size() << " quants, "
+                                << cat.gpus.size() << " GPUs, " << cat.engines.size() << " engines\n";
+                          },
+                          [&](std::ostream& out) {
+                            out << nlohmann::ordered_json{{"schema_version", 1},
+                                                          {"valid", true},
+                                                          {"files", *files},
+                                                          {"models", cat.models.size()},
+                                                          {"quants", cat.quants.size()},
+                                                          {"gpus", cat.gpus.size()},
+                                                          {"engines", cat.engines.size()}}
+                                       .dump(2)
+                                << '\n';
+                          },
+                          {}});
       return ExitCode::ok;
     };
   });

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/render.hpp"
@@ -34,7 +35,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   const PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
-  if (ctx.global.json) {
+  const auto json = [&](std::ostream& out) {
     nlohmann::ordered_json j;
     j["schema_version"] = 1;
     j["pass"] = pass;
@@ -44,11 +45,13 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
                       {"unit", c.unit}, {"text", c.text}});
     j["checks"] = list;
     j["estimate"] = estimate_to_json(plan, false);
-    ctx.out << j.dump(2) << '\n';
-  } else {
-    for (const auto& c : checks) ctx.out << (c.passed ? "ok    " : "FAIL  ") << c.text << '\n';
-    if (plan.fits) launch_lines(plan, ctx.out, "");
-  }
+    out << j.dump(2) << '\n';
+  };
+  const auto table = [&](std::ostream& out) {
+    for (const auto& c : checks) out << (c.passed ? "ok    " : "FAIL  ") << c.text << '\n';
+    if (plan.fits) launch_lines(plan, out, "");
+  };
+  render_output(ctx, {"check", table, json, {"/checks/*"}});
   return pass ? ExitCode::ok : ExitCode::check_failed;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
@@ -118,8 +119,8 @@ void setup_compare(CLI::App& app, Context& ctx) {
         r.quants.insert(r.quants.begin(), file.quant);
       }
       const CompareMatrix m = compare(ctx.catalog(), r);
-      if (ctx.global.json) render_json(m, ctx.out);
-      else render_table(m, r.context_max, ctx.out);
+      render_output(ctx, {"compare", [&](std::ostream& out) { render_table(m, r.context_max, out); },
+                          [&](std::ostream& out) { render_json(m, out); }, {"/rows/*/cells/*"}});
       return ExitCode::ok;
     };
   });

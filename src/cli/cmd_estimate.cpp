@@ -1,5 +1,6 @@
 // `dsplan estimate MODEL`: memory, and with hardware: layout, throughput, cost and capacity.
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/render.hpp"
@@ -19,8 +20,8 @@ ExitCode run_sweep(const EstimateOptions& o, Context& ctx) {
   if (o.context == "max") throw InputError("--sweep context goes over every context; drop --context max");
   if (o.context != "4096") throw InputError("--sweep context sets the context itself; drop --context");
   const auto points = sweep_context(ctx.catalog(), to_plan_request(o, false));
-  if (ctx.global.json) render_sweep_json(points, ctx.out);
-  else render_sweep_table(points, ctx.out);
+  render_output(ctx, {"estimate --sweep", [&](std::ostream& out) { render_sweep_table(points, out); },
+                      [&](std::ostream& out) { render_sweep_json(points, out); }, {"/points/*"}});
   return ExitCode::ok;
 }
 
@@ -32,8 +33,8 @@ ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
   }
   const EstimateOptions& o = c.estimate;
   const PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
-  if (ctx.global.json) render_estimate_json(plan, ctx.out, ctx.global.explain);
-  else render_estimate_table(plan, ctx.out, ctx.global.explain);
+  render_output(ctx, {"estimate", [&](std::ostream& out) { render_estimate_table(plan, out, ctx.global.explain); },
+                      [&](std::ostream& out) { render_estimate_json(plan, out, ctx.global.explain); }, {}});
   return ExitCode::ok;
 }
 

@@ -1,5 +1,6 @@
 // `dsplan inspect PATH`: what a GGUF, safetensors checkpoint or config.json holds, and the catalog model it is.
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/model_files.hpp"
 #include "cli/render_inspect.hpp"
 
@@ -23,8 +24,9 @@ void setup_inspect(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, path, emit] {
       const ModelFileInfo info = inspect_path(*path, ctx.catalog(), ctx.env());
       if (*emit) render_catalog_entry(info, ctx.out);
-      else if (ctx.global.json) render_inspect_json(info, ctx.out);
-      else render_inspect_table(info, ctx.out);
+      else
+        render_output(ctx, {"inspect", [&](std::ostream& out) { render_inspect_table(info, out); },
+                            [&](std::ostream& out) { render_inspect_json(info, out); }, {}});
       return ExitCode::ok;
     };
   });

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/output.hpp"
 #include "cli/table.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
@@ -14,7 +15,14 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-void list_models(const Catalog& cat, bool json, std::ostream& out) {
+/// A listing as a table, as {"schema_version": 1, what: [rows]}, or as CSV of the rows.
+void emit_list(Context& ctx, const std::string& what, const ordered_json& rows, const Table& table) {
+  render_output(ctx, {"list " + what, [&](std::ostream& o) { table.render(o); },
+                      [&](std::ostream& o) { o << ordered_json{{"schema_version", 1}, {what, rows}}.dump(2) << '\n'; },
+                      {"/" + what + "/*"}});
+}
+
+void list_models(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Params", Table::Align::right}, {"Active", Table::Align::right}, {"Native"},
                {"Context [tokens]", Table::Align::right}, {"Aliases"}});
@@ -28,11 +36,10 @@ void list_models(const Catalog& cat, bool json, std::ostream& out) {
     table.add_row({m.id, billions(total), billions(active), m.native_quant, with_commas(m.arch.max_context),
                    join(m.aliases)});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"models", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "models", rows, table);
 }
 
-void list_quants(const Catalog& cat, bool json, std::ostream& out) {
+void list_quants(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Container"}, {"Engines"}, {"Description"}});
   for (const auto& q : cat.quants) {
@@ -43,11 +50,10 @@ void list_quants(const Catalog& cat, bool json, std::ostream& out) {
     table.add_row({q.id, q.name, join(q.containers, "/"), join(q.engines),
                    (q.recipe_note.empty() ? "" : "[fitted recipe] ") + q.description});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"quants", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "quants", rows, table);
 }
 
-void list_gpus(const Catalog& cat, bool json, std::ostream& out) {
+void list_gpus(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Memory [GiB]", Table::Align::right}, {"Bandwidth [GB/s]", Table::Align::right},
                {"BF16 dense [TFLOPS]", Table::Align::right}, {"TDP [W]", Table::Align::right}});
@@ -61,11 +67,10 @@ void list_gpus(const Catalog& cat, bool json, std::ostream& out) {
                    number_or_dash(static_cast<double>(g.bandwidth_bytes_per_s) / 1e9, 0),
                    number_or_dash(g.bf16_tflops, 1), number_or_dash(g.tdp_watts, 0)});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"gpus", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "gpus", rows, table);
 }
 
-void list_cpus(const Catalog& cat, bool json, std::ostream& out) {
+void list_cpus(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Cores", Table::Align::right}, {"Memory"}, {"Bandwidth [GB/s]", Table::Align::right}});
   for (const auto& c : cat.cpus) {
@@ -76,11 +81,10 @@ void list_cpus(const Catalog& cat, bool json, std::ostream& out) {
                    c.memory_channels ? std::to_string(c.memory_channels) + " x " + c.memory_type : c.memory_type,
                    fixed(static_cast<double>(c.bandwidth_bytes_per_s) / 1e9, 1)});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"cpus", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "cpus", rows, table);
 }
 
-void list_engines(const Catalog& cat, bool json, std::ostream& out) {
+void list_engines(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Loads"}, {"MLA cache"}, {"KV cache types"}});
   for (const auto& e : cat.engines) {
@@ -90,11 +94,10 @@ void list_engines(const Catalog& cat, bool json, std::ostream& out) {
                     {"aliases", e.aliases}});
     table.add_row({e.id, e.name, join(e.containers, "/"), mla, join(e.kv_cache_types)});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"engines", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "engines", rows, table);
 }
 
-void list_tasks(const Catalog& cat, bool json, std::ostream& out) {
+void list_tasks(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Task"}, {"Scored by"}, {"Aliases"}});
   for (const auto& t : cat.tasks) {
@@ -105,8 +108,7 @@ void list_tasks(const Catalog& cat, bool json, std::ostream& out) {
                     {"aliases", t.aliases}, {"why", t.why}});
     table.add_row({t.id, t.name, join(basis, " + "), join(t.aliases)});
   }
-  if (json) out << ordered_json{{"schema_version", 1}, {"tasks", rows}}.dump(2) << '\n';
-  else table.render(out);
+  emit_list(ctx, "tasks", rows, table);
 }
 
 }  // namespace
@@ -120,12 +122,12 @@ void setup_list(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, what] {
       const Catalog& cat = ctx.catalog();
       const std::string w = to_lower(*what);
-      if (w == "models") list_models(cat, ctx.global.json, ctx.out);
-      else if (w == "quants") list_quants(cat, ctx.global.json, ctx.out);
-      else if (w == "gpus") list_gpus(cat, ctx.global.json, ctx.out);
-      else if (w == "cpus") list_cpus(cat, ctx.global.json, ctx.out);
-      else if (w == "engines") list_engines(cat, ctx.global.json, ctx.out);
-      else if (w == "tasks") list_tasks(cat, ctx.global.json, ctx.out);
+      if (w == "models") list_models(cat, ctx);
+      else if (w == "quants") list_quants(cat, ctx);
+      else if (w == "gpus") list_gpus(cat, ctx);
+      else if (w == "cpus") list_cpus(cat, ctx);
+      else if (w == "engines") list_engines(cat, ctx);
+      else if (w == "tasks") list_tasks(cat, ctx);
       else throw InputError("cannot list '" + *what + "' (choose from: models, quants, gpus, cpus, engines, tasks)");
       return ExitCode::ok;
     };

@@ -1,5 +1,6 @@
 // `dsplan recommend`: which model, quant and engine to run on this hardware for this task.
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/parse_units.hpp"
@@ -103,8 +104,12 @@ void setup_recommend(CLI::App& app, Context& ctx) {
         request.quants = {file.quant};
       }
       const Recommendation rec = recommend(ctx.catalog(), request);
-      if (ctx.global.json) render_recommend_json(rec, request, ctx.out, o->all);
-      else render_recommend_table(rec, request, ctx.out);
+      // CSV: one row per candidate (the pick first), the request's settings repeated on each.
+      const std::vector<std::string> rows = o->all ? std::vector<std::string>{"/candidates/*"}
+                                                   : std::vector<std::string>{"/pick", "/runners_up/*"};
+      render_output(ctx, {"recommend", [&](std::ostream& out) { render_recommend_table(rec, request, out); },
+                          [&](std::ostream& out) { render_recommend_json(rec, request, out, o->all); },
+                          rows});
       return rec.ranked.empty() ? ExitCode::check_failed : ExitCode::ok;
     };
   });

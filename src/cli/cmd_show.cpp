@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/format.hpp"
 #include "cli/table.hpp"
 #include "dsplan/attention.hpp"
@@ -145,8 +146,8 @@ void setup_show(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, model] {
       const ModelSpec& m = ctx.catalog().require_model(*model);
       const auto inv = build_inventory(m.arch);
-      if (ctx.global.json) show_json(m, inv, ctx.out);
-      else show_table(m, inv, ctx.out);
+      render_output(ctx, {"show", [&](std::ostream& out) { show_table(m, inv, out); },
+                          [&](std::ostream& out) { show_json(m, inv, out); }, {}});
       return ExitCode::ok;
     };
   });

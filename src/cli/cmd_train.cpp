@@ -1,5 +1,6 @@
 // `dsplan train MODEL`: memory per GPU, trainable parameters, time and cost of (fine-)tuning.
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "cli/parse_units.hpp"
 #include "cli/render.hpp"
 #include "dsplan/error.hpp"
@@ -101,8 +102,8 @@ void setup_train(CLI::App& app, Context& ctx) {
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
       const TrainResult r = estimate_training(ctx.catalog(), to_request(*o));
-      if (ctx.global.json) render_train_json(r, ctx.out);
-      else render_train_table(r, ctx.out);
+      render_output(ctx, {"train", [&](std::ostream& out) { render_train_table(r, out); },
+                          [&](std::ostream& out) { render_train_json(r, out); }, {}});
       // --count auto is a question with no answer when no count fits: exit 1, as check and recommend do.
       return r.count_auto_failed() ? ExitCode::check_failed : ExitCode::ok;
     };

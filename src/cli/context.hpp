@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_code.hpp"
+#include "cli/output.hpp"
 #include "cli/run.hpp"
 #include "dsplan/catalog.hpp"
 
@@ -15,7 +16,9 @@ namespace dsplan::cli {
 
 struct GlobalOptions {
   std::vector<std::string> catalog_files;  ///< --catalog FILE (repeatable), after DSPLAN_CATALOG
-  bool json = false;
+  bool json = false;          ///< --json (the same as --format json)
+  std::string format_text;   ///< --format as given
+  OutputFormat format = OutputFormat::table;
   bool explain = false;
   bool quiet = false;
 };

@@ -15,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/parse_units.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/text.hpp"
 
@@ -102,6 +103,18 @@ void check_option_values(const CLI::App& app) {
   for (const auto* sub : app.get_subcommands()) check_option_values(*sub);
 }
 
+/// --format and its synonym --json: one output format; `json` stays the shorthand commands test.
+void resolve_format(GlobalOptions& g) {
+  if (!g.format_text.empty()) {
+    g.format = parse_choice<OutputFormat>(k_output_formats, g.format_text, "--format");
+    if (g.json && g.format != OutputFormat::json)
+      throw InputError("--json and --format " + g.format_text + " ask for two output formats; give one");
+  } else if (g.json) {
+    g.format = OutputFormat::json;
+  }
+  g.json = g.format == OutputFormat::json;
+}
+
 /// The output is written only on success; a full disk or closed stdout must not pass as success.
 ExitCode write_output(std::ostream& out, std::ostream& err, const std::string& text) {
   errno = 0;
@@ -120,7 +133,10 @@ void build_app(CLI::App& app, Context& ctx) {
   app.add_option("--catalog", ctx.global.catalog_files,
                  "Catalog file adding or replacing entries (repeatable; after $DSPLAN_CATALOG)")
       ->type_name("FILE");
-  app.add_flag("--json", ctx.global.json, "Print one JSON object (schema in docs/cli.md)");
+  app.add_flag("--json", ctx.global.json, "Print one JSON object (schema in docs/cli.md); same as --format json");
+  app.add_option("--format", ctx.global.format_text,
+                 "table (default), json, or csv (list, compare, recommend, estimate --sweep)")
+      ->type_name("FORMAT");
   app.add_flag("--explain", ctx.global.explain, "Show how each figure was derived");
   app.add_flag("-q,--quiet", ctx.global.quiet, "Print nothing on success; the exit code says it all");
   app.footer(
@@ -203,6 +219,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       throw InputError(unexpected_message(app, args));
     }
     check_option_values(app);
+    resolve_format(ctx.global);
     if (!ctx.runner) throw InternalError("no command was selected");
     const ExitCode code = ctx.runner();
     if (!ctx.global.quiet && write_output(out, err, ctx.out.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);

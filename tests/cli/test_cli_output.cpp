@@ -1,0 +1,69 @@
+// --format table|json|csv: one dispatch for every command; CSV rows from the JSON document.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "cli/output.hpp"
+#include "cli_support.hpp"
+
+using namespace dsplan::test;
+
+namespace {
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("format: --format json is --json", "[cli][format]") {
+  const auto a = run_cli({"list", "gpus", "--json"});
+  const auto b = run_cli({"list", "gpus", "--format", "json"});
+  REQUIRE(a.code == 0);
+  REQUIRE(a.out == b.out);
+}
+
+TEST_CASE("format csv: a header and one row per catalog entry, raw numbers", "[cli][format]") {
+  const auto o = run_cli({"list", "models", "--format", "csv"});
+  REQUIRE(o.code == 0);
+  const auto l = lines(o.out);
+  REQUIRE(l.front() == "id,name,family,params_total,params_active,native_quant,max_context,aliases");
+  REQUIRE(l.size() == 1 + 17);  // the catalog's 17 models
+  // R1-Distill-Llama-8B: 8,030,261,248 parameters (Llama-3.1-8B total_size / 2), aliases joined by ';'.
+  REQUIRE(l[3] == "r1-distill-llama-8b,DeepSeek-R1-Distill-Llama-8B,r1-distill,8030261248,7504924672,bf16,131072,"
+                  "8b;r1-llama-8b;llama-8b");
+}
+
+TEST_CASE("format csv of compare: one row per model and quant, the model repeated", "[cli][format]") {
+  const auto o = run_cli({"compare", "--models", "8b,70b", "--quants", "q4_k_m,q8_0", "--gpu", "rtx4090", "--format", "csv"});
+  REQUIRE(o.code == 0);
+  const auto l = lines(o.out);
+  REQUIRE(l.size() == 5);
+  REQUIRE(l[0].rfind("model,quant,applicable,engine,memory_total_bytes,fits", 0) == 0);
+  REQUIRE(l[1].rfind("r1-distill-llama-8b,q4_k_m,true,llama.cpp,", 0) == 0);
+  REQUIRE(l[4].rfind("r1-distill-llama-70b,q8_0,", 0) == 0);
+}
+
+TEST_CASE("format csv of check: one row per limit, for CI", "[cli][format]") {
+  const auto o = run_cli({"check", "8b", "--gpu", "rtx4090", "--format", "csv"});
+  REQUIRE(o.code == 0);
+  REQUIRE(lines(o.out).front() == "pass,name,passed,measured,required,unit,text");
+}
+
+TEST_CASE("format errors: one result is not rows, two formats, unknown names", "[cli][format]") {
+  require_usage_error(run_cli({"estimate", "8b", "--format", "csv"}), "dsplan estimate prints one result, not rows");
+  require_usage_error(run_cli({"show", "8b", "--format", "csv"}), "dsplan show prints one result");
+  require_usage_error(run_cli({"list", "--json", "--format", "csv"}), "two output formats");
+  require_usage_error(run_cli({"list", "--format", "xml"}), "--format: 'xml' is not one of table, json or csv");
+}
+
+TEST_CASE("CSV fields: RFC 4180 quoting, nested keys, empty nulls", "[cli][format]") {
+  std::ostringstream out;
+  dsplan::cli::write_csv(R"({"rows": [{"a": "x,y", "b": {"c": "say \"hi\""}, "d": null, "e": [1, 2]}, {"f": 3}]})",
+                         {"/rows/*"}, out);
+  REQUIRE(out.str() == "a,b.c,d,e,f\r\n\"x,y\",\"say \"\"hi\"\"\",,1;2,\r\n,,,,3\r\n");
+}
