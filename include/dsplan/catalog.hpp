@@ -384,6 +384,26 @@ struct PurchasePrice {
   std::string source;
 };
 
+/// One priced part of a host (prices.json host_prices): a CPU (`key` = its catalog id), RAM per
+/// GiB, a platform (board, chassis, PSU, cooling) per node, or storage per TB (`key` = the kind).
+struct HostPrice {
+  std::string key;
+  double usd = 0;
+  std::string what;
+  std::string date;
+  std::string source;
+};
+
+/// Host parts by kind. RAM kinds: "server" (registered DDR5), "desktop" (unbuffered DDR5);
+/// platform kinds: "server" (a GPU server without GPUs, CPU, RAM or disks), "workstation".
+struct HostPrices {
+  std::vector<HostPrice> cpus;
+  std::vector<HostPrice> ram_per_gib;
+  std::vector<HostPrice> platforms;
+  std::vector<HostPrice> storage_per_tb;
+  [[nodiscard]] const HostPrice* find(const std::vector<HostPrice>& list, std::string_view key) const;
+};
+
 /// Defaults of the cost model, each with its source (prices.json cost_defaults).
 struct CostDefaults {
   double electricity_usd_per_kwh = 0;
@@ -393,6 +413,10 @@ struct CostDefaults {
   double maintenance_fraction_per_year = 0;
   double gpu_power_fraction = 1;   ///< GPU draw as a fraction of TDP while serving
   double host_power_fraction = 0;  ///< CPU, RAM, fans, PSU losses, as a fraction of the GPUs' draw
+  // The host priced when the user names no CPU: a part per platform (catalog CPU ids).
+  std::string host_cpu_desktop;
+  std::string host_cpu_server;
+  std::uint64_t host_cpus_per_server = 1;
   std::map<std::string, std::string> sources;
 };
 
@@ -440,6 +464,7 @@ class Catalog {
   std::vector<CpuSpec> cpus;
   std::vector<CloudPrice> cloud_prices;
   std::vector<PurchasePrice> purchase_prices;
+  HostPrices host_prices;
   CostDefaults cost_defaults;
   std::map<std::string, ArchTraits> architectures;
   std::vector<TaskSpec> tasks;

@@ -21,6 +21,25 @@ struct CostRequest {
   std::optional<double> pue;
   std::optional<double> years;              ///< amortization and TCO horizon
   std::optional<double> maintenance_fraction_per_year;
+  std::optional<double> host_usd_per_node;  ///< --host-price: replaces the priced host (CPU, RAM, disk, platform)
+};
+
+/// What the host around the GPUs must hold, from the plan: the RAM the layout uses and the model
+/// files on disk (per node).
+struct HostNeeds {
+  Bytes ram;
+  Bytes disk;
+};
+
+/// One line of the bill of materials (per deployment: every node).
+struct BomLine {
+  std::string item;
+  double quantity = 0;
+  std::string unit;       ///< "GPU", "CPU", "GiB", "TB", "node"
+  double usd_each = 0;
+  double usd = 0;         ///< 0 with `priced` false: no sourced price in the catalog
+  bool priced = true;
+  std::string source;
 };
 
 struct CloudCost {
@@ -32,6 +51,8 @@ struct CloudCost {
 
 struct OwnedCost {
   double purchase_usd = 0;                  ///< GPUs only
+  double host_usd = 0;                      ///< CPU, RAM, disk, platform of every node (what is priced)
+  std::vector<BomLine> bom;                 ///< GPUs, then the host parts
   double power_watts = 0;                   ///< at the wall, while serving
   double usd_per_hour = 0;                  ///< amortization + maintenance + power, while serving
   double usd_per_million_tokens = 0;
@@ -52,6 +73,7 @@ struct CostEstimate {
 
 /// Costs of serving `aggregate_tokens_per_s` output tokens on `hardware` (every node).
 [[nodiscard]] CostEstimate estimate_cost(const Catalog& catalog, const Hardware& hardware,
-                                         double aggregate_tokens_per_s, const CostRequest& request);
+                                         double aggregate_tokens_per_s, const CostRequest& request,
+                                         const HostNeeds& host = {});
 
 }  // namespace dsplan

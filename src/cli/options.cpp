@@ -118,6 +118,7 @@ CostRequest to_cost_request(const EstimateOptions& o) {
   CostRequest c;
   c.usd_per_gpu_hour = optional_number(o.price, "--price", 0, 1e6);
   c.purchase_usd_per_gpu = optional_number(o.purchase_price, "--purchase-price", 0, 1e9);
+  c.host_usd_per_node = optional_number(o.host_price, "--host-price", 0, 1e9);
   if (!o.tokens_per_day.empty()) c.tokens_per_day = parse_amount(o.tokens_per_day, "--tokens-per-day", 1, 1e18);
   c.electricity_usd_per_kwh = optional_number(o.kwh_price, "--kwh-price", 0, 100);
   c.pue = optional_number(o.pue, "--pue", 1, 5);
@@ -220,6 +221,9 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
 void add_cost_flags(CLI::App* sub, EstimateOptions& o) {
   sub->add_option("--price", o.price, "Cloud price in USD per GPU-hour (default: the catalog's cheapest)")->group("Cost");
   sub->add_option("--purchase-price", o.purchase_price, "Purchase price in USD per GPU (default: the catalog's)")
+      ->group("Cost");
+  sub->add_option("--host-price", o.host_price,
+                  "Host price in USD per node: CPU, RAM, disks, board, chassis, PSU (default: the catalog's parts)")
       ->group("Cost");
   sub->add_option("--tokens-per-day", o.tokens_per_day, "Output tokens per day for monthly costs (default: 24 h of use)")
       ->group("Cost");

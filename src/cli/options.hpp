@@ -28,7 +28,7 @@ struct EstimateOptions {
   std::string gpu_layers, tp, pp, gpu_memory_utilization;
   bool offload_experts = false;
   // Throughput, cost, capacity.
-  std::string prompt, output, price, purchase_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
+  std::string prompt, output, price, purchase_price, host_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
       target_tps;
   std::string headroom;  ///< with --context max: share of each device left free
 };

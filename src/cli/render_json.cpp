@@ -140,11 +140,18 @@ ordered_json cost_json(const CostEstimate& c) {
                   {"usd_per_million_tokens", c.cloud->usd_per_million_tokens},
                   {"usd_per_month", c.cloud->usd_per_month},
                   {"price_sources", c.cloud->price_sources}};
-  if (c.owned)
-    j["owned"] = {{"purchase_usd", c.owned->purchase_usd},       {"power_watts", c.owned->power_watts},
+  if (c.owned) {
+    ordered_json bom = ordered_json::array();
+    for (const auto& l : c.owned->bom)
+      bom.push_back({{"item", l.item}, {"quantity", l.quantity}, {"unit", l.unit},
+                     {"usd_each", l.priced ? ordered_json(l.usd_each) : ordered_json(nullptr)},
+                     {"usd", l.priced ? ordered_json(l.usd) : ordered_json(nullptr)}, {"source", l.source}});
+    j["owned"] = {{"purchase_usd", c.owned->purchase_usd},       {"host_usd", c.owned->host_usd},
+                  {"bom", bom},                                  {"power_watts", c.owned->power_watts},
                   {"usd_per_hour", c.owned->usd_per_hour},       {"usd_per_million_tokens", c.owned->usd_per_million_tokens},
                   {"usd_per_month", c.owned->usd_per_month},     {"tco_usd", c.owned->tco_usd},
                   {"years", c.owned->years},                     {"price_sources", c.owned->price_sources}};
+  }
   // The headline figure: the cloud price where there is one, else owning.
   if (c.cloud) j["usd_per_million_tokens"] = c.cloud->usd_per_million_tokens;
   else if (c.owned) j["usd_per_million_tokens"] = c.owned->usd_per_million_tokens;

@@ -1,5 +1,6 @@
 // Human rendering: tables with the unit in every header, memory in GiB, downloads in GB.
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -137,13 +138,23 @@ void cost_section(const PlanResult& r, std::ostream& out) {
     out << "  Cloud: $" << fixed(c.cloud->usd_per_hour, 2) << "/h -> $" << fixed(c.cloud->usd_per_million_tokens, 2)
         << " per 1M output tokens, $" << fixed(c.cloud->usd_per_month, 0) << "/month\n";
   if (c.owned)
-    out << "  Owned: $" << fixed(c.owned->purchase_usd, 0) << " of GPUs, " << fixed(c.owned->power_watts, 0)
+    out << "  Owned: $" << fixed(c.owned->purchase_usd, 0) << " of GPUs + $" << fixed(c.owned->host_usd, 0)
+        << " of host, " << fixed(c.owned->power_watts, 0)
         << " W at the wall -> $" << fixed(c.owned->usd_per_million_tokens, 2) << " per 1M output tokens, $"
         << fixed(c.owned->usd_per_month, 0) << "/month, " << fixed(c.owned->years, 0) << "-year TCO $"
         << fixed(c.owned->tco_usd, 0) << '\n';
   if (c.break_even_tokens_per_day)
     out << "  Owning beats the cloud above " << fixed(*c.break_even_tokens_per_day / 1e6, 2)
         << " M output tokens/day\n";
+  if (c.owned && c.owned->bom.size() > 1) {
+    out << "  Bill of materials (owned):\n";
+    for (const auto& l : c.owned->bom) {
+      out << "    " << fixed(l.quantity, l.quantity == std::floor(l.quantity) ? 0 : 1) << ' ' << l.unit << "  " << l.item
+          << ": ";
+      if (l.priced) out << '$' << fixed(l.usd, 0) << " ($" << fixed(l.usd_each, l.usd_each < 100 ? 2 : 0) << " each)\n";
+      else out << "not priced\n";
+    }
+  }
   for (const auto& n : c.notes) out << "  Note: " << n << '\n';
   if (c.cloud)
     for (const auto& src : c.cloud->price_sources) out << "  Price: " << src << '\n';

@@ -176,4 +176,10 @@ const BlockType& Catalog::require_block_type(std::string_view id) const {
   throw InternalError("block type '" + std::string(id) + "' missing after catalog validation");
 }
 
+const HostPrice* HostPrices::find(const std::vector<HostPrice>& list, std::string_view key) const {
+  for (const auto& p : list)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
 }  // namespace dsplan

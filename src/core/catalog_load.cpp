@@ -520,7 +520,8 @@ CpuSpec parse_cpu(const JsonNode& n) {
 
 CostDefaults parse_cost_defaults(const JsonNode& n) {
   n.check_keys({"electricity_usd_per_kwh", "pue_datacenter", "pue_desk", "amortization_years",
-                "maintenance_fraction_per_year", "gpu_power_fraction", "host_power_fraction", "source"});
+                "maintenance_fraction_per_year", "gpu_power_fraction", "host_power_fraction", "host_cpu_desktop",
+                "host_cpu_server", "host_cpus_per_server", "source"});
   CostDefaults c;
   // The same ranges the CLI's --kwh-price, --pue, --years and --maintenance accept.
   c.electricity_usd_per_kwh = n.number_in("electricity_usd_per_kwh", 0, 100);
@@ -530,6 +531,9 @@ CostDefaults parse_cost_defaults(const JsonNode& n) {
   c.maintenance_fraction_per_year = n.number_in("maintenance_fraction_per_year", 0, 1);
   c.gpu_power_fraction = n.number_in("gpu_power_fraction", 0, 1);
   c.host_power_fraction = n.number_in("host_power_fraction", 0, 10);
+  c.host_cpu_desktop = n.str_or("host_cpu_desktop", "");
+  c.host_cpu_server = n.str_or("host_cpu_server", "");
+  c.host_cpus_per_server = n.u64_in_or("host_cpus_per_server", 1, 1, 8);
   for (const auto& [topic, text] : n.at("source").members()) c.sources[topic] = text.str();
   return c;
 }
@@ -577,6 +581,29 @@ void merge_list(std::vector<T>& items, const JsonNode& root, std::string_view ke
   }
 }
 
+HostPrice parse_host_price(const JsonNode& n, const char* key_field, const char* usd_field) {
+  n.check_keys({key_field, usd_field, "what", "date", "source", "notes"});
+  HostPrice p;
+  p.key = n.str(key_field);
+  p.usd = n.number_in(usd_field, 0, 1e7);
+  p.what = n.str_or("what", "");
+  p.date = n.str("date");
+  p.source = join_sources(n.at("source"));
+  return p;
+}
+
+void merge_host_prices(HostPrices& h, const JsonNode& n) {
+  n.check_keys({"about", "cpus", "ram", "platforms", "storage"});
+  const auto merge = [&](std::vector<HostPrice>& list, const char* field, const char* key, const char* usd) {
+    if (const auto items = n.find(field))
+      for (const auto& e : items->elements()) upsert(list, parse_host_price(e, key, usd), [](const HostPrice& p) { return p.key; });
+  };
+  merge(h.cpus, "cpus", "cpu", "usd");
+  merge(h.ram_per_gib, "ram", "kind", "usd_per_gib");
+  merge(h.platforms, "platforms", "kind", "usd");
+  merge(h.storage_per_tb, "storage", "kind", "usd_per_tb");
+}
+
 void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   nlohmann::json doc;
   try {
@@ -586,7 +613,7 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
   }
   const JsonNode root(doc, "", layer.origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",
-                   "gpus", "cpus", "cloud_prices", "purchase_prices", "cost_defaults", "tasks", "tasks_source",
+                   "gpus", "cpus", "cloud_prices", "purchase_prices", "host_prices", "cost_defaults", "tasks", "tasks_source",
                    "speed_bands", "generated_by"});
   if (const auto archs = root.find("architectures"))
     for (const auto& [id, node] : archs->members()) cat.architectures[id] = parse_arch_traits(node);
@@ -606,6 +633,7 @@ void merge_layer(Catalog& cat, const CatalogLayer& layer) {
     for (const auto& e : prices->elements())
       upsert(cat.cloud_prices, parse_cloud_price(e),
              [](const CloudPrice& p) { return p.gpu + "\n" + p.provider + "\n" + p.offering; });
+  if (const auto host = root.find("host_prices")) merge_host_prices(cat.host_prices, *host);
   if (const auto prices = root.find("purchase_prices"))
     for (const auto& e : prices->elements())
       upsert(cat.purchase_prices, parse_purchase_price(e),

@@ -25,6 +25,59 @@ std::optional<std::pair<double, std::string>> purchase_price(const Catalog& cat,
   return std::nullopt;
 }
 
+/// The host of one node, priced from the catalog (prices.json host_prices): CPU(s), RAM, disk
+/// for the model files, and the platform. Apple machines are priced as systems (the GPU line).
+std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const HostNeeds& needs, bool server) {
+  std::vector<BomLine> bom;
+  const double nodes = static_cast<double>(hw.nodes);
+  const HostPrices& prices = cat.host_prices;
+  const CostDefaults& d = cat.cost_defaults;
+  const auto line = [&](std::string item, double qty, std::string unit, const HostPrice* p, double per_unit_scale) {
+    BomLine l{std::move(item), qty * nodes, std::move(unit), 0, 0, p != nullptr, ""};
+    if (p) {
+      l.usd_each = p->usd * per_unit_scale;
+      l.usd = l.usd_each * l.quantity;
+      l.source = fmt::format("${:.2f} ({}, {}; {})", p->usd, p->what.empty() ? p->key : p->what, p->date, p->source);
+    }
+    bom.push_back(std::move(l));
+  };
+  // CPU: the one named (--cpu), else the catalog's representative part for the platform.
+  const bool named = hw.host.cpu != k_default_cpu && hw.host.cpu != "generic";
+  const std::string cpu = named ? hw.host.cpu : (server ? d.host_cpu_server : d.host_cpu_desktop);
+  const double sockets = named || !server ? 1.0 : static_cast<double>(d.host_cpus_per_server);
+  const auto* cpu_spec = cat.find_cpu(cpu);
+  line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (representative; --cpu names yours)"), sockets,
+       "CPU", prices.find(prices.cpus, cpu), 1.0);
+  // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
+  // the weights), in 32 GiB steps.
+  std::uint64_t gpu_memory = 0;
+  for (const auto& g : hw.gpus) gpu_memory += g.memory_installed.count();
+  const std::uint64_t ram = hw.host.ram ? hw.host.ram->count()
+                                        : round_up(std::max(needs.ram.count(), gpu_memory), 32 * k_gib, "host RAM");
+  // Server and workstation CPUs (more than two memory channels: EPYC, Xeon, Threadripper PRO)
+  // take registered DIMMs; desktop parts unbuffered ones.
+  const bool registered = server || (cpu_spec && cpu_spec->memory_channels > 2);
+  line(registered ? "RAM, registered DDR5" : "RAM, DDR5", static_cast<double>(ram) / static_cast<double>(k_gib), "GiB",
+       prices.find(prices.ram_per_gib, registered ? "server" : "desktop"), 1.0);
+  // Disk: the model files, in whole TB.
+  const double tb = std::max(1.0, std::ceil(static_cast<double>(needs.disk.count()) / 1e12));
+  line("NVMe storage for the model files", tb, "TB", prices.find(prices.storage_per_tb, "nvme"), 1.0);
+  line(server ? "GPU server platform (board, chassis, PSUs, cooling, NICs)" : "Workstation platform (board, case, PSU)",
+       1.0, "node", prices.find(prices.platforms, server ? "server" : "workstation"), 1.0);
+  return bom;
+}
+
+/// Adds `n` GPUs of one kind to the bill, merging with the line of the same card and price.
+void add_gpus(std::vector<BomLine>& bom, const std::string& name, double n, double usd_each, const std::string& source) {
+  for (auto& l : bom)
+    if (l.unit == "GPU" && l.item == name && l.usd_each == usd_each) {
+      l.quantity += n;
+      l.usd += usd_each * n;
+      return;
+    }
+  bom.push_back({name, n, "GPU", usd_each, usd_each * n, true, source});
+}
+
 bool desk_side(const Hardware& hw) {
   return std::all_of(hw.gpus.begin(), hw.gpus.end(),
                      [](const Device& d) { return d.device_class != DeviceClass::hbm; });
@@ -32,7 +85,8 @@ bool desk_side(const Hardware& hw) {
 
 }  // namespace
 
-CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, const CostRequest& r) {
+CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, const CostRequest& r,
+                           const HostNeeds& needs) {
   CostEstimate c;
   if (!(tps > 0) || !std::isfinite(tps)) throw InternalError("cost of a deployment that produces no tokens");
   const CostDefaults& d = cat.cost_defaults;
@@ -78,6 +132,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     gpu_watts += g.tdp_watts * d.gpu_power_fraction * nodes;
     if (r.purchase_usd_per_gpu) {
       owned.purchase_usd += *r.purchase_usd_per_gpu * nodes;
+      add_gpus(owned.bom, g.name, nodes, *r.purchase_usd_per_gpu, "--purchase-price");
       continue;
     }
     const auto price = purchase_price(cat, g.id);
@@ -87,15 +142,33 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
       break;
     }
     owned.purchase_usd += price->first * nodes;
+    add_gpus(owned.bom, g.name, nodes, price->first, price->second);
     if (std::find(owned.price_sources.begin(), owned.price_sources.end(), price->second) == owned.price_sources.end())
       owned.price_sources.push_back(price->second);
   }
   if (owned_ok) {
+    const bool apple = std::any_of(hw.gpus.begin(), hw.gpus.end(),
+                                   [](const Device& g) { return g.device_class == DeviceClass::apple; });
+    if (r.host_usd_per_node) {
+      owned.bom.push_back({"Host (--host-price)", static_cast<double>(hw.nodes), "node", *r.host_usd_per_node,
+                           *r.host_usd_per_node * static_cast<double>(hw.nodes), true, "--host-price"});
+    } else if (!apple) {
+      const auto host = host_bom(cat, hw, needs, !desk_side(hw));
+      owned.bom.insert(owned.bom.end(), host.begin(), host.end());
+      std::string unpriced;
+      for (const auto& l : host)
+        if (!l.priced) unpriced += (unpriced.empty() ? "" : ", ") + l.item;
+      if (!unpriced.empty())
+        c.notes.push_back("host parts without a sourced price, not in the TCO: " + unpriced + " (--host-price USD per node prices the whole host)");
+    }
+    for (const auto& l : owned.bom)
+      if (l.unit != "GPU") owned.host_usd += l.usd;
     const double pue = r.pue.value_or(desk_side(hw) ? d.pue_desk : d.pue_datacenter);
     const double kwh = r.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
     const double maintenance = r.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
     owned.power_watts = gpu_watts * (1.0 + d.host_power_fraction) * pue;
-    const double fixed_per_hour = owned.purchase_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
+    const double hardware_usd = owned.purchase_usd + owned.host_usd;
+    const double fixed_per_hour = hardware_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
     const double power_per_hour = owned.power_watts / 1000.0 * kwh;
     owned.usd_per_hour = fixed_per_hour + power_per_hour;
     owned.usd_per_million_tokens = owned.usd_per_hour / tokens_per_hour * 1e6;
@@ -105,7 +178,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     const double units = std::max(1.0, std::ceil(c.hours_per_day / 24.0 * (1.0 - 1e-9)));
     const double fixed_per_month = fixed_per_hour * k_hours_per_month * units;
     owned.usd_per_month = fixed_per_month + power_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
-    owned.tco_usd = owned.purchase_usd * units * (1.0 + maintenance * owned.years) +
+    owned.tco_usd = hardware_usd * units * (1.0 + maintenance * owned.years) +
                     power_per_hour * c.hours_per_day * 365.0 * owned.years;
     c.owned = owned;
     if (c.cloud) {

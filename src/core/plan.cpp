@@ -161,7 +161,8 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   p.throughput = estimate_throughput(p.scenario, p.memory, *p.layout, *p.hardware, *p.throughput_request,
                                      r.explain ? &p.memory.derivation : nullptr);
   attach_speed_bands(cat, p.scenario, *p.layout, *p.throughput, r.explain ? &p.memory.derivation : nullptr);
-  p.cost = estimate_cost(cat, *p.hardware, p.throughput->aggregate_tokens_per_s, r.cost);
+  p.cost = estimate_cost(cat, *p.hardware, p.throughput->aggregate_tokens_per_s, r.cost,
+                         HostNeeds{p.layout->cpu.total, p.memory.download});
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }

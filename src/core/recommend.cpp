@@ -168,7 +168,8 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
   out.aggregate_tokens_per_s = t.aggregate_tokens_per_s;
   out.prefill_tokens_per_s = t.prefill_tokens_per_s;
   out.ttft_s = t.ttft_s;
-  const CostEstimate cost = estimate_cost(cat, *p.hardware, t.aggregate_tokens_per_s, r.cost);
+  const CostEstimate cost =
+      estimate_cost(cat, *p.hardware, t.aggregate_tokens_per_s, r.cost, HostNeeds{layout.cpu.total, m.download});
   if (r.cloud && cost.cloud) {
     out.usd_per_month = cost.cloud->usd_per_month;
     out.usd_per_million_tokens = cost.cloud->usd_per_million_tokens;

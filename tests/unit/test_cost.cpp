@@ -5,6 +5,7 @@
 #include "test_support.hpp"
 
 using namespace dsplan;
+using dsplan::test::catalog;
 using dsplan::test::fixture_catalog;
 
 TEST_CASE("cloud and owned cost by hand", "[cost]") {
@@ -18,6 +19,7 @@ TEST_CASE("cloud and owned cost by hand", "[cost]") {
   r.years = 4;
   r.maintenance_fraction_per_year = 0.1;
   r.tokens_per_day = 36'000.0 * 12;  // 12 hours a day at 10 tokens/s
+  r.host_usd_per_node = 0;           // the GPUs alone (the host has its own test below)
   const CostEstimate c = estimate_cost(fixture_catalog(), hw, 10.0, r);
   // Cloud: 2 GPUs x $1.50 = $3/h for 36,000 tokens/h -> $83.33 per million; 12 h/day x 30.42 days.
   REQUIRE(c.hours_per_day == Approx(12.0));
@@ -36,6 +38,33 @@ TEST_CASE("cloud and owned cost by hand", "[cost]") {
   // Break-even: fixed cost per day over the per-token saving.
   REQUIRE(*c.break_even_tokens_per_day ==
           Approx(fixed_per_hour * 24 / (3.0 / 36'000.0 - power_per_hour / 36'000.0)));
+}
+
+TEST_CASE("the host is in the bill and the TCO: catalog parts, or --host-price", "[cost]") {
+  HardwareRequest h;
+  h.gpus.push_back({"rtx4090", 1});
+  h.ram = Bytes(64 * k_gib);
+  const Hardware hw = build_hardware(catalog(), h);
+  CostRequest r;
+  r.purchase_usd_per_gpu = 1600;
+  const auto c = estimate_cost(catalog(), hw, 10.0, r, HostNeeds{Bytes(0), Bytes(5'000'000'000)});
+  // prices.json host_prices: no --cpu -> a Ryzen 9 9950X ($649 launch price); 64 GiB of desktop
+  // DDR5 at $11.10/GiB = $710.40; 5 GB of files -> 1 TB of NVMe at $135; the platform has no price.
+  REQUIRE(c.owned->host_usd == Approx(649 + 64 * 11.1 + 135));
+  REQUIRE(c.owned->bom.size() == 5);
+  REQUIRE(c.owned->bom[0].unit == "GPU");
+  REQUIRE(c.owned->bom[2].quantity == 64);
+  REQUIRE_FALSE(c.owned->bom[4].priced);
+  REQUIRE(c.notes.size() == 1);  // the unpriced platform, with the flag that prices it
+  // The TCO amortizes GPUs and host together: 5 years + 10% a year maintenance.
+  const double hardware = 1600 + c.owned->host_usd;
+  REQUIRE(c.owned->tco_usd == Approx(hardware * (1 + 0.1 * 5) + c.owned->power_watts / 1000 * 0.16 * 24 * 365 * 5));
+  // --host-price replaces the parts with one line per node.
+  r.host_usd_per_node = 2500;
+  const auto priced = estimate_cost(catalog(), hw, 10.0, r);
+  REQUIRE(priced.owned->host_usd == Approx(2500));
+  REQUIRE(priced.owned->bom.size() == 2);
+  REQUIRE(priced.notes.empty());
 }
 
 TEST_CASE("missing prices are notes, not errors", "[cost]") {
