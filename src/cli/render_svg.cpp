@@ -265,17 +265,9 @@ std::string render_estimate_svg(const PlanResult& r) {
 
 std::string render_sweep_svg(const std::vector<ContextPoint>& points) {
   constexpr int width = 960;
-  constexpr double left = 80, plot_w = 560, top = 60, panel_h = 260, gap = 70, speed_h = 160;
+  constexpr double left = 70, plot_w = 820, panel_h = 260, gap = 70, speed_h = 160;
   const PlanResult& first = points.front().plan;
   const bool hardware = first.layout.has_value();
-  const int height = static_cast<int>(top + panel_h + (hardware ? gap + speed_h : 0) + 60);
-  Svg svg(width, height);
-  const std::string heading = scenario_line(first.scenario) + " | KV cache " + first.scenario.kv_type->id;
-  svg.title("dsplan estimate --sweep context: " + heading);
-  svg.text(12, 22, heading, "start", 14, true);
-  svg.text(12, 40, hardware ? "Memory per device [GiB] and decode tokens/s per sequence against context"
-                            : "Memory [GiB] against context (give --gpu, --gpus or --vram for devices and speed)",
-           "start", 12);
 
   // Series: name -> (context index, GiB).
   struct Series {
@@ -312,6 +304,40 @@ std::string render_sweep_svg(const std::vector<ContextPoint>& points) {
       add_limit(p.layout->cpu.name, p.layout->cpu.capacity);
     }
   }
+  // Legend: one row of series names under the headings, wrapping; at most k_legend_max entries.
+  constexpr const char* palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f"};
+  constexpr std::size_t k_legend_max = 8;
+  std::vector<std::pair<double, double>> legend_at;  // x, y of each shown entry
+  double lx = 12, ly = 60;
+  for (std::size_t k = 0; k < series.size() && k <= k_legend_max; ++k) {
+    const std::string_view name = k < k_legend_max ? std::string_view(series[k].name) : std::string_view("+ more");
+    const double w = 34 + 6.5 * static_cast<double>(name.size());
+    if (lx > 12 && lx + w > width - 12) {
+      lx = 12;
+      ly += 18;
+    }
+    legend_at.emplace_back(lx, ly);
+    lx += w;
+  }
+  const double top = ly + 24;
+  const int height = static_cast<int>(top + panel_h + (hardware ? gap + speed_h : 0) + 60);
+  Svg svg(width, height);
+  const std::string heading = scenario_line(first.scenario) + " | KV cache " + first.scenario.kv_type->id;
+  svg.title("dsplan estimate --sweep context: " + heading);
+  svg.text(12, 22, heading, "start", 14, true);
+  svg.text(12, 40, hardware ? "Memory per device [GiB] and decode tokens/s per sequence against context"
+                            : "Memory [GiB] against context (give --gpu, --gpus or --vram for devices and speed)",
+           "start", 12);
+  for (std::size_t k = 0; k < legend_at.size(); ++k) {
+    const auto [x, y] = legend_at[k];
+    if (k == k_legend_max) {
+      svg.text(x, y, fmt::format("+{} more", series.size() - k_legend_max), "start", 11);
+      continue;
+    }
+    svg.line(x, y - 4, x + 20, y - 4, "legend", palette[k % std::size(palette)], 2);
+    svg.text(x + 26, y, series[k].name, "start", 11);
+  }
+
   double y_max = 0;
   for (const auto& s : series)
     for (const auto& v : s.values) y_max = std::max(y_max, v.second);
@@ -345,10 +371,8 @@ std::string render_sweep_svg(const std::vector<ContextPoint>& points) {
   for (const auto& [label, g] : limits) {
     const double y = mem_bottom - g / y_max * panel_h;
     svg.line(left, y, left + plot_w, y, "limit", k_capacity_stroke, 1.5, true);
-    svg.text(left + plot_w + 6, y + 4, label + " " + fixed(g, 1) + " GiB", "start", 11, false, k_capacity_stroke);
+    svg.text(left + plot_w - 4, y - 5, label + " " + fixed(g, 1) + " GiB", "end", 11, false, k_capacity_stroke);
   }
-  constexpr const char* palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f"};
-  constexpr std::size_t k_legend_max = 8;
   for (std::size_t s = 0; s < series.size(); ++s) {
     const char* colour = palette[s % std::size(palette)];
     std::vector<std::pair<double, double>> xy;
@@ -358,14 +382,6 @@ std::string render_sweep_svg(const std::vector<ContextPoint>& points) {
       svg.circle(xy[k].first, xy[k].second, 3, colour, colour,
                  fmt::format("{} at {} tokens: {:.2f} GiB", series[s].name, with_commas(points[series[s].values[k].first].context),
                              series[s].values[k].second));
-    if (s < k_legend_max) {
-      const double ly = top + 14 + 18 * static_cast<double>(s);
-      svg.line(left + plot_w + 160, ly - 4, left + plot_w + 180, ly - 4, "legend", colour, 2);
-      svg.text(left + plot_w + 186, ly, series[s].name, "start", 11);
-    } else if (s == k_legend_max) {
-      svg.text(left + plot_w + 186, top + 14 + 18 * static_cast<double>(s),
-               fmt::format("+{} more", series.size() - k_legend_max), "start", 11);
-    }
   }
 
   if (hardware) {
