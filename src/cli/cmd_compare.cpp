@@ -10,6 +10,7 @@
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
 #include "cli/options.hpp"
+#include "cli/render_svg.hpp"
 #include "cli/table.hpp"
 #include "dsplan/compare.hpp"
 #include "dsplan/error.hpp"
@@ -22,6 +23,7 @@ struct CompareOptions {
   EstimateOptions estimate;  ///< model and quant unused: the matrix sets them
   std::vector<std::string> models;
   std::vector<std::string> quants;
+  std::string svg;  ///< --svg FILE: the matrix as a coloured grid
 };
 
 std::string cell_text(const CompareCell& c) {
@@ -94,6 +96,10 @@ void setup_compare(CLI::App& app, Context& ctx) {
   sub->add_option("--quants", o->quants,
                   "Formats to compare, comma-separated; 'native' = each model's own (default q4_k_m,q6_k,q8_0,native)");
   add_estimate_options(sub, o->estimate, {.quant = false, .cost = false, .capacity = false});
+  sub->add_option("--svg", o->svg,
+                  "Also draw the matrix as an SVG grid in FILE (cells coloured by fit, total GiB in each); "
+                  "written only on success")
+      ->type_name("FILE");
   sub->footer(
       "Examples:\n"
       "  dsplan compare --vram 24\n"
@@ -102,6 +108,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
       "  dsplan compare --vram 24 --model-file DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf --quants q4_k_m,q3_k_m");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
+      if (!o->svg.empty()) check_output_path("--svg", o->svg);
       CompareRequest r;
       r.base = to_plan_request(o->estimate, false);
       r.context_max = o->estimate.context == "max";
@@ -119,6 +126,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
         r.quants.insert(r.quants.begin(), file.quant);
       }
       const CompareMatrix m = compare(ctx.catalog(), r);
+      if (!o->svg.empty()) ctx.files.push_back({"--svg", o->svg, render_compare_svg(m)});
       render_output(ctx, {"compare", [&](std::ostream& out) { render_table(m, r.context_max, out); },
                           [&](std::ostream& out) { render_json(m, out); }, {"/rows/*/cells/*"}});
       return ExitCode::ok;

@@ -4,6 +4,7 @@
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/render.hpp"
+#include "cli/render_svg.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/plan.hpp"
 
@@ -14,26 +15,31 @@ namespace {
 struct EstimateCommandOptions {
   EstimateOptions estimate;
   std::string sweep;  ///< "context": a table over contexts instead of one estimate
+  std::string svg;    ///< --svg FILE: a picture of the result besides the output
 };
 
-ExitCode run_sweep(const EstimateOptions& o, Context& ctx) {
+ExitCode run_sweep(const EstimateOptions& o, const std::string& svg, Context& ctx) {
   if (o.context == "max") throw InputError("--sweep context goes over every context; drop --context max");
   if (o.context != "4096") throw InputError("--sweep context sets the context itself; drop --context");
   const auto points = sweep_context(ctx.catalog(), to_plan_request(o, false));
+  if (!svg.empty()) ctx.files.push_back({"--svg", svg, render_sweep_svg(points)});
   render_output(ctx, {"estimate --sweep", [&](std::ostream& out) { render_sweep_table(points, out); },
                       [&](std::ostream& out) { render_sweep_json(points, out); }, {"/points/*"}});
   return ExitCode::ok;
 }
 
 ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
+  if (!c.svg.empty()) check_output_path("--svg", c.svg);
   resolve_model_argument(c.estimate.model, c.estimate.quant, c.estimate.model_file, ctx);
   if (!c.sweep.empty()) {
     if (c.sweep != "context") throw InputError("--sweep: '" + c.sweep + "' is not one of context");
-    return run_sweep(c.estimate, ctx);
+    return run_sweep(c.estimate, c.svg, ctx);
   }
   const EstimateOptions& o = c.estimate;
   const PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
-  render_output(ctx, {"estimate", [&](std::ostream& out) { render_estimate_table(plan, out, ctx.global.explain); },
+  if (!c.svg.empty()) ctx.files.push_back({"--svg", c.svg, render_estimate_svg(plan)});
+  const bool color = ctx.env().stdout_is_tty && !ctx.env().no_color;
+  render_output(ctx, {"estimate", [&](std::ostream& out) { render_estimate_table(plan, out, ctx.global.explain, color); },
                       [&](std::ostream& out) { render_estimate_json(plan, out, ctx.global.explain); }, {}});
   return ExitCode::ok;
 }
@@ -60,6 +66,10 @@ void setup_estimate(CLI::App& app, Context& ctx) {
       "  dsplan estimate DeepSeek-R1-UD-IQ1_S-00001-of-00003.gguf --gpu rtx4090 --ram 192 --offload-experts\n"
       "  dsplan estimate --model-file hf:unsloth/DeepSeek-R1-GGUF/DeepSeek-R1-UD-IQ1_S --vram 24 --ram 192");
   sub->add_option("--sweep", c->sweep, "'context': memory, fit and tokens/s at every power of two up to the window");
+  sub->add_option("--svg", c->svg,
+                  "Also draw the result as an SVG picture in FILE (memory per device; with --sweep, memory and "
+                  "tokens/s against context); written only on success")
+      ->type_name("FILE");
   sub->callback([&ctx, c] { ctx.runner = [&ctx, c] { return run_estimate(*c, ctx); }; });
 }
 

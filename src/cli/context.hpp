@@ -32,6 +32,9 @@ class Context {
   std::ostringstream out;
   /// Warnings that accompany a successful result (printed to stderr after the output).
   std::vector<std::string> warnings;
+  /// Files a command writes besides its output (--svg FILE): run() writes them, each by a
+  /// temporary file renamed into place, only when the command succeeds, before the output.
+  std::vector<OutputFile> files;
   /// Set by the chosen subcommand's parse callback; run() calls it after parsing.
   std::function<ExitCode()> runner;
 

@@ -2,8 +2,14 @@
 #include "cli/output.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -120,6 +126,41 @@ void write_csv(const std::string& json_text, const std::vector<std::string>& poi
     for (const auto& [key, value] : row) cells[column[key]] = value;
     for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
     out << "\r\n";
+  }
+}
+
+void check_output_path(const std::string& flag, const std::string& path) {
+  if (path == "-")
+    throw InputError(flag + " -: standard output holds the command's output; give a file name (" + flag + " plot.svg)");
+}
+
+void write_output_file(const OutputFile& file) {
+  const auto fail = [&](int code) {
+    return InputError(file.flag + ": cannot write '" + file.path + "': " + std::strerror(code));
+  };
+  std::string temp = file.path;
+  temp += ".tmp.";
+  temp += std::to_string(getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) throw fail(errno);
+  const char* data = file.text.data();
+  std::size_t left = file.text.size();
+  int code = 0;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      code = errno;
+      break;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && code == 0) code = errno;
+  if (code == 0 && std::rename(temp.c_str(), file.path.c_str()) != 0) code = errno;
+  if (code != 0) {
+    ::unlink(temp.c_str());
+    throw fail(code);
   }
 }
 

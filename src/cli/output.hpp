@@ -30,6 +30,20 @@ struct Renderers {
   std::vector<std::string> csv_rows;
 };
 
+/// A file a command writes besides its output (--svg FILE).
+struct OutputFile {
+  std::string flag;  ///< the option that named it, for messages ("--svg")
+  std::string path;
+  std::string text;
+};
+
+/// Refuses a path that cannot be meant for `flag`: "-" (stdout already holds the output).
+void check_output_path(const std::string& flag, const std::string& path);
+
+/// Writes `file.text` to a temporary file next to `file.path` and renames it into place, so a
+/// failure never leaves a half-written file; InputError (one line, exit 2) when that fails.
+void write_output_file(const OutputFile& file);
+
 /// Writes the command's output in the chosen format to ctx.out.
 void render_output(Context& ctx, const Renderers& r);
 

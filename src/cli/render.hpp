@@ -10,7 +10,8 @@
 
 namespace dsplan::cli {
 
-void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain);
+/// `color`: ANSI colours in the memory bars (stdout a terminal and NO_COLOR unset).
+void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain, bool color = false);
 /// "Run: ..." and "Verify: ..." for a plan whose layout fits (estimate, check).
 void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent);
 void render_estimate_json(const PlanResult& r, std::ostream& out, bool explain);

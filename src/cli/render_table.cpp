@@ -60,7 +60,38 @@ std::string blocks_text(const DevicePlacement& p) {
   return text;
 }
 
-void layout_section(const PlanResult& r, std::ostream& out) {
+/// "[WWWWWWWWKK.BO......] 17.9 / 24.0 GiB": one device's memory on a bar of `width` characters
+/// spanning its capacity (or its total, when that is larger or the capacity is unknown).
+static std::string memory_bar(const DevicePlacement& p, bool color) {
+  constexpr std::size_t width = 40;
+  const Bytes parts[] = {p.weights, p.kv_cache, p.compute_buffer, p.overhead};
+  constexpr char marks[] = {'W', 'K', 'B', 'O'};
+  constexpr const char* colors[] = {"\x1b[34m", "\x1b[33m", "\x1b[32m", "\x1b[35m"};
+  const double scale = static_cast<double>(std::max(p.capacity, p.total).count());
+  std::string bar = "[";
+  std::size_t at = 0;
+  double sum = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    sum += static_cast<double>(parts[k].count());
+    const auto end = scale > 0 ? std::min(width, static_cast<std::size_t>(std::lround(sum / scale * width))) : 0;
+    if (end <= at) continue;
+    if (color) bar += colors[k];
+    bar.append(end - at, marks[k]);
+    if (color) bar += "\x1b[0m";
+    at = end;
+  }
+  bar.append(width - at, '.');
+  bar += "] ";
+  bar += fixed(p.total.gib(), 1);
+  if (p.capacity.count() == 0) return bar + " GiB (size not given)";
+  bar += " / ";
+  bar += fixed(p.capacity.gib(), 1);
+  bar += " GiB";
+  if (p.total > p.capacity) bar += " (over by " + gib(Bytes(p.total.count() - p.capacity.count())) + ")";
+  return bar;
+}
+
+void layout_section(const PlanResult& r, std::ostream& out, bool color) {
   const Layout& l = *r.layout;
   out << "\nLayout: " << strategy_name(l.strategy);
   if (l.strategy == LayoutStrategy::tensor_parallel)
@@ -70,15 +101,8 @@ void layout_section(const PlanResult& r, std::ostream& out) {
   if (!l.fits) out << " -> DOES NOT FIT\n";
   else if (r.needs_ram) out << " -> fits only with >= " << gib(*r.needs_ram) << " of system RAM (give --ram)\n";
   else out << " -> fits\n";
-  Table t({{"Device"}, {"Blocks"}, {"Weights [GiB]", Table::Align::right}, {"KV [GiB]", Table::Align::right},
-           {"Buffers [GiB]", Table::Align::right}, {"Total [GiB]", Table::Align::right},
-           {"Capacity [GiB]", Table::Align::right}, {"Fits"}});
-  const auto row = [&](const DevicePlacement& p) {
-    t.add_row({p.name, blocks_text(p), fixed(p.weights.gib(), 2), fixed(p.kv_cache.gib(), 2),
-               fixed((p.compute_buffer + p.overhead).gib(), 2), fixed(p.total.gib(), 2),
-               p.capacity.count() == 0 ? "?" : fixed(p.capacity.gib(), 2), p.fits ? "yes" : "NO"});
-  };
   // Ranks of a tensor-parallel stage hold the same: one row per run of identical placements.
+  std::vector<DevicePlacement> rows;
   for (std::size_t i = 0; i < l.gpus.size();) {
     std::size_t j = i + 1;
     while (j < l.gpus.size() && l.gpus[j].stage == l.gpus[i].stage && l.gpus[j].total == l.gpus[i].total &&
@@ -87,11 +111,24 @@ void layout_section(const PlanResult& r, std::ostream& out) {
       ++j;
     DevicePlacement p = l.gpus[i];
     if (j - i > 1) p.name = fmt::format("GPU{}-{} {}", i, j - 1, p.name.substr(p.name.find(' ') + 1));
-    row(p);
+    rows.push_back(std::move(p));
     i = j;
   }
-  if (l.cpu.total.count() > 0) row(l.cpu);
+  if (l.cpu.total.count() > 0) rows.push_back(l.cpu);
+  Table t({{"Device"}, {"Blocks"}, {"Weights [GiB]", Table::Align::right}, {"KV [GiB]", Table::Align::right},
+           {"Buffers [GiB]", Table::Align::right}, {"Total [GiB]", Table::Align::right},
+           {"Capacity [GiB]", Table::Align::right}, {"Fits"}});
+  for (const auto& p : rows)
+    t.add_row({p.name, blocks_text(p), fixed(p.weights.gib(), 2), fixed(p.kv_cache.gib(), 2),
+               fixed((p.compute_buffer + p.overhead).gib(), 2), fixed(p.total.gib(), 2),
+               p.capacity.count() == 0 ? "?" : fixed(p.capacity.gib(), 2), p.fits ? "yes" : "NO"});
   t.render(out, "  ");
+  std::size_t name_width = 0;
+  for (const auto& p : rows) name_width = std::max(name_width, p.name.size());
+  out << "  Memory per device: W weights, K KV cache, B compute buffer, O overhead, . free\n";
+  for (const auto& p : rows) {
+    out << "    " << p.name << std::string(name_width - p.name.size(), ' ') << "  " << memory_bar(p, color) << '\n';
+  }
   if (l.strategy == LayoutStrategy::tensor_parallel)
     out << "  KV pool: " << gib(l.kv_pool_per_gpu) << " per GPU = " << with_commas(l.kv_pool_tokens) << " tokens, "
         << with_commas(l.max_sequences) << " sequences of " << with_commas(r.memory.kv.cells_per_sequence)
@@ -175,7 +212,7 @@ void capacity_section(const PlanResult& r, std::ostream& out) {
   out << '\n';
 }
 
-void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain) {
+void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain, bool color) {
   const auto& s = r.scenario;
   const auto& m = r.memory;
   out << s.model->name << " | " << s.quant->name << " (" << s.layout.container
@@ -227,7 +264,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain)
     out << '\n';
   }
   if (r.hardware && !r.hardware->assumed.empty()) out << "  Assumed: " << r.hardware->assumed << '\n';
-  if (r.layout) layout_section(r, out);
+  if (r.layout) layout_section(r, out, color);
   if (r.throughput) throughput_section(r, out);
   if (r.layout && r.layout->fits) {
     out << "\nLaunch (this layout; Verify measures it)\n";

@@ -222,6 +222,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     resolve_format(ctx.global);
     if (!ctx.runner) throw InternalError("no command was selected");
     const ExitCode code = ctx.runner();
+    if (code == ExitCode::ok)
+      for (const auto& f : ctx.files) write_output_file(f);
     if (!ctx.global.quiet && write_output(out, err, ctx.out.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
     for (const auto& w : ctx.warnings)
       if (!ctx.global.quiet) err << "dsplan: warning: " << one_line(w) << '\n';
