@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsplan/catalog.hpp"
@@ -54,8 +55,15 @@ struct Hardware {
 /// What the user asked for; names are looked up in the catalog.
 struct HardwareRequest {
   struct Gpus {
+    Gpus() = default;
+    Gpus(std::string gpu_name, std::uint64_t gpu_count) : name(std::move(gpu_name)), count(gpu_count) {}
     std::string name;
     std::uint64_t count = 1;
+    /// Measured memory of these cards (dsplan detect), replacing the catalog's: what the card
+    /// has (a Mac's hw.memsize), and what a runtime may use (free memory, the GPU wired limit).
+    /// Without `usable`, the catalog's usable share of `installed`.
+    std::optional<Bytes> installed;
+    std::optional<Bytes> usable;
   };
   std::vector<Gpus> gpus;                       ///< per node
   std::optional<Bytes> vram;                    ///< a generic card of this size (modelled on an RTX 3090) ...

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/detect.hpp"
 #include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
@@ -31,6 +32,7 @@ CheckLimits to_limits(const CheckOptions& o) {
 
 ExitCode run_check(CheckOptions o, Context& ctx) {
   const CheckLimits limits = to_limits(o);
+  resolve_detection(o.estimate.hw, ctx);
   resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
   const PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
   const auto checks = run_checks(plan, limits);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cli/commands.hpp"
+#include "cli/detect.hpp"
 #include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/format.hpp"
@@ -110,6 +111,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
     ctx.runner = [&ctx, o] {
       if (!o->svg.empty()) check_output_path("--svg", o->svg);
       CompareRequest r;
+      resolve_detection(o->estimate.hw, ctx);
       r.base = to_plan_request(o->estimate, false);
       r.context_max = o->estimate.context == "max";
       if (r.context_max && !r.base.hardware) throw InputError("--context max needs hardware: --gpu, --gpus, --vram or --ram");

@@ -1,5 +1,6 @@
 // `dsplan estimate MODEL`: memory, and with hardware: layout, throughput, cost and capacity.
 #include "cli/commands.hpp"
+#include "cli/detect.hpp"
 #include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
@@ -30,6 +31,7 @@ ExitCode run_sweep(const EstimateOptions& o, const std::string& svg, Context& ct
 
 ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
   if (!c.svg.empty()) check_output_path("--svg", c.svg);
+  resolve_detection(c.estimate.hw, ctx);
   resolve_model_argument(c.estimate.model, c.estimate.quant, c.estimate.model_file, ctx);
   if (!c.sweep.empty()) {
     if (c.sweep != "context") throw InputError("--sweep: '" + c.sweep + "' is not one of context");

@@ -1,5 +1,6 @@
 // `dsplan recommend`: which model, quant and engine to run on this hardware for this task.
 #include "cli/commands.hpp"
+#include "cli/detect.hpp"
 #include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
@@ -95,6 +96,8 @@ void setup_recommend(CLI::App& app, Context& ctx) {
       "  dsplan recommend --vram 24 --ram 192 --task math --model-file DeepSeek-R1-UD-IQ1_S-00001-of-00003.gguf");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
+      if (o->hw.detect && o->cloud) throw InputError("--detect plans on this machine; --cloud chooses rented GPUs: give one");
+      resolve_detection(o->hw, ctx);
       RecommendRequest request = to_request(*o);
       if (!o->model_file.empty()) {  // only the file: its model (benchmarks kept) in its exact bytes
         if (!request.quants.empty()) throw InputError("--quant does not apply to a model file: its own tensors are the format");

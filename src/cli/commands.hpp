@@ -17,5 +17,6 @@ void setup_check(CLI::App& app, Context& ctx);
 void setup_compare(CLI::App& app, Context& ctx);
 void setup_completions(CLI::App& app, Context& ctx);
 void setup_inspect(CLI::App& app, Context& ctx);
+void setup_detect(CLI::App& app, Context& ctx);
 
 }  // namespace dsplan::cli

@@ -70,6 +70,18 @@ std::optional<std::uint64_t> optional_integer(const std::string& text, const cha
 }
 
 std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count_auto) {
+  if (o.detect) {
+    if (!o.detected) throw InternalError("--detect was not resolved before the hardware was built");
+    HardwareRequest h = *o.detected;
+    if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
+    if (!o.cpu.empty()) h.cpu = o.cpu;
+    h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
+    h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
+    h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
+    h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
+    return h;
+  }
+  if (o.use_free) throw InputError("--use-free goes with --detect");
   const bool any = !o.gpu.empty() || !o.gpus.empty() || !o.vram.empty() || !o.ram.empty() || !o.cpu.empty() ||
                    !o.ram_bandwidth.empty();
   if (!any) {
@@ -171,6 +183,11 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
   sub->add_option("--cpu", o.cpu, "CPU from the catalog ('dsplan list cpus'); default: a two-channel DDR5 desktop")
       ->group("Hardware");
   sub->add_option("--ram-bandwidth", o.ram_bandwidth, "System memory bandwidth in GB/s (overrides --cpu)")
+      ->group("Hardware");
+  sub->add_flag("--detect", o.detect,
+                "Use this machine's GPUs, RAM and CPU (nvidia-smi, rocm-smi, macOS sysctl, /proc; see 'dsplan detect')")
+      ->group("Hardware");
+  sub->add_flag("--use-free", o.use_free, "With --detect: plan on free GPU memory and available RAM, not the totals")
       ->group("Hardware");
   sub->add_option("--nodes", o.nodes, "Nodes, each with the GPUs above (default 1)")->group("Hardware");
   sub->add_option("--link-bandwidth", o.link_bandwidth, "GPU-to-GPU bandwidth in GB/s per direction (NVLink/PCIe)")

@@ -14,6 +14,9 @@ namespace dsplan::cli {
 
 struct HardwareOptions {
   std::string gpu, count, gpus, vram, bandwidth, ram, cpu, ram_bandwidth, nodes, link_bandwidth;
+  bool detect = false;    ///< --detect: GPUs, RAM and CPU from this machine (cli/detect.hpp)
+  bool use_free = false;  ///< --use-free: with --detect, free GPU memory and available RAM
+  std::optional<HardwareRequest> detected;  ///< filled by resolve_detection before to_hardware
 };
 
 struct EstimateOptions {
@@ -35,7 +38,8 @@ struct EstimateOptions {
 
 /// --gpu/--count/--gpus/--vram/--ram/--cpu and bandwidth overrides.
 void add_hardware_options(CLI::App* sub, HardwareOptions& o);
-/// nullopt when no hardware flag is given. `--count auto` sets count_auto. `--gpus N` (a bare
+/// nullopt when no hardware flag is given. With --detect, the detected request (resolve_detection
+/// first), with --ram, --cpu and the bandwidth flags applied over it. `--count auto` sets count_auto. `--gpus N` (a bare
 /// number) counts --vram cards or --gpu cards; `--gpus 2xrtx3090,rtx4090` lists mixed cards.
 [[nodiscard]] std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count_auto);
 

@@ -151,6 +151,7 @@ void build_app(CLI::App& app, Context& ctx) {
   setup_train(app, ctx);
   setup_catalog(app, ctx);
   setup_inspect(app, ctx);
+  setup_detect(app, ctx);
   setup_completions(app, ctx);
 }
 
@@ -267,6 +268,8 @@ Env env_from_process() {
     const long s = std::strtol(t->c_str(), &end, 10);
     if (end && *end == '\0' && s > 0 && s <= 3600) env.http_timeout_s = s;
   }
+  env.path = var("PATH");
+  env.proc_root = var("DSPLAN_PROC_ROOT").value_or("/proc");
   if (const auto xdg = var("XDG_CACHE_HOME")) env.cache_dir = *xdg + "/dsplan";
   else if (const auto home = var("HOME")) env.cache_dir = *home + "/.cache/dsplan";
   return env;

@@ -20,6 +20,10 @@ struct Env {
   /// Remote files may be read. Off unless the environment comes from the process (in-process
   /// tests and the fuzzers never reach the network).
   bool network = false;      ///< DSPLAN_HTTP_TIMEOUT: connect and stall limit of remote reads
+  /// PATH: where `detect` and --detect look for nvidia-smi, rocm-smi and sysctl (none when unset).
+  std::optional<std::string> path;
+  /// Where `detect` reads meminfo and cpuinfo: /proc, or DSPLAN_PROC_ROOT (for tests); none when unset.
+  std::optional<std::string> proc_root;
 };
 
 /// Runs dsplan with `args` (without the program name). Output goes to `out` only when the

@@ -106,7 +106,13 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   if (r.nodes == 0 || r.nodes > 1024) throw InputError("--nodes must be 1 to 1024");
   hw.nodes = r.nodes;
   for (const auto& g : r.gpus) {
-    const Device d = device_from(cat.require_gpu(g.name));
+    const GpuSpec& spec = cat.require_gpu(g.name);
+    Device d = device_from(spec);
+    if (g.installed) {
+      d.memory_installed = *g.installed;
+      d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.installed->count()) * spec.usable_memory_fraction));
+    }
+    if (g.usable) d.memory = std::min(*g.usable, d.memory_installed);
     if (g.count > k_max_gpus_per_node - std::min<std::uint64_t>(hw.gpus.size(), k_max_gpus_per_node))
       throw too_many_gpus();
     for (std::uint64_t i = 0; i < g.count; ++i) hw.gpus.push_back(d);
