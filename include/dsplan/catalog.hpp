@@ -229,6 +229,10 @@ struct QuantFormat {
   std::string quality_unknown;
   /// A published file of these models only (unsloth's dynamic quants); empty: any model.
   std::vector<std::string> models;
+  /// GPUs whose catalog `architecture` starts with one of these run it (kernels that exist only
+  /// there); empty: any GPU the engine supports.
+  std::vector<std::string> gpu_architectures;
+  std::string gpu_architectures_source;
   /// The published files keep DeepSeek's attn_kv_b whole (converted before llama.cpp PR #12801).
   bool legacy_mla_gguf = false;
   /// Set when the per-tensor recipe is fitted to published file sizes rather than transcribed

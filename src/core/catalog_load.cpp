@@ -296,7 +296,8 @@ ContainerRules parse_container(const std::string& id, const JsonNode& n) {
 
 QuantFormat parse_quant(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "containers", "default_type", "imatrix", "rules", "engines", "description",
-                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note", "compute"});
+                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note", "compute",
+                "gpu_architectures", "gpu_architectures_source"});
   QuantFormat q;
   q.id = n.str("id");
   q.name = n.str_or("name", q.id);
@@ -317,6 +318,10 @@ QuantFormat parse_quant(const JsonNode& n) {
   q.quality_unknown = n.str_or("quality_unknown", "");
   if (q.quality && !q.quality_unknown.empty()) n.at("quality_unknown").fail("a format has a quality figure or says why none exists, not both");
   q.models = n.strings_or_empty("models");
+  q.gpu_architectures = n.strings_or_empty("gpu_architectures");
+  q.gpu_architectures_source = n.str_or("gpu_architectures_source", "");
+  if (!q.gpu_architectures.empty() && q.gpu_architectures_source.empty())
+    n.fail("gpu_architectures needs a gpu_architectures_source");
   q.legacy_mla_gguf = n.bool_or("legacy_mla_gguf", false);
   q.recipe_note = n.str_or("recipe_note", "");
   return q;

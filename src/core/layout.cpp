@@ -9,6 +9,7 @@
 
 #include "dsplan/attention.hpp"
 #include "dsplan/error.hpp"
+#include "dsplan/text.hpp"
 
 namespace dsplan {
 
@@ -309,8 +310,25 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
 
 }  // namespace
 
-Layout plan_layout(const Catalog& /*catalog*/, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
-                   const LayoutRequest& r) {
+namespace {
+
+/// A format whose kernels exist only on some GPU architectures (DeepSeek-V4's FP4+FP8 with
+/// FlashMLA's sparse kernels): why these GPUs cannot run it, or empty.
+std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Hardware& hw) {
+  if (q.gpu_architectures.empty()) return {};
+  for (const auto& d : hw.gpus) {
+    const GpuSpec* spec = cat.find_gpu(d.id);
+    const std::string arch = spec ? spec->architecture : std::string("unknown (a generic --vram card)");
+    const bool ok = spec && std::any_of(q.gpu_architectures.begin(), q.gpu_architectures.end(),
+                                        [&](const std::string& a) { return arch.rfind(a, 0) == 0; });
+    if (!ok)
+      return fmt::format("{} runs on {} GPUs only ({}); {} is {}", q.name, join(q.gpu_architectures, " or "),
+                         q.gpu_architectures_source, d.name, arch);
+  }
+  return {};
+}
+
+Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw, const LayoutRequest& r) {
   if (s.engine->parallelism == Parallelism::tensor_parallel) {
     if (r.gpu_layers || r.offload_experts)
       throw InputError("--gpu-layers and --offload-experts are llama.cpp options; " + s.engine->name +
@@ -320,6 +338,18 @@ Layout plan_layout(const Catalog& /*catalog*/, const ResolvedScenario& s, const 
   if (r.tensor_parallel || r.pipeline_parallel)
     throw InputError("--tp/--pp are vLLM/SGLang options; " + s.engine->name + " splits whole layers (--gpu-layers)");
   return plan_layer_split(s, m, hw, r);
+}
+
+}  // namespace
+
+Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                   const LayoutRequest& r) {
+  Layout layout = place(s, m, hw, r);
+  if (const auto why = unsupported_gpus(catalog, *s.quant, hw); !why.empty()) {
+    layout.reasons.insert(layout.reasons.begin(), why);
+    layout.fits = false;
+  }
+  return layout;
 }
 
 std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const ResolvedScenario& s,

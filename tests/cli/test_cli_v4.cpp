@@ -1,0 +1,36 @@
+// DeepSeek-V4 through the CLI: which GPUs run its FP4+FP8 checkpoint, and what the cache holds.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using namespace dsplan::test;
+using json = nlohmann::json;
+
+TEST_CASE("V4's FP4+FP8 checkpoint runs on Hopper and Blackwell data-center GPUs only", "[cli][v4]") {
+  const auto amd = run_cli({"estimate", "v4-flash", "--gpu", "mi300x", "--count", "2", "--json"});
+  REQUIRE(amd.code == 0);
+  const auto a = json::parse(amd.out);
+  REQUIRE(a["fits"] == false);
+  REQUIRE(a["layout"]["reasons"][0].get<std::string>().find("Hopper GH100 or Blackwell GB100 GPUs only") !=
+          std::string::npos);
+  const auto h200 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "h200", "--count", "2", "--json"}).out);
+  REQUIRE(h200["fits"] == true);
+  // 4 consumer Blackwell cards (GB202) are not in the list either.
+  const auto rtx = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "rtx5090", "--count", "8", "--json"}).out);
+  REQUIRE(rtx["fits"] == false);
+}
+
+TEST_CASE("V4's KV cache in JSON: the window, the compressed caches and the indexer keys", "[cli][v4]") {
+  const auto o = run_cli({"estimate", "v4-pro", "--gpu", "h200", "--count", "8", "--context", "128k", "--json"});
+  REQUIRE(o.code == 0);
+  const auto kv = json::parse(o.out)["memory"]["kv_cache"];
+  REQUIRE(kv["cache_type"] == "fp8_ds_mla");
+  REQUIRE(kv["streams"].size() == 4);
+  // vLLM pads each 256-token page of 64 ratio-4 entries x 584 B = 37,376 B to 37,440 (585 B each).
+  REQUIRE(kv["streams"][1]["name"] == "csa");
+  REQUIRE(kv["streams"][1]["layers"] == 30);
+  REQUIRE(kv["streams"][1]["bytes_per_entry"] == 585);
+  REQUIRE(kv["streams"][1]["read_limit_entries"] == 1024);
+}
