@@ -62,7 +62,7 @@ std::string positional_values(const std::string& command, const Catalog& cat) {
   if (command == "list") return "models quants gpus cpus engines tasks";
   if (command == "estimate" || command == "check" || command == "show" || command == "train") return ids(cat.models);
   if (command == "catalog") return "validate";
-  if (command == "completions") return "bash zsh";
+  if (command == "completions") return "bash zsh man";
   return "";
 }
 
@@ -183,21 +183,75 @@ _dsplan "$@"
                      described, cases);
 }
 
+/// troff text: backslashes escaped, hyphens literal, no line starting with a control character.
+std::string troff(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\') out += "\\e";
+    else if (c == '-') out += "\\-";
+    else out += c;
+  }
+  std::string lines;
+  std::size_t start = 0;
+  while (start <= out.size()) {
+    const std::size_t end = out.find('\n', start);
+    std::string line = out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!line.empty() && (line[0] == '.' || line[0] == '\'')) lines += "\\&";
+    lines += line;
+    if (end == std::string::npos) break;
+    lines += '\n';
+    start = end + 1;
+  }
+  return lines;
+}
+
+void man_options(const CLI::App* app, std::string& out) {
+  for (const auto& o : options_of(app)) {
+    if (o.names.front() == "--help") continue;
+    out += ".TP\n.B " + troff(join(o.names, ", ")) + (o.takes_value ? " \\fIVALUE\\fR" : "") + "\n";
+    out += troff(o.description) + "\n";
+  }
+}
+
+/// dsplan.1 from the command definitions: every command with its description, options and footer.
+std::string man_page(CLI::App& app) {
+  std::string out = ".TH DSPLAN 1 \"\" \"dsplan " DSPLAN_VERSION "\" \"User Commands\"\n";
+  out += ".SH NAME\ndsplan \\- " + troff(app.get_description().substr(std::string("dsplan: ").size())) + "\n";
+  out += ".SH SYNOPSIS\n.B dsplan\n[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n";
+  out += ".SH GLOBAL OPTIONS\n";
+  man_options(&app, out);
+  out += ".SH COMMANDS\n";
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    out += ".SS " + troff(sub->get_name()) + "\n" + troff(sub->get_description()) + "\n";
+    man_options(sub, out);
+    if (!sub->get_footer().empty()) out += ".PP\n.nf\n" + troff(sub->get_footer()) + "\n.fi\n";
+  }
+  out += ".SH EXIT STATUS\n0 ok, 1 a check failed (check, recommend with no pick, train \\-\\-count auto with no count), "
+         "2 usage or input error (one line on stderr, nothing on stdout), 3 internal error.\n";
+  out += ".SH ENVIRONMENT\n.TP\n.B DSPLAN_CATALOG\nA catalog file layered over the embedded one (before \\-\\-catalog).\n"
+         ".TP\n.B NO_COLOR\nNo colour in the terminal output.\n";
+  out += ".SH SEE ALSO\nThe documentation installed with dsplan: cli.md (options, JSON schema), methodology.md, "
+         "validation.md, catalog.md.\n";
+  return out;
+}
+
 }  // namespace
 
 void setup_completions(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("completions", "Print a shell completion script: bash or zsh");
+  auto* sub = app.add_subcommand("completions", "Print a shell completion script (bash, zsh) or the man page (man)");
   auto shell = std::make_shared<std::string>();
-  sub->add_option("shell", *shell, "bash or zsh")->required();
+  sub->add_option("shell", *shell, "bash, zsh or man")->required();
   sub->footer(
       "Examples:\n"
       "  source <(dsplan completions bash)\n"
-      "  dsplan completions zsh > \"${fpath[1]}/_dsplan\"");
+      "  dsplan completions zsh > \"${fpath[1]}/_dsplan\"\n"
+      "  dsplan completions man > dsplan.1 && man -l dsplan.1");
   sub->callback([&app, &ctx, shell] {
     ctx.runner = [&app, &ctx, shell] {
       if (*shell == "bash") ctx.out << bash_script(app, ctx.catalog());
       else if (*shell == "zsh") ctx.out << zsh_script(app, ctx.catalog());
-      else throw InputError("completions: '" + *shell + "' is not bash or zsh");
+      else if (*shell == "man") ctx.out << man_page(app);
+      else throw InputError("completions: '" + *shell + "' is not bash, zsh or man");
       return ExitCode::ok;
     };
   });
