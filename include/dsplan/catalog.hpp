@@ -212,6 +212,7 @@ struct QuantQuality {
 struct FileWeights;  // dsplan/file_weights.hpp
 
 struct QuantFormat {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string id;
   std::size_t default_type_index = 0;  ///< filled by load_catalog
   std::string name;
@@ -244,6 +245,7 @@ struct QuantFormat {
 
 /// Rules shared by every format of one container (GGUF: what stays F32, the shape fallbacks).
 struct ContainerRules {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string id;
   std::vector<QuantRule> unquantized;           ///< tensors stored as converted, never quantized
   std::map<std::string, std::string> fallback;  ///< type -> type when ne0 does not divide the block
@@ -282,6 +284,7 @@ struct EnginePerformance {
 };
 
 struct EngineSpec {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string id;
   std::string name;
   std::vector<std::string> aliases;
@@ -372,6 +375,7 @@ struct CpuSpec {
 };
 
 struct CloudPrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string gpu;
   std::string provider;
   std::string offering;
@@ -381,6 +385,7 @@ struct CloudPrice {
 };
 
 struct PurchasePrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string gpu;
   double usd = 0;
   std::string kind;
@@ -391,6 +396,7 @@ struct PurchasePrice {
 /// One priced part of a host (prices.json host_prices): a CPU (`key` = its catalog id), RAM per
 /// GiB, a platform (board, chassis, PSU, cooling) per node, or storage per TB (`key` = the kind).
 struct HostPrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string key;
   double usd = 0;
   std::string what;
@@ -433,6 +439,7 @@ struct TaskMetric {
 
 /// What a user asks a model to do, and how published benchmarks score a model for it.
 struct TaskSpec {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string id;
   std::vector<std::string> aliases;
   std::string name;                     ///< what the task is, in words (JSON: description)

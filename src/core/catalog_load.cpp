@@ -285,6 +285,7 @@ std::vector<QuantRule> parse_rules(const JsonNode& n) {
 ContainerRules parse_container(const std::string& id, const JsonNode& n) {
   n.check_keys({"unquantized", "fallback", "final_fallback", "source"});
   ContainerRules c;
+  c.origin = n.origin();
   c.id = id;
   if (const auto u = n.find("unquantized")) c.unquantized = parse_rules(*u);
   if (const auto f = n.find("fallback"))
@@ -299,6 +300,7 @@ QuantFormat parse_quant(const JsonNode& n) {
                 "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note", "compute",
                 "gpu_architectures", "gpu_architectures_source"});
   QuantFormat q;
+  q.origin = n.origin();
   q.id = n.str("id");
   q.name = n.str_or("name", q.id);
   q.aliases = n.strings_or_empty("aliases");
@@ -342,6 +344,7 @@ TaskMetric parse_task_metric(const JsonNode& n) {
 TaskSpec parse_task(const JsonNode& n) {
   n.check_keys({"id", "aliases", "description", "metrics", "blend_of", "short_answers", "why"});
   TaskSpec t;
+  t.origin = n.origin();
   t.id = n.str("id");
   t.aliases = n.strings_or_empty("aliases");
   t.name = n.str_or("description", t.id);
@@ -417,6 +420,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "gpu_memory_utilization", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
                 "speed_class", "performance", "source", "notes"});
   EngineSpec e;
+  e.origin = n.origin();
   e.id = n.str("id");
   e.name = n.str_or("name", e.id);
   e.aliases = n.strings_or_empty("aliases");
@@ -546,6 +550,7 @@ CostDefaults parse_cost_defaults(const JsonNode& n) {
 CloudPrice parse_cloud_price(const JsonNode& n) {
   n.check_keys({"gpu", "provider", "offering", "usd_per_gpu_hour", "date", "source", "via", "notes"});
   CloudPrice p;
+  p.origin = n.origin();
   p.gpu = n.str("gpu");
   p.provider = n.str("provider");
   p.offering = n.str_or("offering", "");
@@ -558,6 +563,7 @@ CloudPrice parse_cloud_price(const JsonNode& n) {
 PurchasePrice parse_purchase_price(const JsonNode& n) {
   n.check_keys({"gpu", "usd", "kind", "date", "source", "notes"});
   PurchasePrice p;
+  p.origin = n.origin();
   p.gpu = n.str("gpu");
   p.usd = n.number_in("usd", 0, k_max_usd);
   p.kind = n.str_or("kind", "");
@@ -589,6 +595,7 @@ void merge_list(std::vector<T>& items, const JsonNode& root, std::string_view ke
 HostPrice parse_host_price(const JsonNode& n, const char* key_field, const char* usd_field) {
   n.check_keys({key_field, usd_field, "what", "date", "source", "notes"});
   HostPrice p;
+  p.origin = n.origin();
   p.key = n.str(key_field);
   p.usd = n.number_in(usd_field, 0, 1e7);
   p.what = n.str_or("what", "");
@@ -683,14 +690,14 @@ std::size_t check_type_ref(const Catalog& cat, const std::string& type, const st
 }
 
 /// Resolves a rule's tag names to bits and its type to a block-type index.
-void compile_rule(const Catalog& cat, QuantRule& r, const std::string& where) {
+void compile_rule(const Catalog& cat, QuantRule& r, const std::string& origin, const std::string& where) {
   r.mask.reset();
   for (const auto& name : r.match) {
     const auto bit = detail::tag_index(name);
-    if (!bit) reference_error("catalog", where, "rule matches unknown tag '" + name + "' (docs/catalog.md lists the tags)");
+    if (!bit) reference_error(origin, where, "rule matches unknown tag '" + name + "' (docs/catalog.md lists the tags)");
     r.mask.set(*bit);
   }
-  r.type_index = check_type_ref(cat, r.type, "catalog", where);
+  r.type_index = check_type_ref(cat, r.type, origin, where);
 }
 
 void resolve_and_check(Catalog& cat) {
@@ -706,38 +713,40 @@ void resolve_and_check(Catalog& cat) {
       reference_error(m.origin, "/models/" + m.id + "/native_dtype", "unknown quant '" + m.native_quant + "'");
   }
   for (auto& [id, c] : cat.containers) {
-    for (auto& r : c.unquantized) compile_rule(cat, r, "/containers/" + id + "/unquantized");
+    for (auto& r : c.unquantized) compile_rule(cat, r, c.origin, "/containers/" + id + "/unquantized");
     c.fallback_index.clear();
     for (const auto& [from, to] : c.fallback)
-      c.fallback_index[check_type_ref(cat, from, "catalog", "/containers/" + id + "/fallback")] =
-          check_type_ref(cat, to, "catalog", "/containers/" + id + "/fallback");
+      c.fallback_index[check_type_ref(cat, from, c.origin, "/containers/" + id + "/fallback")] =
+          check_type_ref(cat, to, c.origin, "/containers/" + id + "/fallback");
     if (!c.final_fallback.empty())
-      c.final_fallback_index = check_type_ref(cat, c.final_fallback, "catalog", "/containers/" + id);
+      c.final_fallback_index = check_type_ref(cat, c.final_fallback, c.origin, "/containers/" + id);
   }
   for (auto& q : cat.quants) {
     const std::string where = "/quants/" + q.id;
     for (const auto& c : q.containers)
-      if (!cat.containers.count(c)) reference_error("catalog", where + "/containers", "unknown container '" + c + "'");
-    q.default_type_index = check_type_ref(cat, q.default_type, "catalog", where + "/default_type");
-    for (auto& r : q.rules) compile_rule(cat, r, where + "/rules");
+      if (!cat.containers.count(c)) reference_error(q.origin, where + "/containers", "unknown container '" + c + "'");
+    q.default_type_index = check_type_ref(cat, q.default_type, q.origin, where + "/default_type");
+    for (auto& r : q.rules) compile_rule(cat, r, q.origin, where + "/rules");
     for (const auto& m : q.models)
-      if (!cat.find_model(m)) reference_error("catalog", where + "/models", "unknown model '" + m + "'");
+      if (!cat.find_model(m)) reference_error(q.origin, where + "/models", "unknown model '" + m + "'");
   }
   for (const auto& e : cat.engines) {
     const std::string where = "/engines/" + e.id;
-    for (const auto& t : e.kv_cache_types) check_type_ref(cat, t, "catalog", where + "/kv_cache_types");
-    if (e.default_kv_type != "model") check_type_ref(cat, e.default_kv_type, "catalog", where + "/default_kv_type");
+    for (const auto& t : e.kv_cache_types) check_type_ref(cat, t, e.origin, where + "/kv_cache_types");
+    if (e.default_kv_type != "model") check_type_ref(cat, e.default_kv_type, e.origin, where + "/default_kv_type");
     if (!e.default_quant_gguf.empty() && !cat.find_quant(e.default_quant_gguf))
-      reference_error("catalog", where + "/default_quant_gguf", "unknown quant '" + e.default_quant_gguf + "'");
+      reference_error(e.origin, where + "/default_quant_gguf", "unknown quant '" + e.default_quant_gguf + "'");
   }
   for (const auto& p : cat.cloud_prices)
-    if (!cat.find_gpu(p.gpu)) reference_error("catalog", "/cloud_prices", "price for unknown GPU '" + p.gpu + "'");
+    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, "/cloud_prices", "price for unknown GPU '" + p.gpu + "'");
   for (const auto& p : cat.purchase_prices)
-    if (!cat.find_gpu(p.gpu)) reference_error("catalog", "/purchase_prices", "price for unknown GPU '" + p.gpu + "'");
+    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, "/purchase_prices", "price for unknown GPU '" + p.gpu + "'");
+  for (const auto& p : cat.host_prices.cpus)
+    if (!cat.find_cpu(p.key)) reference_error(p.origin, "/host_prices/cpus", "price for unknown CPU '" + p.key + "'");
   for (const auto& t : cat.tasks)
     for (const auto& other : t.blend_of)
       if (const auto* o = cat.find_task(other); !o || !o->blend_of.empty())
-        reference_error("catalog", "/tasks/" + t.id, "blend_of must name tasks scored by metrics, not '" + other + "'");
+        reference_error(t.origin, "/tasks/" + t.id, "blend_of must name tasks scored by metrics, not '" + other + "'");
   check_unique_names(names_of(cat.models), "model");
   check_unique_names(names_of(cat.quants), "quant");
   check_unique_names(names_of(cat.engines), "engine");
