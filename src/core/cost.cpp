@@ -32,10 +32,10 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   const double nodes = static_cast<double>(hw.nodes);
   const HostPrices& prices = cat.host_prices;
   const CostDefaults& d = cat.cost_defaults;
-  const auto line = [&](std::string item, double qty, std::string unit, const HostPrice* p, double per_unit_scale) {
+  const auto line = [&](std::string item, double qty, std::string unit, const HostPrice* p) {
     BomLine l{std::move(item), qty * nodes, std::move(unit), 0, 0, p != nullptr, ""};
     if (p) {
-      l.usd_each = p->usd * per_unit_scale;
+      l.usd_each = p->usd;
       l.usd = l.usd_each * l.quantity;
       l.source = fmt::format("${:.2f} ({}, {}; {})", p->usd, p->what.empty() ? p->key : p->what, p->date, p->source);
     }
@@ -47,7 +47,7 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   const double sockets = named || !server ? 1.0 : static_cast<double>(d.host_cpus_per_server);
   const auto* cpu_spec = cat.find_cpu(cpu);
   line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (representative; --cpu names yours)"), sockets,
-       "CPU", prices.find(prices.cpus, cpu), 1.0);
+       "CPU", prices.find(prices.cpus, cpu));
   // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
   // the weights), in 32 GiB steps.
   std::uint64_t gpu_memory = 0;
@@ -58,12 +58,12 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   // take registered DIMMs; desktop parts unbuffered ones.
   const bool registered = server || (cpu_spec && cpu_spec->memory_channels > 2);
   line(registered ? "RAM, registered DDR5" : "RAM, DDR5", static_cast<double>(ram) / static_cast<double>(k_gib), "GiB",
-       prices.find(prices.ram_per_gib, registered ? "server" : "desktop"), 1.0);
+       prices.find(prices.ram_per_gib, registered ? "server" : "desktop"));
   // Disk: the model files, in whole TB.
   const double tb = std::max(1.0, std::ceil(static_cast<double>(needs.disk.count()) / 1e12));
-  line("NVMe storage for the model files", tb, "TB", prices.find(prices.storage_per_tb, "nvme"), 1.0);
+  line("NVMe storage for the model files", tb, "TB", prices.find(prices.storage_per_tb, "nvme"));
   line(server ? "GPU server platform (board, chassis, PSUs, cooling, NICs)" : "Workstation platform (board, case, PSU)",
-       1.0, "node", prices.find(prices.platforms, server ? "server" : "workstation"), 1.0);
+       1.0, "node", prices.find(prices.platforms, server ? "server" : "workstation"));
   return bom;
 }
 

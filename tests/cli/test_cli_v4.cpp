@@ -17,7 +17,7 @@ TEST_CASE("V4's FP4+FP8 checkpoint runs on Hopper and Blackwell data-center GPUs
           std::string::npos);
   const auto h200 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "h200", "--count", "2", "--json"}).out);
   REQUIRE(h200["fits"] == true);
-  // 4 consumer Blackwell cards (GB202) are not in the list either.
+  // Consumer Blackwell cards (GB202: 8 x RTX 5090) are not in the list either.
   const auto rtx = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "rtx5090", "--count", "8", "--json"}).out);
   REQUIRE(rtx["fits"] == false);
 }
