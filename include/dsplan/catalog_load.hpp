@@ -23,7 +23,7 @@ struct CatalogLayer {
 /// the file, the JSON pointer of the bad field and what was expected.
 [[nodiscard]] Catalog load_catalog(std::span<const CatalogLayer> layers);
 
-/// load_catalog(embedded_catalog_layers()).
-[[nodiscard]] Catalog load_embedded_catalog();
+/// load_catalog(embedded_catalog_layers() followed by `overrides`), without copying the embedded text.
+[[nodiscard]] Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides = {});
 
 }  // namespace dsplan

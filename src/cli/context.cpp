@@ -55,11 +55,11 @@ std::vector<std::string> split_paths(const std::string& list) {
 
 const Catalog& Context::catalog() {
   if (m_catalog) return *m_catalog;
-  auto layers = embedded_catalog_layers();
+  std::vector<CatalogLayer> layers;
   if (m_env.catalog_path)
     for (const auto& path : split_paths(*m_env.catalog_path)) layers.push_back(read_layer(path));
   for (const auto& path : global.catalog_files) layers.push_back(read_layer(path));
-  m_catalog = load_catalog(layers);
+  m_catalog = load_embedded_catalog(layers);
   return *m_catalog;
 }
 

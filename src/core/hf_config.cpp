@@ -31,7 +31,7 @@ std::string arch_limit_violation(const ModelArch& a) {
 ModelArch parse_hf_config(const std::string& origin, const std::string& text, const Catalog& catalog) {
   // config.json nests a few levels (rope_scaling, quantization_config.weight_block_size).
   const nlohmann::json doc = detail::parse_bounded(text, origin, 8);
-  const detail::JsonNode root(doc, "", origin);
+  const detail::JsonNode root(doc, origin);
   root.expect_object();
   const std::string model_type = root.str("model_type");  // before the shapes: an unknown type is the clearer error
   const auto it = catalog.architectures.find(model_type);

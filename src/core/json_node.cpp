@@ -24,7 +24,25 @@ std::string escape_pointer_token(std::string_view key) {
 std::string format_plain(double v) { return fmt::format("{}", v); }
 }  // namespace
 
-void JsonNode::fail(const std::string& problem) const { throw CatalogError(*m_origin, m_pointer, problem); }
+std::string JsonNode::pointer() const {
+  // Depth-first search from the root for this value's address, with an explicit stack (a user's
+  // file may nest deeply). Each frame holds a container and the pointer text that reaches it.
+  std::vector<std::pair<const nlohmann::json*, std::string>> stack{{m_root, ""}};
+  while (!stack.empty()) {
+    auto [node, path] = std::move(stack.back());
+    stack.pop_back();
+    if (node == m_value) return path;
+    if (node->is_object()) {
+      for (auto it = node->begin(); it != node->end(); ++it)
+        stack.emplace_back(&it.value(), path + "/" + escape_pointer_token(it.key()));
+    } else if (node->is_array()) {
+      for (std::size_t i = 0; i < node->size(); ++i) stack.emplace_back(&(*node)[i], path + "/" + std::to_string(i));
+    }
+  }
+  return "";
+}
+
+void JsonNode::fail(const std::string& problem) const { throw CatalogError(*m_origin, pointer(), problem); }
 
 std::string JsonNode::describe() const {
   // Containers are named, never dumped: dumping recurses once per nesting level (a deep file
@@ -48,7 +66,7 @@ std::optional<JsonNode> JsonNode::find(std::string_view key) const {
   expect_object();
   const auto it = m_value->find(std::string(key));
   if (it == m_value->end() || it->is_null()) return std::nullopt;
-  return JsonNode(*it, m_pointer + "/" + escape_pointer_token(key), *m_origin);
+  return JsonNode(*this, *it);
 }
 
 JsonNode JsonNode::at(std::string_view key) const {
@@ -61,7 +79,7 @@ std::vector<JsonNode> JsonNode::elements() const {
   std::vector<JsonNode> out;
   out.reserve(m_value->size());
   for (std::size_t i = 0; i < m_value->size(); ++i)
-    out.emplace_back((*m_value)[i], m_pointer + "/" + std::to_string(i), *m_origin);
+    out.push_back(JsonNode(*this, (*m_value)[i]));
   return out;
 }
 
@@ -69,7 +87,7 @@ std::vector<std::pair<std::string, JsonNode>> JsonNode::members() const {
   expect_object();
   std::vector<std::pair<std::string, JsonNode>> out;
   for (auto it = m_value->begin(); it != m_value->end(); ++it)
-    out.emplace_back(it.key(), JsonNode(it.value(), m_pointer + "/" + escape_pointer_token(it.key()), *m_origin));
+    out.emplace_back(it.key(), JsonNode(*this, it.value()));
   return out;
 }
 

@@ -14,11 +14,13 @@ namespace dsplan::detail {
 
 class JsonNode {
  public:
-  JsonNode(const nlohmann::json& value, std::string pointer, const std::string& origin)
-      : m_value(&value), m_pointer(std::move(pointer)), m_origin(&origin) {}
+  /// The root of a parsed document; members and elements are reached with at/find/elements.
+  JsonNode(const nlohmann::json& root, const std::string& origin) : m_root(&root), m_value(&root), m_origin(&origin) {}
 
   [[nodiscard]] const nlohmann::json& json() const { return *m_value; }
-  [[nodiscard]] const std::string& pointer() const { return m_pointer; }
+  /// JSON pointer of this value ("/models/3/config"), found from the root when asked: only error
+  /// messages need it, and building it for every access was a third of the catalog's load time.
+  [[nodiscard]] std::string pointer() const;
   [[nodiscard]] const std::string& origin() const { return *m_origin; }
 
   /// Required member (throws when absent or null).
@@ -71,10 +73,12 @@ class JsonNode {
   [[noreturn]] void fail(const std::string& problem) const;
 
  private:
+  JsonNode(const JsonNode& parent, const nlohmann::json& value)
+      : m_root(parent.m_root), m_value(&value), m_origin(parent.m_origin) {}
   [[nodiscard]] std::string describe() const;  ///< short rendering of the value for messages
 
+  const nlohmann::json* m_root;
   const nlohmann::json* m_value;
-  std::string m_pointer;
   const std::string* m_origin;
 };
 
