@@ -382,6 +382,24 @@ struct CloudPrice {
   double usd_per_gpu_hour = 0;
   std::string date;
   std::string source;
+  /// Most GPUs of this type one instance of the offering holds (a "1x" listing: 1; an 8-GPU
+  /// node, or a per-GPU price for pods of 1-8 GPUs: 8). A tensor-parallel group needs them in one box.
+  std::uint64_t max_gpus_per_instance = 1;
+  /// Instances can be rented as a cluster with a GPU fabric (InfiniBand, EFA) for multi-node runs.
+  bool multi_node = false;
+};
+
+/// What a deployment needs of a cloud offering: GPUs of one type per instance, and whether it spans nodes.
+struct CloudShape {
+  std::uint64_t gpus_per_instance = 1;
+  bool multi_node = false;
+};
+
+/// The cheapest price for a shape; `shape_met` false when no offering provides the shape and
+/// `price` is the cheapest offering of the GPU at all (the caller says so).
+struct CloudPriceMatch {
+  const CloudPrice* price = nullptr;
+  bool shape_met = false;
 };
 
 struct PurchasePrice {
@@ -492,8 +510,11 @@ class Catalog {
   [[nodiscard]] const BlockType* find_block_type(std::string_view id) const;
   /// Speed band by id ("llama.cpp/gddr/dense/decode"); nullptr when the class has none.
   [[nodiscard]] const SpeedBand* find_speed_band(std::string_view id) const;
-  /// The cheapest dated on-demand cloud price for a GPU id; nullptr when none is listed.
+  /// The cheapest dated cloud price for a GPU id, of any shape (a lower bound of what any
+  /// deployment of it pays); nullptr when none is listed.
   [[nodiscard]] const CloudPrice* cheapest_cloud_price(std::string_view gpu) const;
+  /// Cheapest offering of `gpu` that provides `shape` (see CloudPriceMatch).
+  [[nodiscard]] CloudPriceMatch cloud_price_for(std::string_view gpu, CloudShape shape) const;
   /// Index of a block type in block_types; nullopt when absent.
   [[nodiscard]] std::optional<std::size_t> block_type_index(std::string_view id) const;
 

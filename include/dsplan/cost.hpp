@@ -71,6 +71,9 @@ struct CostEstimate {
   std::vector<std::string> notes;           ///< what could not be priced, and why
 };
 
+/// Note for a cloud price that does not provide the deployment's shape (see Catalog::cloud_price_for).
+[[nodiscard]] std::string shape_note(const std::string& gpu_name, CloudShape shape, const CloudPrice& fallback);
+
 /// Costs of serving `aggregate_tokens_per_s` output tokens on `hardware` (every node).
 [[nodiscard]] CostEstimate estimate_cost(const Catalog& catalog, const Hardware& hardware,
                                          double aggregate_tokens_per_s, const CostRequest& request,

@@ -122,6 +122,16 @@ const CloudPrice* Catalog::cheapest_cloud_price(std::string_view gpu) const {
     if (p.gpu == gpu && p.usd_per_gpu_hour > 0 && (!best || p.usd_per_gpu_hour < best->usd_per_gpu_hour)) best = &p;
   return best;
 }
+CloudPriceMatch Catalog::cloud_price_for(std::string_view gpu, CloudShape shape) const {
+  const CloudPrice* best = nullptr;
+  for (const auto& p : cloud_prices) {
+    const bool fits = p.max_gpus_per_instance >= shape.gpus_per_instance && (p.multi_node || !shape.multi_node);
+    if (p.gpu == gpu && p.usd_per_gpu_hour > 0 && fits && (!best || p.usd_per_gpu_hour < best->usd_per_gpu_hour))
+      best = &p;
+  }
+  if (best) return {best, true};
+  return {cheapest_cloud_price(gpu), false};
+}
 const CpuSpec* Catalog::find_cpu(std::string_view name) const { return find_in(cpus, name); }
 const TaskSpec* Catalog::find_task(std::string_view name) const { return find_in(tasks, name); }
 const BlockType* Catalog::find_block_type(std::string_view id) const {

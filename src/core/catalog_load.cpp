@@ -548,7 +548,8 @@ CostDefaults parse_cost_defaults(const JsonNode& n) {
 }
 
 CloudPrice parse_cloud_price(const JsonNode& n) {
-  n.check_keys({"gpu", "provider", "offering", "usd_per_gpu_hour", "date", "source", "via", "notes"});
+  n.check_keys({"gpu", "provider", "offering", "usd_per_gpu_hour", "date", "source", "via", "notes",
+                "max_gpus_per_instance", "multi_node", "shape_source"});
   CloudPrice p;
   p.origin = n.origin();
   p.gpu = n.str("gpu");
@@ -557,6 +558,8 @@ CloudPrice parse_cloud_price(const JsonNode& n) {
   p.usd_per_gpu_hour = n.number_in("usd_per_gpu_hour", 0, 1e5);
   p.date = n.str("date");
   p.source = join_sources(n.at("source"));
+  p.max_gpus_per_instance = n.u64_in_or("max_gpus_per_instance", 1, 1, 1024);
+  p.multi_node = n.bool_or("multi_node", false);
   return p;
 }
 

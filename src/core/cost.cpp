@@ -25,6 +25,37 @@ std::optional<std::pair<double, std::string>> purchase_price(const Catalog& cat,
   return std::nullopt;
 }
 
+/// GPUs of type `id` in one node of `hw` (a mixed box counts each type on its own).
+std::uint64_t same_gpus_per_node(const Hardware& hw, const std::string& id) {
+  return static_cast<std::uint64_t>(
+      std::count_if(hw.gpus.begin(), hw.gpus.end(), [&](const auto& g) { return g.id == id; }));
+}
+
+/// What renting `hw` takes of GPU `id`: its GPUs per box, up to the part's gpus_per_node (a box
+/// of 16 H100 is rented as two 8-GPU instances), and a cluster when that is more than one box.
+CloudShape cloud_shape(const Catalog& cat, const Hardware& hw, const std::string& id) {
+  const std::uint64_t per_box = same_gpus_per_node(hw, id);
+  const auto* spec = cat.find_gpu(id);
+  const std::uint64_t per_instance = spec != nullptr ? std::min(per_box, spec->gpus_per_node) : per_box;
+  return {per_instance, hw.nodes > 1 || per_box > per_instance};
+}
+
+void add_note_once(std::vector<std::string>& notes, std::string note) {
+  if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(std::move(note));
+}
+
+}  // namespace
+
+std::string shape_note(const std::string& gpu_name, CloudShape shape, const CloudPrice& fallback) {
+  return fmt::format(
+      "no {} offering in the catalog rents {} GPUs in one instance{}: priced at the cheapest listing ({} {}, "
+      "${:.2f}/GPU-h), which this deployment may not get (--price USD per GPU-hour overrides)",
+      gpu_name, shape.gpus_per_instance, shape.multi_node ? " as a multi-node cluster" : "", fallback.provider,
+      fallback.offering, fallback.usd_per_gpu_hour);
+}
+
+namespace {
+
 /// The host of one node, priced from the catalog (prices.json host_prices): CPU(s), RAM, disk
 /// for the model files, and the platform. Apple machines are priced as systems (the GPU line).
 std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const HostNeeds& needs, bool server) {
@@ -104,12 +135,14 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
       cloud.usd_per_hour += *r.usd_per_gpu_hour * nodes;
       continue;
     }
-    const auto* p = cat.cheapest_cloud_price(g.id);
+    const CloudShape shape = cloud_shape(cat, hw, g.id);
+    const auto [p, shape_met] = cat.cloud_price_for(g.id, shape);
     if (!p) {
       cloud_ok = false;
       c.notes.push_back("no cloud price for " + g.name + " in the catalog: give --price USD per GPU-hour");
       break;
     }
+    if (!shape_met) add_note_once(c.notes, shape_note(g.name, shape, *p));
     cloud.usd_per_hour += p->usd_per_gpu_hour * nodes;
     const std::string line = fmt::format("{}: ${:.2f}/GPU-h, {} {} ({}; {})", g.id, p->usd_per_gpu_hour, p->provider,
                                          p->offering, p->date, p->source);

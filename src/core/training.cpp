@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "dsplan/attention.hpp"
+#include "dsplan/cost.hpp"
 #include "dsplan/error.hpp"
 #include "dsplan/quant.hpp"
 #include "dsplan/tensors.hpp"
@@ -390,6 +391,12 @@ bool auto_count_candidate(std::uint64_t count, std::uint64_t gpus_per_node) {
   return count <= gpus_per_node || count % gpus_per_node == 0;
 }
 
+/// A training run of `gpus` rents whole nodes of the GPU's gpus_per_node, clustered beyond one.
+CloudShape training_cloud_shape(const Catalog& catalog, const TrainRequest& r, std::uint64_t gpus) {
+  const std::uint64_t per_node = r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
+  return {std::min(gpus, per_node), gpus > per_node};
+}
+
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
   out.utilization = r.utilization.value_or(k_default_utilization);
   out.utilization_source = r.utilization ? "--mfu"
@@ -410,9 +417,11 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   if (r.usd_per_gpu_hour) {
     out.usd_per_gpu_hour = r.usd_per_gpu_hour;
     out.price_source = "--price";
-  } else if (const auto* p = catalog.cheapest_cloud_price(out.gpu->id)) {
+  } else if (const auto [p, shape_met] = catalog.cloud_price_for(out.gpu->id, training_cloud_shape(catalog, r, out.gpus));
+             p != nullptr) {
     out.usd_per_gpu_hour = p->usd_per_gpu_hour;
     out.price_source = fmt::format("{} {}, {} ({})", p->provider, p->offering, p->date, p->source);
+    if (!shape_met) out.notes.push_back(shape_note(out.gpu->name, training_cloud_shape(catalog, r, out.gpus), *p));
   } else {
     out.notes.push_back("no cloud price for " + out.gpu->id + " in the catalog; pass --price USD per GPU-hour");
   }

@@ -1,5 +1,8 @@
 // Cost arithmetic by hand on the fixture GPU: cloud $/Mtok, owned amortization + power + maintenance.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "dsplan/cost.hpp"
 #include "test_support.hpp"
@@ -91,4 +94,40 @@ TEST_CASE("a full day of use never buys the hardware twice", "[cost]") {
     // Same fixed part (one purchase); power scales with hours, which is 24 for every rate.
     REQUIRE(c.owned->usd_per_month == Approx(base.owned->usd_per_month));
   }
+}
+
+TEST_CASE("a cloud price must rent the deployment's shape: GPUs per instance, clusters across nodes", "[cost]") {
+  Catalog cat = catalog();
+  const auto price = [](double usd, std::uint64_t per_instance, bool cluster) {
+    CloudPrice p;
+    p.gpu = "h100-sxm";
+    p.provider = "P";
+    p.offering = fmt::format("{} GPUs{}", per_instance, cluster ? ", clusters" : "");
+    p.usd_per_gpu_hour = usd;
+    p.max_gpus_per_instance = per_instance;
+    p.multi_node = cluster;
+    return p;
+  };
+  cat.cloud_prices = {price(1.0, 1, false), price(2.0, 8, false), price(3.0, 8, true)};
+  const auto hourly = [&](std::uint64_t count, std::uint64_t nodes) {
+    HardwareRequest h;
+    h.gpus.push_back({"h100-sxm", count});
+    h.nodes = nodes;
+    CostRequest r;
+    r.host_usd_per_node = 0;
+    return estimate_cost(cat, build_hardware(cat, h), 10.0, r);
+  };
+  // One GPU: the one-GPU listing. Eight in one box: the 8-GPU instance. Two boxes of eight, or
+  // sixteen in one "box" (more than an H100 node's 8): the cluster offering only.
+  REQUIRE(hourly(1, 1).cloud->usd_per_hour == Approx(1.0));
+  REQUIRE(hourly(8, 1).cloud->usd_per_hour == Approx(8 * 2.0));
+  REQUIRE(hourly(8, 2).cloud->usd_per_hour == Approx(16 * 3.0));
+  REQUIRE(hourly(16, 1).cloud->usd_per_hour == Approx(16 * 3.0));
+  // No cluster offering: the cheapest listing, and a note that says the shape is not offered.
+  cat.cloud_prices.pop_back();
+  const auto fallback = hourly(8, 2);
+  REQUIRE(fallback.cloud->usd_per_hour == Approx(16 * 1.0));
+  REQUIRE(std::any_of(fallback.notes.begin(), fallback.notes.end(), [](const std::string& n) {
+    return n.find("rents 8 GPUs in one instance as a multi-node cluster") != std::string::npos;
+  }));
 }
