@@ -20,7 +20,7 @@ MOE_GPU_ENGINES = LLAMA_FAMILY + ("ik_llama.cpp",)
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
     ("gddr dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
-     {"gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4)}),
+     {"gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4)}),
     ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
      {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4)}),
     ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
@@ -33,6 +33,10 @@ GROUPS = [
     ("prefill", lambda e, c, k: e in LLAMA_FAMILY and k == "prefill" and not c.startswith("hybrid"),
      {"gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5), "hbm.prefill_mfu": (0.05, 0.8), "hbm.arch:ampere": (0.2, 3.0),
       "apple.prefill_mfu": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
+    # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
+    ("moe-671b on GPUs prefill",
+     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
+     {"cuda.moe_mfu_factor": (0.1, 1.5)}),
 ]
 
 
@@ -47,7 +51,7 @@ def get(perf, name):
         return c.get("type_bandwidth_factor", {}).get(key[5:], 1.0)
     if key.startswith("arch:"):
         return c.get("architecture_mfu_factor", {}).get(key[5:], 1.0)
-    return c.get(key, 0.0)
+    return c.get(key, 1.0 if key == "moe_mfu_factor" else 0.0)
 
 
 def put(perf, name, value):

@@ -267,6 +267,9 @@ struct PerformanceClass {
   double layer_seconds = 0;           ///< fixed time per block per step (kernel launches, sync)
   double moe_layer_seconds = 0;       ///< extra fixed time per MoE block per step (per-expert kernels)
   double prefill_mfu = 1.0;           ///< achieved fraction of the dense 16-bit peak in prefill
+  /// Prefill MFU of a model with routed experts relative to prefill_mfu: a batch's tokens split
+  /// over the experts make many small matrix products (llama.cpp's mul_mat_id), not one large one.
+  double moe_mfu_factor = 1.0;
   /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
   /// (dequantisation cost of its kernels); 1 for a type not listed.
   std::map<std::string, double> type_bandwidth_factor;

@@ -119,7 +119,7 @@ Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
 }
 
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
-                double fixed_s, const std::string& main_type, const std::string& architecture = {}) {
+                double fixed_s, const ModelWork& w, const std::string& main_type, const std::string& architecture = {}) {
   StageTime st;
   st.device = name;
   st.read_bytes = work.bytes;
@@ -129,7 +129,8 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
       pc.bandwidth_efficiency * (factor == pc.type_bandwidth_factor.end() ? 1.0 : factor->second);
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
   const auto arch = pc.architecture_mfu_factor.find(architecture);
-  const double mfu = pc.prefill_mfu * (arch == pc.architecture_mfu_factor.end() ? 1.0 : arch->second);
+  const double mfu = pc.prefill_mfu * (arch == pc.architecture_mfu_factor.end() ? 1.0 : arch->second) *
+                     (w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
@@ -187,7 +188,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
                          (offload ? 0.0 : moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds) +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           fixed * chunks, s.quant->default_type, d.architecture));
+                           fixed * chunks, w, s.quant->default_type, d.architecture));
     if (offload) offloaded_moe_blocks += moe_blocks(w, p.first_layer, p.layers);
   }
   const DevicePlacement& cpu = l.cpu;
@@ -214,7 +215,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
                            (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
                            (stages.empty() ? 0.0 : e.performance.hop_seconds);
       stages.push_back(stage(cpu.name, cpu_work, static_cast<double>(hw.host.bandwidth_bytes_per_s), hw.host.tflops, pc,
-                             fixed * chunks, s.quant->default_type));
+                             fixed * chunks, w, s.quant->default_type));
     }
   }
   return stages;
@@ -250,7 +251,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const Device& d = hw.gpus.front();
     stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           fixed * static_cast<double>(ph.chunks), s.quant->default_type, d.architecture));
+                           fixed * static_cast<double>(ph.chunks), w, s.quant->default_type, d.architecture));
   }
   return stages;
 }
