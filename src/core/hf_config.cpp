@@ -30,7 +30,12 @@ std::string arch_limit_violation(const ModelArch& a) {
 
 ModelArch parse_hf_config(const std::string& origin, const std::string& text, const Catalog& catalog) {
   // config.json nests a few levels (rope_scaling, quantization_config.weight_block_size).
-  const nlohmann::json doc = detail::parse_bounded(text, origin, 8);
+  detail::JsonDoc doc;
+  try {
+    doc = detail::JsonDoc::parse(text, {8, detail::k_max_json_values});
+  } catch (const detail::JsonParseError& e) {
+    throw InputError(origin + ": invalid JSON: " + e.what());
+  }
   const detail::JsonNode root(doc, origin);
   root.expect_object();
   const std::string model_type = root.str("model_type");  // before the shapes: an unknown type is the clearer error

@@ -1,6 +1,7 @@
 // Private: typed access to catalog JSON with precise errors (file, JSON pointer, expectation).
 #include "json_node.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -25,18 +26,21 @@ std::string format_plain(double v) { return fmt::format("{}", v); }
 }  // namespace
 
 std::string JsonNode::pointer() const {
-  // Depth-first search from the root for this value's address, with an explicit stack (a user's
-  // file may nest deeply). Each frame holds a container and the pointer text that reaches it.
-  std::vector<std::pair<const nlohmann::json*, std::string>> stack{{m_root, ""}};
+  // Depth-first search from the root for this value's index, with an explicit stack (a user's
+  // file may nest deeply). Each frame holds a value and the pointer text that reaches it.
+  std::vector<std::pair<std::uint32_t, std::string>> stack{{m_doc->root(), ""}};
   while (!stack.empty()) {
-    auto [node, path] = std::move(stack.back());
+    auto [index, path] = std::move(stack.back());
     stack.pop_back();
-    if (node == m_value) return path;
-    if (node->is_object()) {
-      for (auto it = node->begin(); it != node->end(); ++it)
-        stack.emplace_back(&it.value(), path + "/" + escape_pointer_token(it.key()));
-    } else if (node->is_array()) {
-      for (std::size_t i = 0; i < node->size(); ++i) stack.emplace_back(&(*node)[i], path + "/" + std::to_string(i));
+    if (index == m_index) return path;
+    const JsonValue& v = m_doc->value(index);
+    for (std::uint32_t i = 0; i < v.count; ++i) {
+      if (v.type == JsonType::object) {
+        const JsonMember& m = m_doc->member(v, i);
+        stack.emplace_back(m.value, path + "/" + escape_pointer_token(m.key));
+      } else if (v.type == JsonType::array) {
+        stack.emplace_back(m_doc->item(v, i), path + "/" + std::to_string(i));
+      }
     }
   }
   return "";
@@ -45,28 +49,36 @@ std::string JsonNode::pointer() const {
 void JsonNode::fail(const std::string& problem) const { throw CatalogError(*m_origin, pointer(), problem); }
 
 std::string JsonNode::describe() const {
-  // Containers are named, never dumped: dumping recurses once per nesting level (a deep file
-  // overflowed the stack) and could be megabytes long.
-  if (m_value->is_array()) return "an array";
-  if (m_value->is_object()) return "an object";
-  std::string text = m_value->is_string() ? m_value->get_ref<const std::string&>() : m_value->dump();
-  if (m_value->is_string()) {
-    if (text.size() > 40) text = text.substr(0, 37) + "...";
-    return "\"" + text + "\"";
+  // Containers are named, never dumped (a dump could be megabytes long).
+  const JsonValue& v = value();
+  std::string text;
+  switch (v.type) {
+    case JsonType::array: return "an array";
+    case JsonType::object: return "an object";
+    case JsonType::null: return "null";
+    case JsonType::boolean: return v.boolean ? "true" : "false";
+    case JsonType::string: {
+      text = std::string(v.text);
+      if (text.size() > 40) text = text.substr(0, 37) + "...";
+      return "\"" + text + "\"";
+    }
+    case JsonType::integer: text = std::to_string(v.integer); break;
+    case JsonType::unsigned_integer: text = std::to_string(v.unsigned_value); break;
+    case JsonType::floating: text = format_plain(v.floating); break;
   }
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return text;
 }
 
 void JsonNode::expect_object() const {
-  if (!m_value->is_object()) fail("expected an object, got " + describe());
+  if (!is(JsonType::object)) fail("expected an object, got " + describe());
 }
 
 std::optional<JsonNode> JsonNode::find(std::string_view key) const {
   expect_object();
-  const auto it = m_value->find(std::string(key));
-  if (it == m_value->end() || it->is_null()) return std::nullopt;
-  return JsonNode(*this, *it);
+  const std::uint32_t index = m_doc->find(value(), key);
+  if (index == JsonDoc::npos || m_doc->value(index).type == JsonType::null) return std::nullopt;
+  return JsonNode(*this, index);
 }
 
 JsonNode JsonNode::at(std::string_view key) const {
@@ -75,26 +87,29 @@ JsonNode JsonNode::at(std::string_view key) const {
 }
 
 std::vector<JsonNode> JsonNode::elements() const {
-  if (!m_value->is_array()) fail("expected an array, got " + describe());
+  if (!is(JsonType::array)) fail("expected an array, got " + describe());
+  const JsonValue& v = value();
   std::vector<JsonNode> out;
-  out.reserve(m_value->size());
-  for (std::size_t i = 0; i < m_value->size(); ++i)
-    out.push_back(JsonNode(*this, (*m_value)[i]));
+  out.reserve(v.count);
+  for (std::uint32_t i = 0; i < v.count; ++i) out.push_back(JsonNode(*this, m_doc->item(v, i)));
   return out;
 }
 
 std::vector<std::pair<std::string, JsonNode>> JsonNode::members() const {
   expect_object();
+  const JsonValue& v = value();
   std::vector<std::pair<std::string, JsonNode>> out;
-  for (auto it = m_value->begin(); it != m_value->end(); ++it)
-    out.emplace_back(it.key(), JsonNode(*this, it.value()));
+  out.reserve(v.count);
+  for (std::uint32_t i = 0; i < v.count; ++i) {
+    const JsonMember& m = m_doc->member(v, i);
+    out.emplace_back(std::string(m.key), JsonNode(*this, m.value));
+  }
   return out;
 }
 
 std::uint64_t JsonNode::u64() const {
-  if (m_value->is_number_unsigned()) return m_value->get<std::uint64_t>();
-  if (m_value->is_number_integer() && m_value->get<std::int64_t>() >= 0)
-    return static_cast<std::uint64_t>(m_value->get<std::int64_t>());
+  if (is(JsonType::unsigned_integer)) return value().unsigned_value;
+  if (is(JsonType::integer) && value().integer >= 0) return static_cast<std::uint64_t>(value().integer);  // "-0"
   fail("expected a non-negative integer, got " + describe());
 }
 
@@ -105,8 +120,12 @@ std::uint64_t JsonNode::positive() const {
 }
 
 double JsonNode::number() const {
-  if (!m_value->is_number()) fail("expected a number, got " + describe());
-  const double v = m_value->get<double>();
+  const JsonValue& j = value();
+  if (j.type != JsonType::integer && j.type != JsonType::unsigned_integer && j.type != JsonType::floating)
+    fail("expected a number, got " + describe());
+  const double v = j.type == JsonType::integer            ? static_cast<double>(j.integer)
+                   : j.type == JsonType::unsigned_integer ? static_cast<double>(j.unsigned_value)
+                                                          : j.floating;
   if (!std::isfinite(v)) fail("expected a finite number");
   return v;
 }
@@ -131,15 +150,15 @@ double JsonNode::number_in(double min, double max) const {
 }
 
 std::string JsonNode::str() const {
-  if (!m_value->is_string()) fail("expected a string, got " + describe());
-  std::string v = m_value->get<std::string>();
+  if (!is(JsonType::string)) fail("expected a string, got " + describe());
+  std::string v(value().text);
   if (v.empty()) fail("expected a non-empty string");
   return v;
 }
 
 bool JsonNode::boolean() const {
-  if (!m_value->is_boolean()) fail("expected true or false, got " + describe());
-  return m_value->get<bool>();
+  if (!is(JsonType::boolean)) fail("expected true or false, got " + describe());
+  return value().boolean;
 }
 
 std::vector<std::string> JsonNode::strings() const {
@@ -149,7 +168,7 @@ std::vector<std::string> JsonNode::strings() const {
 }
 
 std::vector<std::string> JsonNode::sources() const {
-  if (m_value->is_string()) return {str()};
+  if (is(JsonType::string)) return {str()};
   auto out = strings();
   if (out.empty()) fail("expected at least one source");
   return out;
@@ -187,13 +206,13 @@ std::vector<std::string> JsonNode::strings_or_empty(std::string_view key) const 
 
 void JsonNode::check_keys(std::initializer_list<std::string_view> known) const {
   expect_object();
-  for (auto it = m_value->begin(); it != m_value->end(); ++it) {
-    bool ok = false;
-    for (auto k : known) ok = ok || k == it.key();
-    if (ok) continue;
-    std::vector<std::string> candidates(known.begin(), known.end());
-    const auto close = closest_names(it.key(), candidates, 1);
-    fail("unknown field '" + it.key() + "'" + (close.empty() ? "" : " (did you mean '" + close[0] + "'?)"));
+  const JsonValue& v = value();
+  for (std::uint32_t i = 0; i < v.count; ++i) {
+    const std::string_view key = m_doc->member(v, i).key;
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    const std::vector<std::string> candidates(known.begin(), known.end());
+    const auto close = closest_names(std::string(key), candidates, 1);
+    fail("unknown field '" + std::string(key) + "'" + (close.empty() ? "" : " (did you mean '" + close[0] + "'?)"));
   }
 }
 

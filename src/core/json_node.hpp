@@ -8,20 +8,19 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "json_dom.hpp"
 
 namespace dsplan::detail {
 
 class JsonNode {
  public:
   /// The root of a parsed document; members and elements are reached with at/find/elements.
-  JsonNode(const nlohmann::json& root, const std::string& origin) : m_root(&root), m_value(&root), m_origin(&origin) {}
+  JsonNode(const JsonDoc& doc, const std::string& origin) : m_doc(&doc), m_index(doc.root()), m_origin(&origin) {}
 
-  [[nodiscard]] const nlohmann::json& json() const { return *m_value; }
+  [[nodiscard]] const std::string& origin() const { return *m_origin; }
   /// JSON pointer of this value ("/models/3/config"), found from the root when asked: only error
   /// messages need it, and building it for every access was a third of the catalog's load time.
   [[nodiscard]] std::string pointer() const;
-  [[nodiscard]] const std::string& origin() const { return *m_origin; }
 
   /// Required member (throws when absent or null).
   [[nodiscard]] JsonNode at(std::string_view key) const;
@@ -73,12 +72,13 @@ class JsonNode {
   [[noreturn]] void fail(const std::string& problem) const;
 
  private:
-  JsonNode(const JsonNode& parent, const nlohmann::json& value)
-      : m_root(parent.m_root), m_value(&value), m_origin(parent.m_origin) {}
+  JsonNode(const JsonNode& parent, std::uint32_t index) : m_doc(parent.m_doc), m_index(index), m_origin(parent.m_origin) {}
+  [[nodiscard]] const JsonValue& value() const { return m_doc->value(m_index); }
+  [[nodiscard]] bool is(JsonType t) const { return value().type == t; }
   [[nodiscard]] std::string describe() const;  ///< short rendering of the value for messages
 
-  const nlohmann::json* m_root;
-  const nlohmann::json* m_value;
+  const JsonDoc* m_doc;
+  std::uint32_t m_index;
   const std::string* m_origin;
 };
 

@@ -1,0 +1,75 @@
+// The catalog's JSON parser: RFC 8259 values, nlohmann's number and key semantics, errors with place.
+#include <catch2/catch.hpp>
+
+#include "core/json_dom.hpp"
+
+using dsplan::detail::JsonDoc;
+using dsplan::detail::JsonParseError;
+using dsplan::detail::JsonType;
+
+namespace {
+std::string error_of(std::string_view text, dsplan::detail::JsonLimits limits = {}) {
+  try {
+    (void)JsonDoc::parse(text, limits);
+  } catch (const JsonParseError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("objects: members sorted by key, a repeated key keeps its last value", "[json]") {
+  const JsonDoc doc = JsonDoc::parse(R"({"b": 1, "a": [true, null], "b": "two"})");
+  const auto& root = doc.value(doc.root());
+  REQUIRE(root.type == JsonType::object);
+  REQUIRE(root.count == 2);
+  REQUIRE(doc.member(root, 0).key == "a");
+  REQUIRE(doc.member(root, 1).key == "b");
+  REQUIRE(doc.value(doc.find(root, "b")).text == "two");
+  REQUIRE(doc.find(root, "c") == JsonDoc::npos);
+  const auto& a = doc.value(doc.find(root, "a"));
+  REQUIRE(a.count == 2);
+  REQUIRE(doc.value(doc.item(a, 0)).type == JsonType::boolean);
+  REQUIRE(doc.value(doc.item(a, 0)).boolean);
+  REQUIRE(doc.value(doc.item(a, 1)).type == JsonType::null);
+}
+
+TEST_CASE("numbers: unsigned, negative, floating; out-of-range integers become doubles", "[json]") {
+  const JsonDoc doc = JsonDoc::parse("[18446744073709551615, -3, 0.5, 18446744073709551616, 1e-999, -0]");
+  const auto& a = doc.value(doc.root());
+  const auto at = [&](std::uint32_t i) { return doc.value(doc.item(a, i)); };
+  REQUIRE(at(0).type == JsonType::unsigned_integer);
+  REQUIRE(at(0).unsigned_value == 18446744073709551615ULL);  // 2^64 - 1
+  REQUIRE(at(1).type == JsonType::integer);
+  REQUIRE(at(1).integer == -3);
+  REQUIRE(at(2).floating == 0.5);
+  REQUIRE(at(3).type == JsonType::floating);  // 2^64 does not fit in 64 bits
+  REQUIRE(at(3).floating == 18446744073709551616.0);
+  REQUIRE(at(4).floating == 0.0);  // underflow reads as 0, as strtod does
+  REQUIRE(at(5).type == JsonType::integer);
+  REQUIRE(error_of("[1e400]") == "number overflow parsing '1e400'");
+  REQUIRE(error_of("[-1e400]") == "number overflow parsing '-1e400'");
+}
+
+TEST_CASE("strings: escapes and surrogate pairs decode to UTF-8; bad bytes are errors", "[json]") {
+  const JsonDoc doc = JsonDoc::parse(R"(["a\"b\\c\u00e9\ud83d\ude00", "plain"])");
+  const auto& a = doc.value(doc.root());
+  REQUIRE(doc.value(doc.item(a, 0)).text == "a\"b\\c\xc3\xa9\xf0\x9f\x98\x80");  // é = C3 A9, U+1F600 = F0 9F 98 80
+  REQUIRE(doc.value(doc.item(a, 1)).text == "plain");
+  REQUIRE_THAT(error_of("[\"a\xff\"]"), Catch::Contains("ill-formed UTF-8"));
+  REQUIRE_THAT(error_of("[\"\xed\xa0\x80\"]"), Catch::Contains("ill-formed UTF-8"));  // an encoded surrogate
+  REQUIRE_THAT(error_of("[\"a\tb\"]"), Catch::Contains("control character U+0009"));
+  REQUIRE_THAT(error_of(R"(["\ud83d"])"), Catch::Contains("high surrogate"));
+  REQUIRE_THAT(error_of(R"(["\x"])"), Catch::Contains("invalid escape"));
+}
+
+TEST_CASE("syntax errors name line and column; limits hold", "[json]") {
+  REQUIRE(error_of("{\"gpus\": [}").rfind("parse error at line 1, column 11: syntax error", 0) == 0);
+  REQUIRE(error_of("{\n  \"a\": tru\n}").rfind("parse error at line 2, column 8:", 0) == 0);
+  REQUIRE_THAT(error_of("[1] 2"), Catch::Contains("after the JSON value"));
+  REQUIRE_THAT(error_of("[01]"), Catch::Contains("expected ',' or ']'"));
+  REQUIRE_THAT(error_of("[[[1]]]", {2, 100}), Catch::Contains("nested deeper than 2 levels"));
+  REQUIRE(error_of("[[1]]", {2, 100}).empty());
+  REQUIRE_THAT(error_of("[1, 2, 3]", {8, 3}), Catch::Contains("more than 3 values"));
+  REQUIRE_THAT(error_of(""), Catch::Contains("unexpected end of input"));
+}
