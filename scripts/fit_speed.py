@@ -20,7 +20,9 @@ MOE_GPU_ENGINES = LLAMA_FAMILY + ("ik_llama.cpp",)
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
     ("gddr dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
-     {"gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4)}),
+     {"gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4),
+      # the batched rows (llama.cpp PR #15802, -ub 1-8) set it; NVIDIA classes share one value
+      "cuda.decode_batch_mfu": (0.0, 0.5)}),
     ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
      {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4)}),
     ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
@@ -114,28 +116,40 @@ def main():
     for group, pick, grid in GROUPS:
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
-        for name, (lo, hi) in grid.items():
-            best = None
-            for i in range(9):
-                trial = dict(params)
-                trial[name] = lo + (hi - lo) * i / 8
-                l, _ = loss(residuals(trial, rows_arg), pick)
-                if best is None or l < best[0] - 1e-9:
-                    best = (l, trial[name])
-            step = (hi - lo) / 8
-            for i in (-2, -1, 1, 2):  # refine around the best grid point
-                v = best[1] + step * i / 3
-                if lo <= v <= hi:
-                    trial = dict(params)
-                    trial[name] = v
-                    l, _ = loss(residuals(trial, rows_arg), pick)
-                    if l < best[0] - 1e-9:
-                        best = (l, v)
-            params[name] = best[1]
+        current = before
+        for _ in range(6):  # coordinate passes until the group's loss stops improving
+            start = current
+            current = coordinate_pass(params, grid, rows_arg, pick)
+            if current > start - 1e-4:
+                break
         l, n = loss(residuals(params, rows_arg), pick)
         print(f"{group}: {n} fit rows, rms log residual {math.sqrt(before):.3f} -> {math.sqrt(l):.3f}", flush=True)
         for name in grid:
             print(f"  {name} = {params[name]:.4g}", flush=True)
+
+
+def coordinate_pass(params, grid, rows_arg, pick):
+    """One pass over the group's parameters: a 9-point grid each, refined around the best point;
+    the current value stays unless a trial beats it, so a pass never makes the fit worse."""
+    for name, (lo, hi) in grid.items():
+        best = (loss(residuals(params, rows_arg), pick)[0], params[name])
+        for i in range(9):
+            trial = dict(params)
+            trial[name] = lo + (hi - lo) * i / 8
+            l, _ = loss(residuals(trial, rows_arg), pick)
+            if l < best[0] - 1e-9:
+                best = (l, trial[name])
+        step = (hi - lo) / 8
+        for i in (-2, -1, 1, 2):  # refine around the best point
+            v = best[1] + step * i / 3
+            if lo <= v <= hi:
+                trial = dict(params)
+                trial[name] = v
+                l, _ = loss(residuals(trial, rows_arg), pick)
+                if l < best[0] - 1e-9:
+                    best = (l, v)
+        params[name] = best[1]
+    return loss(residuals(params, rows_arg), pick)[0]
 
 
 if __name__ == "__main__":

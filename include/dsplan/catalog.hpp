@@ -270,6 +270,10 @@ struct PerformanceClass {
   /// Prefill MFU of a model with routed experts relative to prefill_mfu: a batch's tokens split
   /// over the experts make many small matrix products (llama.cpp's mul_mat_id), not one large one.
   double moe_mfu_factor = 1.0;
+  /// Batched decode: each sequence beyond the first adds its FLOPs at this fraction of the peak,
+  /// after the weight reads instead of overlapped with them (llama.cpp's small-batch kernels
+  /// dequantize per column). 0: not modelled, a step is max(memory, compute).
+  double decode_batch_mfu = 0;
   /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
   /// (dequantisation cost of its kernels); 1 for a type not listed.
   std::map<std::string, double> type_bandwidth_factor;

@@ -118,8 +118,16 @@ Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
   return out;
 }
 
+struct Phase {
+  std::uint64_t tokens;     ///< tokens processed per step (decode: sequences; prefill: the prompt)
+  double context;           ///< decode: KV length read per sequence
+  bool prefill;
+  std::uint64_t chunks;     ///< prefill: micro-batches, each re-reading the weights
+};
+
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
-                double fixed_s, const ModelWork& w, const std::string& main_type, const std::string& architecture = {}) {
+                double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
+                const std::string& architecture = {}) {
   StageTime st;
   st.device = name;
   st.read_bytes = work.bytes;
@@ -134,6 +142,11 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
+  if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
+    // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
+    const double extra = static_cast<double>(ph.tokens - 1) / static_cast<double>(ph.tokens);
+    st.total_s += work.flops * extra / (peak_tflops * 1e12 * pc.decode_batch_mfu);
+  }
   return st;
 }
 
@@ -146,13 +159,6 @@ double device_peak(const Device& d, const ResolvedScenario& s) {
   if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
   return d.peak_tflops;
 }
-
-struct Phase {
-  std::uint64_t tokens;     ///< tokens processed per step (decode: sequences; prefill: the prompt)
-  double context;           ///< decode: KV length read per sequence
-  bool prefill;
-  std::uint64_t chunks;     ///< prefill: micro-batches, each re-reading the weights
-};
 
 /// Layer split: the GPU placements in order, then the CPU's share; PCIe hops between devices.
 std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
@@ -188,7 +194,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
                          (offload ? 0.0 : moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds) +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           fixed * chunks, w, s.quant->default_type, d.architecture));
+                           fixed * chunks, w, ph, s.quant->default_type, d.architecture));
     if (offload) offloaded_moe_blocks += moe_blocks(w, p.first_layer, p.layers);
   }
   const DevicePlacement& cpu = l.cpu;
@@ -215,7 +221,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
                            (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
                            (stages.empty() ? 0.0 : e.performance.hop_seconds);
       stages.push_back(stage(cpu.name, cpu_work, static_cast<double>(hw.host.bandwidth_bytes_per_s), hw.host.tflops, pc,
-                             fixed * chunks, w, s.quant->default_type));
+                             fixed * chunks, w, ph, s.quant->default_type));
     }
   }
   return stages;
@@ -251,7 +257,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const Device& d = hw.gpus.front();
     stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
-                           fixed * static_cast<double>(ph.chunks), w, s.quant->default_type, d.architecture));
+                           fixed * static_cast<double>(ph.chunks), w, ph, s.quant->default_type, d.architecture));
   }
   return stages;
 }
