@@ -144,6 +144,16 @@ static std::string band_note(const SpeedRange& b, double value) {
          std::to_string(b.measurements) + " similar measurement" + (b.measurements == 1 ? "" : "s") + ")";
 }
 
+/// " (0.05-0.33 s)": the prefill band carried over to the time to first token, which prefill
+/// dominates (the band's rows include measured TTFTs).
+static std::string ttft_range(const Throughput& t) {
+  const SpeedRange& b = t.prefill_band;
+  if (!(b.low_tokens_per_s > 0) || !(b.high_tokens_per_s > 0)) return "";
+  const double fast = t.ttft_s * t.prefill_tokens_per_s / b.high_tokens_per_s;
+  const double slow = t.ttft_s * t.prefill_tokens_per_s / b.low_tokens_per_s;
+  return fmt::format(" ({:.2f}-{:.2f} s)", fast, slow);
+}
+
 void throughput_section(const PlanResult& r, std::ostream& out) {
   const Throughput& t = *r.throughput;
   const auto& req = *r.throughput_request;
@@ -155,7 +165,7 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
       << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
-      << " s; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
+      << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
   if (!t.decode_band.calibrated || !t.prefill_band.calibrated)
     out << "  Warning: no published measurement of a " << t.decode_band.speed_class
         << " run; these speeds are uncalibrated (docs/validation.md section 6.10)\n";

@@ -186,12 +186,15 @@ class GgufParser {
       m_in.fail(at + 4, "key '" + kv.key + "': array of " + std::to_string(kv.array_length) +
                             " elements does not fit in the rest of the file (truncated?)");
     if (kv.array_type == GgufValueType::string) {
+      // Built once: a tokenizer's arrays hold ~260,000 strings, and a message per element was
+      // most of inspect's time.
+      const std::string element = "a string in key '" + kv.key + "'";
       for (std::uint64_t i = 0; i < kv.array_length; ++i) {
         const std::uint64_t s_at = m_in.pos();
-        const std::uint64_t n = m_in.u64("a string in key '" + kv.key + "'");
+        const std::uint64_t n = m_in.u64(element);
         if (n > k_gguf_max_string_bytes)
           m_in.fail(s_at, "key '" + kv.key + "': string length " + std::to_string(n) + " exceeds the limit");
-        m_in.skip(n, "a string in key '" + kv.key + "'");
+        m_in.skip(n, element);
       }
     } else {
       m_in.skip(kv.array_length * min_bytes, "the array of key '" + kv.key + "'");  // fits: checked above

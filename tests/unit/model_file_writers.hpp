@@ -267,9 +267,24 @@ class SparseSource final : public ByteSource {
   std::uint64_t m_size;
 };
 
+/// DeepSeek-R1's tokenizer as GGUF metadata of the published files' size: 129,280 tokens with
+/// their types and 127,741 merges (DeepSeek-V3 tokenizer.json; the strings here are stand-ins of
+/// typical length). Several MB of header that a reader must walk past.
+inline void add_r1_tokenizer(GgufWriter& w) {
+  std::vector<std::string> tokens, merges;
+  // Appends, not `a + b + c` (gcc 12's -Wrestrict misfires on such chains).
+  for (int i = 0; i < 129'280; ++i) tokens.push_back(std::string("tok").append(std::to_string(i)));
+  for (int i = 0; i < 127'741; ++i)
+    merges.push_back(std::string("m").append(std::to_string(i)).append(" x").append(std::to_string(i % 97)));
+  w.kv_str("tokenizer.ggml.model", "gpt2");
+  w.kv_str_array("tokenizer.ggml.tokens", tokens);
+  w.kv_i32_array("tokenizer.ggml.token_type", std::vector<std::int32_t>(tokens.size(), 1));
+  w.kv_str_array("tokenizer.ggml.merges", merges);
+}
+
 /// DeepSeek-R1 as a GGUF split set of `k_parts` (< 10) header-only parts: 1,086 tensors, matrices
-/// Q8_0 and vectors F32.
-inline std::deque<SparseSource> r1_split_set(std::size_t k_parts) {
+/// Q8_0 and vectors F32; with the tokenizer's metadata in the first part when asked.
+inline std::deque<SparseSource> r1_split_set(std::size_t k_parts, bool with_tokenizer = false) {
   // DeepSeek-V3 architecture as llama.cpp converts it (split MLA, no MTP block): 3 globals,
   // 3 dense blocks of 13 tensors, 58 MoE blocks of 18. Matrices Q8_0, vectors F32.
   struct T {
@@ -314,6 +329,7 @@ inline std::deque<SparseSource> r1_split_set(std::size_t k_parts) {
                {"expert_feed_forward_length", 2048}})
         w.kv_u32("deepseek2." + k, v);
       w.kv_i32("split.tensors.count", 1086);
+      if (with_tokenizer) add_r1_tokenizer(w);
     }
     w.kv_u16("split.no", static_cast<std::uint16_t>(part));
     w.kv_u16("split.count", static_cast<std::uint16_t>(k_parts));

@@ -133,6 +133,19 @@ TEST_CASE("GGUF metadata of a catalog model matches it", "[gguf]") {
   REQUIRE(info.kv_bytes_per_token == 28u * 512 * 2);
 }
 
+TEST_CASE("the tokenizer's 257,021 strings are walked past, not kept", "[gguf]") {
+  const std::deque<SparseSource> sources = r1_split_set(3, true);
+  const GgufFile first = read_gguf(sources.front(), catalog());
+  const GgufKv* tokens = first.find("tokenizer.ggml.tokens");
+  REQUIRE(tokens != nullptr);
+  REQUIRE(tokens->array_length == 129'280);
+  REQUIRE(first.find("tokenizer.ggml.merges")->array_length == 127'741);
+  REQUIRE(first.find("tokenizer.ggml.token_type")->array_length == 129'280);
+  std::vector<GgufFile> parts{first};
+  for (std::size_t i = 1; i < sources.size(); ++i) parts.push_back(read_gguf(sources[i], catalog()));
+  REQUIRE(inspect_gguf(parts, catalog()).tensor_count == 1086);
+}
+
 TEST_CASE("GGUF split set of DeepSeek-R1's 1,086 tensors", "[gguf]") {
   constexpr std::size_t k_parts = 4;
   const std::deque<SparseSource> sources = r1_split_set(k_parts);
