@@ -126,7 +126,18 @@ ExitCode write_output(std::ostream& out, std::ostream& err, const std::string& t
   return ExitCode::usage;
 }
 
-void build_app(CLI::App& app, Context& ctx) {
+struct CommandSetup {
+  std::string_view name;  ///< the subcommand's name, as its setup function registers it
+  void (*setup)(CLI::App&, Context&);
+};
+/// Every command, in the order `dsplan --help` lists them.
+constexpr CommandSetup k_commands[] = {
+    {"recommend", setup_recommend}, {"list", setup_list},       {"show", setup_show},
+    {"estimate", setup_estimate},   {"check", setup_check},     {"compare", setup_compare},
+    {"train", setup_train},         {"catalog", setup_catalog}, {"inspect", setup_inspect},
+    {"detect", setup_detect},       {"completions", setup_completions}};
+
+void build_app(CLI::App& app, Context& ctx, const std::string& command) {
   app.set_version_flag("--version", std::string("dsplan ") + DSPLAN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global flags may follow the subcommand: `dsplan estimate 70b --json`
@@ -142,35 +153,38 @@ void build_app(CLI::App& app, Context& ctx) {
   app.footer(
       "Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 internal error.\n"
       "Sizes: a bare number is GiB (24 = 24 GiB); GB = 10^9 bytes, GiB = 2^30. Tokens: 32k = 32,768.\n");
-  setup_recommend(app, ctx);
-  setup_list(app, ctx);
-  setup_show(app, ctx);
-  setup_estimate(app, ctx);
-  setup_check(app, ctx);
-  setup_compare(app, ctx);
-  setup_train(app, ctx);
-  setup_catalog(app, ctx);
-  setup_inspect(app, ctx);
-  setup_detect(app, ctx);
-  setup_completions(app, ctx);
+  // Only the command being run is set up: its options are most of a start-up's CLI work (the
+  // estimate options alone are added to four commands). --help without a command, and
+  // completions (which describe every command), set up all of them.
+  const auto chosen = std::find_if(std::begin(k_commands), std::end(k_commands),
+                                   [&](const CommandSetup& c) { return c.name == command; });
+  const bool all = chosen == std::end(k_commands) || chosen->name == "completions";
+  for (const auto& c : k_commands)
+    if (all || &c == chosen) c.setup(app, ctx);
 }
 
-/// CLI11 would say "A subcommand is required" for `dsplan estimat`; name the word instead.
-void reject_unknown_command(CLI::App& app, const std::vector<std::string>& args) {
-  std::vector<std::string> names;
-  for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+/// The first word that is not an option (nor --catalog's value): the command; "" when none.
+std::string command_word(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--catalog") {  // the only global option that takes a value
       ++i;
       continue;
     }
-    if (a.empty() || a[0] == '-') continue;
-    if (std::find(names.begin(), names.end(), a) != names.end()) return;
-    const auto close = closest_names(a, names, 2);
-    throw InputError("unknown command '" + a + "'" + (close.empty() ? "" : " (did you mean: " + join(close) + "?)") +
-                     "; commands: " + join(names));
+    if (!a.empty() && a[0] != '-') return a;
   }
+  return "";
+}
+
+/// CLI11 would say "A subcommand is required" for `dsplan estimat`; name the word instead.
+void reject_unknown_command(const std::string& word) {
+  if (word.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& c : k_commands) names.emplace_back(c.name);
+  if (std::find(names.begin(), names.end(), word) != names.end()) return;
+  const auto close = closest_names(word, names, 2);
+  throw InputError("unknown command '" + word + "'" + (close.empty() ? "" : " (did you mean: " + join(close) + "?)") +
+                   "; commands: " + join(names));
 }
 
 /// After a command with a -q format option (estimate, check), `-q` is `--quant`, as in
@@ -210,8 +224,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   Context ctx(env);
   CLI::App app("dsplan: which DeepSeek model to run, and the memory, GPUs, speed and money it takes", "dsplan");
   try {
-    build_app(app, ctx);
-    reject_unknown_command(app, args);
+    const std::string command = command_word(args);
+    reject_unknown_command(command);
+    build_app(app, ctx, command);
     reject_quiet_after_command(app, args);
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 parses a reversed vector
     try {
