@@ -319,6 +319,9 @@ struct EngineSpec {
   bool flash_attention = true;          ///< default attention kernel does not materialize scores
   bool quantized_v_needs_flash_attention = false;
   double gpu_memory_utilization = 1.0;  ///< fraction of device memory the engine claims
+  /// Runs DeepSeek's MTP module as a speculative draft: the share of first drafted tokens the
+  /// main model accepts (sources["mtp"]); nullopt: the engine has no MTP speculation.
+  std::optional<double> mtp_acceptance;
   std::uint64_t runtime_overhead_bytes = 0;  ///< per device: CUDA context, library workspaces
   std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
   std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)

@@ -49,6 +49,9 @@ struct Throughput {
   double e2e_latency_s = 0;           ///< ttft + the remaining output tokens
   double decode_context = 0;          ///< KV length the decode figures are taken at (mean over the output)
   std::string bound;                  ///< memory, compute or overhead: what dominates the decode step
+  std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (--mtp); 0: none
+  double draft_s = 0;                 ///< the draft passes' share of decode_step_s
+  double tokens_per_step = 1;         ///< expected tokens a decode step yields per sequence
   SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
   SpeedRange prefill_band;            ///< around prefill_tokens_per_s
   std::vector<StageTime> decode_stages;

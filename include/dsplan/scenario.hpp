@@ -35,6 +35,9 @@ struct Scenario {
   std::uint64_t ubatch = 0;  ///< tokens per forward pass (llama.cpp n_ubatch); 0 = engine default
   std::optional<bool> flash_attention;  ///< default: the engine's
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
+  /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
+  /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
+  std::uint64_t speculative_tokens = 0;
 };
 
 /// The scenario with every default applied and every name looked up.
@@ -50,6 +53,7 @@ struct ResolvedScenario {
   bool flash_attention = true;
   bool legacy_mla_gguf = false;
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
+  std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)
   std::vector<std::string> defaults_applied;  ///< human-readable, e.g. "quant: bf16 (native)"
 };
 

@@ -34,6 +34,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.batch = parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
+  s.speculative_tokens = o.mtp;
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
   if (o.no_flash_attn) s.flash_attention = false;
   s.mla_cache = parse_mla_cache(o.mla_cache);
@@ -228,6 +229,10 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
   sub->add_flag("--legacy-mla-gguf", o.legacy_mla_gguf,
                 "DeepSeek-V3/R1 GGUF converted before April 2025 (attn_kv_b whole): llama.cpp caches expanded K/V");
   sub->add_flag("--no-flash-attn", o.no_flash_attn, "Attention without flash attention (llama.cpp -fa off)");
+  sub->add_option("--mtp", o.mtp,
+                  "Speculative decoding with the model's MTP module, N draft tokens per step (vLLM, SGLang; "
+                  "DeepSeek-V3/R1 line)")
+      ->type_name("N");
   sub->add_option("--mla-cache", o.mla_cache,
                   "DeepSeek MLA cache layout: engine (default), latent, latent+v (llama.cpp builds Apr 2025 - Jan 2026), "
                   "expanded");

@@ -163,6 +163,11 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << band_note(t.decode_band, t.decode_tokens_per_s) << ", " << fixed(t.aggregate_tokens_per_s, 1)
       << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
       << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
+  if (t.speculative_tokens > 0)
+    out << "  MTP speculation: " << t.speculative_tokens << " draft token" << (t.speculative_tokens == 1 ? "" : "s")
+        << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step (acceptance "
+        << fixed(*r.scenario.engine->mtp_acceptance, 2) << ", DeepSeek-V3 report; later drafts assumed as good: an "
+        << "upper bound); draft passes " << fixed(t.draft_s * 1e3, 2) << " ms of the step\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
       << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
       << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
@@ -242,7 +247,9 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << "  Parameters: " << with_commas(m.params_total.count()) << " (" << params_short(m.params_total.count())
       << "); active per token " << params_short(m.params_active.count()) << " without the embedding lookup, "
       << params_short(m.params_active_with_embedding.count()) << " with it";
-  if (m.params_mtp.count() > 0) out << "; MTP module " << params_short(m.params_mtp.count()) << " (not loaded)";
+  if (m.params_mtp.count() > 0)
+    out << "; MTP module " << params_short(m.params_mtp.count())
+        << (m.weights_loaded < m.weights.total ? " (not loaded)" : " (loaded: it drafts, --mtp)");
   out << "\n\n";
   memory_table(r, out);
 

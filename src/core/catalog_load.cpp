@@ -418,7 +418,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   n.check_keys({"id", "name", "aliases", "containers", "default_quant_gguf", "registry_quant_default", "mla_cache", "mla_cache_legacy_gguf",
                 "mla_v_is_view_of_k", "indexer_cache", "kv_cache_types", "default_kv_type", "kv_cell_padding", "kv_block_tokens",
                 "kv_block_tokens_mla", "compressed_kv_pages", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
-                "gpu_memory_utilization", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
+                "gpu_memory_utilization", "mtp_acceptance", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
                 "speed_class", "performance", "source", "notes"});
   EngineSpec e;
   e.origin = n.origin();
@@ -450,6 +450,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.flash_attention = n.bool_or("flash_attention", true);
   e.quantized_v_needs_flash_attention = n.bool_or("quantized_v_needs_flash_attention", false);
   e.gpu_memory_utilization = n.number_in_or("gpu_memory_utilization", 1.0, 0.01, 1);
+  if (const auto a = n.find("mtp_acceptance")) e.mtp_acceptance = a->number_in(0.01, 0.99);
   e.runtime_overhead_bytes = n.u64_in("runtime_overhead_bytes", 0, k_max_device_bytes);
   e.runtime_overhead_tp_bytes = n.u64_in_or("runtime_overhead_tp_bytes", 0, 0, k_max_device_bytes);
   e.compute_buffer_model = n.str("compute_buffer_model");

@@ -265,8 +265,13 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
       weights += (block - replicated_per_block) / static_cast<double>(tp) + replicated_per_block;
     }
     if (stage == 0) weights += static_cast<double>(m.weights.embedding.count()) / static_cast<double>(tp);
-    if (stage + 1 == pp) weights += static_cast<double>(output.count()) / static_cast<double>(tp);
-    const double kv_per_token = kv_per_token_layer * kv_share * static_cast<double>(count);
+    // The last stage also holds what runs after the blocks: the head, and the MTP module (with
+    // its layer's cache) when it drafts (--mtp; its bytes are in weights_loaded then).
+    const bool last = stage + 1 == pp;
+    const Bytes mtp = m.weights_loaded == m.weights.total ? m.weights.mtp : Bytes(0);
+    if (last) weights += static_cast<double>((output + mtp).count()) / static_cast<double>(tp);
+    const std::uint64_t cached_layers = count + (last ? kv.layers - layers : 0);
+    const double kv_per_token = kv_per_token_layer * kv_share * static_cast<double>(cached_layers);
     for (std::uint64_t rank = 0; rank < tp; ++rank) {
       const std::size_t index = stage * tp + rank;
       DevicePlacement p = placement_for(hw.gpus[index % hw.gpus.size()], index);

@@ -17,7 +17,8 @@ void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes l
   d.push_back({"weights",
                fmt::format("{} B in memory = sum over {} tensors of rows x blocks per row x bytes per block ({}){}",
                            loaded.count(), q.tensor_count, types,
-                           q.mtp.count() > 0 ? fmt::format(", minus the MTP module ({} B)", q.mtp.count()) : ""),
+                           q.mtp.count() > 0 && loaded < q.total ? fmt::format(", minus the MTP module ({} B)", q.mtp.count())
+                                                                  : ""),
                s.quant->source});
 }
 
@@ -51,8 +52,12 @@ MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bo
   m.params_mtp = inventory.params_mtp();
 
   m.weights = quantize_model(cat, *s.model, *s.quant, s.layout);
-  m.weights_loaded = m.weights.without_mtp();
-  m.kv = estimate_kv_cache(a, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
+  // Engines load the MTP module only to draft with it (--mtp); its layer then caches like the others.
+  const bool mtp = s.speculative_tokens > 0;
+  m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
+  ModelArch cached = a;
+  if (mtp) cached.num_layers += a.mtp_layers;
+  m.kv = estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
   m.total = m.weights_loaded + m.kv.total + m.runtime.compute_buffer + m.runtime.overhead;

@@ -123,6 +123,8 @@ struct Phase {
   double context;           ///< decode: KV length read per sequence
   bool prefill;
   std::uint64_t chunks;     ///< prefill: micro-batches, each re-reading the weights
+  std::uint64_t readers;    ///< decode: sequences whose caches are read (speculation verifies
+                            ///< several tokens of one sequence against one read of its cache)
 };
 
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
@@ -168,7 +170,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
   const double chunks = static_cast<double>(ph.chunks);
-  const double kv_layer = kv_bytes_per_layer(w, ph.tokens, ph.context, ph.prefill);
+  const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
   std::vector<StageTime> stages;
   double routed_on_cpu_bytes = 0;
   double offloaded_moe_blocks = 0;
@@ -234,7 +236,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
   const std::uint64_t tp = l.tensor_parallel;
   const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
-  const double kv_layer = kv_bytes_per_layer(w, ph.tokens, ph.context, ph.prefill);
+  const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
   const ModelArch& a = s.model->arch;
   const double kv_share = attention_of(a).kv_share(a, tp);
   const bool spans_nodes = tp > hw.gpus.size();
@@ -274,6 +276,23 @@ std::vector<StageTime> stages_for(const ResolvedScenario& s, const ModelWork& w,
                                                        : layer_split_stages(s, w, l, hw, ph);
 }
 
+/// Speculative decoding with the MTP module (--mtp k): the step verifies k drafted tokens per
+/// sequence (already in the decode stages: (k + 1) x batch tokens against one read of each cache),
+/// after k draft passes of the MTP block, each costing about one block of the step (the MTP
+/// module is one transformer block plus the shared head). With each draft accepted at rate a,
+/// independently (the published rate is the first draft's; later drafts do no better, so this
+/// is an upper bound), a step yields (1 - a^(k+1)) / (1 - a) tokens. Returns tokens per step.
+double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput& t) {
+  if (s.speculative_tokens == 0) return 1.0;
+  const double k = static_cast<double>(s.speculative_tokens);
+  const double a = *s.engine->mtp_acceptance;
+  t.speculative_tokens = s.speculative_tokens;
+  t.draft_s = k * t.decode_step_s / static_cast<double>(w.blocks.size());
+  t.decode_step_s += t.draft_s;
+  t.tokens_per_step = (1.0 - std::pow(a, k + 1.0)) / (1.0 - a);
+  return t.tokens_per_step;
+}
+
 }  // namespace
 
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
@@ -282,18 +301,20 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   const ModelWork w = model_work(s, m);
   Throughput t;
   t.decode_context = static_cast<double>(r.prompt_tokens) + static_cast<double>(r.output_tokens) / 2.0;
-  t.decode_stages = stages_for(s, w, l, hw, {s.batch, t.decode_context, false, 1});
+  t.decode_stages = stages_for(s, w, l, hw, {s.batch * (s.speculative_tokens + 1), t.decode_context, false, 1, s.batch});
   t.decode_step_s = total_time(t.decode_stages);
+  const double tokens_per_step = add_speculation(s, w, t);
   const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
-  t.prefill_stages = stages_for(s, w, l, hw, {r.prompt_tokens, 0, true, ceil_div(r.prompt_tokens, chunk)});
+  t.prefill_stages = stages_for(s, w, l, hw, {r.prompt_tokens, 0, true, ceil_div(r.prompt_tokens, chunk), 1});
   t.prefill_s = total_time(t.prefill_stages);
   if (t.decode_step_s <= 0 || t.prefill_s <= 0) throw InternalError("throughput model produced a zero time");
-  t.decode_tokens_per_s = 1.0 / t.decode_step_s;
-  t.aggregate_tokens_per_s = static_cast<double>(s.batch) / t.decode_step_s;
+  t.decode_tokens_per_s = tokens_per_step / t.decode_step_s;
+  t.aggregate_tokens_per_s = static_cast<double>(s.batch) * tokens_per_step / t.decode_step_s;
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
-  const double first_step = total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1}));
+  const double first_step =
+      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch}));
   t.ttft_s = t.prefill_s + first_step;
-  t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) * t.decode_step_s;
+  t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) / t.decode_tokens_per_s;
   double memory = 0, compute = 0, fixed = 0;
   for (const auto& st : t.decode_stages) {
     memory += st.memory_s >= st.compute_s ? st.memory_s : 0.0;
@@ -309,6 +330,14 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                       st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3,
                                       st.fixed_s * 1e3),
                           "engines.json performance factors; docs/methodology.md section 6"});
+    if (t.speculative_tokens > 0)
+      explain->push_back({"MTP speculation",
+                          fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
+                                      "tokens per step; the step verifies {} tokens per sequence and adds {:.3f} ms "
+                                      "of draft passes (one block each)",
+                                      t.speculative_tokens, *s.engine->mtp_acceptance, t.tokens_per_step,
+                                      t.speculative_tokens + 1, t.draft_s * 1e3),
+                          s.engine->source("mtp")});
     explain->push_back({"prefill", fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}", t.prefill_s,
                                                r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk),
                         "docs/methodology.md section 6"});

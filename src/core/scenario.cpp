@@ -98,6 +98,23 @@ bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model) {
   return quant.models.empty() || contains(quant.models, model.id);
 }
 
+namespace {
+/// MTP speculation needs the model's MTP module, an engine that drafts with it, and a model whose
+/// MTP layer's cache is one more layer of the main cache (a latent cache: the MLA line; V4's
+/// compressed per-layer caches are not modelled for it).
+std::uint64_t checked_speculative_tokens(const Scenario& s, const ResolvedScenario& r, bool latent_cache) {
+  if (s.speculative_tokens == 0) return 0;
+  if (s.speculative_tokens > 8) throw InputError("--mtp: at most 8 draft tokens per step");
+  if (r.model->arch.mtp_layers == 0)
+    throw InputError("--mtp drafts with the model's multi-token-prediction module; " + r.model->name + " has none");
+  if (!latent_cache)
+    throw InputError("--mtp is modelled for the DeepSeek-V3/R1 line (latent MLA cache); " + r.model->name + " is not");
+  if (!r.engine->mtp_acceptance)
+    throw InputError("--mtp: " + r.engine->name + " does not draft with the MTP module (vLLM and SGLang do)");
+  return s.speculative_tokens;
+}
+}  // namespace
+
 ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   ResolvedScenario r;
   r.model = &cat.require_model(s.model);
@@ -140,6 +157,7 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   if (quantized_cache && !r.flash_attention && r.engine->quantized_v_needs_flash_attention)
     throw InputError(r.engine->id + " needs flash attention for a quantized V cache ('" + r.kv_type->id +
                      "'); drop --no-flash-attn or use --kv-type f16");
+  r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
   return r;
 }
 

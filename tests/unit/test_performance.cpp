@@ -143,3 +143,40 @@ TEST_CASE("every speed carries a band; classes without measurements are uncalibr
   REQUIRE(tp.throughput->decode_band.low_tokens_per_s == Approx(0.5 * tp.throughput->decode_tokens_per_s));
   REQUIRE(tp.throughput->decode_band.high_tokens_per_s == Approx(2.0 * tp.throughput->decode_tokens_per_s));
 }
+
+TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step yields 1 + a + ... tokens",
+          "[performance][mtp]") {
+  const auto plan = [](std::uint64_t drafts, const char* engine = "sglang", const char* model = "r1") {
+    PlanRequest r;
+    r.scenario.model = model;
+    r.scenario.engine = engine;
+    r.scenario.context = 4096;
+    r.scenario.speculative_tokens = drafts;
+    r.prompt_tokens = 1024;
+    r.output_tokens = 1024;
+    r.hardware = HardwareRequest{};
+    r.hardware->gpus = {{"h200", 8}};
+    return run_plan(catalog(), r);
+  };
+  const PlanResult off = plan(0), on = plan(1), two = plan(2);
+  // Weights: the MTP module (not loaded without drafting) is loaded with it.
+  REQUIRE(off.memory.weights_loaded.count() == off.memory.weights.total.count() - off.memory.weights.mtp.count());
+  REQUIRE(on.memory.weights_loaded == on.memory.weights.total);
+  // KV: SGLang's latent MLA cache, bf16: (kv_lora_rank 512 + rope 64) x 2 B per layer; the MTP
+  // layer is one more: 61 -> 62 layers.
+  REQUIRE(off.memory.kv.bytes_per_token.count() == 61u * 576 * 2);
+  REQUIRE(on.memory.kv.bytes_per_token.count() == 62u * 576 * 2);
+  // Acceptance 0.85 (engines.json, DeepSeek-V3 report): k = 1 -> 1.85 tokens; k = 2 -> 1 + a + a^2.
+  REQUIRE(on.throughput->tokens_per_step == Approx(1.85));
+  REQUIRE(two.throughput->tokens_per_step == Approx(1 + 0.85 + 0.85 * 0.85));
+  // The step costs more (verifying 2 tokens, one draft pass) but yields 1.85 tokens: faster per
+  // sequence, and below the 1.85x a free step would give.
+  const double speedup = on.throughput->decode_tokens_per_s / off.throughput->decode_tokens_per_s;
+  REQUIRE(speedup > 1.0);
+  REQUIRE(speedup < 1.85);
+  REQUIRE(on.throughput->decode_step_s > off.throughput->decode_step_s);
+  // Models without the module, engines without the draft, and V4 (not modelled) are refused.
+  REQUIRE_THROWS_WITH(plan(1, "sglang", "r1-distill-llama-70b"), Catch::Contains("has none"));
+  REQUIRE_THROWS_WITH(plan(1, "llama.cpp"), Catch::Contains("does not draft with the MTP module"));
+  REQUIRE_THROWS_WITH(plan(1, "sglang", "deepseek-v4-flash"), Catch::Contains("DeepSeek-V3/R1 line"));
+}
