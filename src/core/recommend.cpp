@@ -49,6 +49,44 @@ void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendat
 
 std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
 
+Bytes Candidate::gpu_used() const {
+  Bytes total;
+  if (evaluation)
+    for (const auto& g : evaluation->layout.gpus) total += g.total;
+  return total;
+}
+
+Bytes Candidate::gpu_capacity() const {
+  Bytes total;
+  if (evaluation)
+    for (const auto& g : evaluation->layout.gpus) total += g.capacity;
+  return total;
+}
+
+Bytes Candidate::ram_used() const { return evaluation ? evaluation->layout.cpu.total : Bytes(); }
+
+template <typename Figure>
+std::optional<double> Candidate::priced(Figure figure) const {
+  if (!evaluation || !evaluation->cost) return std::nullopt;
+  const CostEstimate& cost = *evaluation->cost;
+  if (rented && cost.cloud) return figure(*cost.cloud);
+  if (cost.owned) return figure(*cost.owned);
+  return std::nullopt;
+}
+
+std::optional<double> Candidate::usd_per_month() const {
+  return priced([](const auto& c) { return c.usd_per_month; });
+}
+
+std::optional<double> Candidate::usd_per_million_tokens() const {
+  return priced([](const auto& c) { return c.usd_per_million_tokens; });
+}
+
+std::optional<double> Candidate::upfront_usd() const {
+  if (!evaluation || !evaluation->cost || !evaluation->cost->owned) return std::nullopt;
+  return evaluation->cost->owned->purchase_usd;
+}
+
 Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   check_request(r);
   Recommendation out;

@@ -1,14 +1,15 @@
 // Recommendation search: combinations are scored without hardware (benchmark x quant factor),
-// then placed best-first on the hardware until no unplaced combination could still win.
+// then placed best-first on the hardware until no unplaced combination could still win. Each
+// placement goes through the plan's evaluate_placement, the pipeline `estimate` prints.
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 
 #include "dsplan/error.hpp"
 #include "dsplan/memory.hpp"
-#include "dsplan/performance.hpp"
 #include "dsplan/quant.hpp"
 #include "dsplan/scenario.hpp"
 #include "dsplan/text.hpp"
@@ -107,6 +108,35 @@ struct Placement {
   LayoutRequest layout;
 };
 
+/// Why a placement does not run as asked, in recommend's words; nothing when it fits.
+std::optional<std::string> unfit_reason(const Evaluation& e, double headroom) {
+  if (!e.layout.fits) return e.layout.reasons.empty() ? std::string("does not fit") : e.layout.reasons.front();
+  if (e.needs_ram) return fmt::format("needs {:.1f} GiB of system RAM for its layers (give --ram)", e.needs_ram->gib());
+  if (e.over_headroom)
+    return fmt::format("fills {:.1f}% of a device, leaving less than the {:.0f}% headroom", *e.fullest_device * 100,
+                       headroom * 100);
+  return std::nullopt;
+}
+
+/// The request's limits on a candidate that fits: speed per user, first-token latency, budget.
+void check_limits(const RecommendRequest& r, Candidate& c) {
+  if (c.decode_tokens_per_s() < r.min_tokens_per_s)
+    c.reasons.push_back(fmt::format("decodes {:.1f} tokens/s per user, below the required {:g}",
+                                    c.decode_tokens_per_s(), r.min_tokens_per_s));
+  if (r.max_ttft_s && c.ttft_s() > *r.max_ttft_s)
+    c.reasons.push_back(fmt::format("first token after {:.0f} ms, above the limit of {:.0f} ms", c.ttft_s() * 1000,
+                                    *r.max_ttft_s * 1000));
+  if (r.budget_usd && r.cloud) {
+    const bool monthly = r.budget_period == BudgetPeriod::month;
+    const std::optional<double> spend = monthly ? c.usd_per_month() : c.upfront_usd();
+    if (!spend)
+      c.reasons.push_back(fmt::format("no price in the catalog for {}", c.hardware));
+    else if (*spend > *r.budget_usd)
+      c.reasons.push_back(fmt::format("costs ${:.0f}{}, above the budget of ${:.0f}", *spend,
+                                      monthly ? " a month" : " to buy", *r.budget_usd));
+  }
+}
+
 /// Places one combination on one hardware and measures it against the request.
 Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
                    const Placement& p, const RecommendRequest& r) {
@@ -115,82 +145,38 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
   out.placed_on = *p.request;
   out.layout_request = p.layout;
   out.gpus = p.hardware->gpu_count();
-  out.evaluated = true;
+  out.rented = r.cloud;
   out.memory_total = m.total;
-  const Layout layout = plan_layout(cat, s, m, *p.hardware, p.layout);
-  out.fits = layout.fits;
-  out.strategy = layout.strategy;
-  out.gpu_layers = layout.gpu_layers;
-  out.layers = m.weights.block_bytes.size();
-  out.tensor_parallel = layout.tensor_parallel;
-  out.pipeline_parallel = layout.pipeline_parallel;
-  for (const auto& g : layout.gpus) {
-    out.gpu_used += g.total;
-    out.gpu_capacity += g.capacity;
-  }
-  out.ram_used = layout.cpu.total;
-  // Without --ram dsplan does not assume spare system memory for layers or experts.
-  const bool uses_ram = keeps_layers_in_ram(layout, m.weights.block_bytes.size());
-  if (layout.fits && uses_ram && !p.hardware->host.ram) {
-    out.fits = false;
-    out.reasons.push_back(fmt::format("needs {:.1f} GiB of system RAM for its layers (give --ram)",
-                                      layout.cpu.total.gib()));
+  PlacementRequest placement;
+  placement.layout = p.layout;
+  placement.throughput.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
+  placement.throughput.output_tokens = r.context - placement.throughput.prompt_tokens;
+  placement.cost = r.cost;
+  placement.headroom = r.headroom;
+  placement.measure_unfit = false;  // a rejected placement shows no speed or cost
+  placement.speed_bands = false;    // recommend ranks by the figures, not their ranges
+  out.evaluation = std::make_shared<const Evaluation>(evaluate_placement(cat, s, m, *p.hardware, placement));
+  if (auto reason = unfit_reason(*out.evaluation, r.headroom)) {
+    out.reasons.push_back(std::move(*reason));
     return out;
   }
-  if (!layout.fits) {
-    out.reasons.push_back(layout.reasons.empty() ? "does not fit" : layout.reasons.front());
-    return out;
-  }
-  out.fullest_device = fullest_device_fraction(layout);
-  double gpu_fullest = 0;
-  for (const auto& g : layout.gpus)
-    if (g.capacity.count() > 0)
-      gpu_fullest = std::max(gpu_fullest, static_cast<double>(g.total.count()) / static_cast<double>(g.capacity.count()));
-  out.ram_is_fullest = out.fullest_device > gpu_fullest;
-  // Paged engines (vLLM, SGLang) already claim only gpu_memory_utilization of each card.
-  if (s.engine->parallelism != Parallelism::tensor_parallel && out.fullest_device > 1.0 - r.headroom) {
-    out.fits = false;
-    out.over_headroom = true;
-    out.reasons.push_back(fmt::format("fills {:.1f}% of a device, leaving less than the {:.0f}% headroom",
-                                      out.fullest_device * 100, r.headroom * 100));
-    return out;
-  }
-  ThroughputRequest tr;
-  tr.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
-  tr.output_tokens = r.context - tr.prompt_tokens;
-  const Throughput t = estimate_throughput(s, m, layout, *p.hardware, tr);
-  out.decode_tokens_per_s = t.decode_tokens_per_s;
-  out.aggregate_tokens_per_s = t.aggregate_tokens_per_s;
-  out.prefill_tokens_per_s = t.prefill_tokens_per_s;
-  out.ttft_s = t.ttft_s;
-  const CostEstimate cost =
-      estimate_cost(cat, *p.hardware, t.aggregate_tokens_per_s, r.cost, HostNeeds{layout.cpu.total, m.download});
-  if (r.cloud && cost.cloud) {
-    out.usd_per_month = cost.cloud->usd_per_month;
-    out.usd_per_million_tokens = cost.cloud->usd_per_million_tokens;
-  } else if (cost.owned) {
-    out.usd_per_month = cost.owned->usd_per_month;
-    out.usd_per_million_tokens = cost.owned->usd_per_million_tokens;
-  }
-  if (cost.owned) out.upfront_usd = cost.owned->purchase_usd;
-
-  if (out.decode_tokens_per_s < r.min_tokens_per_s)
-    out.reasons.push_back(fmt::format("decodes {:.1f} tokens/s per user, below the required {:g}",
-                                      out.decode_tokens_per_s, r.min_tokens_per_s));
-  if (r.max_ttft_s && out.ttft_s > *r.max_ttft_s)
-    out.reasons.push_back(fmt::format("first token after {:.0f} ms, above the limit of {:.0f} ms", out.ttft_s * 1000,
-                                      *r.max_ttft_s * 1000));
-  if (r.budget_usd && r.cloud) {
-    const bool monthly = r.budget_period == BudgetPeriod::month;
-    const std::optional<double> spend = monthly ? out.usd_per_month : out.upfront_usd;
-    if (!spend) out.reasons.push_back(fmt::format("no price in the catalog for {}", out.hardware));
-    else if (*spend > *r.budget_usd)
-      out.reasons.push_back(fmt::format("costs ${:.0f}{}, above the budget of ${:.0f}", *spend,
-                                        monthly ? " a month" : " to buy", *r.budget_usd));
-  }
+  check_limits(r, out);
   out.feasible = out.reasons.empty();
   return out;
 }
+
+/// System RAM, not a GPU, is the fullest device (known once the layout fits without assumed RAM).
+bool ram_is_fullest(const Evaluation& e) {
+  if (!e.fullest_device) return false;
+  double gpu_fullest = 0;
+  for (const auto& g : e.layout.gpus)
+    if (g.capacity.count() > 0)
+      gpu_fullest =
+          std::max(gpu_fullest, static_cast<double>(g.total.count()) / static_cast<double>(g.capacity.count()));
+  return *e.fullest_device > gpu_fullest;
+}
+
+bool over_headroom(const Candidate& c) { return c.evaluation && c.evaluation->over_headroom; }
 
 /// A layer-split placement that fills a device past the headroom: one block fewer on the GPUs at
 /// a time (when RAM is known to take them), or, renting, one more GPU (up to a node).
@@ -206,14 +192,17 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
     return evaluate(cat, c, s, m, Placement{&h, &hw, p.layout}, r);
   }
   // Moving blocks off the GPUs only helps when a GPU, not system RAM, is the full device.
-  if (!p.hardware->host.ram || first.ram_is_fullest) return first;
-  Candidate cand = first;
-  for (std::uint64_t step = 0; step < k_max_steps && cand.over_headroom && !cand.ram_is_fullest && cand.gpu_layers > 0;
-       ++step) {
+  const auto can_step = [](const Candidate& cand) {
+    return over_headroom(cand) && !ram_is_fullest(*cand.evaluation) && cand.evaluation->layout.gpu_layers > 0;
+  };
+  const auto one_block_fewer = [&](const Candidate& from) {
     LayoutRequest fewer = p.layout;
-    fewer.gpu_layers = cand.gpu_layers - 1;
-    cand = evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer}, r);
-  }
+    fewer.gpu_layers = from.evaluation->layout.gpu_layers - 1;
+    return evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer}, r);
+  };
+  if (!p.hardware->host.ram || !can_step(first)) return first;
+  Candidate cand = one_block_fewer(first);
+  for (std::uint64_t step = 1; step < k_max_steps && can_step(cand); ++step) cand = one_block_fewer(cand);
   if (cand.feasible) return cand;
   return first;  // when no step helps, the first placement's reason stands
 }
@@ -391,7 +380,7 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
     for (const auto& l : layouts_for(c, s, hw)) {
       Candidate cand = evaluate(cat, c, s, m, Placement{&h, &hw, l}, r);
-      if (cand.over_headroom) cand = with_headroom(cat, c, s, m, Placement{&h, &hw, l}, r, std::move(cand));
+      if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, Placement{&h, &hw, l}, r, std::move(cand));
       placed.add(std::move(cand));
     }
   }
