@@ -15,6 +15,42 @@
 
 namespace dsplan {
 
+/// What evaluate_placement measures on a placement besides the layout.
+struct PlacementRequest {
+  LayoutRequest layout;
+  ThroughputRequest throughput;
+  std::optional<CostRequest> cost = CostRequest{};  ///< nullopt: not priced (capacity needs speeds only)
+  /// Share of each device to leave free: a layer-split placement that leaves less does not fit.
+  /// Paged engines (vLLM, SGLang) already claim only gpu_memory_utilization of each card.
+  std::optional<double> headroom;
+  /// Time and price a layout that fits only on RAM that was not given or past the headroom (what
+  /// `estimate` shows); false: stop at the verdict (a search that rejects such placements anyway).
+  bool measure_unfit = true;
+  /// Published speed ranges around the figures (estimate shows them); a search that only compares
+  /// the figures skips the lookups.
+  bool speed_bands = true;
+};
+
+/// A scenario placed on hardware: where it goes, whether it fits, and when it runs, how fast and
+/// at what cost. The one pipeline estimate, check, compare and recommend share.
+struct Evaluation {
+  Layout layout;
+  std::uint64_t blocks = 0;               ///< the model's transformer blocks (gpu_layers counts them + the output layer)
+  std::optional<Bytes> needs_ram;         ///< system RAM the layout needs that was not given (see PlanResult)
+  /// Largest share of a device's usable memory used, once the layout fits without RAM it was not given.
+  std::optional<double> fullest_device;
+  bool over_headroom = false;             ///< fits, but leaves less than the requested headroom
+  bool fits = false;                      ///< the layout fits, needs no RAM beyond what was given, leaves the headroom
+  std::optional<Throughput> throughput;   ///< when it fits (with measure_unfit: whenever the layout fits)
+  std::optional<CostEstimate> cost;       ///< with the throughput, when a cost was requested
+};
+
+/// Places a resolved scenario on the hardware, then times and prices the placement. `explain`
+/// receives the throughput and speed-range derivations.
+[[nodiscard]] Evaluation evaluate_placement(const Catalog& catalog, const ResolvedScenario& scenario,
+                                            const MemoryEstimate& memory, const Hardware& hardware,
+                                            const PlacementRequest& request, Derivation* explain = nullptr);
+
 struct PlanRequest {
   Scenario scenario;
   std::optional<HardwareRequest> hardware;  ///< without hardware: memory only

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,47 +58,58 @@ struct RecommendRequest {
   CostRequest cost;
 };
 
-/// One way to run a model, evaluated.
+/// One way to run a model: a model x quant x engine scored for the task and, unless rejected
+/// before placing, evaluated on hardware by the pipeline `estimate` prints (evaluate_placement).
 struct Candidate {
   const ModelSpec* model = nullptr;
   const QuantFormat* quant = nullptr;
   const EngineSpec* engine = nullptr;
-  std::string hardware;                     ///< "2 x NVIDIA GeForce RTX 3090 + 64 GiB RAM"
-  std::uint64_t gpus = 0;
-
-  bool evaluated = false;                   ///< false: rejected before placing (no score, engine cannot load it)
-  bool fits = false;
-  LayoutStrategy strategy = LayoutStrategy::layer_split;
-  std::uint64_t gpu_layers = 0;
-  std::uint64_t layers = 0;                 ///< transformer blocks (+1 output layer counted by -ngl)
-  std::uint64_t tensor_parallel = 1;
-  std::uint64_t pipeline_parallel = 1;
-  Bytes memory_total;                       ///< what the scenario needs in all
-  Bytes gpu_used;                           ///< on the GPUs
-  Bytes gpu_capacity;
-  Bytes ram_used;
-  double decode_tokens_per_s = 0;           ///< per user
-  double aggregate_tokens_per_s = 0;
-  double prefill_tokens_per_s = 0;
-  double ttft_s = 0;
-  double fullest_device = 0;                ///< largest share of a device's usable memory used
-  bool over_headroom = false;               ///< fits, but leaves less than the requested headroom
-  bool ram_is_fullest = false;              ///< system RAM, not a GPU, is the fullest device
-  std::optional<double> usd_per_month;      ///< cloud rent, or owned running cost
-  std::optional<double> usd_per_million_tokens;
-  std::optional<double> upfront_usd;        ///< purchase price of the GPUs
-
   std::optional<TaskScore> benchmark;       ///< the model's task score before quantization
   std::optional<QuantPenalty> penalty;
   double score = 0;                         ///< benchmark x penalty factor
   bool reasoning_model = false;
-  bool feasible = false;
-  std::vector<std::string> reasons;         ///< why it was rejected, measured vs required
+
+  std::string hardware;                     ///< "2 x NVIDIA GeForce RTX 3090 + 64 GiB RAM"
+  std::uint64_t gpus = 0;
   std::optional<HardwareRequest> placed_on; ///< the hardware it was placed on (own, a part of it, or rented)
   LayoutRequest layout_request;             ///< expert offload or not
+  bool rented = false;                      ///< priced as rent (--cloud) where the catalog has a price, else as owned
+  Bytes memory_total;                       ///< what the scenario needs in all (also when no rented GPU holds it)
+  /// The placement as `estimate` would evaluate it; null: rejected before placing (no score, engine
+  /// cannot load it). Shared and immutable: the search sorts and copies candidates by the thousand,
+  /// and one held by value doubled a candidate's size (and recommend's time in moving them).
+  std::shared_ptr<const Evaluation> evaluation;
+
+  bool feasible = false;
+  std::vector<std::string> reasons;         ///< why it was rejected, measured vs required
   /// With context_max, for the pick and the runners-up: the largest context that fits.
   std::optional<ContextSearch> max_context_search;
   std::uint64_t max_context = 0;
+
+  // Figures of the evaluation, 0 (or unset) where it stopped short of them, so renderers and the
+  // ranking read one name whatever the candidate's fate.
+  [[nodiscard]] bool fits() const { return evaluation && evaluation->fits; }
+  [[nodiscard]] double fullest_device() const { return evaluation ? evaluation->fullest_device.value_or(0.0) : 0.0; }
+  [[nodiscard]] Bytes gpu_used() const;     ///< on the GPUs
+  [[nodiscard]] Bytes gpu_capacity() const;
+  [[nodiscard]] Bytes ram_used() const;
+  /// Per user.
+  [[nodiscard]] double decode_tokens_per_s() const { return timed() ? timed()->decode_tokens_per_s : 0.0; }
+  [[nodiscard]] double aggregate_tokens_per_s() const { return timed() ? timed()->aggregate_tokens_per_s : 0.0; }
+  [[nodiscard]] double prefill_tokens_per_s() const { return timed() ? timed()->prefill_tokens_per_s : 0.0; }
+  [[nodiscard]] double ttft_s() const { return timed() ? timed()->ttft_s : 0.0; }
+  [[nodiscard]] std::optional<double> usd_per_month() const;  ///< rent, or owned running cost
+  [[nodiscard]] std::optional<double> usd_per_million_tokens() const;
+  [[nodiscard]] std::optional<double> upfront_usd() const;    ///< purchase price of the GPUs
+
+private:
+  /// The throughput, when the evaluation got that far (it fits).
+  [[nodiscard]] const Throughput* timed() const {
+    return evaluation && evaluation->throughput ? &*evaluation->throughput : nullptr;
+  }
+  /// The cost the candidate is judged by: rent when renting and priced, else owning.
+  template <typename Figure>
+  [[nodiscard]] std::optional<double> priced(Figure figure) const;
 };
 
 struct Recommendation {

@@ -21,17 +21,18 @@ constexpr std::size_t k_rejections_shown = 5;
 
 std::string money(const std::optional<double>& usd) { return usd ? fmt::format("${:.0f}", *usd) : "-"; }
 
-std::string layout_text(const Candidate& c) {
-  switch (c.strategy) {
+std::string layout_text(const Evaluation& e) {
+  const Layout& l = e.layout;
+  switch (l.strategy) {
     case LayoutStrategy::tensor_parallel:
-      return c.pipeline_parallel > 1 ? fmt::format("TP {} x PP {}", c.tensor_parallel, c.pipeline_parallel)
-                                     : fmt::format("TP {}", c.tensor_parallel);
+      return l.pipeline_parallel > 1 ? fmt::format("TP {} x PP {}", l.tensor_parallel, l.pipeline_parallel)
+                                     : fmt::format("TP {}", l.tensor_parallel);
     case LayoutStrategy::expert_offload: return "experts in RAM";
     case LayoutStrategy::cpu_only: return "CPU only";
     case LayoutStrategy::layer_split: break;
   }
-  if (c.gpu_layers >= c.layers + 1) return "all on GPU";
-  return fmt::format("{} of {} layers on GPU", c.gpu_layers, c.layers + 1);
+  if (l.gpu_layers >= e.blocks + 1) return "all on GPU";
+  return fmt::format("{} of {} layers on GPU", l.gpu_layers, e.blocks + 1);
 }
 
 ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank, const RecommendRequest& r) {
@@ -43,23 +44,22 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["hardware"] = c.hardware;
   j["gpus"] = c.gpus;
   j["feasible"] = c.feasible;
-  j["fits"] = c.fits;
-  j["layout"] = c.evaluated ? ordered_json(layout_text(c)) : ordered_json(nullptr);
-  j["fullest_device_fraction"] = c.evaluated ? ordered_json(c.fullest_device) : ordered_json(nullptr);
-  j["memory"] = c.evaluated ? ordered_json{{"total_bytes", c.memory_total.count()},
-                                           {"gpu_bytes", c.gpu_used.count()},
-                                           {"gpu_capacity_bytes", c.gpu_capacity.count()},
-                                           {"ram_bytes", c.ram_used.count()}}
-                            : ordered_json(nullptr);
-  j["throughput"] = c.fits ? ordered_json{{"decode_tokens_per_s", c.decode_tokens_per_s},
-                                          {"aggregate_tokens_per_s", c.aggregate_tokens_per_s},
-                                          {"prefill_tokens_per_s", c.prefill_tokens_per_s},
-                                          {"ttft_s", c.ttft_s}}
-                           : ordered_json(nullptr);
-  j["cost"] = {{"usd_per_month", c.usd_per_month ? ordered_json(*c.usd_per_month) : ordered_json(nullptr)},
-               {"usd_per_million_tokens",
-                c.usd_per_million_tokens ? ordered_json(*c.usd_per_million_tokens) : ordered_json(nullptr)},
-               {"upfront_usd", c.upfront_usd ? ordered_json(*c.upfront_usd) : ordered_json(nullptr)}};
+  j["fits"] = c.fits();
+  j["layout"] = c.evaluation ? ordered_json(layout_text(*c.evaluation)) : ordered_json(nullptr);
+  j["fullest_device_fraction"] = c.evaluation ? ordered_json(c.fullest_device()) : ordered_json(nullptr);
+  j["memory"] = c.evaluation ? ordered_json{{"total_bytes", c.memory_total.count()},
+                                            {"gpu_bytes", c.gpu_used().count()},
+                                            {"gpu_capacity_bytes", c.gpu_capacity().count()},
+                                            {"ram_bytes", c.ram_used().count()}}
+                             : ordered_json(nullptr);
+  j["throughput"] = c.fits() ? ordered_json{{"decode_tokens_per_s", c.decode_tokens_per_s()},
+                                            {"aggregate_tokens_per_s", c.aggregate_tokens_per_s()},
+                                            {"prefill_tokens_per_s", c.prefill_tokens_per_s()},
+                                            {"ttft_s", c.ttft_s()}}
+                             : ordered_json(nullptr);
+  j["cost"] = {{"usd_per_month", json_or_null(c.usd_per_month())},
+               {"usd_per_million_tokens", json_or_null(c.usd_per_million_tokens())},
+               {"upfront_usd", json_or_null(c.upfront_usd())}};
   j["benchmark_score"] = c.benchmark ? ordered_json(c.benchmark->score) : ordered_json(nullptr);
   j["benchmarks"] = c.benchmark ? ordered_json(c.benchmark->parts) : ordered_json::array();
   j["quant_kld"] = c.penalty ? ordered_json(c.penalty->kld) : ordered_json(nullptr);
@@ -67,7 +67,7 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["score"] = c.score;
   j["reasoning_model"] = c.reasoning_model;
   j["reasons"] = c.reasons;
-  j["command"] = c.fits ? ordered_json(launch_command(c, r.context, r.users)) : ordered_json(nullptr);
+  j["command"] = c.fits() ? ordered_json(launch_command(c, r.context, r.users)) : ordered_json(nullptr);
   if (r.context_max)
     j["max_context"] = c.max_context_search
                            ? ordered_json{{"context", c.max_context},
@@ -89,17 +89,18 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
   } else {
     const Candidate& pick = list.front();
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,
-                       pick.hardware, layout_text(pick));
+                       pick.hardware, layout_text(*pick.evaluation));
     const std::string gpu_memory =
-        pick.gpu_capacity.count() == 0 ? std::string("CPU only, no GPU memory")
-                       : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used.gib(), pick.gpu_capacity.gib());
+        pick.gpu_capacity().count() == 0
+            ? std::string("CPU only, no GPU memory")
+            : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
     out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user; first token in {:.2f} s{}\n", pick.score,
                        gpu_memory,
-                       pick.ram_used.count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used.gib()) : "",
-                       pick.decode_tokens_per_s, pick.ttft_s,
-                       pick.usd_per_month ? fmt::format("; {} a month {}", money(pick.usd_per_month),
-                                                        r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
-                                          : "");
+                       pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
+                       pick.decode_tokens_per_s(), pick.ttft_s(),
+                       pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
+                                                          r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
+                                            : "");
     out << "  Run: " << launch_command(pick, r.context, r.users) << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
@@ -110,7 +111,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
   for (const auto& line : rec.why) out << "  - " << wrap(line, 96, "    ") << '\n';
   if (list.size() > 1) {
     out << "\nRunners-up\n";
-    const bool priced = std::any_of(list.begin(), list.end(), [](const Candidate& c) { return c.usd_per_month; });
+    const bool priced = std::any_of(list.begin(), list.end(), [](const Candidate& c) { return c.usd_per_month().has_value(); });
     std::vector<Table::Column> cols{{"Model"},           {"Quant"},
                                     {"Engine"},          {"Layout"},
                                     {"Score", Table::Align::right}, {"GPU GiB", Table::Align::right},
@@ -121,12 +122,12 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     Table t(cols);
     for (std::size_t i = 1; i < list.size(); ++i) {
       const Candidate& c = list[i];
-      std::vector<std::string> row{c.model->name,           c.quant->name,       c.engine->id,
-                                   layout_text(c),          fixed(c.score, 1),   fixed(c.gpu_used.gib(), 2),
-                                   fixed(c.decode_tokens_per_s, 1), fixed(c.ttft_s, 2)};
+      std::vector<std::string> row{c.model->name,                c.quant->name,       c.engine->id,
+                                   layout_text(*c.evaluation),        fixed(c.score, 1),   fixed(c.gpu_used().gib(), 2),
+                                   fixed(c.decode_tokens_per_s(), 1), fixed(c.ttft_s(), 2)};
       if (r.cloud) row.push_back(c.hardware);
       if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
-      if (priced) row.push_back(money(c.usd_per_month));
+      if (priced) row.push_back(money(c.usd_per_month()));
       t.add_row(row);
     }
     t.render(out, "  ");

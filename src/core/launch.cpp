@@ -165,6 +165,21 @@ LaunchCommand transformers(const LaunchSpec& s) {
           ""};
 }
 
+/// The files, the engine and the layout's shape, which every launch spec starts from.
+LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const EngineSpec* engine, const Layout& l,
+                       std::uint64_t blocks) {
+  LaunchSpec s;
+  s.model = model;
+  s.quant = quant;
+  s.engine = engine;
+  s.strategy = l.strategy;
+  s.gpu_layers = l.gpu_layers;
+  s.layers = blocks;
+  s.tensor_parallel = l.tensor_parallel;
+  s.pipeline_parallel = l.pipeline_parallel;
+  return s;
+}
+
 }  // namespace
 
 LaunchCommand launch(const LaunchSpec& s) {
@@ -181,18 +196,10 @@ LaunchCommand launch(const LaunchSpec& s) {
 LaunchSpec launch_spec(const PlanResult& p) {
   if (!p.layout) throw InternalError("launch_spec: the plan has no layout");
   const Layout& l = *p.layout;
-  LaunchSpec s;
-  s.model = p.scenario.model;
-  s.quant = p.scenario.quant;
-  s.engine = p.scenario.engine;
-  s.strategy = l.strategy;
+  LaunchSpec s = placed_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l, p.memory.weights.block_bytes.size());
   s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
-  s.gpu_layers = l.gpu_layers;
-  s.layers = p.memory.weights.block_bytes.size();
   if (l.strategy == LayoutStrategy::layer_split && l.gpus.size() > 1)
     for (const auto& g : l.gpus) s.tensor_split.push_back(g.layers + (g.output_head ? 1 : 0));
-  s.tensor_parallel = l.tensor_parallel;
-  s.pipeline_parallel = l.pipeline_parallel;
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
@@ -209,16 +216,9 @@ LaunchSpec launch_spec(const PlanResult& p) {
 }
 
 std::string launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
-  LaunchSpec s;
-  s.model = c.model;
-  s.quant = c.quant;
-  s.engine = c.engine;
-  s.strategy = c.strategy;
-  s.gpus = c.gpus;
-  s.gpu_layers = c.gpu_layers;
-  s.layers = c.layers;
-  s.tensor_parallel = c.tensor_parallel;
-  s.pipeline_parallel = c.pipeline_parallel;
+  if (!c.evaluation) throw InternalError("launch_command: the candidate was not placed");
+  LaunchSpec s = placed_spec(c.model, c.quant, c.engine, c.evaluation->layout, c.evaluation->blocks);
+  s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
   s.context = context;
   s.sequences = users;
   return launch(s).command;

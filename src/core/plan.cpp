@@ -26,22 +26,29 @@ ThroughputRequest throughput_request(const PlanRequest& r, std::uint64_t context
   return t;
 }
 
-struct Evaluation {
-  ResolvedScenario scenario;
-  MemoryEstimate memory;
-  Layout layout;
-  std::optional<Throughput> throughput;
-};
+/// Speed and, when asked, the published ranges around it and the cost of a placement that runs.
+void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+             const PlacementRequest& r, Derivation* explain, Evaluation& e) {
+  e.throughput = estimate_throughput(s, m, e.layout, hw, r.throughput, explain);
+  if (r.speed_bands) attach_speed_bands(cat, s, e.layout, *e.throughput, explain);
+  if (r.cost)
+    e.cost = estimate_cost(cat, hw, e.throughput->aggregate_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
+}
 
-Evaluation evaluate(const Catalog& cat, const PlanRequest& r, const Scenario& scenario, const Hardware& hw,
-                    const ThroughputRequest& tr, bool explain) {
-  Evaluation e;
-  e.scenario = resolve_scenario(cat, scenario);
-  e.memory = estimate_memory(cat, e.scenario, explain);
-  e.layout = plan_layout(cat, e.scenario, e.memory, hw, r.layout);
-  if (e.layout.fits)
-    e.throughput = estimate_throughput(e.scenario, e.memory, e.layout, hw, tr, explain ? &e.memory.derivation : nullptr);
-  return e;
+/// The scenario at another batch size on the same hardware: memory again (the KV cache grows), then
+/// the placement. Capacity compares speeds only: no ranges, no prices.
+Evaluation evaluate_batch(const Catalog& cat, const PlanRequest& r, std::uint64_t batch, const Hardware& hw,
+                          const ThroughputRequest& tr) {
+  Scenario sc = r.scenario;
+  sc.batch = batch;
+  const ResolvedScenario s = resolve_scenario(cat, sc);
+  const MemoryEstimate m = estimate_memory(cat, s, false);
+  PlacementRequest placement;
+  placement.layout = r.layout;
+  placement.throughput = tr;
+  placement.cost = std::nullopt;
+  placement.speed_bands = false;
+  return evaluate_placement(cat, s, m, hw, placement);
 }
 
 /// Largest batch that fits and keeps every sequence at or above the target speed.
@@ -51,10 +58,8 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
   c.users = *r.users;
   c.target_tokens_per_s = r.target_tokens_per_s.value_or(0.0);
   const auto good = [&](std::uint64_t batch, double& tps) {
-    Scenario s = r.scenario;
-    s.batch = batch;
-    const Evaluation e = evaluate(cat, r, s, hw, tr, false);
-    if (!e.layout.fits || !e.throughput) return false;
+    const Evaluation e = evaluate_batch(cat, r, batch, hw, tr);
+    if (!e.throughput) return false;  // the layout does not fit
     tps = e.throughput->decode_tokens_per_s;
     return tps >= c.target_tokens_per_s;
   };
@@ -126,6 +131,23 @@ std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanReque
 
 }  // namespace
 
+Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                              const PlacementRequest& r, Derivation* explain) {
+  Evaluation e;
+  e.layout = plan_layout(cat, s, m, hw, r.layout);
+  e.blocks = m.weights.block_bytes.size();
+  // dsplan does not assume system RAM it was not told about.
+  if (!hw.host.ram && keeps_layers_in_ram(e.layout, e.blocks)) e.needs_ram = e.layout.cpu.total;
+  if (e.layout.fits && !e.needs_ram) {
+    e.fullest_device = fullest_device_fraction(e.layout);
+    e.over_headroom = r.headroom && s.engine->parallelism != Parallelism::tensor_parallel &&
+                      *e.fullest_device > 1.0 - *r.headroom;
+  }
+  e.fits = e.layout.fits && !e.needs_ram && !e.over_headroom;
+  if (e.fits || (r.measure_unfit && e.layout.fits)) measure(cat, s, m, hw, r, explain, e);
+  return e;
+}
+
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   PlanResult p;
   p.scenario = resolve_scenario(cat, r.scenario);
@@ -150,19 +172,21 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     }
   }
   p.hardware = build_hardware(cat, hw_request);
-  p.layout = plan_layout(cat, p.scenario, p.memory, *p.hardware, r.layout);
-  if (!p.hardware->host.ram && keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size()))
-    p.needs_ram = p.layout->cpu.total;
-  p.fits = p.layout->fits && !p.needs_ram;
+  PlacementRequest placement;
+  placement.layout = r.layout;
+  placement.throughput = *p.throughput_request;
+  placement.cost = r.cost;
+  Evaluation e = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement,
+                                    r.explain ? &p.memory.derivation : nullptr);
+  p.layout = std::move(e.layout);
+  p.needs_ram = e.needs_ram;
+  p.fits = e.fits;
+  p.throughput = std::move(e.throughput);
+  p.cost = std::move(e.cost);
   if (!p.fits && r.layout.tensor_parallel == std::nullopt && r.layout.pipeline_parallel == std::nullopt &&
       !r.layout.gpu_layers)
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
-  if (!p.layout->fits) return p;
-  p.throughput = estimate_throughput(p.scenario, p.memory, *p.layout, *p.hardware, *p.throughput_request,
-                                     r.explain ? &p.memory.derivation : nullptr);
-  attach_speed_bands(cat, p.scenario, *p.layout, *p.throughput, r.explain ? &p.memory.derivation : nullptr);
-  p.cost = estimate_cost(cat, *p.hardware, p.throughput->aggregate_tokens_per_s, r.cost,
-                         HostNeeds{p.layout->cpu.total, p.memory.download});
+  if (!p.throughput) return p;  // the layout does not fit
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }

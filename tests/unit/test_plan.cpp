@@ -1,0 +1,128 @@
+// evaluate_placement, the one pipeline from a resolved scenario on hardware to layout, verdict,
+// speed and cost: what it measures and when it stops, and that run_plan reports its figures.
+#include <catch2/catch.hpp>
+
+#include "dsplan/plan.hpp"
+#include "test_support.hpp"
+
+using namespace dsplan;
+using dsplan::test::catalog;
+
+namespace {
+
+struct Sized {
+  ResolvedScenario scenario;
+  MemoryEstimate memory;
+};
+
+Sized sized(const char* model, const char* quant, const char* engine) {
+  Scenario s;
+  s.model = model;
+  s.quant = quant;
+  s.engine = engine;
+  s.context = 8192;
+  Sized out;
+  out.scenario = resolve_scenario(catalog(), s);
+  out.memory = estimate_memory(catalog(), out.scenario);
+  return out;
+}
+
+Hardware hardware(const char* gpu, std::uint64_t count, std::optional<std::uint64_t> ram_gib) {
+  HardwareRequest h;
+  h.gpus = {{gpu, count}};
+  if (ram_gib) h.ram = Bytes(*ram_gib * k_gib);
+  return build_hardware(catalog(), h);
+}
+
+PlacementRequest request(std::optional<double> headroom, bool measure_unfit) {
+  PlacementRequest r;
+  r.throughput.prompt_tokens = 4096;
+  r.throughput.output_tokens = 4096;
+  r.headroom = headroom;
+  r.measure_unfit = measure_unfit;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a layout that keeps layers in RAM nobody gave does not fit", "[plan]") {
+  // A 70B at Q4_K_M (about 40 GiB of weights) cannot sit on one 24 GiB card: llama.cpp puts the
+  // rest of the blocks in system RAM, which no --ram vouched for.
+  const Sized s = sized("70b", "q4_k_m", "llama.cpp");
+  const Hardware hw = hardware("rtx4090", 1, std::nullopt);
+  const Evaluation shown = evaluate_placement(catalog(), s.scenario, s.memory, hw, request(std::nullopt, true));
+  CHECK(shown.layout.fits);
+  REQUIRE(shown.needs_ram);
+  CHECK(*shown.needs_ram == shown.layout.cpu.total);
+  CHECK_FALSE(shown.fits);
+  CHECK_FALSE(shown.fullest_device);  // the headroom is not judged on a placement that fails already
+  CHECK(shown.throughput);            // estimate still shows its speed
+  CHECK(shown.cost);
+  const Evaluation verdict = evaluate_placement(catalog(), s.scenario, s.memory, hw, request(std::nullopt, false));
+  CHECK_FALSE(verdict.fits);
+  CHECK_FALSE(verdict.throughput);  // a search stops at the verdict
+  CHECK_FALSE(verdict.cost);
+}
+
+TEST_CASE("a layer-split placement past the headroom does not fit", "[plan]") {
+  // The default fit puts as many blocks on the GPU as its whole capacity takes, so with RAM for
+  // the rest the card ends up more than 95 % full (docs/decisions.md §4).
+  const Sized s = sized("70b", "q4_k_m", "llama.cpp");
+  const Hardware hw = hardware("rtx4090", 1, 512);
+  const Evaluation e = evaluate_placement(catalog(), s.scenario, s.memory, hw, request(0.05, false));
+  REQUIRE(e.layout.fits);
+  CHECK_FALSE(e.needs_ram);
+  REQUIRE(e.fullest_device);
+  CHECK(*e.fullest_device > 0.95);
+  CHECK(e.over_headroom);
+  CHECK_FALSE(e.fits);
+  CHECK_FALSE(e.throughput);
+  const Evaluation no_headroom = evaluate_placement(catalog(), s.scenario, s.memory, hw, request(std::nullopt, false));
+  CHECK_FALSE(no_headroom.over_headroom);
+  CHECK(no_headroom.fits);
+  CHECK(no_headroom.throughput);
+}
+
+TEST_CASE("paged engines are not held to the headroom", "[plan]") {
+  // vLLM claims gpu_memory_utilization of each card and fills it with its KV pool by design.
+  const Sized s = sized("70b", "fp8", "vllm");
+  const Hardware hw = hardware("h100-sxm", 2, std::nullopt);
+  const Evaluation e = evaluate_placement(catalog(), s.scenario, s.memory, hw, request(0.5, false));
+  REQUIRE(e.fullest_device);
+  CHECK(*e.fullest_device > 0.5);
+  CHECK_FALSE(e.over_headroom);
+  CHECK(e.fits);
+}
+
+TEST_CASE("a placement without a cost request is timed, not priced", "[plan]") {
+  const Sized s = sized("32b", "q4_k_m", "llama.cpp");
+  PlacementRequest r = request(std::nullopt, true);
+  r.cost = std::nullopt;
+  const Evaluation e = evaluate_placement(catalog(), s.scenario, s.memory, hardware("rtx4090", 1, std::nullopt), r);
+  CHECK(e.fits);
+  CHECK(e.throughput);
+  CHECK_FALSE(e.cost);
+}
+
+TEST_CASE("run_plan reports the figures of evaluate_placement", "[plan]") {
+  PlanRequest p;
+  p.scenario.model = "32b";
+  p.scenario.quant = "q4_k_m";
+  p.scenario.engine = "llama.cpp";
+  p.scenario.context = 8192;
+  p.hardware = HardwareRequest{};
+  p.hardware->gpus = {{"rtx4090", 1}};
+  const PlanResult plan = run_plan(catalog(), p);
+  const Sized s = sized("32b", "q4_k_m", "llama.cpp");
+  const Evaluation e =
+      evaluate_placement(catalog(), s.scenario, s.memory, hardware("rtx4090", 1, std::nullopt), request(std::nullopt, true));
+  REQUIRE(plan.throughput);
+  REQUIRE(e.throughput);
+  CHECK(plan.fits == e.fits);
+  CHECK(plan.layout->gpu_layers == e.layout.gpu_layers);
+  CHECK(plan.throughput->decode_tokens_per_s == e.throughput->decode_tokens_per_s);
+  CHECK(plan.throughput->decode_band.low_tokens_per_s == e.throughput->decode_band.low_tokens_per_s);
+  REQUIRE(plan.cost);
+  REQUIRE(e.cost);
+  CHECK(plan.cost->owned.has_value() == e.cost->owned.has_value());
+}
