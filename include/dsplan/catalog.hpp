@@ -515,6 +515,9 @@ class Catalog {
   [[nodiscard]] const QuantFormat* find_quant(std::string_view name) const;
   [[nodiscard]] const EngineSpec* find_engine(std::string_view name) const;
   [[nodiscard]] const GpuSpec* find_gpu(std::string_view name) const;
+  /// By catalog id exactly (a Device's id; "generic" cards have none): no name matching, for
+  /// the estimators' hot paths.
+  [[nodiscard]] const GpuSpec* gpu_by_id(std::string_view id) const;
   [[nodiscard]] const CpuSpec* find_cpu(std::string_view name) const;
   [[nodiscard]] const TaskSpec* find_task(std::string_view name) const;
   [[nodiscard]] const BlockType* find_block_type(std::string_view id) const;

@@ -115,6 +115,11 @@ const ModelSpec* Catalog::find_model(std::string_view name) const {
 const QuantFormat* Catalog::find_quant(std::string_view name) const { return find_in(quants, name); }
 const EngineSpec* Catalog::find_engine(std::string_view name) const { return find_in(engines, name); }
 const GpuSpec* Catalog::find_gpu(std::string_view name) const { return find_in(gpus, name); }
+const GpuSpec* Catalog::gpu_by_id(std::string_view id) const {
+  for (const auto& g : gpus)
+    if (g.id == id) return &g;
+  return nullptr;
+}
 
 const CloudPrice* Catalog::cheapest_cloud_price(std::string_view gpu) const {
   const CloudPrice* best = nullptr;

@@ -19,7 +19,7 @@ std::optional<std::pair<double, std::string>> purchase_price(const Catalog& cat,
   for (const auto& p : cat.purchase_prices)
     if (p.gpu == gpu && p.usd > 0)
       return std::make_pair(p.usd, fmt::format("{}: ${:.0f} ({}, {}; {})", gpu, p.usd, p.kind, p.date, p.source));
-  if (const auto* g = cat.find_gpu(gpu); g && g->launch_price_usd && *g->launch_price_usd > 0)
+  if (const auto* g = cat.gpu_by_id(gpu); g && g->launch_price_usd && *g->launch_price_usd > 0)
     return std::make_pair(*g->launch_price_usd,
                           fmt::format("{}: ${:.0f} (launch price, {})", gpu, *g->launch_price_usd, g->launch_price_date));
   return std::nullopt;
@@ -35,7 +35,7 @@ std::uint64_t same_gpus_per_node(const Hardware& hw, const std::string& id) {
 /// of 16 H100 is rented as two 8-GPU instances), and a cluster when that is more than one box.
 CloudShape cloud_shape(const Catalog& cat, const Hardware& hw, const std::string& id) {
   const std::uint64_t per_box = same_gpus_per_node(hw, id);
-  const auto* spec = cat.find_gpu(id);
+  const auto* spec = cat.gpu_by_id(id);
   const std::uint64_t per_instance = spec != nullptr ? std::min(per_box, spec->gpus_per_node) : per_box;
   return {per_instance, hw.nodes > 1 || per_box > per_instance};
 }

@@ -322,7 +322,7 @@ namespace {
 std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Hardware& hw) {
   if (q.gpu_architectures.empty()) return {};
   for (const auto& d : hw.gpus) {
-    const GpuSpec* spec = cat.find_gpu(d.id);
+    const GpuSpec* spec = cat.gpu_by_id(d.id);
     const std::string arch = spec ? spec->architecture : std::string("unknown (a generic --vram card)");
     const bool ok = spec && std::any_of(q.gpu_architectures.begin(), q.gpu_architectures.end(),
                                         [&](const std::string& a) { return arch.rfind(a, 0) == 0; });
