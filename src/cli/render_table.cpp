@@ -249,7 +249,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
       << params_short(m.params_active_with_embedding.count()) << " with it";
   if (m.params_mtp.count() > 0)
     out << "; MTP module " << params_short(m.params_mtp.count())
-        << (m.weights_loaded < m.weights.total ? " (not loaded)" : " (loaded: it drafts, --mtp)");
+        << (s.speculative_tokens > 0 ? " (loaded: it drafts, --mtp)" : " (not loaded)");
   out << "\n\n";
   memory_table(r, out);
 
