@@ -23,7 +23,11 @@ std::string repo_name(const ModelSpec& m) {
   return slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(slash + 1);
 }
 
-std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), s.quant->name); }
+/// The tag a GGUF repository files the format under: its name up to the first space or comma
+/// ("UD-IQ1_S (unsloth dynamic 1.58-bit)" -> "UD-IQ1_S"; "Q4_K_M" stays).
+std::string file_tag(const QuantFormat& q) { return q.name.substr(0, q.name.find_first_of(" ,")); }
+
+std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), file_tag(*s.quant)); }
 
 bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
 
@@ -63,7 +67,7 @@ LaunchCommand llama_cpp(const LaunchSpec& s) {
                           s.sequences, s.flash_attention ? "on" : "off", llama_kv_flags(s), llama_layout_flags(s, ','));
   const std::string bench_model = s.quant->file && !is_url(s.quant->file->files.front())
                                       ? s.quant->file->files.front()
-                                      : fmt::format("<{} .gguf of unsloth/{}-GGUF>", s.quant->name, repo_name(*s.model));
+                                      : fmt::format("<{} .gguf of unsloth/{}-GGUF>", file_tag(*s.quant), repo_name(*s.model));
   c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
                          s.flash_attention ? 1 : 0, llama_kv_flags(s), llama_layout_flags(s, '/'));
   return c;

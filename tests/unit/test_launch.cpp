@@ -121,3 +121,11 @@ TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "
   REQUIRE(has(c.command, "--tensor-parallel-size 8 "));
   REQUIRE(has(c.command, " --pipeline-parallel-size 2 --distributed-executor-backend ray"));
 }
+
+TEST_CASE("an unsloth dynamic quant is fetched by its file tag, not its display name", "[launch]") {
+  // unsloth/DeepSeek-R1-GGUF files the 1.58-bit quant under UD-IQ1_S/ (the -hf tag llama.cpp takes).
+  const PlanResult p = plan("r1", "ud-iq1_s", "llama.cpp", "rtx4090", 1, 4096, 1, "f16");
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(c.command.rfind("llama-server -hf unsloth/DeepSeek-R1-GGUF:UD-IQ1_S ", 0) == 0);
+  REQUIRE(c.verify.rfind("llama-bench -m <UD-IQ1_S .gguf of unsloth/DeepSeek-R1-GGUF>", 0) == 0);
+}
