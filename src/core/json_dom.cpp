@@ -86,35 +86,40 @@ class JsonParser {
     if (depth >= m_limits.max_depth) fail(fmt::format("nested deeper than {} levels", m_limits.max_depth));
   }
 
+  /// The comma-separated elements of a container (its opening bracket read) up to `close`.
+  template <typename Element>
+  void parse_elements(char close, std::string_view what, Element element) {
+    skip_space();
+    if (peek() == close) {
+      ++m_pos;
+      return;
+    }
+    while (true) {
+      skip_space();
+      element();
+      skip_space();
+      if (peek() == close) {
+        ++m_pos;
+        return;
+      }
+      if (peek() != ',') fail(fmt::format("syntax error while parsing {}: expected ',' or '{}'", what, close));
+      ++m_pos;
+    }
+  }
+
   void parse_object(int depth) {
     enter(depth);
     const std::uint32_t v = new_value(JsonType::object);
     ++m_pos;  // '{'
     const std::size_t mark = m_member_stack.size();
-    skip_space();
-    if (peek() == '}') {
-      ++m_pos;
-    } else {
-      while (true) {
-        skip_space();
-        if (peek() != '"') fail("syntax error while parsing object key: expected a string");
-        const std::string_view key = parse_string();
-        expect(':', "object separator");
-        skip_space();
-        m_member_stack.push_back({key, static_cast<std::uint32_t>(m_doc.m_values.size())});
-        parse_value(depth + 1);
-        skip_space();
-        if (peek() == ',') {
-          ++m_pos;
-          continue;
-        }
-        if (peek() == '}') {
-          ++m_pos;
-          break;
-        }
-        fail("syntax error while parsing object: expected ',' or '}'");
-      }
-    }
+    parse_elements('}', "object", [&] {
+      if (peek() != '"') fail("syntax error while parsing object key: expected a string");
+      const std::string_view key = parse_string();
+      expect(':', "object separator");
+      skip_space();
+      m_member_stack.push_back({key, static_cast<std::uint32_t>(m_doc.m_values.size())});
+      parse_value(depth + 1);
+    });
     // Sorted by key, a repeated key keeping its last value (stable sort, then keep the last of each run).
     const auto begin = m_member_stack.begin() + static_cast<std::ptrdiff_t>(mark);
     std::stable_sort(begin, m_member_stack.end(), [](const JsonMember& a, const JsonMember& b) { return a.key < b.key; });
@@ -133,26 +138,10 @@ class JsonParser {
     const std::uint32_t v = new_value(JsonType::array);
     ++m_pos;  // '['
     const std::size_t mark = m_item_stack.size();
-    skip_space();
-    if (peek() == ']') {
-      ++m_pos;
-    } else {
-      while (true) {
-        skip_space();
-        m_item_stack.push_back(static_cast<std::uint32_t>(m_doc.m_values.size()));
-        parse_value(depth + 1);
-        skip_space();
-        if (peek() == ',') {
-          ++m_pos;
-          continue;
-        }
-        if (peek() == ']') {
-          ++m_pos;
-          break;
-        }
-        fail("syntax error while parsing array: expected ',' or ']'");
-      }
-    }
+    parse_elements(']', "array", [&] {
+      m_item_stack.push_back(static_cast<std::uint32_t>(m_doc.m_values.size()));
+      parse_value(depth + 1);
+    });
     JsonValue& array = m_doc.m_values[v];
     array.first = static_cast<std::uint32_t>(m_doc.m_items.size());
     array.count = static_cast<std::uint32_t>(m_item_stack.size() - mark);

@@ -268,7 +268,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
     // The last stage also holds what runs after the blocks: the head, and the MTP module (with
     // its layer's cache) when it drafts (--mtp; its bytes are in weights_loaded then).
     const bool last = stage + 1 == pp;
-    const Bytes mtp = m.weights_loaded == m.weights.total ? m.weights.mtp : Bytes(0);
+    const Bytes mtp = s.speculative_tokens > 0 ? m.weights.mtp : Bytes(0);
     if (last) weights += static_cast<double>((output + mtp).count()) / static_cast<double>(tp);
     const std::uint64_t cached_layers = count + (last ? kv.layers - layers : 0);
     const double kv_per_token = kv_per_token_layer * kv_share * static_cast<double>(cached_layers);

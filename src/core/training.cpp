@@ -187,7 +187,7 @@ TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   std::string why;
   if (r.count_auto) {
     const std::uint64_t step = r.tp * r.pp * r.ep;
-    const std::uint64_t per_node = r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
+    const std::uint64_t per_node = node_size(catalog, r);
     bool any = false;
     for (std::uint64_t count = step; count <= r.max_count; count += step) {
       if (!auto_count_candidate(count, per_node)) continue;

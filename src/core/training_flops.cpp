@@ -14,11 +14,15 @@ namespace {
 
 /// A training run of `gpus` rents whole nodes of the GPU's gpus_per_node, clustered beyond one.
 CloudShape training_cloud_shape(const Catalog& catalog, const TrainRequest& r, std::uint64_t gpus) {
-  const std::uint64_t per_node = r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
+  const std::uint64_t per_node = node_size(catalog, r);
   return {std::min(gpus, per_node), gpus > per_node};
 }
 
 }  // namespace
+
+std::uint64_t node_size(const Catalog& catalog, const TrainRequest& r) {
+  return r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
+}
 
 /// Matmul parameters one token multiplies (main model): every matrix of the blocks with routed
 /// experts at k/E, and the output head (the embedding matrix when tied). Norm vectors excluded.

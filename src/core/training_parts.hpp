@@ -57,6 +57,8 @@ TrainMemory memory_for(const ModelFacts& f, const TrainRequest& r, Checkpointing
                        TrainPerToken& per_token);
 
 // ---- FLOPs, time and cost (training_flops.cpp) ----
+/// GPUs per node: --gpus-per-node, else the GPU's catalog value.
+std::uint64_t node_size(const Catalog& catalog, const TrainRequest& r);
 double matmul_params(const TensorInventory& inv, const ModelArch& a);
 void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, TrainPerToken& t);
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out);
