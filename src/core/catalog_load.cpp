@@ -577,10 +577,11 @@ PurchasePrice parse_purchase_price(const JsonNode& n) {
   return p;
 }
 
-/// Replace the entry with the same key, or append.
-template <typename T, typename Key>
-void upsert(std::vector<T>& items, T item, Key key) {
-  const auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return key(x) == key(item); });
+/// Replace the entry that `same` matches, or append. (A predicate, not a key function: building a
+/// key string per comparison made merging the cloud prices a tenth of a process's start-up.)
+template <typename T, typename Same>
+void upsert(std::vector<T>& items, T item, Same same) {
+  const auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return same(x, item); });
   if (it != items.end()) *it = std::move(item);
   else items.push_back(std::move(item));
 }
@@ -593,7 +594,7 @@ void merge_list(std::vector<T>& items, const JsonNode& root, std::string_view ke
   for (const auto& e : list->elements()) {
     T item = parse(e);
     if (!seen.insert(item.id).second) e.at("id").fail("duplicate id '" + item.id + "' in this file");
-    upsert(items, std::move(item), [](const T& x) { return x.id; });
+    upsert(items, std::move(item), [](const T& a, const T& b) { return a.id == b.id; });
   }
 }
 
@@ -613,7 +614,7 @@ void merge_host_prices(HostPrices& h, const JsonNode& n) {
   n.check_keys({"about", "cpus", "ram", "platforms", "storage"});
   const auto merge = [&](std::vector<HostPrice>& list, const char* field, const char* key, const char* usd) {
     if (const auto items = n.find(field))
-      for (const auto& e : items->elements()) upsert(list, parse_host_price(e, key, usd), [](const HostPrice& p) { return p.key; });
+      for (const auto& e : items->elements()) upsert(list, parse_host_price(e, key, usd), [](const HostPrice& a, const HostPrice& b) { return a.key == b.key; });
   };
   merge(h.cpus, "cpus", "cpu", "usd");
   merge(h.ram_per_gib, "ram", "kind", "usd_per_gib");
@@ -649,12 +650,14 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   if (const auto prices = root.find("cloud_prices"))
     for (const auto& e : prices->elements())
       upsert(cat.cloud_prices, parse_cloud_price(e),
-             [](const CloudPrice& p) { return p.gpu + "\n" + p.provider + "\n" + p.offering; });
+             [](const CloudPrice& a, const CloudPrice& b) {
+               return a.gpu == b.gpu && a.provider == b.provider && a.offering == b.offering;
+             });
   if (const auto host = root.find("host_prices")) merge_host_prices(cat.host_prices, *host);
   if (const auto prices = root.find("purchase_prices"))
     for (const auto& e : prices->elements())
       upsert(cat.purchase_prices, parse_purchase_price(e),
-             [](const PurchasePrice& p) { return p.gpu + "\n" + p.kind; });
+             [](const PurchasePrice& a, const PurchasePrice& b) { return a.gpu == b.gpu && a.kind == b.kind; });
 }
 
 // ---- cross-reference checks after all layers are merged ------------------------------------

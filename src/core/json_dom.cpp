@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -107,6 +108,20 @@ class JsonParser {
     }
   }
 
+  /// Stable sort by key. Catalog objects have a handful of members, where an insertion sort beats
+  /// std::stable_sort (which allocates a buffer per call).
+  template <typename It>
+  static void sort_members(It begin, It end) {
+    const auto less = [](const JsonMember& a, const JsonMember& b) { return a.key < b.key; };
+    if (end - begin > 32) return std::stable_sort(begin, end, less);
+    for (auto it = begin; it != end; ++it) {
+      const JsonMember m = *it;
+      auto hole = it;
+      for (; hole != begin && less(m, *std::prev(hole)); --hole) *hole = *std::prev(hole);
+      *hole = m;
+    }
+  }
+
   void parse_object(int depth) {
     enter(depth);
     const std::uint32_t v = new_value(JsonType::object);
@@ -122,7 +137,7 @@ class JsonParser {
     });
     // Sorted by key, a repeated key keeping its last value (stable sort, then keep the last of each run).
     const auto begin = m_member_stack.begin() + static_cast<std::ptrdiff_t>(mark);
-    std::stable_sort(begin, m_member_stack.end(), [](const JsonMember& a, const JsonMember& b) { return a.key < b.key; });
+    sort_members(begin, m_member_stack.end());
     JsonValue& object = m_doc.m_values[v];
     object.first = static_cast<std::uint32_t>(m_doc.m_members.size());
     for (auto it = begin; it != m_member_stack.end(); ++it) {
@@ -221,6 +236,7 @@ class JsonParser {
     ++m_pos;  // opening quote
     const std::size_t start = m_pos;
     // Fast path: no escapes -> a view into the text (after the UTF-8 check).
+    skip_plain_ascii();
     while (m_pos < m_text.size()) {
       const auto c = static_cast<unsigned char>(m_text[m_pos]);
       if (c == '"' || c == '\\') break;
@@ -249,6 +265,21 @@ class JsonParser {
     }
     m_doc.m_decoded.push_back(std::move(decoded));
     return m_doc.m_decoded.back();
+  }
+
+  /// Skips 8 bytes at a time while none of them is a quote, a backslash, a control character or
+  /// non-ASCII (the bytes the per-character loop must look at); strings are most of the catalog.
+  void skip_plain_ascii() {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const auto has_byte_below = [&](std::uint64_t w, std::uint64_t n) { return (w - ones * n) & ~w & highs; };
+    while (m_pos + 8 <= m_text.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, m_text.data() + m_pos, 8);
+      const std::uint64_t special = (w & highs) | has_byte_below(w, 0x20) | has_byte_below(w ^ (ones * '"'), 1) |
+                                    has_byte_below(w ^ (ones * '\\'), 1);
+      if (special != 0) return;
+      m_pos += 8;
+    }
   }
 
   /// Advances over one UTF-8 character of a string, rejecting control characters and ill-formed bytes.

@@ -73,3 +73,28 @@ TEST_CASE("syntax errors name line and column; limits hold", "[json]") {
   REQUIRE_THAT(error_of("[1, 2, 3]", {8, 3}), Catch::Contains("more than 3 values"));
   REQUIRE_THAT(error_of(""), Catch::Contains("unexpected end of input"));
 }
+
+// Strings are scanned 8 bytes at a time; a quote, backslash, control character or non-ASCII byte
+// at any offset of a word must still be seen (a missed quote would swallow the next value).
+TEST_CASE("strings: special bytes at every offset of the 8-byte scan", "[json]") {
+  for (std::size_t offset = 0; offset < 17; ++offset) {
+    const std::string plain(offset, 'x');
+    // The documents hold views into their texts, which must outlive them.
+    const std::string list = "[\"" + plain + "\", \"after\"]";
+    const JsonDoc quoted = JsonDoc::parse(list);
+    const auto& a = quoted.value(quoted.root());
+    REQUIRE(a.count == 2);
+    REQUIRE(quoted.value(quoted.item(a, 0)).text == plain);
+    REQUIRE(quoted.value(quoted.item(a, 1)).text == "after");
+
+    const JsonDoc escaped = JsonDoc::parse("\"" + plain + "\\\"q\"");  // decoded: owned by the document
+    REQUIRE(escaped.value(escaped.root()).text == plain + "\"q");
+
+    const std::string accented = "\"" + plain + "\xC3\xA9" + "yz\"";
+    const JsonDoc utf8 = JsonDoc::parse(accented);
+    REQUIRE(utf8.value(utf8.root()).text == plain + "\xC3\xA9yz");
+
+    REQUIRE(error_of("\"" + plain + "\x01" + "yz\"").find("control character U+0001") != std::string::npos);
+    REQUIRE(error_of("\"" + plain + "\xFF" + "yz\"").find("ill-formed") != std::string::npos);
+  }
+}
