@@ -1,10 +1,10 @@
 // In-process speed of the estimator: catalog load, one estimate, the whole catalog.
 #include <benchmark/benchmark.h>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/memory.hpp"
-#include "dsplan/recommend.hpp"
-#include "dsplan/training.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/recommend/recommend.hpp"
+#include "dsplan/training/training.hpp"
 
 namespace {
 

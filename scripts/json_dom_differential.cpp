@@ -1,14 +1,14 @@
-// Differential fuzzing of the catalog JSON parser (src/core/json_dom) against nlohmann::json: random
+// Differential fuzzing of the catalog JSON parser (src/core/catalog/json_dom) against nlohmann::json: random
 // byte edits of seed files; both must accept or reject alike and agree on every value. Build and run:
 //   g++ -std=c++20 -O1 -g -fsanitize=address,undefined -DFMT_HEADER_ONLY=1 -Isrc scripts/json_dom_differential.cpp \
-//       src/core/json_dom.cpp -o /tmp/json_diff && /tmp/json_diff 200000 tests/fuzz/corpus/catalog/* tests/fuzz/corpus/hf_config/*
+//       src/core/catalog/json_dom.cpp -o /tmp/json_diff && /tmp/json_diff 200000 tests/fuzz/corpus/catalog/* tests/fuzz/corpus/hf_config/*
 // (seeds over 20 KB are skipped: the deep-nesting repros differ by design, json_dom stops at 64 levels).
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
 #include <nlohmann/json.hpp>
-#include "core/json_dom.hpp"
+#include "core/catalog/json_dom.hpp"
 using namespace dsplan::detail;
 bool same(const JsonDoc& d, std::uint32_t i, const nlohmann::json& j);
 bool same(const JsonDoc& d, std::uint32_t i, const nlohmann::json& j) {

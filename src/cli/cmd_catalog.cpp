@@ -3,7 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
-#include "dsplan/quant.hpp"
+#include "dsplan/model/quant.hpp"
 
 namespace dsplan::cli {
 

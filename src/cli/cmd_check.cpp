@@ -9,8 +9,8 @@
 #include "cli/options.hpp"
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
-#include "dsplan/check.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/serving/check.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

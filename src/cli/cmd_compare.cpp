@@ -13,8 +13,8 @@
 #include "cli/options.hpp"
 #include "cli/render_svg.hpp"
 #include "cli/table.hpp"
-#include "dsplan/compare.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/serving/compare.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

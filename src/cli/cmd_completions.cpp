@@ -7,11 +7,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/parse_units.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/kv_cache.hpp"
-#include "dsplan/recommend.hpp"
-#include "dsplan/text.hpp"
-#include "dsplan/training.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/recommend/recommend.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/training/training.hpp"
 
 namespace dsplan::cli {
 

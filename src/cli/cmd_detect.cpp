@@ -5,8 +5,8 @@
 #include "cli/detect.hpp"
 #include "cli/format.hpp"
 #include "cli/output.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

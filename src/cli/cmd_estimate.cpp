@@ -6,8 +6,8 @@
 #include "cli/options.hpp"
 #include "cli/render.hpp"
 #include "cli/render_svg.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/plan.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan::cli {
 

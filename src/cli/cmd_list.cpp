@@ -5,9 +5,9 @@
 #include "cli/format.hpp"
 #include "cli/output.hpp"
 #include "cli/table.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/model/tensors.hpp"
 
 namespace dsplan::cli {
 

@@ -6,8 +6,8 @@
 #include "cli/options.hpp"
 #include "cli/parse_units.hpp"
 #include "cli/render.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/recommend.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/recommend/recommend.hpp"
 
 namespace dsplan::cli {
 

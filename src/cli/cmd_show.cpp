@@ -5,9 +5,9 @@
 #include "cli/output.hpp"
 #include "cli/format.hpp"
 #include "cli/table.hpp"
-#include "dsplan/attention.hpp"
-#include "dsplan/tensors.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/model/attention.hpp"
+#include "dsplan/model/tensors.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

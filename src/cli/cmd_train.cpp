@@ -3,8 +3,8 @@
 #include "cli/output.hpp"
 #include "cli/parse_units.hpp"
 #include "cli/render.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/training.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/training/training.hpp"
 
 namespace dsplan::cli {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

@@ -10,7 +10,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/output.hpp"
 #include "cli/run.hpp"
-#include "dsplan/catalog.hpp"
+#include "dsplan/catalog/catalog.hpp"
 
 namespace dsplan::cli {
 

@@ -23,8 +23,8 @@
 #include "cli/context.hpp"
 #include "cli/format.hpp"
 #include "cli/options.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

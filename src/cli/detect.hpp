@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "cli/run.hpp"
-#include "dsplan/catalog.hpp"
-#include "dsplan/hardware.hpp"
-#include "dsplan/units.hpp"
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/base/units.hpp"
 
 namespace dsplan::cli {
 

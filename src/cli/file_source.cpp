@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

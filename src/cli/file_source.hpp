@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dsplan/byte_source.hpp"
+#include "dsplan/files/byte_source.hpp"
 
 namespace dsplan::cli {
 

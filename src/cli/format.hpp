@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dsplan/units.hpp"
+#include "dsplan/base/units.hpp"
 
 namespace dsplan::cli {
 

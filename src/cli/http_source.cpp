@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dsplan/byte_source.hpp"
+#include "dsplan/files/byte_source.hpp"
 
 namespace dsplan::cli {
 

@@ -8,10 +8,10 @@
 
 #include "cli/file_source.hpp"
 #include "cli/remote_files.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/gguf_reader.hpp"
-#include "dsplan/hf_config.hpp"
-#include "dsplan/safetensors_reader.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/gguf_reader.hpp"
+#include "dsplan/files/hf_config.hpp"
+#include "dsplan/files/safetensors_reader.hpp"
 
 namespace dsplan::cli {
 

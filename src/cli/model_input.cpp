@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "cli/model_files.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

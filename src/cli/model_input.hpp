@@ -6,7 +6,7 @@
 #include <string>
 
 #include "cli/context.hpp"
-#include "dsplan/file_weights.hpp"
+#include "dsplan/files/file_weights.hpp"
 
 namespace dsplan::cli {
 

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "cli/parse_units.hpp"
-#include "dsplan/context_search.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/kv_cache.hpp"
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/kv_cache.hpp"
 
 namespace dsplan::cli {
 

@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan::cli {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dsplan/names.hpp"
+#include "dsplan/base/names.hpp"
 
 namespace dsplan::cli {
 

@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

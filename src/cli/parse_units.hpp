@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "dsplan/error.hpp"
-#include "dsplan/names.hpp"
-#include "dsplan/units.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/names.hpp"
+#include "dsplan/base/units.hpp"
 
 namespace dsplan::cli {
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "cli/run.hpp"
-#include "dsplan/catalog.hpp"
-#include "dsplan/model_file.hpp"
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/files/model_file.hpp"
 
 namespace dsplan::cli {
 

@@ -3,10 +3,10 @@
 
 #include <ostream>
 
-#include "dsplan/context_search.hpp"
-#include "dsplan/plan.hpp"
-#include "dsplan/recommend.hpp"
-#include "dsplan/training.hpp"
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/serving/plan.hpp"
+#include "dsplan/recommend/recommend.hpp"
+#include "dsplan/training/training.hpp"
 
 namespace dsplan::cli {
 

@@ -8,9 +8,9 @@
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
 #include "cli/table.hpp"
-#include "dsplan/attention.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

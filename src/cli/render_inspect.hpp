@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "dsplan/model_file.hpp"
+#include "dsplan/files/model_file.hpp"
 
 namespace dsplan::cli {
 

@@ -3,9 +3,9 @@
 
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
-#include "dsplan/launch.hpp"
-#include "dsplan/file_weights.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/serving/launch.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/model/tensors.hpp"
 
 namespace dsplan::cli {
 

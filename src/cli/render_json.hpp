@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan::cli {
 

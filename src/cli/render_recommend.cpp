@@ -9,7 +9,7 @@
 #include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
-#include "dsplan/launch.hpp"
+#include "dsplan/serving/launch.hpp"
 
 namespace dsplan::cli {
 

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dsplan/compare.hpp"
-#include "dsplan/context_search.hpp"
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/compare.hpp"
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan::cli {
 

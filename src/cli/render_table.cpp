@@ -7,9 +7,9 @@
 #include "cli/format.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
-#include "dsplan/launch.hpp"
-#include "dsplan/file_weights.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/serving/launch.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/model/tensors.hpp"
 
 namespace dsplan::cli {
 

@@ -6,7 +6,7 @@
 #include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 

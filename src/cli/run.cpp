@@ -1,5 +1,6 @@
 // The CLI's single dispatch and catch site: parse, run the chosen command, map errors to exit codes.
 #include "cli/run.hpp"
+#include "cli/setting_flags.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,8 +17,8 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/parse_units.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan::cli {
 
@@ -238,11 +239,16 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     resolve_format(ctx.global);
     if (!ctx.runner) throw InternalError("no command was selected");
     const ExitCode code = ctx.runner();
+    // The library names settings in its messages; here they become flags (setting_flags.hpp).
     if (code == ExitCode::ok)
-      for (const auto& f : ctx.files) write_output_file(f);
-    if (!ctx.global.quiet && write_output(out, err, ctx.out.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
+      for (auto f : ctx.files) {
+        f.text = with_flags(f.text);
+        write_output_file(f);
+      }
+    if (!ctx.global.quiet && write_output(out, err, with_flags(ctx.out.str())) != ExitCode::ok)
+      return static_cast<int>(ExitCode::usage);
     for (const auto& w : ctx.warnings)
-      if (!ctx.global.quiet) err << "dsplan: warning: " << one_line(w) << '\n';
+      if (!ctx.global.quiet) err << "dsplan: warning: " << one_line(with_flags(w)) << '\n';
     return static_cast<int>(code);
   } catch (const CLI::CallForHelp& e) {
     return print_help(app, e, out, err);
@@ -254,7 +260,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     err << "dsplan: error: " << one_line(e.what()) << " (see 'dsplan --help')\n";
     return static_cast<int>(ExitCode::usage);
   } catch (const InputError& e) {
-    err << "dsplan: error: " << one_line(e.what()) << '\n';
+    err << "dsplan: error: " << one_line(with_flags(e.what())) << '\n';
     return static_cast<int>(ExitCode::usage);
   } catch (const InternalError& e) {
     err << "dsplan: internal error (a bug, please report it): " << one_line(e.what()) << '\n';

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 
 namespace dsplan::cli {
 

@@ -7,7 +7,7 @@
 
 #include "../unit/test_support.hpp"
 #include "cli/detect.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/base/text.hpp"
 #include "cli_support.hpp"
 
 namespace {

@@ -8,8 +8,8 @@
 #include "../unit/test_support.hpp"
 #include "cli/remote_files.hpp"
 #include "cli_support.hpp"
-#include "dsplan/quant.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/model/quant.hpp"
+#include "dsplan/model/tensors.hpp"
 
 namespace {
 

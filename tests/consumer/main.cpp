@@ -2,10 +2,10 @@
 // and a memory estimate. Prints DeepSeek-R1's parameter count and the 8B distill's Q4_K_M total.
 #include <iostream>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/memory.hpp"
-#include "dsplan/scenario.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/model/tensors.hpp"
 
 int main() {
   const dsplan::Catalog catalog = dsplan::load_embedded_catalog();

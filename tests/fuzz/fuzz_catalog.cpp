@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/plan.hpp"
-#include "dsplan/quant.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/plan.hpp"
+#include "dsplan/model/quant.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto embedded = dsplan::embedded_catalog_layers();

@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/model_file.hpp"
-#include "dsplan/safetensors_reader.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/model_file.hpp"
+#include "dsplan/files/safetensors_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const dsplan::Catalog catalog = dsplan::load_embedded_catalog();

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dsplan/byte_source.hpp"
+#include "dsplan/files/byte_source.hpp"
 
 namespace dsplan::test {
 

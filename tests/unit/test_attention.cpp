@@ -1,11 +1,11 @@
 // The attention table: one entry per kind, spellings, and the facts each entry owns.
 #include <catch2/catch.hpp>
 
-#include "dsplan/attention.hpp"
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/kv_cache.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/model/attention.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/model/tensors.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -1,7 +1,7 @@
 // Catalog lookups: exact ids, names and aliases; the loose form people type (display names, spaces, dashes).
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 #include "test_support.hpp"
 
 using dsplan::test::catalog;

@@ -5,8 +5,8 @@
 
 #include <set>
 
-#include "dsplan/tensors.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/model/tensors.hpp"
+#include "dsplan/base/text.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -1,8 +1,8 @@
 // Catalog loading: layering, overrides, and precise errors (file, JSON pointer, expectation).
 #include <catch2/catch.hpp>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/base/error.hpp"
 
 using namespace dsplan;
 

@@ -2,8 +2,8 @@
 // one step more does not, and the figures agree with a hand calculation of the KV cache.
 #include <catch2/catch.hpp>
 
-#include "dsplan/context_search.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/base/error.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

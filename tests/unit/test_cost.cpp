@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "dsplan/cost.hpp"
+#include "dsplan/cost/cost.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -2,10 +2,10 @@
 // quant format (add_model_file). Expected bytes derived by hand from the tensor shapes.
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/file_weights.hpp"
-#include "dsplan/gguf_reader.hpp"
-#include "dsplan/plan.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/files/gguf_reader.hpp"
+#include "dsplan/serving/plan.hpp"
 #include "model_file_writers.hpp"
 #include "test_support.hpp"
 

@@ -1,8 +1,8 @@
 // The fixture catalog's toy model, every figure derived by hand: the readable spec of the formulas.
 #include <catch2/catch.hpp>
 
-#include "dsplan/memory.hpp"
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/serving/plan.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

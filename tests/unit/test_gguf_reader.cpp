@@ -6,9 +6,9 @@
 #include <chrono>
 #include <deque>
 
-#include "dsplan/error.hpp"
-#include "dsplan/gguf_reader.hpp"
-#include "dsplan/model_file.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/gguf_reader.hpp"
+#include "dsplan/files/model_file.hpp"
 #include "model_file_writers.hpp"
 #include "test_support.hpp"
 

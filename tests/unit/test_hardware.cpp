@@ -1,8 +1,8 @@
 // Hardware: GPU counts as nodes, from the catalog's gpus_per_node fact.
 #include <catch2/catch.hpp>
 
-#include "dsplan/catalog_load.hpp"
-#include "dsplan/hardware.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/scenario/hardware.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -1,7 +1,7 @@
 // The catalog's JSON parser: RFC 8259 values, nlohmann's number and key semantics, errors with place.
 #include <catch2/catch.hpp>
 
-#include "core/json_dom.hpp"
+#include "core/catalog/json_dom.hpp"
 
 using dsplan::detail::JsonDoc;
 using dsplan::detail::JsonParseError;

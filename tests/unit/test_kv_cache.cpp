@@ -1,8 +1,8 @@
 // KV cache bytes per token (GQA, MLA latent, MLA expanded) and allocation granularity.
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/kv_cache.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/kv_cache.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -5,8 +5,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "dsplan/error.hpp"
-#include "dsplan/launch.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/launch.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -1,8 +1,8 @@
 // Placement rules: head divisibility, proportional layer split, expert offload, partial offload, --count auto.
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/plan.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/plan.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;
@@ -38,7 +38,7 @@ TEST_CASE("tensor parallel size must divide the attention heads", "[layout]") {
   LayoutRequest tp8;
   tp8.tensor_parallel = 8;
   REQUIRE_THROWS_WITH(plan("7b", "bf16", {{"rtx4090", 8}}, tp8),
-                      "--tp: tensor parallel size 8 does not divide the 28 attention heads");
+                      "%tp%: tensor parallel size 8 does not divide the 28 attention heads");  // the CLI words %tp% as --tp
   const auto bad = plan("7b", "bf16", {{"rtx4090", 8}});
   REQUIRE_FALSE(bad.layout->fits);
   REQUIRE(bad.layout->reasons.front().find("does not divide the 28 attention heads") != std::string::npos);

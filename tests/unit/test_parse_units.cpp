@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "cli/parse_units.hpp"
-#include "dsplan/error.hpp"
+#include "dsplan/base/error.hpp"
 
 using namespace dsplan;
 using namespace dsplan::cli;

@@ -1,7 +1,7 @@
 // Throughput: monotonicity, MoE expert coverage, and published measurements the factors were not fitted on.
 #include <catch2/catch.hpp>
 
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/plan.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;
@@ -125,7 +125,7 @@ TEST_CASE("a --vram card says what it was modelled on", "[performance][hardware]
   REQUIRE(plain.assumed.find("936.2 GB/s") != std::string::npos);  // the 3090's 936.2 GB/s (gpus.json)
   h.bandwidth = 448'000'000'000ULL;
   const auto given = build_hardware(catalog(), h);
-  REQUIRE(given.assumed.find("448 GB/s memory bandwidth (from --bandwidth)") != std::string::npos);
+  REQUIRE(given.assumed.find("448 GB/s memory bandwidth (from %bandwidth%)") != std::string::npos);  // the CLI: --bandwidth
   HardwareRequest named;
   named.gpus.push_back({"rtx4090", 1});
   REQUIRE(build_hardware(catalog(), named).assumed.empty());

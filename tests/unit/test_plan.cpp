@@ -2,7 +2,7 @@
 // speed and cost: what it measures and when it stops, and that run_plan reports its figures.
 #include <catch2/catch.hpp>
 
-#include "dsplan/plan.hpp"
+#include "dsplan/serving/plan.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

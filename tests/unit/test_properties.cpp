@@ -3,10 +3,10 @@
 
 #include <cmath>
 
-#include "dsplan/attention.hpp"
-#include "dsplan/error.hpp"
-#include "dsplan/memory.hpp"
-#include "dsplan/text.hpp"
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/base/text.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -3,8 +3,8 @@
 
 #include <map>
 
-#include "dsplan/quant.hpp"
-#include "dsplan/scenario.hpp"
+#include "dsplan/model/quant.hpp"
+#include "dsplan/scenario/scenario.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

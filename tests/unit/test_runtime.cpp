@@ -1,7 +1,7 @@
 // Runtime memory: llama.cpp compute buffer terms, PyTorch activation peak, fixed overhead.
 #include <catch2/catch.hpp>
 
-#include "dsplan/runtime.hpp"
+#include "dsplan/serving/runtime.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -2,10 +2,10 @@
 // F8_E4M3 1 byte, F32 4 bytes per value).
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/hf_config.hpp"
-#include "dsplan/model_file.hpp"
-#include "dsplan/safetensors_reader.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/hf_config.hpp"
+#include "dsplan/files/model_file.hpp"
+#include "dsplan/files/safetensors_reader.hpp"
 #include "model_file_writers.hpp"
 #include "test_support.hpp"
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dsplan/catalog_load.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
 
 namespace dsplan::test {
 

@@ -1,7 +1,7 @@
 // Parameter counts from the tensor inventory against published totals.
 #include <catch2/catch.hpp>
 
-#include "dsplan/tensors.hpp"
+#include "dsplan/model/tensors.hpp"
 #include "test_support.hpp"
 
 using dsplan::build_inventory;

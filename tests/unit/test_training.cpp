@@ -2,8 +2,8 @@
 // parameter counts, monotonicity, and the published anchors (docs/validation.md, training).
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/training.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/training/training.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -3,11 +3,11 @@
 // tensor inventory (bytes per dtype), and the cache layouts of vLLM and SGLang worked by hand.
 #include <catch2/catch.hpp>
 
-#include "dsplan/error.hpp"
-#include "dsplan/kv_cache.hpp"
-#include "dsplan/quant.hpp"
-#include "dsplan/scenario.hpp"
-#include "dsplan/tensors.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/model/quant.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/model/tensors.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;

@@ -1,0 +1,39 @@
+// The request settings the library's messages refer to ("give the system RAM", "a fixed GPU count").
+// The library does not know how a front end spells them: a message names a setting with a marker,
+// `%ram%`, and the front end words it — the CLI as its flag (`--ram`), `word_settings` by default
+// as the setting's name. Reasons, notes and errors stay values the caller words.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dsplan/base/names.hpp"
+
+namespace dsplan {
+
+enum class Setting : std::uint8_t {
+  gpu, gpus, vram, count, nodes, ram, cpu, bandwidth, cloud,                          // hardware
+  context, prompt, output, users, sweep, tokens,                                     // workload
+  tp, pp, ep, gpu_layers, offload_experts, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
+  no_flash_attn, mtp,
+  price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
+  rank, zero, fsdp_qlora, fused_loss, checkpointing, optimizer, precision, mfu,      // training
+  seq, micro_batch, global_batch,
+};
+
+/// Every setting with its name (the marker's text) and what it holds.
+[[nodiscard]] std::span<const EnumName<Setting>> setting_names();
+
+/// The marker a message carries for `s`: "%ram%".
+[[nodiscard]] std::string setting_marker(Setting s);
+
+/// `text` with each marker of a known setting replaced by spell(setting); any other text unchanged.
+[[nodiscard]] std::string word_settings(std::string_view text, const std::function<std::string(Setting)>& spell);
+
+/// `text` worded with the settings' own names ("ram", "gpu_layers"), for callers without a CLI.
+[[nodiscard]] std::string word_settings(std::string_view text);
+
+}  // namespace dsplan

@@ -1,0 +1,544 @@
+// Catalog: ModelSpec, BlockType, QuantFormat, GpuSpec, EngineSpec; lookup by id or alias, with suggestions.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsplan/base/names.hpp"
+#include "dsplan/base/units.hpp"
+
+namespace dsplan {
+
+/// How an engine spreads a model over GPUs.
+enum class Parallelism {
+  layer_split,      ///< whole layers per device, devices in turn (llama.cpp, Transformers)
+  tensor_parallel,  ///< every layer sharded over the ranks, plus pipeline stages (vLLM, SGLang)
+};
+
+/// The dtype a format's matmuls run in (sets which peak FLOPS apply).
+enum class ComputeDtype {
+  activation,  ///< dequantized to the activations' 16-bit type
+  fp8,         ///< FP8 GEMMs on GPUs with FP8 tensor cores (w8a8)
+};
+
+inline constexpr EnumName<Parallelism> k_parallelisms[] = {
+    {Parallelism::layer_split, "layer_split", "whole layers per device, devices in turn"},
+    {Parallelism::tensor_parallel, "tensor_parallel", "layers sharded over ranks, plus pipeline stages"}};
+inline constexpr EnumName<ComputeDtype> k_compute_dtypes[] = {
+    {ComputeDtype::activation, "activation", "dequantized to the 16-bit activation type"},
+    {ComputeDtype::fp8, "fp8", "FP8 GEMMs where the GPU has FP8 tensor cores"}};
+
+/// How a model attends; every consequence is one entry in dsplan/attention.hpp.
+enum class AttentionKind {
+  gqa,      ///< Llama/Qwen: grouped-query attention.
+  mla,      ///< DeepSeek-V2/V3/R1: multi-head latent attention.
+  mla_dsa,  ///< DeepSeek-V3.2: MLA plus the DeepSeek Sparse Attention lightning indexer.
+  csa_hca,  ///< DeepSeek-V4: one shared KV head; a sliding window in every layer plus, per layer,
+            ///< a compressed cache (ratio 4 with the indexer's top-k: CSA; ratio 128: HCA).
+};
+
+/// Architecture traits of a Hugging Face `model_type` that config.json does not spell out
+/// (e.g. Qwen2 always has q/k/v biases). Catalog data: `architectures` in models.json.
+struct ArchTraits {
+  AttentionKind attention = AttentionKind::gqa;
+  bool qkv_bias = false;       ///< q_proj, k_proj, v_proj carry a bias vector.
+  bool qk_norm = false;        ///< per-head RMSNorm on q and k (Qwen3).
+  /// The MTP block reuses the main model's embedding and head and projects with e_proj and
+  /// h_proj (DeepSeek-V4); otherwise it has its own embedding, eh_proj and head (DeepSeek-V3).
+  bool mtp_shares_embedding = false;
+  /// Which speed band class measurements of this architecture fall in (data/speed_bands.json):
+  /// "dense", "moe-671b" (DeepSeek-V2/V3 stack), "moe-v4"; a class without measurements is
+  /// reported as uncalibrated.
+  std::string speed_family = "dense";
+  std::string llama_cpp_arch;  ///< llama.cpp's architecture name (general.architecture in GGUF).
+  std::string source;
+};
+
+/// Exact architecture of one checkpoint, from its config.json.
+struct ModelArch {
+  std::string model_type;  ///< config.json model_type (qwen2, llama, qwen3, deepseek_v3, deepseek_v32).
+  ArchTraits traits;
+  std::uint64_t hidden_size = 0;
+  std::uint64_t num_layers = 0;  ///< num_hidden_layers (the MTP module is counted separately).
+  std::uint64_t num_heads = 0;
+  std::uint64_t num_kv_heads = 0;
+  std::uint64_t head_dim = 0;    ///< config head_dim, else hidden_size / num_heads.
+  std::uint64_t intermediate_size = 0;  ///< dense MLP width.
+  std::uint64_t vocab_size = 0;
+  bool tie_word_embeddings = false;
+  std::uint64_t max_context = 0;  ///< max_position_embeddings.
+  std::string rope_type;          ///< rope_scaling.rope_type / type ("llama3", "yarn", "" for none).
+  // Multi-head latent attention (0 when absent).
+  std::uint64_t q_lora_rank = 0;
+  std::uint64_t kv_lora_rank = 0;
+  std::uint64_t qk_nope_head_dim = 0;
+  std::uint64_t qk_rope_head_dim = 0;
+  std::uint64_t v_head_dim = 0;
+  // Mixture of experts (0 when absent).
+  std::uint64_t moe_intermediate_size = 0;
+  std::uint64_t n_routed_experts = 0;
+  std::uint64_t n_shared_experts = 0;
+  std::uint64_t experts_per_token = 0;
+  std::uint64_t first_k_dense_replace = 0;
+  std::uint64_t moe_layer_freq = 1;
+  std::uint64_t mtp_layers = 0;  ///< num_nextn_predict_layers.
+  bool router_bias = false;      ///< e_score_correction_bias (scoring_func sigmoid, topk_method noaux_tc).
+  // DeepSeek Sparse Attention indexer (0 when absent).
+  std::uint64_t index_n_heads = 0;
+  std::uint64_t index_head_dim = 0;
+  std::uint64_t index_topk = 0;
+  // DeepSeek-V4 (0 / empty when absent).
+  std::uint64_t sliding_window = 0;
+  std::vector<std::uint64_t> compress_ratios;  ///< per layer, main layers then MTP (0: window only)
+  std::uint64_t o_groups = 0;     ///< grouped low-rank output projection: groups
+  std::uint64_t o_lora_rank = 0;  ///< ... and the rank of each
+  std::uint64_t hc_mult = 0;      ///< manifold hyper-connections: residual streams
+  std::uint64_t num_hash_layers = 0;  ///< leading MoE layers routed by a token-id hash table
+
+  /// Compression ratio of layer `layer` (main layers, then MTP); 0 beyond the list.
+  [[nodiscard]] std::uint64_t compress_ratio(std::uint64_t layer) const {
+    return layer < compress_ratios.size() ? compress_ratios[layer] : 0;
+  }
+  [[nodiscard]] bool is_moe() const { return n_routed_experts > 0; }
+  /// True when layer `layer` (0-based) holds routed experts.
+  [[nodiscard]] bool layer_is_moe(std::uint64_t layer) const {
+    return is_moe() && layer >= first_k_dense_replace && (layer % moe_layer_freq) == 0;
+  }
+};
+
+/// Published benchmark scores (percent, except the Codeforces rating). Missing = not published.
+struct Benchmarks {
+  std::map<std::string, double> scores;  ///< key: aime_2024, math_500, gpqa_diamond, livecodebench, codeforces_rating, ...
+  std::string source;
+};
+
+struct ModelSpec {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string family;  ///< r1-distill, r1, v3, v4
+  /// Its published scores are with a chain of thought before the answer (R1 line; V4's
+  /// thinking-mode figures): recommend weighs the extra tokens for short-answer tasks.
+  bool reasoning = false;
+  std::string hf_repo;
+  std::string base_model;
+  std::string license;
+  std::string release_date;
+  std::string native_quant;  ///< quant id of the published checkpoint (bf16, fp8)
+  ModelArch arch;
+  std::string config_source;
+  std::optional<std::uint64_t> published_params;  ///< exact published total, when one is published
+  std::string published_params_source;
+  std::optional<std::uint64_t> checkpoint_bytes;  ///< safetensors index metadata.total_size
+  std::string checkpoint_bytes_source;
+  std::optional<std::uint64_t> gguf_kv_bytes;  ///< measured GGUF key-value section (tokenizer, template)
+  std::string gguf_kv_bytes_source;
+  std::string llama_cpp_type;  ///< llama.cpp's size class (LLM_TYPE_70B -> "70B"); quant rules key on it
+  std::string llama_cpp_type_source;
+  Benchmarks benchmarks;
+  std::string notes;
+  std::string origin;  ///< catalog file this entry came from
+};
+
+/// How one storage type lays out weights. Two layouts cover every format dsplan knows:
+/// GGUF row blocks (a row of ne0 weights is cut into blocks of `weights_per_block`, each
+/// `bytes_per_block` bytes; ne0 must divide) and "grouped" checkpoints (a payload of
+/// `element_bits` per weight plus one scale of `scale_bits` per tile of scale_rows x scale_cols).
+struct BlockType {
+  std::string id;
+  std::string name;
+  // Row-block layout (GGUF, and plain dense types with 1 weight per block).
+  std::uint64_t weights_per_block = 0;
+  std::uint64_t bytes_per_block = 0;
+  // Grouped layout (safetensors quantizers); used when weights_per_block == 0.
+  std::uint64_t element_bits = 0;
+  std::uint64_t scale_rows = 0;  ///< tile height in output rows (1 = per row)
+  std::uint64_t scale_cols = 0;  ///< tile width in input columns (0 = the whole row)
+  std::uint64_t scale_bits = 0;  ///< bits stored per tile (scale + zero point)
+  std::uint64_t second_level_tiles = 0;  ///< double quantization: tiles per second-level scale
+  std::uint64_t second_level_bits = 0;
+  std::uint64_t per_input_column_bits = 0;  ///< e.g. GPTQ g_idx: one int32 per input column
+  std::uint64_t per_tensor_bytes = 0;       ///< constant per quantized tensor (codebooks)
+  std::string source;
+
+  [[nodiscard]] bool is_row_block() const { return weights_per_block > 0; }
+};
+
+/// llama.cpp's layer-position tests (llama-quant.cpp): use_more_bits, i < n/8, i < n/16, and
+/// n/8 <= i < 7n/8.
+enum class LayerSelector { any, more_bits, first_eighth, first_sixteenth, middle };
+
+/// When a quant rule applies. Empty fields do not constrain.
+struct RuleCondition {
+  LayerSelector layer = LayerSelector::any;
+  std::optional<std::uint64_t> index_lt;  ///< index < value
+  bool use_ordinal = false;             ///< index = position among tensors of the same category
+  std::optional<std::uint64_t> gqa_min;
+  std::optional<std::uint64_t> experts_min;
+  std::optional<std::uint64_t> experts_eq;
+  std::string model_type;               ///< llama.cpp size class, e.g. "70B"
+  std::optional<bool> imatrix;
+  std::optional<bool> default_block_fits;  ///< ne0 divisible by the default type's block
+  std::optional<bool> gqa_or_experts;   ///< n_gqa >= 4 || n_expert >= 4 (llama.cpp IQ1/IQ2 attn_v rule)
+};
+
+/// Tags as bits (role names, llama.cpp categories, kinds); resolved when the catalog loads.
+using TagMask = std::bitset<128>;
+
+/// One rule: tensors carrying any of `match` tags and meeting `when` get `type`. First match wins.
+struct QuantRule {
+  std::vector<std::string> match;
+  RuleCondition when;
+  std::string type;
+  TagMask mask;                ///< `match` as bits, filled by load_catalog
+  std::size_t type_index = 0;  ///< `type` as an index into Catalog::block_types, filled by load_catalog
+};
+
+/// A quantization format: a default storage type and per-tensor rules, as the real tool applies them.
+/// Measured quality loss of a format: mean KL divergence from the 16-bit model's next-token
+/// distribution (llama.cpp's perplexity tool), with how the figure was obtained.
+struct QuantQuality {
+  double kld = 0;
+  std::string basis;  ///< measured, proxy (another format's figure), derived, reference
+  std::string source;
+};
+
+struct FileWeights;  // dsplan/file_weights.hpp
+
+struct QuantFormat {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string id;
+  std::size_t default_type_index = 0;  ///< filled by load_catalog
+  std::string name;
+  std::vector<std::string> aliases;
+  std::vector<std::string> containers;  ///< file containers that hold it (gguf, safetensors), preferred first
+  std::string default_type;
+  bool imatrix = false;   ///< assume an importance matrix was used (published IQ files all use one)
+  std::vector<QuantRule> rules;
+  std::vector<std::string> engines;  ///< engines that load it
+  ComputeDtype compute = ComputeDtype::activation;
+  std::string description;
+  std::string source;
+  std::optional<QuantQuality> quality;
+  /// Why no quality figure exists (no KLD published on the yardstick); required when `quality` is absent.
+  std::string quality_unknown;
+  /// A published file of these models only (unsloth's dynamic quants); empty: any model.
+  std::vector<std::string> models;
+  /// GPUs whose catalog `architecture` starts with one of these run it (kernels that exist only
+  /// there); empty: any GPU the engine supports.
+  std::vector<std::string> gpu_architectures;
+  std::string gpu_architectures_source;
+  /// The published files keep DeepSeek's attn_kv_b whole (converted before llama.cpp PR #12801).
+  bool legacy_mla_gguf = false;
+  /// Set when the per-tensor recipe is fitted to published file sizes rather than transcribed
+  /// from code: what is exact and what is not. Shown by `list quants` and with every estimate.
+  std::string recipe_note;
+  /// Set for a model file given with --model-file (add_model_file): its exact tensors replace the rules.
+  std::shared_ptr<const FileWeights> file;
+};
+
+/// Rules shared by every format of one container (GGUF: what stays F32, the shape fallbacks).
+struct ContainerRules {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string id;
+  std::vector<QuantRule> unquantized;           ///< tensors stored as converted, never quantized
+  std::map<std::string, std::string> fallback;  ///< type -> type when ne0 does not divide the block
+  std::string final_fallback;                   ///< when the fallback does not divide either
+  std::map<std::size_t, std::size_t> fallback_index;  ///< `fallback` as block-type indices (load_catalog)
+  std::size_t final_fallback_index = 0;
+  std::string source;
+};
+
+/// Memory layout of the cache an engine keeps for multi-head latent attention.
+enum class MlaCacheLayout {
+  latent,    ///< kv_lora_rank + qk_rope_head_dim values per token and layer
+  expanded,  ///< per-head K (qk_nope + qk_rope) and V (v_head_dim), as for plain MHA
+};
+
+/// Calibrated throughput factors of an engine on one device class (docs/methodology.md section 6).
+struct PerformanceClass {
+  double bandwidth_efficiency = 1.0;  ///< achieved fraction of peak memory bandwidth in decode
+  double layer_seconds = 0;           ///< fixed time per block per step (kernel launches, sync)
+  double moe_layer_seconds = 0;       ///< extra fixed time per MoE block per step (per-expert kernels)
+  double prefill_mfu = 1.0;           ///< achieved fraction of the dense 16-bit peak in prefill
+  /// Prefill MFU of a model with routed experts relative to prefill_mfu: a batch's tokens split
+  /// over the experts make many small matrix products (llama.cpp's mul_mat_id), not one large one.
+  double moe_mfu_factor = 1.0;
+  /// Batched decode: each sequence beyond the first adds its FLOPs at this fraction of the peak,
+  /// after the weight reads instead of overlapped with them (llama.cpp's small-batch kernels
+  /// dequantize per column). 0: not modelled, a step is max(memory, compute).
+  double decode_batch_mfu = 0;
+  /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
+  /// (dequantisation cost of its kernels); 1 for a type not listed.
+  std::map<std::string, double> type_bandwidth_factor;
+  /// Prefill MFU relative to prefill_mfu by GPU architecture (ampere, ada, hopper, ...); 1 when not listed.
+  std::map<std::string, double> architecture_mfu_factor;
+};
+
+struct EnginePerformance {
+  std::map<std::string, PerformanceClass> classes;  ///< by device class: gddr, hbm, apple, cpu
+  double tp_layer_seconds = 0;         ///< extra per block and step with tensor parallelism
+  double internode_layer_seconds = 0;  ///< extra per block and step when ranks span nodes
+  double hop_seconds = 0;              ///< layer split: per step and hand-over between devices
+  bool expert_prefill_over_pcie = false;  ///< prefill streams RAM-resident experts to the GPU
+  std::map<std::string, std::string> sources;
+};
+
+struct EngineSpec {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::vector<std::string> containers;  ///< weight containers it loads (gguf, safetensors)
+  std::string default_quant_gguf;       ///< when the model's native format cannot be loaded
+  /// The engine pulls models from its own registry, whose tags serve default_quant_gguf (Ollama:
+  /// Q4_K_M), so that is the default format even when the native one would load.
+  bool registry_quant_default = false;
+  MlaCacheLayout mla_cache = MlaCacheLayout::latent;
+  MlaCacheLayout mla_cache_legacy_gguf = MlaCacheLayout::expanded;
+  bool mla_v_is_view_of_k = true;       ///< latent layout: V read from the K cache, not stored twice
+  bool indexer_cache = false;           ///< caches DeepSeek Sparse Attention indexer keys (V3.2)
+  std::vector<std::string> kv_cache_types;
+  std::string default_kv_type;          ///< "model" = the activations' dtype
+  std::uint64_t kv_cell_padding = 1;    ///< total cache cells are a multiple of this
+  std::uint64_t kv_block_tokens = 1;    ///< each sequence gets whole blocks (pages) of this many tokens
+  std::uint64_t kv_block_tokens_mla = 1;  ///< same for MLA models (FlashMLA pages are 64 tokens)
+  /// Pages of compressed caches (DeepSeek-V4): tokens per page of the compressed and the
+  /// sliding-window caches, and the byte alignment each page is padded to (0 = unpadded).
+  std::uint64_t compressed_kv_page_tokens = 0;
+  std::uint64_t window_kv_page_tokens = 0;
+  std::uint64_t kv_page_align_bytes = 0;
+  std::uint64_t default_ubatch = 512;   ///< tokens per forward pass when sizing activations
+  std::uint64_t sampler_sequences = 0;  ///< sequences whose logits the memory profile samples (vLLM max_num_seqs)
+  bool flash_attention = true;          ///< default attention kernel does not materialize scores
+  bool quantized_v_needs_flash_attention = false;
+  double gpu_memory_utilization = 1.0;  ///< fraction of device memory the engine claims
+  /// Runs DeepSeek's MTP module as a speculative draft: the share of first drafted tokens the
+  /// main model accepts (sources["mtp"]); nullopt: the engine has no MTP speculation.
+  std::optional<double> mtp_acceptance;
+  std::uint64_t runtime_overhead_bytes = 0;  ///< per device: CUDA context, library workspaces
+  std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
+  std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)
+  Parallelism parallelism = Parallelism::layer_split;
+  std::string speed_class;              ///< whose measurements its speed bands come from (Ollama: llama.cpp); default id
+  EnginePerformance performance;
+  /// Sources by topic: "kv", "compute", "overhead" always; "cells", "mla", ... where relevant.
+  std::map<std::string, std::string> sources;
+  std::string notes;
+
+  /// The source for `topic`, or every source joined when the topic has none of its own.
+  [[nodiscard]] std::string source(const std::string& topic) const;
+};
+
+struct GpuSpec {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string vendor;
+  std::string device_class;  ///< consumer, workstation, datacenter, apple, npu
+  std::string architecture;
+  Bytes memory;
+  std::string memory_marketing;
+  std::uint64_t bandwidth_bytes_per_s = 0;  ///< 0 when no trustworthy figure is published
+  double bf16_tflops = 0;
+  double fp16_tflops = 0;
+  double fp16_acc16_tflops = 0;  ///< GeForce: FP16 tensor rate with FP16 accumulate (llama.cpp's prefill path)
+  double fp8_tflops = 0;
+  double int8_tops = 0;
+  double fp32_tflops = 0;
+  double tdp_watts = 0;
+  std::uint64_t pcie_gen = 0;
+  std::uint64_t pcie_lanes = 0;
+  std::uint64_t nvlink_bytes_per_s = 0;  ///< scale-up link: NVLink, or Infinity Fabric (AMD); 0 = PCIe only
+  std::optional<double> launch_price_usd;
+  std::string launch_price_date;
+  double usable_memory_fraction = 1.0;  ///< Apple: macOS lets the GPU wire only part of unified memory
+  /// GPUs one node (server, scale-up domain) of this part holds; tensor parallelism spans a node
+  /// before it spans nodes. Catalog default 8 (HGX/DGX baseboards; 8-slot servers).
+  std::uint64_t gpus_per_node = 8;
+  std::vector<std::string> sources;
+  std::string notes;
+};
+
+/// A host CPU and its memory system (for layers or experts kept in system RAM).
+struct CpuSpec {
+  std::string id;
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string vendor;
+  std::uint64_t cores = 0;
+  std::uint64_t memory_channels = 0;
+  std::string memory_type;
+  std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical: channels x MT/s x 8 bytes
+  std::uint64_t max_memory_bytes = 0;
+  double fp32_tflops = 0;
+  double bf16_tflops = 0;
+  double tdp_watts = 0;
+  std::vector<std::string> sources;
+  std::string notes;
+};
+
+struct CloudPrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string gpu;
+  std::string provider;
+  std::string offering;
+  double usd_per_gpu_hour = 0;
+  std::string date;
+  std::string source;
+  /// Most GPUs of this type one instance of the offering holds (a "1x" listing: 1; an 8-GPU
+  /// node, or a per-GPU price for pods of 1-8 GPUs: 8). A tensor-parallel group needs them in one box.
+  std::uint64_t max_gpus_per_instance = 1;
+  /// Instances can be rented as a cluster with a GPU fabric (InfiniBand, EFA) for multi-node runs.
+  bool multi_node = false;
+};
+
+/// What a deployment needs of a cloud offering: GPUs of one type per instance, and whether it spans nodes.
+struct CloudShape {
+  std::uint64_t gpus_per_instance = 1;
+  bool multi_node = false;
+};
+
+/// The cheapest price for a shape; `shape_met` false when no offering provides the shape and
+/// `price` is the cheapest offering of the GPU at all (the caller says so).
+struct CloudPriceMatch {
+  const CloudPrice* price = nullptr;
+  bool shape_met = false;
+};
+
+struct PurchasePrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string gpu;
+  double usd = 0;
+  std::string kind;
+  std::string date;
+  std::string source;
+};
+
+/// One priced part of a host (prices.json host_prices): a CPU (`key` = its catalog id), RAM per
+/// GiB, a platform (board, chassis, PSU, cooling) per node, or storage per TB (`key` = the kind).
+struct HostPrice {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string key;
+  double usd = 0;
+  std::string what;
+  std::string date;
+  std::string source;
+};
+
+/// Host parts by kind. RAM kinds: "server" (registered DDR5), "desktop" (unbuffered DDR5);
+/// platform kinds: "server" (a GPU server without GPUs, CPU, RAM or disks), "workstation".
+struct HostPrices {
+  std::vector<HostPrice> cpus;
+  std::vector<HostPrice> ram_per_gib;
+  std::vector<HostPrice> platforms;
+  std::vector<HostPrice> storage_per_tb;
+  [[nodiscard]] const HostPrice* find(const std::vector<HostPrice>& list, std::string_view key) const;
+};
+
+/// Defaults of the cost model, each with its source (prices.json cost_defaults).
+struct CostDefaults {
+  double electricity_usd_per_kwh = 0;
+  double pue_datacenter = 1;
+  double pue_desk = 1;
+  double amortization_years = 1;
+  double maintenance_fraction_per_year = 0;
+  double gpu_power_fraction = 1;   ///< GPU draw as a fraction of TDP while serving
+  double host_power_fraction = 0;  ///< CPU, RAM, fans, PSU losses, as a fraction of the GPUs' draw
+  // The host priced when the user names no CPU: a part per platform (catalog CPU ids).
+  std::string host_cpu_desktop;
+  std::string host_cpu_server;
+  std::uint64_t host_cpus_per_server = 1;
+  std::map<std::string, std::string> sources;
+};
+
+/// One group of a task's quality score: the first benchmark key a model has, over `divide_by`.
+struct TaskMetric {
+  double weight = 1;
+  std::vector<std::string> keys;  ///< equivalent benchmarks, preferred first
+  double divide_by = 1;           ///< a Codeforces rating / 30 puts it on a 0-100 scale
+};
+
+/// What a user asks a model to do, and how published benchmarks score a model for it.
+struct TaskSpec {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string id;
+  std::vector<std::string> aliases;
+  std::string name;                     ///< what the task is, in words (JSON: description)
+  std::vector<TaskMetric> metrics;      ///< weighted metrics, or ...
+  std::vector<std::string> blend_of;    ///< ... the mean of other tasks' scores
+  bool short_answers = false;           ///< thinking tokens buy little: non-reasoning models preferred
+  std::string why;
+};
+
+/// How far published speeds fall from dsplan's for one class of runs (engine x hardware family
+/// x model kind x decode/prefill): quantiles of published / predicted over the measurement set
+/// (tests/data/measurements.json), generated by dsplan_calibrate into data/speed_bands.json.
+struct SpeedBand {
+  std::string id;                    ///< "<class>/<metric>", e.g. "llama.cpp/gddr/dense/decode"
+  std::string speed_class;           ///< "llama.cpp/gddr/dense"
+  std::string metric;                ///< decode or prefill
+  std::uint64_t measurements = 0;
+  double low = 1.0;                  ///< 10th percentile of published / predicted
+  double high = 1.0;                 ///< 90th percentile
+  double median = 1.0;
+  std::vector<std::string> sources;  ///< measurement source ids (tests/data/measurements.json)
+};
+
+/// Everything dsplan knows, merged from the embedded data and any user files.
+class Catalog {
+ public:
+  std::vector<ModelSpec> models;
+  std::vector<BlockType> block_types;
+  std::vector<QuantFormat> quants;
+  std::map<std::string, ContainerRules> containers;
+  std::vector<EngineSpec> engines;
+  std::vector<GpuSpec> gpus;
+  std::vector<CpuSpec> cpus;
+  std::vector<CloudPrice> cloud_prices;
+  std::vector<PurchasePrice> purchase_prices;
+  HostPrices host_prices;
+  CostDefaults cost_defaults;
+  std::map<std::string, ArchTraits> architectures;
+  std::vector<TaskSpec> tasks;
+  std::string tasks_source;
+  std::vector<SpeedBand> speed_bands;
+
+  /// Lookup by id, alias or display name, case-insensitive. nullptr when absent.
+  [[nodiscard]] const ModelSpec* find_model(std::string_view name) const;
+  [[nodiscard]] const QuantFormat* find_quant(std::string_view name) const;
+  [[nodiscard]] const EngineSpec* find_engine(std::string_view name) const;
+  [[nodiscard]] const GpuSpec* find_gpu(std::string_view name) const;
+  /// By catalog id exactly (a Device's id; "generic" cards have none): no name matching, for
+  /// the estimators' hot paths.
+  [[nodiscard]] const GpuSpec* gpu_by_id(std::string_view id) const;
+  [[nodiscard]] const CpuSpec* find_cpu(std::string_view name) const;
+  [[nodiscard]] const TaskSpec* find_task(std::string_view name) const;
+  [[nodiscard]] const BlockType* find_block_type(std::string_view id) const;
+  /// Speed band by id ("llama.cpp/gddr/dense/decode"); nullptr when the class has none.
+  [[nodiscard]] const SpeedBand* find_speed_band(std::string_view id) const;
+  /// The cheapest dated cloud price for a GPU id, of any shape (a lower bound of what any
+  /// deployment of it pays); nullptr when none is listed.
+  [[nodiscard]] const CloudPrice* cheapest_cloud_price(std::string_view gpu) const;
+  /// Cheapest offering of `gpu` that provides `shape` (see CloudPriceMatch).
+  [[nodiscard]] CloudPriceMatch cloud_price_for(std::string_view gpu, CloudShape shape) const;
+  /// Index of a block type in block_types; nullopt when absent.
+  [[nodiscard]] std::optional<std::size_t> block_type_index(std::string_view id) const;
+
+  /// Like find_*, but throw InputError "unknown model 'x' (did you mean: a, b?)".
+  [[nodiscard]] const ModelSpec& require_model(std::string_view name) const;
+  [[nodiscard]] const QuantFormat& require_quant(std::string_view name) const;
+  [[nodiscard]] const EngineSpec& require_engine(std::string_view name) const;
+  [[nodiscard]] const GpuSpec& require_gpu(std::string_view name) const;
+  [[nodiscard]] const CpuSpec& require_cpu(std::string_view name) const;
+  [[nodiscard]] const TaskSpec& require_task(std::string_view name) const;
+  [[nodiscard]] const BlockType& require_block_type(std::string_view id) const;
+};
+
+}  // namespace dsplan

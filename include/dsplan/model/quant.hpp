@@ -1,0 +1,96 @@
+// Storage type per tensor from a quant format's rules; bytes per tensor incl. block padding and scales.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/model/tensors.hpp"
+#include "dsplan/base/units.hpp"
+
+namespace dsplan {
+
+/// What a weight file holds, beyond the checkpoint's tensor list.
+struct FileLayout {
+  std::string container = "safetensors";  ///< "safetensors" (HF checkpoint) or "gguf"
+  /// GGUF conversions of DeepSeek-V3/R1 made before llama.cpp split attn_kv_b into
+  /// attn_k_b/attn_v_b (convert_hf_to_gguf.py, PR #12801, April 2025) keep attn_kv_b whole.
+  bool legacy_mla_gguf = false;
+};
+
+/// The inventory as `layout` stores it. GGUF (llama.cpp convert_hf_to_gguf.py): the MTP block
+/// is not converted; attn_kv_b becomes attn_k_b [qk_nope, kv_lora, heads] and attn_v_b
+/// [kv_lora, v_head, heads] unless legacy; Llama-3 RoPE scaling adds rope_freqs [head_dim/2].
+[[nodiscard]] TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& arch,
+                                             const FileLayout& layout);
+
+/// GGUF tensor name, e.g. "blk.3.ffn_down_exps.weight" (block -1: a model-level tensor).
+[[nodiscard]] std::string gguf_name(const Tensor& t, std::int64_t block);
+
+/// Length of gguf_name(t, block), without building the string.
+[[nodiscard]] std::uint64_t gguf_name_length(const Tensor& t, std::int64_t block);
+
+/// Bytes of `t` stored as `type` (GGUF row blocks need cols divisible by the block).
+[[nodiscard]] Bytes stored_bytes(const BlockType& type, const Tensor& t);
+
+struct StoredTensor {
+  Tensor tensor;
+  std::int64_t block = -1;  ///< -1 for model-level tensors
+  bool mtp = false;
+  std::string type;         ///< block type id
+  Bytes bytes;
+  bool fell_back = false;   ///< the shape forced a fallback type (llama.cpp's incompatible-shape rule)
+};
+
+struct TypeUsage {
+  std::string type;
+  std::uint64_t tensors = 0;
+  ParamCount params;
+  Bytes bytes;
+};
+
+struct GroupUsage {
+  TensorGroup group{};
+  ParamCount params;
+  Bytes bytes;
+};
+
+/// A model stored in one quant format: the totals, per block, per group and per storage type.
+struct QuantizedModel {
+  FileLayout layout;
+  Bytes total;                    ///< every tensor in the file
+  Bytes mtp;                      ///< of which the multi-token-prediction module
+  Bytes globals;                  ///< model-level tensors (embedding, output head, final norm)
+  Bytes embedding;                ///< of which token_embd (llama.cpp keeps it in host memory)
+  std::vector<Bytes> block_bytes; ///< per main-model block, in order (for placing layers on devices)
+  std::vector<Bytes> block_routed_bytes;  ///< of which routed experts (for expert offload)
+  ParamCount params;              ///< elements in the file (MTP included)
+  std::uint64_t tensor_count = 0;
+  std::vector<GroupUsage> groups; ///< main model only (MTP apart), indexed like k_all_groups
+  std::vector<TypeUsage> types;   ///< every tensor, by storage type, in order of first use
+  std::uint64_t fallbacks = 0;
+  /// Per-tensor file metadata: GGUF tensor infos (gguf.c: name as u64 length + bytes, n_dims
+  /// u32, dims u64 each, type u32, offset u64), or safetensors JSON header entries (~116 bytes
+  /// per stored matrix, measured on Qwen2.5-32B-Instruct: 89,048 header bytes over 771 tensors).
+  Bytes tensor_info_bytes;
+  std::vector<StoredTensor> tensors;  ///< one entry per tensor, only when asked for
+
+  /// Bytes an engine holds in memory when it does not load the MTP module.
+  [[nodiscard]] Bytes without_mtp() const;
+  /// Average bits per weight over the whole file.
+  [[nodiscard]] double bits_per_weight() const;
+};
+
+/// Resolves each tensor's storage type (container rules, then the format's rules, then shape
+/// fallbacks) and sums bytes. `keep_tensors` also lists every tensor (for --explain and tests).
+/// Throws InputError when the format cannot store the model.
+[[nodiscard]] QuantizedModel quantize_model(const Catalog& catalog, const ModelSpec& model, const QuantFormat& quant,
+                                            const FileLayout& layout, bool keep_tensors = false);
+
+/// Quantizes every catalog model in every format and container that can hold it, so that
+/// `catalog validate` refuses block sizes and rules no estimate could use. Throws InputError
+/// naming the format, the model and the tensor.
+void check_formats(const Catalog& cat);
+
+}  // namespace dsplan

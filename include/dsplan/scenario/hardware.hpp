@@ -1,0 +1,102 @@
+// Hardware: the devices a scenario runs on (GPUs from the catalog, generic cards, host CPU and RAM).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/base/units.hpp"
+
+namespace dsplan {
+
+/// How a device behaves for the throughput model (docs/methodology.md section 6): GDDR cards,
+/// HBM cards, Apple unified memory, the host CPU.
+enum class DeviceClass { gddr, hbm, apple, cpu };
+
+[[nodiscard]] std::string_view device_class_name(DeviceClass c);
+
+/// One accelerator as dsplan models it.
+struct Device {
+  std::string id;    ///< catalog id, or "generic"
+  std::string name;
+  std::string architecture;              ///< GPU architecture family, lowercase (ampere, ada, hopper, ...)
+  DeviceClass device_class = DeviceClass::gddr;
+  Bytes memory;                          ///< what a runtime may use (Apple: the GPU working-set limit)
+  Bytes memory_installed;                ///< what the card or machine has
+  std::uint64_t bandwidth_bytes_per_s = 0;
+  double peak_tflops = 0;                ///< dense 16-bit tensor throughput used for prefill
+  double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
+  double tdp_watts = 0;
+  std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)
+  std::uint64_t host_link_bytes_per_s = 0;  ///< to the host (PCIe)
+};
+
+/// The host: system RAM and the CPU that runs offloaded layers or experts.
+struct Host {
+  std::string cpu;                          ///< catalog id or "generic"
+  std::optional<Bytes> ram;                 ///< installed RAM; nullopt when not given
+  std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical memory bandwidth
+  double tflops = 0;                        ///< dense 16-bit vector throughput
+};
+
+struct Hardware {
+  std::vector<Device> gpus;                 ///< per node, in order
+  std::uint64_t nodes = 1;
+  Host host;
+  std::uint64_t internode_bytes_per_s = 0;  ///< per node, for pipeline/tensor traffic between nodes
+  std::string assumed;  ///< what dsplan assumed for hardware the user did not name (a --vram card); empty otherwise
+  [[nodiscard]] bool homogeneous() const;
+  [[nodiscard]] std::uint64_t gpu_count() const { return gpus.size() * nodes; }
+};
+
+/// What the user asked for; names are looked up in the catalog.
+struct HardwareRequest {
+  struct Gpus {
+    Gpus() = default;
+    Gpus(std::string gpu_name, std::uint64_t gpu_count) : name(std::move(gpu_name)), count(gpu_count) {}
+    std::string name;
+    std::uint64_t count = 1;
+    /// Measured memory of these cards (dsplan detect), replacing the catalog's: what the card
+    /// has (a Mac's hw.memsize), and what a runtime may use (free memory, the GPU wired limit).
+    /// Without `usable`, the catalog's usable share of `installed`.
+    std::optional<Bytes> installed;
+    std::optional<Bytes> usable;
+  };
+  std::vector<Gpus> gpus;                       ///< per node
+  std::optional<Bytes> vram;                    ///< a generic card of this size (modelled on an RTX 3090) ...
+  std::uint64_t vram_count = 1;                 ///< ... this many of them
+  std::optional<std::uint64_t> bandwidth;       ///< override every GPU's memory bandwidth
+  std::optional<Bytes> ram;
+  std::string cpu;                              ///< catalog CPU id; empty = desktop DDR5 default
+  std::optional<std::uint64_t> ram_bandwidth;   ///< override the host's memory bandwidth
+  std::uint64_t nodes = 1;
+  std::optional<std::uint64_t> link_bandwidth;  ///< override GPU-to-GPU bandwidth
+  std::optional<std::uint64_t> internode_bandwidth;
+};
+
+/// The catalog id of the CPU assumed when none is named: a two-channel DDR5 desktop.
+inline constexpr const char* k_default_cpu = "desktop-ddr5";
+/// The catalog id a generic `--vram` card is modelled on.
+inline constexpr const char* k_generic_gpu_model = "rtx3090";
+/// GPUs one node may hold: NVIDIA's GB200 NVL72 puts 72 in one NVLink domain, the most of any
+/// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
+inline constexpr std::uint64_t k_max_gpus_per_node = 72;
+
+/// `count` GPUs of the request's (single) GPU model as hardware: with tensor parallelism up to
+/// one node of the part's gpus_per_node, then whole nodes; a layer split keeps them in one box.
+[[nodiscard]] HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
+                                             bool tensor_parallel);
+
+/// Builds the hardware from the request. Throws InputError on unknown names or bad counts.
+[[nodiscard]] Hardware build_hardware(const Catalog& catalog, const HardwareRequest& request);
+
+/// A device from a catalog GPU.
+[[nodiscard]] Device device_from(const GpuSpec& gpu);
+
+/// Parses "2xrtx3090,rtx4090" into (name, count) pairs. Throws InputError when malformed.
+[[nodiscard]] std::vector<HardwareRequest::Gpus> parse_gpu_list(std::string_view text);
+
+}  // namespace dsplan

@@ -1,0 +1,65 @@
+// Scenario: what the user asks about (model, quant, engine, context, batch, KV type), validated, defaults resolved.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/model/quant.hpp"
+
+namespace dsplan {
+
+/// Whether a format exists for the model: formats tied to published files (unsloth's dynamic
+/// quants) list their models.
+[[nodiscard]] bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model);
+
+/// Largest context dsplan accepts (tokens per sequence): 16M, far past any model's window.
+inline constexpr std::uint64_t k_max_context = 16ULL * 1024 * 1024;
+/// Largest number of concurrent sequences dsplan accepts.
+inline constexpr std::uint64_t k_max_batch = 1'000'000;
+/// Context when none is given (tokens per sequence).
+inline constexpr std::uint64_t k_default_context = 4096;
+
+/// The request as the user wrote it. Empty strings and zeros mean "use the default".
+struct Scenario {
+  std::string model;
+  std::string quant;     ///< default: the model's native dtype, or the engine's GGUF default
+  std::string engine;    ///< default: the first engine the quant format lists
+  std::uint64_t context = k_default_context;
+  std::uint64_t batch = 1;
+  std::string kv_type;   ///< default: the engine's
+  bool legacy_mla_gguf = false;
+  std::uint64_t ubatch = 0;  ///< tokens per forward pass (llama.cpp n_ubatch); 0 = engine default
+  std::optional<bool> flash_attention;  ///< default: the engine's
+  MlaCacheOverride mla_cache = MlaCacheOverride::engine;
+  /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
+  /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
+  std::uint64_t speculative_tokens = 0;
+};
+
+/// The scenario with every default applied and every name looked up.
+struct ResolvedScenario {
+  const ModelSpec* model = nullptr;
+  const QuantFormat* quant = nullptr;
+  const EngineSpec* engine = nullptr;
+  const BlockType* kv_type = nullptr;
+  FileLayout layout;
+  std::uint64_t context = k_default_context;
+  std::uint64_t batch = 1;
+  std::uint64_t ubatch = 512;
+  bool flash_attention = true;
+  bool legacy_mla_gguf = false;
+  MlaCacheOverride mla_cache = MlaCacheOverride::engine;
+  std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)
+  std::vector<std::string> defaults_applied;  ///< human-readable, e.g. "quant: bf16 (native)"
+};
+
+/// Looks up names (InputError with suggestions when unknown), checks ranges and combinations
+/// (an engine that cannot load the format, a context past the model's window, a KV type the
+/// engine does not offer) and applies documented defaults.
+[[nodiscard]] ResolvedScenario resolve_scenario(const Catalog& catalog, const Scenario& scenario);
+
+}  // namespace dsplan

@@ -1,0 +1,52 @@
+// Launch commands: how to run a recommended candidate or a planned layout with its engine, and
+// how to measure it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsplan/serving/plan.hpp"
+#include "dsplan/recommend/recommend.hpp"
+
+namespace dsplan {
+
+/// What a launch command reproduces: the files, the engine and the layout.
+struct LaunchSpec {
+  const ModelSpec* model = nullptr;
+  const QuantFormat* quant = nullptr;
+  const EngineSpec* engine = nullptr;
+  LayoutStrategy strategy = LayoutStrategy::layer_split;
+  std::uint64_t gpus = 0;
+  std::uint64_t gpu_layers = 0;                 ///< llama.cpp -ngl (blocks + output layer on GPUs)
+  std::uint64_t layers = 0;                     ///< transformer blocks
+  std::vector<std::uint64_t> tensor_split;      ///< llama.cpp -ts: layers per GPU; empty = one GPU or as llama.cpp splits
+  std::uint64_t tensor_parallel = 1;
+  std::uint64_t pipeline_parallel = 1;
+  std::uint64_t context = 0;                    ///< tokens per sequence
+  std::uint64_t sequences = 1;                  ///< concurrent sequences (users, --batch)
+  std::string kv_type;                          ///< cache type id when it is not the engine's default; "" = default
+  bool flash_attention = true;
+  std::optional<double> gpu_memory_utilization; ///< vLLM/SGLang share of each card, when planned
+  std::uint64_t prompt_tokens = 0;              ///< for the verification line
+  std::uint64_t output_tokens = 0;
+};
+
+struct LaunchCommand {
+  std::string command;  ///< starts the engine with the layout
+  std::string verify;   ///< measures it (llama-bench, vllm bench serve, ...); "" when the engine has no benchmark tool
+};
+
+/// The command and its verification line. Checkpoints dsplan cannot name (third-party AWQ or GPTQ
+/// conversions, a local .gguf for llama-bench) appear as <placeholders>. An engine dsplan has no
+/// command for (a user catalog's) is an InputError, never another engine's command.
+[[nodiscard]] LaunchCommand launch(const LaunchSpec& spec);
+
+/// The spec of a planned layout (estimate, check); the plan must have a layout.
+[[nodiscard]] LaunchSpec launch_spec(const PlanResult& plan);
+
+/// A recommended candidate's command, for `context` tokens x `users`.
+[[nodiscard]] std::string launch_command(const Candidate& candidate, std::uint64_t context, std::uint64_t users);
+
+}  // namespace dsplan

@@ -1,0 +1,94 @@
+// Layout: which device holds which layers, experts or shards; per-device bytes and a verdict.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/scenario/scenario.hpp"
+
+namespace dsplan {
+
+/// Default share of each device left free (recommend, --context max, train --count auto): desktop
+/// sessions, allocator fragmentation and engine versions vary; llama.cpp's own automatic fit leaves
+/// 1 GiB per device (docs/decisions.md).
+inline constexpr double k_default_headroom = 0.05;
+
+enum class LayoutStrategy {
+  layer_split,      ///< llama.cpp / Ollama / Transformers: whole layers per device, the rest on the CPU
+  expert_offload,   ///< layer split with every routed-expert tensor in system RAM (-ot exps=CPU)
+  tensor_parallel,  ///< vLLM / SGLang: every layer sharded over TP ranks, layers over PP stages
+  cpu_only,         ///< no GPU holds a layer
+};
+
+[[nodiscard]] std::string_view strategy_name(LayoutStrategy s);
+
+/// What one device (a GPU rank or the host) holds.
+struct DevicePlacement {
+  std::string name;
+  std::string id;
+  DeviceClass device_class = DeviceClass::gddr;
+  std::uint64_t first_layer = 0;  ///< blocks [first_layer, first_layer + layers)
+  std::uint64_t layers = 0;
+  bool output_head = false;       ///< holds the output projection (and computes the logits)
+  bool embedding = false;         ///< holds token_embd
+  bool routed_experts = false;    ///< holds the routed experts of the layers placed elsewhere (offload)
+  std::uint64_t stage = 0;        ///< pipeline stage (tensor parallel)
+  Bytes weights;
+  Bytes kv_cache;
+  Bytes compute_buffer;
+  Bytes overhead;
+  Bytes total;
+  Bytes capacity;                 ///< memory the runtime may use (0 for a host without --ram)
+  bool fits = true;
+};
+
+struct Layout {
+  LayoutStrategy strategy = LayoutStrategy::layer_split;
+  std::uint64_t tensor_parallel = 1;
+  std::uint64_t pipeline_parallel = 1;
+  std::uint64_t gpu_layers = 0;             ///< llama.cpp -ngl: blocks on GPUs (+1 when the output head is)
+  std::vector<DevicePlacement> gpus;        ///< every GPU of every node
+  DevicePlacement cpu;                      ///< system RAM
+  bool fits = false;
+  std::vector<std::string> reasons;         ///< why it does not fit, or what to watch
+  // Paged engines (vLLM, SGLang): the KV pool per GPU and what it holds.
+  Bytes kv_pool_per_gpu;
+  std::uint64_t kv_pool_tokens = 0;         ///< tokens the pool holds (per replica)
+  std::uint64_t max_sequences = 0;          ///< sequences of --context tokens that fit at once
+};
+
+struct LayoutRequest {
+  std::optional<std::uint64_t> gpu_layers;  ///< llama.cpp -ngl; default: as many as fit
+  bool offload_experts = false;             ///< keep routed experts in system RAM
+  std::optional<std::uint64_t> tensor_parallel;
+  std::optional<std::uint64_t> pipeline_parallel;
+  std::optional<double> gpu_memory_utilization;
+};
+
+/// Places the model on the hardware the way the scenario's engine does (docs/methodology.md
+/// section 5) and says whether it fits.
+[[nodiscard]] Layout plan_layout(const Catalog& catalog, const ResolvedScenario& scenario,
+                                 const MemoryEstimate& memory, const Hardware& hardware,
+                                 const LayoutRequest& request);
+
+/// True when the layout keeps blocks, routed experts or the output layer in system RAM (the
+/// token embedding, which llama.cpp always keeps there, does not count). `blocks` = the model's
+/// transformer blocks.
+[[nodiscard]] bool keeps_layers_in_ram(const Layout& layout, std::uint64_t blocks);
+
+/// Largest share of a device's usable memory the layout fills: every GPU, and the host when it
+/// holds layers and its RAM is known. 0 when nothing is placed.
+[[nodiscard]] double fullest_device_fraction(const Layout& layout);
+
+/// The smallest number of `gpu` (first..max_count) that holds the scenario; nullopt when none
+/// does. Paged engines only use tensor-parallel sizes that divide the model's heads.
+[[nodiscard]] std::optional<std::uint64_t> smallest_gpu_count(const Catalog& catalog, const ResolvedScenario& scenario,
+                                                             const MemoryEstimate& memory, HardwareRequest hardware,
+                                                             const LayoutRequest& request, std::uint64_t max_count,
+                                                             std::uint64_t first = 1);
+
+}  // namespace dsplan

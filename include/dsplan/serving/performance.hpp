@@ -1,0 +1,84 @@
+// Throughput: decode and prefill speed, time to first token, end-to-end latency (roofline with calibrated factors).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dsplan/serving/explain.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/layout.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/scenario/scenario.hpp"
+
+namespace dsplan {
+
+struct ThroughputRequest {
+  std::uint64_t prompt_tokens = 0;  ///< tokens prefilled before the first output token
+  std::uint64_t output_tokens = 0;  ///< tokens generated per sequence
+};
+
+/// Time one device spends per step, and what bounds it.
+struct StageTime {
+  std::string device;
+  double read_bytes = 0;  ///< weights and KV read per step
+  double flops = 0;
+  double memory_s = 0;    ///< read_bytes / (bandwidth x efficiency)
+  double compute_s = 0;   ///< flops / (peak x MFU)
+  double fixed_s = 0;     ///< per-block launch and synchronisation time
+  double total_s = 0;     ///< max(memory, compute) + fixed
+};
+
+/// The range published speeds of similar runs fall in around one of dsplan's figures.
+struct SpeedRange {
+  double low_tokens_per_s = 0;
+  double high_tokens_per_s = 0;
+  std::uint64_t measurements = 0;    ///< published measurements of the class behind the range
+  std::string speed_class;           ///< engine/family/model kind, e.g. "llama.cpp/gddr/dense"
+  bool calibrated = false;           ///< false: no band for the class; a wide default applies
+  std::vector<std::string> sources;  ///< measurement source ids the band was derived from
+};
+
+struct Throughput {
+  double decode_step_s = 0;           ///< one decode step for the whole batch
+  double decode_tokens_per_s = 0;     ///< per sequence
+  double aggregate_tokens_per_s = 0;  ///< all sequences
+  double prefill_s = 0;               ///< the prompt of one sequence
+  double prefill_tokens_per_s = 0;
+  double ttft_s = 0;                  ///< prefill + the first decode step
+  double e2e_latency_s = 0;           ///< ttft + the remaining output tokens
+  double decode_context = 0;          ///< KV length the decode figures are taken at (mean over the output)
+  std::string bound;                  ///< memory, compute or overhead: what dominates the decode step
+  std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (--mtp); 0: none
+  double draft_s = 0;                 ///< the draft passes' share of decode_step_s
+  double tokens_per_step = 1;         ///< expected tokens a decode step yields per sequence
+  SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
+  SpeedRange prefill_band;            ///< around prefill_tokens_per_s
+  std::vector<StageTime> decode_stages;
+  std::vector<StageTime> prefill_stages;
+};
+
+/// Decode and prefill time on a placed model. Formulas and the measurements behind each factor:
+/// docs/methodology.md section 6; comparisons with published runs: docs/validation.md.
+[[nodiscard]] Throughput estimate_throughput(const ResolvedScenario& scenario, const MemoryEstimate& memory,
+                                             const Layout& layout, const Hardware& hardware,
+                                             const ThroughputRequest& request, Derivation* explain = nullptr);
+
+/// The class a run's speeds are checked against: "<engine>/<family>/<model kind>", family one of
+/// gddr, hbm, apple (all blocks on such GPUs), cpu (no GPU), hybrid (some weights in RAM); model
+/// kind dense or moe-671b.
+[[nodiscard]] std::string speed_class(const ResolvedScenario& scenario, const Layout& layout);
+
+/// Published / predicted ratio range applied where a class has no band: 0.5x to 2x.
+inline constexpr double k_uncalibrated_low = 0.5;
+inline constexpr double k_uncalibrated_high = 2.0;
+
+/// Fills decode_band and prefill_band from the catalog's speed bands (data/speed_bands.json).
+void attach_speed_bands(const Catalog& catalog, const ResolvedScenario& scenario, const Layout& layout,
+                        Throughput& throughput, Derivation* explain = nullptr);
+
+/// Expected fraction of a layer's routed experts a batch of `tokens` touches, each token choosing
+/// k of n uniformly: 1 - (1 - k/n)^tokens.
+[[nodiscard]] double experts_touched_fraction(std::uint64_t k, std::uint64_t n, std::uint64_t tokens);
+
+}  // namespace dsplan

@@ -1,0 +1,112 @@
+// Plan: one call from a request to memory, layout, throughput, cost and capacity (what `estimate` prints).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsplan/cost/cost.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/layout.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/serving/performance.hpp"
+#include "dsplan/scenario/scenario.hpp"
+
+namespace dsplan {
+
+/// What evaluate_placement measures on a placement besides the layout.
+struct PlacementRequest {
+  LayoutRequest layout;
+  ThroughputRequest throughput;
+  std::optional<CostRequest> cost = CostRequest{};  ///< nullopt: not priced (capacity needs speeds only)
+  /// Share of each device to leave free: a layer-split placement that leaves less does not fit.
+  /// Paged engines (vLLM, SGLang) already claim only gpu_memory_utilization of each card.
+  std::optional<double> headroom;
+  /// Time and price a layout that fits only on RAM that was not given or past the headroom (what
+  /// `estimate` shows); false: stop at the verdict (a search that rejects such placements anyway).
+  bool measure_unfit = true;
+  /// Published speed ranges around the figures (estimate shows them); a search that only compares
+  /// the figures skips the lookups.
+  bool speed_bands = true;
+};
+
+/// A scenario placed on hardware: where it goes, whether it fits, and when it runs, how fast and
+/// at what cost. The one pipeline estimate, check, compare and recommend share.
+struct Evaluation {
+  Layout layout;
+  std::uint64_t blocks = 0;               ///< the model's transformer blocks (gpu_layers counts them + the output layer)
+  std::optional<Bytes> needs_ram;         ///< system RAM the layout needs that was not given (see PlanResult)
+  /// Largest share of a device's usable memory used, once the layout fits without RAM it was not given.
+  std::optional<double> fullest_device;
+  bool over_headroom = false;             ///< fits, but leaves less than the requested headroom
+  bool fits = false;                      ///< the layout fits, needs no RAM beyond what was given, leaves the headroom
+  std::optional<Throughput> throughput;   ///< when it fits (with measure_unfit: whenever the layout fits)
+  std::optional<CostEstimate> cost;       ///< with the throughput, when a cost was requested
+};
+
+/// Places a resolved scenario on the hardware, then times and prices the placement. `explain`
+/// receives the throughput and speed-range derivations.
+[[nodiscard]] Evaluation evaluate_placement(const Catalog& catalog, const ResolvedScenario& scenario,
+                                            const MemoryEstimate& memory, const Hardware& hardware,
+                                            const PlacementRequest& request, Derivation* explain = nullptr);
+
+struct PlanRequest {
+  Scenario scenario;
+  std::optional<HardwareRequest> hardware;  ///< without hardware: memory only
+  bool count_auto = false;                  ///< find the smallest count of hardware.gpus[0]
+  std::uint64_t max_count = 64;
+  LayoutRequest layout;
+  std::optional<std::uint64_t> prompt_tokens;  ///< default: half the context
+  std::optional<std::uint64_t> output_tokens;  ///< default: the rest of the context
+  CostRequest cost;
+  std::optional<std::uint64_t> users;       ///< capacity planning: concurrent users ...
+  std::optional<double> target_tokens_per_s;  ///< ... each served at least this fast
+  bool explain = false;
+  /// When one GPU type at a fixed count does not hold it: note the smallest count that does
+  /// (searches placements; off for the many plans of a context search).
+  bool suggest_count = true;
+};
+
+/// Replicas of the deployment needed to serve `users` at `target` tokens/s each.
+struct CapacityPlan {
+  std::uint64_t users = 0;
+  double target_tokens_per_s = 0;
+  std::uint64_t sequences_per_replica = 0;  ///< largest batch that fits and stays above the target
+  double tokens_per_s_at_that_batch = 0;    ///< per user
+  std::uint64_t replicas = 0;
+  std::uint64_t gpus = 0;
+  std::optional<double> cloud_usd_per_hour;
+  std::optional<double> cloud_usd_per_month;
+};
+
+/// How `--context max` found the context: the largest that fits with the headroom.
+struct ContextSearch {
+  std::uint64_t limit = 0;      ///< the model's window (max_position_embeddings)
+  std::string kv_type;          ///< the cache type the answer uses
+  std::string limited_by;       ///< "model" (the window), a device name, or "system RAM (not given: --ram)"
+  bool found = false;           ///< some context fits; false: even the smallest step does not
+};
+
+struct PlanResult {
+  ResolvedScenario scenario;
+  MemoryEstimate memory;
+  std::optional<Hardware> hardware;
+  std::optional<std::uint64_t> auto_count;  ///< what --count auto chose
+  std::optional<Layout> layout;
+  /// System RAM the layout needs that --ram did not give: blocks, routed experts or the output
+  /// layer sit in RAM and no RAM size was given. dsplan does not assume RAM it was not told about,
+  /// so the plan then does not fit (`fits` false), though the layout and its speed are shown.
+  std::optional<Bytes> needs_ram;
+  bool fits = false;  ///< the layout fits and needs no RAM beyond what was given
+  std::optional<ThroughputRequest> throughput_request;
+  std::optional<Throughput> throughput;
+  std::optional<CostEstimate> cost;
+  std::optional<CapacityPlan> capacity;
+  std::vector<std::string> notes;
+  std::optional<ContextSearch> context_search;  ///< set by find_max_context
+};
+
+[[nodiscard]] PlanResult run_plan(const Catalog& catalog, const PlanRequest& request);
+
+}  // namespace dsplan

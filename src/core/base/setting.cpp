@@ -1,0 +1,91 @@
+// Setting markers in messages, and their wording.
+#include "dsplan/base/setting.hpp"
+
+#include <array>
+
+namespace dsplan {
+namespace {
+
+constexpr std::array<EnumName<Setting>, 41> k_settings{{
+    {Setting::gpu, "gpu", "the GPU model (one kind)"},
+    {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
+    {Setting::vram, "vram", "a generic GPU by its memory"},
+    {Setting::count, "count", "how many GPUs, or auto"},
+    {Setting::nodes, "nodes", "how many machines the GPUs span"},
+    {Setting::ram, "ram", "system RAM"},
+    {Setting::cpu, "cpu", "the host CPU"},
+    {Setting::bandwidth, "bandwidth", "a generic GPU's memory bandwidth"},
+    {Setting::cloud, "cloud", "rent the GPUs instead of using your own"},
+    {Setting::context, "context", "the context length, or max"},
+    {Setting::prompt, "prompt", "prompt tokens per request"},
+    {Setting::output, "output", "generated tokens per request"},
+    {Setting::users, "users", "concurrent users"},
+    {Setting::sweep, "sweep", "a sweep over a setting"},
+    {Setting::tokens, "tokens", "training tokens"},
+    {Setting::tp, "tp", "tensor-parallel size"},
+    {Setting::pp, "pp", "pipeline-parallel size"},
+    {Setting::ep, "ep", "expert-parallel size"},
+    {Setting::gpu_layers, "gpu_layers", "blocks on the GPUs (llama.cpp -ngl)"},
+    {Setting::offload_experts, "offload_experts", "routed experts in system RAM"},
+    {Setting::kv_type, "kv_type", "the KV cache's element type"},
+    {Setting::mla_cache, "mla_cache", "the MLA cache layout"},
+    {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},
+    {Setting::no_flash_attn, "no_flash_attn", "flash attention off"},
+    {Setting::mtp, "mtp", "MTP draft tokens per step"},
+    {Setting::price, "price", "USD per GPU-hour"},
+    {Setting::host_price, "host_price", "the host's purchase price"},
+    {Setting::purchase_price, "purchase_price", "a GPU's purchase price"},
+    {Setting::budget_usd, "budget_usd", "a monthly budget"},
+    {Setting::max_usd_per_mtok, "max_usd_per_mtok", "a cost limit per million tokens"},
+    {Setting::rank, "rank", "the LoRA rank"},
+    {Setting::zero, "zero", "the ZeRO stage"},
+    {Setting::fsdp_qlora, "fsdp_qlora", "4-bit weights stored in bf16 containers (FSDP-QLoRA)"},
+    {Setting::fused_loss, "fused_loss", "a fused cross-entropy loss"},
+    {Setting::checkpointing, "checkpointing", "activation checkpointing"},
+    {Setting::optimizer, "optimizer", "the optimizer"},
+    {Setting::precision, "precision", "the training precision"},
+    {Setting::mfu, "mfu", "the model FLOPs utilization"},
+    {Setting::seq, "seq", "the training sequence length"},
+    {Setting::micro_batch, "micro_batch", "the micro-batch size"},
+    {Setting::global_batch, "global_batch", "the global batch size"},
+}};
+
+}  // namespace
+
+std::span<const EnumName<Setting>> setting_names() { return k_settings; }
+
+std::string setting_marker(Setting s) {
+  std::string marker = "%";
+  marker.append(name_in<Setting>(k_settings, s));
+  marker += '%';
+  return marker;
+}
+
+std::string word_settings(std::string_view text, const std::function<std::string(Setting)>& spell) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t open = text.find('%', i);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = text.find('%', open + 1);
+    if (close == std::string_view::npos) break;
+    const auto setting = parse_name<Setting>(k_settings, text.substr(open + 1, close - open - 1));
+    if (!setting) {  // a percent sign of the text ("90% of it"): keep it, look again from there
+      out.append(text.substr(i, open + 1 - i));
+      i = open + 1;
+      continue;
+    }
+    out.append(text.substr(i, open - i));
+    out += spell(*setting);
+    i = close + 1;
+  }
+  out.append(text.substr(i));
+  return out;
+}
+
+std::string word_settings(std::string_view text) {
+  return word_settings(text, [](Setting s) { return std::string(name_in<Setting>(k_settings, s)); });
+}
+
+}  // namespace dsplan

@@ -1,0 +1,227 @@
+// Cost model: cloud price per GPU-hour, or owned hardware amortized with power and maintenance;
+// per million output tokens, per month at a daily volume, total over the horizon, break-even.
+#include "dsplan/cost/cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+
+namespace dsplan {
+
+namespace {
+
+constexpr double k_hours_per_year = 8760.0;
+
+std::optional<std::pair<double, std::string>> purchase_price(const Catalog& cat, const std::string& gpu) {
+  for (const auto& p : cat.purchase_prices)
+    if (p.gpu == gpu && p.usd > 0)
+      return std::make_pair(p.usd, fmt::format("{}: ${:.0f} ({}, {}; {})", gpu, p.usd, p.kind, p.date, p.source));
+  if (const auto* g = cat.gpu_by_id(gpu); g && g->launch_price_usd && *g->launch_price_usd > 0)
+    return std::make_pair(*g->launch_price_usd,
+                          fmt::format("{}: ${:.0f} (launch price, {})", gpu, *g->launch_price_usd, g->launch_price_date));
+  return std::nullopt;
+}
+
+/// GPUs of type `id` in one node of `hw` (a mixed box counts each type on its own).
+std::uint64_t same_gpus_per_node(const Hardware& hw, const std::string& id) {
+  return static_cast<std::uint64_t>(
+      std::count_if(hw.gpus.begin(), hw.gpus.end(), [&](const auto& g) { return g.id == id; }));
+}
+
+/// What renting `hw` takes of GPU `id`: its GPUs per box, up to the part's gpus_per_node (a box
+/// of 16 H100 is rented as two 8-GPU instances), and a cluster when that is more than one box.
+CloudShape cloud_shape(const Catalog& cat, const Hardware& hw, const std::string& id) {
+  const std::uint64_t per_box = same_gpus_per_node(hw, id);
+  const auto* spec = cat.gpu_by_id(id);
+  const std::uint64_t per_instance = spec != nullptr ? std::min(per_box, spec->gpus_per_node) : per_box;
+  return {per_instance, hw.nodes > 1 || per_box > per_instance};
+}
+
+void add_note_once(std::vector<std::string>& notes, std::string note) {
+  if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(std::move(note));
+}
+
+}  // namespace
+
+std::string shape_note(const std::string& gpu_name, CloudShape shape, const CloudPrice& fallback) {
+  return fmt::format(
+      "no {} offering in the catalog rents {} GPUs in one instance{}: priced at the cheapest listing ({} {}, "
+      "${:.2f}/GPU-h), which this deployment may not get (%price% USD per GPU-hour overrides)",
+      gpu_name, shape.gpus_per_instance, shape.multi_node ? " as a multi-node cluster" : "", fallback.provider,
+      fallback.offering, fallback.usd_per_gpu_hour);
+}
+
+namespace {
+
+/// The host of one node, priced from the catalog (prices.json host_prices): CPU(s), RAM, disk
+/// for the model files, and the platform. Apple machines are priced as systems (the GPU line).
+std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const HostNeeds& needs, bool server) {
+  std::vector<BomLine> bom;
+  const double nodes = static_cast<double>(hw.nodes);
+  const HostPrices& prices = cat.host_prices;
+  const CostDefaults& d = cat.cost_defaults;
+  const auto line = [&](std::string item, double qty, std::string unit, const HostPrice* p) {
+    BomLine l{std::move(item), qty * nodes, std::move(unit), 0, 0, p != nullptr, ""};
+    if (p) {
+      l.usd_each = p->usd;
+      l.usd = l.usd_each * l.quantity;
+      l.source = fmt::format("${:.2f} ({}, {}; {})", p->usd, p->what.empty() ? p->key : p->what, p->date, p->source);
+    }
+    bom.push_back(std::move(l));
+  };
+  // CPU: the one named (--cpu), else the catalog's representative part for the platform.
+  const bool named = hw.host.cpu != k_default_cpu && hw.host.cpu != "generic";
+  const std::string cpu = named ? hw.host.cpu : (server ? d.host_cpu_server : d.host_cpu_desktop);
+  const double sockets = named || !server ? 1.0 : static_cast<double>(d.host_cpus_per_server);
+  const auto* cpu_spec = cat.find_cpu(cpu);
+  line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (representative; %cpu% names yours)"), sockets,
+       "CPU", prices.find(prices.cpus, cpu));
+  // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
+  // the weights), in 32 GiB steps.
+  std::uint64_t gpu_memory = 0;
+  for (const auto& g : hw.gpus) gpu_memory += g.memory_installed.count();
+  const std::uint64_t ram = hw.host.ram ? hw.host.ram->count()
+                                        : round_up(std::max(needs.ram.count(), gpu_memory), 32 * k_gib, "host RAM");
+  // Server and workstation CPUs (more than two memory channels: EPYC, Xeon, Threadripper PRO)
+  // take registered DIMMs; desktop parts unbuffered ones.
+  const bool registered = server || (cpu_spec && cpu_spec->memory_channels > 2);
+  line(registered ? "RAM, registered DDR5" : "RAM, DDR5", static_cast<double>(ram) / static_cast<double>(k_gib), "GiB",
+       prices.find(prices.ram_per_gib, registered ? "server" : "desktop"));
+  // Disk: the model files, in whole TB.
+  const double tb = std::max(1.0, std::ceil(static_cast<double>(needs.disk.count()) / 1e12));
+  line("NVMe storage for the model files", tb, "TB", prices.find(prices.storage_per_tb, "nvme"));
+  line(server ? "GPU server platform (board, chassis, PSUs, cooling, NICs)" : "Workstation platform (board, case, PSU)",
+       1.0, "node", prices.find(prices.platforms, server ? "server" : "workstation"));
+  return bom;
+}
+
+/// Adds `n` GPUs of one kind to the bill, merging with the line of the same card and price.
+void add_gpus(std::vector<BomLine>& bom, const std::string& name, double n, double usd_each, const std::string& source) {
+  for (auto& l : bom)
+    if (l.unit == "GPU" && l.item == name && l.usd_each == usd_each) {
+      l.quantity += n;
+      l.usd += usd_each * n;
+      return;
+    }
+  bom.push_back({name, n, "GPU", usd_each, usd_each * n, true, source});
+}
+
+bool desk_side(const Hardware& hw) {
+  return std::all_of(hw.gpus.begin(), hw.gpus.end(),
+                     [](const Device& d) { return d.device_class != DeviceClass::hbm; });
+}
+
+}  // namespace
+
+CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, const CostRequest& r,
+                           const HostNeeds& needs) {
+  CostEstimate c;
+  if (!(tps > 0) || !std::isfinite(tps)) throw InternalError("cost of a deployment that produces no tokens");
+  const CostDefaults& d = cat.cost_defaults;
+  const double tokens_per_hour = tps * 3600.0;
+  c.tokens_per_day = r.tokens_per_day.value_or(tokens_per_hour * 24.0);
+  // Serving more than 24 hours of output a day takes replicas; the cost scales the same way.
+  c.hours_per_day = c.tokens_per_day / tokens_per_hour;
+  const double nodes = static_cast<double>(hw.nodes);
+
+  // Cloud.
+  CloudCost cloud;
+  bool cloud_ok = !hw.gpus.empty();
+  for (const auto& g : hw.gpus) {
+    if (r.usd_per_gpu_hour) {
+      cloud.usd_per_hour += *r.usd_per_gpu_hour * nodes;
+      continue;
+    }
+    const CloudShape shape = cloud_shape(cat, hw, g.id);
+    const auto [p, shape_met] = cat.cloud_price_for(g.id, shape);
+    if (!p) {
+      cloud_ok = false;
+      c.notes.push_back("no cloud price for " + g.name + " in the catalog: give %price% USD per GPU-hour");
+      break;
+    }
+    if (!shape_met) add_note_once(c.notes, shape_note(g.name, shape, *p));
+    cloud.usd_per_hour += p->usd_per_gpu_hour * nodes;
+    const std::string line = fmt::format("{}: ${:.2f}/GPU-h, {} {} ({}; {})", g.id, p->usd_per_gpu_hour, p->provider,
+                                         p->offering, p->date, p->source);
+    if (std::find(cloud.price_sources.begin(), cloud.price_sources.end(), line) == cloud.price_sources.end())
+      cloud.price_sources.push_back(line);
+  }
+  if (r.usd_per_gpu_hour) cloud.price_sources.push_back(fmt::format("%price% ${:.2f}/GPU-h", *r.usd_per_gpu_hour));
+  if (cloud_ok) {
+    cloud.usd_per_million_tokens = cloud.usd_per_hour / tokens_per_hour * 1e6;
+    cloud.usd_per_month = cloud.usd_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
+    c.cloud = cloud;
+  }
+
+  // Owned.
+  OwnedCost owned;
+  owned.years = r.years.value_or(d.amortization_years);
+  bool owned_ok = !hw.gpus.empty();
+  double gpu_watts = 0;
+  for (const auto& g : hw.gpus) {
+    gpu_watts += g.tdp_watts * d.gpu_power_fraction * nodes;
+    if (r.purchase_usd_per_gpu) {
+      owned.purchase_usd += *r.purchase_usd_per_gpu * nodes;
+      add_gpus(owned.bom, g.name, nodes, *r.purchase_usd_per_gpu, "%purchase_price%");
+      continue;
+    }
+    const auto price = purchase_price(cat, g.id);
+    if (!price) {
+      owned_ok = false;
+      c.notes.push_back("no purchase price for " + g.name + " in the catalog: give %purchase_price% USD per GPU");
+      break;
+    }
+    owned.purchase_usd += price->first * nodes;
+    add_gpus(owned.bom, g.name, nodes, price->first, price->second);
+    if (std::find(owned.price_sources.begin(), owned.price_sources.end(), price->second) == owned.price_sources.end())
+      owned.price_sources.push_back(price->second);
+  }
+  if (owned_ok) {
+    const bool apple = std::any_of(hw.gpus.begin(), hw.gpus.end(),
+                                   [](const Device& g) { return g.device_class == DeviceClass::apple; });
+    if (r.host_usd_per_node) {
+      owned.bom.push_back({"Host (%host_price%)", static_cast<double>(hw.nodes), "node", *r.host_usd_per_node,
+                           *r.host_usd_per_node * static_cast<double>(hw.nodes), true, "%host_price%"});
+    } else if (!apple) {
+      const auto host = host_bom(cat, hw, needs, !desk_side(hw));
+      owned.bom.insert(owned.bom.end(), host.begin(), host.end());
+      std::string unpriced;
+      for (const auto& l : host)
+        if (!l.priced) unpriced += (unpriced.empty() ? "" : ", ") + l.item;
+      if (!unpriced.empty())
+        c.notes.push_back("host parts without a sourced price, not in the TCO: " + unpriced + " (%host_price% USD per node prices the whole host)");
+    }
+    for (const auto& l : owned.bom)
+      if (l.unit != "GPU") owned.host_usd += l.usd;
+    const double pue = r.pue.value_or(desk_side(hw) ? d.pue_desk : d.pue_datacenter);
+    const double kwh = r.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
+    const double maintenance = r.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
+    owned.power_watts = gpu_watts * (1.0 + d.host_power_fraction) * pue;
+    const double hardware_usd = owned.purchase_usd + owned.host_usd;
+    const double fixed_per_hour = hardware_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
+    const double power_per_hour = owned.power_watts / 1000.0 * kwh;
+    owned.usd_per_hour = fixed_per_hour + power_per_hour;
+    owned.usd_per_million_tokens = owned.usd_per_hour / tokens_per_hour * 1e6;
+    // Owned hardware costs its amortization and maintenance whether busy or not; power only
+    // while serving. Beyond 24 h of output a day the same hardware is bought again.
+    // (The relative tolerance keeps 24 h computed as 24.000000000000004 from buying twice.)
+    const double units = std::max(1.0, std::ceil(c.hours_per_day / 24.0 * (1.0 - 1e-9)));
+    const double fixed_per_month = fixed_per_hour * k_hours_per_month * units;
+    owned.usd_per_month = fixed_per_month + power_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
+    owned.tco_usd = hardware_usd * units * (1.0 + maintenance * owned.years) +
+                    power_per_hour * c.hours_per_day * 365.0 * owned.years;
+    c.owned = owned;
+    if (c.cloud) {
+      const double cloud_per_token = cloud.usd_per_hour / tokens_per_hour;
+      const double power_per_token = power_per_hour / tokens_per_hour;
+      if (cloud_per_token > power_per_token)
+        c.break_even_tokens_per_day = fixed_per_hour * 24.0 / (cloud_per_token - power_per_token);
+    }
+  }
+  return c;
+}
+
+}  // namespace dsplan

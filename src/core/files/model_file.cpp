@@ -1,0 +1,351 @@
+// Model file summaries: tallies by type and group, architecture from metadata, catalog match, KV per token.
+#include "dsplan/files/model_file.hpp"
+
+#include "dsplan/model/attention.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/files/hf_config.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/model/tensors.hpp"
+#include "dsplan/base/text.hpp"
+
+namespace dsplan {
+
+namespace {
+
+constexpr std::size_t k_other_group = std::size(k_all_groups);
+
+bool ends_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+
+struct Tallies {
+  std::map<std::string, TypeTally> types;
+  std::vector<GroupTally> groups = std::vector<GroupTally>(k_other_group + 1);
+
+  void add(const std::string& type, std::size_t group, Bytes bytes) {
+    auto& t = types[type];
+    t.type = type;
+    ++t.count;
+    t.bytes += bytes;
+    ++groups[group].count;
+    groups[group].bytes += bytes;
+  }
+  void store(ModelFileInfo& info) {
+    for (auto& [_, t] : types) info.types.push_back(t);
+    std::stable_sort(info.types.begin(), info.types.end(),
+                     [](const TypeTally& a, const TypeTally& b) { return a.bytes > b.bytes; });
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      if (groups[i].count == 0) continue;
+      groups[i].group = i == k_other_group ? "other" : std::string(group_name(k_all_groups[i]));
+      info.groups.push_back(groups[i]);
+    }
+  }
+};
+
+bool same_shapes(const ModelArch& a, const ModelArch& b) {
+  if (a.traits.attention != b.traits.attention) return false;
+  if (a.num_layers != b.num_layers || a.hidden_size != b.hidden_size || a.num_heads != b.num_heads ||
+      a.intermediate_size != b.intermediate_size || a.vocab_size != b.vocab_size)
+    return false;
+  const auto& attention = attention_of(a);
+  if (attention.config_fields(a) != attention.config_fields(b) || a.is_moe() != b.is_moe()) return false;
+  if (a.is_moe())
+    return a.n_routed_experts == b.n_routed_experts && a.n_shared_experts == b.n_shared_experts &&
+           a.experts_per_token == b.experts_per_token && a.moe_intermediate_size == b.moe_intermediate_size &&
+           a.first_k_dense_replace == b.first_k_dense_replace;
+  return true;
+}
+
+std::string letters_and_digits(std::string_view s) {
+  std::string out;
+  for (char c : to_lower(std::string(s)))
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
+  return out;
+}
+
+/// Among shape-identical catalog models (R1, V3, V3.1 ... share one architecture), the one whose
+/// name or repository name is the longest found in `hint` (the file's general.name or path);
+/// else the first.
+void pick_catalog_model(ModelFileInfo& info, const Catalog& catalog, std::string_view hint) {
+  if (info.catalog_matches.empty()) return;
+  const std::string h = letters_and_digits(hint);
+  std::size_t best_len = 0;
+  info.catalog_model = info.catalog_matches.front();
+  for (const auto& id : info.catalog_matches) {
+    const ModelSpec* m = catalog.find_model(id);
+    if (!m) continue;
+    const std::string repo_tail = m->hf_repo.substr(m->hf_repo.rfind('/') + 1);
+    for (const std::string& label : {m->name, repo_tail}) {
+      const std::string l = letters_and_digits(label);
+      if (!l.empty() && l.size() > best_len && contains(h, l)) {
+        best_len = l.size();
+        info.catalog_model = id;
+      }
+    }
+  }
+}
+
+void fill_kv(ModelFileInfo& info, const Catalog& catalog, const std::string& engine_id) {
+  if (!info.arch) return;
+  const EngineSpec* engine = catalog.find_engine(engine_id);
+  const BlockType* f16 = catalog.find_block_type("f16");
+  if (!engine || !f16) return;
+  KvCacheRequest req;
+  req.context = 1;
+  req.legacy_mla_gguf = info.mla_layout == std::optional<std::string>("legacy");
+  info.kv_bytes_per_token = estimate_kv_cache(*info.arch, *engine, *f16, req).bytes_per_token.count();
+  info.kv_engine = engine->id;
+}
+
+void fill_match(ModelFileInfo& info, const Catalog& catalog, std::string_view hint) {
+  if (!info.arch) return;
+  info.catalog_matches = matching_models(*info.arch, catalog);
+  pick_catalog_model(info, catalog, hint);
+}
+
+/// First catalog model_type llama.cpp converts to `gguf_arch`; deepseek2 holds both V2 and V3,
+/// told apart by V3's router bias (exp_probs_b).
+std::optional<std::string> model_type_for(const std::string& gguf_arch, bool router_bias, const Catalog& catalog) {
+  if (gguf_arch == "deepseek2") {
+    const std::string t = router_bias ? "deepseek_v3" : "deepseek_v2";
+    if (catalog.architectures.count(t)) return t;
+  }
+  if (const auto it = catalog.architectures.find(gguf_arch); it != catalog.architectures.end() &&
+                                                               it->second.llama_cpp_arch == gguf_arch)
+    return gguf_arch;
+  for (const auto& [type, traits] : catalog.architectures)
+    if (traits.llama_cpp_arch == gguf_arch) return type;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view format_name(ModelFileFormat format) {
+  switch (format) {
+    case ModelFileFormat::gguf: return "gguf";
+    case ModelFileFormat::safetensors: return "safetensors";
+    case ModelFileFormat::config: return "config";
+  }
+  throw InternalError("unnamed file format");
+}
+
+std::vector<std::string> matching_models(const ModelArch& arch, const Catalog& catalog) {
+  std::vector<std::string> out;
+  for (const auto& m : catalog.models)
+    if ((arch.traits.llama_cpp_arch.empty() ? m.arch.model_type == arch.model_type
+                                            : m.arch.traits.llama_cpp_arch == arch.traits.llama_cpp_arch) &&
+        same_shapes(m.arch, arch))
+      out.push_back(m.id);
+  return out;
+}
+
+std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const GgufFile> parts, const Catalog& catalog) {
+  const std::string a = first.str("general.architecture");
+  if (a.empty()) return std::nullopt;
+  const auto key = [&](const std::string& k) { return first.u64(a + "." + k); };
+  const GgufTensor* embd = nullptr;
+  bool has_output = false;
+  bool router_bias = false;
+  for (const auto& p : parts)
+    for (const auto& t : p.tensors) {
+      if (t.name == "token_embd.weight") embd = &t;
+      if (t.name == "output.weight") has_output = true;
+      if (ends_with(t.name, ".exp_probs_b.bias")) router_bias = true;
+    }
+  const auto type = model_type_for(a, router_bias, catalog);
+  if (!type || !embd) return std::nullopt;
+  ModelArch m;
+  m.model_type = *type;
+  m.traits = catalog.architectures.at(*type);
+  const auto layers = key("block_count");
+  const auto hidden = key("embedding_length");
+  const auto heads = key("attention.head_count");
+  const auto ffn = key("feed_forward_length");
+  if (!layers || !hidden || !heads || !ffn || *heads == 0 || *layers == 0) return std::nullopt;
+  m.num_layers = *layers;
+  m.hidden_size = *hidden;
+  m.num_heads = *heads;
+  m.num_kv_heads = key("attention.head_count_kv").value_or(m.num_heads);
+  m.head_dim = key("attention.key_length").value_or(m.hidden_size / m.num_heads);
+  m.intermediate_size = *ffn;
+  m.vocab_size = embd->ne[1];
+  m.tie_word_embeddings = !has_output;
+  m.max_context = key("context_length").value_or(0);
+  m.rope_type = first.str(a + ".rope.scaling.type");
+  if (m.rope_type == "none") m.rope_type.clear();
+  if (const auto kv_lora = key("attention.kv_lora_rank")) {
+    m.kv_lora_rank = *kv_lora;
+    m.q_lora_rank = key("attention.q_lora_rank").value_or(0);
+    m.qk_rope_head_dim = key("rope.dimension_count").value_or(0);
+    // Split-MLA conversions keep the per-head sizes in *_mla keys (key_length is then the latent).
+    const auto k_len = key("attention.key_length_mla") ? key("attention.key_length_mla") : key("attention.key_length");
+    const auto v_len = key("attention.value_length_mla") ? key("attention.value_length_mla") : key("attention.value_length");
+    if (!k_len || !v_len || *k_len <= m.qk_rope_head_dim) return std::nullopt;
+    m.qk_nope_head_dim = *k_len - m.qk_rope_head_dim;
+    m.v_head_dim = *v_len;
+    m.num_kv_heads = m.num_heads;
+    m.head_dim = *k_len;
+  }
+  if (const auto experts = key("expert_count"); experts && *experts > 0) {
+    m.n_routed_experts = *experts;
+    m.n_shared_experts = key("expert_shared_count").value_or(0);
+    m.experts_per_token = key("expert_used_count").value_or(0);
+    m.moe_intermediate_size = key("expert_feed_forward_length").value_or(0);
+    m.first_k_dense_replace = key("leading_dense_block_count").value_or(0);
+    m.router_bias = router_bias;
+    if (m.experts_per_token == 0 || m.experts_per_token > m.n_routed_experts || m.moe_intermediate_size == 0)
+      return std::nullopt;
+  }
+  if (!attention_of(m).missing_fields(m).empty()) return std::nullopt;
+  if (m.num_kv_heads == 0 || m.num_heads % m.num_kv_heads != 0) return std::nullopt;
+  if (!arch_limit_violation(m).empty()) return std::nullopt;
+  return m;
+}
+
+ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catalog) {
+  if (parts.empty()) throw InternalError("inspect_gguf without a file");
+  ModelFileInfo info;
+  info.format = ModelFileFormat::gguf;
+  const GgufFile& first = parts.front();
+  // Split sets (llama.cpp gguf-split): split.count and split.no in every part,
+  // split.tensors.count (the whole set's tensors) in the first.
+  const auto count = first.u64("split.count");
+  if (parts.size() > 1 || (count && *count > 1)) {
+    if (!count || *count != parts.size())
+      throw InputError(first.name + ": key 'split.count': expected " + std::to_string(parts.size()) + " parts, the file says " +
+                       (count ? std::to_string(*count) : std::string("nothing")));
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const auto no = parts[i].u64("split.no");
+      if (!no || *no != i)
+        throw InputError(parts[i].name + ": key 'split.no': expected " + std::to_string(i) + " (part " +
+                         std::to_string(i + 1) + " of " + std::to_string(parts.size()) + ")");
+    }
+  }
+  Tallies tallies;
+  std::set<std::string_view> names;
+  bool legacy = false;
+  bool split = false;
+  std::uint64_t params = 0;
+  for (const auto& p : parts) {
+    info.files.push_back(p.name);
+    info.file_bytes += p.file_bytes;
+    info.tensor_bytes += p.tensor_bytes;
+    info.tensor_count += p.tensors.size();
+    for (const auto& t : p.tensors) {
+      if (!names.insert(t.name).second) throw InputError(p.name + ": tensor '" + t.name + "' is also in an earlier part");
+      tallies.add(t.type, file_tensor_group(t.name, TensorNaming::gguf), t.bytes);
+      params = checked_add(params, t.elements, "parameter count");
+      if (contains(t.name, ".attn_kv_b.")) legacy = true;
+      if (contains(t.name, ".attn_k_b.") || contains(t.name, ".attn_v_b.")) split = true;
+    }
+  }
+  if (const auto expected = first.u64("split.tensors.count"); expected && *expected != info.tensor_count)
+    throw InputError(first.name + ": key 'split.tensors.count': the parts hold " + std::to_string(info.tensor_count) +
+                     " tensors, the key says " + std::to_string(*expected));
+  tallies.store(info);
+  info.params_total = params;
+  if (split) info.mla_layout = "split";
+  else if (legacy) info.mla_layout = "legacy";
+  info.architecture = first.str("general.architecture");
+  info.name = first.str("general.name");
+  info.arch = gguf_model_arch(first, parts, catalog);
+  fill_match(info, catalog, info.name + " " + first.name);
+  fill_kv(info, catalog, "llama.cpp");
+  if (info.arch) {
+    std::vector<FileTensor> tensors;
+    for (const auto& p : parts)
+      for (const auto& t : p.tensors) tensors.push_back({t.name, t.type, t.elements, t.bytes});
+    info.weights = file_weights(tensors, TensorNaming::gguf, *info.arch, {"gguf", legacy && !split});
+  }
+  return info;
+}
+
+ModelFileInfo inspect_safetensors(std::span<const SafetensorsFile> shards, const std::optional<SafetensorsIndex>& index,
+                                  const std::optional<ModelArch>& config, const std::string& hint,
+                                  const Catalog& catalog) {
+  ModelFileInfo info;
+  info.format = ModelFileFormat::safetensors;
+  Tallies tallies;
+  std::map<std::string_view, std::string_view> where;  // tensor -> shard
+  std::uint64_t params = 0;
+  std::uint64_t weights = 0;  // tensors other than scales
+  for (const auto& s : shards) {
+    info.files.push_back(s.name);
+    info.file_bytes += s.file_bytes;
+    info.tensor_bytes += s.tensor_bytes;
+    info.tensor_count += s.tensors.size();
+    for (const auto& t : s.tensors) {
+      if (!where.emplace(t.name, s.name).second)
+        throw InputError(s.name + ": tensor '" + t.name + "' is also in " + std::string(where[t.name]));
+      const bool scale = is_scale_tensor(t.name);
+      tallies.add(t.dtype, file_tensor_group(t.name, TensorNaming::hf), t.bytes);
+      if (!scale) {
+        params = checked_add(params, t.elements, "parameter count");
+        ++weights;
+      }
+    }
+  }
+  if (index) {
+    for (const auto& [tensor, file] : index->weight_map) {
+      const auto it = where.find(tensor);
+      if (it == where.end()) throw InputError("index: tensor '" + tensor + "' (mapped to " + file + ") is in no shard");
+      const std::string_view shard = it->second;
+      const std::string_view shard_file = shard.substr(shard.find_last_of('/') + 1);
+      if (shard_file != file)
+        throw InputError("index: tensor '" + tensor + "' is mapped to " + file + " but found in " + std::string(shard));
+    }
+    if (index->weight_map.size() != info.tensor_count)
+      throw InputError("index: maps " + std::to_string(index->weight_map.size()) + " tensors but the shards hold " +
+                       std::to_string(info.tensor_count));
+  }
+  tallies.store(info);
+  info.params_total = params;
+  if (config) {
+    info.arch = config;
+    info.architecture = config->model_type;
+    fill_match(info, catalog, hint);
+  } else {
+    // No config.json: a catalog checkpoint has exactly its inventory's tensors and elements
+    // (MTP block included; FP8 scales are not in the inventory).
+    for (const auto& m : catalog.models) {
+      const auto inv = build_inventory(m.arch);
+      if (inv.tensor_count() == weights && (inv.params_total() + inv.params_mtp()).count() == params)
+        info.catalog_matches.push_back(m.id);
+    }
+    pick_catalog_model(info, catalog, hint);
+    if (info.catalog_model) {
+      info.arch = catalog.find_model(*info.catalog_model)->arch;
+      info.architecture = info.arch->model_type;
+    }
+  }
+  if (info.arch && catalog.find_engine("vllm")) fill_kv(info, catalog, "vllm");
+  if (info.arch) {
+    std::vector<FileTensor> tensors;
+    for (const auto& s : shards)
+      for (const auto& t : s.tensors) tensors.push_back({t.name, t.dtype, t.elements, t.bytes});
+    info.weights = file_weights(tensors, TensorNaming::hf, *info.arch, {"safetensors", false});
+  }
+  return info;
+}
+
+ModelFileInfo inspect_config(const std::string& origin, const ModelArch& arch, const Catalog& catalog) {
+  ModelFileInfo info;
+  info.format = ModelFileFormat::config;
+  info.files.push_back(origin);
+  info.arch = arch;
+  info.architecture = arch.model_type;
+  const auto inv = build_inventory(arch);
+  info.tensor_count = inv.tensor_count();
+  info.params_total = inv.params_total().count();
+  fill_match(info, catalog, origin);
+  fill_kv(info, catalog, "vllm");
+  return info;
+}
+
+}  // namespace dsplan

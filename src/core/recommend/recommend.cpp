@@ -1,0 +1,102 @@
+// Recommendation: checks the request, then runs the steps in src/core/recommend_*.cpp — search
+// (combinations placed best-first), rank, explain — and, with --context max, finds the longest
+// context of each shortlisted candidate.
+#include "dsplan/recommend/recommend.hpp"
+
+#include <algorithm>
+
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/base/error.hpp"
+#include "core/recommend/recommend_steps.hpp"
+
+namespace dsplan {
+
+namespace {
+
+void check_request(const RecommendRequest& r) {
+  if (!r.cloud && !r.hardware) throw InputError("say what hardware you have (%vram%, %gpu%, %gpus%, %ram%) or %cloud%");
+  if (r.cloud && r.hardware && (!r.hardware->gpus.empty() || r.hardware->vram))
+    throw InputError("%cloud% chooses the GPUs; drop %gpu%/%gpus%/%vram%, or drop %cloud% to use yours");
+  if (r.users == 0 || r.context < 2) throw InputError("%users% must be at least 1 and %context% at least 2 tokens");
+}
+
+/// --context max: the longest context each shortlisted candidate holds on its hardware.
+void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  const auto key = [](const Candidate& c) { return detail::key_of(c) + "/" + c.engine->id + "/" + c.hardware; };
+  std::vector<std::string> keys;
+  for (const auto& c : shortlist(out)) keys.push_back(key(c));
+  for (auto& c : out.ranked) {
+    if (!c.placed_on || std::find(keys.begin(), keys.end(), key(c)) == keys.end()) continue;
+    PlanRequest base;
+    base.scenario.model = c.model->id;
+    base.scenario.quant = c.quant->id;
+    base.scenario.engine = c.engine->id;
+    base.scenario.batch = r.users;
+    base.hardware = c.placed_on;
+    base.layout.offload_experts = c.layout_request.offload_experts;
+    base.cost = r.cost;
+    try {
+      const PlanResult p = find_max_context(cat, {base, false, r.headroom});
+      c.max_context_search = p.context_search;
+      c.max_context = p.context_search->found ? p.scenario.context : 0;
+    } catch (const InputError&) {
+      // not searchable on this hardware; the candidate keeps its ranking figures
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
+
+Bytes Candidate::gpu_used() const {
+  Bytes total;
+  if (evaluation)
+    for (const auto& g : evaluation->layout.gpus) total += g.total;
+  return total;
+}
+
+Bytes Candidate::gpu_capacity() const {
+  Bytes total;
+  if (evaluation)
+    for (const auto& g : evaluation->layout.gpus) total += g.capacity;
+  return total;
+}
+
+Bytes Candidate::ram_used() const { return evaluation ? evaluation->layout.cpu.total : Bytes(); }
+
+template <typename Figure>
+std::optional<double> Candidate::priced(Figure figure) const {
+  if (!evaluation || !evaluation->cost) return std::nullopt;
+  const CostEstimate& cost = *evaluation->cost;
+  if (rented && cost.cloud) return figure(*cost.cloud);
+  if (cost.owned) return figure(*cost.owned);
+  return std::nullopt;
+}
+
+std::optional<double> Candidate::usd_per_month() const {
+  return priced([](const auto& c) { return c.usd_per_month; });
+}
+
+std::optional<double> Candidate::usd_per_million_tokens() const {
+  return priced([](const auto& c) { return c.usd_per_million_tokens; });
+}
+
+std::optional<double> Candidate::upfront_usd() const {
+  if (!evaluation || !evaluation->cost || !evaluation->cost->owned) return std::nullopt;
+  return evaluation->cost->owned->purchase_usd;
+}
+
+Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
+  check_request(r);
+  Recommendation out;
+  out.task = &cat.require_task(r.task);
+  out.prefer = r.prefer;
+  const double best_feasible = detail::search(cat, r, out);
+  detail::rank(r, best_feasible, out);
+  detail::explain(r, out);
+  if (r.context_max) add_max_contexts(cat, r, out);
+  return out;
+}
+
+}  // namespace dsplan

@@ -1,0 +1,103 @@
+// Recommendation explanation: the branches of the decision tree (docs/decisions.md) that led to
+// the pick, as sentences with the figures behind them.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/text.hpp"
+#include "core/recommend/recommend_steps.hpp"
+
+namespace dsplan::detail {
+
+namespace {
+
+std::string score_text(const Candidate& c) {
+  return fmt::format("{:.1f} ({}) x {:.3f} for {}", c.benchmark->score, join(c.benchmark->parts), c.penalty->factor,
+                     c.quant->id);
+}
+
+/// How many candidates were tried, on what, and under which limits.
+std::string search_text(const RecommendRequest& r, const Recommendation& out) {
+  return fmt::format(
+      "{} combinations scored, {} placements tried (a combination can be placed in several "
+      "layouts) on {}{}; {} fit and meet the limits "
+      "(min {:g} tokens/s per user{}{}).",
+      out.candidates, out.placed, r.cloud ? "rented GPUs, e.g. " : "", out.ranked.front().hardware, out.ranked.size(),
+      r.min_tokens_per_s, r.max_ttft_s ? fmt::format(", first token within {:.0f} ms", *r.max_ttft_s * 1000) : "",
+      r.budget_usd ? fmt::format(", budget ${:.0f}", *r.budget_usd) : "");
+}
+
+/// The preference that chose among the candidates that fit.
+std::string preference_text(const Recommendation& out) {
+  const Candidate& pick = out.ranked.front();
+  const double best = std::max_element(out.ranked.begin(), out.ranked.end(), [](const auto& a, const auto& b) {
+                        return a.score < b.score;
+                      })->score;
+  switch (out.prefer) {
+    case Preference::quality:
+      return fmt::format("Prefer quality: the highest task score that fits, {} = {:.1f}.", score_text(pick),
+                         pick.score);
+    case Preference::speed:
+      return fmt::format(
+          "Prefer speed: the fastest candidate scoring at least {:.0f}% of the best ({:.1f}); "
+          "{} scores {:.1f}.",
+          k_near_best * 100, best, pick.model->name, pick.score);
+    case Preference::cost:
+      return fmt::format(
+          "Prefer cost: the cheapest candidate scoring at least {:.0f}% of the best ({:.1f}); "
+          "{} scores {:.1f}.",
+          k_near_best * 100, best, pick.model->name, pick.score);
+  }
+  return "";
+}
+
+/// The pick's memory, speed and cost.
+std::string pick_text(const Candidate& pick) {
+  const std::string gpu_memory =
+      pick.gpu_capacity().count() == 0
+          ? std::string("CPU only, no GPU memory")
+          : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
+  return fmt::format("{} {} on {}: {}{}, {:.1f} tokens/s per user, first token in {:.2f} s{}.", pick.model->name,
+                     pick.quant->name, pick.engine->name, gpu_memory,
+                     pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
+                     pick.decode_tokens_per_s(), pick.ttft_s(),
+                     pick.usd_per_month() ? fmt::format(", ${:.0f} a month", *pick.usd_per_month()) : "");
+}
+
+/// Whether the pick thinks before answering, and what that costs for the task.
+std::optional<std::string> reasoning_text(const TaskSpec& task, const Candidate& pick) {
+  if (task.short_answers)
+    return pick.reasoning_model
+               ? "Short answers: no non-reasoning (V3-line) model came within 10% of this score, so a "
+                 "reasoning model it is; its chain of thought adds tokens before each answer."
+               : "Short answers: a model that answers directly is preferred within 10% of the best score; "
+                 "R1-line models think first, multiplying the tokens per answer.";
+  if (pick.reasoning_model)
+    return "Reasoning model: its scores are with a chain of thought, thousands of tokens before hard "
+           "answers (R1-0528 averages 23K per AIME 2025 question), which its benchmark lead pays for.";
+  return std::nullopt;
+}
+
+}  // namespace
+
+void explain(const RecommendRequest& r, Recommendation& out) {
+  const TaskSpec& task = *out.task;
+  out.why.push_back(fmt::format("Task {}: {}", task.id, task.why));
+  if (out.ranked.empty()) {
+    out.why.push_back("Nothing fits the hardware and the limits; the rejected candidates below say what each lacks.");
+    return;
+  }
+  const Candidate& pick = out.ranked.front();
+  out.why.push_back(search_text(r, out));
+  out.why.push_back(preference_text(out));
+  out.why.push_back(pick_text(pick));
+  if (auto reasoning = reasoning_text(task, pick)) out.why.push_back(std::move(*reasoning));
+  // The best model that was rejected, in its variant closest to fitting: what more quality needs.
+  const auto rejected = notable_rejections(out, 1);
+  if (!rejected.empty())
+    out.why.push_back(fmt::format("Better but rejected: {} {} (score {:.1f}): {}.", rejected.front().model->name,
+                                  rejected.front().quant->name, rejected.front().score,
+                                  rejected.front().reasons.front()));
+}
+
+}  // namespace dsplan::detail

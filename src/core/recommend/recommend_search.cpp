@@ -1,0 +1,410 @@
+// Recommendation search: combinations are scored without hardware (benchmark x quant factor),
+// then placed best-first on the hardware until no unplaced combination could still win. Each
+// placement goes through the plan's evaluate_placement, the pipeline `estimate` prints.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/memory.hpp"
+#include "dsplan/model/quant.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/base/text.hpp"
+#include "core/recommend/recommend_steps.hpp"
+
+namespace dsplan::detail {
+
+namespace {
+
+/// A model x quant x engine scored for the task, not yet placed (kept small: the search sorts
+/// and walks over a thousand of them).
+struct Combo {
+  const ModelSpec* model = nullptr;
+  const QuantFormat* quant = nullptr;
+  const EngineSpec* engine = nullptr;
+  std::optional<TaskScore> benchmark;
+  std::optional<QuantPenalty> penalty;
+  double score = 0;
+};
+
+template <typename T, typename Find>
+std::vector<const T*> pick_named(const std::vector<T>& all, const std::vector<std::string>& names, Find find) {
+  std::vector<const T*> out;
+  if (names.empty()) {
+    for (const auto& x : all) out.push_back(&x);
+    return out;
+  }
+  for (const auto& n : names) out.push_back(&find(n));
+  return out;
+}
+
+/// Every model x quant x engine the catalog allows, scored for the task.
+std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task) {
+  const auto models =
+      pick_named(cat.models, r.models, [&](const std::string& n) -> const ModelSpec& { return cat.require_model(n); });
+  const auto quants = pick_named(cat.quants, r.quants,
+                                 [&](const std::string& n) -> const QuantFormat& { return cat.require_quant(n); });
+  std::vector<const EngineSpec*> engines;
+  for (const auto& n : r.engines) engines.push_back(&cat.require_engine(n));
+  std::vector<Combo> out;
+  for (const auto* m : models) {
+    const auto benchmark = task_score(cat, *m, task);
+    for (const auto* q : quants)
+      for (const auto& engine_id : q->engines) {
+        const EngineSpec* e = cat.find_engine(engine_id);
+        if (!e) continue;
+        if (!engines.empty() && std::find(engines.begin(), engines.end(), e) == engines.end()) continue;
+        // Transformers is the reference implementation, not a server (and its speed is not
+        // calibrated); renting, Ollama (a desktop wrapper of llama.cpp) goes too. --engine
+        // names them back in.
+        if (r.engines.empty() && (e->id == "transformers" || (r.cloud && e->id == "ollama"))) continue;
+        Combo c{m, q, e, benchmark, quant_penalty(*m, *q), 0};
+        if (c.benchmark && c.penalty) c.score = c.benchmark->score * c.penalty->factor;
+        out.push_back(std::move(c));
+      }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Combo& a, const Combo& b) { return a.score > b.score; });
+  return out;
+}
+
+/// A candidate carrying the combination's names and scores, not yet placed.
+Candidate candidate_of(const Combo& c) {
+  Candidate out;
+  out.model = c.model;
+  out.quant = c.quant;
+  out.engine = c.engine;
+  out.benchmark = c.benchmark;
+  out.penalty = c.penalty;
+  out.score = c.score;
+  out.reasoning_model = is_reasoning_model(*c.model);
+  return out;
+}
+
+Candidate rejected_before_placing(const Combo& c, std::string reason) {
+  Candidate out = candidate_of(c);
+  out.reasons.push_back(std::move(reason));
+  return out;
+}
+
+std::string hardware_text(const Hardware& hw) {
+  std::map<std::string, std::uint64_t> counts;
+  std::vector<std::string> order;
+  for (const auto& g : hw.gpus) {
+    if (counts[g.name]++ == 0) order.push_back(g.name);
+  }
+  std::vector<std::string> parts;
+  for (const auto& name : order) parts.push_back(fmt::format("{} x {}", counts[name] * hw.nodes, name));
+  std::string text = parts.empty() ? std::string("CPU only") : join(parts, " + ");
+  if (hw.host.ram) text += fmt::format(" + {:.0f} GiB RAM", hw.host.ram->gib());
+  return text;
+}
+
+struct Placement {
+  const HardwareRequest* request = nullptr;
+  const Hardware* hardware = nullptr;
+  LayoutRequest layout;
+};
+
+/// Why a placement does not run as asked, in recommend's words; nothing when it fits.
+std::optional<std::string> unfit_reason(const Evaluation& e, double headroom) {
+  if (!e.layout.fits) return e.layout.reasons.empty() ? std::string("does not fit") : e.layout.reasons.front();
+  if (e.needs_ram) return fmt::format("needs {:.1f} GiB of system RAM for its layers (give %ram%)", e.needs_ram->gib());
+  if (e.over_headroom)
+    return fmt::format("fills {:.1f}% of a device, leaving less than the {:.0f}% headroom", *e.fullest_device * 100,
+                       headroom * 100);
+  return std::nullopt;
+}
+
+/// The request's limits on a candidate that fits: speed per user, first-token latency, budget.
+void check_limits(const RecommendRequest& r, Candidate& c) {
+  if (c.decode_tokens_per_s() < r.min_tokens_per_s)
+    c.reasons.push_back(fmt::format("decodes {:.1f} tokens/s per user, below the required {:g}",
+                                    c.decode_tokens_per_s(), r.min_tokens_per_s));
+  if (r.max_ttft_s && c.ttft_s() > *r.max_ttft_s)
+    c.reasons.push_back(fmt::format("first token after {:.0f} ms, above the limit of {:.0f} ms", c.ttft_s() * 1000,
+                                    *r.max_ttft_s * 1000));
+  if (r.budget_usd && r.cloud) {
+    const bool monthly = r.budget_period == BudgetPeriod::month;
+    const std::optional<double> spend = monthly ? c.usd_per_month() : c.upfront_usd();
+    if (!spend)
+      c.reasons.push_back(fmt::format("no price in the catalog for {}", c.hardware));
+    else if (*spend > *r.budget_usd)
+      c.reasons.push_back(fmt::format("costs ${:.0f}{}, above the budget of ${:.0f}", *spend,
+                                      monthly ? " a month" : " to buy", *r.budget_usd));
+  }
+}
+
+/// Places one combination on one hardware and measures it against the request.
+Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
+                   const Placement& p, const RecommendRequest& r) {
+  Candidate out = candidate_of(c);
+  out.hardware = hardware_text(*p.hardware);
+  out.placed_on = *p.request;
+  out.layout_request = p.layout;
+  out.gpus = p.hardware->gpu_count();
+  out.rented = r.cloud;
+  out.memory_total = m.total;
+  PlacementRequest placement;
+  placement.layout = p.layout;
+  placement.throughput.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
+  placement.throughput.output_tokens = r.context - placement.throughput.prompt_tokens;
+  placement.cost = r.cost;
+  placement.headroom = r.headroom;
+  placement.measure_unfit = false;  // a rejected placement shows no speed or cost
+  placement.speed_bands = false;    // recommend ranks by the figures, not their ranges
+  out.evaluation = std::make_shared<const Evaluation>(evaluate_placement(cat, s, m, *p.hardware, placement));
+  if (auto reason = unfit_reason(*out.evaluation, r.headroom)) {
+    out.reasons.push_back(std::move(*reason));
+    return out;
+  }
+  check_limits(r, out);
+  out.feasible = out.reasons.empty();
+  return out;
+}
+
+/// System RAM, not a GPU, is the fullest device (known once the layout fits without assumed RAM).
+bool ram_is_fullest(const Evaluation& e) {
+  if (!e.fullest_device) return false;
+  double gpu_fullest = 0;
+  for (const auto& g : e.layout.gpus)
+    if (g.capacity.count() > 0)
+      gpu_fullest =
+          std::max(gpu_fullest, static_cast<double>(g.total.count()) / static_cast<double>(g.capacity.count()));
+  return *e.fullest_device > gpu_fullest;
+}
+
+bool over_headroom(const Candidate& c) { return c.evaluation && c.evaluation->over_headroom; }
+
+/// A layer-split placement that fills a device past the headroom: one block fewer on the GPUs at
+/// a time (when RAM is known to take them), or, renting, one more GPU (up to a node).
+Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
+                        const Placement& p, const RecommendRequest& r, Candidate first) {
+  constexpr std::uint64_t k_max_steps = 8;
+  if (r.cloud) {
+    HardwareRequest h = *p.request;
+    if (h.gpus.size() != 1 || h.nodes != 1 || h.gpus[0].count >= cat.require_gpu(h.gpus[0].name).gpus_per_node)
+      return first;
+    ++h.gpus[0].count;
+    const Hardware hw = build_hardware(cat, h);
+    return evaluate(cat, c, s, m, Placement{&h, &hw, p.layout}, r);
+  }
+  // Moving blocks off the GPUs only helps when a GPU, not system RAM, is the full device.
+  const auto can_step = [](const Candidate& cand) {
+    return over_headroom(cand) && !ram_is_fullest(*cand.evaluation) && cand.evaluation->layout.gpu_layers > 0;
+  };
+  const auto one_block_fewer = [&](const Candidate& from) {
+    LayoutRequest fewer = p.layout;
+    fewer.gpu_layers = from.evaluation->layout.gpu_layers - 1;
+    return evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer}, r);
+  };
+  if (!p.hardware->host.ram || !can_step(first)) return first;
+  Candidate cand = one_block_fewer(first);
+  for (std::uint64_t step = 1; step < k_max_steps && can_step(cand); ++step) cand = one_block_fewer(cand);
+  if (cand.feasible) return cand;
+  return first;  // when no step helps, the first placement's reason stands
+}
+
+/// Bytes of a model's published weights as an engine loads them, computed once per model.
+Bytes native_weights(const Catalog& cat, const ModelSpec& m, std::map<std::string, Bytes>& cache) {
+  const auto it = cache.find(m.id);
+  if (it != cache.end()) return it->second;
+  const QuantFormat& q = cat.require_quant(m.native_quant);
+  FileLayout layout;
+  layout.container = q.containers.front();
+  const Bytes b = quantize_model(cat, m, q, layout).without_mtp();
+  cache.emplace(m.id, b);
+  return b;
+}
+
+/// GPU types with a cloud price, each as a hardware request of one GPU.
+std::vector<std::string> cloud_gpus(const Catalog& cat) {
+  std::vector<std::string> out;
+  for (const auto& p : cat.cloud_prices)
+    if (!contains(out, p.gpu)) out.push_back(p.gpu);
+  return out;
+}
+
+/// Cloud: for each GPU type, the smallest count that holds the scenario (layer-split engines
+/// stay within one 8-GPU node).
+struct CloudOptions {
+  std::vector<HardwareRequest> hardware;
+  std::optional<double> cheapest_over_budget;  ///< USD a month of the cheapest option the budget ruled out
+};
+
+CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m,
+                           const RecommendRequest& r) {
+  CloudOptions out;
+  const bool tp = s.engine->parallelism == Parallelism::tensor_parallel;
+  for (const auto& id : cloud_gpus(cat)) {
+    const GpuSpec& g = cat.require_gpu(id);
+    const double usable = static_cast<double>(g.memory.count()) * s.engine->gpu_memory_utilization;
+    const auto lower = static_cast<std::uint64_t>(std::ceil(static_cast<double>(m.weights_loaded.count()) / usable));
+    HardwareRequest h;
+    h.gpus.push_back({id, 1});
+    // Clouds rent multi-node clusters (InfiniBand between nodes) of data-center parts with a
+    // scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
+    const bool clusters = tp && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
+    const std::uint64_t max = clusters ? r.max_gpus : std::min(r.max_gpus, g.gpus_per_node);
+    if (lower > max) continue;
+    // A monthly budget the fewest GPUs that could hold the weights already exceed.
+    if (r.budget_usd && r.budget_period == BudgetPeriod::month) {
+      const double hourly = r.cost.usd_per_gpu_hour.value_or(cat.cheapest_cloud_price(id)->usd_per_gpu_hour);
+      const double monthly = hourly * static_cast<double>(lower) * k_hours_per_month;
+      if (monthly > *r.budget_usd) {
+        out.cheapest_over_budget = std::min(out.cheapest_over_budget.value_or(INFINITY), monthly);
+        continue;
+      }
+    }
+    if (const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower)))
+      out.hardware.push_back(with_gpu_count(cat, h, *n, tp));
+  }
+  return out;
+}
+
+/// Why no rented GPU type was tried: the budget, or no type holds it within --max-gpus.
+std::string no_cloud_option_reason(const CloudOptions& options, const MemoryEstimate& m, const RecommendRequest& r) {
+  if (options.cheapest_over_budget)
+    return fmt::format(
+        "the fewest rented GPUs that hold its {:.1f} GiB of weights cost ${:.0f} a month, "
+        "above the budget of ${:.0f}",
+        m.weights_loaded.gib(), *options.cheapest_over_budget, *r.budget_usd);
+  return fmt::format("needs {:.1f} GiB; no rented GPU type holds it within {} GPUs", m.total.gib(), r.max_gpus);
+}
+
+/// The user's GPUs and, for a mixed list of up to four kinds, every part of it: a model that fits on
+/// the faster card alone decodes faster there than split across a slower one (llama.cpp runs the
+/// layers of a split one card after the other).
+std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
+  std::vector<HardwareRequest> out{h};
+  const std::size_t n = h.gpus.size();
+  if (n < 2 || n > 4) return out;
+  for (unsigned mask = 1; mask + 1 < (1U << n); ++mask) {
+    HardwareRequest part = h;
+    part.gpus.clear();
+    for (std::size_t i = 0; i < n; ++i)
+      if ((mask & (1U << i)) != 0) part.gpus.push_back(h.gpus[i]);
+    out.push_back(std::move(part));
+  }
+  return out;
+}
+
+/// The default layout and, for a MoE model on a layer-split engine with RAM to hold them, routed
+/// experts in RAM.
+std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw) {
+  std::vector<LayoutRequest> out{LayoutRequest{}};
+  if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram) {
+    LayoutRequest offload;
+    offload.offload_experts = true;
+    out.push_back(offload);
+  }
+  return out;
+}
+
+/// Why a combination is not placed at all, before sizing it: nothing to rank it by, or an engine
+/// that cannot run on the user's GPUs.
+std::optional<std::string> unplaceable_reason(const Combo& c, const TaskSpec& task,
+                                              const std::optional<Hardware>& own) {
+  if (!c.benchmark) return fmt::format("no published {} benchmark for this model", task.id);
+  if (!c.penalty) return std::string("no quality figure for this quant format");
+  if (own && c.engine->parallelism == Parallelism::tensor_parallel &&
+      std::any_of(own->gpus.begin(), own->gpus.end(),
+                  [](const Device& d) { return d.device_class == DeviceClass::apple; }))
+    return fmt::format("{} needs CUDA or ROCm GPUs, not Apple's", c.engine->name);
+  return std::nullopt;
+}
+
+/// What the search has placed so far, and when the rest cannot win.
+struct Placed {
+  std::vector<Candidate> candidates;
+  std::vector<const ModelSpec*> feasible_models;
+  double best_feasible = 0;
+
+  /// Best-first: once the pick and its runners-up have distinct feasible models, a combination
+  /// scoring below k_near_best of the best can neither win nor rank as a runner-up.
+  [[nodiscard]] bool settled_before(const Combo& next) const {
+    return feasible_models.size() > k_runners_up && next.score < k_near_best * best_feasible;
+  }
+
+  void add(Candidate c) {
+    if (c.feasible) {
+      best_feasible = std::max(best_feasible, c.score);
+      if (std::find(feasible_models.begin(), feasible_models.end(), c.model) == feasible_models.end())
+        feasible_models.push_back(c.model);
+    }
+    candidates.push_back(std::move(c));
+  }
+};
+
+/// Sizes one combination and places it on each hardware option in each layout, into `placed`; a
+/// combination rejected before placing comes back instead.
+std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task,
+                               const std::optional<Hardware>& own, const Combo& c,
+                               std::map<std::string, Bytes>& natives, Placed& placed) {
+  if (auto reason = unplaceable_reason(c, task, own)) return rejected_before_placing(c, std::move(*reason));
+  Scenario sc;
+  sc.model = c.model->id;
+  sc.quant = c.quant->id;
+  sc.engine = c.engine->id;
+  sc.context = r.context;
+  sc.batch = r.users;
+  ResolvedScenario s;
+  MemoryEstimate m;
+  try {
+    s = resolve_scenario(cat, sc);
+    m = estimate_memory(cat, s);
+  } catch (const InputError& e) {
+    return rejected_before_placing(c, e.what());
+  }
+  // More bytes than the published weights and no better quality: never worth placing.
+  const Bytes native = native_weights(cat, *c.model, natives);
+  if (m.weights_loaded > native && c.quant->id != c.model->native_quant && c.penalty->factor <= 1.0 && r.quants.empty())
+    return rejected_before_placing(
+        c, fmt::format("{} B of weights, more than the published {} ({} B), for no quality gain",
+                       m.weights_loaded.count(), c.model->native_quant, native.count()));
+  std::vector<HardwareRequest> hardware;
+  if (r.cloud) {
+    CloudOptions options = cloud_options(cat, s, m, r);
+    if (options.hardware.empty()) {
+      Candidate rejected = rejected_before_placing(c, no_cloud_option_reason(options, m, r));
+      rejected.memory_total = m.total;
+      return rejected;
+    }
+    hardware = std::move(options.hardware);
+  } else {
+    hardware = own_options(*r.hardware);
+  }
+  for (const auto& h : hardware) {
+    const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
+    for (const auto& l : layouts_for(c, s, hw)) {
+      Candidate cand = evaluate(cat, c, s, m, Placement{&h, &hw, l}, r);
+      if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, Placement{&h, &hw, l}, r, std::move(cand));
+      placed.add(std::move(cand));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  const std::vector<Combo> combos = combinations(cat, r, *out.task);
+  out.candidates = combos.size();
+  if (r.budget_usd && !r.cloud) out.notes.push_back("%budget_usd% applies to %cloud% (what to rent or buy)");
+  std::optional<Hardware> own;
+  if (r.hardware) own = build_hardware(cat, *r.hardware);
+  if (own && !own->assumed.empty()) out.notes.push_back(fmt::format("speeds assume a {}", own->assumed));
+  Placed placed;
+  std::map<std::string, Bytes> natives;
+  for (const Combo& c : combos) {
+    if (placed.settled_before(c)) break;
+    if (auto rejected = place(cat, r, *out.task, own, c, natives, placed)) out.rejected.push_back(std::move(*rejected));
+  }
+  out.placed = placed.candidates.size();
+  for (auto& c : placed.candidates) (c.feasible ? out.ranked : out.rejected).push_back(std::move(c));
+  return placed.best_feasible;
+}
+
+}  // namespace dsplan::detail

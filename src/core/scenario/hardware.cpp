@@ -1,0 +1,175 @@
+// Hardware from catalog entries and user overrides; PCIe and NVLink bandwidth per direction.
+#include "dsplan/scenario/hardware.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+
+namespace dsplan {
+
+namespace {
+
+// PCI-SIG: PCIe 3.0/4.0/5.0/6.0 signal at 8/16/32/64 GT/s per lane; 3.0-5.0 encode 128b/130b.
+// Bytes per second per direction = GT/s x lanes x 128/130 / 8 (x16 gen4: 31.5 GB/s).
+std::uint64_t pcie_bytes_per_s(std::uint64_t gen, std::uint64_t lanes) {
+  if (gen == 0 || lanes == 0) return 0;
+  const double gts = gen >= 3 ? 8e9 * static_cast<double>(1ULL << (gen - 3)) : 5e9;
+  return static_cast<std::uint64_t>(gts * static_cast<double>(lanes) * 128.0 / 130.0 / 8.0);
+}
+
+DeviceClass class_of(const GpuSpec& g) {
+  if (g.vendor == "apple") return DeviceClass::apple;
+  return to_lower(g.memory_marketing).find("hbm") != std::string::npos ? DeviceClass::hbm : DeviceClass::gddr;
+}
+
+}  // namespace
+
+std::string_view device_class_name(DeviceClass c) {
+  switch (c) {
+    case DeviceClass::gddr: return "gddr";
+    case DeviceClass::hbm: return "hbm";
+    case DeviceClass::apple: return "apple";
+    case DeviceClass::cpu: return "cpu";
+  }
+  throw InternalError("unnamed device class");
+}
+
+Device device_from(const GpuSpec& g) {
+  Device d;
+  d.id = g.id;
+  d.name = g.name;
+  // The family is the first word of the catalog's description ("Ada Lovelace AD102" -> "ada").
+  d.architecture = to_lower(g.architecture.substr(0, g.architecture.find(' ')));
+  d.device_class = class_of(g);
+  d.memory_installed = g.memory;
+  d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.memory.count()) * g.usable_memory_fraction));
+  d.bandwidth_bytes_per_s = g.bandwidth_bytes_per_s;
+  d.peak_tflops = g.fp16_acc16_tflops > 0 ? g.fp16_acc16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : g.bf16_tflops);
+  d.peak_fp8_tflops = g.fp8_tflops;
+  d.tdp_watts = g.tdp_watts;
+  d.host_link_bytes_per_s = pcie_bytes_per_s(g.pcie_gen, g.pcie_lanes);
+  // NVLink figures are bidirectional totals per GPU; collectives see one direction.
+  d.link_bytes_per_s = g.nvlink_bytes_per_s > 0 ? g.nvlink_bytes_per_s / 2 : d.host_link_bytes_per_s;
+  return d;
+}
+
+bool Hardware::homogeneous() const {
+  for (const auto& g : gpus)
+    if (g.id != gpus.front().id || g.memory != gpus.front().memory) return false;
+  return true;
+}
+
+namespace {
+InputError too_many_gpus() {
+  return InputError("at most " + std::to_string(k_max_gpus_per_node) +
+                    " GPUs per node (the largest NVLink domain, GB200 NVL72); more take %nodes%");
+}
+}  // namespace
+
+std::vector<HardwareRequest::Gpus> parse_gpu_list(std::string_view text) {
+  std::vector<HardwareRequest::Gpus> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = text.find(',', start);
+    std::string_view item = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    if (item.empty()) throw InputError("%gpus%: empty entry in '" + std::string(text) + "' (example: 2xrtx3090,rtx4090)");
+    HardwareRequest::Gpus g;
+    const std::size_t x = item.find_first_of("xX*");
+    std::uint64_t count = 0;
+    if (x != std::string_view::npos && x > 0 &&
+        std::from_chars(item.data(), item.data() + x, count).ptr == item.data() + x) {
+      if (count == 0 || count > k_max_gpus_per_node)
+        throw InputError("%gpus%: count must be 1 to " + std::to_string(k_max_gpus_per_node) + " in '" +
+                         std::string(item) + "'");
+      g.count = count;
+      g.name = std::string(item.substr(x + 1));
+    } else {
+      g.name = std::string(item);
+    }
+    if (g.name.empty()) throw InputError("%gpus%: missing GPU name in '" + std::string(item) + "'");
+    out.push_back(g);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
+  Hardware hw;
+  if (r.nodes == 0 || r.nodes > 1024) throw InputError("%nodes% must be 1 to 1024");
+  hw.nodes = r.nodes;
+  for (const auto& g : r.gpus) {
+    const GpuSpec& spec = cat.require_gpu(g.name);
+    Device d = device_from(spec);
+    if (g.installed) {
+      d.memory_installed = *g.installed;
+      d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.installed->count()) * spec.usable_memory_fraction));
+    }
+    if (g.usable) d.memory = std::min(*g.usable, d.memory_installed);
+    if (g.count > k_max_gpus_per_node - std::min<std::uint64_t>(hw.gpus.size(), k_max_gpus_per_node))
+      throw too_many_gpus();
+    for (std::uint64_t i = 0; i < g.count; ++i) hw.gpus.push_back(d);
+  }
+  if (r.vram) {
+    if (!r.gpus.empty()) throw InputError("%vram% describes a generic card; do not combine it with %gpu%/%gpus%");
+    Device d = device_from(cat.require_gpu(k_generic_gpu_model));
+    d.id = "generic";
+    d.name = "generic GPU";
+    d.memory = *r.vram;
+    d.memory_installed = *r.vram;
+    if (r.vram_count == 0 || r.vram_count > k_max_gpus_per_node) throw too_many_gpus();
+    for (std::uint64_t i = 0; i < r.vram_count; ++i) hw.gpus.push_back(d);
+    const GpuSpec& model = cat.require_gpu(k_generic_gpu_model);
+    hw.assumed = fmt::format(
+        "generic GPU modelled on an {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit, its PCIe link and "
+        "GDDR throughput factors (give %bandwidth%, or %gpu% for a catalog card)",
+        model.name, static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
+        r.bandwidth ? " (from %bandwidth%)" : " (the RTX 3090's)", d.peak_tflops);
+  }
+  for (auto& d : hw.gpus) {
+    if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
+    if (r.link_bandwidth) d.link_bytes_per_s = *r.link_bandwidth;
+    if (d.bandwidth_bytes_per_s == 0)
+      throw InputError(d.name + " has no published memory bandwidth; give one with %bandwidth%");
+  }
+  const bool apple = !hw.gpus.empty() && std::all_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& d) {
+    return d.device_class == DeviceClass::apple;
+  });
+  if (apple && r.cpu.empty()) {
+    // Unified memory: what the GPU may not wire is the CPU's, at the same bandwidth.
+    const Device& mac = hw.gpus.front();
+    hw.host.cpu = mac.id;
+    hw.host.ram = r.ram ? r.ram : std::optional<Bytes>(Bytes(mac.memory_installed.count() - mac.memory.count()));
+    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : mac.bandwidth_bytes_per_s;
+    // llama.cpp hands large batches of CPU-resident layers to the GPU (op offload); with unified
+    // memory nothing is copied, so prefill of those layers runs at the GPU's rate.
+    hw.host.tflops = mac.peak_tflops;
+  } else {
+    const CpuSpec& cpu = cat.require_cpu(r.cpu.empty() ? k_default_cpu : r.cpu);
+    hw.host.cpu = cpu.id;
+    hw.host.ram = r.ram;
+    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s;
+    hw.host.tflops = cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops;
+  }
+  // Between nodes: InfiniBand NDR, 400 Gb/s per port (one port per GPU is the usual DGX layout).
+  hw.internode_bytes_per_s = r.internode_bandwidth ? *r.internode_bandwidth : 50'000'000'000ULL;
+  return hw;
+}
+
+HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
+                               bool tensor_parallel) {
+  if (request.gpus.size() != 1) throw InternalError("with_gpu_count needs one GPU model");
+  const std::uint64_t per_node = catalog.require_gpu(request.gpus.front().name).gpus_per_node;
+  request.gpus.front().count = tensor_parallel ? std::min(count, per_node) : count;
+  request.nodes = tensor_parallel ? std::max<std::uint64_t>(1, count / per_node) : 1;
+  return request;
+}
+
+}  // namespace dsplan

@@ -1,0 +1,164 @@
+// Scenario resolution: names to catalog entries, defaults, and the checks that make a request valid.
+#include "dsplan/scenario/scenario.hpp"
+
+#include <algorithm>
+
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/base/text.hpp"
+
+namespace dsplan {
+
+namespace {
+
+/// First container of the quant that the engine loads; empty when none.
+std::string shared_container(const QuantFormat& q, const EngineSpec& e) {
+  for (const auto& c : q.containers)
+    if (contains(e.containers, c)) return c;
+  return {};
+}
+
+/// A registry tag such as Ollama's `deepseek-r1:70b` names a model as that engine serves it: the
+/// engine whose registry the tag comes from, in its default format.
+const EngineSpec* registry_of_tag(const Catalog& cat, const std::string& model) {
+  if (model.find(':') == std::string::npos || model.find('/') != std::string::npos) return nullptr;
+  for (const auto& e : cat.engines)
+    if (e.registry_quant_default && !e.default_quant_gguf.empty()) return &e;
+  return nullptr;
+}
+
+void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
+  if (!s.quant.empty()) r.quant = &cat.require_quant(s.quant);
+  if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
+  const EngineSpec* registry = registry_of_tag(cat, s.model);
+  if (!r.engine && registry) {
+    r.engine = registry;
+    r.defaults_applied.push_back("engine: " + r.engine->id + " ('" + s.model + "' is an " + r.engine->name + " tag)");
+  }
+  if (!r.quant) {
+    const QuantFormat& native = cat.require_quant(r.model->native_quant);
+    if (r.engine && r.engine->registry_quant_default) {
+      r.quant = &cat.require_quant(r.engine->default_quant_gguf);
+      r.defaults_applied.push_back("quant: " + r.quant->id + " (what " + r.engine->name + " serves for " +
+                                   (registry ? "'" + s.model + "'" : "a model tag without a quant suffix") + ")");
+    } else if (r.engine && shared_container(native, *r.engine).empty() && !r.engine->default_quant_gguf.empty()) {
+      r.quant = &cat.require_quant(r.engine->default_quant_gguf);
+      r.defaults_applied.push_back("quant: " + r.quant->id + " (" + r.engine->id + "'s default)");
+    } else {
+      r.quant = &native;
+      r.defaults_applied.push_back("quant: " + r.quant->id + " (the model's native format)");
+    }
+  }
+  if (!r.engine) {
+    if (r.quant->engines.empty()) throw InputError("quant '" + r.quant->id + "' lists no engine that loads it");
+    r.engine = &cat.require_engine(r.quant->engines.front());
+    r.defaults_applied.push_back("engine: " + r.engine->id + " (first engine that loads " + r.quant->id + ")");
+  }
+  const std::string container = shared_container(*r.quant, *r.engine);
+  if (container.empty())
+    throw InputError("engine '" + r.engine->id + "' cannot load quant '" + r.quant->id + "' (" +
+                     join(r.quant->containers) + "); engines that can: " + join(r.quant->engines));
+  if (container == "gguf" && r.model->arch.traits.llama_cpp_arch.empty())
+    throw InputError(r.model->id + " (" + r.model->arch.model_type + ") has no llama.cpp architecture, so no GGUF file "
+                     "exists for it; use a safetensors format with vllm or sglang");
+  r.layout.container = container;
+}
+
+void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
+  if (const auto fixed = attention_of(r.model->arch).fixed_cache_type; !fixed.empty()) {
+    // DeepSeek-V4: vLLM asserts an fp8 cache (fp8_ds_mla layout); SGLang sizes the same layout.
+    if (!s.kv_type.empty() && s.kv_type != "fp8" && s.kv_type != "auto" && s.kv_type != fixed)
+      throw InputError("%kv_type% " + s.kv_type + ": " + r.model->name + " caches only in " + std::string(fixed) +
+                       " (the engines assert an FP8 KV cache)");
+    if (!contains(r.engine->kv_cache_types, fixed))
+      throw InputError(r.engine->id + " has no " + std::string(fixed) + " cache, the only one " + r.model->name + " uses");
+    r.kv_type = &cat.require_block_type(std::string(fixed));
+    if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + std::string(fixed) + " (the only cache " + r.model->name + " has)");
+    return;
+  }
+  std::string id = s.kv_type.empty() ? r.engine->default_kv_type : s.kv_type;
+  if (id == "fp8") id = "fp8_e4m3";  // vLLM's --kv-cache-dtype spelling
+  if (id == "model" || id == "auto") {
+    // The activations' dtype: FP16 checkpoints (AWQ/GPTQ) run in FP16, everything else in BF16.
+    id = cat.require_block_type(r.quant->default_type).id == "f16" ? "f16" : "bf16";
+    if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + id + " (the model's activation dtype)");
+  } else if (s.kv_type.empty()) {
+    r.defaults_applied.push_back("kv-type: " + id + " (" + r.engine->id + "'s default)");
+  }
+  if (!contains(r.engine->kv_cache_types, id) || !cat.find_block_type(id))
+    throw InputError("KV cache type '" + (s.kv_type.empty() ? id : s.kv_type) + "' is not offered by " +
+                     r.engine->id + " (choose from: " + join(r.engine->kv_cache_types) + ")");
+  r.kv_type = cat.find_block_type(id);
+}
+
+}  // namespace
+
+bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model) {
+  return quant.models.empty() || contains(quant.models, model.id);
+}
+
+namespace {
+/// MTP speculation needs the model's MTP module, an engine that drafts with it, and a model whose
+/// MTP layer's cache is one more layer of the main cache (a latent cache: the MLA line; V4's
+/// compressed per-layer caches are not modelled for it).
+std::uint64_t checked_speculative_tokens(const Scenario& s, const ResolvedScenario& r, bool latent_cache) {
+  if (s.speculative_tokens == 0) return 0;
+  if (s.speculative_tokens > 8) throw InputError("%mtp%: at most 8 draft tokens per step");
+  if (r.model->arch.mtp_layers == 0)
+    throw InputError("%mtp% drafts with the model's multi-token-prediction module; " + r.model->name + " has none");
+  if (!latent_cache)
+    throw InputError("%mtp% is modelled for the DeepSeek-V3/R1 line (latent MLA cache); " + r.model->name + " is not");
+  if (!r.engine->mtp_acceptance)
+    throw InputError("%mtp%: " + r.engine->name + " does not draft with the MTP module (vLLM and SGLang do)");
+  return s.speculative_tokens;
+}
+}  // namespace
+
+ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
+  ResolvedScenario r;
+  r.model = &cat.require_model(s.model);
+  if (s.context == 0 || s.context > k_max_context)
+    throw InputError("context must be between 1 and " + std::to_string(k_max_context) + " tokens, got " +
+                     std::to_string(s.context));
+  if (s.context > r.model->arch.max_context)
+    throw InputError("context " + std::to_string(s.context) + " exceeds " + r.model->name + "'s maximum of " +
+                     std::to_string(r.model->arch.max_context) + " tokens (max_position_embeddings)");
+  if (s.batch == 0 || s.batch > k_max_batch)
+    throw InputError("batch must be between 1 and " + std::to_string(k_max_batch) + ", got " +
+                     std::to_string(s.batch));
+  r.context = s.context;
+  r.batch = s.batch;
+  pick_quant_and_engine(cat, s, r);
+  if (!quant_holds_model(*r.quant, *r.model))
+    throw InputError(r.quant->name + " is a published file of " + join(r.quant->models) + " only, not of " +
+                     r.model->id);
+  pick_kv_type(cat, s, r);
+  r.legacy_mla_gguf = s.legacy_mla_gguf || r.quant->legacy_mla_gguf;
+  if (r.quant->legacy_mla_gguf && !s.legacy_mla_gguf)
+    r.defaults_applied.push_back("layout: attn_kv_b whole (the published " + r.quant->name + " files predate the split)");
+  const bool latent_cache = attention_of(r.model->arch).latent_cache;
+  if (r.legacy_mla_gguf && !(r.layout.container == "gguf" && latent_cache))
+    throw InputError("%legacy_mla_gguf% applies only to GGUF files of MLA models (DeepSeek-V3/R1)");
+  if (r.quant->file) {  // a model file says which MLA layout it has
+    const bool legacy = r.quant->file->weights.layout.legacy_mla_gguf;
+    if (s.legacy_mla_gguf && !legacy)
+      throw InputError("%legacy_mla_gguf%: " + r.quant->name + " has the split MLA tensors (attn_k_b, attn_v_b)");
+    r.legacy_mla_gguf = legacy;
+  }
+  r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
+  if (s.mla_cache != MlaCacheOverride::engine && !latent_cache)
+    throw InputError("%mla_cache% applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses " +
+                     std::string(attention_name(r.model->arch.traits.attention)));
+  r.mla_cache = s.mla_cache;
+  r.ubatch = s.ubatch != 0 ? s.ubatch : r.engine->default_ubatch;
+  r.flash_attention = s.flash_attention.value_or(r.engine->flash_attention);
+  const bool quantized_cache = r.kv_type->is_row_block() && r.kv_type->weights_per_block > 1;
+  if (quantized_cache && !r.flash_attention && r.engine->quantized_v_needs_flash_attention)
+    throw InputError(r.engine->id + " needs flash attention for a quantized V cache ('" + r.kv_type->id +
+                     "'); drop %no_flash_attn% or use %kv_type% f16");
+  r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
+  return r;
+}
+
+}  // namespace dsplan

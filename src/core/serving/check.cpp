@@ -1,0 +1,74 @@
+// Checks: each limit read off the plan's layout, throughput and cost.
+#include "dsplan/serving/check.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+
+namespace dsplan {
+
+namespace {
+
+CheckOutcome at_least(std::string name, std::string what, double measured, double required, std::string unit) {
+  CheckOutcome c{std::move(name), measured, required, unit, measured >= required, ""};
+  c.text = fmt::format("{} {:.4g} {}, required at least {:g}", what, measured, unit, required);
+  return c;
+}
+
+CheckOutcome at_most(std::string name, std::string what, double measured, double required, std::string unit) {
+  CheckOutcome c{std::move(name), measured, required, unit, measured <= required, ""};
+  c.text = fmt::format("{} {:.4g} {}, required at most {:g}", what, measured, unit, required);
+  return c;
+}
+
+}  // namespace
+
+std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& limits) {
+  if (!p.layout) throw InputError("check needs hardware to check against: %gpu% NAME, %gpus% LIST or %vram% SIZE");
+  std::vector<CheckOutcome> out;
+  const Layout& l = *p.layout;
+  // Layers or experts in system RAM only count as fitting when --ram says the RAM is there.
+  const bool unverified = l.fits && p.needs_ram.has_value();
+  const bool fit = p.fits;
+  CheckOutcome fits{"fits", fit ? 1.0 : 0.0, 1.0, "", fit, ""};
+  if (fit) fits.text = "fits in memory";
+  else if (unverified)
+    fits.text = fmt::format("keeps {:.2f} GiB of layers in system RAM; give %ram% to check that it fits", p.needs_ram->gib());
+  else fits.text = "does not fit: " + (l.reasons.empty() ? std::string("memory") : l.reasons.front());
+  out.push_back(fits);
+  const bool measured = p.throughput.has_value() && fit;  // nothing to time when it does not fit
+  const auto unmeasured = [&](std::string name, double required, std::string unit) {
+    CheckOutcome c{std::move(name), 0, required, std::move(unit), false, ""};
+    c.text = c.name + ": not measured, the model does not fit";
+    return c;
+  };
+  if (limits.min_tokens_per_s)
+    out.push_back(measured ? at_least("min_tps", "decode", p.throughput->decode_tokens_per_s, *limits.min_tokens_per_s,
+                                      "tokens/s")
+                           : unmeasured("min_tps", *limits.min_tokens_per_s, "tokens/s"));
+  if (limits.max_ttft_s)
+    out.push_back(measured ? at_most("max_ttft_ms", "time to first token", p.throughput->ttft_s * 1000,
+                                     *limits.max_ttft_s * 1000, "ms")
+                           : unmeasured("max_ttft_ms", *limits.max_ttft_s * 1000, "ms"));
+  if (limits.max_usd_per_million_tokens) {
+    if (!measured) {
+      out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, "USD/Mtok"));
+    } else {
+      const auto& c = *p.cost;
+      std::optional<double> usd;
+      if (c.cloud) usd = c.cloud->usd_per_million_tokens;
+      else if (c.owned) usd = c.owned->usd_per_million_tokens;
+      if (!usd) throw InputError("%max_usd_per_mtok%: no price for this hardware in the catalog; give %price%");
+      out.push_back(at_most("max_usd_per_mtok", c.cloud ? "cloud cost" : "owned cost", *usd,
+                            *limits.max_usd_per_million_tokens, "USD per million output tokens"));
+    }
+  }
+  if (limits.max_memory_fraction)
+    out.push_back(at_most("max_memory_fraction", "memory use", fullest_device_fraction(*p.layout), *limits.max_memory_fraction,
+                          "of the fullest device"));
+  return out;
+}
+
+}  // namespace dsplan

@@ -1,0 +1,64 @@
+// The compare matrix: one plan per model x quant, with the request's hardware and scenario.
+#include "dsplan/serving/compare.hpp"
+
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/base/error.hpp"
+
+#include <optional>
+#include <string>
+
+namespace dsplan {
+
+CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
+  CompareMatrix out;
+  out.quants = r.quants;
+  for (const auto& q : r.quants)
+    if (q != k_native_quant) (void)cat.require_quant(q);
+  if (!r.engine.empty()) (void)cat.require_engine(r.engine);
+  std::vector<const ModelSpec*> models;
+  if (r.models.empty())
+    for (const auto& m : cat.models) models.push_back(&m);
+  else
+    for (const auto& name : r.models) models.push_back(&cat.require_model(name));
+  std::optional<std::string> first_error;
+  bool any_applicable = false;
+  for (const ModelSpec* m : models) {
+    CompareRow row{m, {}};
+    for (const auto& q : r.quants) {
+      CompareCell cell;
+      cell.quant = q == k_native_quant ? m->native_quant : cat.require_quant(q).id;
+      PlanRequest p = r.base;
+      p.scenario.model = m->id;
+      p.scenario.quant = cell.quant;
+      p.scenario.engine = r.engine;
+      p.scenario.context = std::min(p.scenario.context, m->arch.max_context);
+      p.suggest_count = false;  // a cell shows no notes
+      try {
+        const PlanResult plan = r.context_max ? find_max_context(cat, {p, r.kv_auto, r.headroom}) : run_plan(cat, p);
+        if (plan.context_search)
+          cell.max_context = plan.context_search->found ? plan.scenario.context : 0;
+        if (!out.hardware && plan.hardware) out.hardware = plan.hardware;
+        cell.engine = plan.scenario.engine->id;
+        cell.memory = plan.memory.total;
+        if (plan.layout) {
+          cell.fits = r.context_max ? plan.context_search->found : plan.layout->fits;
+          cell.uses_ram = keeps_layers_in_ram(*plan.layout, plan.memory.weights.block_bytes.size());
+        }
+        if (plan.throughput) cell.decode_tokens_per_s = plan.throughput->decode_tokens_per_s;
+      } catch (const InputError& e) {
+        cell.applicable = false;
+        cell.why_not = e.what();
+        if (!first_error) first_error = cell.why_not;
+      }
+      if (cell.applicable) any_applicable = true;
+      row.cells.push_back(std::move(cell));
+    }
+    out.rows.push_back(std::move(row));
+  }
+  // Not one cell could be planned: the request itself is wrong (an unknown --cpu, a prompt longer
+  // than any context), so say why instead of printing a matrix of n/a.
+  if (!any_applicable && first_error) throw InputError(*first_error);
+  return out;
+}
+
+}  // namespace dsplan

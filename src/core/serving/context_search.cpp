@@ -1,0 +1,137 @@
+// Context search (--context max) and sweep (--sweep context): run_plan at many contexts.
+#include "dsplan/serving/context_search.hpp"
+
+#include <algorithm>
+
+#include "dsplan/base/error.hpp"
+
+namespace dsplan {
+
+namespace {
+
+/// The base request at `context` tokens with cache type `kv_type` ("" = as asked), reduced to
+/// what decides the fit: no capacity search, no derivation, the default prompt split.
+PlanRequest at(const PlanRequest& base, std::uint64_t context, const std::string& kv_type) {
+  PlanRequest r = base;
+  r.scenario.context = context;
+  if (!kv_type.empty()) r.scenario.kv_type = kv_type;
+  r.prompt_tokens.reset();
+  r.output_tokens.reset();
+  r.users.reset();
+  r.target_tokens_per_s.reset();
+  r.explain = false;
+  r.suggest_count = false;
+  return r;
+}
+
+/// What binds at a context that does not fit: the device filled the most, or RAM never given.
+std::string binding_device(const PlanResult& p) {
+  const Layout& l = *p.layout;
+  if (l.fits && p.needs_ram) return "system RAM (not given: %ram%)";
+  const DevicePlacement* worst = nullptr;
+  double worst_share = -1;
+  const auto consider = [&](const DevicePlacement& d) {
+    if (d.capacity.count() == 0 || d.total.count() == 0) return;
+    const double share = static_cast<double>(d.total.count()) / static_cast<double>(d.capacity.count());
+    if (share > worst_share) {
+      worst_share = share;
+      worst = &d;
+    }
+  };
+  for (const auto& g : l.gpus) consider(g);
+  consider(l.cpu);
+  if (worst) return worst->name;
+  return l.reasons.empty() ? std::string("memory") : l.reasons.front();
+}
+
+struct Best {
+  std::uint64_t context = 0;  ///< 0: not even one step fits
+  std::string kv_type;
+};
+
+/// The largest multiple of k_context_step (or the window itself) that fits with one cache type.
+std::uint64_t largest_fit(const Catalog& cat, const ContextSearchRequest& r, const std::string& kv, std::uint64_t limit) {
+  const auto fits = [&](std::uint64_t context) {
+    return fits_with_headroom(run_plan(cat, at(r.base, context, kv)), r.headroom);
+  };
+  if (fits(limit)) return limit;
+  // In steps: lo fits (0 = none yet), hi does not (the window, rounded up).
+  std::uint64_t lo = 0;
+  std::uint64_t hi = (limit + k_context_step - 1) / k_context_step;
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (fits(mid * k_context_step) ? lo : hi) = mid;
+  }
+  return lo * k_context_step;
+}
+
+/// The cache types to try: as asked, or with kv_auto the engine's default, then q8_0, then the
+/// smaller of q4_0 and fp8 that the engine offers (f16 -> q8_0 -> q4_0 for llama.cpp and Ollama,
+/// bf16 -> fp8 for vLLM and SGLang).
+std::vector<std::string> kv_candidates(const Catalog& cat, const ContextSearchRequest& r) {
+  if (!r.kv_auto) return {r.base.scenario.kv_type};
+  Scenario s = r.base.scenario;
+  s.kv_type.clear();
+  const ResolvedScenario resolved = resolve_scenario(cat, s);
+  std::vector<std::string> out{resolved.kv_type->id};
+  for (const char* id : {"q8_0", "q4_0", "fp8_e4m3"}) {
+    const auto& offered = resolved.engine->kv_cache_types;
+    if (std::find(offered.begin(), offered.end(), id) != offered.end() && id != out.front()) out.emplace_back(id);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool fits_with_headroom(const PlanResult& p, double headroom) {
+  if (!p.layout || !p.fits) return false;
+  if (p.scenario.engine->parallelism == Parallelism::tensor_parallel) return true;
+  return fullest_device_fraction(*p.layout) <= 1.0 - headroom;
+}
+
+PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
+  if (!r.base.hardware) throw InputError("%context% max needs hardware to fit: %gpu%, %gpus%, %vram% or %ram%");
+  if (r.base.count_auto) throw InputError("%context% max needs a fixed count: %count% auto sizes for a given context");
+  const std::uint64_t limit = cat.require_model(r.base.scenario.model).arch.max_context;
+  Best best;
+  bool first = true;
+  for (const auto& kv : kv_candidates(cat, r)) {
+    std::uint64_t context = 0;
+    try {
+      context = largest_fit(cat, r, kv, limit);
+    } catch (const InputError&) {
+      if (first) throw;  // the cache type as asked: its error is the user's to see
+      continue;          // a smaller type this setup cannot take (quantized V without flash attention)
+    }
+    if (first || context > best.context) best = {context, kv};
+    first = false;
+    if (context == limit) break;
+  }
+  PlanRequest final_request = r.base;
+  final_request.scenario.context = std::max(best.context, k_context_step);
+  if (!best.kv_type.empty()) final_request.scenario.kv_type = best.kv_type;
+  PlanResult plan = run_plan(cat, final_request);
+  ContextSearch search;
+  search.limit = limit;
+  search.kv_type = plan.scenario.kv_type->id;
+  search.found = best.context > 0;
+  if (best.context == limit) {
+    search.limited_by = "model";
+  } else {
+    const std::uint64_t next = std::min(limit, best.context + k_context_step);
+    search.limited_by = binding_device(run_plan(cat, at(r.base, next, best.kv_type)));
+  }
+  plan.context_search = search;
+  return plan;
+}
+
+std::vector<ContextPoint> sweep_context(const Catalog& cat, const PlanRequest& base) {
+  if (base.count_auto) throw InputError("%sweep% context needs a fixed count: %count% auto sizes for a given context");
+  const std::uint64_t limit = cat.require_model(base.scenario.model).arch.max_context;
+  std::vector<ContextPoint> out;
+  for (std::uint64_t c = 1024; c < limit; c *= 2) out.push_back({c, run_plan(cat, at(base, c, ""))});
+  out.push_back({limit, run_plan(cat, at(base, limit, ""))});
+  return out;
+}
+
+}  // namespace dsplan

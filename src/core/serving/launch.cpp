@@ -1,0 +1,231 @@
+// Launch commands per engine. GGUF files: Unsloth publishes GGUF conversions of every DeepSeek
+// checkpoint in the catalog as unsloth/<checkpoint name>-GGUF on Hugging Face; llama.cpp's -hf
+// and Ollama's hf.co/ prefix download them by quant name. Flags as of llama.cpp b6000+ (tools/
+// server README: -c, -np, -fa on|off, -ngl, -ts, -ot, -ctk/-ctv; tools/llama-bench README: -p, -n,
+// -ngl, -fa 0|1, -ts a/b, -ot, -ctk/-ctv), vLLM 0.10 (`vllm serve` engine args, `vllm bench serve`),
+// SGLang 0.5 (server arguments, sglang.bench_serving) and Ollama 0.12 (OLLAMA_CONTEXT_LENGTH,
+// OLLAMA_NUM_PARALLEL, OLLAMA_KV_CACHE_TYPE, the num_ctx/num_gpu options of /api/generate).
+#include "dsplan/serving/launch.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+#include "dsplan/files/file_weights.hpp"
+
+namespace dsplan {
+
+namespace {
+
+std::string repo_name(const ModelSpec& m) {
+  const auto slash = m.hf_repo.find('/');
+  return slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(slash + 1);
+}
+
+/// The tag a GGUF repository files the format under: its name up to the first space or comma
+/// ("UD-IQ1_S (unsloth dynamic 1.58-bit)" -> "UD-IQ1_S"; "Q4_K_M" stays).
+std::string file_tag(const QuantFormat& q) { return q.name.substr(0, q.name.find_first_of(" ,")); }
+
+std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), file_tag(*s.quant)); }
+
+bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
+
+/// llama.cpp's model argument: a --model-file's first part (-m path, -mu URL), else the -hf reference.
+std::string llama_model(const LaunchSpec& s) {
+  if (!s.quant->file) return "-hf " + gguf_ref(s);
+  const std::string& f = s.quant->file->files.front();
+  return (is_url(f) ? "-mu " : "-m ") + f;
+}
+
+std::string joined(const std::vector<std::uint64_t>& v, char separator) {
+  std::string out;
+  for (const auto x : v) {
+    if (!out.empty()) out += separator;
+    out += std::to_string(x);
+  }
+  return out;
+}
+
+/// -ngl, -ts and -ot: the layout, shared by llama-server and llama-bench (which splits with '/').
+std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
+  if (s.strategy == LayoutStrategy::expert_offload) return " -ngl 999 -ot \".ffn_.*_exps.=CPU\"";
+  if (s.gpus == 0) return " -ngl 0";
+  std::string flags = fmt::format(" -ngl {}", s.gpu_layers);
+  if (s.tensor_split.size() > 1) flags += " -ts " + joined(s.tensor_split, split_separator);
+  return flags;
+}
+
+std::string llama_kv_flags(const LaunchSpec& s) {
+  return s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
+}
+
+LaunchCommand llama_cpp(const LaunchSpec& s) {
+  LaunchCommand c;
+  // -c is the whole cache; -np splits it into one slot per sequence.
+  c.command = fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences,
+                          s.sequences, s.flash_attention ? "on" : "off", llama_kv_flags(s), llama_layout_flags(s, ','));
+  const std::string bench_model = s.quant->file && !is_url(s.quant->file->files.front())
+                                      ? s.quant->file->files.front()
+                                      : fmt::format("<{} .gguf of unsloth/{}-GGUF>", file_tag(*s.quant), repo_name(*s.model));
+  c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
+                         s.flash_attention ? 1 : 0, llama_kv_flags(s), llama_layout_flags(s, '/'));
+  return c;
+}
+
+LaunchCommand ollama(const LaunchSpec& s) {
+  LaunchCommand c;
+  if (s.quant->file && !is_url(s.quant->file->files.front())) {  // a local GGUF: import it (Modelfile FROM)
+    c.command = fmt::format("printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
+                            "OLLAMA_NUM_PARALLEL={} ollama run {}",
+                            s.quant->file->files.front(), s.model->id, s.context, s.sequences, s.model->id);
+    c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", s.model->id,
+                           s.prompt_tokens);
+    return c;
+  }
+  const std::string kv = s.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.kv_type);
+  const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
+  if (partial || s.gpus == 0) {
+    // Layers per GPU are an option of the request (num_gpu), not of the server.
+    c.command = fmt::format(
+        "OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
+        "'{{\"model\": \"hf.co/{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
+        s.sequences, kv, gguf_ref(s), s.context, s.gpus == 0 ? 0 : s.gpu_layers);
+  } else {
+    c.command = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run hf.co/{}", s.context,
+                            s.sequences, kv, gguf_ref(s));
+  }
+  c.verify = fmt::format("ollama run hf.co/{} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate",
+                         gguf_ref(s), s.prompt_tokens);
+  return c;
+}
+
+/// The checkpoint a safetensors engine loads: the published one, or a conversion to find.
+std::string checkpoint(const LaunchSpec& s, std::string& flags) {
+  if (s.quant->file) {  // the directory (or URL) holding the --model-file's shards
+    const std::string& f = s.quant->file->files.front();
+    return f.find('/') == std::string::npos ? std::string(".") : f.substr(0, f.rfind('/'));
+  }
+  const std::string& q = s.quant->id;
+  if (q == s.model->native_quant || q == "bf16" || q == "fp16") return s.model->hf_repo;
+  if (q == "fp8") {  // vLLM and SGLang quantize BF16 weights to FP8 when loading
+    flags += " --quantization fp8";
+    return s.model->hf_repo;
+  }
+  return fmt::format("<{} checkpoint of {}>", s.quant->name, s.model->hf_repo);
+}
+
+bool fp8_cache(const LaunchSpec& s) { return s.kv_type.rfind("fp8", 0) == 0; }
+
+LaunchCommand vllm(const LaunchSpec& s) {
+  std::string flags;
+  const std::string model = checkpoint(s, flags);
+  LaunchCommand c;
+  c.command = fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --max-num-seqs {}{}", model,
+                          s.tensor_parallel, s.context, s.sequences, flags);
+  // One pipeline stage per node, as dsplan places it: vLLM spans nodes with a Ray cluster.
+  if (s.pipeline_parallel > 1)
+    c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
+  if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
+  if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
+  if (s.pipeline_parallel > 1)
+    c.command = fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
+                            s.pipeline_parallel - 1, c.command);
+  if (s.prompt_tokens > 0)
+    c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
+                           "--num-prompts {} --max-concurrency {}",
+                           model, s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8),
+                           s.sequences);
+  return c;
+}
+
+LaunchCommand sglang(const LaunchSpec& s) {
+  std::string flags;
+  const std::string model = checkpoint(s, flags);
+  LaunchCommand c;
+  c.command = fmt::format(
+      "python3 -m sglang.launch_server --model-path {} --tp {} --context-length {} --max-running-requests {} "
+      "--trust-remote-code{}",
+      model, s.tensor_parallel, s.context, s.sequences, flags);
+  if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
+  if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
+  // One pipeline stage per node, as dsplan places it.
+  if (s.pipeline_parallel > 1)
+    c.command += fmt::format(" --pp-size {} --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>",
+                             s.pipeline_parallel, s.pipeline_parallel, s.pipeline_parallel - 1);
+  if (s.prompt_tokens > 0)
+    c.verify = fmt::format("python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
+                           "--random-output-len {} --num-prompts {} --max-concurrency {}",
+                           s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8), s.sequences);
+  return c;
+}
+
+LaunchCommand transformers(const LaunchSpec& s) {
+  std::string flags;
+  const std::string model = checkpoint(s, flags);
+  return {fmt::format("python3 -c \"from transformers import AutoModelForCausalLM; "
+                      "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='auto', device_map='auto')\"",
+                      model),
+          ""};
+}
+
+/// The files, the engine and the layout's shape, which every launch spec starts from.
+LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const EngineSpec* engine, const Layout& l,
+                       std::uint64_t blocks) {
+  LaunchSpec s;
+  s.model = model;
+  s.quant = quant;
+  s.engine = engine;
+  s.strategy = l.strategy;
+  s.gpu_layers = l.gpu_layers;
+  s.layers = blocks;
+  s.tensor_parallel = l.tensor_parallel;
+  s.pipeline_parallel = l.pipeline_parallel;
+  return s;
+}
+
+}  // namespace
+
+LaunchCommand launch(const LaunchSpec& s) {
+  const std::string& e = s.engine->id;
+  if (e == "llama.cpp") return llama_cpp(s);
+  if (e == "ollama") return ollama(s);
+  if (e == "vllm") return vllm(s);
+  if (e == "sglang") return sglang(s);
+  if (e == "transformers") return transformers(s);
+  throw InputError("no launch command for engine '" + e +
+                   "': dsplan starts llama.cpp, ollama, vllm, sglang and transformers");
+}
+
+LaunchSpec launch_spec(const PlanResult& p) {
+  if (!p.layout) throw InternalError("launch_spec: the plan has no layout");
+  const Layout& l = *p.layout;
+  LaunchSpec s = placed_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l, p.memory.weights.block_bytes.size());
+  s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
+  if (l.strategy == LayoutStrategy::layer_split && l.gpus.size() > 1)
+    for (const auto& g : l.gpus) s.tensor_split.push_back(g.layers + (g.output_head ? 1 : 0));
+  s.context = p.scenario.context;
+  s.sequences = p.scenario.batch;
+  if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
+  s.flash_attention = p.scenario.flash_attention;
+  if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
+    const double memory = static_cast<double>(p.hardware->gpus.front().memory.count());
+    if (memory > 0) s.gpu_memory_utilization = static_cast<double>(l.gpus.front().capacity.count()) / memory;
+  }
+  if (p.throughput_request) {
+    s.prompt_tokens = p.throughput_request->prompt_tokens;
+    s.output_tokens = p.throughput_request->output_tokens;
+  }
+  return s;
+}
+
+std::string launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+  if (!c.evaluation) throw InternalError("launch_command: the candidate was not placed");
+  LaunchSpec s = placed_spec(c.model, c.quant, c.engine, c.evaluation->layout, c.evaluation->blocks);
+  s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
+  s.context = context;
+  s.sequences = users;
+  return launch(s).command;
+}
+
+}  // namespace dsplan

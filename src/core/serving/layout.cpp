@@ -1,0 +1,391 @@
+// Placement of a model on devices: llama.cpp's layer split (with optional expert offload) and
+// vLLM/SGLang tensor + pipeline parallelism, with per-device bytes and a fit verdict.
+#include "dsplan/serving/layout.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+
+namespace dsplan {
+
+std::string_view strategy_name(LayoutStrategy s) {
+  switch (s) {
+    case LayoutStrategy::layer_split: return "layer_split";
+    case LayoutStrategy::expert_offload: return "expert_offload";
+    case LayoutStrategy::tensor_parallel: return "tensor_parallel";
+    case LayoutStrategy::cpu_only: return "cpu_only";
+  }
+  throw InternalError("unnamed layout strategy");
+}
+
+namespace {
+
+std::string gib_text(Bytes b) { return fmt::format("{:.2f} GiB", b.gib()); }
+
+DevicePlacement placement_for(const Device& d, std::size_t index) {
+  DevicePlacement p;
+  p.name = fmt::format("GPU{} {}", index, d.name);
+  p.id = d.id;
+  p.device_class = d.device_class;
+  p.capacity = d.memory;
+  return p;
+}
+
+void finish(DevicePlacement& p) {
+  p.total = p.weights + p.kv_cache + p.compute_buffer + p.overhead;
+  p.fits = p.capacity.count() == 0 || p.total <= p.capacity;
+}
+
+// ---- llama.cpp-style layer split ---------------------------------------------------------
+
+struct SplitInputs {
+  const QuantizedModel& q;
+  const RuntimeMemory& runtime;
+  Bytes kv_per_layer;
+  std::uint64_t layers;
+  bool offload_experts;
+};
+
+Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
+  return in.offload_experts ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes[b].count())
+                            : in.q.block_bytes[b];
+}
+
+/// llama.cpp llama_model::load_tensors: with -ngl N the last N blocks go to GPUs (N = n_layer + 1
+/// also moves the output layer); device i takes the blocks whose position falls below its
+/// cumulative share of free memory.
+Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu_layers) {
+  Layout layout;
+  layout.strategy = in.offload_experts ? LayoutStrategy::expert_offload : LayoutStrategy::layer_split;
+  layout.gpu_layers = gpu_layers;
+  const std::uint64_t on_gpu = std::min(gpu_layers, in.layers);
+  const bool output_on_gpu = gpu_layers > in.layers && !hw.gpus.empty();
+  const std::uint64_t first_gpu_block = in.layers - on_gpu;
+  const Bytes output = Bytes(in.q.globals.count() - in.q.embedding.count());
+
+  std::vector<double> cumulative;
+  double total_free = 0;
+  for (const auto& d : hw.gpus) {
+    const double free = std::max(0.0, static_cast<double>(d.memory.count()) -
+                                          static_cast<double>(in.runtime.overhead.count()));
+    total_free += free;
+    cumulative.push_back(total_free);
+  }
+  for (std::size_t i = 0; i < hw.gpus.size(); ++i) layout.gpus.push_back(placement_for(hw.gpus[i], i));
+  const auto device_of = [&](std::uint64_t position) {
+    if (hw.gpus.empty()) return std::size_t{0};
+    const double f = on_gpu == 0 ? 1.0 : static_cast<double>(position) / static_cast<double>(on_gpu);
+    if (!(total_free > 0)) return cumulative.size() - 1;
+    // The first device whose cumulative share passes f (shares only grow: a binary search).
+    const auto it = std::partition_point(cumulative.begin(), cumulative.end(),
+                                         [&](double c) { return !(c / total_free > f); });
+    return it == cumulative.end() ? cumulative.size() - 1 : static_cast<std::size_t>(it - cumulative.begin());
+  };
+
+  DevicePlacement& cpu = layout.cpu;
+  cpu.name = "CPU (system RAM)";
+  cpu.id = hw.host.cpu;
+  cpu.device_class = DeviceClass::cpu;
+  cpu.capacity = hw.host.ram.value_or(Bytes(0));
+  cpu.embedding = true;
+  cpu.weights = in.q.embedding;
+  for (std::uint64_t b = 0; b < in.layers; ++b) {
+    if (b < first_gpu_block) {
+      cpu.weights += in.q.block_bytes[b];
+      cpu.kv_cache += in.kv_per_layer;
+      cpu.layers += 1;
+      continue;
+    }
+    DevicePlacement& g = layout.gpus[device_of(b - first_gpu_block)];
+    if (g.layers == 0) g.first_layer = b;
+    g.layers += 1;
+    g.weights += block_on_gpu(in, b);
+    g.kv_cache += in.kv_per_layer;
+    if (in.offload_experts) cpu.weights += in.q.block_routed_bytes[b];
+  }
+  if (output_on_gpu) {
+    DevicePlacement& g = layout.gpus.back();
+    g.output_head = true;
+    g.weights += output;
+  } else {
+    cpu.output_head = true;
+    cpu.weights += output;
+  }
+  cpu.routed_experts = in.offload_experts && on_gpu > 0;
+  for (auto& g : layout.gpus) {
+    if (g.layers == 0 && !g.output_head) continue;
+    g.overhead = in.runtime.overhead;
+    g.compute_buffer = g.output_head ? in.runtime.compute_buffer : in.runtime.layer_buffer;
+  }
+  // The CPU backend gets its own compute buffer when it runs layers, experts or the output.
+  if (cpu.layers > 0 || cpu.routed_experts || cpu.output_head)
+    cpu.compute_buffer = cpu.output_head ? in.runtime.compute_buffer : in.runtime.layer_buffer;
+  for (auto& g : layout.gpus) finish(g);
+  finish(cpu);
+  return layout;
+}
+
+/// One reason per run of identical GPUs over capacity ("GPU0-7 NVIDIA H100 SXM5 80 GB needs ..."),
+/// not one line per card. `text(label, placement)` words it.
+template <typename Text>
+void add_over_capacity_reasons(Layout& l, Text text) {
+  const auto same = [](const DevicePlacement& x, const DevicePlacement& y) {
+    return x.id == y.id && x.total == y.total && x.capacity == y.capacity && x.fits == y.fits;
+  };
+  for (std::size_t i = 0; i < l.gpus.size();) {
+    std::size_t j = i + 1;
+    while (j < l.gpus.size() && same(l.gpus[i], l.gpus[j])) ++j;
+    const DevicePlacement& g = l.gpus[i];
+    if (!g.fits) {
+      const std::string label =
+          j - i == 1 ? g.name : fmt::format("GPU{}-{}{}", i, j - 1, g.name.substr(std::min(g.name.find(' '), g.name.size())));
+      l.reasons.push_back(text(j - i == 1 ? label : label + " each", g));
+    }
+    i = j;
+  }
+}
+
+bool gpus_fit(const Layout& l) {
+  return std::all_of(l.gpus.begin(), l.gpus.end(), [](const DevicePlacement& p) { return p.fits; });
+}
+
+Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                        const LayoutRequest& r) {
+  const std::uint64_t layers = m.weights.block_bytes.size();
+  if (r.offload_experts && !s.model->arch.is_moe())
+    throw InputError("%offload_experts% needs a mixture-of-experts model; " + s.model->name + " is dense");
+  if (r.gpu_layers && *r.gpu_layers > 0 && hw.gpus.empty())
+    throw InputError(fmt::format("%gpu_layers% {} needs GPUs (%gpu%, %gpus% or %vram%); without them every block "
+                                 "runs on the CPU",
+                                 *r.gpu_layers));
+  if (r.gpu_layers && *r.gpu_layers > layers + 1)
+    throw InputError(fmt::format("%gpu_layers%: {} has {} blocks + the output layer, so at most {}", s.model->name,
+                                 layers, layers + 1));
+  const SplitInputs in{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, r.offload_experts};
+  Layout layout;
+  if (r.gpu_layers) {
+    layout = split_layers(in, hw, *r.gpu_layers);
+  } else {
+    // As many blocks on the GPUs as fit (llama.cpp's -ngl 99, or --fit moving blocks to RAM).
+    // Fewer blocks on the GPUs never need more GPU memory, so a binary search finds the most that
+    // fit in log2(blocks) placements instead of one per block (recommend places thousands).
+    const std::uint64_t top = hw.gpus.empty() ? 0 : layers + 1;
+    layout = split_layers(in, hw, top);
+    if (top > 0 && !gpus_fit(layout)) {
+      std::uint64_t lo = 0, hi = top;  // hi does not fit; lo fits or is 0
+      while (hi - lo > 1) {
+        const std::uint64_t mid = lo + (hi - lo) / 2;
+        (gpus_fit(split_layers(in, hw, mid)) ? lo : hi) = mid;
+      }
+      layout = split_layers(in, hw, lo);
+    }
+  }
+  if (layout.gpu_layers == 0 && !r.offload_experts) layout.strategy = LayoutStrategy::cpu_only;
+  const bool all_on_gpu = layout.gpu_layers == layers + 1;
+  layout.fits = gpus_fit(layout) && layout.cpu.fits;
+  add_over_capacity_reasons(layout, [](const std::string& label, const DevicePlacement& g) {
+    return fmt::format("{} needs {} but has {}", label, gib_text(g.total), gib_text(g.capacity));
+  });
+  if (!layout.cpu.fits)
+    layout.reasons.push_back(fmt::format("system RAM needs {} but %ram% is {}", gib_text(layout.cpu.total),
+                                         gib_text(layout.cpu.capacity)));
+  if (!all_on_gpu && layout.gpu_layers < layers + 1 && !hw.gpus.empty())
+    layout.reasons.push_back(fmt::format("{} of {} blocks{} run on the CPU", layers - std::min(layout.gpu_layers, layers),
+                                         layers, layout.gpu_layers <= layers ? " and the output layer" : ""));
+  if (!hw.host.ram && (layout.cpu.layers > 0 || layout.cpu.routed_experts))
+    layout.reasons.push_back(fmt::format("system RAM not given (%ram%): the CPU side needs {}", gib_text(layout.cpu.total)));
+  return layout;
+}
+
+// ---- vLLM/SGLang tensor + pipeline parallelism -------------------------------------------
+
+std::string tp_rule_violation(const ModelArch& a, std::uint64_t tp) {
+  if (a.num_heads % tp != 0)
+    return fmt::format("tensor parallel size {} does not divide the {} attention heads", tp, a.num_heads);
+  return attention_of(a).tp_violation(a, tp);
+}
+
+Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                            const LayoutRequest& r) {
+  Layout layout;
+  layout.strategy = LayoutStrategy::tensor_parallel;
+  const ModelArch& a = s.model->arch;
+  if (hw.gpus.empty()) {
+    layout.reasons.push_back(s.engine->name + " runs on GPUs: give %gpu%, %gpus% or %vram%");
+    return layout;
+  }
+  const std::uint64_t gpus = hw.gpu_count();
+  const std::uint64_t tp = r.tensor_parallel.value_or(r.pipeline_parallel ? gpus / *r.pipeline_parallel : hw.gpus.size());
+  const std::uint64_t pp = r.pipeline_parallel.value_or(tp == 0 ? 0 : gpus / tp);
+  layout.tensor_parallel = tp;
+  layout.pipeline_parallel = pp;
+  // A split the user asked for that cannot exist is an input error; a default one that cannot is a
+  // reason the hardware does not fit.
+  const bool asked = r.tensor_parallel || r.pipeline_parallel;
+  if (tp == 0 || pp == 0 || tp * pp != gpus) {
+    const std::string why = fmt::format("tensor parallel {} x pipeline parallel {} must equal the {} GPUs", tp, pp, gpus);
+    if (asked) throw InputError("%tp%/%pp%: " + why);
+    layout.reasons.push_back(why);
+    return layout;
+  }
+  if (const auto why = tp_rule_violation(a, tp); !why.empty()) {
+    if (r.tensor_parallel) throw InputError("%tp%: " + why);
+    layout.reasons.push_back(why);
+  }
+  if (!hw.homogeneous()) layout.reasons.push_back(s.engine->name + " shards layers evenly: it needs identical GPUs");
+  const std::uint64_t layers = m.weights.block_bytes.size();
+  if (pp > layers) layout.reasons.push_back(fmt::format("{} pipeline stages for {} blocks", pp, layers));
+  if (!layout.reasons.empty()) return layout;
+
+  const double util = r.gpu_memory_utilization.value_or(s.engine->gpu_memory_utilization);
+  const auto& groups = m.weights.groups;
+  // Norms and the MoE router are replicated on every rank; every other matrix is sharded.
+  const Bytes replicated = groups[static_cast<std::size_t>(TensorGroup::norms)].bytes +
+                           groups[static_cast<std::size_t>(TensorGroup::router)].bytes;
+  const double replicated_per_block = static_cast<double>(replicated.count()) / static_cast<double>(layers);
+  const Bytes output = Bytes(m.weights.globals.count() - m.weights.embedding.count());
+  const double kv_share = attention_of(a).kv_share(a, tp);
+  const KvCacheSize& kv = m.kv;
+  const double kv_per_token_layer = static_cast<double>(kv.bytes_per_token.count()) / static_cast<double>(kv.layers);
+  const RuntimeMemory rank_runtime =
+      estimate_runtime(a, *s.engine, kv, {s.ubatch, s.batch, s.flash_attention, tp});
+
+  std::uint64_t pool_tokens = UINT64_MAX;
+  std::uint64_t first = 0;
+  for (std::uint64_t stage = 0; stage < pp; ++stage) {
+    const std::uint64_t count = layers / pp + (stage < layers % pp ? 1 : 0);
+    double weights = 0;
+    for (std::uint64_t b = first; b < first + count; ++b) {
+      const double block = static_cast<double>(m.weights.block_bytes[b].count());
+      weights += (block - replicated_per_block) / static_cast<double>(tp) + replicated_per_block;
+    }
+    if (stage == 0) weights += static_cast<double>(m.weights.embedding.count()) / static_cast<double>(tp);
+    // The last stage also holds what runs after the blocks: the head, and the MTP module (with
+    // its layer's cache) when it drafts (--mtp; its bytes are in weights_loaded then).
+    const bool last = stage + 1 == pp;
+    const Bytes mtp = s.speculative_tokens > 0 ? m.weights.mtp : Bytes(0);
+    if (last) weights += static_cast<double>((output + mtp).count()) / static_cast<double>(tp);
+    const std::uint64_t cached_layers = count + (last ? kv.layers - layers : 0);
+    const double kv_per_token = kv_per_token_layer * kv_share * static_cast<double>(cached_layers);
+    for (std::uint64_t rank = 0; rank < tp; ++rank) {
+      const std::size_t index = stage * tp + rank;
+      DevicePlacement p = placement_for(hw.gpus[index % hw.gpus.size()], index);
+      p.stage = stage;
+      p.first_layer = first;
+      p.layers = count;
+      p.embedding = stage == 0;
+      p.output_head = stage + 1 == pp;
+      p.weights = Bytes(checked_ceil(weights, "weights per GPU"));
+      p.kv_cache = Bytes(checked_ceil(kv_per_token * static_cast<double>(kv.cells), "KV cache per GPU"));
+      p.compute_buffer = rank_runtime.compute_buffer;
+      p.overhead = rank_runtime.overhead;
+      p.capacity = Bytes(static_cast<std::uint64_t>(static_cast<double>(p.capacity.count()) * util));
+      finish(p);
+      const double free = static_cast<double>(p.capacity.count()) -
+                          static_cast<double>((p.weights + p.compute_buffer + p.overhead).count());
+      if (rank == 0) {
+        if (free <= 0) pool_tokens = 0;
+        else pool_tokens = std::min(pool_tokens, checked_floor(free / kv_per_token, "KV pool tokens"));
+        if (stage == 0) layout.kv_pool_per_gpu = Bytes(checked_floor(free, "KV pool"));
+      }
+      layout.gpus.push_back(p);
+    }
+    first += count;
+  }
+  layout.kv_pool_tokens = pool_tokens == UINT64_MAX ? 0 : pool_tokens;
+  layout.max_sequences = kv.cells_per_sequence == 0 ? 0 : layout.kv_pool_tokens / kv.cells_per_sequence;
+  layout.gpu_layers = layers + 1;
+  layout.cpu.name = "CPU (system RAM)";
+  layout.cpu.device_class = DeviceClass::cpu;
+  layout.fits = gpus_fit(layout) && layout.kv_pool_tokens >= kv.cells;
+  add_over_capacity_reasons(layout, [util](const std::string& label, const DevicePlacement& g) {
+    return fmt::format("{} needs {} of the {} that {:.0f}% of it leaves", label, gib_text(g.total), gib_text(g.capacity),
+                       util * 100);
+  });
+  if (layout.kv_pool_tokens < kv.cells && gpus_fit(layout))
+    layout.reasons.push_back(fmt::format("the KV pool holds {} tokens; {} sequences of {} need {}", layout.kv_pool_tokens,
+                                         s.batch, kv.cells_per_sequence, kv.cells));
+  return layout;
+}
+
+}  // namespace
+
+namespace {
+
+/// A format whose kernels exist only on some GPU architectures (DeepSeek-V4's FP4+FP8 with
+/// FlashMLA's sparse kernels): why these GPUs cannot run it, or empty.
+std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Hardware& hw) {
+  if (q.gpu_architectures.empty()) return {};
+  for (const auto& d : hw.gpus) {
+    const GpuSpec* spec = cat.gpu_by_id(d.id);
+    const std::string arch = spec ? spec->architecture : std::string("unknown (a generic %vram% card)");
+    const bool ok = spec && std::any_of(q.gpu_architectures.begin(), q.gpu_architectures.end(),
+                                        [&](const std::string& a) { return arch.rfind(a, 0) == 0; });
+    if (!ok)
+      return fmt::format("{} runs on {} GPUs only ({}); {} is {}", q.name, join(q.gpu_architectures, " or "),
+                         q.gpu_architectures_source, d.name, arch);
+  }
+  return {};
+}
+
+Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw, const LayoutRequest& r) {
+  if (s.engine->parallelism == Parallelism::tensor_parallel) {
+    if (r.gpu_layers || r.offload_experts)
+      throw InputError("%gpu_layers% and %offload_experts% are llama.cpp options; " + s.engine->name +
+                       " uses tensor/pipeline parallelism (%tp%, %pp%)");
+    return plan_tensor_parallel(s, m, hw, r);
+  }
+  if (r.tensor_parallel || r.pipeline_parallel)
+    throw InputError("%tp%/%pp% are vLLM/SGLang options; " + s.engine->name + " splits whole layers (%gpu_layers%)");
+  return plan_layer_split(s, m, hw, r);
+}
+
+}  // namespace
+
+Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                   const LayoutRequest& r) {
+  Layout layout = place(s, m, hw, r);
+  if (const auto why = unsupported_gpus(catalog, *s.quant, hw); !why.empty()) {
+    layout.reasons.insert(layout.reasons.begin(), why);
+    layout.fits = false;
+  }
+  return layout;
+}
+
+std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const ResolvedScenario& s,
+                                                const MemoryEstimate& m, HardwareRequest hw,
+                                                const LayoutRequest& r, std::uint64_t max_count, std::uint64_t first) {
+  if (hw.gpus.size() != 1) throw InputError("%count% auto needs one GPU model (%gpu% NAME)");
+  const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
+  for (std::uint64_t n = std::max<std::uint64_t>(first, 1); n <= max_count; ++n) {
+    if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
+    const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);
+    const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
+    if (l.fits && on_gpus && (r.offload_experts || l.cpu.layers == 0)) return n;
+  }
+  return std::nullopt;
+}
+
+bool keeps_layers_in_ram(const Layout& l, std::uint64_t blocks) {
+  if (l.strategy == LayoutStrategy::expert_offload || l.strategy == LayoutStrategy::cpu_only) return true;
+  if (l.cpu.layers > 0) return true;
+  return l.strategy == LayoutStrategy::layer_split && l.gpu_layers < blocks + 1;  // output layer on the CPU
+}
+
+double fullest_device_fraction(const Layout& l) {
+  double worst = 0;
+  const auto share = [](const DevicePlacement& d) {
+    return static_cast<double>(d.total.count()) / static_cast<double>(d.capacity.count());
+  };
+  for (const auto& g : l.gpus)
+    if (g.capacity.count() > 0) worst = std::max(worst, share(g));
+  if (l.cpu.capacity.count() > 0 && l.cpu.total.count() > 0) worst = std::max(worst, share(l.cpu));
+  return worst;
+}
+
+}  // namespace dsplan

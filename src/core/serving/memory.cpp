@@ -1,0 +1,77 @@
+// Memory estimate: weights (per tensor), KV cache, runtime buffers and overhead, disk and RAM.
+#include "dsplan/serving/memory.hpp"
+
+#include <fmt/format.h>
+
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/model/tensors.hpp"
+
+namespace dsplan {
+
+namespace {
+
+void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes loaded, Derivation& d) {
+  std::string types;
+  for (const auto& t : q.types)
+    types += fmt::format("{}{} {} tensors = {} B", types.empty() ? "" : "; ", t.type, t.tensors, t.bytes.count());
+  d.push_back({"weights",
+               fmt::format("{} B in memory = sum over {} tensors of rows x blocks per row x bytes per block ({}){}",
+                           loaded.count(), q.tensor_count, types,
+                           q.mtp.count() > 0 && loaded < q.total ? fmt::format(", minus the MTP module ({} B)", q.mtp.count())
+                                                                  : ""),
+               s.quant->source});
+}
+
+void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d) {
+  d.push_back({"KV cache",
+               fmt::format("{} B = {} cells x {} layers x (K {} values = {} B + V {} values = {} B) in {} ({}); cells = "
+                           "{} sequences x context {} rounded up to {}",
+                           kv.total.count(), kv.cells, kv.layers, kv.k_values, kv.k_bytes_per_token_layer.count(),
+                           kv.v_values, kv.v_bytes_per_token_layer.count(), kv.cache_type, kv_layout_name(kv.layout),
+                           s.batch, s.context, kv.cells_per_sequence),
+               s.engine->source("kv")});
+}
+
+}  // namespace
+
+Bytes file_metadata_bytes(const ModelSpec& model, const QuantizedModel& q) {
+  if (q.layout.container != "gguf") return q.tensor_info_bytes;
+  // The GGUF key-value section, mostly the tokenizer: measured per model where a real file
+  // was compared (models.json gguf_kv_bytes), else ~50 bytes per vocabulary entry.
+  const std::uint64_t kv = model.gguf_kv_bytes ? *model.gguf_kv_bytes : model.arch.vocab_size * 50;
+  return q.tensor_info_bytes + Bytes(kv);
+}
+
+MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bool explain) {
+  MemoryEstimate m;
+  const ModelArch& a = s.model->arch;
+  const auto inventory = build_inventory(a);
+  m.params_total = inventory.params_total();
+  m.params_active = inventory.params_active(false);
+  m.params_active_with_embedding = inventory.params_active(true);
+  m.params_mtp = inventory.params_mtp();
+
+  m.weights = quantize_model(cat, *s.model, *s.quant, s.layout);
+  // Engines load the MTP module only to draft with it (--mtp); its layer then caches like the others.
+  const bool mtp = s.speculative_tokens > 0;
+  m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
+  ModelArch cached = a;
+  if (mtp) cached.num_layers += a.mtp_layers;
+  m.kv = estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
+  Derivation* d = explain ? &m.derivation : nullptr;
+  m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
+  m.total = m.weights_loaded + m.kv.total + m.runtime.compute_buffer + m.runtime.overhead;
+  m.download = s.quant->file ? s.quant->file->file_bytes : m.weights.total + file_metadata_bytes(*s.model, m.weights);
+  m.cpu_ram = m.weights_loaded + m.kv.total + m.runtime.compute_buffer;
+  if (explain) {
+    explain_weights(s, m.weights, m.weights_loaded, m.derivation);
+    explain_kv(m.kv, s, m.derivation);
+    m.derivation.push_back({"total", fmt::format("{} B = weights {} + KV {} + compute {} + overhead {}",
+                                                 m.total.count(), m.weights_loaded.count(), m.kv.total.count(),
+                                                 m.runtime.compute_buffer.count(), m.runtime.overhead.count()),
+                            "sum"});
+  }
+  return m;
+}
+
+}  // namespace dsplan

@@ -1,0 +1,396 @@
+// Throughput on a placed model: per device, time = max(bytes read / (bandwidth x efficiency),
+// FLOPs / (peak x MFU)) + blocks x fixed per-block time; devices a token passes through in turn
+// add up. Efficiencies are engine data calibrated on published runs (data/engines.json).
+#include "dsplan/serving/performance.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/model/tensors.hpp"
+
+namespace dsplan {
+
+double experts_touched_fraction(std::uint64_t k, std::uint64_t n, std::uint64_t tokens) {
+  if (n == 0 || k >= n) return 1.0;
+  return 1.0 - std::pow(1.0 - static_cast<double>(k) / static_cast<double>(n), static_cast<double>(tokens));
+}
+
+namespace {
+
+/// What one block reads and computes, split into the routed experts and everything else.
+struct BlockWork {
+  double other_bytes = 0;
+  double routed_bytes = 0;
+  double other_params = 0;
+  double routed_params = 0;  ///< all routed experts of the block
+};
+
+struct ModelWork {
+  std::vector<BlockWork> blocks;
+  double output_bytes = 0;
+  double output_params = 0;
+  double kv_per_token_layer = 0;      ///< bytes a prefilled token writes to one layer's cache
+  const ModelArch* arch = nullptr;
+  const KvCacheSize* kv = nullptr;
+  std::uint64_t experts_per_token = 0;
+  std::uint64_t routed_experts = 0;
+  std::uint64_t hidden = 0;
+};
+
+ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
+  const ModelArch& a = s.model->arch;
+  ModelWork w;
+  const auto inv = build_inventory(a);
+  for (std::size_t b = 0; b < inv.main_blocks; ++b) {
+    BlockWork bw;
+    for (const auto& t : inv.layout_of(b).tensors)
+      (t.is_routed_expert() ? bw.routed_params : bw.other_params) += static_cast<double>(t.elements());
+    bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes[b].count());
+    bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
+    w.blocks.push_back(bw);
+  }
+  for (const auto& t : inv.globals)
+    if (t.role == TensorRole::output || (t.role == TensorRole::token_embd && a.tie_word_embeddings))
+      w.output_params += static_cast<double>(t.elements());
+  w.output_bytes = static_cast<double>(m.weights.globals.count() - m.weights.embedding.count());
+  if (a.tie_word_embeddings) w.output_bytes = static_cast<double>(m.weights.embedding.count());
+  w.kv_per_token_layer = static_cast<double>(m.kv.bytes_per_token.count()) / static_cast<double>(m.kv.layers);
+  w.arch = &a;
+  w.kv = &m.kv;
+  w.experts_per_token = a.experts_per_token;
+  w.routed_experts = a.n_routed_experts;
+  w.hidden = a.hidden_size;
+  return w;
+}
+
+/// Bytes and FLOPs of a set of blocks for one step of `tokens` tokens at KV length `context`.
+struct Work {
+  double bytes = 0;
+  double flops = 0;
+};
+
+Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, std::uint64_t tokens, double context,
+                 bool with_routed, double routed_fraction_read, bool prefill) {
+  Work out;
+  const double t = static_cast<double>(tokens);
+  const double k_over_n = w.routed_experts == 0
+                              ? 0.0
+                              : static_cast<double>(w.experts_per_token) / static_cast<double>(w.routed_experts);
+  for (std::uint64_t b = first; b < first + count; ++b) {
+    const BlockWork& bw = w.blocks[b];
+    out.bytes += bw.other_bytes + (with_routed ? bw.routed_bytes * routed_fraction_read : 0.0);
+    out.flops += 2.0 * t * (bw.other_params + (with_routed ? bw.routed_params * k_over_n : 0.0));
+  }
+  const double layers = static_cast<double>(count);
+  const AttentionTraits& attention = attention_of(*w.arch);
+  if (prefill) out.flops += layers * attention.prefill_flops(*w.arch, t);
+  else out.flops += layers * t * attention.decode_flops(*w.arch, w.kv->layout, context);
+  return out;
+}
+
+/// KV bytes one layer's cache moves in a phase: prefill writes each prompt token once; each
+/// decoded token reads what its attention reads of the cache at `context` tokens.
+double kv_bytes_per_layer(const ModelWork& w, std::uint64_t tokens, double context, bool prefill) {
+  if (prefill) return w.kv_per_token_layer * static_cast<double>(tokens);
+  return static_cast<double>(tokens) * w.kv->bytes_read(context) / static_cast<double>(w.kv->layers);
+}
+
+/// Blocks in [first, first + count) that hold routed experts.
+double moe_blocks(const ModelWork& w, std::uint64_t first, std::uint64_t count) {
+  double n = 0;
+  for (std::uint64_t b = first; b < first + count; ++b) n += w.blocks[b].routed_params > 0 ? 1.0 : 0.0;
+  return n;
+}
+
+Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, std::uint64_t tokens, double fraction) {
+  Work out;
+  const double k_over_n = w.routed_experts == 0
+                              ? 0.0
+                              : static_cast<double>(w.experts_per_token) / static_cast<double>(w.routed_experts);
+  for (std::uint64_t b = first; b < first + count; ++b) {
+    out.bytes += w.blocks[b].routed_bytes * fraction;
+    out.flops += 2.0 * static_cast<double>(tokens) * w.blocks[b].routed_params * k_over_n;
+  }
+  return out;
+}
+
+struct Phase {
+  std::uint64_t tokens;     ///< tokens processed per step (decode: sequences; prefill: the prompt)
+  double context;           ///< decode: KV length read per sequence
+  bool prefill;
+  std::uint64_t chunks;     ///< prefill: micro-batches, each re-reading the weights
+  std::uint64_t readers;    ///< decode: sequences whose caches are read (speculation verifies
+                            ///< several tokens of one sequence against one read of its cache)
+};
+
+StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
+                double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
+                const std::string& architecture = {}) {
+  StageTime st;
+  st.device = name;
+  st.read_bytes = work.bytes;
+  st.flops = work.flops;
+  const auto factor = pc.type_bandwidth_factor.find(main_type);
+  const double efficiency =
+      pc.bandwidth_efficiency * (factor == pc.type_bandwidth_factor.end() ? 1.0 : factor->second);
+  st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
+  const auto arch = pc.architecture_mfu_factor.find(architecture);
+  const double mfu = pc.prefill_mfu * (arch == pc.architecture_mfu_factor.end() ? 1.0 : arch->second) *
+                     (w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
+  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
+  st.fixed_s = fixed_s;
+  st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
+  if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
+    // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
+    const double extra = static_cast<double>(ph.tokens - 1) / static_cast<double>(ph.tokens);
+    st.total_s += work.flops * extra / (peak_tflops * 1e12 * pc.decode_batch_mfu);
+  }
+  return st;
+}
+
+const PerformanceClass& class_factors(const EngineSpec& e, DeviceClass c) {
+  return e.performance.classes.at(std::string(device_class_name(c)));
+}
+
+double device_peak(const Device& d, const ResolvedScenario& s) {
+  // FP8 checkpoints run FP8 GEMMs on GPUs that have FP8 tensor cores (vLLM/SGLang w8a8).
+  if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
+  return d.peak_tflops;
+}
+
+/// Layer split: the GPU placements in order, then the CPU's share; PCIe hops between devices.
+std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
+                                          const Hardware& hw, const Phase& ph) {
+  const EngineSpec& e = *s.engine;
+  const bool offload = l.strategy == LayoutStrategy::expert_offload;
+  const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
+  const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
+  const double chunks = static_cast<double>(ph.chunks);
+  const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
+  std::vector<StageTime> stages;
+  double routed_on_cpu_bytes = 0;
+  double offloaded_moe_blocks = 0;
+  Work routed_on_cpu;
+  for (std::size_t i = 0; i < l.gpus.size(); ++i) {
+    const DevicePlacement& p = l.gpus[i];
+    if (p.layers == 0 && !p.output_head) continue;
+    Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, !offload, touched, ph.prefill);
+    work.bytes = work.bytes * chunks + kv_layer * static_cast<double>(p.layers);
+    if (offload) {
+      const Work r = routed_work(w, p.first_layer, p.layers, ph.tokens, touched);
+      routed_on_cpu_bytes += r.bytes;
+      routed_on_cpu.flops += r.flops;
+    }
+    if (p.output_head) {
+      work.bytes += w.output_bytes;
+      work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
+    }
+    const auto& pc = class_factors(e, p.device_class);
+    const Device& d = hw.gpus[i];
+    // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
+    const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
+                         (offload ? 0.0 : moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds) +
+                         (stages.empty() ? 0.0 : e.performance.hop_seconds);
+    stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
+                           fixed * chunks, w, ph, s.quant->default_type, d.architecture));
+    if (offload) offloaded_moe_blocks += moe_blocks(w, p.first_layer, p.layers);
+  }
+  const DevicePlacement& cpu = l.cpu;
+  Work cpu_work = blocks_work(w, 0, cpu.layers, ph.tokens, ph.context, true, touched, ph.prefill);
+  cpu_work.bytes = cpu_work.bytes * chunks + kv_layer * static_cast<double>(cpu.layers);
+  cpu_work.bytes += routed_on_cpu_bytes * chunks;
+  cpu_work.flops += routed_on_cpu.flops;
+  if (cpu.output_head) {
+    cpu_work.bytes += w.output_bytes;
+    cpu_work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
+  }
+  if (cpu_work.bytes > 0) {
+    const auto& pc = class_factors(e, DeviceClass::cpu);
+    if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() && hw.gpus.front().host_link_bytes_per_s > 0) {
+      // llama.cpp runs large batches on the GPU, streaming RAM-resident weights over PCIe.
+      StageTime st;
+      st.device = "PCIe (RAM-resident weights to GPU0)";
+      st.read_bytes = cpu_work.bytes;
+      st.memory_s = cpu_work.bytes / static_cast<double>(hw.gpus.front().host_link_bytes_per_s);
+      st.total_s = st.memory_s;
+      stages.push_back(st);
+    } else {
+      const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
+                           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
+                           (stages.empty() ? 0.0 : e.performance.hop_seconds);
+      stages.push_back(stage(cpu.name, cpu_work, static_cast<double>(hw.host.bandwidth_bytes_per_s), hw.host.tflops, pc,
+                             fixed * chunks, w, ph, s.quant->default_type));
+    }
+  }
+  return stages;
+}
+
+/// Tensor + pipeline parallel: each stage's ranks work in parallel; stages run in turn.
+std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
+                                              const Hardware& hw, const Phase& ph) {
+  const EngineSpec& e = *s.engine;
+  const std::uint64_t tp = l.tensor_parallel;
+  const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
+  const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
+  const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
+  const ModelArch& a = s.model->arch;
+  const double kv_share = attention_of(a).kv_share(a, tp);
+  const bool spans_nodes = tp > hw.gpus.size();
+  std::vector<StageTime> stages;
+  for (std::uint64_t stage_index = 0; stage_index < l.pipeline_parallel; ++stage_index) {
+    const DevicePlacement& p = l.gpus[stage_index * tp];  // placements are stage-major; ranks alike
+    Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, true, touched, ph.prefill);
+    if (p.output_head) {
+      work.bytes += w.output_bytes;
+      work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
+    }
+    work.bytes = work.bytes * static_cast<double>(ph.chunks) / static_cast<double>(tp) +
+                 kv_layer * kv_share * static_cast<double>(p.layers);
+    work.flops /= static_cast<double>(tp);
+    const auto& pc = class_factors(e, p.device_class);
+    const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
+                             (spans_nodes ? e.performance.internode_layer_seconds : 0.0);
+    const double fixed = static_cast<double>(p.layers) * per_layer +
+                         moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds;
+    const Device& d = hw.gpus.front();
+    stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
+                           static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
+                           fixed * static_cast<double>(ph.chunks), w, ph, s.quant->default_type, d.architecture));
+  }
+  return stages;
+}
+
+double total_time(const std::vector<StageTime>& stages) {
+  double t = 0;
+  for (const auto& st : stages) t += st.total_s;
+  return t;
+}
+
+std::vector<StageTime> stages_for(const ResolvedScenario& s, const ModelWork& w, const Layout& l, const Hardware& hw,
+                                  const Phase& ph) {
+  return l.strategy == LayoutStrategy::tensor_parallel ? tensor_parallel_stages(s, w, l, hw, ph)
+                                                       : layer_split_stages(s, w, l, hw, ph);
+}
+
+/// Speculative decoding with the MTP module (--mtp k): the step verifies k drafted tokens per
+/// sequence (already in the decode stages: (k + 1) x batch tokens against one read of each cache),
+/// after k draft passes of the MTP block, each costing about one block of the step (the MTP
+/// module is one transformer block plus the shared head). With each draft accepted at rate a,
+/// independently (the published rate is the first draft's; later drafts do no better, so this
+/// is an upper bound), a step yields (1 - a^(k+1)) / (1 - a) tokens. Returns tokens per step.
+double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput& t) {
+  if (s.speculative_tokens == 0) return 1.0;
+  const double k = static_cast<double>(s.speculative_tokens);
+  const double a = *s.engine->mtp_acceptance;
+  t.speculative_tokens = s.speculative_tokens;
+  t.draft_s = k * t.decode_step_s / static_cast<double>(w.blocks.size());
+  t.decode_step_s += t.draft_s;
+  t.tokens_per_step = (1.0 - std::pow(a, k + 1.0)) / (1.0 - a);
+  return t.tokens_per_step;
+}
+
+}  // namespace
+
+Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
+                               const ThroughputRequest& r, Derivation* explain) {
+  if (r.prompt_tokens == 0 || r.output_tokens == 0) throw InputError("prompt and output must be at least 1 token");
+  const ModelWork w = model_work(s, m);
+  Throughput t;
+  t.decode_context = static_cast<double>(r.prompt_tokens) + static_cast<double>(r.output_tokens) / 2.0;
+  t.decode_stages = stages_for(s, w, l, hw, {s.batch * (s.speculative_tokens + 1), t.decode_context, false, 1, s.batch});
+  t.decode_step_s = total_time(t.decode_stages);
+  const double tokens_per_step = add_speculation(s, w, t);
+  const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
+  t.prefill_stages = stages_for(s, w, l, hw, {r.prompt_tokens, 0, true, ceil_div(r.prompt_tokens, chunk), 1});
+  t.prefill_s = total_time(t.prefill_stages);
+  if (t.decode_step_s <= 0 || t.prefill_s <= 0) throw InternalError("throughput model produced a zero time");
+  t.decode_tokens_per_s = tokens_per_step / t.decode_step_s;
+  t.aggregate_tokens_per_s = static_cast<double>(s.batch) * tokens_per_step / t.decode_step_s;
+  t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
+  const double first_step =
+      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch}));
+  t.ttft_s = t.prefill_s + first_step;
+  t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) / t.decode_tokens_per_s;
+  double memory = 0, compute = 0, fixed = 0;
+  for (const auto& st : t.decode_stages) {
+    memory += st.memory_s >= st.compute_s ? st.memory_s : 0.0;
+    compute += st.compute_s > st.memory_s ? st.compute_s : 0.0;
+    fixed += st.fixed_s;
+  }
+  t.bound = fixed > std::max(memory, compute) ? "overhead" : (compute > memory ? "compute" : "memory");
+  if (explain) {
+    for (const auto& st : t.decode_stages)
+      explain->push_back({"decode step on " + st.device,
+                          fmt::format("{:.3f} ms = max({:.3e} B / (bandwidth x efficiency) = {:.3f} ms, {:.3e} FLOP / "
+                                      "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms",
+                                      st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3,
+                                      st.fixed_s * 1e3),
+                          "engines.json performance factors; docs/methodology.md section 6"});
+    if (t.speculative_tokens > 0)
+      explain->push_back({"MTP speculation",
+                          fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
+                                      "tokens per step; the step verifies {} tokens per sequence and adds {:.3f} ms "
+                                      "of draft passes (one block each)",
+                                      t.speculative_tokens, *s.engine->mtp_acceptance, t.tokens_per_step,
+                                      t.speculative_tokens + 1, t.draft_s * 1e3),
+                          s.engine->source("mtp")});
+    explain->push_back({"prefill", fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}", t.prefill_s,
+                                               r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk),
+                        "docs/methodology.md section 6"});
+  }
+  return t;
+}
+
+std::string speed_class(const ResolvedScenario& s, const Layout& l) {
+  std::string family = "cpu";
+  bool any_gpu = false;
+  for (const auto& p : l.gpus)
+    if (p.layers > 0 || p.output_head) {
+      any_gpu = true;
+      family = std::string(device_class_name(p.device_class));
+    }
+  if (any_gpu && (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload)) family = "hybrid";
+  return s.engine->speed_class + "/" + family + "/" + s.model->arch.traits.speed_family;
+}
+
+namespace {
+SpeedRange band_for(const Catalog& cat, const std::string& cls, const char* metric, double tokens_per_s) {
+  SpeedRange r;
+  r.speed_class = cls;
+  const SpeedBand* b = cat.find_speed_band(cls + "/" + metric);
+  r.calibrated = b != nullptr && b->measurements > 0;
+  r.measurements = b ? b->measurements : 0;
+  r.low_tokens_per_s = tokens_per_s * (r.calibrated ? b->low : k_uncalibrated_low);
+  r.high_tokens_per_s = tokens_per_s * (r.calibrated ? b->high : k_uncalibrated_high);
+  if (b) r.sources = b->sources;
+  return r;
+}
+
+std::string band_text(const SpeedRange& r) {
+  if (!r.calibrated) return "uncalibrated: no published measurement of this class; default range 0.5x-2x";
+  std::string sources;
+  for (const auto& id : r.sources) sources += (sources.empty() ? "" : ", ") + id;
+  return fmt::format("{:.1f} to {:.1f} tokens/s: 10th-90th percentile of published / predicted over {} measurements "
+                     "({})",
+                     r.low_tokens_per_s, r.high_tokens_per_s, r.measurements, sources);
+}
+}  // namespace
+
+void attach_speed_bands(const Catalog& cat, const ResolvedScenario& s, const Layout& l, Throughput& t,
+                        Derivation* explain) {
+  const std::string cls = speed_class(s, l);
+  t.decode_band = band_for(cat, cls, "decode", t.decode_tokens_per_s);
+  t.prefill_band = band_for(cat, cls, "prefill", t.prefill_tokens_per_s);
+  if (explain) {
+    explain->push_back({"decode range (" + cls + ")", band_text(t.decode_band),
+                        "data/speed_bands.json from tests/data/measurements.json (docs/validation.md section 6.10)"});
+    explain->push_back({"prefill range (" + cls + ")", band_text(t.prefill_band),
+                        "data/speed_bands.json from tests/data/measurements.json (docs/validation.md section 6.10)"});
+  }
+}
+
+}  // namespace dsplan

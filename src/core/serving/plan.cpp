@@ -1,0 +1,194 @@
+// One request through every estimator: memory, then (with hardware) layout, throughput, cost,
+// and capacity for a user count.
+#include "dsplan/serving/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "dsplan/base/error.hpp"
+
+namespace dsplan {
+
+namespace {
+
+ThroughputRequest throughput_request(const PlanRequest& r, std::uint64_t context) {
+  ThroughputRequest t;
+  t.prompt_tokens = r.prompt_tokens.value_or(std::max<std::uint64_t>(1, context / 2));
+  if (t.prompt_tokens >= context)
+    throw InputError(fmt::format("%prompt% {} leaves no room to generate in a context of {} tokens", t.prompt_tokens,
+                                 context));
+  t.output_tokens = r.output_tokens.value_or(context - t.prompt_tokens);
+  if (t.output_tokens == 0 || t.prompt_tokens + t.output_tokens > context)
+    throw InputError(fmt::format("%prompt% {} + %output% {} exceed the context of {} tokens", t.prompt_tokens,
+                                 t.output_tokens, context));
+  return t;
+}
+
+/// Speed and, when asked, the published ranges around it and the cost of a placement that runs.
+void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+             const PlacementRequest& r, Derivation* explain, Evaluation& e) {
+  e.throughput = estimate_throughput(s, m, e.layout, hw, r.throughput, explain);
+  if (r.speed_bands) attach_speed_bands(cat, s, e.layout, *e.throughput, explain);
+  if (r.cost)
+    e.cost = estimate_cost(cat, hw, e.throughput->aggregate_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
+}
+
+/// The scenario at another batch size on the same hardware: memory again (the KV cache grows), then
+/// the placement. Capacity compares speeds only: no ranges, no prices.
+Evaluation evaluate_batch(const Catalog& cat, const PlanRequest& r, std::uint64_t batch, const Hardware& hw,
+                          const ThroughputRequest& tr) {
+  Scenario sc = r.scenario;
+  sc.batch = batch;
+  const ResolvedScenario s = resolve_scenario(cat, sc);
+  const MemoryEstimate m = estimate_memory(cat, s, false);
+  PlacementRequest placement;
+  placement.layout = r.layout;
+  placement.throughput = tr;
+  placement.cost = std::nullopt;
+  placement.speed_bands = false;
+  return evaluate_placement(cat, s, m, hw, placement);
+}
+
+/// Largest batch that fits and keeps every sequence at or above the target speed.
+CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardware& hw, const ThroughputRequest& tr,
+                           const std::optional<CostEstimate>& cost_at_batch_one) {
+  CapacityPlan c;
+  c.users = *r.users;
+  c.target_tokens_per_s = r.target_tokens_per_s.value_or(0.0);
+  const auto good = [&](std::uint64_t batch, double& tps) {
+    const Evaluation e = evaluate_batch(cat, r, batch, hw, tr);
+    if (!e.throughput) return false;  // the layout does not fit
+    tps = e.throughput->decode_tokens_per_s;
+    return tps >= c.target_tokens_per_s;
+  };
+  double tps = 0;
+  if (!good(1, tps)) return c;  // not even one user at the target
+  std::uint64_t lo = 1;
+  double lo_tps = tps;
+  std::uint64_t hi = 2;
+  while (hi <= std::max<std::uint64_t>(c.users, 1) && good(hi, tps)) {
+    lo = hi;
+    lo_tps = tps;
+    hi *= 2;
+  }
+  hi = std::min<std::uint64_t>(hi, std::max<std::uint64_t>(c.users, 1) + 1);
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (good(mid, tps)) {
+      lo = mid;
+      lo_tps = tps;
+    } else {
+      hi = mid;
+    }
+  }
+  c.sequences_per_replica = std::min<std::uint64_t>(lo, std::max<std::uint64_t>(c.users, 1));
+  c.tokens_per_s_at_that_batch = lo_tps;
+  c.replicas = ceil_div(std::max<std::uint64_t>(c.users, 1), c.sequences_per_replica);
+  c.gpus = c.replicas * hw.gpu_count();
+  if (cost_at_batch_one && cost_at_batch_one->cloud) {
+    c.cloud_usd_per_hour = cost_at_batch_one->cloud->usd_per_hour * static_cast<double>(c.replicas);
+    c.cloud_usd_per_month = *c.cloud_usd_per_hour * k_hours_per_month;
+  }
+  return c;
+}
+
+/// With --count auto and --users: the per-replica count that serves the users with the fewest
+/// GPUs in all (more GPUs per replica can be faster per user, so the smallest fit is not always best).
+std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, const PlanResult& p,
+                                   std::uint64_t smallest, const ThroughputRequest& tr) {
+  const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
+  std::uint64_t best = smallest;
+  std::uint64_t best_total = UINT64_MAX;
+  for (std::uint64_t n = smallest; n <= r.max_count; n = tp ? n * 2 : n + 1) {
+    if (best_total != UINT64_MAX && n > best_total) break;
+    const Hardware hw = build_hardware(cat, with_gpu_count(cat, *r.hardware, n, tp));
+    const CapacityPlan c = plan_capacity(cat, r, hw, tr, std::nullopt);
+    if (c.replicas > 0 && c.gpus < best_total) {
+      best_total = c.gpus;
+      best = n;
+    }
+  }
+  return best;
+}
+
+/// When a count of one GPU type does not hold the scenario on its GPUs: the smallest count that
+/// does, as the flags that give it ("--count auto", and "--count 8 --nodes 2" past one node).
+std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+  const HardwareRequest& h = *r.hardware;
+  if (!r.suggest_count || r.count_auto || h.gpus.size() != 1 || h.vram) return std::nullopt;
+  const std::uint64_t have = p.hardware->gpu_count();
+  if (have >= r.max_count) return std::nullopt;
+  const auto n = smallest_gpu_count(cat, p.scenario, p.memory, h, r.layout, r.max_count, have + 1);
+  if (!n) return std::nullopt;
+  const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
+  const HardwareRequest fitted = with_gpu_count(cat, h, *n, tp);
+  const std::string flags = fitted.nodes > 1 ? fmt::format("%count% {} %nodes% {}", fitted.gpus.front().count, fitted.nodes)
+                                             : fmt::format("%count% {}", *n);
+  return fmt::format("{} x {} hold it on GPUs: %count% auto, or {}", *n, p.hardware->gpus.front().name, flags);
+}
+
+}  // namespace
+
+Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
+                              const PlacementRequest& r, Derivation* explain) {
+  Evaluation e;
+  e.layout = plan_layout(cat, s, m, hw, r.layout);
+  e.blocks = m.weights.block_bytes.size();
+  // dsplan does not assume system RAM it was not told about.
+  if (!hw.host.ram && keeps_layers_in_ram(e.layout, e.blocks)) e.needs_ram = e.layout.cpu.total;
+  if (e.layout.fits && !e.needs_ram) {
+    e.fullest_device = fullest_device_fraction(e.layout);
+    e.over_headroom = r.headroom && s.engine->parallelism != Parallelism::tensor_parallel &&
+                      *e.fullest_device > 1.0 - *r.headroom;
+  }
+  e.fits = e.layout.fits && !e.needs_ram && !e.over_headroom;
+  if (e.fits || (r.measure_unfit && e.layout.fits)) measure(cat, s, m, hw, r, explain, e);
+  return e;
+}
+
+PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
+  PlanResult p;
+  p.scenario = resolve_scenario(cat, r.scenario);
+  if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
+  p.memory = estimate_memory(cat, p.scenario, r.explain);
+  if (!r.hardware) {
+    if (r.users) throw InputError("%users% needs hardware to serve them on (%gpu%, %gpus% or %vram%)");
+    return p;
+  }
+  HardwareRequest hw_request = *r.hardware;
+  p.throughput_request = throughput_request(r, p.scenario.context);
+  if (r.count_auto) {
+    const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
+    p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
+    if (!p.auto_count) {
+      p.notes.push_back(fmt::format("no count of {} up to {} holds this scenario", hw_request.gpus.front().name,
+                                    r.max_count));
+      hw_request = with_gpu_count(cat, hw_request, r.max_count, tp);
+    } else {
+      if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
+      hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
+    }
+  }
+  p.hardware = build_hardware(cat, hw_request);
+  PlacementRequest placement;
+  placement.layout = r.layout;
+  placement.throughput = *p.throughput_request;
+  placement.cost = r.cost;
+  Evaluation e = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement,
+                                    r.explain ? &p.memory.derivation : nullptr);
+  p.layout = std::move(e.layout);
+  p.needs_ram = e.needs_ram;
+  p.fits = e.fits;
+  p.throughput = std::move(e.throughput);
+  p.cost = std::move(e.cost);
+  if (!p.fits && r.layout.tensor_parallel == std::nullopt && r.layout.pipeline_parallel == std::nullopt &&
+      !r.layout.gpu_layers)
+    if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
+  if (!p.throughput) return p;  // the layout does not fit
+  if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
+  return p;
+}
+
+}  // namespace dsplan

@@ -1,0 +1,96 @@
+// Training FLOPs per token (6N and attention, LoRA's frozen halves, recompute), time and cloud cost.
+#include "core/training/training_parts.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsplan/model/attention.hpp"
+#include "dsplan/cost/cost.hpp"
+
+namespace dsplan::training_detail {
+
+namespace {
+
+/// A training run of `gpus` rents whole nodes of the GPU's gpus_per_node, clustered beyond one.
+CloudShape training_cloud_shape(const Catalog& catalog, const TrainRequest& r, std::uint64_t gpus) {
+  const std::uint64_t per_node = node_size(catalog, r);
+  return {std::min(gpus, per_node), gpus > per_node};
+}
+
+}  // namespace
+
+std::uint64_t node_size(const Catalog& catalog, const TrainRequest& r) {
+  return r.gpus_per_node > 0 ? r.gpus_per_node : catalog.require_gpu(r.gpu).gpus_per_node;
+}
+
+/// Matmul parameters one token multiplies (main model): every matrix of the blocks with routed
+/// experts at k/E, and the output head (the embedding matrix when tied). Norm vectors excluded.
+double matmul_params(const TensorInventory& inv, const ModelArch& a) {
+  double n = 0;
+  for (const auto& t : inv.globals)
+    if (t.role == TensorRole::output) n += static_cast<double>(t.elements());
+  if (a.tie_word_embeddings) n += static_cast<double>(a.hidden_size * a.vocab_size);
+  const auto per_layout = inv.blocks_per_layout(false);
+  for (std::size_t l = 0; l < inv.layouts.size(); ++l)
+    for (const auto& t : inv.layouts[l].tensors) {
+      if (t.is_vector) continue;
+      double e = static_cast<double>(t.elements());
+      if (t.is_routed_expert() && a.n_routed_experts > 0)
+        e *= static_cast<double>(a.experts_per_token) / static_cast<double>(a.n_routed_experts);
+      n += e * static_cast<double>(per_layout[l]);
+    }
+  return n;
+}
+
+void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, TrainPerToken& t) {
+  const auto& a = f.spec->arch;
+  t.forward_matmul_flops = 2.0 * matmul_params(f.inv, a);
+  t.forward_attention_flops = static_cast<double>(a.num_layers) * attention_of(a).training_flops(a, r.seq);
+  const double fwd = t.forward_matmul_flops + t.forward_attention_flops;
+  // Backward = 2 x forward (grads of inputs and of weights); frozen LoRA bases skip the weight
+  // half of their matmuls. Recompute adds one forward (full) or the attention core (selective).
+  if (r.method == TrainMethod::full) {
+    t.model_flops = 3.0 * fwd;
+  } else {
+    t.adapter_flops = 6.0 * static_cast<double>(f.lora_active);
+    t.model_flops = 2.0 * t.forward_matmul_flops + 3.0 * t.forward_attention_flops + t.adapter_flops;
+  }
+  double recompute = 0;
+  if (ckpt == Checkpointing::full) recompute = fwd;
+  if (ckpt == Checkpointing::selective && !r.flash_attention) recompute = t.forward_attention_flops;
+  t.flops = t.model_flops + recompute;
+}
+
+void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
+  out.utilization = r.utilization.value_or(k_default_utilization);
+  out.utilization_source = r.utilization ? "%mfu%"
+                                         : "default 0.40: Llama 3 405B BF16 MFU 38-43% on H100 (arXiv 2407.21783, Table 4)";
+  if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
+  const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0) ? out.gpu->peak_fp8_tflops
+                                                                                             : out.gpu->peak_tflops;
+  if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
+    out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
+  if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
+  if (!r.tokens || peak <= 0) return;
+  out.tokens = r.tokens;
+  out.total_flops = *r.tokens * out.per_token.flops;
+  out.steps = *r.tokens / static_cast<double>(out.global_batch * r.seq);
+  out.seconds = *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization);
+  out.gpu_hours = *out.seconds * static_cast<double>(out.gpus) / 3600.0;
+  out.days = *out.seconds / 86400.0;
+  if (r.usd_per_gpu_hour) {
+    out.usd_per_gpu_hour = r.usd_per_gpu_hour;
+    out.price_source = "%price%";
+  } else if (const auto [p, shape_met] = catalog.cloud_price_for(out.gpu->id, training_cloud_shape(catalog, r, out.gpus));
+             p != nullptr) {
+    out.usd_per_gpu_hour = p->usd_per_gpu_hour;
+    out.price_source = fmt::format("{} {}, {} ({})", p->provider, p->offering, p->date, p->source);
+    if (!shape_met) out.notes.push_back(shape_note(out.gpu->name, training_cloud_shape(catalog, r, out.gpus), *p));
+  } else {
+    out.notes.push_back("no cloud price for " + out.gpu->id + " in the catalog; pass %price% USD per GPU-hour");
+  }
+  if (out.usd_per_gpu_hour) out.cost_usd = *out.gpu_hours * *out.usd_per_gpu_hour;
+}
+
+}  // namespace dsplan::training_detail
