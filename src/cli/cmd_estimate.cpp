@@ -32,6 +32,8 @@ ExitCode run_sweep(const EstimateOptions& o, const std::string& svg, Context& ct
 ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
   if (!c.svg.empty()) check_output_path("--svg", c.svg);
   resolve_detection(c.estimate.hw, ctx);
+  // Memory only (no hardware, so no layout, speed or cost): the GPU and price data are not parsed.
+  if (c.sweep.empty() && !to_plan_request(c.estimate, false).hardware) ctx.catalog_scope = CatalogScope::model_data;
   resolve_model_argument(c.estimate.model, c.estimate.quant, c.estimate.model_file, ctx);
   if (!c.sweep.empty()) {
     if (c.sweep != "context") throw InputError("--sweep: '" + c.sweep + "' is not one of context");

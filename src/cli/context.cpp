@@ -54,12 +54,13 @@ std::vector<std::string> split_paths(const std::string& list) {
 }  // namespace
 
 const Catalog& Context::catalog() {
-  if (m_catalog) return *m_catalog;
+  // A model-data catalog asked for again at full scope is loaded again, whole.
+  if (m_catalog && (m_catalog->has_hardware_data || catalog_scope == CatalogScope::model_data)) return *m_catalog;
   std::vector<CatalogLayer> layers;
   if (m_env.catalog_path)
     for (const auto& path : split_paths(*m_env.catalog_path)) layers.push_back(read_layer(path));
   for (const auto& path : global.catalog_files) layers.push_back(read_layer(path));
-  m_catalog = load_embedded_catalog(layers);
+  m_catalog = load_embedded_catalog(layers, catalog_scope);
   return *m_catalog;
 }
 

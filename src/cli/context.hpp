@@ -11,6 +11,7 @@
 #include "cli/output.hpp"
 #include "cli/run.hpp"
 #include "dsplan/catalog/catalog.hpp"
+#include "dsplan/catalog/catalog_load.hpp"
 
 namespace dsplan::cli {
 
@@ -37,6 +38,10 @@ class Context {
   std::vector<OutputFile> files;
   /// Set by the chosen subcommand's parse callback; run() calls it after parsing.
   std::function<ExitCode()> runner;
+
+  /// What the command needs of the catalog; a memory-only estimate sets model_data before the
+  /// first catalog() call, which then skips the GPU, price, task and speed-band files.
+  CatalogScope catalog_scope = CatalogScope::full;
 
   /// The embedded catalog plus DSPLAN_CATALOG and --catalog files, loaded on first use.
   const Catalog& catalog();

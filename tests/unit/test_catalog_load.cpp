@@ -72,3 +72,24 @@ TEST_CASE("a name clash between entries is refused", "[catalog]") {
       "class": "c", "memory_bytes": 5, "source": "s"}]})");
   REQUIRE(err == "catalog: /: GPU name '3090' is used by both 'rtx3090' and 'my-card'");
 }
+
+TEST_CASE("a model-data load parses models, formats and engines only; a user file makes it whole", "[catalog]") {
+  const Catalog full = load_embedded_catalog();
+  const Catalog models = load_embedded_catalog({}, CatalogScope::model_data);
+  REQUIRE(full.has_hardware_data);
+  REQUIRE_FALSE(models.has_hardware_data);
+  REQUIRE(models.models.size() == full.models.size());
+  REQUIRE(models.quants.size() == full.quants.size());
+  REQUIRE(models.engines.size() == full.engines.size());
+  REQUIRE(models.gpus.empty());
+  REQUIRE(models.cloud_prices.empty());
+  REQUIRE(models.tasks.empty());
+  REQUIRE(models.speed_bands.empty());
+  // Looking up what was not loaded is a bug, not an "unknown GPU" for the user.
+  REQUIRE_THROWS_AS(models.find_gpu("rtx4090"), InternalError);
+  REQUIRE_THROWS_AS(models.find_task("code"), InternalError);
+  REQUIRE(full.find_gpu("rtx4090") != nullptr);
+  // With a user file, anything may be referred to: everything is loaded.
+  const std::vector<CatalogLayer> user{{"user.json", R"({"models": []})"}};
+  REQUIRE(load_embedded_catalog(user, CatalogScope::model_data).has_hardware_data);
+}

@@ -509,6 +509,9 @@ class Catalog {
   std::vector<TaskSpec> tasks;
   std::string tasks_source;
   std::vector<SpeedBand> speed_bands;
+  /// False for a catalog loaded with CatalogScope::model_data (a memory-only estimate): GPUs,
+  /// CPUs, prices, tasks and speed bands were not parsed, and looking one up is a bug.
+  bool has_hardware_data = true;
 
   /// Lookup by id, alias or display name, case-insensitive. nullptr when absent.
   [[nodiscard]] const ModelSpec* find_model(std::string_view name) const;

@@ -1,6 +1,7 @@
 // load_catalog(layers of {origin, json text}) -> Catalog; schema validation with precise messages.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,7 +24,16 @@ struct CatalogLayer {
 /// the file, the JSON pointer of the bad field and what was expected.
 [[nodiscard]] Catalog load_catalog(std::span<const CatalogLayer> layers);
 
+/// What a command needs from the embedded catalog.
+enum class CatalogScope : std::uint8_t {
+  full,        ///< everything
+  model_data,  ///< models, quant formats and engines only: a memory-only estimate (no GPU, price, task
+               ///< or speed-band file is parsed; Catalog::has_hardware_data is false)
+};
+
 /// load_catalog(embedded_catalog_layers() followed by `overrides`), without copying the embedded text.
-[[nodiscard]] Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides = {});
+/// With overrides the scope is always full: a user file may refer to anything.
+[[nodiscard]] Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides = {},
+                                            CatalogScope scope = CatalogScope::full);
 
 }  // namespace dsplan

@@ -114,14 +114,26 @@ const ModelSpec* Catalog::find_model(std::string_view name) const {
 }
 const QuantFormat* Catalog::find_quant(std::string_view name) const { return find_in(quants, name); }
 const EngineSpec* Catalog::find_engine(std::string_view name) const { return find_in(engines, name); }
-const GpuSpec* Catalog::find_gpu(std::string_view name) const { return find_in(gpus, name); }
+namespace {
+/// A lookup in data a model-only load skipped would answer "unknown" when the truth is "not loaded".
+void require_hardware_data(const Catalog& c) {
+  if (!c.has_hardware_data) throw InternalError("catalog loaded for model data only, but hardware data was used");
+}
+}  // namespace
+
+const GpuSpec* Catalog::find_gpu(std::string_view name) const {
+  require_hardware_data(*this);
+  return find_in(gpus, name);
+}
 const GpuSpec* Catalog::gpu_by_id(std::string_view id) const {
+  require_hardware_data(*this);
   for (const auto& g : gpus)
     if (g.id == id) return &g;
   return nullptr;
 }
 
 const CloudPrice* Catalog::cheapest_cloud_price(std::string_view gpu) const {
+  require_hardware_data(*this);
   const CloudPrice* best = nullptr;
   for (const auto& p : cloud_prices)
     if (p.gpu == gpu && p.usd_per_gpu_hour > 0 && (!best || p.usd_per_gpu_hour < best->usd_per_gpu_hour)) best = &p;
@@ -137,8 +149,14 @@ CloudPriceMatch Catalog::cloud_price_for(std::string_view gpu, CloudShape shape)
   if (best) return {best, true};
   return {cheapest_cloud_price(gpu), false};
 }
-const CpuSpec* Catalog::find_cpu(std::string_view name) const { return find_in(cpus, name); }
-const TaskSpec* Catalog::find_task(std::string_view name) const { return find_in(tasks, name); }
+const CpuSpec* Catalog::find_cpu(std::string_view name) const {
+  require_hardware_data(*this);
+  return find_in(cpus, name);
+}
+const TaskSpec* Catalog::find_task(std::string_view name) const {
+  require_hardware_data(*this);
+  return find_in(tasks, name);
+}
 const BlockType* Catalog::find_block_type(std::string_view id) const {
   for (const auto& b : block_types)
     if (b.id == id) return &b;
@@ -146,6 +164,7 @@ const BlockType* Catalog::find_block_type(std::string_view id) const {
 }
 
 const SpeedBand* Catalog::find_speed_band(std::string_view id) const {
+  require_hardware_data(*this);
   for (const auto& b : speed_bands)
     if (b.id == id) return &b;
   return nullptr;

@@ -780,12 +780,19 @@ Catalog load_catalog(std::span<const CatalogLayer> layers) {
   return cat;
 }
 
-Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides) {
+Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides, CatalogScope scope) {
   // Parsed in place: copying 318 KB of text into layers cost 5% of a process's time.
   Catalog cat;
   detail::JsonDoc doc;
+  // Model data cross-references nothing in the other files (prices name GPUs and CPUs, not the
+  // reverse), so skipping those files leaves every check of what is loaded intact.
+  const bool model_data_only = scope == CatalogScope::model_data && overrides.empty();
+  const auto is_model_data = [](std::string_view name) {
+    return name == "models.json" || name == "quants.json" || name == "engines.json";
+  };
   for (const auto& [name, text] : detail::embedded_files())
-    merge_layer(cat, "embedded:" + std::string(name), text, doc);
+    if (!model_data_only || is_model_data(name)) merge_layer(cat, "embedded:" + std::string(name), text, doc);
+  cat.has_hardware_data = !model_data_only;
   for (const auto& layer : overrides) merge_layer(cat, layer.origin, layer.text, doc);
   resolve_and_check(cat);
   return cat;
