@@ -87,6 +87,10 @@ struct QuantizedModel {
 /// Throws InputError when the format cannot store the model.
 [[nodiscard]] QuantizedModel quantize_model(const Catalog& catalog, const ModelSpec& model, const QuantFormat& quant,
                                             const FileLayout& layout, bool keep_tensors = false);
+/// The same, from the model's inventory (build_inventory(model.arch)) when the caller has it.
+[[nodiscard]] QuantizedModel quantize_model(const Catalog& catalog, const ModelSpec& model, const QuantFormat& quant,
+                                            const FileLayout& layout, const TensorInventory& inventory,
+                                            bool keep_tensors = false);
 
 /// Quantizes every catalog model in every format and container that can hold it, so that
 /// `catalog validate` refuses block sizes and rules no estimate could use. Throws InputError

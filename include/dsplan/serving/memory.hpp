@@ -5,6 +5,7 @@
 #include "dsplan/serving/explain.hpp"
 #include "dsplan/model/kv_cache.hpp"
 #include "dsplan/model/quant.hpp"
+#include "dsplan/model/tensors.hpp"
 #include "dsplan/serving/runtime.hpp"
 #include "dsplan/scenario/scenario.hpp"
 #include "dsplan/base/units.hpp"
@@ -29,6 +30,26 @@ struct MemoryEstimate {
 
 [[nodiscard]] MemoryEstimate estimate_memory(const Catalog& catalog, const ResolvedScenario& scenario,
                                              bool explain = false);
+
+/// What a model in a format weighs, whatever the engine and workload: its counts and stored
+/// tensors. Computed once per (model, format, file layout); recommend reuses it across engines.
+struct ModelWeights {
+  ParamCount params_total;
+  ParamCount params_active;
+  ParamCount params_active_with_embedding;
+  ParamCount params_mtp;
+  QuantizedModel weights;
+  Bytes download;
+};
+
+[[nodiscard]] ModelWeights estimate_weights(const Catalog& catalog, const ResolvedScenario& scenario);
+/// The same from the model's inventory (build_inventory(scenario.model->arch)), when the caller keeps it.
+[[nodiscard]] ModelWeights estimate_weights(const Catalog& catalog, const ResolvedScenario& scenario,
+                                            const TensorInventory& inventory);
+
+/// estimate_memory with the weights already computed for the scenario's model, format and layout.
+[[nodiscard]] MemoryEstimate estimate_memory(const Catalog& catalog, const ResolvedScenario& scenario,
+                                             const ModelWeights& weights, bool explain = false);
 
 /// Bytes of file metadata around the tensor data: GGUF header, key-values (tokenizer) and tensor
 /// infos, or the safetensors JSON header. See docs/methodology.md.

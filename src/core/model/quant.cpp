@@ -292,6 +292,12 @@ double QuantizedModel::bits_per_weight() const {
 
 QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const QuantFormat& quant,
                               const FileLayout& layout, bool keep_tensors) {
+  if (quant.file) return quantize_model(cat, model, quant, layout, TensorInventory{}, keep_tensors);
+  return quantize_model(cat, model, quant, layout, build_inventory(model.arch), keep_tensors);
+}
+
+QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const QuantFormat& quant,
+                              const FileLayout& layout, const TensorInventory& inventory, bool keep_tensors) {
   if (quant.file) {  // a --model-file: its tensors, not the rules
     if (quant.file->model_id != model.id)
       throw InputError("the model file " + quant.name + " is " + quant.file->model_id + ", not " + model.id);
@@ -301,7 +307,7 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   if (container_it == cat.containers.end())
     throw InputError("quant '" + quant.id + "' has no container '" + layout.container + "'");
   const ModelArch& a = model.arch;
-  const auto inv = file_inventory(build_inventory(a), a, layout);
+  const auto inv = file_inventory(inventory, a, layout);
   const ModelFacts facts{static_cast<std::int64_t>(inv.main_blocks), a.num_heads / a.num_kv_heads,
                          a.n_routed_experts, model.llama_cpp_type, quant.imatrix};
   const Resolver resolver{cat, container_it->second, quant, facts, a.tie_word_embeddings};

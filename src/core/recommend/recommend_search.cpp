@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -338,11 +339,31 @@ struct Placed {
   }
 };
 
+/// What was computed once per model or format and is reused across combinations: the published
+/// weights' size per model, and the weights (counts, stored tensors) per model, format and file
+/// layout, which do not depend on the engine (a format runs on several).
+struct SearchCache {
+  std::map<std::string, Bytes> natives;
+  std::map<const ModelSpec*, TensorInventory> inventories;
+  std::map<std::tuple<const ModelSpec*, const QuantFormat*, std::string, bool>, ModelWeights> weights;
+
+  const ModelWeights& weights_of(const Catalog& cat, const ResolvedScenario& s) {
+    const auto key = std::make_tuple(s.model, s.quant, s.layout.container, s.layout.legacy_mla_gguf);
+    auto it = weights.find(key);
+    if (it == weights.end()) {
+      auto inv = inventories.find(s.model);
+      if (inv == inventories.end()) inv = inventories.emplace(s.model, build_inventory(s.model->arch)).first;
+      it = weights.emplace(key, estimate_weights(cat, s, inv->second)).first;
+    }
+    return it->second;
+  }
+};
+
 /// Sizes one combination and places it on each hardware option in each layout, into `placed`; a
 /// combination rejected before placing comes back instead.
 std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task,
-                               const std::optional<Hardware>& own, const Combo& c,
-                               std::map<std::string, Bytes>& natives, Placed& placed) {
+                               const std::optional<Hardware>& own, const Combo& c, SearchCache& cache,
+                               Placed& placed) {
   if (auto reason = unplaceable_reason(c, task, own)) return rejected_before_placing(c, std::move(*reason));
   Scenario sc;
   sc.model = c.model->id;
@@ -354,12 +375,12 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
   MemoryEstimate m;
   try {
     s = resolve_scenario(cat, sc);
-    m = estimate_memory(cat, s);
+    m = estimate_memory(cat, s, cache.weights_of(cat, s));
   } catch (const InputError& e) {
     return rejected_before_placing(c, e.what());
   }
   // More bytes than the published weights and no better quality: never worth placing.
-  const Bytes native = native_weights(cat, *c.model, natives);
+  const Bytes native = native_weights(cat, *c.model, cache.natives);
   if (m.weights_loaded > native && c.quant->id != c.model->native_quant && c.penalty->factor <= 1.0 && r.quants.empty())
     return rejected_before_placing(
         c, fmt::format("{} B of weights, more than the published {} ({} B), for no quality gain",
@@ -397,10 +418,10 @@ double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out
   if (r.hardware) own = build_hardware(cat, *r.hardware);
   if (own && !own->assumed.empty()) out.notes.push_back(fmt::format("speeds assume a {}", own->assumed));
   Placed placed;
-  std::map<std::string, Bytes> natives;
+  SearchCache cache;
   for (const Combo& c : combos) {
     if (placed.settled_before(c)) break;
-    if (auto rejected = place(cat, r, *out.task, own, c, natives, placed)) out.rejected.push_back(std::move(*rejected));
+    if (auto rejected = place(cat, r, *out.task, own, c, cache, placed)) out.rejected.push_back(std::move(*rejected));
   }
   out.placed = placed.candidates.size();
   for (auto& c : placed.candidates) (c.feasible ? out.ranked : out.rejected).push_back(std::move(c));

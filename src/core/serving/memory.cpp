@@ -42,16 +42,34 @@ Bytes file_metadata_bytes(const ModelSpec& model, const QuantizedModel& q) {
   return q.tensor_info_bytes + Bytes(kv);
 }
 
+ModelWeights estimate_weights(const Catalog& cat, const ResolvedScenario& s) {
+  return estimate_weights(cat, s, build_inventory(s.model->arch));
+}
+
+ModelWeights estimate_weights(const Catalog& cat, const ResolvedScenario& s, const TensorInventory& inventory) {
+  ModelWeights w;
+  w.params_total = inventory.params_total();
+  w.params_active = inventory.params_active(false);
+  w.params_active_with_embedding = inventory.params_active(true);
+  w.params_mtp = inventory.params_mtp();
+  w.weights = quantize_model(cat, *s.model, *s.quant, s.layout, inventory);
+  w.download = s.quant->file ? s.quant->file->file_bytes : w.weights.total + file_metadata_bytes(*s.model, w.weights);
+  return w;
+}
+
 MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bool explain) {
+  return estimate_memory(cat, s, estimate_weights(cat, s), explain);
+}
+
+MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenario& s, const ModelWeights& w,
+                               bool explain) {
   MemoryEstimate m;
   const ModelArch& a = s.model->arch;
-  const auto inventory = build_inventory(a);
-  m.params_total = inventory.params_total();
-  m.params_active = inventory.params_active(false);
-  m.params_active_with_embedding = inventory.params_active(true);
-  m.params_mtp = inventory.params_mtp();
-
-  m.weights = quantize_model(cat, *s.model, *s.quant, s.layout);
+  m.params_total = w.params_total;
+  m.params_active = w.params_active;
+  m.params_active_with_embedding = w.params_active_with_embedding;
+  m.params_mtp = w.params_mtp;
+  m.weights = w.weights;
   // Engines load the MTP module only to draft with it (--mtp); its layer then caches like the others.
   const bool mtp = s.speculative_tokens > 0;
   m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
@@ -61,7 +79,7 @@ MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bo
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
   m.total = m.weights_loaded + m.kv.total + m.runtime.compute_buffer + m.runtime.overhead;
-  m.download = s.quant->file ? s.quant->file->file_bytes : m.weights.total + file_metadata_bytes(*s.model, m.weights);
+  m.download = w.download;
   m.cpu_ram = m.weights_loaded + m.kv.total + m.runtime.compute_buffer;
   if (explain) {
     explain_weights(s, m.weights, m.weights_loaded, m.derivation);
