@@ -84,6 +84,10 @@ struct LayoutRequest {
 /// holds layers and its RAM is known. 0 when nothing is placed.
 [[nodiscard]] double fullest_device_fraction(const Layout& layout);
 
+/// Whether a layout that fits leaves `headroom` (a fraction) of its fullest device free. A
+/// tensor-parallel engine sizes its KV pool to a set share of each GPU, so it always does.
+[[nodiscard]] bool leaves_headroom(const Layout& layout, Parallelism parallelism, double headroom);
+
 /// The smallest number of `gpu` (first..max_count) that holds the scenario; nullopt when none
 /// does. Paged engines only use tensor-parallel sizes that divide the model's heads.
 [[nodiscard]] std::optional<std::uint64_t> smallest_gpu_count(const Catalog& catalog, const ResolvedScenario& scenario,

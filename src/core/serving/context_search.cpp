@@ -84,9 +84,7 @@ std::vector<std::string> kv_candidates(const Catalog& cat, const ContextSearchRe
 }  // namespace
 
 bool fits_with_headroom(const PlanResult& p, double headroom) {
-  if (!p.layout || !p.fits) return false;
-  if (p.scenario.engine->parallelism == Parallelism::tensor_parallel) return true;
-  return fullest_device_fraction(*p.layout) <= 1.0 - headroom;
+  return p.layout && p.fits && leaves_headroom(*p.layout, p.scenario.engine->parallelism, headroom);
 }
 
 PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {

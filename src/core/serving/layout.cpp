@@ -388,4 +388,8 @@ double fullest_device_fraction(const Layout& l) {
   return worst;
 }
 
+bool leaves_headroom(const Layout& l, Parallelism parallelism, double headroom) {
+  return parallelism == Parallelism::tensor_parallel || fullest_device_fraction(l) <= 1.0 - headroom;
+}
+
 }  // namespace dsplan

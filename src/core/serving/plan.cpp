@@ -140,8 +140,7 @@ Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, con
   if (!hw.host.ram && keeps_layers_in_ram(e.layout, e.blocks)) e.needs_ram = e.layout.cpu.total;
   if (e.layout.fits && !e.needs_ram) {
     e.fullest_device = fullest_device_fraction(e.layout);
-    e.over_headroom = r.headroom && s.engine->parallelism != Parallelism::tensor_parallel &&
-                      *e.fullest_device > 1.0 - *r.headroom;
+    e.over_headroom = r.headroom && !leaves_headroom(e.layout, s.engine->parallelism, *r.headroom);
   }
   e.fits = e.layout.fits && !e.needs_ram && !e.over_headroom;
   if (e.fits || (r.measure_unfit && e.layout.fits)) measure(cat, s, m, hw, r, explain, e);
