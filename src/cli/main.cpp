@@ -4,8 +4,10 @@
 #include <vector>
 
 #include "cli/run.hpp"
+#include "cli/startup.hpp"
 
 int main(int argc, char** argv) {
+  dsplan::cli::reserve_heap();
   const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   return dsplan::cli::run(args, std::cout, std::cerr, dsplan::cli::env_from_process());
 }
