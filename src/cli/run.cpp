@@ -165,17 +165,6 @@ void build_app(CLI::App& app, Context& ctx, const std::string& command) {
 }
 
 /// The first word that is not an option (nor --catalog's value): the command; "" when none.
-std::string command_word(const std::vector<std::string>& args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--catalog") {  // the only global option that takes a value
-      ++i;
-      continue;
-    }
-    if (!a.empty() && a[0] != '-') return a;
-  }
-  return "";
-}
 
 /// CLI11 would say "A subcommand is required" for `dsplan estimat`; name the word instead.
 void reject_unknown_command(const std::string& word) {
@@ -220,6 +209,18 @@ int print_help(CLI::App& app, const CLI::Error& e, std::ostream& out, std::ostre
 }
 
 }  // namespace
+
+std::string command_word(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--catalog") {  // the only global option that takes a value
+      ++i;
+      continue;
+    }
+    if (!a.empty() && a[0] != '-') return a;
+  }
+  return "";
+}
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Env& env) {
   Context ctx(env);

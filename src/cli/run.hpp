@@ -30,6 +30,9 @@ struct Env {
 /// command succeeds (never half-written); errors are one line on `err`. Returns the exit code.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Env& env);
 
+/// The subcommand word in `args` ("estimate"), or "" when there is none.
+[[nodiscard]] std::string command_word(const std::vector<std::string>& args);
+
 /// Env from the process environment.
 Env env_from_process();
 

@@ -13,7 +13,8 @@
 
 namespace dsplan::cli {
 
-void reserve_heap() {
+void reserve_heap(std::string_view command) {
+  if (command != "recommend" && command != "train" && command != "compare" && command != "estimate") return;
 #if defined(__linux__) && defined(__GLIBC__) && defined(MADV_HUGEPAGE)
   constexpr std::size_t k_reserve = std::size_t{8} << 20;       // recommend touches ~5 MiB of heap
   constexpr std::uintptr_t k_huge = std::uintptr_t{2} << 20;     // x86-64 and arm64 huge page size
