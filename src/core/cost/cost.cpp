@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan {
 
@@ -130,6 +131,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   // Cloud.
   CloudCost cloud;
   bool cloud_ok = !hw.gpus.empty();
+  std::vector<std::string> sourced;  // GPU types whose price source is listed
   for (const auto& g : hw.gpus) {
     if (r.usd_per_gpu_hour) {
       cloud.usd_per_hour += *r.usd_per_gpu_hour * nodes;
@@ -144,10 +146,13 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     }
     if (!shape_met) add_note_once(c.notes, shape_note(g.name, shape, *p));
     cloud.usd_per_hour += p->usd_per_gpu_hour * nodes;
-    const std::string line = fmt::format("{}: ${:.2f}/GPU-h, {} {} ({}; {})", g.id, p->usd_per_gpu_hour, p->provider,
-                                         p->offering, p->date, p->source);
-    if (std::find(cloud.price_sources.begin(), cloud.price_sources.end(), line) == cloud.price_sources.end())
-      cloud.price_sources.push_back(line);
+    // One source line per GPU type (the same type always gets the same offering), formatted
+    // once: recommend --cloud prices thousands of deployments of up to 16 GPUs each.
+    if (!contains(sourced, g.id)) {
+      sourced.push_back(g.id);
+      cloud.price_sources.push_back(fmt::format("{}: ${:.2f}/GPU-h, {} {} ({}; {})", g.id, p->usd_per_gpu_hour,
+                                                p->provider, p->offering, p->date, p->source));
+    }
   }
   if (r.usd_per_gpu_hour) cloud.price_sources.push_back(fmt::format("%price% ${:.2f}/GPU-h", *r.usd_per_gpu_hour));
   if (cloud_ok) {
@@ -161,6 +166,8 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   owned.years = r.years.value_or(d.amortization_years);
   bool owned_ok = !hw.gpus.empty();
   double gpu_watts = 0;
+  std::optional<std::pair<double, std::string>> price;
+  std::string price_id;
   for (const auto& g : hw.gpus) {
     gpu_watts += g.tdp_watts * d.gpu_power_fraction * nodes;
     if (r.purchase_usd_per_gpu) {
@@ -168,7 +175,10 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
       add_gpus(owned.bom, g.name, nodes, *r.purchase_usd_per_gpu, "%purchase_price%");
       continue;
     }
-    const auto price = purchase_price(cat, g.id);
+    if (!price || price_id != g.id) {  // the same type as the previous device: the same price
+      price = purchase_price(cat, g.id);
+      price_id = g.id;
+    }
     if (!price) {
       owned_ok = false;
       c.notes.push_back("no purchase price for " + g.name + " in the catalog: give %purchase_price% USD per GPU");

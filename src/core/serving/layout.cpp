@@ -29,7 +29,9 @@ std::string gib_text(Bytes b) { return fmt::format("{:.2f} GiB", b.gib()); }
 
 DevicePlacement placement_for(const Device& d, std::size_t index) {
   DevicePlacement p;
-  p.name = fmt::format("GPU{} {}", index, d.name);
+  // Built by hand, not with fmt: a search places tens of thousands of devices.
+  p.name.reserve(d.name.size() + 8);
+  p.name.append("GPU").append(std::to_string(index)).append(" ").append(d.name);
   p.id = d.id;
   p.device_class = d.device_class;
   p.capacity = d.memory;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -45,10 +46,16 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
   const ModelArch& a = s.model->arch;
   ModelWork w;
   const auto inv = build_inventory(a);
+  // Parameters per layout, summed once: blocks share a few layouts (dense, MoE).
+  std::vector<std::optional<BlockWork>> per_layout(inv.layouts.size());
   for (std::size_t b = 0; b < inv.main_blocks; ++b) {
-    BlockWork bw;
-    for (const auto& t : inv.layout_of(b).tensors)
-      (t.is_routed_expert() ? bw.routed_params : bw.other_params) += static_cast<double>(t.elements());
+    auto& params = per_layout[inv.blocks[b]];
+    if (!params) {
+      params.emplace();
+      for (const auto& t : inv.layouts[inv.blocks[b]].tensors)
+        (t.is_routed_expert() ? params->routed_params : params->other_params) += static_cast<double>(t.elements());
+    }
+    BlockWork bw = *params;
     bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes[b].count());
     bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
     w.blocks.push_back(bw);
