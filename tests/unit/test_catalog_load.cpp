@@ -93,3 +93,11 @@ TEST_CASE("a model-data load parses models, formats and engines only; a user fil
   const std::vector<CatalogLayer> user{{"user.json", R"({"models": []})"}};
   REQUIRE(load_embedded_catalog(user, CatalogScope::model_data).has_hardware_data);
 }
+
+TEST_CASE("the network between nodes is catalog data with a source", "[catalog]") {
+  // InfiniBand NDR: 400 Gb/s per port = 400e9 / 8 = 50e9 bytes/s.
+  REQUIRE(load_embedded_catalog().internode_bytes_per_s == 400'000'000'000ULL / 8);
+  REQUIRE_FALSE(load_embedded_catalog().internode_source.empty());
+  REQUIRE(error_of(R"({"internode": {"bytes_per_s": 0, "source": ["x"]}})").find("/internode/bytes_per_s") !=
+          std::string::npos);
+}

@@ -509,6 +509,10 @@ class Catalog {
   std::vector<TaskSpec> tasks;
   std::string tasks_source;
   std::vector<SpeedBand> speed_bands;
+  /// The network between the nodes of a cluster (gpus.json "internode"), per node, and its source;
+  /// HardwareRequest::internode_bandwidth overrides it.
+  std::uint64_t internode_bytes_per_s = 0;
+  std::string internode_source;
   /// False for a catalog loaded with CatalogScope::model_data (a memory-only estimate): GPUs,
   /// CPUs, prices, tasks and speed bands were not parsed, and looking one up is a bug.
   bool has_hardware_data = true;

@@ -632,7 +632,7 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   const JsonNode root(doc, origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",
                    "gpus", "cpus", "cloud_prices", "purchase_prices", "host_prices", "cost_defaults", "tasks", "tasks_source",
-                   "speed_bands", "generated_by"});
+                   "speed_bands", "generated_by", "internode"});
   if (const auto archs = root.find("architectures"))
     for (const auto& [id, node] : archs->members()) cat.architectures[id] = parse_arch_traits(node);
   merge_list(cat.models, root, "models", parse_model);
@@ -642,6 +642,11 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   merge_list(cat.quants, root, "quants", parse_quant);
   merge_list(cat.engines, root, "engines", parse_engine);
   merge_list(cat.gpus, root, "gpus", parse_gpu);
+  if (const auto net = root.find("internode")) {
+    net->check_keys({"bytes_per_s", "what", "source"});
+    cat.internode_bytes_per_s = net->u64_in("bytes_per_s", 1'000'000, 100'000'000'000'000ULL);
+    cat.internode_source = join_sources(net->at("source"));
+  }
   merge_list(cat.cpus, root, "cpus", parse_cpu);
   merge_list(cat.tasks, root, "tasks", parse_task);
   merge_list(cat.speed_bands, root, "speed_bands", parse_speed_band);

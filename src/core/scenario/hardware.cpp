@@ -158,8 +158,8 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s;
     hw.host.tflops = cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops;
   }
-  // Between nodes: InfiniBand NDR, 400 Gb/s per port (one port per GPU is the usual DGX layout).
-  hw.internode_bytes_per_s = r.internode_bandwidth ? *r.internode_bandwidth : 50'000'000'000ULL;
+  // Between nodes: the catalog's cluster network (gpus.json "internode"), unless given.
+  hw.internode_bytes_per_s = r.internode_bandwidth ? *r.internode_bandwidth : cat.internode_bytes_per_s;
   return hw;
 }
 
