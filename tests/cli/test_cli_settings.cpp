@@ -37,3 +37,14 @@ TEST_CASE("errors and notes from the library reach the user with flags", "[setti
   REQUIRE(table.out.find("(give --ram)") != std::string::npos);
   REQUIRE(table.out.find('%' + std::string("ram%")) == std::string::npos);
 }
+
+TEST_CASE("placement, speed and cost settings without hardware are refused, not ignored", "[setting]") {
+  // Without hardware dsplan sizes memory only; these would change nothing and say nothing.
+  dsplan::test::require_usage_error(dsplan::test::run_cli({"estimate", "70b", "-q", "q4_k_m", "--gpu-layers", "10"}),
+                                    "--gpu-layers needs hardware");
+  dsplan::test::require_usage_error(
+      dsplan::test::run_cli({"estimate", "70b", "-q", "q4_k_m", "--price", "2", "--years", "3"}),
+      "--price, --years need hardware");
+  // With system RAM as the hardware, the same request is placed (on the CPU).
+  REQUIRE(dsplan::test::run_cli({"estimate", "70b", "-q", "q4_k_m", "--ram", "64", "--gpu-layers", "0"}).code == 0);
+}

@@ -19,7 +19,9 @@ enum class Setting : std::uint8_t {
   context, prompt, output, users, sweep, tokens,                                     // workload
   tp, pp, ep, gpu_layers, offload_experts, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
   no_flash_attn, mtp,
+  gpu_memory_utilization,
   price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
+  tokens_per_day, kwh_price, pue, years, maintenance,
   rank, zero, fsdp_qlora, fused_loss, checkpointing, optimizer, precision, mfu,      // training
   seq, micro_batch, global_batch,
 };

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 41> k_settings{{
+constexpr std::array<EnumName<Setting>, 47> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -32,11 +32,17 @@ constexpr std::array<EnumName<Setting>, 41> k_settings{{
     {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},
     {Setting::no_flash_attn, "no_flash_attn", "flash attention off"},
     {Setting::mtp, "mtp", "MTP draft tokens per step"},
+    {Setting::gpu_memory_utilization, "gpu_memory_utilization", "the share of each GPU a serving engine takes"},
     {Setting::price, "price", "USD per GPU-hour"},
     {Setting::host_price, "host_price", "the host's purchase price"},
     {Setting::purchase_price, "purchase_price", "a GPU's purchase price"},
     {Setting::budget_usd, "budget_usd", "a monthly budget"},
     {Setting::max_usd_per_mtok, "max_usd_per_mtok", "a cost limit per million tokens"},
+    {Setting::tokens_per_day, "tokens_per_day", "output tokens a day (demand)"},
+    {Setting::kwh_price, "kwh_price", "electricity, USD per kWh"},
+    {Setting::pue, "pue", "power usage effectiveness"},
+    {Setting::years, "years", "amortization horizon"},
+    {Setting::maintenance, "maintenance", "maintenance per year, a share of the purchase"},
     {Setting::rank, "rank", "the LoRA rank"},
     {Setting::zero, "zero", "the ZeRO stage"},
     {Setting::fsdp_qlora, "fsdp_qlora", "4-bit weights stored in bf16 containers (FSDP-QLoRA)"},

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/setting.hpp"
+#include "dsplan/base/text.hpp"
 
 namespace dsplan {
 
@@ -147,6 +149,45 @@ Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, con
   return e;
 }
 
+namespace {
+
+/// Settings that place, time or price the model. Without hardware nothing is placed, timed or
+/// priced, so they would be silently ignored: they are refused instead.
+std::vector<Setting> hardware_settings_given(const PlanRequest& r) {
+  std::vector<Setting> out;
+  const auto given = [&](bool set, Setting s) {
+    if (set) out.push_back(s);
+  };
+  given(r.layout.gpu_layers.has_value(), Setting::gpu_layers);
+  given(r.layout.offload_experts, Setting::offload_experts);
+  given(r.layout.tensor_parallel.has_value(), Setting::tp);
+  given(r.layout.pipeline_parallel.has_value(), Setting::pp);
+  given(r.layout.gpu_memory_utilization.has_value(), Setting::gpu_memory_utilization);
+  given(r.prompt_tokens.has_value(), Setting::prompt);
+  given(r.output_tokens.has_value(), Setting::output);
+  given(r.cost.usd_per_gpu_hour.has_value(), Setting::price);
+  given(r.cost.purchase_usd_per_gpu.has_value(), Setting::purchase_price);
+  given(r.cost.host_usd_per_node.has_value(), Setting::host_price);
+  given(r.cost.tokens_per_day.has_value(), Setting::tokens_per_day);
+  given(r.cost.electricity_usd_per_kwh.has_value(), Setting::kwh_price);
+  given(r.cost.pue.has_value(), Setting::pue);
+  given(r.cost.years.has_value(), Setting::years);
+  given(r.cost.maintenance_fraction_per_year.has_value(), Setting::maintenance);
+  return out;
+}
+
+void refuse_hardware_settings(const PlanRequest& r) {
+  const auto given = hardware_settings_given(r);
+  if (given.empty()) return;
+  std::vector<std::string> markers;
+  for (const Setting s : given) markers.push_back(setting_marker(s));
+  throw InputError(fmt::format("{} {} hardware to place, time or price the model on (%gpu%, %gpus%, %vram% or %ram%); "
+                               "without it dsplan sizes memory only",
+                               join(markers), given.size() == 1 ? "needs" : "need"));
+}
+
+}  // namespace
+
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   PlanResult p;
   p.scenario = resolve_scenario(cat, r.scenario);
@@ -154,6 +195,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   p.memory = estimate_memory(cat, p.scenario, r.explain);
   if (!r.hardware) {
     if (r.users) throw InputError("%users% needs hardware to serve them on (%gpu%, %gpus% or %vram%)");
+    refuse_hardware_settings(r);
     return p;
   }
   HardwareRequest hw_request = *r.hardware;
