@@ -4,12 +4,13 @@ tests/data/measurements.json only: coordinate search minimising the mean squared
 dsplan / published over the rows of each group. Prints the fitted values; copying them into
 data/engines.json is a reviewed, manual step. Validate-side rows are never read here.
 
-Usage: scripts/fit_speed.py [BUILD_DIR]   (needs build/tests/dsplan_calibrate)
+Usage: scripts/fit_speed.py [BUILD_DIR] [--serving]   (needs build/tests/dsplan_calibrate)
+--serving fits vLLM's and SGLang's HBM bandwidth efficiency and tensor-parallel per-layer time instead.
 """
 import json, math, os, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+BUILD = next((a for a in sys.argv[1:] if not a.startswith("--")), os.path.join(ROOT, "build"))
 TOOL = os.path.join(BUILD, "tests", "dsplan_calibrate")
 ENGINES = json.load(open(os.path.join(ROOT, "data", "engines.json")))
 LLAMA_FAMILY = ("llama.cpp", "ollama")  # Ollama runs llama.cpp: one set of constants
@@ -42,7 +43,22 @@ GROUPS = [
 ]
 
 
+# vLLM's and SGLang's decode constants, each fitted on its own fit-side rows (dense and DeepSeek
+# 671B, single stream and batched).
+SERVING_GROUPS = [
+    (f"{engine} hbm decode", lambda e, c, k, engine=engine: e == engine and c.startswith("hbm/") and k == "decode",
+     {f"{engine}:hbm.bandwidth_efficiency": (0.4, 1.0), f"{engine}:tp_layer_seconds": (0.0, 3e-4)})
+    for engine in ("vllm", "sglang")]
+
+
+def engine_of(name):
+    """'vllm:hbm.x' -> ('vllm', 'hbm.x'); plain names are llama.cpp's."""
+    return name.split(":", 1) if ":" in name and not name.split(":", 1)[0].count(".") else ("llama.cpp", name)
+
+
 def get(perf, name):
+    if name == "tp_layer_seconds":
+        return perf.get("tp_layer_seconds", 0.0)
     if name.startswith("cuda."):  # one value for every NVIDIA class (gddr and hbm)
         return get(perf, "gddr." + name[5:])
     if name == "hop_seconds":
@@ -57,6 +73,9 @@ def get(perf, name):
 
 
 def put(perf, name, value):
+    if name == "tp_layer_seconds":
+        perf["tp_layer_seconds"] = value
+        return
     if name.startswith("cuda."):
         put(perf, "gddr." + name[5:], value)
         put(perf, "hbm." + name[5:], value)
@@ -77,10 +96,12 @@ def put(perf, name, value):
 def residuals(params, rows_arg=None):
     engines = []
     for e in ENGINES["engines"]:
-        if e["id"] in LLAMA_FAMILY:
+        if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
             e = json.loads(json.dumps(e))
-            for name, v in params.items():
-                put(e["performance"], name, v)
+            for full, v in params.items():
+                engine, name = engine_of(full)
+                if engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY):
+                    put(e["performance"], name, v)
             engines.append(e)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"engines": engines}, f)
@@ -92,7 +113,7 @@ def residuals(params, rows_arg=None):
     rows = []
     for line in out.splitlines()[1:]:
         idx, side, src, eng, cls, metric, pub, pred, ratio, err = (line.split("\t") + [""])[:10]
-        if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES:
+        if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES + ("vllm", "sglang"):
             continue  # fit side only; the validate side is never looked at here
         kind = "prefill" if metric in ("prefill_tokens_per_s", "ttft_s") else "decode"
         rows.append((eng, cls.split("/", 1)[1], kind, float(ratio), idx, src))
@@ -107,13 +128,15 @@ def loss(rows, pick):
 
 
 def main():
-    perf = next(e for e in ENGINES["engines"] if e["id"] == "llama.cpp")["performance"]
+    perf_of = {e["id"]: e["performance"] for e in ENGINES["engines"]}
+    groups = SERVING_GROUPS if "--serving" in sys.argv else GROUPS
     params = {}
-    for _, _, grid in GROUPS:
-        for name in grid:
-            params[name] = get(perf, name)
+    for _, _, grid in groups:
+        for full in grid:
+            engine, name = engine_of(full)
+            params[full] = get(perf_of[engine], name)
     everything = residuals(params)
-    for group, pick, grid in GROUPS:
+    for group, pick, grid in groups:
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
         current = before
