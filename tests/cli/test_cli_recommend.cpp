@@ -204,3 +204,13 @@ TEST_CASE("recommend: --json keeps every candidate behind --all", "[cli][recomme
   REQUIRE(all["candidates"].size() > j["runners_up"].size() + j["rejected"].size() + 1);
   REQUIRE(all["pick"] == j["pick"]);
 }
+
+TEST_CASE("recommend: a rental price on own hardware is named as unused, not silently dropped", "[cli][recommend]") {
+  // Own hardware is ranked and shown by its ownership cost; --price prices renting (--cloud).
+  const json j = dsplan::test::run_json({"recommend", "--vram", "24", "--price", "2"});
+  bool named = false;
+  for (const auto& n : j.at("notes")) named = named || n.get<std::string>().find("--price is a rental price") == 0;
+  REQUIRE(named);
+  const json plain = dsplan::test::run_json({"recommend", "--vram", "24"});
+  for (const auto& n : plain.at("notes")) REQUIRE(n.get<std::string>().find("--price") == std::string::npos);
+}
