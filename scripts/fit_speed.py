@@ -52,8 +52,11 @@ SERVING_GROUPS = [
 
 
 def engine_of(name):
-    """'vllm:hbm.x' -> ('vllm', 'hbm.x'); plain names are llama.cpp's."""
-    return name.split(":", 1) if ":" in name and not name.split(":", 1)[0].count(".") else ("llama.cpp", name)
+    """'vllm:hbm.x' -> ('vllm', 'hbm.x'); other names (also 'gddr.arch:ada') are llama.cpp's."""
+    for engine in ("vllm", "sglang"):
+        if name.startswith(engine + ":"):
+            return engine, name[len(engine) + 1:]
+    return "llama.cpp", name
 
 
 def get(perf, name):

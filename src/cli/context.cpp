@@ -54,8 +54,9 @@ std::vector<std::string> split_paths(const std::string& list) {
 }  // namespace
 
 const Catalog& Context::catalog() {
-  // A model-data catalog asked for again at full scope is loaded again, whole.
-  if (m_catalog && (m_catalog->has_hardware_data || catalog_scope == CatalogScope::model_data)) return *m_catalog;
+  // Loaded once per run, at the scope set before this first call (reloading would drop a
+  // --model-file's entries; lookups of data a model-only load skipped are InternalErrors).
+  if (m_catalog) return *m_catalog;
   std::vector<CatalogLayer> layers;
   if (m_env.catalog_path)
     for (const auto& path : split_paths(*m_env.catalog_path)) layers.push_back(read_layer(path));
