@@ -13,6 +13,9 @@ namespace dsplan::cli {
 
 namespace {
 
+/// GGML_MAX_N_THREADS (ggml/include/ggml.h): llama.cpp refuses more.
+constexpr std::uint64_t k_max_threads = 512;
+
 MlaCacheOverride parse_mla_cache(const std::string& v) {
   if (v.empty()) return MlaCacheOverride::engine;
   return parse_choice<MlaCacheOverride>(k_mla_cache_overrides, v, "--mla-cache");
@@ -76,6 +79,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     HardwareRequest h = *o.detected;
     if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
     if (!o.cpu.empty()) h.cpu = o.cpu;
+    h.threads = optional_integer(o.threads, "--threads", 1, k_max_threads);
     h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
     h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
     h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
@@ -96,6 +100,10 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     if (!o.nodes.empty()) {
       (void)optional_integer(o.nodes, "--nodes", 1, 1024);
       throw InputError("--nodes goes with GPUs (--gpu or --gpus)");
+    }
+    if (!o.threads.empty()) {
+      (void)optional_integer(o.threads, "--threads", 1, k_max_threads);
+      throw InputError("--threads goes with hardware to run on (--cpu, --ram, --gpu, --gpus or --vram)");
     }
     return std::nullopt;
   }
@@ -121,6 +129,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
   if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
   h.cpu = o.cpu;
+  h.threads = optional_integer(o.threads, "--threads", 1, k_max_threads);
   h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
   h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
   h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
@@ -182,6 +191,10 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
   sub->add_option("--bandwidth", o.bandwidth, "GPU memory bandwidth in GB/s (overrides the catalog)")->group("Hardware");
   sub->add_option("--ram", o.ram, "System RAM (512 = 512 GiB) for layers or experts kept on the CPU")->group("Hardware");
   sub->add_option("--cpu", o.cpu, "CPU from the catalog ('dsplan list cpus'); default: a two-channel DDR5 desktop")
+      ->group("Hardware");
+  sub->add_option("--threads", o.threads,
+                  "CPU threads for layers or experts in system RAM (llama.cpp -t); default: the CPU's physical "
+                  "(performance) cores, as llama.cpp chooses")
       ->group("Hardware");
   sub->add_option("--ram-bandwidth", o.ram_bandwidth, "System memory bandwidth in GB/s (overrides --cpu)")
       ->group("Hardware");

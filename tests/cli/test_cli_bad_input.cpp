@@ -38,6 +38,11 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"estimate", "70b", "--link-bandwidth", "900"}, "--link-bandwidth goes with GPUs"},
       {{"estimate", "70b", "--bandwidth", "900"}, "--bandwidth goes with GPUs"},
       {{"estimate", "70b", "--nodes", "2"}, "--nodes goes with GPUs"},
+      // CPU threads: a count of at least 1, on hardware that runs the model.
+      {{"estimate", "70b", "--threads", "8"}, "--threads goes with hardware"},
+      {{"estimate", "70b", "--cpu", "epyc-9654", "--threads", "0"}, "--threads"},
+      {{"estimate", "70b", "--cpu", "epyc-9654", "--threads", "many"}, "--threads"},
+      {{"estimate", "70b", "--cpu", "epyc-9654", "--threads", "513"}, "--threads"},
       {{"estimate", "70b", "--link-bandwidth", "--json"}, "--link-bandwidth: missing value (got the flag '--json')"},
       {{"estimate", "70b", "--gpu", ""}, "--gpu: empty value"},
       {{"estimate", "70b", "--quant", ""}, "--quant: empty value"},

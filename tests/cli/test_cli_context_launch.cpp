@@ -70,6 +70,21 @@ TEST_CASE("estimate and check print the launch command and how to verify it", "[
   REQUIRE_FALSE(run_json({"estimate", "r1", "--gpu", "rtx4090"}).contains("launch"));
 }
 
+TEST_CASE("CPU threads reach llama.cpp's -t and the CPU's speed", "[cli][launch]") {
+  // 70B Q4_K_M with 40 of its 80 blocks on the 4090 and the rest on 12 of the EPYC's 96 cores.
+  const std::vector<std::string> base{"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--cpu", "epyc-9654",
+                                      "--ram", "256", "--gpu-layers", "40"};
+  auto with_threads = base;
+  with_threads.insert(with_threads.end(), {"--threads", "12"});
+  const auto j = run_json(with_threads);
+  const std::string command = j["launch"]["command"];
+  REQUIRE(command.find(" -t 12") != std::string::npos);
+  REQUIRE(j["launch"]["verify"].get<std::string>().find(" -t 12") != std::string::npos);
+  REQUIRE(run_json(base)["launch"]["command"].get<std::string>().find(" -t ") == std::string::npos);
+  REQUIRE(j["throughput"]["prefill_tokens_per_s"].get<double>() <=
+          run_json(base)["throughput"]["prefill_tokens_per_s"].get<double>());
+}
+
 TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
   const auto j = run_json({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
   const auto& mc = j["pick"]["max_context"];

@@ -180,3 +180,42 @@ TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step 
   REQUIRE_THROWS_WITH(plan(1, "llama.cpp"), Catch::Contains("does not draft with the MTP module"));
   REQUIRE_THROWS_WITH(plan(1, "sglang", "deepseek-v4-flash"), Catch::Contains("DeepSeek-V3/R1 line"));
 }
+
+TEST_CASE("CPU threads: fewer than the cores take that share of the CPU's compute", "[performance][hardware]") {
+  // EPYC 9654: 96 cores (cpus.json); llama.cpp's default is every physical core.
+  HardwareRequest h;
+  h.cpu = "epyc-9654";
+  h.ram = Bytes(768 * k_gib);
+  const auto all = build_hardware(catalog(), h);
+  REQUIRE(all.host.cores == 96);
+  REQUIRE(all.host.threads == 0);
+  REQUIRE(all.host.compute_share() == 1.0);
+  h.threads = 12;
+  const auto twelve = build_hardware(catalog(), h);
+  REQUIRE(twelve.host.compute_share() == Approx(12.0 / 96.0));
+  h.threads = 200;  // more threads than cores: still the whole CPU, no more
+  REQUIRE(build_hardware(catalog(), h).host.compute_share() == 1.0);
+  h.threads = 0;
+  REQUIRE_THROWS_AS(build_hardware(catalog(), h), InputError);
+
+  // A prompt on the CPU is compute-bound: 12 of 96 cores take 8x as long for the same FLOPs.
+  PlanRequest r;
+  r.scenario.model = "8b";
+  r.scenario.quant = "q4_0";
+  r.scenario.engine = "llama.cpp";
+  r.scenario.context = 1024;
+  r.prompt_tokens = 512;
+  r.output_tokens = 16;
+  r.hardware = HardwareRequest{};
+  r.hardware->cpu = "epyc-9654";
+  r.hardware->ram = Bytes(64 * k_gib);
+  const auto full = run_plan(catalog(), r);
+  r.hardware->threads = 12;
+  const auto few = run_plan(catalog(), r);
+  const auto& fs = full.throughput->prefill_stages.front();
+  const auto& ws = few.throughput->prefill_stages.front();
+  REQUIRE(ws.flops == Approx(fs.flops));
+  REQUIRE(ws.compute_s == Approx(fs.compute_s * 8.0));
+  REQUIRE(ws.device.find("12 threads") != std::string::npos);
+  REQUIRE(few.throughput->decode_tokens_per_s <= full.throughput->decode_tokens_per_s);
+}

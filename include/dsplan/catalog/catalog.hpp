@@ -274,6 +274,9 @@ struct PerformanceClass {
   /// after the weight reads instead of overlapped with them (llama.cpp's small-batch kernels
   /// dequantize per column). 0: not modelled, a step is max(memory, compute).
   double decode_batch_mfu = 0;
+  /// CPU: memory bytes per second one compute thread reads at most; fewer threads than the
+  /// bandwidth needs leave it unused (llama.cpp -t). 0: not modelled, threads never limit.
+  double thread_bytes_per_s = 0;
   /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
   /// (dequantisation cost of its kernels); 1 for a type not listed.
   std::map<std::string, double> type_bandwidth_factor;
@@ -373,6 +376,9 @@ struct CpuSpec {
   std::vector<std::string> aliases;
   std::string vendor;
   std::uint64_t cores = 0;
+  /// Cores llama.cpp computes on by default (cpu_get_num_math: physical cores, only the
+  /// performance cores of a hybrid Intel part); 0: all `cores`.
+  std::uint64_t performance_cores = 0;
   std::uint64_t memory_channels = 0;
   std::string memory_type;
   std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical: channels x MT/s x 8 bytes

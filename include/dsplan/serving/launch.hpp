@@ -31,6 +31,7 @@ struct LaunchSpec {
   std::optional<double> gpu_memory_utilization; ///< vLLM/SGLang share of each card, when planned
   std::uint64_t prompt_tokens = 0;              ///< for the verification line
   std::uint64_t output_tokens = 0;
+  std::uint64_t threads = 0;                    ///< llama.cpp -t when the user set it (0: the engine's default)
 };
 
 struct LaunchCommand {

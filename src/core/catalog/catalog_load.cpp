@@ -371,7 +371,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
       c.fail("expected a device class: gddr, hbm, apple or cpu");
     c.check_keys({"bandwidth_efficiency", "layer_seconds", "moe_layer_seconds", "prefill_mfu", "moe_mfu_factor",
-                  "decode_batch_mfu", "type_bandwidth_factor", "architecture_mfu_factor"});
+                  "decode_batch_mfu", "thread_bytes_per_s", "type_bandwidth_factor", "architecture_mfu_factor"});
     PerformanceClass pc;
     // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
     pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
@@ -380,6 +380,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
     pc.prefill_mfu = c.number_in("prefill_mfu", 1e-3, 1);
     pc.moe_mfu_factor = c.number_in_or("moe_mfu_factor", 1, 0.01, 5);
     pc.decode_batch_mfu = c.number_in_or("decode_batch_mfu", 0, 0, 1);
+    pc.thread_bytes_per_s = c.number_in_or("thread_bytes_per_s", 0, 0, 1e13);
     if (const auto f = c.find("type_bandwidth_factor"))
       for (const auto& [type, v] : f->members()) pc.type_bandwidth_factor[type] = v.number_in(0.05, 2);
     if (const auto f = c.find("architecture_mfu_factor"))
@@ -508,7 +509,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
 }
 
 CpuSpec parse_cpu(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "vendor", "cores", "sockets", "memory_channels", "memory_type", "memory_mts",
+  n.check_keys({"id", "name", "aliases", "vendor", "cores", "performance_cores", "sockets", "memory_channels", "memory_type", "memory_mts",
                 "memory_bandwidth_bytes_per_s", "max_memory_bytes", "fp32_tflops", "bf16_tflops", "isa", "tdp_watts",
                 "source", "notes"});
   CpuSpec c;
@@ -517,6 +518,8 @@ CpuSpec parse_cpu(const JsonNode& n) {
   c.aliases = n.strings_or_empty("aliases");
   c.vendor = n.str_or("vendor", "");
   c.cores = n.u64_in_or("cores", 0, 0, k_max_count);
+  c.performance_cores = n.u64_in_or("performance_cores", 0, 0, k_max_count);
+  if (c.cores > 0 && c.performance_cores > c.cores) n.fail("performance_cores exceeds cores");
   c.memory_channels = n.u64_in_or("memory_channels", 0, 0, 1024);
   c.memory_type = n.str_or("memory_type", "");
   c.bandwidth_bytes_per_s = n.u64_in("memory_bandwidth_bytes_per_s", 1'000'000, k_max_bytes_per_s);

@@ -157,10 +157,20 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     hw.host.ram = r.ram;
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s;
     hw.host.tflops = cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops;
+    hw.host.cores = cpu.performance_cores > 0 ? cpu.performance_cores : cpu.cores;
+  }
+  if (r.threads) {
+    if (*r.threads == 0) throw InputError("%threads% must be at least 1");
+    hw.host.threads = *r.threads;
   }
   // Between nodes: the catalog's cluster network (gpus.json "internode"), unless given.
   hw.internode_bytes_per_s = r.internode_bandwidth ? *r.internode_bandwidth : cat.internode_bytes_per_s;
   return hw;
+}
+
+double Host::compute_share() const {
+  if (cores == 0 || threads == 0 || threads >= cores) return 1.0;
+  return static_cast<double>(threads) / static_cast<double>(cores);
 }
 
 HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,

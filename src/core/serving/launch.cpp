@@ -57,7 +57,9 @@ std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
 }
 
 std::string llama_kv_flags(const LaunchSpec& s) {
-  return s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
+  std::string flags = s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
+  if (s.threads > 0) flags += fmt::format(" -t {}", s.threads);
+  return flags;
 }
 
 LaunchCommand llama_cpp(const LaunchSpec& s) {
@@ -208,6 +210,7 @@ LaunchSpec launch_spec(const PlanResult& p) {
   s.sequences = p.scenario.batch;
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
   s.flash_attention = p.scenario.flash_attention;
+  if (p.hardware) s.threads = p.hardware->host.threads;
   if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
     const double memory = static_cast<double>(p.hardware->gpus.front().memory.count());
     if (memory > 0) s.gpu_memory_utilization = static_cast<double>(l.gpus.front().capacity.count()) / memory;

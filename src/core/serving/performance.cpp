@@ -169,6 +169,15 @@ double device_peak(const Device& d, const ResolvedScenario& s) {
   return d.peak_tflops;
 }
 
+/// The host memory bandwidth the engine's threads can draw: all of it, unless so few threads run
+/// that each reads at its own limit (pc.thread_bytes_per_s) below the bus's achieved rate.
+double host_bandwidth(const Host& host, const PerformanceClass& pc) {
+  const double bus = static_cast<double>(host.bandwidth_bytes_per_s);
+  const std::uint64_t threads = host.threads > 0 ? host.threads : host.cores;
+  if (pc.thread_bytes_per_s <= 0 || threads == 0) return bus;
+  return std::min(bus, static_cast<double>(threads) * pc.thread_bytes_per_s / pc.bandwidth_efficiency);
+}
+
 /// Layer split: the GPU placements in order, then the CPU's share; PCIe hops between devices.
 std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
                                           const Hardware& hw, const Phase& ph) {
@@ -229,8 +238,10 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
                            (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
                            (stages.empty() ? 0.0 : e.performance.hop_seconds);
-      stages.push_back(stage(cpu.name, cpu_work, static_cast<double>(hw.host.bandwidth_bytes_per_s), hw.host.tflops, pc,
-                             fixed * chunks, w, ph, s.quant->default_type));
+      const std::string name =
+          hw.host.threads > 0 ? cpu.name + ", " + std::to_string(hw.host.threads) + " threads" : cpu.name;
+      stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(),
+                             pc, fixed * chunks, w, ph, s.quant->default_type));
     }
   }
   return stages;
