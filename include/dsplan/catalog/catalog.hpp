@@ -376,9 +376,6 @@ struct CpuSpec {
   std::vector<std::string> aliases;
   std::string vendor;
   std::uint64_t cores = 0;
-  /// Cores llama.cpp computes on by default (cpu_get_num_math: physical cores, only the
-  /// performance cores of a hybrid Intel part); 0: all `cores`.
-  std::uint64_t performance_cores = 0;
   std::uint64_t memory_channels = 0;
   std::string memory_type;
   std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical: channels x MT/s x 8 bytes

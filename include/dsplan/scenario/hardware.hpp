@@ -40,7 +40,7 @@ struct Host {
   std::optional<Bytes> ram;                 ///< installed RAM; nullopt when not given
   std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical memory bandwidth
   double tflops = 0;                        ///< dense 16-bit vector throughput, all cores
-  std::uint64_t cores = 0;                  ///< cores the engine's math can use (0: not known)
+  std::uint64_t cores = 0;                  ///< physical cores (cpus.json; 0: not known)
   std::uint64_t threads = 0;                ///< threads it computes with (0: not known, all cores)
   /// Share of the CPU's compute the threads use: min(threads, cores) / cores; 1 when unknown.
   [[nodiscard]] double compute_share() const;
@@ -75,7 +75,7 @@ struct HardwareRequest {
   std::optional<std::uint64_t> bandwidth;       ///< override every GPU's memory bandwidth
   std::optional<Bytes> ram;
   std::string cpu;                              ///< catalog CPU id; empty = desktop DDR5 default
-  std::optional<std::uint64_t> threads;         ///< CPU threads (llama.cpp -t); default: its math cores
+  std::optional<std::uint64_t> threads;         ///< CPU threads (llama.cpp -t); default: every physical core
   std::optional<std::uint64_t> ram_bandwidth;   ///< override the host's memory bandwidth
   std::uint64_t nodes = 1;
   std::optional<std::uint64_t> link_bandwidth;  ///< override GPU-to-GPU bandwidth

@@ -509,7 +509,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
 }
 
 CpuSpec parse_cpu(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "vendor", "cores", "performance_cores", "sockets", "memory_channels", "memory_type", "memory_mts",
+  n.check_keys({"id", "name", "aliases", "vendor", "cores", "sockets", "memory_channels", "memory_type", "memory_mts",
                 "memory_bandwidth_bytes_per_s", "max_memory_bytes", "fp32_tflops", "bf16_tflops", "isa", "tdp_watts",
                 "source", "notes"});
   CpuSpec c;
@@ -518,8 +518,6 @@ CpuSpec parse_cpu(const JsonNode& n) {
   c.aliases = n.strings_or_empty("aliases");
   c.vendor = n.str_or("vendor", "");
   c.cores = n.u64_in_or("cores", 0, 0, k_max_count);
-  c.performance_cores = n.u64_in_or("performance_cores", 0, 0, k_max_count);
-  if (c.cores > 0 && c.performance_cores > c.cores) n.fail("performance_cores exceeds cores");
   c.memory_channels = n.u64_in_or("memory_channels", 0, 0, 1024);
   c.memory_type = n.str_or("memory_type", "");
   c.bandwidth_bytes_per_s = n.u64_in("memory_bandwidth_bytes_per_s", 1'000'000, k_max_bytes_per_s);

@@ -157,7 +157,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     hw.host.ram = r.ram;
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s;
     hw.host.tflops = cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops;
-    hw.host.cores = cpu.performance_cores > 0 ? cpu.performance_cores : cpu.cores;
+    hw.host.cores = cpu.cores;
   }
   if (r.threads) {
     if (*r.threads == 0) throw InputError("%threads% must be at least 1");
