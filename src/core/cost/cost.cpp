@@ -132,19 +132,25 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   CloudCost cloud;
   bool cloud_ok = !hw.gpus.empty();
   std::vector<std::string> sourced;  // GPU types whose price source is listed
+  const CloudPrice* p = nullptr;     // the offering of the previous device's type
+  const std::string* p_id = nullptr;
   for (const auto& g : hw.gpus) {
     if (r.usd_per_gpu_hour) {
       cloud.usd_per_hour += *r.usd_per_gpu_hour * nodes;
       continue;
     }
-    const CloudShape shape = cloud_shape(cat, hw, g.id);
-    const auto [p, shape_met] = cat.cloud_price_for(g.id, shape);
+    if (p_id == nullptr || *p_id != g.id) {  // a box holds runs of one type: look each run up once
+      const CloudShape shape = cloud_shape(cat, hw, g.id);
+      const auto [offer, shape_met] = cat.cloud_price_for(g.id, shape);
+      if (offer && !shape_met) add_note_once(c.notes, shape_note(g.name, shape, *offer));
+      p = offer;
+      p_id = &g.id;
+    }
     if (!p) {
       cloud_ok = false;
       c.notes.push_back("no cloud price for " + g.name + " in the catalog: give %price% USD per GPU-hour");
       break;
     }
-    if (!shape_met) add_note_once(c.notes, shape_note(g.name, shape, *p));
     cloud.usd_per_hour += p->usd_per_gpu_hour * nodes;
     // One source line per GPU type (the same type always gets the same offering), formatted
     // once: recommend --cloud prices thousands of deployments of up to 16 GPUs each.
