@@ -2,6 +2,7 @@
 #include "cli/options.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "cli/parse_units.hpp"
@@ -80,6 +81,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
     if (!o.cpu.empty()) h.cpu = o.cpu;
     h.threads = optional_integer(o.threads, "--threads", 1, k_max_threads);
+    h.sockets = optional_integer(o.sockets, "--sockets", 1, k_max_sockets);
     h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
     h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
     h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
@@ -101,9 +103,11 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
       (void)optional_integer(o.nodes, "--nodes", 1, 1024);
       throw InputError("--nodes goes with GPUs (--gpu or --gpus)");
     }
-    if (!o.threads.empty()) {
-      (void)optional_integer(o.threads, "--threads", 1, k_max_threads);
-      throw InputError("--threads goes with hardware to run on (--cpu, --ram, --gpu, --gpus or --vram)");
+    for (const auto& [text, flag, max] : {std::tuple{&o.threads, "--threads", k_max_threads},
+                                          std::tuple{&o.sockets, "--sockets", k_max_sockets}}) {
+      if (text->empty()) continue;
+      (void)optional_integer(*text, flag, 1, max);
+      throw InputError(std::string(flag) + " goes with hardware to run on (--cpu, --ram, --gpu, --gpus or --vram)");
     }
     return std::nullopt;
   }
@@ -130,6 +134,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
   h.cpu = o.cpu;
   h.threads = optional_integer(o.threads, "--threads", 1, k_max_threads);
+  h.sockets = optional_integer(o.sockets, "--sockets", 1, k_max_sockets);
   h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
   h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
   h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
@@ -192,11 +197,14 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
   sub->add_option("--ram", o.ram, "System RAM (512 = 512 GiB) for layers or experts kept on the CPU")->group("Hardware");
   sub->add_option("--cpu", o.cpu, "CPU from the catalog ('dsplan list cpus'); default: a two-channel DDR5 desktop")
       ->group("Hardware");
+  sub->add_option("--sockets", o.sockets,
+                  "CPU sockets of --cpu's kind (a dual-socket server: 2); each adds memory channels and cores")
+      ->group("Hardware");
   sub->add_option("--threads", o.threads,
                   "CPU threads for layers or experts in system RAM (llama.cpp -t); default: the CPU's physical "
                   "(performance) cores, as llama.cpp chooses")
       ->group("Hardware");
-  sub->add_option("--ram-bandwidth", o.ram_bandwidth, "System memory bandwidth in GB/s (overrides --cpu)")
+  sub->add_option("--ram-bandwidth", o.ram_bandwidth, "System memory bandwidth in GB/s, all sockets (overrides --cpu)")
       ->group("Hardware");
   sub->add_flag("--detect", o.detect,
                 "Use this machine's GPUs, RAM and CPU (nvidia-smi, rocm-smi, macOS sysctl, /proc; see 'dsplan detect')")

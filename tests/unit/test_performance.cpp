@@ -219,3 +219,40 @@ TEST_CASE("CPU threads: fewer than the cores take that share of the CPU's comput
   REQUIRE(ws.device.find("12 threads") != std::string::npos);
   REQUIRE(few.throughput->decode_tokens_per_s <= full.throughput->decode_tokens_per_s);
 }
+
+TEST_CASE("CPU sockets: each adds its channels and cores; llama.cpp reads across the socket link", "[performance][hardware]") {
+  HardwareRequest h;
+  h.cpu = "xeon-6980p";  // 128 cores, 12 x DDR5-6400 = 614.4 GB/s per socket (cpus.json)
+  h.ram = Bytes(1536 * k_gib);
+  const auto one = build_hardware(catalog(), h);
+  h.sockets = 2;
+  const auto two = build_hardware(catalog(), h);
+  REQUIRE(two.host.sockets == 2);
+  REQUIRE(two.host.bandwidth_bytes_per_s == 2 * one.host.bandwidth_bytes_per_s);
+  REQUIRE(two.host.cores == 2 * one.host.cores);
+  REQUIRE(two.host.tflops == Approx(2 * one.host.tflops));
+  h.sockets = 0;
+  REQUIRE_THROWS_AS(build_hardware(catalog(), h), InputError);
+  h.sockets = 9;
+  REQUIRE_THROWS_AS(build_hardware(catalog(), h), InputError);
+
+  // ik_llama.cpp#259: DeepSeek-R1 Q4_K_M tg128 on one Xeon 6980P 10.02 t/s, on two 7.45 t/s (0.74x).
+  // llama.cpp's socket_scaling is that ratio - 1; decode from RAM scales with it.
+  PlanRequest r;
+  r.scenario.model = "r1";
+  r.scenario.quant = "q4_k_m";
+  r.scenario.engine = "llama.cpp";
+  r.scenario.context = 129;
+  r.prompt_tokens = 1;
+  r.output_tokens = 128;
+  r.hardware = HardwareRequest{};
+  r.hardware->cpu = "xeon-6980p";
+  r.hardware->ram = Bytes(1536 * k_gib);
+  const double single = run_plan(catalog(), r).throughput->decode_tokens_per_s;
+  r.hardware->sockets = 2;
+  const double dual = run_plan(catalog(), r).throughput->decode_tokens_per_s;
+  const double scaling = catalog().require_engine("llama.cpp").performance.classes.at("cpu").socket_scaling;
+  REQUIRE(scaling == Approx(7.45 / 10.02 - 1.0).margin(0.01));
+  REQUIRE(dual < single);
+  REQUIRE(dual / single == Approx(1.0 + scaling).epsilon(0.05));  // memory-bound: the bandwidth ratio
+}

@@ -15,7 +15,7 @@
 namespace dsplan {
 
 enum class Setting : std::uint8_t {
-  gpu, gpus, vram, count, nodes, ram, cpu, threads, bandwidth, cloud,                 // hardware
+  gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, cloud,        // hardware
   context, prompt, output, users, sweep, tokens,                                     // workload
   tp, pp, ep, gpu_layers, offload_experts, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
   no_flash_attn, mtp,

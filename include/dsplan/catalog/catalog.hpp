@@ -277,6 +277,10 @@ struct PerformanceClass {
   /// CPU: memory bytes per second one compute thread reads at most; fewer threads than the
   /// bandwidth needs leave it unused (llama.cpp -t). 0: not modelled, threads never limit.
   double thread_bytes_per_s = 0;
+  /// CPU: what each socket beyond the first adds to the achieved memory bandwidth, as a share
+  /// of one socket's (1: all of it; below 0: a second socket slows decode, as llama.cpp without
+  /// NUMA-aware placement reads across the socket link).
+  double socket_scaling = 1;
   /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
   /// (dequantisation cost of its kernels); 1 for a type not listed.
   std::map<std::string, double> type_bandwidth_factor;

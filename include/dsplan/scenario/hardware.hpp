@@ -38,9 +38,10 @@ struct Device {
 struct Host {
   std::string cpu;                          ///< catalog id or "generic"
   std::optional<Bytes> ram;                 ///< installed RAM; nullopt when not given
-  std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical memory bandwidth
+  std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical memory bandwidth, all sockets
   double tflops = 0;                        ///< dense 16-bit vector throughput, all cores
-  std::uint64_t cores = 0;                  ///< physical cores (cpus.json; 0: not known)
+  std::uint64_t cores = 0;                  ///< physical cores, all sockets (cpus.json; 0: not known)
+  std::uint64_t sockets = 1;                ///< CPUs (NUMA nodes), each with its own memory
   std::uint64_t threads = 0;                ///< threads it computes with (0: not known, all cores)
   /// Share of the CPU's compute the threads use: min(threads, cores) / cores; 1 when unknown.
   [[nodiscard]] double compute_share() const;
@@ -76,6 +77,7 @@ struct HardwareRequest {
   std::optional<Bytes> ram;
   std::string cpu;                              ///< catalog CPU id; empty = desktop DDR5 default
   std::optional<std::uint64_t> threads;         ///< CPU threads (llama.cpp -t); default: every physical core
+  std::optional<std::uint64_t> sockets;         ///< CPUs of --cpu's kind (dual-socket servers: 2); default 1
   std::optional<std::uint64_t> ram_bandwidth;   ///< override the host's memory bandwidth
   std::uint64_t nodes = 1;
   std::optional<std::uint64_t> link_bandwidth;  ///< override GPU-to-GPU bandwidth
@@ -84,6 +86,8 @@ struct HardwareRequest {
 
 /// The catalog id of the CPU assumed when none is named: a two-channel DDR5 desktop.
 inline constexpr const char* k_default_cpu = "desktop-ddr5";
+/// Sockets one host may hold: 8-socket Xeon servers are the largest sold.
+inline constexpr std::uint64_t k_max_sockets = 8;
 /// The catalog id a generic `--vram` card is modelled on.
 inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// GPUs one node may hold: NVIDIA's GB200 NVL72 puts 72 in one NVLink domain, the most of any

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 48> k_settings{{
+constexpr std::array<EnumName<Setting>, 49> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -14,6 +14,7 @@ constexpr std::array<EnumName<Setting>, 48> k_settings{{
     {Setting::nodes, "nodes", "how many machines the GPUs span"},
     {Setting::ram, "ram", "system RAM"},
     {Setting::cpu, "cpu", "the host CPU"},
+    {Setting::sockets, "sockets", "CPU sockets (NUMA nodes) of the host"},
     {Setting::threads, "threads", "CPU threads the engine computes with (llama.cpp -t)"},
     {Setting::bandwidth, "bandwidth", "a generic GPU's memory bandwidth"},
     {Setting::cloud, "cloud", "rent the GPUs instead of using your own"},

@@ -371,7 +371,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
       c.fail("expected a device class: gddr, hbm, apple or cpu");
     c.check_keys({"bandwidth_efficiency", "layer_seconds", "moe_layer_seconds", "prefill_mfu", "moe_mfu_factor",
-                  "decode_batch_mfu", "thread_bytes_per_s", "type_bandwidth_factor", "architecture_mfu_factor"});
+                  "decode_batch_mfu", "thread_bytes_per_s", "socket_scaling", "type_bandwidth_factor", "architecture_mfu_factor"});
     PerformanceClass pc;
     // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
     pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
@@ -381,6 +381,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
     pc.moe_mfu_factor = c.number_in_or("moe_mfu_factor", 1, 0.01, 5);
     pc.decode_batch_mfu = c.number_in_or("decode_batch_mfu", 0, 0, 1);
     pc.thread_bytes_per_s = c.number_in_or("thread_bytes_per_s", 0, 0, 1e13);
+    pc.socket_scaling = c.number_in_or("socket_scaling", 1, -0.9, 1);  // -0.9: a second socket never stops it
     if (const auto f = c.find("type_bandwidth_factor"))
       for (const auto& [type, v] : f->members()) pc.type_bandwidth_factor[type] = v.number_in(0.05, 2);
     if (const auto f = c.find("architecture_mfu_factor"))

@@ -145,6 +145,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   if (apple && r.cpu.empty()) {
     // Unified memory: what the GPU may not wire is the CPU's, at the same bandwidth.
     const Device& mac = hw.gpus.front();
+    if (r.sockets.value_or(1) != 1) throw InputError("%sockets% goes with %cpu%: " + mac.name + " has one chip");
     hw.host.cpu = mac.id;
     hw.host.ram = r.ram ? r.ram : std::optional<Bytes>(Bytes(mac.memory_installed.count() - mac.memory.count()));
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : mac.bandwidth_bytes_per_s;
@@ -155,9 +156,13 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     const CpuSpec& cpu = cat.require_cpu(r.cpu.empty() ? k_default_cpu : r.cpu);
     hw.host.cpu = cpu.id;
     hw.host.ram = r.ram;
-    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s;
-    hw.host.tflops = cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops;
-    hw.host.cores = cpu.cores;
+    // Every socket adds its own memory channels and cores; --ram-bandwidth is the whole host's.
+    const std::uint64_t sockets = r.sockets.value_or(1);
+    if (sockets == 0 || sockets > k_max_sockets) throw InputError(fmt::format("%sockets% must be 1 to {}", k_max_sockets));
+    hw.host.sockets = sockets;
+    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : cpu.bandwidth_bytes_per_s * sockets;
+    hw.host.tflops = (cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops) * static_cast<double>(sockets);
+    hw.host.cores = cpu.cores * sockets;
   }
   if (r.threads) {
     if (*r.threads == 0) throw InputError("%threads% must be at least 1");

@@ -169,10 +169,12 @@ double device_peak(const Device& d, const ResolvedScenario& s) {
   return d.peak_tflops;
 }
 
-/// The host memory bandwidth the engine's threads can draw: all of it, unless so few threads run
-/// that each reads at its own limit (pc.thread_bytes_per_s) below the bus's achieved rate.
+/// The host memory bandwidth the engine's threads can draw: one socket's, plus what each further
+/// socket adds for this engine (pc.socket_scaling); less when so few threads run that each reads
+/// at its own limit (pc.thread_bytes_per_s).
 double host_bandwidth(const Host& host, const PerformanceClass& pc) {
-  const double bus = static_cast<double>(host.bandwidth_bytes_per_s);
+  const double sockets = static_cast<double>(std::max<std::uint64_t>(host.sockets, 1));
+  const double bus = static_cast<double>(host.bandwidth_bytes_per_s) / sockets * (1.0 + (sockets - 1.0) * pc.socket_scaling);
   const std::uint64_t threads = host.threads > 0 ? host.threads : host.cores;
   if (pc.thread_bytes_per_s <= 0 || threads == 0) return bus;
   return std::min(bus, static_cast<double>(threads) * pc.thread_bytes_per_s / pc.bandwidth_efficiency);
@@ -238,8 +240,9 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
                            (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
                            (stages.empty() ? 0.0 : e.performance.hop_seconds);
-      const std::string name =
-          hw.host.threads > 0 ? cpu.name + ", " + std::to_string(hw.host.threads) + " threads" : cpu.name;
+      std::string name = cpu.name;
+      if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
+      if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
       stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(),
                              pc, fixed * chunks, w, ph, s.quant->default_type));
     }
