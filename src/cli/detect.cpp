@@ -170,6 +170,17 @@ std::string parse_cpuinfo(std::string_view text) {
   return {};
 }
 
+std::uint64_t parse_cpuinfo_sockets(std::string_view text) {
+  std::vector<std::string_view> ids;
+  for (const auto line : lines_of(text)) {
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || trim_view(line.substr(0, colon)) != "physical id") continue;
+    const auto id = trim_view(line.substr(colon + 1));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  return ids.size();
+}
+
 std::optional<AppleInfo> parse_sysctl_apple(std::string_view text) {
   const auto lines = lines_of(text);
   if (lines.size() < 2) return std::nullopt;
@@ -307,6 +318,10 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     if (out.cpu_id) {
       h.cpu = *out.cpu_id;
       out.flags.push_back("--cpu " + *out.cpu_id);
+      if (d.sockets > 1 && d.sockets <= k_max_sockets) {  // each "physical id" is one such CPU
+        h.sockets = d.sockets;
+        out.flags.push_back("--sockets " + std::to_string(d.sockets));
+      }
     }
   }
   out.request = h;
@@ -462,6 +477,7 @@ Detection detect_hardware(const Env& env) {
     if (const auto text = read_small_file(*env.proc_root + "/cpuinfo")) {
       const std::string cpu = parse_cpuinfo(*text);
       if (!cpu.empty()) d.cpu = cpu;
+      d.sockets = parse_cpuinfo_sockets(*text);
     }
   }
   return d;

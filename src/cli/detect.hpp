@@ -34,6 +34,7 @@ struct Detection {
   std::optional<Bytes> ram_total;
   std::optional<Bytes> ram_available;
   std::string cpu;     ///< model name; empty when unknown
+  std::uint64_t sockets = 0;  ///< CPU sockets; 0 when unknown
   [[nodiscard]] bool empty() const { return gpus.empty() && !ram_total; }
 };
 
@@ -54,6 +55,8 @@ struct MemInfo {
 [[nodiscard]] MemInfo parse_meminfo(std::string_view text);
 /// /proc/cpuinfo: the first "model name"; empty when there is none (many ARM kernels).
 [[nodiscard]] std::string parse_cpuinfo(std::string_view text);
+/// /proc/cpuinfo: how many sockets ("physical id" values); 0 when the kernel does not say.
+[[nodiscard]] std::uint64_t parse_cpuinfo_sockets(std::string_view text);
 struct AppleInfo {
   Bytes memsize;
   std::string chip;  ///< "Apple M2 Ultra"

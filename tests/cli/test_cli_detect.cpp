@@ -91,6 +91,11 @@ TEST_CASE("/proc/meminfo and /proc/cpuinfo", "[detect]") {
   CHECK(parse_cpuinfo("processor\t: 0\nmodel name\t: AMD Ryzen 9 7950X 16-Core Processor\n") ==
         "AMD Ryzen 9 7950X 16-Core Processor");
   CHECK(parse_cpuinfo("processor : 0\nBogoMIPS : 50.00\n").empty());
+  // Two sockets: logical CPUs 0-1 on physical id 0, 2-3 on physical id 1.
+  CHECK(parse_cpuinfo_sockets("processor\t: 0\nphysical id\t: 0\nprocessor\t: 1\nphysical id\t: 0\n"
+                              "processor\t: 2\nphysical id\t: 1\nprocessor\t: 3\nphysical id\t: 1\n") == 2);
+  CHECK(parse_cpuinfo_sockets("processor\t: 0\nphysical id\t: 0\n") == 1);
+  CHECK(parse_cpuinfo_sockets("processor : 0\nBogoMIPS : 50.00\n") == 0);  // ARM kernels often omit it
 }
 
 TEST_CASE("sysctl on Apple silicon, and elsewhere", "[detect]") {
@@ -142,6 +147,13 @@ TEST_CASE("map_detection: requests and flags", "[detect]") {
   CHECK(total.request->ram->count() == 65'536'000ULL * 1024);
   CHECK(total.request->cpu == "ryzen-7950x");
   CHECK(join(total.flags, " ") == "--gpus 2xrtx4090 --ram 62.5 --cpu ryzen-7950x");
+  Detection server = d;
+  server.cpu = "AMD EPYC 9654 96-Core Processor";
+  server.sockets = 2;
+  const auto dual = map_detection(cat, server, false);
+  REQUIRE(dual.request);
+  CHECK(dual.request->sockets == 2u);
+  CHECK(join(dual.flags, " ") == "--gpus 2xrtx4090 --ram 62.5 --cpu epyc-9654 --sockets 2");
 
   const auto free = map_detection(cat, d, true);
   REQUIRE(free.request);
