@@ -221,9 +221,16 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
     if (r.auto_count) j["gpu_count"] = *r.auto_count;
     j["layout"] = layout_json(r);
   }
-  if (r.hardware)
+  if (r.hardware) {
+    const Host& host = r.hardware->host;
     j["hardware"] = {{"gpu_count", r.hardware->gpu_count()},
-                     {"assumed", r.hardware->assumed.empty() ? ordered_json(nullptr) : ordered_json(r.hardware->assumed)}};
+                     {"assumed", r.hardware->assumed.empty() ? ordered_json(nullptr) : ordered_json(r.hardware->assumed)},
+                     {"host", {{"cpu", host.cpu},
+                               {"sockets", host.sockets},
+                               {"cores", host.cores > 0 ? ordered_json(host.cores) : ordered_json(nullptr)},
+                               {"threads", host.threads > 0 ? ordered_json(host.threads) : ordered_json(nullptr)},
+                               {"memory_bandwidth_bytes_per_s", host.bandwidth_bytes_per_s}}}};
+  }
   if (r.throughput) j["throughput"] = throughput_json(r);
   if (r.layout && r.layout->fits) {
     const LaunchCommand c = launch(launch_spec(r));

@@ -83,6 +83,16 @@ TEST_CASE("CPU threads reach llama.cpp's -t and the CPU's speed", "[cli][launch]
   REQUIRE(run_json(base)["launch"]["command"].get<std::string>().find(" -t ") == std::string::npos);
   REQUIRE(j["throughput"]["prefill_tokens_per_s"].get<double>() <=
           run_json(base)["throughput"]["prefill_tokens_per_s"].get<double>());
+  // The host in JSON: two EPYC 9654 sockets, each 96 cores and 12 x DDR5-4800 x 8 B = 460.8 GB/s.
+  auto dual = with_threads;
+  dual.insert(dual.end(), {"--sockets", "2"});
+  const auto host = run_json(dual)["hardware"]["host"];
+  REQUIRE(host["cpu"] == "epyc-9654");
+  REQUIRE(host["sockets"] == 2);
+  REQUIRE(host["cores"] == 192);
+  REQUIRE(host["threads"] == 12);
+  REQUIRE(host["memory_bandwidth_bytes_per_s"] == 921'600'000'000ULL);
+  REQUIRE(run_json(base)["hardware"]["host"]["threads"].is_null());
 }
 
 TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
