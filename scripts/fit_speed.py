@@ -18,10 +18,28 @@ LLAMA_FAMILY = ("llama.cpp", "ollama")  # Ollama runs llama.cpp: one set of cons
 # for llama.cpp in the MoE group alone.
 MOE_GPU_ENGINES = LLAMA_FAMILY + ("ik_llama.cpp",)
 
+# The constants describe current builds (the fit rule in tests/data/measurements.json): CUDA rows of
+# the llama.cpp family measured on builds from before 2025 stay in the fit, but their level is
+# absorbed by one fitted nuisance factor per phase ("legacy.decode", "legacy.prefill": old-build
+# speed / current-build speed), shared by all such rows and never written to data/engines.json.
+# They still set the ratios between cards, models and GPU counts.
+MEASUREMENTS = json.load(open(os.path.join(ROOT, "tests", "data", "measurements.json")))
+LEGACY_BEFORE = "2025"
+
+
+def build_date(row):
+    source = next(s for s in MEASUREMENTS["sources"] if s["id"] == row["source"])
+    return row.get("build_date") or source.get("date") or ""
+
+
+LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
+               if r["engine"] in LLAMA_FAMILY and r.get("backend") == "cuda"
+               and build_date(r) and build_date(r) < LEGACY_BEFORE}
+
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
     ("gddr dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
-     {"gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4),
+     {"legacy.decode": (0.5, 1.2), "gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4),
       # the batched rows (llama.cpp PR #15802, -ub 1-8) set it; NVIDIA classes share one value
       "cuda.decode_batch_mfu": (0.0, 0.5)}),
     ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
@@ -34,7 +52,9 @@ GROUPS = [
     ("cpu decode", lambda e, c, k: e in LLAMA_FAMILY and c.startswith("cpu/") and k == "decode",
      {"cpu.bandwidth_efficiency": (0.2, 1.0)}),
     ("prefill", lambda e, c, k: e in LLAMA_FAMILY and k == "prefill" and not c.startswith("hybrid"),
-     {"gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5), "hbm.prefill_mfu": (0.05, 0.8), "hbm.arch:ampere": (0.2, 3.0),
+     {"legacy.prefill": (0.4, 1.2), "gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5), "hbm.prefill_mfu": (0.05, 0.8), "hbm.arch:ampere": (0.2, 3.0),
+      # cuBLAS on f16 weights against llama.cpp's MMQ kernels on quantized ones (NVIDIA classes share it)
+      "cuda.mfutype:f16": (0.5, 2.5),
       "apple.prefill_mfu": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
     # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
     ("moe-671b on GPUs prefill",
@@ -60,6 +80,8 @@ def engine_of(name):
 
 
 def get(perf, name):
+    if name.startswith("legacy."):
+        return 1.0  # the nuisance factors start at "no difference"
     if name == "tp_layer_seconds":
         return perf.get("tp_layer_seconds", 0.0)
     if name.startswith("cuda."):  # one value for every NVIDIA class (gddr and hbm)
@@ -72,6 +94,8 @@ def get(perf, name):
         return c.get("type_bandwidth_factor", {}).get(key[5:], 1.0)
     if key.startswith("arch:"):
         return c.get("architecture_mfu_factor", {}).get(key[5:], 1.0)
+    if key.startswith("mfutype:"):
+        return c.get("type_mfu_factor", {}).get(key[8:], 1.0)
     return c.get(key, 1.0 if key == "moe_mfu_factor" else 0.0)
 
 
@@ -92,6 +116,8 @@ def put(perf, name, value):
         c.setdefault("type_bandwidth_factor", {})[key[5:]] = value
     elif key.startswith("arch:"):
         c.setdefault("architecture_mfu_factor", {})[key[5:]] = value
+    elif key.startswith("mfutype:"):
+        c.setdefault("type_mfu_factor", {})[key[8:]] = value
     else:
         c[key] = value
 
@@ -102,6 +128,8 @@ def residuals(params, rows_arg=None):
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
             e = json.loads(json.dumps(e))
             for full, v in params.items():
+                if full.startswith("legacy."):
+                    continue  # a property of old measurements, not of dsplan's engine
                 engine, name = engine_of(full)
                 if engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY):
                     put(e["performance"], name, v)
@@ -119,7 +147,10 @@ def residuals(params, rows_arg=None):
         if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES + ("vllm", "sglang"):
             continue  # fit side only; the validate side is never looked at here
         kind = "prefill" if metric in ("prefill_tokens_per_s", "ttft_s") else "decode"
-        rows.append((eng, cls.split("/", 1)[1], kind, float(ratio), idx, src))
+        ratio = float(ratio)
+        if idx in LEGACY_ROWS:  # dsplan predicts a current build; the row ran an older one
+            ratio *= params.get("legacy." + kind, 1.0)
+        rows.append((eng, cls.split("/", 1)[1], kind, ratio, idx, src))
     return rows
 
 

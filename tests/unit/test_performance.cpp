@@ -256,3 +256,21 @@ TEST_CASE("CPU sockets: each adds its channels and cores; llama.cpp reads across
   REQUIRE(dual < single);
   REQUIRE(dual / single == Approx(1.0 + scaling).epsilon(0.05));  // memory-bound: the bandwidth ratio
 }
+
+TEST_CASE("prefill MFU by weight type: f16 runs at its own factor of the quantized rate", "[performance]") {
+  // Same model, GPU and prompt: the prefill FLOPs are the same (2 x params per token), so the
+  // compute times differ only by the MFU factors of the two main block types.
+  const auto f16 = run({"8b", "fp16", "llama.cpp", {{"rtx4090", 1}}, 512, 16});
+  const auto q4 = run({"8b", "q4_0", "llama.cpp", {{"rtx4090", 1}}, 512, 16});
+  REQUIRE(f16.throughput);
+  REQUIRE(q4.throughput);
+  const auto& a = f16.throughput->prefill_stages.front();
+  const auto& b = q4.throughput->prefill_stages.front();
+  REQUIRE(a.flops == Approx(b.flops).epsilon(1e-3));
+  const auto& gddr = catalog().require_engine("llama.cpp").performance.classes.at("gddr");
+  const auto factor = [&](const char* type) {
+    const auto f = gddr.type_mfu_factor.find(type);
+    return f == gddr.type_mfu_factor.end() ? 1.0 : f->second;
+  };
+  REQUIRE(a.compute_s * factor("f16") == Approx(b.compute_s * factor("q4_0")).epsilon(1e-3));
+}

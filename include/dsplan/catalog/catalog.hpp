@@ -284,6 +284,9 @@ struct PerformanceClass {
   /// Decode bandwidth relative to bandwidth_efficiency by the format's main block type
   /// (dequantisation cost of its kernels); 1 for a type not listed.
   std::map<std::string, double> type_bandwidth_factor;
+  /// Prefill MFU relative to prefill_mfu by the format's main block type: llama.cpp multiplies
+  /// f16 weights with cuBLAS but quantized ones with its own MMQ kernels; 1 when not listed.
+  std::map<std::string, double> type_mfu_factor;
   /// Prefill MFU relative to prefill_mfu by GPU architecture (ampere, ada, hopper, ...); 1 when not listed.
   std::map<std::string, double> architecture_mfu_factor;
 };

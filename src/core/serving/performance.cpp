@@ -125,6 +125,12 @@ Work routed_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
   return out;
 }
 
+/// A per-type or per-architecture factor of a performance class; 1 where the key is not listed.
+double factor_or_one(const std::map<std::string, double>& factors, const std::string& key) {
+  const auto f = factors.find(key);
+  return f == factors.end() ? 1.0 : f->second;
+}
+
 struct Phase {
   std::uint64_t tokens;     ///< tokens processed per step (decode: sequences; prefill: the prompt)
   double context;           ///< decode: KV length read per sequence
@@ -141,13 +147,10 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
-  const auto factor = pc.type_bandwidth_factor.find(main_type);
-  const double efficiency =
-      pc.bandwidth_efficiency * (factor == pc.type_bandwidth_factor.end() ? 1.0 : factor->second);
+  const double efficiency = pc.bandwidth_efficiency * factor_or_one(pc.type_bandwidth_factor, main_type);
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
-  const auto arch = pc.architecture_mfu_factor.find(architecture);
-  const double mfu = pc.prefill_mfu * (arch == pc.architecture_mfu_factor.end() ? 1.0 : arch->second) *
-                     (w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
+  const double mfu = pc.prefill_mfu * factor_or_one(pc.architecture_mfu_factor, architecture) *
+                     factor_or_one(pc.type_mfu_factor, main_type) * (w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
