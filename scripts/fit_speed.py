@@ -36,6 +36,8 @@ LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
                if r["engine"] in LLAMA_FAMILY and r.get("backend") == "cuda"
                and build_date(r) and build_date(r) < LEGACY_BEFORE}
 
+MIN_GROUP_ROWS = 3
+
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
     ("gddr dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
@@ -49,17 +51,26 @@ GROUPS = [
     ("moe-671b on GPUs decode",
      lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b") and k == "decode",
      {"cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
-    ("cpu decode", lambda e, c, k: e in LLAMA_FAMILY and c.startswith("cpu/") and k == "decode",
-     {"cpu.bandwidth_efficiency": (0.2, 1.0)}),
-    ("prefill", lambda e, c, k: e in LLAMA_FAMILY and k == "prefill" and not c.startswith("hybrid"),
+    # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
+    # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
+    ("cpu decode and dense prefill",
+     lambda e, c, k: e in LLAMA_FAMILY and (c.startswith("cpu/") and k == "decode" or c == "cpu/dense" and k == "prefill"),
+     {"cpu.bandwidth_efficiency": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
+    # Dense models only: the MFU of large matrix products. Routed-expert models get their own
+    # factor below (a single llama.cpp CPU MoE run, 8x off, had pulled the CPU's dense MFU down).
+    ("prefill", lambda e, c, k: e in LLAMA_FAMILY and k == "prefill" and c.endswith("/dense") and not c.startswith("cpu"),
      {"legacy.prefill": (0.4, 1.2), "gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5), "hbm.prefill_mfu": (0.05, 0.8), "hbm.arch:ampere": (0.2, 3.0),
       # cuBLAS on f16 weights against llama.cpp's MMQ kernels on quantized ones (NVIDIA classes share it)
       "cuda.mfutype:f16": (0.5, 2.5),
-      "apple.prefill_mfu": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
+      "apple.prefill_mfu": (0.2, 1.0)}),
     # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
     ("moe-671b on GPUs prefill",
      lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
      {"cuda.moe_mfu_factor": (0.1, 1.5)}),
+    # The same for llama.cpp's CPU kernels (ik_llama.cpp's much faster CPU MoE kernels do not stand in).
+    ("moe-671b on CPU prefill",
+     lambda e, c, k: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
+     {"cpu.moe_mfu_factor": (0.01, 1.5)}),
 ]
 
 
@@ -173,16 +184,70 @@ def main():
     for group, pick, grid in groups:
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
+        if n < MIN_GROUP_ROWS:  # a constant resting on one or two runs is not a calibration
+            print(f"{group}: {n} fit rows, fewer than {MIN_GROUP_ROWS}: not fitted", flush=True)
+            continue
         current = before
         for _ in range(6):  # coordinate passes until the group's loss stops improving
             start = current
             current = coordinate_pass(params, grid, rows_arg, pick)
             if current > start - 1e-4:
                 break
+        nelder_mead(params, grid, rows_arg, pick)
         l, n = loss(residuals(params, rows_arg), pick)
         print(f"{group}: {n} fit rows, rms log residual {math.sqrt(before):.3f} -> {math.sqrt(l):.3f}", flush=True)
         for name in grid:
             print(f"  {name} = {params[name]:.4g}", flush=True)
+
+
+def nelder_mead(params, grid, rows_arg, pick, evaluations=300):
+    """After the coordinate passes: a joint simplex search over the group's parameters (scaled to
+    their ranges, clamped to them), for valleys where one parameter cannot move alone (the
+    nuisance factor of old builds against the efficiencies it trades with). Kept only if better."""
+    names = list(grid)
+    lo = [grid[n][0] for n in names]
+    span = [grid[n][1] - grid[n][0] for n in names]
+
+    def at(x):
+        trial = dict(params)
+        for n, v, l0, sp in zip(names, x, lo, span):
+            trial[n] = l0 + sp * min(1.0, max(0.0, v))
+        return trial
+
+    def f(x):
+        return loss(residuals(at(x), rows_arg), pick)[0]
+
+    x0 = [(params[n] - l0) / sp for n, l0, sp in zip(names, lo, span)]
+    simplex = [x0] + [[v + (0.1 if i == j else 0.0) for j, v in enumerate(x0)] for i in range(len(names))]
+    values = [f(x) for x in simplex]
+    start = values[0]
+    for _ in range(evaluations):
+        order = sorted(range(len(simplex)), key=lambda i: values[i])
+        simplex = [simplex[i] for i in order]
+        values = [values[i] for i in order]
+        centre = [sum(x[j] for x in simplex[:-1]) / (len(simplex) - 1) for j in range(len(names))]
+        worst = simplex[-1]
+        reflected = [c + (c - w) for c, w in zip(centre, worst)]
+        fr = f(reflected)
+        if fr < values[0]:
+            expanded = [c + 2 * (c - w) for c, w in zip(centre, worst)]
+            fe = f(expanded)
+            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
+        elif fr < values[-2]:
+            simplex[-1], values[-1] = reflected, fr
+        else:
+            contracted = [c + 0.5 * (w - c) for c, w in zip(centre, worst)]
+            fc = f(contracted)
+            if fc < values[-1]:
+                simplex[-1], values[-1] = contracted, fc
+            else:  # shrink towards the best point
+                simplex = [simplex[0]] + [[b + 0.5 * (v - b) for b, v in zip(simplex[0], x)] for x in simplex[1:]]
+                values = [values[0]] + [f(x) for x in simplex[1:]]
+        if max(values) - min(values) < 1e-7:
+            break
+    best = min(range(len(simplex)), key=lambda i: values[i])
+    if values[best] < start - 1e-9:
+        params.update(at(simplex[best]))
 
 
 def coordinate_pass(params, grid, rows_arg, pick):

@@ -150,7 +150,8 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   const double efficiency = pc.bandwidth_efficiency * factor_or_one(pc.type_bandwidth_factor, main_type);
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
   const double mfu = pc.prefill_mfu * factor_or_one(pc.architecture_mfu_factor, architecture) *
-                     factor_or_one(pc.type_mfu_factor, main_type) * (w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
+                     factor_or_one(pc.type_mfu_factor, main_type) *
+                     (ph.prefill && w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
