@@ -79,7 +79,10 @@ GROUPS = [
 SERVING_GROUPS = [
     (f"{engine} hbm decode", lambda e, c, k, engine=engine: e == engine and c.startswith("hbm/") and k == "decode",
      {f"{engine}:hbm.bandwidth_efficiency": (0.4, 1.0), f"{engine}:tp_layer_seconds": (0.0, 3e-4)})
-    for engine in ("vllm", "sglang")]
+    for engine in ("vllm", "sglang")] + [
+    # vLLM on GeForce/workstation cards (L4, RTX 5060 Ti rows): its own bandwidth efficiency.
+    ("vllm gddr decode", lambda e, c, k: e == "vllm" and c.startswith("gddr/") and k == "decode",
+     {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})]
 
 
 def engine_of(name):
