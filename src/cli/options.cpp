@@ -160,6 +160,7 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.hardware = to_hardware(o.hw, r.count_auto);
   r.layout.gpu_layers = optional_integer(o.gpu_layers, "--gpu-layers", 0, 100'000);
   r.layout.offload_experts = o.offload_experts;
+  r.layout.n_cpu_moe = o.n_cpu_moe;
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);
@@ -224,6 +225,9 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
       ->group("Layout");
   sub->add_flag("--offload-experts", o.offload_experts,
                 "Keep routed experts in system RAM, the rest on GPUs (llama.cpp -ot exps=CPU)")
+      ->group("Layout");
+  sub->add_option("--n-cpu-moe", o.n_cpu_moe,
+                  "llama.cpp --n-cpu-moe: keep the routed experts of the first N blocks in system RAM, the rest on GPUs")
       ->group("Layout");
   sub->add_option("--tp", o.tp, "vLLM/SGLang tensor-parallel size (default: GPUs per node)")->group("Layout");
   sub->add_option("--pp", o.pp, "vLLM/SGLang pipeline-parallel size (default: nodes)")->group("Layout");

@@ -84,6 +84,7 @@ ordered_json layout_json(const PlanResult& r) {
                  {"tensor_parallel", l.tensor_parallel},
                  {"pipeline_parallel", l.pipeline_parallel},
                  {"gpu_layers", l.gpu_layers},
+                 {"experts_in_ram_blocks", l.experts_in_ram_blocks},
                  {"devices", devices},
                  {"cpu", placement_json(l.cpu)},
                  {"cpu_bytes", l.cpu.total.count()},

@@ -95,6 +95,25 @@ TEST_CASE("CPU threads reach llama.cpp's -t and the CPU's speed", "[cli][launch]
   REQUIRE(run_json(base)["hardware"]["host"]["threads"].is_null());
 }
 
+TEST_CASE("n-cpu-moe: reaches llama.cpp's flag, the layout and the JSON", "[cli][launch]") {
+  // R1 Q4_K_M on one RTX 4090: the experts of blocks 0-59 in RAM, block 60's on the card.
+  const auto j = run_json({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "60"});
+  REQUIRE(j["layout"]["strategy"] == "expert_offload");
+  REQUIRE(j["layout"]["experts_in_ram_blocks"] == 60);
+  const std::string command = j["launch"]["command"];
+  REQUIRE(command.find(" -ngl 999 --n-cpu-moe 60") != std::string::npos);
+  REQUIRE(command.find("exps") == std::string::npos);
+  REQUIRE(j["launch"]["verify"].get<std::string>().find("--n-cpu-moe 60") != std::string::npos);
+  // Every block's experts in RAM is --offload-experts, llama.cpp's -ot exps=CPU.
+  const auto all = run_json({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--offload-experts"});
+  REQUIRE(all["layout"]["experts_in_ram_blocks"] == 61);
+  REQUIRE(all["launch"]["command"].get<std::string>().find("-ot \".ffn_.*_exps.=CPU\"") != std::string::npos);
+  REQUIRE(j["layout"]["devices"][0]["weights_bytes"].get<std::uint64_t>() >
+          all["layout"]["devices"][0]["weights_bytes"].get<std::uint64_t>());
+  // A layer split without expert offload has none in RAM.
+  REQUIRE(run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"})["layout"]["experts_in_ram_blocks"] == 0);
+}
+
 TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
   const auto j = run_json({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
   const auto& mc = j["pick"]["max_context"];

@@ -99,6 +99,29 @@ TEST_CASE("expert offload keeps routed experts in RAM and everything else on the
   REQUIRE(sum_weights(*p.layout) == p.memory.weights_loaded);
 }
 
+TEST_CASE("n-cpu-moe N keeps the routed experts of the first N blocks in RAM, the later ones on the GPU",
+          "[layout]") {
+  // R1 has 61 blocks; N = 60 leaves block 60's routed experts on the GPU (llama.cpp --n-cpu-moe 60).
+  LayoutRequest first60;
+  first60.n_cpu_moe = 60;
+  const auto p = plan("r1", "q4_k_m", {{"rtx4090", 1}}, first60, 8192, Bytes(512ULL << 30));
+  LayoutRequest all;
+  all.offload_experts = true;
+  const auto q = plan("r1", "q4_k_m", {{"rtx4090", 1}}, all, 8192, Bytes(512ULL << 30));
+  REQUIRE(p.layout->strategy == LayoutStrategy::expert_offload);
+  REQUIRE(p.layout->experts_in_ram_blocks == 60);
+  REQUIRE(q.layout->experts_in_ram_blocks == 61);
+  REQUIRE(p.layout->gpu_layers == 62);  // block 60's experts (~6 GiB) still fit beside the rest
+  const Bytes block60 = p.memory.weights.block_routed_bytes[60];
+  REQUIRE(block60.count() > 0);
+  REQUIRE(p.layout->gpus.front().weights == q.layout->gpus.front().weights + block60);
+  REQUIRE(p.layout->cpu.weights + block60 == q.layout->cpu.weights);
+  REQUIRE(sum_weights(*p.layout) == p.memory.weights_loaded);
+  // The expert pass of block 60 moves from the CPU stage to the GPU's: the GPU reads more per token.
+  REQUIRE(p.throughput->decode_stages.front().read_bytes > q.throughput->decode_stages.front().read_bytes);
+  REQUIRE(p.throughput->decode_stages.back().read_bytes < q.throughput->decode_stages.back().read_bytes);
+}
+
 TEST_CASE("count auto finds the smallest count that holds everything on GPUs", "[layout]") {
   PlanRequest r;
   r.scenario.model = "70b";

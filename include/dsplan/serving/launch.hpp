@@ -20,6 +20,7 @@ struct LaunchSpec {
   LayoutStrategy strategy = LayoutStrategy::layer_split;
   std::uint64_t gpus = 0;
   std::uint64_t gpu_layers = 0;                 ///< llama.cpp -ngl (blocks + output layer on GPUs)
+  std::uint64_t experts_in_ram_blocks = 0;      ///< expert offload: the first N blocks' routed experts in RAM
   std::uint64_t layers = 0;                     ///< transformer blocks
   std::vector<std::uint64_t> tensor_split;      ///< llama.cpp -ts: layers per GPU; empty = one GPU or as llama.cpp splits
   std::uint64_t tensor_parallel = 1;

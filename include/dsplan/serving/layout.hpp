@@ -51,6 +51,9 @@ struct Layout {
   std::uint64_t tensor_parallel = 1;
   std::uint64_t pipeline_parallel = 1;
   std::uint64_t gpu_layers = 0;             ///< llama.cpp -ngl: blocks on GPUs (+1 when the output head is)
+  /// expert_offload: blocks [0, n) keep their routed experts in system RAM (all blocks with
+  /// --offload-experts; the first N with --n-cpu-moe N); 0 otherwise.
+  std::uint64_t experts_in_ram_blocks = 0;
   std::vector<DevicePlacement> gpus;        ///< every GPU of every node
   DevicePlacement cpu;                      ///< system RAM
   bool fits = false;
@@ -64,6 +67,7 @@ struct Layout {
 struct LayoutRequest {
   std::optional<std::uint64_t> gpu_layers;  ///< llama.cpp -ngl; default: as many as fit
   bool offload_experts = false;             ///< keep routed experts in system RAM
+  std::optional<std::uint64_t> n_cpu_moe;   ///< llama.cpp --n-cpu-moe: the first N blocks' routed experts in RAM
   std::optional<std::uint64_t> tensor_parallel;
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 49> k_settings{{
+constexpr std::array<EnumName<Setting>, 50> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -29,6 +29,7 @@ constexpr std::array<EnumName<Setting>, 49> k_settings{{
     {Setting::ep, "ep", "expert-parallel size"},
     {Setting::gpu_layers, "gpu_layers", "blocks on the GPUs (llama.cpp -ngl)"},
     {Setting::offload_experts, "offload_experts", "routed experts in system RAM"},
+    {Setting::n_cpu_moe, "n_cpu_moe", "blocks, from the first, whose routed experts stay in system RAM (llama.cpp --n-cpu-moe)"},
     {Setting::kv_type, "kv_type", "the KV cache's element type"},
     {Setting::mla_cache, "mla_cache", "the MLA cache layout"},
     {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},

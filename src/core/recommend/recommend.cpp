@@ -34,6 +34,7 @@ void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendat
     base.scenario.batch = r.users;
     base.hardware = c.placed_on;
     base.layout.offload_experts = c.layout_request.offload_experts;
+    base.layout.n_cpu_moe = c.layout_request.n_cpu_moe;
     base.cost = r.cost;
     try {
       const PlanResult p = find_max_context(cat, {base, false, r.headroom});

@@ -49,7 +49,11 @@ std::string joined(const std::vector<std::uint64_t>& v, char separator) {
 
 /// -ngl, -ts and -ot: the layout, shared by llama-server and llama-bench (which splits with '/').
 std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
-  if (s.strategy == LayoutStrategy::expert_offload) return " -ngl 999 -ot \".ffn_.*_exps.=CPU\"";
+  if (s.strategy == LayoutStrategy::expert_offload) {  // all routed experts in RAM, or the first N blocks'
+    const std::string ngl = s.gpu_layers >= s.layers + 1 ? "999" : std::to_string(s.gpu_layers);
+    return s.experts_in_ram_blocks < s.layers ? fmt::format(" -ngl {} --n-cpu-moe {}", ngl, s.experts_in_ram_blocks)
+                                              : fmt::format(" -ngl {} -ot \".ffn_.*_exps.=CPU\"", ngl);
+  }
   if (s.gpus == 0) return " -ngl 0";
   std::string flags = fmt::format(" -ngl {}", s.gpu_layers);
   if (s.tensor_split.size() > 1) flags += " -ts " + joined(s.tensor_split, split_separator);
@@ -180,6 +184,7 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
   s.engine = engine;
   s.strategy = l.strategy;
   s.gpu_layers = l.gpu_layers;
+  s.experts_in_ram_blocks = l.experts_in_ram_blocks;
   s.layers = blocks;
   s.tensor_parallel = l.tensor_parallel;
   s.pipeline_parallel = l.pipeline_parallel;

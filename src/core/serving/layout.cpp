@@ -50,12 +50,14 @@ struct SplitInputs {
   const RuntimeMemory& runtime;
   Bytes kv_per_layer;
   std::uint64_t layers;
-  bool offload_experts;
+  std::uint64_t experts_in_ram_blocks;  ///< blocks [0, n) keep their routed experts in RAM
 };
 
+bool experts_in_ram(const SplitInputs& in, std::size_t b) { return b < in.experts_in_ram_blocks; }
+
 Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
-  return in.offload_experts ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes[b].count())
-                            : in.q.block_bytes[b];
+  return experts_in_ram(in, b) ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes[b].count())
+                               : in.q.block_bytes[b];
 }
 
 /// llama.cpp llama_model::load_tensors: with -ngl N the last N blocks go to GPUs (N = n_layer + 1
@@ -63,7 +65,8 @@ Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
 /// cumulative share of free memory.
 Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu_layers) {
   Layout layout;
-  layout.strategy = in.offload_experts ? LayoutStrategy::expert_offload : LayoutStrategy::layer_split;
+  layout.strategy = in.experts_in_ram_blocks > 0 ? LayoutStrategy::expert_offload : LayoutStrategy::layer_split;
+  layout.experts_in_ram_blocks = in.experts_in_ram_blocks;
   layout.gpu_layers = gpu_layers;
   const std::uint64_t on_gpu = std::min(gpu_layers, in.layers);
   const bool output_on_gpu = gpu_layers > in.layers && !hw.gpus.empty();
@@ -108,7 +111,10 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
     g.layers += 1;
     g.weights += block_on_gpu(in, b);
     g.kv_cache += in.kv_per_layer;
-    if (in.offload_experts) cpu.weights += in.q.block_routed_bytes[b];
+    if (experts_in_ram(in, b)) {
+      cpu.weights += in.q.block_routed_bytes[b];
+      cpu.routed_experts = cpu.routed_experts || in.q.block_routed_bytes[b].count() > 0;
+    }
   }
   if (output_on_gpu) {
     DevicePlacement& g = layout.gpus.back();
@@ -118,7 +124,6 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
     cpu.output_head = true;
     cpu.weights += output;
   }
-  cpu.routed_experts = in.offload_experts && on_gpu > 0;
   for (auto& g : layout.gpus) {
     if (g.layers == 0 && !g.output_head) continue;
     g.overhead = in.runtime.overhead;
@@ -168,7 +173,16 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   if (r.gpu_layers && *r.gpu_layers > layers + 1)
     throw InputError(fmt::format("%gpu_layers%: {} has {} blocks + the output layer, so at most {}", s.model->name,
                                  layers, layers + 1));
-  const SplitInputs in{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, r.offload_experts};
+  if (r.n_cpu_moe && r.offload_experts)
+    throw InputError("%offload_experts% keeps every block's routed experts in RAM and %n_cpu_moe% the first N "
+                     "blocks'; give one");
+  if (r.n_cpu_moe && !s.model->arch.is_moe())
+    throw InputError("%n_cpu_moe% needs a mixture-of-experts model; " + s.model->name + " is dense");
+  if (r.n_cpu_moe && (*r.n_cpu_moe == 0 || *r.n_cpu_moe > layers))
+    throw InputError(fmt::format("%n_cpu_moe%: {} has {} blocks, so 1 to {} (all of them: %offload_experts%)",
+                                 s.model->name, layers, layers));
+  const std::uint64_t experts_in_ram_blocks = r.offload_experts ? layers : r.n_cpu_moe.value_or(0);
+  const SplitInputs in{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, experts_in_ram_blocks};
   Layout layout;
   if (r.gpu_layers) {
     layout = split_layers(in, hw, *r.gpu_layers);
@@ -187,7 +201,7 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
       layout = split_layers(in, hw, lo);
     }
   }
-  if (layout.gpu_layers == 0 && !r.offload_experts) layout.strategy = LayoutStrategy::cpu_only;
+  if (layout.gpu_layers == 0 && experts_in_ram_blocks == 0) layout.strategy = LayoutStrategy::cpu_only;
   const bool all_on_gpu = layout.gpu_layers == layers + 1;
   layout.fits = gpus_fit(layout) && layout.cpu.fits;
   add_over_capacity_reasons(layout, [](const std::string& label, const DevicePlacement& g) {
@@ -337,8 +351,8 @@ std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Har
 
 Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw, const LayoutRequest& r) {
   if (s.engine->parallelism == Parallelism::tensor_parallel) {
-    if (r.gpu_layers || r.offload_experts)
-      throw InputError("%gpu_layers% and %offload_experts% are llama.cpp options; " + s.engine->name +
+    if (r.gpu_layers || r.offload_experts || r.n_cpu_moe)
+      throw InputError("%gpu_layers%, %offload_experts% and %n_cpu_moe% are llama.cpp options; " + s.engine->name +
                        " uses tensor/pipeline parallelism (%tp%, %pp%)");
     return plan_tensor_parallel(s, m, hw, r);
   }
@@ -368,7 +382,7 @@ std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const Resolv
     if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
     const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);
     const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
-    if (l.fits && on_gpus && (r.offload_experts || l.cpu.layers == 0)) return n;
+    if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || l.cpu.layers == 0)) return n;
   }
   return std::nullopt;
 }

@@ -188,7 +188,6 @@ double host_bandwidth(const Host& host, const PerformanceClass& pc) {
 std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
                                           const Hardware& hw, const Phase& ph) {
   const EngineSpec& e = *s.engine;
-  const bool offload = l.strategy == LayoutStrategy::expert_offload;
   const std::uint64_t step_tokens = ph.prefill ? std::min<std::uint64_t>(ph.tokens, s.ubatch) : ph.tokens;
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
   const double chunks = static_cast<double>(ph.chunks);
@@ -200,13 +199,17 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   for (std::size_t i = 0; i < l.gpus.size(); ++i) {
     const DevicePlacement& p = l.gpus[i];
     if (p.layers == 0 && !p.output_head) continue;
-    Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, !offload, touched, ph.prefill);
-    work.bytes = work.bytes * chunks + kv_layer * static_cast<double>(p.layers);
-    if (offload) {
-      const Work r = routed_work(w, p.first_layer, p.layers, ph.tokens, touched);
-      routed_on_cpu_bytes += r.bytes;
-      routed_on_cpu.flops += r.flops;
-    }
+    // Blocks [first, split) keep their routed experts in RAM, where the CPU computes them
+    // (--offload-experts: all; --n-cpu-moe N: the first N); [split, end) compute them here.
+    const std::uint64_t end = p.first_layer + p.layers;
+    const std::uint64_t split = std::clamp(l.experts_in_ram_blocks, p.first_layer, end);
+    Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, false, touched, ph.prefill);
+    const Work here = routed_work(w, split, end - split, ph.tokens, touched);
+    work.bytes = (work.bytes + here.bytes) * chunks + kv_layer * static_cast<double>(p.layers);
+    work.flops += here.flops;
+    const Work away = routed_work(w, p.first_layer, split - p.first_layer, ph.tokens, touched);
+    routed_on_cpu_bytes += away.bytes;
+    routed_on_cpu.flops += away.flops;
     if (p.output_head) {
       work.bytes += w.output_bytes;
       work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
@@ -215,11 +218,11 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const Device& d = hw.gpus[i];
     // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
     const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
-                         (offload ? 0.0 : moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds) +
+                         moe_blocks(w, split, end - split) * pc.moe_layer_seconds +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * chunks, w, ph, s.quant->default_type, d.architecture));
-    if (offload) offloaded_moe_blocks += moe_blocks(w, p.first_layer, p.layers);
+    offloaded_moe_blocks += moe_blocks(w, p.first_layer, split - p.first_layer);
   }
   const DevicePlacement& cpu = l.cpu;
   Work cpu_work = blocks_work(w, 0, cpu.layers, ph.tokens, ph.context, true, touched, ph.prefill);
