@@ -161,6 +161,7 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.layout.gpu_layers = optional_integer(o.gpu_layers, "--gpu-layers", 0, 100'000);
   r.layout.offload_experts = o.offload_experts;
   r.layout.n_cpu_moe = o.n_cpu_moe;
+  r.scenario.layer_split_options = !o.gpu_layers.empty() || o.offload_experts || o.n_cpu_moe.has_value();
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);

@@ -114,6 +114,21 @@ TEST_CASE("n-cpu-moe: reaches llama.cpp's flag, the layout and the JSON", "[cli]
   REQUIRE(run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"})["layout"]["experts_in_ram_blocks"] == 0);
 }
 
+TEST_CASE("layer-split options without an engine choose llama.cpp and its GGUF default", "[cli][launch]") {
+  // R1's native format is FP8, which vLLM loads first; -ot exps=CPU and --n-cpu-moe are llama.cpp's.
+  for (const char* flag : {"--offload-experts", "--n-cpu-moe"}) {
+    std::vector<std::string> args{"estimate", "r1", "--gpu", "rtx4090", "--ram", "512", flag};
+    if (std::string(flag) == "--n-cpu-moe") args.push_back("61");
+    const auto j = run_json(args);
+    REQUIRE(j["engine"]["id"] == "llama.cpp");
+    REQUIRE(j["quant"]["id"] == "q4_k_m");
+  }
+  REQUIRE(run_json({"estimate", "r1", "--gpu", "h200", "--count", "8"})["engine"]["id"] == "vllm");
+  // A format no layer-split engine loads keeps the refusal.
+  require_usage_error(run_cli({"estimate", "r1", "-q", "fp8", "--gpu", "rtx4090", "--ram", "512", "--offload-experts"}),
+                      "llama.cpp options");
+}
+
 TEST_CASE("recommend --context max: the longest context of the pick and runners-up", "[cli][context]") {
   const auto j = run_json({"recommend", "--gpu", "rtx4090", "--task", "code", "--context", "max"});
   const auto& mc = j["pick"]["max_context"];

@@ -38,6 +38,9 @@ struct Scenario {
   /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
   /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
   std::uint64_t speculative_tokens = 0;
+  /// Layer-split layout options were given (llama.cpp's -ngl, -ot exps=CPU, --n-cpu-moe): without
+  /// an engine, the first layer-split GGUF engine (llama.cpp) that loads the format is the default.
+  bool layer_split_options = false;
 };
 
 /// The scenario with every default applied and every name looked up.

@@ -31,6 +31,14 @@ const EngineSpec* registry_of_tag(const Catalog& cat, const std::string& model) 
 void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   if (!s.quant.empty()) r.quant = &cat.require_quant(s.quant);
   if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
+  if (!r.engine && s.layer_split_options)
+    for (const auto& e : cat.engines)
+      if (e.parallelism == Parallelism::layer_split && !e.default_quant_gguf.empty() &&
+          (!r.quant || !shared_container(*r.quant, e).empty())) {
+        r.engine = &e;
+        r.defaults_applied.push_back("engine: " + e.id + " (the layout options given are a layer split's)");
+        break;
+      }
   const EngineSpec* registry = registry_of_tag(cat, s.model);
   if (!r.engine && registry) {
     r.engine = registry;
