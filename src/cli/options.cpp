@@ -160,8 +160,9 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.hardware = to_hardware(o.hw, r.count_auto);
   r.layout.gpu_layers = optional_integer(o.gpu_layers, "--gpu-layers", 0, 100'000);
   r.layout.offload_experts = o.offload_experts;
-  r.layout.n_cpu_moe = o.n_cpu_moe;
-  r.scenario.layer_split_options = !o.gpu_layers.empty() || o.offload_experts || o.n_cpu_moe.has_value();
+  r.layout.n_cpu_moe_auto = o.n_cpu_moe == "auto";
+  if (!r.layout.n_cpu_moe_auto) r.layout.n_cpu_moe = optional_integer(o.n_cpu_moe, "--n-cpu-moe", 0, 100'000);
+  r.scenario.layer_split_options = !o.gpu_layers.empty() || o.offload_experts || !o.n_cpu_moe.empty();
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);
@@ -228,7 +229,8 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
                 "Keep routed experts in system RAM, the rest on GPUs (llama.cpp -ot exps=CPU)")
       ->group("Layout");
   sub->add_option("--n-cpu-moe", o.n_cpu_moe,
-                  "llama.cpp --n-cpu-moe: keep the routed experts of the first N blocks in system RAM, the rest on GPUs")
+                  "llama.cpp --n-cpu-moe: keep the routed experts of the first N blocks in system RAM, the rest on "
+                  "GPUs; auto: the fewest N that lets every block sit on the GPUs")
       ->group("Layout");
   sub->add_option("--tp", o.tp, "vLLM/SGLang tensor-parallel size (default: GPUs per node)")->group("Layout");
   sub->add_option("--pp", o.pp, "vLLM/SGLang pipeline-parallel size (default: nodes)")->group("Layout");

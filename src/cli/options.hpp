@@ -31,7 +31,7 @@ struct EstimateOptions {
   // Layout.
   std::string gpu_layers, tp, pp, gpu_memory_utilization;
   bool offload_experts = false;
-  std::optional<std::uint64_t> n_cpu_moe;
+  std::string n_cpu_moe;
   // Throughput, cost, capacity.
   std::string prompt, output, price, purchase_price, host_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
       target_tps;

@@ -55,6 +55,8 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "8"}, "--n-cpu-moe needs a mixture-of-experts model"},
       {{"estimate", "r1", "-q", "fp8", "--engine", "vllm", "--gpu", "h200", "--count", "8", "--n-cpu-moe", "8"}, "llama.cpp options"},
       {{"estimate", "r1", "--n-cpu-moe", "8"}, "--n-cpu-moe needs hardware"},
+      {{"estimate", "r1", "-q", "q4_k_m", "--ram", "512", "--n-cpu-moe", "auto"}, "--n-cpu-moe places experts on GPUs"},
+      {{"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "most"}, "--n-cpu-moe"},
       {{"estimate", "70b", "--link-bandwidth", "--json"}, "--link-bandwidth: missing value (got the flag '--json')"},
       {{"estimate", "70b", "--gpu", ""}, "--gpu: empty value"},
       {{"estimate", "70b", "--quant", ""}, "--quant: empty value"},

@@ -110,6 +110,12 @@ TEST_CASE("n-cpu-moe: reaches llama.cpp's flag, the layout and the JSON", "[cli]
   REQUIRE(all["launch"]["command"].get<std::string>().find("-ot \".ffn_.*_exps.=CPU\"") != std::string::npos);
   REQUIRE(j["layout"]["devices"][0]["weights_bytes"].get<std::uint64_t>() >
           all["layout"]["devices"][0]["weights_bytes"].get<std::uint64_t>());
+  // auto: the number it chose reaches the launch line.
+  const auto a = run_json({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx-pro-6000", "--ram", "512", "--n-cpu-moe", "auto"});
+  const auto n = a["layout"]["experts_in_ram_blocks"].get<std::uint64_t>();
+  REQUIRE(n > 0);
+  REQUIRE(n < 61);
+  REQUIRE(a["launch"]["command"].get<std::string>().find("--n-cpu-moe " + std::to_string(n)) != std::string::npos);
   // A layer split without expert offload has none in RAM.
   REQUIRE(run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"})["layout"]["experts_in_ram_blocks"] == 0);
 }

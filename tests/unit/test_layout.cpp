@@ -122,6 +122,27 @@ TEST_CASE("n-cpu-moe N keeps the routed experts of the first N blocks in RAM, th
   REQUIRE(p.throughput->decode_stages.back().read_bytes < q.throughput->decode_stages.back().read_bytes);
 }
 
+TEST_CASE("n-cpu-moe auto: the fewest blocks whose experts stay in RAM for every block to sit on the GPU",
+          "[layout]") {
+  LayoutRequest automatic;
+  automatic.n_cpu_moe_auto = true;
+  const auto p = plan("r1", "q4_k_m", {{"rtx-pro-6000", 1}}, automatic, 4096, Bytes(512ULL << 30));
+  const std::uint64_t n = p.layout->experts_in_ram_blocks;
+  REQUIRE(p.layout->gpu_layers == 62);
+  REQUIRE(p.layout->fits);
+  REQUIRE(n > 3);   // the first 3 blocks are dense: no experts to keep in RAM
+  REQUIRE(n < 61);  // a 96 GB card holds some blocks' experts
+  // One block fewer in RAM and the card no longer holds every block.
+  LayoutRequest fewer;
+  fewer.n_cpu_moe = n - 1;
+  const auto q = plan("r1", "q4_k_m", {{"rtx-pro-6000", 1}}, fewer, 4096, Bytes(512ULL << 30));
+  REQUIRE(q.layout->gpu_layers < 62);
+  // A model that fits on the GPUs keeps every expert there.
+  const auto small = plan("r1", "iq1_s", {{"h200", 2}}, automatic, 4096, Bytes(512ULL << 30));
+  REQUIRE(small.layout->experts_in_ram_blocks == 0);
+  REQUIRE(small.layout->strategy == LayoutStrategy::layer_split);
+}
+
 TEST_CASE("count auto finds the smallest count that holds everything on GPUs", "[layout]") {
   PlanRequest r;
   r.scenario.model = "70b";

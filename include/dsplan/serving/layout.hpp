@@ -68,6 +68,7 @@ struct LayoutRequest {
   std::optional<std::uint64_t> gpu_layers;  ///< llama.cpp -ngl; default: as many as fit
   bool offload_experts = false;             ///< keep routed experts in system RAM
   std::optional<std::uint64_t> n_cpu_moe;   ///< llama.cpp --n-cpu-moe: the first N blocks' routed experts in RAM
+  bool n_cpu_moe_auto = false;              ///< the fewest such N that lets every block sit on the GPUs
   std::optional<std::uint64_t> tensor_parallel;
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;

@@ -35,6 +35,7 @@ void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendat
     base.hardware = c.placed_on;
     base.layout.offload_experts = c.layout_request.offload_experts;
     base.layout.n_cpu_moe = c.layout_request.n_cpu_moe;
+    base.layout.n_cpu_moe_auto = c.layout_request.n_cpu_moe_auto;
     base.cost = r.cost;
     try {
       const PlanResult p = find_max_context(cat, {base, false, r.headroom});

@@ -161,6 +161,25 @@ bool gpus_fit(const Layout& l) {
   return std::all_of(l.gpus.begin(), l.gpus.end(), [](const DevicePlacement& p) { return p.fits; });
 }
 
+/// --n-cpu-moe auto: the fewest blocks, from the first, whose routed experts must stay in RAM for
+/// the GPUs to hold `gpu_layers`. More experts in RAM never need more GPU memory, so a binary
+/// search; all of them when even that is not enough (then fewer blocks go to the GPUs).
+std::uint64_t fewest_experts_in_ram(const MemoryEstimate& m, const Hardware& hw, std::uint64_t layers,
+                                    std::uint64_t gpu_layers) {
+  const auto fits = [&](std::uint64_t n) {
+    return gpus_fit(split_layers(SplitInputs{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, n},
+                                 hw, gpu_layers));
+  };
+  if (fits(0)) return 0;
+  if (!fits(layers)) return layers;
+  std::uint64_t lo = 0, hi = layers;  // lo does not fit, hi fits
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                         const LayoutRequest& r) {
   const std::uint64_t layers = m.weights.block_bytes.size();
@@ -173,15 +192,21 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   if (r.gpu_layers && *r.gpu_layers > layers + 1)
     throw InputError(fmt::format("%gpu_layers%: {} has {} blocks + the output layer, so at most {}", s.model->name,
                                  layers, layers + 1));
-  if (r.n_cpu_moe && r.offload_experts)
+  const bool n_cpu_moe = r.n_cpu_moe || r.n_cpu_moe_auto;
+  if (n_cpu_moe && r.offload_experts)
     throw InputError("%offload_experts% keeps every block's routed experts in RAM and %n_cpu_moe% the first N "
                      "blocks'; give one");
-  if (r.n_cpu_moe && !s.model->arch.is_moe())
+  if (n_cpu_moe && !s.model->arch.is_moe())
     throw InputError("%n_cpu_moe% needs a mixture-of-experts model; " + s.model->name + " is dense");
+  if (n_cpu_moe && hw.gpus.empty())
+    throw InputError("%n_cpu_moe% places experts on GPUs (%gpu%, %gpus% or %vram%); without them every block runs "
+                     "on the CPU");
   if (r.n_cpu_moe && (*r.n_cpu_moe == 0 || *r.n_cpu_moe > layers))
     throw InputError(fmt::format("%n_cpu_moe%: {} has {} blocks, so 1 to {} (all of them: %offload_experts%)",
                                  s.model->name, layers, layers));
-  const std::uint64_t experts_in_ram_blocks = r.offload_experts ? layers : r.n_cpu_moe.value_or(0);
+  std::uint64_t experts_in_ram_blocks = r.offload_experts ? layers : r.n_cpu_moe.value_or(0);
+  if (r.n_cpu_moe_auto)
+    experts_in_ram_blocks = fewest_experts_in_ram(m, hw, layers, r.gpu_layers.value_or(layers + 1));
   const SplitInputs in{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, experts_in_ram_blocks};
   Layout layout;
   if (r.gpu_layers) {
@@ -351,7 +376,7 @@ std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Har
 
 Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw, const LayoutRequest& r) {
   if (s.engine->parallelism == Parallelism::tensor_parallel) {
-    if (r.gpu_layers || r.offload_experts || r.n_cpu_moe)
+    if (r.gpu_layers || r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto)
       throw InputError("%gpu_layers%, %offload_experts% and %n_cpu_moe% are llama.cpp options; " + s.engine->name +
                        " uses tensor/pipeline parallelism (%tp%, %pp%)");
     return plan_tensor_parallel(s, m, hw, r);
@@ -382,7 +407,7 @@ std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const Resolv
     if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
     const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);
     const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
-    if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || l.cpu.layers == 0)) return n;
+    if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto || l.cpu.layers == 0)) return n;
   }
   return std::nullopt;
 }
