@@ -50,7 +50,27 @@ void list_quants(const Catalog& cat, Context& ctx) {
     table.add_row({q.id, q.name, join(q.containers, "/"), join(q.engines),
                    (q.recipe_note.empty() ? "" : "[fitted recipe] ") + q.description});
   }
-  emit_list(ctx, "quants", rows, table);
+  // Files people download whose recipe is unknown: not formats, but named, with how to size them.
+  ordered_json files = ordered_json::array();
+  Table unmodelled({{"File"}, {"Model"}, {"Size it from its header with"}, {"Published size"}});
+  for (const auto& f : cat.unmodelled_files) {
+    files.push_back({{"file", f.file}, {"model", f.model}, {"hf", "hf:" + f.hf}, {"published_size", f.published_size},
+                     {"source", f.source}});
+    unmodelled.add_row({f.file, f.model, "--model-file hf:" + f.hf, f.published_size.empty() ? "-" : f.published_size});
+  }
+  render_output(ctx, {"list quants",
+                      [&](std::ostream& o) {
+                        table.render(o);
+                        if (files.empty()) return;
+                        o << "\nunsloth files whose per-tensor recipe was never published (not formats; "
+                             "dsplan sizes them exactly from their own header):\n";
+                        unmodelled.render(o);
+                      },
+                      [&](std::ostream& o) {
+                        o << ordered_json{{"schema_version", 1}, {"quants", rows}, {"unmodelled_files", files}}.dump(2)
+                          << '\n';
+                      },
+                      {"/quants/*"}});
 }
 
 void list_gpus(const Catalog& cat, Context& ctx) {

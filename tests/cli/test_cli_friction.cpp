@@ -123,3 +123,19 @@ TEST_CASE("recommend tries parts of a mixed GPU list", "[cli][friction]") {
   REQUIRE(j["pick"]["gpus"] == 1);
   REQUIRE(j["pick"]["hardware"].get<std::string>().find("RTX 3090") != std::string::npos);
 }
+
+// unsloth's R1-0528 / V3-0324 / V3.1 dynamic quants follow unpublished recipes (issue 10 item 4):
+// asked by name they are refused with the flag that sizes the file itself, and `list quants` names them.
+TEST_CASE("a UD file without a published recipe says how to size it", "[cli][friction]") {
+  require_usage_error(run_cli({"estimate", "r1-0528", "-q", "UD-Q3_K_XL"}),
+                      "--model-file hf:unsloth/DeepSeek-R1-0528-GGUF/UD-Q3_K_XL/");
+  const auto j = run_json({"list", "quants", "--json"});
+  bool listed = false;
+  for (const auto& f : j["unmodelled_files"])
+    if (f["file"] == "UD-Q2_K_XL" && f["model"] == "deepseek-v3.1") {
+      listed = true;
+      REQUIRE(f["hf"] == "hf:unsloth/DeepSeek-V3.1-GGUF/UD-Q2_K_XL/");
+    }
+  REQUIRE(listed);
+  REQUIRE(run_cli({"list", "quants"}).out.find("UD-Q4_K_XL  deepseek-r1-0528") != std::string::npos);
+}

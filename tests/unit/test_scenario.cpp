@@ -55,3 +55,35 @@ TEST_CASE("the legacy MLA GGUF flag applies to MLA models in GGUF only", "[scena
   r1.legacy_mla_gguf = true;
   REQUIRE(resolve_scenario(catalog(), r1).layout.legacy_mla_gguf);
 }
+
+// unsloth's later dynamic quants have no published per-tensor recipe (docs/validation.md 2.7):
+// asking for one names the file, what was published of its size, and how to read its header.
+TEST_CASE("a UD file without a published recipe is refused with its Hub location", "[scenario]") {
+  try {
+    (void)resolve_scenario(catalog(), scenario("r1-0528", "ud-q3_k_xl"));
+    FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    REQUIRE_THAT(what, Catch::Contains("hf:unsloth/DeepSeek-R1-0528-GGUF/UD-Q3_K_XL/"));
+    REQUIRE_THAT(what, Catch::Contains("275.576 GiB"));  // ik_llama.cpp PR #645's load log
+    REQUIRE_THAT(what, Catch::Contains("%model_file%"));
+  }
+  // "1.58bit" is the January R1 file; R1-0528's UD-IQ1_S is another, unpublished recipe.
+  REQUIRE_THROWS_WITH(resolve_scenario(catalog(), scenario("r1-0528", "1.58bit")),
+                      Catch::Contains("DeepSeek-R1-0528-GGUF/UD-IQ1_S/"));
+  // Without the "ud-" prefix too, and by name for a model that has no such file.
+  REQUIRE_THROWS_WITH(resolve_scenario(catalog(), scenario("v3.1", "q2_k_xl")),
+                      Catch::Contains("DeepSeek-V3.1-GGUF/UD-Q2_K_XL/"));
+  REQUIRE_THROWS_WITH(resolve_scenario(catalog(), scenario("r1", "ud-q4_k_xl")),
+                      Catch::Contains("deepseek-r1-0528, deepseek-v3-0324, deepseek-v3.1"));
+  // A model with neither a format nor a listed file keeps the plain refusal.
+  REQUIRE_THROWS_WITH(resolve_scenario(catalog(), scenario("v3", "ud-iq1_s")),
+                      Catch::Contains("published file of deepseek-r1 only, not of deepseek-v3"));
+}
+
+TEST_CASE("a UD name asked of a model with its own recipe of that file takes that recipe", "[scenario]") {
+  const ResolvedScenario r = resolve_scenario(catalog(), scenario("v3-0324", "ud-iq2_xxs"));
+  REQUIRE(r.quant->id == "ud-iq2_xxs-v3-0324");
+  REQUIRE(r.defaults_applied.front() == "quant: ud-iq2_xxs-v3-0324 (deepseek-v3-0324's own ud-iq2_xxs recipe)");
+  REQUIRE(resolve_scenario(catalog(), scenario("r1", "ud-iq2_xxs")).quant->id == "ud-iq2_xxs");
+}

@@ -18,7 +18,7 @@ enum class Setting : std::uint8_t {
   gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, cloud,        // hardware
   context, prompt, output, users, sweep, tokens,                                     // workload
   tp, pp, ep, gpu_layers, offload_experts, n_cpu_moe, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
-  no_flash_attn, mtp,
+  model_file, no_flash_attn, mtp,
   gpu_memory_utilization,
   price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
   tokens_per_day, kwh_price, pue, years, maintenance,

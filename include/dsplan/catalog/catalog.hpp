@@ -243,6 +243,23 @@ struct QuantFormat {
   std::shared_ptr<const FileWeights> file;
 };
 
+/// A published file whose per-tensor recipe is unknown (unsloth's later dynamic quants): no format
+/// sizes it, so dsplan names it, says what was published about its size, and points the user at
+/// the file's own header, which sizes it exactly.
+struct UnmodelledFile {
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string id;
+  std::string model;           ///< catalog model id
+  std::string file;            ///< the name users type: "UD-Q3_K_XL"
+  std::string hf;              ///< OWNER/REPO/PREFIX of the file or split set on the Hugging Face Hub
+  std::string published_size;  ///< what was published about its size, with units; empty: nothing found
+  std::string source;
+};
+
+/// The one-line refusal for a format asked of an unmodelled file: what was published and how to
+/// size the file itself. Names the model-file setting by marker.
+[[nodiscard]] std::string unmodelled_file_error(const UnmodelledFile& f);
+
 /// Rules shared by every format of one container (GGUF: what stays F32, the shape fallbacks).
 struct ContainerRules {
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
@@ -507,6 +524,7 @@ class Catalog {
   std::vector<ModelSpec> models;
   std::vector<BlockType> block_types;
   std::vector<QuantFormat> quants;
+  std::vector<UnmodelledFile> unmodelled_files;
   std::map<std::string, ContainerRules> containers;
   std::vector<EngineSpec> engines;
   std::vector<GpuSpec> gpus;
@@ -530,6 +548,9 @@ class Catalog {
   /// Lookup by id, alias or display name, case-insensitive. nullptr when absent.
   [[nodiscard]] const ModelSpec* find_model(std::string_view name) const;
   [[nodiscard]] const QuantFormat* find_quant(std::string_view name) const;
+  /// The unmodelled file of `model_id` that `name` names ("UD-Q3_K_XL", "ud-q3_k_xl", "q3_k_xl");
+  /// nullptr when none. An empty model_id matches any model's.
+  [[nodiscard]] const UnmodelledFile* find_unmodelled_file(std::string_view model_id, std::string_view name) const;
   [[nodiscard]] const EngineSpec* find_engine(std::string_view name) const;
   [[nodiscard]] const GpuSpec* find_gpu(std::string_view name) const;
   /// By catalog id exactly (a Device's id; "generic" cards have none): no name matching, for

@@ -113,6 +113,23 @@ const ModelSpec* Catalog::find_model(std::string_view name) const {
   return nullptr;
 }
 const QuantFormat* Catalog::find_quant(std::string_view name) const { return find_in(quants, name); }
+
+const UnmodelledFile* Catalog::find_unmodelled_file(std::string_view model_id, std::string_view name) const {
+  const std::string wanted = to_lower(name);
+  for (const auto& f : unmodelled_files) {
+    if (!model_id.empty() && f.model != model_id) continue;
+    const std::string file = to_lower(f.file);
+    if (wanted == file || "ud-" + wanted == file) return &f;
+  }
+  return nullptr;
+}
+
+std::string unmodelled_file_error(const UnmodelledFile& f) {
+  return "unsloth's " + f.file + " of " + f.model +
+         " follows a per-tensor recipe that was never published, so dsplan has no format for it (" +
+         (f.published_size.empty() ? "no size was published" : "published: " + f.published_size) +
+         "); size the file exactly from its header: %model_file% hf:" + f.hf + " (range requests read a few MB)";
+}
 const EngineSpec* Catalog::find_engine(std::string_view name) const { return find_in(engines, name); }
 namespace {
 /// A lookup in data a model-only load skipped would answer "unknown" when the truth is "not loaded".
@@ -182,6 +199,15 @@ const ModelSpec& Catalog::require_model(std::string_view name) const {
 }
 const QuantFormat& Catalog::require_quant(std::string_view name) const {
   if (const auto* q = find_quant(name)) return *q;
+  if (const auto* f = find_unmodelled_file("", name)) {
+    std::vector<std::string> of;
+    for (const auto& other : unmodelled_files)
+      if (to_lower(other.file) == to_lower(f->file)) of.push_back(other.model);
+    if (of.size() == 1) throw InputError(unmodelled_file_error(*f));
+    throw InputError("unsloth's " + f->file + " files (of " + join(of) +
+                     ") follow per-tensor recipes that were never published, so dsplan has no format for them; "
+                     "size one exactly from its header, e.g. %model_file% hf:" + f->hf + " ('dsplan list quants' lists them)");
+  }
   // "1.58bit", "2-bit": formats are named by type, not by their bits per weight.
   const bool by_bits = to_lower(name).find("bit") != std::string::npos;
   unknown(quants, "quant", name,

@@ -603,6 +603,19 @@ void merge_list(std::vector<T>& items, const JsonNode& root, std::string_view ke
   }
 }
 
+UnmodelledFile parse_unmodelled_file(const JsonNode& n) {
+  n.check_keys({"id", "model", "file", "hf", "published_size", "source"});
+  UnmodelledFile f;
+  f.origin = n.origin();
+  f.id = n.str("id");
+  f.model = n.str("model");
+  f.file = n.str("file");
+  f.hf = n.str("hf");
+  f.published_size = n.str_or("published_size", "");
+  f.source = join_sources(n.at("source"));
+  return f;
+}
+
 HostPrice parse_host_price(const JsonNode& n, const char* key_field, const char* usd_field) {
   n.check_keys({key_field, usd_field, "what", "date", "source", "notes"});
   HostPrice p;
@@ -637,7 +650,7 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   const JsonNode root(doc, origin);
   root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",
                    "gpus", "cpus", "cloud_prices", "purchase_prices", "host_prices", "cost_defaults", "tasks", "tasks_source",
-                   "speed_bands", "generated_by", "internode"});
+                   "speed_bands", "generated_by", "internode", "unmodelled_files"});
   if (const auto archs = root.find("architectures"))
     for (const auto& [id, node] : archs->members()) cat.architectures[id] = parse_arch_traits(node);
   merge_list(cat.models, root, "models", parse_model);
@@ -645,6 +658,10 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   if (const auto containers = root.find("containers"))
     for (const auto& [id, node] : containers->members()) cat.containers[id] = parse_container(id, node);
   merge_list(cat.quants, root, "quants", parse_quant);
+  if (const auto files = root.find("unmodelled_files")) {
+    files->check_keys({"about", "files"});
+    merge_list(cat.unmodelled_files, *files, "files", parse_unmodelled_file);
+  }
   merge_list(cat.engines, root, "engines", parse_engine);
   merge_list(cat.gpus, root, "gpus", parse_gpu);
   if (const auto net = root.find("internode")) {
@@ -730,6 +747,9 @@ void resolve_and_check(Catalog& cat) {
     if (!cat.find_quant(m.native_quant))
       reference_error(m.origin, "/models/" + m.id + "/native_dtype", "unknown quant '" + m.native_quant + "'");
   }
+  for (const auto& f : cat.unmodelled_files)
+    if (!cat.find_model(f.model))
+      reference_error(f.origin, "/unmodelled_files/files/" + f.id + "/model", "unknown model '" + f.model + "'");
   for (auto& [id, c] : cat.containers) {
     for (auto& r : c.unquantized) compile_rule(cat, r, c.origin, "/containers/" + id + "/unquantized");
     c.fallback_index.clear();

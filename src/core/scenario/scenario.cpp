@@ -28,8 +28,23 @@ const EngineSpec* registry_of_tag(const Catalog& cat, const std::string& model) 
   return nullptr;
 }
 
+/// A publisher's file named like `quant` but made for `model` with its own recipe
+/// (ud-iq2_xxs -> ud-iq2_xxs-v3-0324); nullptr when none.
+const QuantFormat* models_own_file(const Catalog& cat, const QuantFormat& quant, const ModelSpec& model) {
+  for (const auto& q : cat.quants)
+    if (contains(q.models, model.id) && q.id.starts_with(quant.id + "-")) return &q;
+  return nullptr;
+}
+
 void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
+  if (!s.quant.empty() && !cat.find_quant(s.quant))
+    if (const auto* file = cat.find_unmodelled_file(r.model->id, s.quant)) throw InputError(unmodelled_file_error(*file));
   if (!s.quant.empty()) r.quant = &cat.require_quant(s.quant);
+  if (r.quant && !quant_holds_model(*r.quant, *r.model))
+    if (const auto* own = models_own_file(cat, *r.quant, *r.model)) {
+      r.defaults_applied.push_back("quant: " + own->id + " (" + r.model->id + "'s own " + r.quant->id + " recipe)");
+      r.quant = own;
+    }
   if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
   if (!r.engine && s.layer_split_options)
     for (const auto& e : cat.engines)
@@ -107,6 +122,15 @@ bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model) {
 }
 
 namespace {
+/// A publisher's file of another model: this model's file of that name, if any, follows a recipe
+/// that was never published.
+[[noreturn]] void refuse_other_models_file(const Catalog& cat, const QuantFormat& quant, const ModelSpec& model) {
+  if (const auto* file = cat.find_unmodelled_file(model.id, quant.id)) throw InputError(unmodelled_file_error(*file));
+  throw InputError(quant.name + " is a published file of " + join(quant.models) + " only, not of " + model.id);
+}
+}  // namespace
+
+namespace {
 /// MTP speculation needs the model's MTP module, an engine that drafts with it, and a model whose
 /// MTP layer's cache is one more layer of the main cache (a latent cache: the MLA line; V4's
 /// compressed per-layer caches are not modelled for it).
@@ -138,9 +162,7 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   r.context = s.context;
   r.batch = s.batch;
   pick_quant_and_engine(cat, s, r);
-  if (!quant_holds_model(*r.quant, *r.model))
-    throw InputError(r.quant->name + " is a published file of " + join(r.quant->models) + " only, not of " +
-                     r.model->id);
+  if (!quant_holds_model(*r.quant, *r.model)) refuse_other_models_file(cat, *r.quant, *r.model);
   pick_kv_type(cat, s, r);
   r.legacy_mla_gguf = s.legacy_mla_gguf || r.quant->legacy_mla_gguf;
   if (r.quant->legacy_mla_gguf && !s.legacy_mla_gguf)
