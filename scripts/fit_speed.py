@@ -5,7 +5,8 @@ dsplan / published over the rows of each group. Prints the fitted values; copyin
 data/engines.json is a reviewed, manual step. Validate-side rows are never read here.
 
 Usage: scripts/fit_speed.py [BUILD_DIR] [--serving]   (needs build/tests/dsplan_calibrate)
---serving fits vLLM's and SGLang's HBM bandwidth efficiency and tensor-parallel per-layer time instead.
+--serving fits vLLM's and SGLang's HBM bandwidth efficiency, tensor-parallel per-layer time and
+prefill per-layer time instead.
 """
 import json, math, os, subprocess, sys, tempfile
 
@@ -82,7 +83,11 @@ SERVING_GROUPS = [
     for engine in ("vllm", "sglang")] + [
     # vLLM on GeForce/workstation cards (L4, RTX 5060 Ti rows): its own bandwidth efficiency.
     ("vllm gddr decode", lambda e, c, k: e == "vllm" and c.startswith("gddr/") and k == "decode",
-     {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})]
+     {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})] + [
+    # Time to first token and prefill speed: the per-block floor of an eager prefill pass.
+    (f"{engine} prefill", lambda e, c, k, engine=engine: e == engine and k == "prefill",
+     {f"{engine}:prefill_layer_seconds": (0.0, 1e-2)})
+    for engine in ("vllm", "sglang")]
 
 
 def engine_of(name):
@@ -96,8 +101,8 @@ def engine_of(name):
 def get(perf, name):
     if name.startswith("legacy."):
         return 1.0  # the nuisance factors start at "no difference"
-    if name == "tp_layer_seconds":
-        return perf.get("tp_layer_seconds", 0.0)
+    if name in ("tp_layer_seconds", "prefill_layer_seconds"):
+        return perf.get(name, 0.0)
     if name.startswith("cuda."):  # one value for every NVIDIA class (gddr and hbm)
         return get(perf, "gddr." + name[5:])
     if name == "hop_seconds":
@@ -114,8 +119,8 @@ def get(perf, name):
 
 
 def put(perf, name, value):
-    if name == "tp_layer_seconds":
-        perf["tp_layer_seconds"] = value
+    if name in ("tp_layer_seconds", "prefill_layer_seconds"):
+        perf[name] = value
         return
     if name.startswith("cuda."):
         put(perf, "gddr." + name[5:], value)

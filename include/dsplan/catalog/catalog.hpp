@@ -312,6 +312,10 @@ struct EnginePerformance {
   std::map<std::string, PerformanceClass> classes;  ///< by device class: gddr, hbm, apple, cpu
   double tp_layer_seconds = 0;         ///< extra per block and step with tensor parallelism
   double internode_layer_seconds = 0;  ///< extra per block and step when ranks span nodes
+  /// Tensor-parallel serving engines: extra per block and prefill chunk. Their prefill pass runs
+  /// eagerly (decode replays CUDA graphs), and time to first token carries the scheduler's
+  /// per-request work; both show as a floor of 0.2-0.4 s on DeepSeek 671B whatever the prompt.
+  double prefill_layer_seconds = 0;
   double hop_seconds = 0;              ///< layer split: per step and hand-over between devices
   bool expert_prefill_over_pcie = false;  ///< prefill streams RAM-resident experts to the GPU
   std::map<std::string, std::string> sources;

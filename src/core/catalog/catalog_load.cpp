@@ -364,8 +364,8 @@ MlaCacheLayout parse_mla_layout(const JsonNode& n) {
 }
 
 EnginePerformance parse_performance(const JsonNode& n) {
-  n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "hop_seconds", "expert_prefill_over_pcie",
-                "source"});
+  n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "prefill_layer_seconds", "hop_seconds",
+                "expert_prefill_over_pcie", "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
@@ -395,6 +395,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
     if (!p.classes.count(required)) n.at("classes").fail(std::string("missing device class '") + required + "'");
   p.tp_layer_seconds = n.number_in_or("tp_layer_seconds", 0, 0, 1);
   p.internode_layer_seconds = n.number_in_or("internode_layer_seconds", 0, 0, 1);
+  p.prefill_layer_seconds = n.number_in_or("prefill_layer_seconds", 0, 0, 1);
   p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
   for (const auto& [topic, text] : n.at("source").members()) p.sources[topic] = text.str();

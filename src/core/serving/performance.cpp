@@ -281,7 +281,8 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     work.flops /= static_cast<double>(tp);
     const auto& pc = class_factors(e, p.device_class);
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
-                             (spans_nodes ? e.performance.internode_layer_seconds : 0.0);
+                             (spans_nodes ? e.performance.internode_layer_seconds : 0.0) +
+                             (ph.prefill ? e.performance.prefill_layer_seconds : 0.0);
     const double fixed = static_cast<double>(p.layers) * per_layer +
                          moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds;
     const Device& d = hw.gpus.front();
