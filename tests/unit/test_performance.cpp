@@ -274,3 +274,19 @@ TEST_CASE("prefill MFU by weight type: f16 runs at its own factor of the quantiz
   };
   REQUIRE(a.compute_s * factor("f16") == Approx(b.compute_s * factor("q4_0")).epsilon(1e-3));
 }
+
+TEST_CASE("tensor-parallel prefill adds its per-block time to each block, in prefill only", "[performance]") {
+  // R1 FP8 on 8 H200s with SGLang, TP8, one node: 61 blocks (3 dense + 58 MoE; SGLang has no
+  // t_moe). A 1,024-token prompt is one micro-batch (SGLang's 8,192), so the prefill's fixed time
+  // is 61 x (t_block + t_tp + t_prefill); the decode step's has no t_prefill.
+  const auto p = run({"r1", "fp8", "sglang", {{"h200", 8}}, 1024, 256});
+  REQUIRE(p.throughput);
+  const auto& perf = catalog().require_engine("sglang").performance;
+  const auto& hbm = perf.classes.at("hbm");
+  REQUIRE(perf.prefill_layer_seconds > 0);
+  double prefill = 0, decode = 0;
+  for (const auto& st : p.throughput->prefill_stages) prefill += st.fixed_s;
+  for (const auto& st : p.throughput->decode_stages) decode += st.fixed_s;
+  REQUIRE(prefill == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds + perf.prefill_layer_seconds)).epsilon(1e-9));
+  REQUIRE(decode == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds)).epsilon(1e-9));
+}
