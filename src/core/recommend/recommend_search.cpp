@@ -180,7 +180,8 @@ bool ram_is_fullest(const Evaluation& e) {
 bool over_headroom(const Candidate& c) { return c.evaluation && c.evaluation->over_headroom; }
 
 /// A layer-split placement that fills a device past the headroom: one block fewer on the GPUs at
-/// a time (when RAM is known to take them), or, renting, one more GPU (up to a node).
+/// a time, or with experts in RAM by block (--n-cpu-moe) one more block's experts in RAM, when RAM
+/// is known to take them; or, renting, one more GPU (up to a node).
 Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
                         const Placement& p, const RecommendRequest& r, Candidate first) {
   constexpr std::uint64_t k_max_steps = 8;
@@ -198,7 +199,16 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
   };
   const auto one_block_fewer = [&](const Candidate& from) {
     LayoutRequest fewer = p.layout;
-    fewer.gpu_layers = from.evaluation->layout.gpu_layers - 1;
+    const Layout& l = from.evaluation->layout;
+    if (p.layout.n_cpu_moe_auto && l.experts_in_ram_blocks < l.gpu_layers) {
+      fewer.n_cpu_moe_auto = false;
+      fewer.n_cpu_moe = l.experts_in_ram_blocks + 1;
+    } else {
+      fewer.n_cpu_moe_auto = false;
+      fewer.n_cpu_moe.reset();
+      fewer.offload_experts = p.layout.n_cpu_moe_auto;
+      fewer.gpu_layers = l.gpu_layers - 1;
+    }
     return evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer}, r);
   };
   if (!p.hardware->host.ram || !can_step(first)) return first;
@@ -292,13 +302,15 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
   return out;
 }
 
-/// The default layout and, for a MoE model on a layer-split engine with RAM to hold them, routed
-/// experts in RAM.
+/// The default layout and, for a MoE model on a layer-split engine with GPUs and RAM, routed
+/// experts in RAM for as few blocks as the GPUs need (llama.cpp --n-cpu-moe): the GPU memory left
+/// after the dense parts holds the later blocks' experts, which then decode at GPU speed.
 std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw) {
   std::vector<LayoutRequest> out{LayoutRequest{}};
-  if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram) {
+  if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram &&
+      !hw.gpus.empty()) {
     LayoutRequest offload;
-    offload.offload_experts = true;
+    offload.n_cpu_moe_auto = true;
     out.push_back(offload);
   }
   return out;
