@@ -244,9 +244,12 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       st.total_s = st.memory_s;
       stages.push_back(st);
     } else {
+      // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
+      // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
+      const double hops = stages.empty() ? 0.0 : (cpu.layers > 0 ? 1.0 : 0.0) + 2.0 * offloaded_moe_blocks;
       const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
                            (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
-                           (stages.empty() ? 0.0 : e.performance.hop_seconds);
+                           hops * e.performance.hop_seconds;
       std::string name = cpu.name;
       if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
       if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
