@@ -97,10 +97,13 @@ std::vector<DetectedGpu> parse_nvidia_smi(std::string_view text) {
     }
     if (cells.size() < 2 || cells[0].empty()) continue;
     const auto total = mib_bytes(cells[1]);
-    if (!total || total->count() == 0) continue;  // "No devices were found", a header, an error line
+    // A unified-memory GPU (DGX Spark's GB10) reports its size as [N/A]: kept with size 0, known
+    // by name only. Anything else without a size is "No devices were found", a header, an error.
+    const bool unreported = !total && cells[1] == "[N/A]";
+    if (!unreported && (!total || total->count() == 0)) continue;
     DetectedGpu g;
     g.name = std::string(cells[0]);
-    g.memory_total = *total;
+    g.memory_total = total.value_or(Bytes(0));
     if (cells.size() > 2) g.memory_free = mib_bytes(cells[2]);
     if (cells.size() > 3 && cells[3] != "[N/A]") g.driver = std::string(cells[3]);
     out.push_back(std::move(g));
@@ -233,8 +236,9 @@ const GpuSpec* match_gpu(const Catalog& catalog, const DetectedGpu& g, bool appl
     if (name.find(' ') == std::string::npos || name.find_first_of("0123456789") == std::string::npos) break;
     spec = catalog.find_gpu(name);
   }
-  // A card whose memory is not the catalog entry's (an 8 GB RTX 3060, a laptop part) is another card.
-  if (spec) {
+  // A card whose memory is not the catalog entry's (an 8 GB RTX 3060, a laptop part) is another card;
+  // one that reports no size (unified memory) is taken by its name.
+  if (spec && g.memory_total.count() > 0) {
     const double catalog_bytes = static_cast<double>(spec->memory.count());
     const double reported = static_cast<double>(g.memory_total.count());
     if (reported < catalog_bytes * 0.9 || reported > catalog_bytes * 1.1) return nullptr;
@@ -293,7 +297,11 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
       smallest = std::min(smallest, size);
     }
     if (smallest.count() == 0) {
-      out.problem = "the detected GPUs report no free memory";
+      const auto unsized = std::find_if(d.gpus.begin(), d.gpus.end(), [](const DetectedGpu& g) { return g.memory_total.count() == 0; });
+      out.problem = unsized != d.gpus.end()
+                        ? "'" + unsized->name + "' reports no memory size ([N/A]: unified memory) and is not in the catalog; "
+                                                "describe it with --gpu or --vram"
+                        : "the detected GPUs report no free memory";
       return out;
     }
     h.vram = smallest;

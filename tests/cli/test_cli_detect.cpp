@@ -268,3 +268,22 @@ TEST_CASE("detect flag on check, compare and recommend", "[detect][cli]") {
   INFO(r.err);
   CHECK(r.code == 0);
 }
+
+// DGX Spark: the GB10's memory is the machine's, and nvidia-smi reports its size as [N/A]. The
+// card is then known by its name alone; an unknown card without a size is a clear problem.
+TEST_CASE("a GPU that reports no memory size is mapped by name", "[detect]") {
+  const auto& cat = test::catalog();
+  Detection d;
+  d.source = "nvidia-smi";
+  d.gpus = parse_nvidia_smi("NVIDIA GB10, [N/A], [N/A], 580.95.05\n");
+  REQUIRE(d.gpus.size() == 1);
+  CHECK(d.gpus[0].memory_total.count() == 0);
+  const auto mapped = map_detection(cat, d, false);
+  REQUIRE(mapped.request);
+  CHECK(mapped.request->gpus.at(0).name == "dgx-spark");
+  Detection unknown = d;
+  unknown.gpus = parse_nvidia_smi("NVIDIA Future 1, [N/A], [N/A], 1\n");
+  const auto refused = map_detection(cat, unknown, false);
+  CHECK_FALSE(refused.request);
+  CHECK(refused.problem.find("'NVIDIA Future 1' reports no memory size") != std::string::npos);
+}
