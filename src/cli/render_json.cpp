@@ -102,7 +102,7 @@ ordered_json stages_json(const std::vector<StageTime>& stages) {
   for (const auto& st : stages)
     out.push_back({{"device", st.device}, {"read_bytes", st.read_bytes}, {"flops", st.flops},
                    {"memory_s", st.memory_s}, {"compute_s", st.compute_s}, {"fixed_s", st.fixed_s},
-                   {"total_s", st.total_s}});
+                   {"score_bytes", st.score_bytes}, {"scores_s", st.scores_s}, {"total_s", st.total_s}});
   return out;
 }
 

@@ -290,3 +290,36 @@ TEST_CASE("tensor-parallel prefill adds its per-block time to each block, in pre
   REQUIRE(prefill == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds + perf.prefill_layer_seconds)).epsilon(1e-9));
   REQUIRE(decode == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds)).epsilon(1e-9));
 }
+
+TEST_CASE("flash attention off: the attention scores are written and read back", "[performance]") {
+  // 8B (32 blocks, 32 query heads) on one RTX 4090, 1,024-token prompt in llama.cpp's micro-batches
+  // of 512: the first scores 512 tokens against 512 cells, the second 512 against 1,024, so
+  // 786,432 scores per head and block; 16 bytes each (f32 K x Q written, read and written by
+  // soft_max, read by the V product): 32 x 32 x 786,432 x 16 = 12,884,901,888 B.
+  PlanRequest r;
+  r.scenario.model = "8b";
+  r.scenario.quant = "q4_k_m";
+  r.scenario.context = 1025;
+  r.prompt_tokens = 1024;
+  r.output_tokens = 1;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"rtx4090", 1}};
+  const auto on = run_plan(catalog(), r);
+  r.scenario.flash_attention = false;
+  const auto off = run_plan(catalog(), r);
+  REQUIRE(on.throughput);
+  REQUIRE(off.throughput);
+  double bytes_on = 0, bytes_off = 0, scores_s = 0;
+  for (const auto& st : on.throughput->prefill_stages) bytes_on += st.score_bytes;
+  for (const auto& st : off.throughput->prefill_stages) {
+    bytes_off += st.score_bytes;
+    scores_s += st.scores_s;
+  }
+  REQUIRE(bytes_on == 0);
+  REQUIRE(bytes_off == Approx(12'884'901'888.0).epsilon(1e-12));
+  REQUIRE(off.throughput->prefill_s == Approx(on.throughput->prefill_s + scores_s).epsilon(1e-9));
+  // Decoding one token at 1,024.5 cells of context (prompt + output / 2): 32 x 32 x 1,024.5 x 16.
+  double decode_bytes = 0;
+  for (const auto& st : off.throughput->decode_stages) decode_bytes += st.score_bytes;
+  REQUIRE(decode_bytes == Approx(32.0 * 32 * 1024.5 * 16).epsilon(1e-12));
+}

@@ -26,7 +26,11 @@ struct StageTime {
   double memory_s = 0;    ///< read_bytes / (bandwidth x efficiency)
   double compute_s = 0;   ///< flops / (peak x MFU)
   double fixed_s = 0;     ///< per-block launch and synchronisation time
-  double total_s = 0;     ///< max(memory, compute) + fixed
+  /// Flash attention off: the attention scores written and read back, score_bytes / (bandwidth x
+  /// efficiency), in kernels of their own after the weight products.
+  double score_bytes = 0;
+  double scores_s = 0;
+  double total_s = 0;     ///< max(memory, compute) + scores + fixed
 };
 
 /// The range published speeds of similar runs fall in around one of dsplan's figures.

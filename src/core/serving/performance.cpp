@@ -78,6 +78,7 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
 struct Work {
   double bytes = 0;
   double flops = 0;
+  double score_bytes = 0;  ///< materialized attention scores (flash attention off)
 };
 
 Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, std::uint64_t tokens, double context,
@@ -140,6 +141,28 @@ struct Phase {
                             ///< several tokens of one sequence against one read of its cache)
 };
 
+/// Without flash attention, llama.cpp's graph writes every head's scores (K x Q, f32), soft-maxes
+/// them into a second f32 buffer and reads that for the product with V: 16 bytes moved per score,
+/// in kernels of their own. The bytes of one block for one step: prefill scores each micro-batch
+/// against the cache filled so far (causal, so about prompt^2 / 2 scores); decode each token
+/// against its sequence's context. 0 with flash attention, which keeps scores on chip.
+constexpr double k_bytes_per_materialized_score = 16.0;
+
+double score_bytes_per_block(const ResolvedScenario& s, const ModelWork& w, const Phase& ph) {
+  if (s.flash_attention) return 0.0;
+  double scores = 0;
+  if (ph.prefill) {
+    const std::uint64_t chunk = std::max<std::uint64_t>(1, std::min(ph.tokens, s.ubatch));
+    for (std::uint64_t done = 0; done < ph.tokens; done += chunk) {
+      const double t = static_cast<double>(std::min(chunk, ph.tokens - done));
+      scores += t * (static_cast<double>(done) + t);
+    }
+  } else {
+    scores = static_cast<double>(ph.tokens) * ph.context;
+  }
+  return scores * static_cast<double>(w.arch->num_heads) * k_bytes_per_materialized_score;
+}
+
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
                 double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
                 const std::string& architecture = {}) {
@@ -154,7 +177,9 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
                      (ph.prefill && w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
   st.fixed_s = fixed_s;
-  st.total_s = std::max(st.memory_s, st.compute_s) + fixed_s;
+  st.score_bytes = work.score_bytes;
+  st.scores_s = bandwidth > 0 ? work.score_bytes / (bandwidth * efficiency) : 0.0;
+  st.total_s = std::max(st.memory_s, st.compute_s) + st.scores_s + fixed_s;
   if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
     // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
     const double extra = static_cast<double>(ph.tokens - 1) / static_cast<double>(ph.tokens);
@@ -204,6 +229,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const std::uint64_t end = p.first_layer + p.layers;
     const std::uint64_t split = std::clamp(l.experts_in_ram_blocks, p.first_layer, end);
     Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, false, touched, ph.prefill);
+    work.score_bytes = score_bytes_per_block(s, w, ph) * static_cast<double>(p.layers);
     const Work here = routed_work(w, split, end - split, ph.tokens, touched);
     work.bytes = (work.bytes + here.bytes) * chunks + kv_layer * static_cast<double>(p.layers);
     work.flops += here.flops;
@@ -226,6 +252,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   }
   const DevicePlacement& cpu = l.cpu;
   Work cpu_work = blocks_work(w, 0, cpu.layers, ph.tokens, ph.context, true, touched, ph.prefill);
+  cpu_work.score_bytes = score_bytes_per_block(s, w, ph) * static_cast<double>(cpu.layers);
   cpu_work.bytes = cpu_work.bytes * chunks + kv_layer * static_cast<double>(cpu.layers);
   cpu_work.bytes += routed_on_cpu_bytes * chunks;
   cpu_work.flops += routed_on_cpu.flops;
@@ -275,6 +302,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
   for (std::uint64_t stage_index = 0; stage_index < l.pipeline_parallel; ++stage_index) {
     const DevicePlacement& p = l.gpus[stage_index * tp];  // placements are stage-major; ranks alike
     Work work = blocks_work(w, p.first_layer, p.layers, ph.tokens, ph.context, true, touched, ph.prefill);
+    work.score_bytes = score_bytes_per_block(s, w, ph) * static_cast<double>(p.layers) / static_cast<double>(tp);
     if (p.output_head) {
       work.bytes += w.output_bytes;
       work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
@@ -358,9 +386,13 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
     for (const auto& st : t.decode_stages)
       explain->push_back({"decode step on " + st.device,
                           fmt::format("{:.3f} ms = max({:.3e} B / (bandwidth x efficiency) = {:.3f} ms, {:.3e} FLOP / "
-                                      "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms",
+                                      "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
                                       st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3,
-                                      st.fixed_s * 1e3),
+                                      st.fixed_s * 1e3,
+                                      st.score_bytes > 0
+                                          ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
+                                                        st.score_bytes, st.scores_s * 1e3)
+                                          : ""),
                           "engines.json performance factors; docs/methodology.md section 6"});
     if (t.speculative_tokens > 0)
       explain->push_back({"MTP speculation",
@@ -370,9 +402,15 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                       t.speculative_tokens, *s.engine->mtp_acceptance, t.tokens_per_step,
                                       t.speculative_tokens + 1, t.draft_s * 1e3),
                           s.engine->source("mtp")});
-    explain->push_back({"prefill", fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}", t.prefill_s,
-                                               r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk),
-                        "docs/methodology.md section 6"});
+    double scores_s = 0;
+    for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
+    explain->push_back({"prefill", fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}{}", t.prefill_s,
+                                               r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk,
+                                               scores_s > 0 ? fmt::format(", {:.3f} s of it writing and reading the "
+                                                                          "attention scores (flash attention off)",
+                                                                          scores_s)
+                                                            : ""),
+                        "docs/methodology.md section 8"});
   }
   return t;
 }
