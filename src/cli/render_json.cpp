@@ -123,6 +123,7 @@ ordered_json throughput_json(const PlanResult& r) {
           {"decode_tokens_per_s", t.decode_tokens_per_s},
           {"decode_band", band_json(t.decode_band)},
           {"aggregate_tokens_per_s", t.aggregate_tokens_per_s},
+          {"served_tokens_per_s", t.served_tokens_per_s},
           {"decode_step_s", t.decode_step_s},
           {"speculative_tokens", t.speculative_tokens},
           {"tokens_per_step", t.tokens_per_step},

@@ -168,6 +168,9 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
         << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step (acceptance "
         << fixed(*r.scenario.engine->mtp_acceptance, 2) << ", DeepSeek-V3 report; later drafts assumed as good: an "
         << "upper bound); draft passes " << fixed(t.draft_s * 1e3, 2) << " ms of the step\n";
+  if (r.scenario.batch > 1)
+    out << "  Served: ~ " << fixed(t.served_tokens_per_s, 1) << " output tokens/s with " << r.scenario.batch
+        << " requests in flight, each also prefilling its " << with_commas(req.prompt_tokens) << "-token prompt\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
       << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
       << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";

@@ -42,6 +42,8 @@ void predict(Evaluated& e, const nlohmann::json& t) {
     e.predicted = 1000.0 / decode;
   } else if (e.metric == "aggregate_output_tokens_per_s") {
     e.predicted = t.at("aggregate_tokens_per_s").get<double>();
+  } else if (e.metric == "served_output_tokens_per_s") {
+    e.predicted = t.at("served_tokens_per_s").get<double>();
   } else if (e.metric == "prefill_tokens_per_s") {
     e.predicted = t.at("prefill_tokens_per_s").get<double>();
   } else if (e.metric == "ttft_s") {

@@ -77,7 +77,10 @@ TEST_CASE("fixture: decode roofline by hand", "[fixture][performance]") {
   REQUIRE(st.flops == Approx(564'736.0));
   REQUIRE(st.memory_s == Approx(1.217536e-6));
   REQUIRE(p.throughput->decode_step_s == Approx(2.001217536e-3));
-  // Cost: $2/h over (1 / step) tokens/s x 3,600 s -> dollars per million tokens.
-  const double tokens_per_hour = 3600.0 / 2.001217536e-3;
+  // The 500-token prompt is one micro-batch: 2 blocks x 1 ms, plus a few microseconds of reads
+  // (~240 kB at 250 GB/s) and FLOPs (~74 MFLOP at 50 TFLOPS).
+  REQUIRE(p.throughput->prefill_s == Approx(2.0e-3).epsilon(5e-3));
+  // Cost: $2/h over the served tokens: a request prefills, then decodes 500 tokens, one per step.
+  const double tokens_per_hour = 3600.0 * 500 / (p.throughput->prefill_s + 500 * 2.001217536e-3);
   REQUIRE(p.cost->cloud->usd_per_million_tokens == Approx(2.0 / tokens_per_hour * 1e6));
 }

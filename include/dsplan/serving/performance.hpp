@@ -46,7 +46,12 @@ struct SpeedRange {
 struct Throughput {
   double decode_step_s = 0;           ///< one decode step for the whole batch
   double decode_tokens_per_s = 0;     ///< per sequence
-  double aggregate_tokens_per_s = 0;  ///< all sequences
+  double aggregate_tokens_per_s = 0;  ///< all sequences, decode steps only
+  /// Output tokens a server delivers with `batch` requests in flight, each prefilling its prompt:
+  /// batch x output / (the batch's prefills + output / tokens_per_step x decode step), the
+  /// prompts packed into shared micro-batches. What serving benchmarks report as output
+  /// throughput, and what costs are taken per token from.
+  double served_tokens_per_s = 0;
   double prefill_s = 0;               ///< the prompt of one sequence
   double prefill_tokens_per_s = 0;
   double ttft_s = 0;                  ///< prefill + the first decode step

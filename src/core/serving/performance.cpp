@@ -353,6 +353,24 @@ double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput
   return t.tokens_per_step;
 }
 
+/// Output tokens per second of a server with `batch` requests in flight: per round, every request
+/// prefills its prompt and then decodes its output. The engine packs the prompts of several
+/// requests into its micro-batches (llama-server's slots, vLLM/SGLang's chunked prefill), so the
+/// per-micro-batch fixed time is paid ceil(batch x prompt / micro-batch) times, not once per
+/// request; the FLOPs, weight reads and attention scores are each request's own.
+double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t,
+                           double tokens_per_step) {
+  const double batch = static_cast<double>(s.batch);
+  const double output = static_cast<double>(r.output_tokens);
+  const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
+  double fixed = 0;
+  for (const auto& st : t.prefill_stages) fixed += st.fixed_s;
+  const double fixed_per_chunk = fixed / static_cast<double>(ceil_div(r.prompt_tokens, chunk));
+  const double packed_chunks = static_cast<double>(ceil_div(s.batch * r.prompt_tokens, chunk));
+  const double prefill = batch * (t.prefill_s - fixed) + packed_chunks * fixed_per_chunk;
+  return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
+}
+
 }  // namespace
 
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
@@ -371,6 +389,7 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.decode_tokens_per_s = tokens_per_step / t.decode_step_s;
   t.aggregate_tokens_per_s = static_cast<double>(s.batch) * tokens_per_step / t.decode_step_s;
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
+  t.served_tokens_per_s = served_tokens_per_s(s, r, t, tokens_per_step);
   const double first_step =
       total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch}));
   t.ttft_s = t.prefill_s + first_step;

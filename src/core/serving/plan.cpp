@@ -34,7 +34,8 @@ void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate
   e.throughput = estimate_throughput(s, m, e.layout, hw, r.throughput, explain);
   if (r.speed_bands) attach_speed_bands(cat, s, e.layout, *e.throughput, explain);
   if (r.cost)
-    e.cost = estimate_cost(cat, hw, e.throughput->aggregate_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
+    // Per output token of a server that also prefills each request's prompt.
+    e.cost = estimate_cost(cat, hw, e.throughput->served_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
 }
 
 /// The scenario at another batch size on the same hardware: memory again (the KV cache grows), then
