@@ -139,3 +139,20 @@ TEST_CASE("a UD file without a published recipe says how to size it", "[cli][fri
   REQUIRE(listed);
   REQUIRE(run_cli({"list", "quants"}).out.find("UD-Q4_K_XL  deepseek-r1-0528") != std::string::npos);
 }
+
+// R1 at 1.58 bits on one 24 GB card: whole blocks spill to the CPU unless only the routed experts
+// go to RAM. The estimate says so, with the speed of that placement, when it is the faster one.
+TEST_CASE("a MoE model spilling whole blocks to the CPU hears of --n-cpu-moe", "[cli][friction]") {
+  const auto j = run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192"});
+  REQUIRE(j["layout"]["strategy"] == "layer_split");
+  bool hinted = false;
+  for (const auto& n : j["notes"])
+    if (n.get<std::string>().rfind("--n-cpu-moe auto keeps only routed experts in RAM", 0) == 0) hinted = true;
+  REQUIRE(hinted);
+  // Asked for a layout, no hint; a dense model, no hint.
+  const auto asked = run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192", "--gpu-layers", "9"});
+  for (const auto& n : asked.value("notes", json::array())) REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+  const auto dense = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--ram", "192"});
+  REQUIRE(dense["layout"]["cpu"]["layers"].get<int>() > 0);  // it spills too
+  for (const auto& n : dense.value("notes", json::array())) REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+}
