@@ -54,23 +54,26 @@ void list_quants(const Catalog& cat, Context& ctx) {
   ordered_json files = ordered_json::array();
   Table unmodelled({{"File"}, {"Model"}, {"Size it from its header with"}, {"Published size"}});
   for (const auto& f : cat.unmodelled_files) {
-    files.push_back({{"file", f.file}, {"model", f.model}, {"hf", "hf:" + f.hf}, {"published_size", f.published_size},
+    files.push_back({{"file", f.file},
+                     {"model", f.model},
+                     {"hf", "hf:" + f.hf},
+                     {"published_size", f.published_size},
                      {"source", f.source}});
     unmodelled.add_row({f.file, f.model, "--model-file hf:" + f.hf, f.published_size.empty() ? "-" : f.published_size});
   }
-  render_output(ctx, {"list quants",
-                      [&](std::ostream& o) {
-                        table.render(o);
-                        if (files.empty()) return;
-                        o << "\nunsloth files whose per-tensor recipe was never published (not formats; "
-                             "dsplan sizes them exactly from their own header):\n";
-                        unmodelled.render(o);
-                      },
-                      [&](std::ostream& o) {
-                        o << ordered_json{{"schema_version", 1}, {"quants", rows}, {"unmodelled_files", files}}.dump(2)
-                          << '\n';
-                      },
-                      {"/quants/*"}});
+  render_output(
+      ctx, {"list quants",
+            [&](std::ostream& o) {
+              table.render(o);
+              if (files.empty()) return;
+              o << "\nunsloth files whose per-tensor recipe was never published (not formats; "
+                   "dsplan sizes them exactly from their own header):\n";
+              unmodelled.render(o);
+            },
+            [&](std::ostream& o) {
+              o << ordered_json{{"schema_version", 1}, {"quants", rows}, {"unmodelled_files", files}}.dump(2) << '\n';
+            },
+            {"/quants/*"}});
 }
 
 void list_gpus(const Catalog& cat, Context& ctx) {

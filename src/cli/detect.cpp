@@ -297,10 +297,12 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
       smallest = std::min(smallest, size);
     }
     if (smallest.count() == 0) {
-      const auto unsized = std::find_if(d.gpus.begin(), d.gpus.end(), [](const DetectedGpu& g) { return g.memory_total.count() == 0; });
+      const auto unsized =
+          std::find_if(d.gpus.begin(), d.gpus.end(), [](const DetectedGpu& g) { return g.memory_total.count() == 0; });
       out.problem = unsized != d.gpus.end()
-                        ? "'" + unsized->name + "' reports no memory size ([N/A]: unified memory) and is not in the catalog; "
-                                                "describe it with --gpu or --vram"
+                        ? "'" + unsized->name +
+                              "' reports no memory size ([N/A]: unified memory) and is not in the catalog; "
+                              "describe it with --gpu or --vram"
                         : "the detected GPUs report no free memory";
       return out;
     }

@@ -100,9 +100,15 @@ ordered_json layout_json(const PlanResult& r) {
 ordered_json stages_json(const std::vector<StageTime>& stages) {
   ordered_json out = ordered_json::array();
   for (const auto& st : stages)
-    out.push_back({{"device", st.device}, {"read_bytes", st.read_bytes}, {"flops", st.flops},
-                   {"memory_s", st.memory_s}, {"compute_s", st.compute_s}, {"fixed_s", st.fixed_s},
-                   {"score_bytes", st.score_bytes}, {"scores_s", st.scores_s}, {"total_s", st.total_s}});
+    out.push_back({{"device", st.device},
+                   {"read_bytes", st.read_bytes},
+                   {"flops", st.flops},
+                   {"memory_s", st.memory_s},
+                   {"compute_s", st.compute_s},
+                   {"fixed_s", st.fixed_s},
+                   {"score_bytes", st.score_bytes},
+                   {"scores_s", st.scores_s},
+                   {"total_s", st.total_s}});
   return out;
 }
 

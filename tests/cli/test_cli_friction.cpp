@@ -150,9 +150,12 @@ TEST_CASE("a MoE model spilling whole blocks to the CPU hears of --n-cpu-moe", "
     if (n.get<std::string>().rfind("--n-cpu-moe auto keeps only routed experts in RAM", 0) == 0) hinted = true;
   REQUIRE(hinted);
   // Asked for a layout, no hint; a dense model, no hint.
-  const auto asked = run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192", "--gpu-layers", "9"});
-  for (const auto& n : asked.value("notes", json::array())) REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+  const auto asked =
+      run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192", "--gpu-layers", "9"});
+  for (const auto& n : asked.value("notes", json::array()))
+    REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
   const auto dense = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--ram", "192"});
   REQUIRE(dense["layout"]["cpu"]["layers"].get<int>() > 0);  // it spills too
-  for (const auto& n : dense.value("notes", json::array())) REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+  for (const auto& n : dense.value("notes", json::array()))
+    REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
 }

@@ -116,8 +116,8 @@ TEST_CASE("recommend: 8 x H200 serving 32 users", "[cli][recommend]") {
 
 // A 24 GB card with 512 GB of RAM on a 12-channel EPYC: the 671B line with its routed experts in
 // RAM is the quality pick; the command says so. The card holds the dense parts and, of a 671B
-// model's 61 blocks, at most a few blocks' experts (one block's 11.3 B expert weights are 4.5-7.2 GiB at 3.4-5.5 bits), so
-// llama.cpp's --n-cpu-moe keeps at least 55 blocks' experts in RAM.
+// model's 61 blocks, at most a few blocks' experts (one block's 11.3 B expert weights are 4.5-7.2 GiB at 3.4-5.5 bits),
+// so llama.cpp's --n-cpu-moe keeps at least 55 blocks' experts in RAM.
 TEST_CASE("recommend: 24 GB card and 512 GB RAM", "[cli][recommend]") {
   const auto rec = recommend({"--vram", "24", "--ram", "512", "--cpu", "epyc-9654", "--task", "reasoning"});
   require_pick_sane(rec, 24.0);

@@ -287,7 +287,8 @@ TEST_CASE("tensor-parallel prefill adds its per-block time to each block, in pre
   double prefill = 0, decode = 0;
   for (const auto& st : p.throughput->prefill_stages) prefill += st.fixed_s;
   for (const auto& st : p.throughput->decode_stages) decode += st.fixed_s;
-  REQUIRE(prefill == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds + perf.prefill_layer_seconds)).epsilon(1e-9));
+  REQUIRE(prefill ==
+          Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds + perf.prefill_layer_seconds)).epsilon(1e-9));
   REQUIRE(decode == Approx(61 * (hbm.layer_seconds + perf.tp_layer_seconds)).epsilon(1e-9));
 }
 

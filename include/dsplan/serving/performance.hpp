@@ -30,7 +30,7 @@ struct StageTime {
   /// efficiency), in kernels of their own after the weight products.
   double score_bytes = 0;
   double scores_s = 0;
-  double total_s = 0;     ///< max(memory, compute) + scores + fixed
+  double total_s = 0;  ///< max(memory, compute) + scores + fixed
 };
 
 /// The range published speeds of similar runs fall in around one of dsplan's figures.

@@ -206,7 +206,8 @@ const QuantFormat& Catalog::require_quant(std::string_view name) const {
     if (of.size() == 1) throw InputError(unmodelled_file_error(*f));
     throw InputError("unsloth's " + f->file + " files (of " + join(of) +
                      ") follow per-tensor recipes that were never published, so dsplan has no format for them; "
-                     "size one exactly from its header, e.g. %model_file% hf:" + f->hf + " ('dsplan list quants' lists them)");
+                     "size one exactly from its header, e.g. %model_file% hf:" +
+                     f->hf + " ('dsplan list quants' lists them)");
   }
   // "1.58bit", "2-bit": formats are named by type, not by their bits per weight.
   const bool by_bits = to_lower(name).find("bit") != std::string::npos;

@@ -649,9 +649,10 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
     throw CatalogError(origin, "", std::string("invalid JSON: ") + e.what());
   }
   const JsonNode root(doc, origin);
-  root.check_keys({"$schema", "about", "architectures", "models", "block_types", "containers", "quants", "engines",
-                   "gpus", "cpus", "cloud_prices", "purchase_prices", "host_prices", "cost_defaults", "tasks", "tasks_source",
-                   "speed_bands", "generated_by", "internode", "unmodelled_files"});
+  root.check_keys({"$schema",      "about",           "architectures", "models",        "block_types",
+                   "containers",   "quants",          "engines",       "gpus",          "cpus",
+                   "cloud_prices", "purchase_prices", "host_prices",   "cost_defaults", "tasks",
+                   "tasks_source", "speed_bands",     "generated_by",  "internode",     "unmodelled_files"});
   if (const auto archs = root.find("architectures"))
     for (const auto& [id, node] : archs->members()) cat.architectures[id] = parse_arch_traits(node);
   merge_list(cat.models, root, "models", parse_model);

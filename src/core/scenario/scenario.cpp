@@ -38,7 +38,8 @@ const QuantFormat* models_own_file(const Catalog& cat, const QuantFormat& quant,
 
 void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   if (!s.quant.empty() && !cat.find_quant(s.quant))
-    if (const auto* file = cat.find_unmodelled_file(r.model->id, s.quant)) throw InputError(unmodelled_file_error(*file));
+    if (const auto* file = cat.find_unmodelled_file(r.model->id, s.quant))
+      throw InputError(unmodelled_file_error(*file));
   if (!s.quant.empty()) r.quant = &cat.require_quant(s.quant);
   if (r.quant && !quant_holds_model(*r.quant, *r.model))
     if (const auto* own = models_own_file(cat, *r.quant, *r.model)) {

@@ -403,16 +403,16 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.bound = fixed > std::max(memory, compute) ? "overhead" : (compute > memory ? "compute" : "memory");
   if (explain) {
     for (const auto& st : t.decode_stages)
-      explain->push_back({"decode step on " + st.device,
-                          fmt::format("{:.3f} ms = max({:.3e} B / (bandwidth x efficiency) = {:.3f} ms, {:.3e} FLOP / "
-                                      "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
-                                      st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3,
-                                      st.fixed_s * 1e3,
-                                      st.score_bytes > 0
-                                          ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
-                                                        st.score_bytes, st.scores_s * 1e3)
-                                          : ""),
-                          "engines.json performance factors; docs/methodology.md section 6"});
+      explain->push_back(
+          {"decode step on " + st.device,
+           fmt::format(
+               "{:.3f} ms = max({:.3e} B / (bandwidth x efficiency) = {:.3f} ms, {:.3e} FLOP / "
+               "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
+               st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3, st.fixed_s * 1e3,
+               st.score_bytes > 0 ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
+                                                st.score_bytes, st.scores_s * 1e3)
+                                  : ""),
+           "engines.json performance factors; docs/methodology.md section 6"});
     if (t.speculative_tokens > 0)
       explain->push_back({"MTP speculation",
                           fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
@@ -423,12 +423,13 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                           s.engine->source("mtp")});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
-    explain->push_back({"prefill", fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}{}", t.prefill_s,
-                                               r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk,
-                                               scores_s > 0 ? fmt::format(", {:.3f} s of it writing and reading the "
-                                                                          "attention scores (flash attention off)",
-                                                                          scores_s)
-                                                            : ""),
+    explain->push_back({"prefill",
+                        fmt::format("{:.3f} s for {} prompt tokens in {} micro-batches of {}{}", t.prefill_s,
+                                    r.prompt_tokens, ceil_div(r.prompt_tokens, chunk), chunk,
+                                    scores_s > 0 ? fmt::format(", {:.3f} s of it writing and reading the "
+                                                               "attention scores (flash attention off)",
+                                                               scores_s)
+                                                 : ""),
                         "docs/methodology.md section 8"});
   }
   return t;

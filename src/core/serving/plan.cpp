@@ -35,7 +35,8 @@ void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate
   if (r.speed_bands) attach_speed_bands(cat, s, e.layout, *e.throughput, explain);
   if (r.cost)
     // Per output token of a server that also prefills each request's prompt.
-    e.cost = estimate_cost(cat, hw, e.throughput->served_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
+    e.cost =
+        estimate_cost(cat, hw, e.throughput->served_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
 }
 
 /// The scenario at another batch size on the same hardware: memory again (the KV cache grows), then
@@ -148,10 +149,11 @@ std::optional<std::string> experts_in_ram_hint(const Catalog& cat, const PlanReq
   const Evaluation e = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, alternative, nullptr);
   if (!e.fits || !e.throughput || e.throughput->decode_tokens_per_s < 1.1 * p.throughput->decode_tokens_per_s)
     return std::nullopt;
-  return fmt::format("%n_cpu_moe% auto keeps only routed experts in RAM ({} of {} blocks' experts), not whole blocks: "
-                     "{} of {} layers on the GPUs, ~{:.1f} tokens/s instead of {:.1f}",
-                     e.layout.experts_in_ram_blocks, e.blocks, e.layout.gpu_layers, e.blocks + 1,
-                     e.throughput->decode_tokens_per_s, p.throughput->decode_tokens_per_s);
+  return fmt::format(
+      "%n_cpu_moe% auto keeps only routed experts in RAM ({} of {} blocks' experts), not whole blocks: "
+      "{} of {} layers on the GPUs, ~{:.1f} tokens/s instead of {:.1f}",
+      e.layout.experts_in_ram_blocks, e.blocks, e.layout.gpu_layers, e.blocks + 1, e.throughput->decode_tokens_per_s,
+      p.throughput->decode_tokens_per_s);
 }
 
 }  // namespace
