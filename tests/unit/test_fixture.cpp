@@ -84,3 +84,24 @@ TEST_CASE("fixture: decode roofline by hand", "[fixture][performance]") {
   const double tokens_per_hour = 3600.0 * 500 / (p.throughput->prefill_s + 500 * 2.001217536e-3);
   REQUIRE(p.cost->cloud->usd_per_million_tokens == Approx(2.0 / tokens_per_hour * 1e6));
 }
+
+// Served throughput on the fixture: 4 requests of 100 prompt + 100 output tokens. Their 400
+// prompt tokens fit one 512-token micro-batch, so the round prefills in one pass, 2 blocks x 1 ms
+// (plus microseconds of reads and FLOPs), not 4 x 2 ms; then 100 decode steps of the 4 sequences.
+TEST_CASE("fixture: served throughput packs the prompts into shared micro-batches", "[fixture][performance]") {
+  PlanRequest r;
+  r.scenario.model = "tiny";
+  r.scenario.quant = "tiny-q8";
+  r.scenario.context = 200;
+  r.scenario.batch = 4;
+  r.prompt_tokens = 100;
+  r.output_tokens = 100;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus.push_back({"tiny-gpu", 1});
+  const PlanResult p = run_plan(fixture_catalog(), r);
+  REQUIRE(p.throughput);
+  const Throughput& t = *p.throughput;
+  REQUIRE(t.decode_step_s == Approx(2.0e-3).epsilon(5e-3));
+  REQUIRE(t.served_tokens_per_s == Approx(4.0 * 100 / (2.0e-3 + 100 * t.decode_step_s)).epsilon(1e-3));
+  REQUIRE(t.served_tokens_per_s < t.aggregate_tokens_per_s);
+}

@@ -18,7 +18,7 @@ struct Run {
   std::uint64_t output;
 };
 
-PlanResult run(const Run& x, std::uint64_t batch = 1, std::optional<std::uint64_t> bandwidth = std::nullopt) {
+PlanRequest request(const Run& x, std::uint64_t batch = 1, std::optional<std::uint64_t> bandwidth = std::nullopt) {
   PlanRequest r;
   r.scenario.model = x.model;
   r.scenario.quant = x.quant;
@@ -30,7 +30,11 @@ PlanResult run(const Run& x, std::uint64_t batch = 1, std::optional<std::uint64_
   r.hardware = HardwareRequest{};
   r.hardware->gpus = x.gpus;
   r.hardware->bandwidth = bandwidth;
-  return run_plan(catalog(), r);
+  return r;
+}
+
+PlanResult run(const Run& x, std::uint64_t batch = 1, std::optional<std::uint64_t> bandwidth = std::nullopt) {
+  return run_plan(catalog(), request(x, batch, bandwidth));
 }
 
 }  // namespace
@@ -297,14 +301,7 @@ TEST_CASE("flash attention off: the attention scores are written and read back",
   // of 512: the first scores 512 tokens against 512 cells, the second 512 against 1,024, so
   // 786,432 scores per head and block; 16 bytes each (f32 K x Q written, read and written by
   // soft_max, read by the V product): 32 x 32 x 786,432 x 16 = 12,884,901,888 B.
-  PlanRequest r;
-  r.scenario.model = "8b";
-  r.scenario.quant = "q4_k_m";
-  r.scenario.context = 1025;
-  r.prompt_tokens = 1024;
-  r.output_tokens = 1;
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{"rtx4090", 1}};
+  PlanRequest r = request({"8b", "q4_k_m", "", {{"rtx4090", 1}}, 1024, 1});
   const auto on = run_plan(catalog(), r);
   r.scenario.flash_attention = false;
   const auto off = run_plan(catalog(), r);

@@ -356,18 +356,20 @@ double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput
 /// Output tokens per second of a server with `batch` requests in flight: per round, every request
 /// prefills its prompt and then decodes its output. The engine packs the prompts of several
 /// requests into its micro-batches (llama-server's slots, vLLM/SGLang's chunked prefill), so the
-/// per-micro-batch fixed time is paid ceil(batch x prompt / micro-batch) times, not once per
-/// request; the FLOPs, weight reads and attention scores are each request's own.
+/// weights are read, and the per-micro-batch fixed time paid, once per packed micro-batch:
+/// ceil(batch x prompt / micro-batch) of them, not batch x ceil(prompt / micro-batch). The FLOPs
+/// and the attention scores are each request's own.
 double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t,
                            double tokens_per_step) {
   const double batch = static_cast<double>(s.batch);
   const double output = static_cast<double>(r.output_tokens);
   const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
-  double fixed = 0;
-  for (const auto& st : t.prefill_stages) fixed += st.fixed_s;
-  const double fixed_per_chunk = fixed / static_cast<double>(ceil_div(r.prompt_tokens, chunk));
-  const double packed_chunks = static_cast<double>(ceil_div(s.batch * r.prompt_tokens, chunk));
-  const double prefill = batch * (t.prefill_s - fixed) + packed_chunks * fixed_per_chunk;
+  // Micro-batch passes of the packed prompts, per pass of one request's prompt.
+  const double passes = static_cast<double>(ceil_div(s.batch * r.prompt_tokens, chunk)) /
+                        static_cast<double>(ceil_div(r.prompt_tokens, chunk));
+  double prefill = 0;
+  for (const auto& st : t.prefill_stages)
+    prefill += std::max(st.memory_s * passes, st.compute_s * batch) + st.scores_s * batch + st.fixed_s * passes;
   return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
 }
 
