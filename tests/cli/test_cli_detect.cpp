@@ -62,7 +62,7 @@ TEST_CASE("nvidia-smi CSV: messages, blanks and junk give no cards", "[detect]")
   CHECK(g[0].driver.empty());
 }
 
-TEST_CASE("rocm-smi JSON: cards, used memory, driver; junk gives none", "[detect]") {
+TEST_CASE("rocm-smi JSON: cards, used memory, driver, junk gives none", "[detect]") {
   const auto gpus = parse_rocm_smi(
       R"js({"card0": {"Card series": "AMD Instinct MI300X OAM", "VRAM Total Memory (B)": "205822885888",
           "VRAM Total Used Memory (B)": "1073741824"},

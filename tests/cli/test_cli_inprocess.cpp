@@ -39,7 +39,7 @@ TEST_CASE("estimate --json carries the documented fields as integers", "[cli]") 
   REQUIRE(j["disk_bytes"].get<std::uint64_t>() > m["weights_bytes"].get<std::uint64_t>());
 }
 
-TEST_CASE("defaults: native dtype, context 4096, batch 1; engine follows the quant", "[cli]") {
+TEST_CASE("defaults: native dtype, context 4096, batch 1, engine follows the quant", "[cli]") {
   const auto j = json::parse(run_cli({"estimate", "14b", "--json"}).out);
   REQUIRE(j["quant"]["id"] == "bf16");
   REQUIRE(j["engine"]["id"] == "vllm");

@@ -33,7 +33,7 @@ TEST_CASE("every attention kind has one table entry and one spelling", "[attenti
   REQUIRE_FALSE(parse_name<AttentionKind>(k_attention_kinds, "dense").has_value());
 }
 
-TEST_CASE("catalog architectures name their attention; the old kind spelling still loads", "[attention]") {
+TEST_CASE("catalog architectures name their attention, the old kind spelling still loads", "[attention]") {
   REQUIRE(arch("r1-distill-llama-8b").traits.attention == AttentionKind::gqa);
   REQUIRE(arch("deepseek-r1").traits.attention == AttentionKind::mla);
   REQUIRE(arch("deepseek-v3.2-exp").traits.attention == AttentionKind::mla_dsa);

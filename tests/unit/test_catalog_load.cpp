@@ -75,7 +75,7 @@ TEST_CASE("a name clash between entries is refused", "[catalog]") {
   REQUIRE(err == "catalog: /: GPU name '3090' is used by both 'rtx3090' and 'my-card'");
 }
 
-TEST_CASE("a model-data load parses models, formats and engines only; a user file makes it whole", "[catalog]") {
+TEST_CASE("a model-data load parses models, formats and engines only, a user file makes it whole", "[catalog]") {
   const Catalog full = load_embedded_catalog();
   const Catalog models = load_embedded_catalog({}, CatalogScope::model_data);
   REQUIRE(full.has_hardware_data);

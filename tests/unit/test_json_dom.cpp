@@ -34,7 +34,7 @@ TEST_CASE("objects: members sorted by key, a repeated key keeps its last value",
   REQUIRE(doc.value(doc.item(a, 1)).type == JsonType::null);
 }
 
-TEST_CASE("numbers: unsigned, negative, floating; out-of-range integers become doubles", "[json]") {
+TEST_CASE("numbers: unsigned, negative, floating, out-of-range integers become doubles", "[json]") {
   const JsonDoc doc = JsonDoc::parse("[18446744073709551615, -3, 0.5, 18446744073709551616, 1e-999, -0]");
   const auto& a = doc.value(doc.root());
   const auto at = [&](std::uint32_t i) { return doc.value(doc.item(a, i)); };
@@ -51,7 +51,7 @@ TEST_CASE("numbers: unsigned, negative, floating; out-of-range integers become d
   REQUIRE(error_of("[-1e400]") == "number overflow parsing '-1e400'");
 }
 
-TEST_CASE("strings: escapes and surrogate pairs decode to UTF-8; bad bytes are errors", "[json]") {
+TEST_CASE("strings: escapes and surrogate pairs decode to UTF-8, bad bytes are errors", "[json]") {
   const JsonDoc doc = JsonDoc::parse(R"(["a\"b\\c\u00e9\ud83d\ude00", "plain"])");
   const auto& a = doc.value(doc.root());
   REQUIRE(doc.value(doc.item(a, 0)).text == "a\"b\\c\xc3\xa9\xf0\x9f\x98\x80");  // é = C3 A9, U+1F600 = F0 9F 98 80
@@ -63,7 +63,7 @@ TEST_CASE("strings: escapes and surrogate pairs decode to UTF-8; bad bytes are e
   REQUIRE_THAT(error_of(R"(["\x"])"), Catch::Contains("invalid escape"));
 }
 
-TEST_CASE("syntax errors name line and column; limits hold", "[json]") {
+TEST_CASE("syntax errors name line and column, limits hold", "[json]") {
   REQUIRE(error_of("{\"gpus\": [}").rfind("parse error at line 1, column 11: syntax error", 0) == 0);
   REQUIRE(error_of("{\n  \"a\": tru\n}").rfind("parse error at line 2, column 8:", 0) == 0);
   REQUIRE_THAT(error_of("[1] 2"), Catch::Contains("after the JSON value"));

@@ -66,7 +66,7 @@ TEST_CASE("llama.cpp: the engine's own cache type needs no flag", "[launch]") {
   REQUIRE(has(c.command, "-ngl 33"));  // Llama-3.1-8B: 32 blocks + output
 }
 
-TEST_CASE("vLLM: tensor parallel, context, sequences, memory share, fp8 cache; vllm bench serve", "[launch]") {
+TEST_CASE("vLLM: tensor parallel, context, sequences, memory share, fp8 cache, vllm bench serve", "[launch]") {
   // R1 (FP8, 671B) on 8 x H200: TP 8 with the engine's default 0.9 of each card.
   const PlanResult p = plan("r1", "", "vllm", "h200", 8, 8192, 4, "fp8");
   REQUIRE(p.layout->fits);

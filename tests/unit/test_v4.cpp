@@ -83,7 +83,7 @@ TEST_CASE("V4 KV cache: window + compressed entries, as vLLM and SGLang allocate
   REQUIRE(static_cast<double>(9'848ULL * ctx) / (1ULL << 30) == Approx(9.62).margin(0.005));
 }
 
-TEST_CASE("V4 caches only in FP8; MLA options do not apply", "[v4]") {
+TEST_CASE("V4 caches only in FP8, MLA options do not apply", "[v4]") {
   Scenario s;
   s.model = "deepseek-v4-flash";
   s.engine = "vllm";
