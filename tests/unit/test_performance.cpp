@@ -280,6 +280,28 @@ TEST_CASE("prefill MFU by weight type: f16 runs at its own factor of the quantiz
   REQUIRE(a.compute_s * factor("f16") == Approx(b.compute_s * factor("q4_0")).epsilon(1e-3));
 }
 
+TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own factor of the K-quant rate", "[performance]") {
+  // Same card, same decode step: the weight-read time is bytes / (bandwidth x efficiency x the
+  // type's factor), so time per byte differs between Q4_0 and Q4_K_M by exactly that factor.
+  const auto q40 = run({"8b", "q4_0", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
+  const auto q4k = run({"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
+  REQUIRE(q40.throughput);
+  REQUIRE(q4k.throughput);
+  const auto& a = q40.throughput->decode_stages.front();
+  const auto& b = q4k.throughput->decode_stages.front();
+  const auto& gddr = catalog().require_engine("llama.cpp").performance.classes.at("gddr");
+  const double f = gddr.type_bandwidth_factor.at("q4_0");
+  REQUIRE(gddr.type_bandwidth_factor.count("q4_K") == 0);
+  REQUIRE(a.memory_s / a.read_bytes * f == Approx(b.memory_s / b.read_bytes).epsilon(1e-6));
+  // llama.cpp PR #15802 (2025 build): 8B Q4_0 (4.65 GB) on an RTX 3090 (936 GB/s) at -ub 1 ran
+  // 156.56 t/s, 78 % of the peak in weight reads alone, against ~60 % for Q4_K_M files on the same
+  // card: Q4_0 is read faster, but never faster than the card's peak.
+  REQUIRE(f > 1.0);
+  REQUIRE(f * gddr.bandwidth_efficiency <= 1.0);
+  // Ollama runs llama.cpp: the same factor.
+  REQUIRE(catalog().require_engine("ollama").performance.classes.at("gddr").type_bandwidth_factor.at("q4_0") == f);
+}
+
 TEST_CASE("CPU compute by weight type: llama.cpp's i-quant dot products run slower than Q8_0's", "[performance]") {
   // ik_llama.cpp README (2024-07), mainline llama.cpp build 3441 on a Ryzen 9 7950X, LLaMA-3-8B
   // pp512 at 16 threads: Q8_0 118.07, Q4_0 104.46, Q4_K_S 98.92, IQ3_S 28.04, IQ2_XXS 42.57 t/s.
