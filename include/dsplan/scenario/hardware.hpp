@@ -71,7 +71,7 @@ struct HardwareRequest {
     std::optional<Bytes> usable;
   };
   std::vector<Gpus> gpus;                       ///< per node
-  std::optional<Bytes> vram;                    ///< a generic card of this size (modelled on an RTX 3090) ...
+  std::optional<Bytes> vram;                    ///< a generic card of this size (hardware.cpp picks its model) ...
   std::uint64_t vram_count = 1;                 ///< ... this many of them
   std::optional<std::uint64_t> bandwidth;       ///< override every GPU's memory bandwidth
   std::optional<Bytes> ram;
@@ -88,7 +88,8 @@ struct HardwareRequest {
 inline constexpr const char* k_default_cpu = "desktop-ddr5";
 /// Sockets one host may hold: 8-socket Xeon servers are the largest sold.
 inline constexpr std::uint64_t k_max_sockets = 8;
-/// The catalog id a generic `--vram` card is modelled on.
+/// The catalog id a generic `--vram` card falls back to when the catalog has no card of that size
+/// class (a user catalog without datacenter cards); otherwise it is chosen by size (hardware.cpp).
 inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// GPUs one node may hold: NVIDIA's GB200 NVL72 puts 72 in one NVLink domain, the most of any
 /// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.

@@ -27,6 +27,30 @@ DeviceClass class_of(const GpuSpec& g) {
   return to_lower(g.memory_marketing).find("hbm") != std::string::npos ? DeviceClass::hbm : DeviceClass::gddr;
 }
 
+// A --vram card is modelled on a catalog card of its size, not on one fixed card: an 8 GiB card
+// read at an RTX 3090's 936 GB/s promised 3-4x the speed of the 8 GiB cards people own. The
+// smallest catalog size that holds it, and of that size the slowest card (speeds are then what a
+// card of that size reaches at least); GeForce cards first, then workstation, then datacenter
+// ones (a desktop user's card before a server's). Larger than every card: the largest datacenter card.
+const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
+  for (const std::string_view market : {"consumer", "workstation", "datacenter"}) {
+    const GpuSpec* best = nullptr;
+    for (const auto& g : cat.gpus) {
+      if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0) continue;
+      const bool smaller = best && g.memory.count() < best->memory.count();
+      const bool slower = best && g.memory.count() == best->memory.count() &&
+                          g.bandwidth_bytes_per_s < best->bandwidth_bytes_per_s;
+      if (!best || smaller || slower) best = &g;
+    }
+    if (best) return *best;
+  }
+  const GpuSpec* largest = nullptr;
+  for (const auto& g : cat.gpus)
+    if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 && (!largest || g.memory.count() > largest->memory.count()))
+      largest = &g;
+  return largest ? *largest : cat.require_gpu(k_generic_gpu_model);
+}
+
 }  // namespace
 
 std::string_view device_class_name(DeviceClass c) {
@@ -119,19 +143,24 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   }
   if (r.vram) {
     if (!r.gpus.empty()) throw InputError("%vram% describes a generic card; do not combine it with %gpu%/%gpus%");
-    Device d = device_from(cat.require_gpu(k_generic_gpu_model));
+    const GpuSpec& model = generic_model(cat, *r.vram);
+    Device d = device_from(model);
     d.id = "generic";
     d.name = "generic GPU";
     d.memory = *r.vram;
     d.memory_installed = *r.vram;
     if (r.vram_count == 0 || r.vram_count > k_max_gpus_per_node) throw too_many_gpus();
     for (std::uint64_t i = 0; i < r.vram_count; ++i) hw.gpus.push_back(d);
-    const GpuSpec& model = cat.require_gpu(k_generic_gpu_model);
+    const double gib = static_cast<double>(r.vram->count()) / static_cast<double>(1ULL << 30);
     hw.assumed = fmt::format(
-        "generic GPU modelled on an {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit, its PCIe link and "
-        "GDDR throughput factors (give %bandwidth%, or %gpu% for a catalog card)",
-        model.name, static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
-        r.bandwidth ? " (from %bandwidth%)" : " (the RTX 3090's)", d.peak_tflops);
+        "generic GPU modelled on the {}, {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit, its PCIe link and "
+        "the {} class's throughput factors (give %bandwidth%, or %gpu% for a catalog card)",
+        model.name,
+        model.memory.count() >= r.vram->count()
+            ? fmt::format("the slowest catalog card of the smallest size that holds {:.1f} GiB", gib)
+            : fmt::format("the largest datacenter card in the catalog ({:.1f} GiB is more than any card holds)", gib),
+        static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
+        r.bandwidth ? " (from %bandwidth%)" : "", d.peak_tflops, device_class_name(d.device_class));
   }
   for (auto& d : hw.gpus) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
