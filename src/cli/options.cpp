@@ -194,7 +194,9 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
       ->group("Hardware");
   sub->add_option("--gpus", o.gpus, "Mixed GPUs per node (2xrtx3090,rtx4090), or a count of --vram/--gpu cards")
       ->group("Hardware");
-  sub->add_option("--vram", o.vram, "A generic card of this size (24 = 24 GiB; 24GB = 24e9 B), modelled on the slowest catalog card of that size")
+  sub->add_option(
+         "--vram", o.vram,
+         "A generic card of this size (24 = 24 GiB; 24GB = 24e9 B), modelled on the slowest catalog card of that size")
       ->group("Hardware");
   sub->add_option("--bandwidth", o.bandwidth, "GPU memory bandwidth in GB/s (overrides the catalog)")->group("Hardware");
   sub->add_option("--ram", o.ram, "System RAM (512 = 512 GiB) for layers or experts kept on the CPU")->group("Hardware");

@@ -294,7 +294,8 @@ TEST_CASE("prefill MFU by weight type: f16 runs at its own factor of the quantiz
   REQUIRE(a.compute_s * factor("f16") == Approx(b.compute_s * factor("q4_0")).epsilon(1e-3));
 }
 
-TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own factor of the K-quant rate", "[performance]") {
+TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own factor of the K-quant rate",
+          "[performance]") {
   // Same card, same decode step: the weight-read time is bytes / (bandwidth x efficiency x the
   // type's factor), so time per byte differs between Q4_0 and Q4_K_M by exactly that factor.
   const auto q40 = run({"8b", "q4_0", "llama.cpp", {{"rtx4090", 1}}, 1, 128});

@@ -38,15 +38,16 @@ const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
     for (const auto& g : cat.gpus) {
       if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0) continue;
       const bool smaller = best && g.memory.count() < best->memory.count();
-      const bool slower = best && g.memory.count() == best->memory.count() &&
-                          g.bandwidth_bytes_per_s < best->bandwidth_bytes_per_s;
+      const bool slower =
+          best && g.memory.count() == best->memory.count() && g.bandwidth_bytes_per_s < best->bandwidth_bytes_per_s;
       if (!best || smaller || slower) best = &g;
     }
     if (best) return *best;
   }
   const GpuSpec* largest = nullptr;
   for (const auto& g : cat.gpus)
-    if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 && (!largest || g.memory.count() > largest->memory.count()))
+    if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 &&
+        (!largest || g.memory.count() > largest->memory.count()))
       largest = &g;
   return largest ? *largest : cat.require_gpu(k_generic_gpu_model);
 }
