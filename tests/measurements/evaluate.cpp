@@ -66,11 +66,12 @@ double quantile(std::vector<double> v, double q) {
 }
 
 struct Stats {
-  std::size_t n = 0, within20 = 0, within35 = 0, within2x = 0;
+  std::size_t n = 0, within20 = 0, within25 = 0, within35 = 0, within2x = 0;
   std::vector<double> ratios;
   void add(double r) {
     ++n;
     within20 += std::abs(r - 1.0) <= 0.20 + 1e-12;
+    within25 += std::abs(r - 1.0) <= 0.25 + 1e-12;
     within35 += std::abs(r - 1.0) <= 0.35 + 1e-12;
     within2x += r >= 0.5 && r <= 2.0;
     ratios.push_back(r);
@@ -86,6 +87,32 @@ struct Stats {
 std::string cells(const Stats& s) {
   return fmt::format("{} | {} | {} | {} | {}", s.n, s.share(s.within20), s.share(s.within35), s.share(s.within2x),
                      s.bias());
+}
+
+/// Issue 8's accuracy targets, each against the validate side as it stands.
+std::string targets_markdown(const std::vector<Evaluated>& rows) {
+  Stats decode, big_decode, prefill;
+  std::map<std::string, Stats> by_class;
+  for (const auto& r : rows) {
+    if (!r.evaluated || r.side != "validate") continue;
+    (r.kind == "decode" ? decode : prefill).add(r.ratio);
+    if (r.kind == "decode" && r.model_kind == "moe-671b") big_decode.add(r.ratio);
+    by_class[r.engine + "/" + r.family + "/" + r.model_kind + " " + r.kind].add(r.ratio);
+  }
+  std::string biased;
+  for (const auto& [name, st] : by_class)
+    if (std::abs(quantile(st.ratios, 0.5) - 1.0) > 0.15 + 1e-12)
+      biased += fmt::format("{}{} ({}, n={})", biased.empty() ? "" : "; ", name, st.bias(), st.n);
+  std::ostringstream md;
+  md << "\nIssue 8's targets, validate side:\n\n| target | goal | now |\n|---|---|---|\n";
+  md << "| decode within ±20 % | ≥ 80 % | " << decode.share(decode.within20) << " of " << decode.n << " |\n";
+  md << "| decode within 0.5-2x | every row | " << decode.share(decode.within2x) << " of " << decode.n << " |\n";
+  md << "| DeepSeek 671B decode within ±35 % | ≥ 70 % | " << big_decode.share(big_decode.within35) << " of "
+     << big_decode.n << " |\n";
+  md << "| prefill and TTFT within ±25 % | ≥ 70 % | " << prefill.share(prefill.within25) << " of " << prefill.n
+     << " |\n";
+  md << "| classes with a median bias beyond ±15 % | none | " << (biased.empty() ? "none" : biased) << " |\n";
+  return md.str();
 }
 
 }  // namespace
@@ -170,6 +197,7 @@ std::string accuracy_markdown(const std::vector<Evaluated>& rows) {
           if (r.evaluated && r.side == s && r.kind == kind && (!big || r.model_kind == "moe-671b")) st.add(r.ratio);
         md << "| " << kind << (big ? ", DeepSeek 671B" : ", all") << " | " << s << " | " << cells(st) << " |\n";
       }
+  md << targets_markdown(rows);
   md << "\nBy class (measured engine / hardware family / model kind):\n\n";
   md << "| class | metric | fit n | fit ±20 % | fit ±35 % | fit 0.5-2x | fit bias | validate n | validate ±20 % | "
         "validate ±35 % | validate 0.5-2x | validate bias |\n";
