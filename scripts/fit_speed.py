@@ -77,6 +77,11 @@ GROUPS = [
 ]
 
 
+if os.environ.get("FIT_LEGACY_ADD"):  # trial: old builds' extra per-block time instead of a factor
+    GROUPS[0][2].pop("legacy.decode")
+    GROUPS[0][2]["legacy.layer_seconds"] = (0.0, 1.5e-4)
+
+
 # vLLM's and SGLang's decode constants, each fitted on its own fit-side rows (dense and DeepSeek
 # 671B, single stream and batched).
 SERVING_GROUPS = [
@@ -101,6 +106,8 @@ def engine_of(name):
 
 
 def get(perf, name):
+    if name == "legacy.layer_seconds":
+        return 0.0  # old builds' extra per-block time starts at "no difference"
     if name.startswith("legacy."):
         return 1.0  # the nuisance factors start at "no difference"
     if name in ("tp_layer_seconds", "prefill_layer_seconds"):
@@ -143,7 +150,9 @@ def put(perf, name, value):
         c[key] = value
 
 
-def residuals(params, rows_arg=None):
+def engines_catalog(params, legacy=False):
+    """The engines of a trial as a catalog file; legacy=True adds the old-build per-block time
+    ("legacy.layer_seconds") to the NVIDIA classes, for the rows measured on pre-2025 builds."""
     engines = []
     for e in ENGINES["engines"]:
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
@@ -154,16 +163,37 @@ def residuals(params, rows_arg=None):
                 engine, name = engine_of(full)
                 if engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY):
                     put(e["performance"], name, v)
+            if legacy and e["id"] in LLAMA_FAMILY:
+                for cls in ("gddr", "hbm"):
+                    c = e["performance"]["classes"][cls]
+                    c["layer_seconds"] = c.get("layer_seconds", 0.0) + params["legacy.layer_seconds"]
             engines.append(e)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({"engines": engines}, f)
-    cmd = [TOOL, ROOT, "--residuals", "--side", "fit", "--catalog", f.name]
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"engines": engines}, f)
+    f.close()
+    return f.name
+
+
+def run_tool(catalog, rows_arg):
+    cmd = [TOOL, ROOT, "--residuals", "--side", "fit", "--catalog", catalog]
     if rows_arg:
         cmd += ["--rows", rows_arg]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    os.unlink(f.name)
+    os.unlink(catalog)
+    return out.splitlines()[1:]
+
+
+def residuals(params, rows_arg=None):
+    lines = run_tool(engines_catalog(params), rows_arg)
+    if params.get("legacy.layer_seconds", 0.0) > 0.0:
+        # rows of old builds run again with the old builds' longer per-block time
+        wanted = set(rows_arg.split(",")) if rows_arg else None
+        legacy = sorted((i for i in LEGACY_ROWS if wanted is None or i in wanted), key=int)
+        if legacy:
+            redone = {l.split("\t", 1)[0]: l for l in run_tool(engines_catalog(params, legacy=True), ",".join(legacy))}
+            lines = [redone.get(l.split("\t", 1)[0], l) for l in lines]
     rows = []
-    for line in out.splitlines()[1:]:
+    for line in lines:
         idx, side, src, eng, cls, metric, pub, pred, ratio, err = (line.split("\t") + [""])[:10]
         if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES + ("vllm", "sglang"):
             continue  # fit side only; the validate side is never looked at here
@@ -191,7 +221,10 @@ def main():
             engine, name = engine_of(full)
             params[full] = get(perf_of[engine], name)
     everything = residuals(params)
+    only = os.environ.get("FIT_ONLY")  # e.g. FIT_ONLY="gddr dense decode": one group, for trials
     for group, pick, grid in groups:
+        if only and group != only:
+            continue
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
         if n < MIN_GROUP_ROWS:  # a constant resting on one or two runs is not a calibration
