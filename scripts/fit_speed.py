@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = next((a for a in sys.argv[1:] if not a.startswith("--")), os.path.join(ROOT, "build"))
 TOOL = os.path.join(BUILD, "tests", "dsplan_calibrate")
 ENGINES = json.load(open(os.path.join(ROOT, "data", "engines.json")))
-LLAMA_FAMILY = ("llama.cpp", "ollama")  # Ollama runs llama.cpp: one set of constants
+LLAMA_FAMILY = ("llama.cpp", "ollama")  # Ollama runs llama.cpp: one set of constants but its prefill MFU
 # The only fit-side runs of DeepSeek 671B all on GDDR GPUs are ik_llama.cpp's (#263): they stand in
 # for llama.cpp in the MoE group alone.
 MOE_GPU_ENGINES = LLAMA_FAMILY + ("ik_llama.cpp",)
@@ -36,6 +36,10 @@ def build_date(row):
 LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
                if r["engine"] in LLAMA_FAMILY and r.get("backend") == "cuda"
                and build_date(r) and build_date(r) < LEGACY_BEFORE}
+
+# Prefill of f16/bf16 weights runs cuBLAS, of quantized weights llama.cpp's MMQ kernels; only the
+# latter got int8 tensor cores after the 2024 builds (PR #7676), so old builds' prefill factor is split.
+F16_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if str(r.get("quant", "")).lower() in ("fp16", "f16", "bf16")}
 
 MIN_GROUP_ROWS = 3
 
@@ -61,11 +65,18 @@ GROUPS = [
      {"cpu.bandwidth_efficiency": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
     # Dense models only: the MFU of large matrix products. Routed-expert models get their own
     # factor below (a single llama.cpp CPU MoE run, 8x off, had pulled the CPU's dense MFU down).
-    ("prefill", lambda e, c, k: e in LLAMA_FAMILY and k == "prefill" and c.endswith("/dense") and not c.startswith("cpu"),
-     {"legacy.prefill": (0.4, 1.2), "gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5), "hbm.prefill_mfu": (0.05, 0.8), "hbm.arch:ampere": (0.2, 3.0),
-      # cuBLAS on f16 weights against llama.cpp's MMQ kernels on quantized ones (NVIDIA classes share it)
-      "cuda.mfutype:f16": (0.5, 2.5),
+    # GDDR and Apple only (2026-12-04): the fit side holds no current-build prefill run of a Hopper
+    # or Ampere card (its one HBM run is a V100, whose MMQ has no int8 tensor cores), so the HBM
+    # prefill constants, fitted before the prefill nuisance was split by weight path, are kept.
+    ("prefill", lambda e, c, k: e == "llama.cpp" and k == "prefill" and c in ("gddr/dense", "apple/dense"),
+     {"legacy.prefill": (0.3, 1.2), "legacy.prefill_f16": (0.4, 1.5), "gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5),
+      # cuBLAS on f16 weights against llama.cpp's MMQ kernels on quantized ones
+      "gddr.mfutype:f16": (0.5, 2.5),
       "apple.prefill_mfu": (0.2, 1.0)}),
+    # Ollama's time to first token over its API (tokenizing, scheduling, its own batch settings)
+    # against llama-bench's pp512: its own prefill MFU per NVIDIA class, after llama.cpp's.
+    ("ollama prefill", lambda e, c, k: e == "ollama" and k == "prefill" and c in ("gddr/dense", "hbm/dense"),
+     {"ollama:gddr.prefill_mfu": (0.1, 0.8), "ollama:hbm.prefill_mfu": (0.05, 0.8)}),
     # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
     ("moe-671b on GPUs prefill",
      lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
@@ -99,7 +110,7 @@ SERVING_GROUPS = [
 
 def engine_of(name):
     """'vllm:hbm.x' -> ('vllm', 'hbm.x'); other names (also 'gddr.arch:ada') are llama.cpp's."""
-    for engine in ("vllm", "sglang"):
+    for engine in ("vllm", "sglang", "ollama"):
         if name.startswith(engine + ":"):
             return engine, name[len(engine) + 1:]
     return "llama.cpp", name
@@ -157,7 +168,8 @@ def engines_catalog(params, legacy=False):
     for e in ENGINES["engines"]:
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
             e = json.loads(json.dumps(e))
-            for full, v in params.items():
+            # llama.cpp's values first (Ollama runs llama.cpp), then Ollama's own ("ollama:...")
+            for full, v in sorted(params.items(), key=lambda kv: kv[0].startswith("ollama:")):
                 if full.startswith("legacy."):
                     continue  # a property of old measurements, not of dsplan's engine
                 engine, name = engine_of(full)
@@ -200,7 +212,8 @@ def residuals(params, rows_arg=None):
         kind = "prefill" if metric in ("prefill_tokens_per_s", "ttft_s") else "decode"
         ratio = float(ratio)
         if idx in LEGACY_ROWS:  # dsplan predicts a current build; the row ran an older one
-            ratio *= params.get("legacy." + kind, 1.0)
+            path = "_f16" if kind == "prefill" and idx in F16_ROWS else ""
+            ratio *= params.get("legacy." + kind + path, 1.0)
         rows.append((eng, cls.split("/", 1)[1], kind, ratio, idx, src))
     return rows
 
