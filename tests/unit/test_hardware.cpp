@@ -37,3 +37,14 @@ TEST_CASE("gpus_per_node is catalog data a user file can change", "[hardware]") 
   REQUIRE(r.gpus.front().count == 4);
   REQUIRE(r.nodes == 2);
 }
+
+// Ada whitepaper, Appendix A (dense): RTX 4090 FP16 tensor 330.3 TFLOPS with FP16 accumulate, 165.2
+// with FP32 accumulate. H100 SXM has one rate, 989.5 (NVIDIA's 1,979 with sparsity, halved).
+TEST_CASE("a GPU carries its FP16-accumulate and FP32-accumulate tensor rates", "[hardware]") {
+  const Device geforce = device_from(catalog().require_gpu("rtx4090"));
+  CHECK(geforce.peak_tflops == Approx(330.3));
+  CHECK(geforce.peak_fp32_accumulate_tflops == Approx(165.2));
+  const Device datacenter = device_from(catalog().require_gpu("h100-sxm"));
+  CHECK(datacenter.peak_tflops == Approx(989.5));
+  CHECK(datacenter.peak_fp32_accumulate_tflops == Approx(989.5));
+}

@@ -304,3 +304,16 @@ TEST_CASE("training: DeepSeek-V3 pre-training GPU-hours anchor", "[training][val
   CHECK(*r.gpu_hours > 2.664e6 / 1.5);
   CHECK(*r.gpu_hours < 2.664e6 * 1.5);
 }
+
+// Mixed-precision training accumulates BF16 GEMMs in FP32. On a GeForce card that rate is half the
+// FP16-accumulate one: RTX 4090 165.2 against 330.3 dense TFLOPS (Ada whitepaper, Appendix A).
+// The Tiny-2L run above on an RTX 4090: 1e9 x 618,240 / (165.2 TFLOPS x 0.5) = 7.48475 s.
+TEST_CASE("training: a GeForce card trains at its FP32-accumulate tensor rate", "[training]") {
+  auto req = tiny();
+  req.gpu = "rtx4090";
+  req.tokens = 1e9;
+  req.utilization = 0.5;
+  const auto r = estimate_training(fixture_catalog(), req);
+  CHECK(*r.seconds == Approx(618'240e9 / (165.2e12 * 0.5)));
+  CHECK(*r.seconds == Approx(7.48475).epsilon(1e-5));
+}

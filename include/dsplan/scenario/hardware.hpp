@@ -27,7 +27,10 @@ struct Device {
   Bytes memory;                          ///< what a runtime may use (Apple: the GPU working-set limit)
   Bytes memory_installed;                ///< what the card or machine has
   std::uint64_t bandwidth_bytes_per_s = 0;
-  double peak_tflops = 0;                ///< dense 16-bit tensor throughput used for prefill
+  double peak_tflops = 0;                ///< dense 16-bit tensor throughput (FP16 accumulate where faster)
+  /// Dense 16-bit tensor throughput with FP32 accumulation, what PyTorch's BF16/FP16 GEMMs run at:
+  /// half of peak_tflops on GeForce and RTX workstation cards, equal on datacenter parts.
+  double peak_fp32_accumulate_tflops = 0;
   double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
   double tdp_watts = 0;
   std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)

@@ -365,7 +365,7 @@ MlaCacheLayout parse_mla_layout(const JsonNode& n) {
 
 EnginePerformance parse_performance(const JsonNode& n) {
   n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "prefill_layer_seconds", "hop_seconds",
-                "expert_prefill_over_pcie", "source"});
+                "expert_prefill_over_pcie", "fp32_accumulate", "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
@@ -398,6 +398,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
   p.prefill_layer_seconds = n.number_in_or("prefill_layer_seconds", 0, 0, 1);
   p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
+  p.fp32_accumulate = n.bool_or("fp32_accumulate", false);
   for (const auto& [topic, text] : n.at("source").members()) p.sources[topic] = text.str();
   return p;
 }

@@ -75,6 +75,7 @@ Device device_from(const GpuSpec& g) {
   d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.memory.count()) * g.usable_memory_fraction));
   d.bandwidth_bytes_per_s = g.bandwidth_bytes_per_s;
   d.peak_tflops = g.fp16_acc16_tflops > 0 ? g.fp16_acc16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : g.bf16_tflops);
+  d.peak_fp32_accumulate_tflops = g.bf16_tflops > 0 ? g.bf16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : d.peak_tflops);
   d.peak_fp8_tflops = g.fp8_tflops;
   d.tdp_watts = g.tdp_watts;
   d.host_link_bytes_per_s = pcie_bytes_per_s(g.pcie_gen, g.pcie_lanes);
