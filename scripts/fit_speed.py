@@ -6,7 +6,8 @@ data/engines.json is a reviewed, manual step. Validate-side rows are never read 
 
 Usage: scripts/fit_speed.py [BUILD_DIR] [--serving]   (needs build/tests/dsplan_calibrate)
 --serving fits vLLM's and SGLang's HBM bandwidth efficiency, tensor-parallel per-layer time and
-prefill per-layer time instead.
+prefill per-layer time instead. FIT_ONLY="<group name>" fits that group alone; FIT_LEGACY_ADD=1 tries
+an additive per-block time for old builds instead of their decode factor (a trial, not the rule).
 """
 import json, math, os, subprocess, sys, tempfile
 
