@@ -51,7 +51,9 @@ GROUPS = [
       # the batched rows (llama.cpp PR #15802, -ub 1-8) set it; NVIDIA classes share one value
       "cuda.decode_batch_mfu": (0.0, 0.5),
       # CUDA's mat-vec kernel reads Q4_0 faster than K-quants of the same bytes (PR #15802's rows)
-      "cuda.type:q4_0": (0.7, 1.19)}),
+      "cuda.type:q4_0": (0.7, 1.19),
+      # and 16-bit weights (no dequantisation at all): llama.cpp PRs #14262 and #15131's -ub 1 rows
+      "cuda.type:bf16": (0.7, 1.19), "cuda.type:f16": (0.7, 1.19)}),
     ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
      {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4)}),
     ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
