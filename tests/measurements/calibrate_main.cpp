@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string root = argv[1];
-  dsplan::measure::Paths paths{root + "/tests/data/measurements.json", root + "/tests/data/llama2_7b.json", {}, {}, {}};
+  dsplan::measure::Paths paths{root + "/tests/data/measurements.json", root + "/tests/data", {}, {}, {}};
   bool write_files = false, residuals = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];

@@ -89,13 +89,15 @@ std::string cells(const Stats& s) {
                      s.bias());
 }
 
+/// The class a measured run belongs to: measured engine / hardware family / model kind.
+std::string run_class(const Evaluated& r) { return r.engine + "/" + r.family + "/" + r.model_kind; }
+
 /// A command's "/tmp/NAME.json" (a shape override for a model outside the catalog, docs/validation.md
 /// section 6) is tests/data/NAME.json; any other word stays as it is.
 std::string shape_override(const Paths& paths, const std::string& word) {
   const std::string tmp = "/tmp/";
-  if (word.rfind(tmp, 0) != 0 || word.size() < 5 || word.substr(word.size() - 5) != ".json") return word;
-  const auto folder = paths.llama2_override.substr(0, paths.llama2_override.rfind('/') + 1);
-  return folder + word.substr(tmp.size());
+  if (word.rfind(tmp, 0) != 0 || word.substr(word.size() - 5) != ".json") return word;  // "/tmp/" has 5 chars
+  return paths.shape_overrides + "/" + word.substr(tmp.size());
 }
 
 /// Issue 8's accuracy targets, each against the validate side as it stands.
@@ -106,7 +108,7 @@ std::string targets_markdown(const std::vector<Evaluated>& rows) {
     if (!r.evaluated || r.side != "validate") continue;
     (r.kind == "decode" ? decode : prefill).add(r.ratio);
     if (r.kind == "decode" && r.model_kind == "moe-671b") big_decode.add(r.ratio);
-    by_class[r.engine + "/" + r.family + "/" + r.model_kind + " " + r.kind].add(r.ratio);
+    by_class[run_class(r) + " " + r.kind].add(r.ratio);
   }
   std::string biased;
   for (const auto& [name, st] : by_class)
@@ -213,7 +215,7 @@ std::string accuracy_markdown(const std::vector<Evaluated>& rows) {
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::map<std::pair<std::string, std::string>, std::map<std::string, Stats>> by_class;
   for (const auto& r : rows)
-    if (r.evaluated) by_class[{r.engine + "/" + r.family + "/" + r.model_kind, r.kind}][r.side].add(r.ratio);
+    if (r.evaluated) by_class[{run_class(r), r.kind}][r.side].add(r.ratio);
   for (auto& [key, s] : by_class)
     md << "| " << key.first << " | " << key.second << " | " << cells(s["fit"]) << " | " << cells(s["validate"]) << " |\n";
   return md.str();
@@ -261,7 +263,7 @@ std::string residuals_tsv(const std::vector<Evaluated>& rows) {
   out << "index\tside\tsource\tengine\tclass\tmetric\tpublished\tpredicted\tratio\terror\n";
   for (const auto& r : rows)
     out << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4g}\t{:.3f}\t{}\n", r.index, r.side, r.source, r.engine,
-                       r.evaluated ? r.engine + "/" + r.family + "/" + r.model_kind : "-", r.metric, r.published,
+                       r.evaluated ? run_class(r) : "-", r.metric, r.published,
                        r.predicted, r.ratio, r.error.substr(0, r.error.find('\n')));
   return out.str();
 }

@@ -30,8 +30,7 @@ struct Evaluated {
 
 struct Paths {
   std::string measurements;              ///< tests/data/measurements.json
-  std::string llama2_override;           ///< tests/data/llama2_7b.json; its folder holds every shape override
-                                         ///< (a command's /tmp/NAME.json reads tests/data/NAME.json)
+  std::string shape_overrides;           ///< tests/data: a command's /tmp/NAME.json reads NAME.json here
   std::vector<std::string> extra_catalogs;  ///< --catalog layers for experiments
   std::string only_side;                 ///< "fit" or "validate": run only that side's rows (fitting)
   std::vector<std::size_t> only_rows;    ///< non-empty: run only these row indices (fitting)

@@ -17,7 +17,7 @@ namespace {
 const std::vector<dsplan::measure::Evaluated>& evaluated() {
   static const auto rows = dsplan::measure::evaluate_all(
       {std::string(DSPLAN_SOURCE_DIR) + "/tests/data/measurements.json",
-       std::string(DSPLAN_SOURCE_DIR) + "/tests/data/llama2_7b.json",
+       std::string(DSPLAN_SOURCE_DIR) + "/tests/data",
        {},
        {},
        {}});

@@ -387,3 +387,16 @@ TEST_CASE("flash attention off: the attention scores are written and read back",
   for (const auto& st : off.throughput->decode_stages) decode_bytes += st.score_bytes;
   REQUIRE(decode_bytes == Approx(32.0 * 32 * 1024.5 * 16).epsilon(1e-12));
 }
+
+TEST_CASE("PyTorch engines compute at the card's FP32-accumulate tensor rate", "[performance]") {
+  // vLLM's BF16 GEMMs accumulate in FP32: on an RTX 4090 that is 165.2 dense TFLOPS, half the
+  // 330.3 of FP16 accumulation (Ada whitepaper, Appendix A). A prefill stage's compute time is its
+  // FLOPs over that rate times the engine's MFU (no architecture or type factor for vLLM's GDDR class).
+  const auto v = run({"8b", "bf16", "vllm", {{"rtx4090", 1}}, 512, 16});
+  REQUIRE(v.throughput);
+  const auto& st = v.throughput->prefill_stages.front();
+  const auto& gddr = catalog().require_engine("vllm").performance.classes.at("gddr");
+  REQUIRE(gddr.architecture_mfu_factor.empty());
+  REQUIRE(gddr.type_mfu_factor.empty());
+  REQUIRE(st.compute_s == Approx(st.flops / (165.2e12 * gddr.prefill_mfu)).epsilon(1e-6));
+}

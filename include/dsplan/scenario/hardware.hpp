@@ -29,7 +29,8 @@ struct Device {
   std::uint64_t bandwidth_bytes_per_s = 0;
   double peak_tflops = 0;                ///< dense 16-bit tensor throughput (FP16 accumulate where faster)
   /// Dense 16-bit tensor throughput with FP32 accumulation, what PyTorch's BF16/FP16 GEMMs run at:
-  /// half of peak_tflops on GeForce and RTX workstation cards, equal on datacenter parts.
+  /// half of peak_tflops on GeForce and RTX workstation cards, equal on datacenter parts (and
+  /// equal wherever the catalog gives no FP32-accumulate figure).
   double peak_fp32_accumulate_tflops = 0;
   double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
   double tdp_watts = 0;

@@ -195,7 +195,7 @@ const PerformanceClass& class_factors(const EngineSpec& e, DeviceClass c) {
 double device_peak(const Device& d, const ResolvedScenario& s) {
   // FP8 checkpoints run FP8 GEMMs on GPUs that have FP8 tensor cores (vLLM/SGLang w8a8).
   if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
-  if (s.engine->performance.fp32_accumulate && d.peak_fp32_accumulate_tflops > 0) return d.peak_fp32_accumulate_tflops;
+  if (s.engine->performance.fp32_accumulate) return d.peak_fp32_accumulate_tflops;
   return d.peak_tflops;
 }
 

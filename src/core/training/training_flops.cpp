@@ -68,10 +68,9 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
                                          : "default 0.40: Llama 3 405B BF16 MFU 38-43% on H100 (arXiv 2407.21783, Table 4)";
   if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
   // Mixed-precision training accumulates its BF16 GEMMs in FP32 (half the FP16-accumulate rate on GeForce).
-  const double bf16_peak = out.gpu->peak_fp32_accumulate_tflops > 0 ? out.gpu->peak_fp32_accumulate_tflops
-                                                                    : out.gpu->peak_tflops;
-  const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0) ? out.gpu->peak_fp8_tflops
-                                                                                             : bf16_peak;
+  const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0)
+                          ? out.gpu->peak_fp8_tflops
+                          : out.gpu->peak_fp32_accumulate_tflops;
   if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
     out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
   if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
