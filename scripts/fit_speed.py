@@ -53,9 +53,13 @@ GROUPS = [
       # CUDA's mat-vec kernel reads Q4_0 faster than K-quants of the same bytes (PR #15802's rows)
       "cuda.type:q4_0": (0.7, 1.19),
       # and 16-bit weights (no dequantisation at all): llama.cpp PRs #14262 and #15131's -ub 1 rows
-      "cuda.type:bf16": (0.7, 1.19), "cuda.type:f16": (0.7, 1.19)}),
+      "cuda.type:bf16": (0.7, 1.19), "cuda.type:f16": (0.7, 1.19),
+      # what an Ampere card's memory system delivers against an Ada one's (fit rule, 2026-12-04)
+      "gddr.bwarch:ampere": (0.7, 1.3)}),
     ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
-     {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4)}),
+     {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4),
+      # Hopper's against Ampere's (fit rule, 2026-12-04)
+      "hbm.bwarch:hopper": (0.7, 1.5)}),
     ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
      {"apple.bandwidth_efficiency": (0.4, 1.0), "apple.layer_seconds": (0.0, 4e-4)}),
     ("moe-671b on GPUs decode",
@@ -136,6 +140,8 @@ def get(perf, name):
         return c.get("type_bandwidth_factor", {}).get(key[5:], 1.0)
     if key.startswith("arch:"):
         return c.get("architecture_mfu_factor", {}).get(key[5:], 1.0)
+    if key.startswith("bwarch:"):
+        return c.get("architecture_bandwidth_factor", {}).get(key[7:], 1.0)
     if key.startswith("mfutype:"):
         return c.get("type_mfu_factor", {}).get(key[8:], 1.0)
     return c.get(key, 1.0 if key == "moe_mfu_factor" else 0.0)
@@ -158,6 +164,8 @@ def put(perf, name, value):
         c.setdefault("type_bandwidth_factor", {})[key[5:]] = value
     elif key.startswith("arch:"):
         c.setdefault("architecture_mfu_factor", {})[key[5:]] = value
+    elif key.startswith("bwarch:"):
+        c.setdefault("architecture_bandwidth_factor", {})[key[7:]] = value
     elif key.startswith("mfutype:"):
         c.setdefault("type_mfu_factor", {})[key[8:]] = value
     else:

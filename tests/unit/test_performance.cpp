@@ -294,20 +294,29 @@ TEST_CASE("prefill MFU by weight type: f16 runs at its own factor of the quantiz
   REQUIRE(a.compute_s * factor("f16") == Approx(b.compute_s * factor("q4_0")).epsilon(1e-3));
 }
 
+namespace {
+/// The weight-read seconds per byte of the first decode stage of two runs.
+std::pair<double, double> seconds_per_byte(const Run& x, const Run& y) {
+  const auto a = run(x);
+  const auto b = run(y);
+  REQUIRE(a.throughput);
+  REQUIRE(b.throughput);
+  const auto& sa = a.throughput->decode_stages.front();
+  const auto& sb = b.throughput->decode_stages.front();
+  return {sa.memory_s / sa.read_bytes, sb.memory_s / sb.read_bytes};
+}
+}  // namespace
+
 TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own factor of the K-quant rate",
           "[performance]") {
   // Same card, same decode step: the weight-read time is bytes / (bandwidth x efficiency x the
   // type's factor), so time per byte differs between Q4_0 and Q4_K_M by exactly that factor.
-  const auto q40 = run({"8b", "q4_0", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
-  const auto q4k = run({"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
-  REQUIRE(q40.throughput);
-  REQUIRE(q4k.throughput);
-  const auto& a = q40.throughput->decode_stages.front();
-  const auto& b = q4k.throughput->decode_stages.front();
+  const auto [a, b] = seconds_per_byte({"8b", "q4_0", "llama.cpp", {{"rtx4090", 1}}, 1, 128},
+                                       {"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
   const auto& gddr = catalog().require_engine("llama.cpp").performance.classes.at("gddr");
   const double f = gddr.type_bandwidth_factor.at("q4_0");
   REQUIRE(gddr.type_bandwidth_factor.count("q4_K") == 0);
-  REQUIRE(a.memory_s / a.read_bytes * f == Approx(b.memory_s / b.read_bytes).epsilon(1e-6));
+  REQUIRE(a * f == Approx(b).epsilon(1e-6));
   // llama.cpp PR #15802 (2025 build): 8B Q4_0 (4.65 GB) on an RTX 3090 (936 GB/s) at -ub 1 ran
   // 156.56 t/s: 4.65 x 156.56 / 936 = 78 % of the peak in weight reads alone; 8B Q4_K_M (4.92 GB)
   // on the same card, llama-bench tg 115 t/s (issue 8's table): 4.92 x 115 / 936 = 60 %. Q4_0 is
@@ -316,6 +325,24 @@ TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own fac
   REQUIRE(f * gddr.bandwidth_efficiency <= 1.0);
   // Ollama runs llama.cpp: the same factor.
   REQUIRE(catalog().require_engine("ollama").performance.classes.at("gddr").type_bandwidth_factor.at("q4_0") == f);
+}
+
+TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet bandwidth at its own factor",
+          "[performance]") {
+  // The RTX 3090 (Ampere, 936.2 GB/s) and the RTX 4090 (Ada, 1008 GB/s): the same file's weight-read
+  // time per byte is 1 / (bandwidth x efficiency x the architecture's factor), so the ratio of
+  // the two cards' times per byte is (1008 x 1) / (936.2 x the Ampere factor).
+  const auto [a, b] = seconds_per_byte({"8b", "q4_k_m", "llama.cpp", {{"rtx3090", 1}}, 1, 128},
+                                       {"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 1, 128});
+  const auto& gddr = catalog().require_engine("llama.cpp").performance.classes.at("gddr");
+  const double f = gddr.architecture_bandwidth_factor.at("ampere");
+  REQUIRE(gddr.architecture_bandwidth_factor.count("ada") == 0);  // Ada is the reference
+  REQUIRE(a / b == Approx(1008.0 / (936.2 * f)).epsilon(1e-6));
+  // XiongjieDai's May 2024 llama-bench runs, Llama-3-8B Q4_K_M tg: RTX 3090 111.74 t/s, RTX 4090
+  // 127.74 t/s; per GB/s of datasheet bandwidth the 3090 delivered (111.74 / 936) / (127.74 / 1008)
+  // = 0.94 of the 4090's: the factor is below 1, and not by more than a third.
+  REQUIRE(f < 1.0);
+  REQUIRE(f > 0.67);
 }
 
 TEST_CASE("CPU compute by weight type: llama.cpp's i-quant dot products run slower than Q8_0's", "[performance]") {

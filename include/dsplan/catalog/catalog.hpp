@@ -306,6 +306,9 @@ struct PerformanceClass {
   std::map<std::string, double> type_mfu_factor;
   /// Prefill MFU relative to prefill_mfu by GPU architecture (ampere, ada, hopper, ...); 1 when not listed.
   std::map<std::string, double> architecture_mfu_factor;
+  /// Decode bandwidth relative to bandwidth_efficiency by GPU architecture: the share of the
+  /// datasheet bandwidth a generation's memory system delivers to these kernels; 1 when not listed.
+  std::map<std::string, double> architecture_bandwidth_factor;
 };
 
 struct EnginePerformance {

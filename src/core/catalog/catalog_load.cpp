@@ -371,8 +371,8 @@ EnginePerformance parse_performance(const JsonNode& n) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
       c.fail("expected a device class: gddr, hbm, apple or cpu");
     c.check_keys({"bandwidth_efficiency", "layer_seconds", "moe_layer_seconds", "prefill_mfu", "moe_mfu_factor",
-                  "decode_batch_mfu", "thread_bytes_per_s", "socket_scaling", "type_bandwidth_factor", "type_mfu_factor",
-                  "architecture_mfu_factor"});
+                  "decode_batch_mfu", "thread_bytes_per_s", "socket_scaling", "type_bandwidth_factor",
+                  "type_mfu_factor", "architecture_mfu_factor", "architecture_bandwidth_factor"});
     PerformanceClass pc;
     // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
     pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
@@ -389,6 +389,8 @@ EnginePerformance parse_performance(const JsonNode& n) {
       for (const auto& [type, v] : f->members()) pc.type_mfu_factor[type] = v.number_in(0.05, 5);
     if (const auto f = c.find("architecture_mfu_factor"))
       for (const auto& [arch, v] : f->members()) pc.architecture_mfu_factor[arch] = v.number_in(0.05, 5);
+    if (const auto f = c.find("architecture_bandwidth_factor"))
+      for (const auto& [arch, v] : f->members()) pc.architecture_bandwidth_factor[arch] = v.number_in(0.05, 2);
     p.classes[name] = pc;
   }
   for (const char* required : {"gddr", "hbm", "apple", "cpu"})

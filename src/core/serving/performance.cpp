@@ -170,7 +170,8 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
-  const double efficiency = pc.bandwidth_efficiency * factor_or_one(pc.type_bandwidth_factor, main_type);
+  const double efficiency = pc.bandwidth_efficiency * factor_or_one(pc.type_bandwidth_factor, main_type) *
+                            factor_or_one(pc.architecture_bandwidth_factor, architecture);
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
   const double mfu = pc.prefill_mfu * factor_or_one(pc.architecture_mfu_factor, architecture) *
                      factor_or_one(pc.type_mfu_factor, main_type) *
