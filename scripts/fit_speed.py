@@ -69,7 +69,9 @@ GROUPS = [
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
     ("cpu decode and dense prefill",
      lambda e, c, k: e in LLAMA_FAMILY and (c.startswith("cpu/") and k == "decode" or c == "cpu/dense" and k == "prefill"),
-     {"cpu.bandwidth_efficiency": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0)}),
+     {"cpu.bandwidth_efficiency": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0),
+      # what one compute thread reads at most (fit rule, 2026-12-04: PR #132's 1-8 thread sweep)
+      "cpu.thread_bytes_per_s": (5e9, 1e11)}),
     # Dense models only: the MFU of large matrix products. Routed-expert models get their own
     # factor below (a single llama.cpp CPU MoE run, 8x off, had pulled the CPU's dense MFU down).
     # GDDR and Apple only (2026-12-04): the fit side holds no current-build prefill run of a Hopper

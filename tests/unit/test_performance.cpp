@@ -200,6 +200,23 @@ TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step 
   REQUIRE_THROWS_WITH(plan(1, "sglang", "deepseek-v4-flash"), Catch::Contains("DeepSeek-V3/R1 line"));
 }
 
+namespace {
+/// llama.cpp running the 8B on a CPU alone, with 64 GiB of RAM, at prompt + output tokens of context.
+PlanRequest cpu_only(const std::string& quant, const std::string& cpu, std::uint64_t prompt, std::uint64_t output) {
+  PlanRequest r;
+  r.scenario.model = "8b";
+  r.scenario.quant = quant;
+  r.scenario.engine = "llama.cpp";
+  r.scenario.context = prompt + output;
+  r.prompt_tokens = prompt;
+  r.output_tokens = output;
+  r.hardware = HardwareRequest{};
+  r.hardware->cpu = cpu;
+  r.hardware->ram = Bytes(64 * k_gib);
+  return r;
+}
+}  // namespace
+
 TEST_CASE("CPU threads: fewer than the cores take that share of the CPU's compute", "[performance][hardware]") {
   // EPYC 9654: 96 cores (cpus.json); llama.cpp's default is every physical core.
   HardwareRequest h;
@@ -218,16 +235,7 @@ TEST_CASE("CPU threads: fewer than the cores take that share of the CPU's comput
   REQUIRE_THROWS_AS(build_hardware(catalog(), h), InputError);
 
   // A prompt on the CPU is compute-bound: 12 of 96 cores take 8x as long for the same FLOPs.
-  PlanRequest r;
-  r.scenario.model = "8b";
-  r.scenario.quant = "q4_0";
-  r.scenario.engine = "llama.cpp";
-  r.scenario.context = 1024;
-  r.prompt_tokens = 512;
-  r.output_tokens = 16;
-  r.hardware = HardwareRequest{};
-  r.hardware->cpu = "epyc-9654";
-  r.hardware->ram = Bytes(64 * k_gib);
+  PlanRequest r = cpu_only("q4_0", "epyc-9654", 512, 16);
   const auto full = run_plan(catalog(), r);
   r.hardware->threads = 12;
   const auto few = run_plan(catalog(), r);
@@ -237,6 +245,27 @@ TEST_CASE("CPU threads: fewer than the cores take that share of the CPU's comput
   REQUIRE(ws.compute_s == Approx(fs.compute_s * 8.0));
   REQUIRE(ws.device.find("12 threads") != std::string::npos);
   REQUIRE(few.throughput->decode_tokens_per_s <= full.throughput->decode_tokens_per_s);
+}
+
+TEST_CASE("CPU threads: one llama.cpp thread reads at most thread_bytes_per_s", "[performance][hardware]") {
+  // A Ryzen 9 7950X (2 x DDR5-5200, cpus.json) decoding Llama-3.1-8B Q5_K_S: with one thread the
+  // weight reads run at that thread's limit; with all 16 at the memory bus's (x efficiency).
+  PlanRequest r = cpu_only("q5_k_s", "ryzen-7950x", 1, 128);
+  r.hardware->threads = 1;
+  const auto one = run_plan(catalog(), r);
+  r.hardware->threads = 16;
+  const auto all = run_plan(catalog(), r);
+  const auto& cpu = catalog().require_engine("llama.cpp").performance.classes.at("cpu");
+  const auto& s1 = one.throughput->decode_stages.front();
+  const auto& s16 = all.throughput->decode_stages.front();
+  REQUIRE(s1.memory_s == Approx(s1.read_bytes / cpu.thread_bytes_per_s).epsilon(1e-9));
+  const double bus = static_cast<double>(all.hardware->host.bandwidth_bytes_per_s) * cpu.bandwidth_efficiency;
+  REQUIRE(s16.memory_s == Approx(s16.read_bytes / bus).epsilon(1e-9));
+  // ik_llama.cpp PR #132's mainline baseline on that CPU: tg128 4.10 t/s at 1 thread on a
+  // 5.21 GiB file, so one thread drew about 5.21 x 1.0737 GB x 4.10 = 22.9 GB/s of weights.
+  const double published = 5.21 * 1.073741824e9 * 4.10;
+  REQUIRE(cpu.thread_bytes_per_s > 0.75 * published);
+  REQUIRE(cpu.thread_bytes_per_s < 1.25 * published);
 }
 
 TEST_CASE("CPU sockets: each adds its channels and cores, llama.cpp reads across the socket link", "[performance][hardware]") {
