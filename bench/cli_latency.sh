@@ -19,7 +19,7 @@ if command -v hyperfine >/dev/null 2>&1; then
   exit 0
 fi
 for c in "${commands[@]}"; do
-  runs=300
+  runs=${RUNS:-300}
   start=$(date +%s%N)
   for _ in $(seq "$runs"); do $c >/dev/null; done
   end=$(date +%s%N)

@@ -367,6 +367,13 @@ TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet
   const double f = gddr.architecture_bandwidth_factor.at("ampere");
   REQUIRE(gddr.architecture_bandwidth_factor.count("ada") == 0);  // Ada is the reference
   REQUIRE(a / b == Approx(1008.0 / (936.2 * f)).epsilon(1e-6));
+  // The stage carries the terms behind its time, as --explain and the JSON show them.
+  const auto plan = run({"8b", "q4_k_m", "llama.cpp", {{"rtx3090", 1}}, 1, 128});
+  const auto& st = plan.throughput->decode_stages.front();
+  REQUIRE(st.bandwidth_bytes_per_s == 936.2e9);
+  REQUIRE(st.efficiency == Approx(gddr.bandwidth_efficiency * f));
+  REQUIRE(efficiency_terms(st).find("x 0.925 (ampere)") != std::string::npos);
+  REQUIRE(st.memory_s == Approx(st.read_bytes / (st.bandwidth_bytes_per_s * st.efficiency)));
   // XiongjieDai's May 2024 llama-bench runs, Llama-3-8B Q4_K_M tg: RTX 3090 111.74 t/s, RTX 4090
   // 127.74 t/s; per GB/s of datasheet bandwidth the 3090 delivered (111.74 / 936) / (127.74 / 1008)
   // = 0.94 of the 4090's: the factor is below 1, and not by more than a third.

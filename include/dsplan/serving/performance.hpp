@@ -31,7 +31,21 @@ struct StageTime {
   double score_bytes = 0;
   double scores_s = 0;
   double total_s = 0;  ///< max(memory, compute) + scores + fixed
+  double bandwidth_bytes_per_s = 0;  ///< the device's memory bandwidth (a CPU's: what its threads can draw)
+  double efficiency = 0;             ///< share of it the engine's reads reach, all factors applied
+  double peak_tflops = 0;            ///< the compute peak the engine's kernels run against
+  double mfu = 0;                    ///< share of it reached, all factors applied
+  /// The class constants and the factors behind efficiency and mfu (1: not applied), for --explain.
+  struct Factors {
+    double bandwidth_efficiency = 1, type_bandwidth = 1, architecture_bandwidth = 1;
+    double prefill_mfu = 1, architecture_mfu = 1, type_mfu = 1, moe_mfu = 1;
+    std::string main_type, architecture;  ///< the keys the factors were looked up by
+  } factors;
 };
+
+/// "0.848 x 0.925 (ampere)": a stage's efficiency, or its MFU, as the product it is.
+[[nodiscard]] std::string efficiency_terms(const StageTime& st);
+[[nodiscard]] std::string mfu_terms(const StageTime& st);
 
 /// The range published speeds of similar runs fall in around one of dsplan's figures.
 struct SpeedRange {

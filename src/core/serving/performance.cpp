@@ -170,16 +170,25 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
-  const double efficiency = pc.bandwidth_efficiency * factor_or_one(pc.type_bandwidth_factor, main_type) *
-                            factor_or_one(pc.architecture_bandwidth_factor, architecture);
-  st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * efficiency) : 0.0;
-  const double mfu = pc.prefill_mfu * factor_or_one(pc.architecture_mfu_factor, architecture) *
-                     factor_or_one(pc.type_mfu_factor, main_type) *
-                     (ph.prefill && w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0);
-  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * mfu) : 0.0;
+  auto& f = st.factors;
+  f.bandwidth_efficiency = pc.bandwidth_efficiency;
+  f.type_bandwidth = factor_or_one(pc.type_bandwidth_factor, main_type);
+  f.architecture_bandwidth = factor_or_one(pc.architecture_bandwidth_factor, architecture);
+  f.prefill_mfu = pc.prefill_mfu;
+  f.architecture_mfu = factor_or_one(pc.architecture_mfu_factor, architecture);
+  f.type_mfu = factor_or_one(pc.type_mfu_factor, main_type);
+  f.moe_mfu = ph.prefill && w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0;
+  f.main_type = main_type;
+  f.architecture = architecture;
+  st.bandwidth_bytes_per_s = bandwidth;
+  st.efficiency = f.bandwidth_efficiency * f.type_bandwidth * f.architecture_bandwidth;
+  st.peak_tflops = peak_tflops;
+  st.mfu = f.prefill_mfu * f.architecture_mfu * f.type_mfu * f.moe_mfu;
+  st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * st.efficiency) : 0.0;
+  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * st.mfu) : 0.0;
   st.fixed_s = fixed_s;
   st.score_bytes = work.score_bytes;
-  st.scores_s = bandwidth > 0 ? work.score_bytes / (bandwidth * efficiency) : 0.0;
+  st.scores_s = bandwidth > 0 ? work.score_bytes / (bandwidth * st.efficiency) : 0.0;
   st.total_s = std::max(st.memory_s, st.compute_s) + st.scores_s + fixed_s;
   if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
     // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
@@ -269,7 +278,9 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       StageTime st;
       st.device = "PCIe (RAM-resident weights to GPU0)";
       st.read_bytes = cpu_work.bytes;
-      st.memory_s = cpu_work.bytes / static_cast<double>(hw.gpus.front().host_link_bytes_per_s);
+      st.bandwidth_bytes_per_s = static_cast<double>(hw.gpus.front().host_link_bytes_per_s);
+      st.efficiency = 1.0;
+      st.memory_s = cpu_work.bytes / st.bandwidth_bytes_per_s;
       st.total_s = st.memory_s;
       stages.push_back(st);
     } else {
@@ -377,6 +388,30 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
 
 }  // namespace
 
+namespace {
+/// "0.848 x 0.925 (ampere)": a constant times the factors that are not 1, each named by its key.
+std::string product_terms(double base, std::initializer_list<std::pair<double, const std::string*>> factors) {
+  std::string out = fmt::format("{:.3g}", base);
+  for (const auto& [value, key] : factors)
+    if (value != 1.0) out += fmt::format(" x {:.3g} ({})", value, *key);
+  return out;
+}
+const std::string k_routed_experts = "routed experts";
+}  // namespace
+
+std::string efficiency_terms(const StageTime& st) {
+  const auto& f = st.factors;
+  return product_terms(f.bandwidth_efficiency,
+                       {{f.type_bandwidth, &f.main_type}, {f.architecture_bandwidth, &f.architecture}});
+}
+
+std::string mfu_terms(const StageTime& st) {
+  const auto& f = st.factors;
+  return product_terms(
+      f.prefill_mfu,
+      {{f.architecture_mfu, &f.architecture}, {f.type_mfu, &f.main_type}, {f.moe_mfu, &k_routed_experts}});
+}
+
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
                                const ThroughputRequest& r, Derivation* explain) {
   if (r.prompt_tokens == 0 || r.output_tokens == 0) throw InputError("prompt and output must be at least 1 token");
@@ -410,13 +445,14 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
       explain->push_back(
           {"decode step on " + st.device,
            fmt::format(
-               "{:.3f} ms = max({:.3e} B / (bandwidth x efficiency) = {:.3f} ms, {:.3e} FLOP / "
-               "(peak x MFU) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
-               st.total_s * 1e3, st.read_bytes, st.memory_s * 1e3, st.flops, st.compute_s * 1e3, st.fixed_s * 1e3,
+               "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {:.3e} FLOP / "
+               "({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
+               st.total_s * 1e3, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, efficiency_terms(st), st.efficiency,
+               st.memory_s * 1e3, st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s * 1e3, st.fixed_s * 1e3,
                st.score_bytes > 0 ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
                                                 st.score_bytes, st.scores_s * 1e3)
                                   : ""),
-           "engines.json performance factors; docs/methodology.md section 6"});
+           "data/engines.json performance factors; docs/methodology.md section 8"});
     if (t.speculative_tokens > 0)
       explain->push_back({"MTP speculation",
                           fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
