@@ -76,8 +76,11 @@ struct Stats {
     within2x += r >= 0.5 && r <= 2.0;
     ratios.push_back(r);
   }
+  /// "43 (79.6 %)": rounded down, so a share just under a target never prints as reaching it.
   [[nodiscard]] std::string share(std::size_t k) const {
-    return n == 0 ? "-" : fmt::format("{} ({:.0f} %)", k, 100.0 * static_cast<double>(k) / static_cast<double>(n));
+    if (n == 0) return "-";
+    const double tenths = std::floor(1000.0 * static_cast<double>(k) / static_cast<double>(n));
+    return fmt::format("{} ({:.1f} %)", k, tenths / 10.0);
   }
   [[nodiscard]] std::string bias() const {
     return n == 0 ? "-" : fmt::format("{:+.0f} %", (quantile(ratios, 0.5) - 1.0) * 100.0);
