@@ -161,6 +161,11 @@ TEST_CASE("every speed carries a band, classes without measurements are uncalibr
   REQUIRE_FALSE(tp.throughput->decode_band.calibrated);
   REQUIRE(tp.throughput->decode_band.low_tokens_per_s == Approx(0.5 * tp.throughput->decode_tokens_per_s));
   REQUIRE(tp.throughput->decode_band.high_tokens_per_s == Approx(2.0 * tp.throughput->decode_tokens_per_s));
+  // DeepSeek-V2 (236B) and V2-Lite (16B) share llama.cpp's deepseek2 architecture with the 671B
+  // line, not its size: a V2 file's speeds are not banded by the 671B line's measurements.
+  const auto& archs = catalog().architectures;
+  REQUIRE(archs.at("deepseek_v3").speed_family == "moe-671b");
+  REQUIRE(archs.at("deepseek_v2").speed_family != "moe-671b");
 }
 
 TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step yields 1 + a + ... tokens",
