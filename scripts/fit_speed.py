@@ -6,8 +6,11 @@ data/engines.json is a reviewed, manual step. Validate-side rows are never read 
 
 Usage: scripts/fit_speed.py [BUILD_DIR] [--serving]   (needs build/tests/dsplan_calibrate)
 --serving fits vLLM's and SGLang's HBM bandwidth efficiency, tensor-parallel per-layer time and
-prefill per-layer time instead. FIT_ONLY="<group name>" fits that group alone; FIT_LEGACY_ADD=1 tries
-an additive per-block time for old builds instead of their decode factor (a trial, not the rule).
+prefill per-layer time instead. FIT_ONLY="<group>[,<group>...]" fits those groups alone; parameters
+of the other groups keep data/engines.json's values, and the old-build factors (never written there)
+start at 1 unless FIT_SET gives them, e.g. FIT_SET="legacy.decode=0.963" (space-separated name=value,
+as printed by a full run). FIT_LEGACY_ADD=1 tries an additive per-block time for old builds instead
+of their decode factor (a trial, not the rule).
 """
 import json, math, os, subprocess, sys, tempfile
 
@@ -246,10 +249,13 @@ def main():
         for full in grid:
             engine, name = engine_of(full)
             params[full] = get(perf_of[engine], name)
+    for setting in os.environ.get("FIT_SET", "").split():  # start values, e.g. a full run's legacy.decode
+        name, value = setting.split("=")
+        params[name] = float(value)
     everything = residuals(params)
-    only = os.environ.get("FIT_ONLY")  # e.g. FIT_ONLY="gddr dense decode": one group, for trials
+    only = [g for g in os.environ.get("FIT_ONLY", "").split(",") if g]  # e.g. "gddr dense decode"
     for group, pick, grid in groups:
-        if only and group != only:
+        if only and group not in only:
             continue
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)

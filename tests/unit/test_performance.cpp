@@ -1,4 +1,5 @@
 // Throughput: monotonicity, MoE expert coverage, and published measurements the factors were not fitted on.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "dsplan/serving/plan.hpp"
@@ -377,7 +378,8 @@ TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet
   const auto& st = plan.throughput->decode_stages.front();
   REQUIRE(st.bandwidth_bytes_per_s == 936.2e9);
   REQUIRE(st.efficiency == Approx(gddr.bandwidth_efficiency * f));
-  REQUIRE(efficiency_terms(st).find("x 0.925 (ampere)") != std::string::npos);
+  // Written out as the class constant times the named factor, each to 3 significant digits.
+  REQUIRE(efficiency_terms(st) == fmt::format("{:.3g} x {:.3g} (ampere)", gddr.bandwidth_efficiency, f));
   REQUIRE(st.memory_s == Approx(st.read_bytes / (st.bandwidth_bytes_per_s * st.efficiency)));
   // XiongjieDai's May 2024 llama-bench runs, Llama-3-8B Q4_K_M tg: RTX 3090 111.74 t/s, RTX 4090
   // 127.74 t/s; per GB/s of datasheet bandwidth the 3090 delivered (111.74 / 936) / (127.74 / 1008)

@@ -386,9 +386,6 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
   return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
 }
 
-}  // namespace
-
-namespace {
 /// "0.848 x 0.925 (ampere)": a constant times the factors that are not 1, each named by its key.
 std::string product_terms(double base, std::initializer_list<std::pair<double, const std::string*>> factors) {
   std::string out = fmt::format("{:.3g}", base);
