@@ -68,6 +68,12 @@ GROUPS = [
     ("moe-671b on GPUs decode",
      lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b") and k == "decode",
      {"cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
+    # DeepSeek-V2-Lite's own per-MoE-block time (fit rule, 2026-12-04, stop 25): its fit-side runs
+    # are mid-2025 builds, the 671B line's mostly early-2025 ones, and one model per era cannot
+    # separate the two, so the family keeps its own value.
+    ("moe-v2 on GPUs decode",
+     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-v2", "hbm/moe-v2") and k == "decode",
+     {"cuda.family:moe-v2": (0.0, 2e-3)}),
     # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
     ("cpu decode and dense prefill",
@@ -149,6 +155,8 @@ def get(perf, name):
         return c.get("architecture_bandwidth_factor", {}).get(key[7:], 1.0)
     if key.startswith("mfutype:"):
         return c.get("type_mfu_factor", {}).get(key[8:], 1.0)
+    if key.startswith("family:"):  # unset: the class's moe_layer_seconds
+        return c.get("family_moe_layer_seconds", {}).get(key[7:], c.get("moe_layer_seconds", 0.0))
     return c.get(key, 1.0 if key == "moe_mfu_factor" else 0.0)
 
 
@@ -173,6 +181,8 @@ def put(perf, name, value):
         c.setdefault("architecture_bandwidth_factor", {})[key[7:]] = value
     elif key.startswith("mfutype:"):
         c.setdefault("type_mfu_factor", {})[key[8:]] = value
+    elif key.startswith("family:"):
+        c.setdefault("family_moe_layer_seconds", {})[key[7:]] = value
     else:
         c[key] = value
 

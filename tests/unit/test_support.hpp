@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "dsplan/catalog/catalog_load.hpp"
 
@@ -13,16 +14,19 @@ inline const Catalog& catalog() {
   return cat;
 }
 
+/// The embedded catalog with one more catalog file (by path) layered over it.
+inline Catalog catalog_with_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto layers = embedded_catalog_layers();
+  layers.push_back({path.substr(path.find_last_of('/') + 1), text.str()});
+  return load_catalog(layers);
+}
+
 /// Embedded catalog + tests/fixtures/tiny_catalog.json (the hand-derived toy model).
 inline const Catalog& fixture_catalog() {
-  static const Catalog cat = [] {
-    std::ifstream in(std::string(DSPLAN_FIXTURES_DIR) + "/tiny_catalog.json");
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto layers = embedded_catalog_layers();
-    layers.push_back({"tiny_catalog.json", text.str()});
-    return load_catalog(layers);
-  }();
+  static const Catalog cat = catalog_with_file(std::string(DSPLAN_FIXTURES_DIR) + "/tiny_catalog.json");
   return cat;
 }
 
