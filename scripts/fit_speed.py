@@ -45,6 +45,16 @@ LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
 # latter got int8 tensor cores after the 2024 builds (PR #7676), so old builds' prefill factor is split.
 F16_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if str(r.get("quant", "")).lower() in ("fp16", "f16", "bf16")}
 
+# The per-MoE-block time describes current builds too (fit rule, amended 2026-12-04, stop 25): GPU
+# rows of llama.cpp-family builds from before llama.cpp PR #13014 (2025-04-18; batch-1 MUL_MAT_ID
+# launched per expert after a host synchronisation) carry one nuisance factor in the MoE decode group.
+MOE_LEGACY_BEFORE = "2025-04-18"
+MOE_LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
+                   if r["engine"] in ("llama.cpp", "ollama", "ik_llama.cpp") and r.get("backend") in ("cuda", "rocm")
+                   and build_date(r) and build_date(r) < MOE_LEGACY_BEFORE}
+# ROCm rows enter the decode groups only: the prefill MFUs describe CUDA's kernels (MMQ, cuBLAS).
+ROCM_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if r.get("backend") == "rocm"}
+
 MIN_GROUP_ROWS = 3
 
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
@@ -65,15 +75,12 @@ GROUPS = [
       "hbm.bwarch:hopper": (0.7, 1.5)}),
     ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
      {"apple.bandwidth_efficiency": (0.4, 1.0), "apple.layer_seconds": (0.0, 4e-4)}),
-    ("moe-671b on GPUs decode",
-     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b") and k == "decode",
-     {"cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
-    # DeepSeek-V2-Lite's own per-MoE-block time (fit rule, 2026-12-04, stop 25): its fit-side runs
-    # are mid-2025 builds, the 671B line's mostly early-2025 ones, and one model per era cannot
-    # separate the two, so the family keeps its own value.
-    ("moe-v2 on GPUs decode",
-     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-v2", "hbm/moe-v2") and k == "decode",
-     {"cuda.family:moe-v2": (0.0, 2e-3)}),
+    # DeepSeek MoE models (the 671B line and V2-Lite) with all blocks on GPUs; old builds' factor
+    # (fit rule, 2026-12-04, stop 25) absorbs the early-2025 runs' level.
+    ("moe on GPUs decode",
+     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b",
+                                                    "gddr/moe-v2", "hbm/moe-v2") and k == "decode",
+     {"legacy.moe": (0.1, 1.2), "cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
     # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
     ("cpu decode and dense prefill",
@@ -155,8 +162,6 @@ def get(perf, name):
         return c.get("architecture_bandwidth_factor", {}).get(key[7:], 1.0)
     if key.startswith("mfutype:"):
         return c.get("type_mfu_factor", {}).get(key[8:], 1.0)
-    if key.startswith("family:"):  # unset: the class's moe_layer_seconds
-        return c.get("family_moe_layer_seconds", {}).get(key[7:], c.get("moe_layer_seconds", 0.0))
     return c.get(key, 1.0 if key == "moe_mfu_factor" else 0.0)
 
 
@@ -181,8 +186,6 @@ def put(perf, name, value):
         c.setdefault("architecture_bandwidth_factor", {})[key[7:]] = value
     elif key.startswith("mfutype:"):
         c.setdefault("type_mfu_factor", {})[key[8:]] = value
-    elif key.startswith("family:"):
-        c.setdefault("family_moe_layer_seconds", {})[key[7:]] = value
     else:
         c[key] = value
 
@@ -236,7 +239,11 @@ def residuals(params, rows_arg=None):
         if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES + ("vllm", "sglang"):
             continue  # fit side only; the validate side is never looked at here
         kind = "prefill" if metric in ("prefill_tokens_per_s", "ttft_s") else "decode"
+        if kind == "prefill" and idx in ROCM_ROWS:
+            continue
         ratio = float(ratio)
+        if kind == "decode" and idx in MOE_LEGACY_ROWS and "/moe" in cls:
+            ratio *= params.get("legacy.moe", 1.0)
         if idx in LEGACY_ROWS:  # dsplan predicts a current build; the row ran an older one
             path = "_f16" if kind == "prefill" and idx in F16_ROWS else ""
             ratio *= params.get("legacy." + kind + path, 1.0)

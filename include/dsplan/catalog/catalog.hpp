@@ -283,9 +283,6 @@ struct PerformanceClass {
   double bandwidth_efficiency = 1.0;  ///< achieved fraction of peak memory bandwidth in decode
   double layer_seconds = 0;           ///< fixed time per block per step (kernel launches, sync)
   double moe_layer_seconds = 0;       ///< extra fixed time per MoE block per step (per-expert kernels)
-  /// moe_layer_seconds for one speed family ("moe-v2"), where that family's runs measured another
-  /// (docs/methodology.md section 8); the class value when the family is not listed.
-  std::map<std::string, double> family_moe_layer_seconds;
   double prefill_mfu = 1.0;           ///< achieved fraction of the dense 16-bit peak in prefill
   /// Prefill MFU of a model with routed experts relative to prefill_mfu: a batch's tokens split
   /// over the experts make many small matrix products (llama.cpp's mul_mat_id), not one large one.

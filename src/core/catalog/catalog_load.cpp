@@ -372,15 +372,12 @@ EnginePerformance parse_performance(const JsonNode& n) {
       c.fail("expected a device class: gddr, hbm, apple or cpu");
     c.check_keys({"bandwidth_efficiency", "layer_seconds", "moe_layer_seconds", "prefill_mfu", "moe_mfu_factor",
                   "decode_batch_mfu", "thread_bytes_per_s", "socket_scaling", "type_bandwidth_factor",
-                  "type_mfu_factor", "architecture_mfu_factor", "architecture_bandwidth_factor",
-                  "family_moe_layer_seconds"});
+                  "type_mfu_factor", "architecture_mfu_factor", "architecture_bandwidth_factor"});
     PerformanceClass pc;
     // Efficiencies are fractions; 1e-3 is far below any measured engine and keeps speeds finite.
     pc.bandwidth_efficiency = c.number_in("bandwidth_efficiency", 1e-3, 1);
     pc.layer_seconds = c.number_in("layer_seconds", 0, 1);
     pc.moe_layer_seconds = c.number_in_or("moe_layer_seconds", 0, 0, 1);
-    if (const auto f = c.find("family_moe_layer_seconds"))
-      for (const auto& [family, v] : f->members()) pc.family_moe_layer_seconds[family] = v.number_in(0, 1);
     pc.prefill_mfu = c.number_in("prefill_mfu", 1e-3, 1);
     pc.moe_mfu_factor = c.number_in_or("moe_mfu_factor", 1, 0.01, 5);
     pc.decode_batch_mfu = c.number_in_or("decode_batch_mfu", 0, 0, 1);

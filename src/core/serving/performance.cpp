@@ -202,12 +202,6 @@ const PerformanceClass& class_factors(const EngineSpec& e, DeviceClass c) {
   return e.performance.classes.at(std::string(device_class_name(c)));
 }
 
-/// Fixed time per MoE block per step for the scenario's model (its speed family's, if set).
-double moe_block_seconds(const PerformanceClass& pc, const ResolvedScenario& s) {
-  const auto it = pc.family_moe_layer_seconds.find(s.model->arch.traits.speed_family);
-  return it == pc.family_moe_layer_seconds.end() ? pc.moe_layer_seconds : it->second;
-}
-
 double device_peak(const Device& d, const ResolvedScenario& s) {
   // FP8 checkpoints run FP8 GEMMs on GPUs that have FP8 tensor cores (vLLM/SGLang w8a8).
   if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
@@ -261,7 +255,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const Device& d = hw.gpus[i];
     // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
     const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
-                         moe_blocks(w, split, end - split) * moe_block_seconds(pc, s) +
+                         moe_blocks(w, split, end - split) * pc.moe_layer_seconds +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * chunks, w, ph, s.quant->default_type, d.architecture));
@@ -294,7 +288,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
       const double hops = stages.empty() ? 0.0 : (cpu.layers > 0 ? 1.0 : 0.0) + 2.0 * offloaded_moe_blocks;
       const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
-                           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * moe_block_seconds(pc, s) +
+                           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
                            hops * e.performance.hop_seconds;
       std::string name = cpu.name;
       if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
@@ -334,7 +328,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
                              (spans_nodes ? e.performance.internode_layer_seconds : 0.0) +
                              (ph.prefill ? e.performance.prefill_layer_seconds : 0.0);
     const double fixed =
-        static_cast<double>(p.layers) * per_layer + moe_blocks(w, p.first_layer, p.layers) * moe_block_seconds(pc, s);
+        static_cast<double>(p.layers) * per_layer + moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds;
     const Device& d = hw.gpus.front();
     stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
