@@ -7,10 +7,9 @@ data/engines.json is a reviewed, manual step. Validate-side rows are never read 
 Usage: scripts/fit_speed.py [BUILD_DIR] [--serving]   (needs build/tests/dsplan_calibrate)
 --serving fits vLLM's and SGLang's HBM bandwidth efficiency, tensor-parallel per-layer time and
 prefill per-layer time instead. FIT_ONLY="<group>[,<group>...]" fits those groups alone; parameters
-of the other groups keep data/engines.json's values, and the old-build factors (never written there)
-start at 1 unless FIT_SET gives them, e.g. FIT_SET="legacy.decode=0.963" (space-separated name=value,
-as printed by a full run). FIT_LEGACY_ADD=1 tries an additive per-block time for old builds instead
-of their decode factor (a trial, not the rule).
+of the other groups keep data/engines.json's values (FIT_SET="name=value ..." overrides start values).
+The old-build factors ("legacy.*") are data/engines.json's build_eras: rows of old builds carry
+--build-date in their dsplan command (tests/data/measurements.json build_rule), so dsplan applies them.
 """
 import json, math, os, subprocess, sys, tempfile
 
@@ -23,35 +22,15 @@ LLAMA_FAMILY = ("llama.cpp", "ollama")  # Ollama runs llama.cpp: one set of cons
 # for llama.cpp in the MoE group alone.
 MOE_GPU_ENGINES = LLAMA_FAMILY + ("ik_llama.cpp",)
 
-# The constants describe current builds (the fit rule in tests/data/measurements.json): CUDA rows of
-# the llama.cpp family measured on builds from before 2025 stay in the fit, but their level is
-# absorbed by one fitted nuisance factor per phase ("legacy.decode", "legacy.prefill": old-build
-# speed / current-build speed), shared by all such rows and never written to data/engines.json.
-# They still set the ratios between cards, models and GPU counts.
+# The constants describe current builds (the fit rule in tests/data/measurements.json); rows of older
+# builds run with --build-date, whose factors ("legacy.*", data/engines.json build_eras: old-build
+# speed / current-build speed) are fitted with the groups below. They still set the ratios between
+# cards, models and GPU counts.
 MEASUREMENTS = json.load(open(os.path.join(ROOT, "tests", "data", "measurements.json")))
-LEGACY_BEFORE = "2025"
-
-
-def build_date(row):
-    source = next(s for s in MEASUREMENTS["sources"] if s["id"] == row["source"])
-    return row.get("build_date") or source.get("date") or ""
-
-
-LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
-               if r["engine"] in LLAMA_FAMILY and r.get("backend") == "cuda"
-               and build_date(r) and build_date(r) < LEGACY_BEFORE}
-
-# Prefill of f16/bf16 weights runs cuBLAS, of quantized weights llama.cpp's MMQ kernels; only the
-# latter got int8 tensor cores after the 2024 builds (PR #7676), so old builds' prefill factor is split.
-F16_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if str(r.get("quant", "")).lower() in ("fp16", "f16", "bf16")}
-
-# The per-MoE-block time describes current builds too (fit rule, amended 2026-12-04, stop 25): GPU
-# rows of llama.cpp-family builds from before llama.cpp PR #13014 (2025-04-18; batch-1 MUL_MAT_ID
-# launched per expert after a host synchronisation) carry one nuisance factor in the MoE decode group.
-MOE_LEGACY_BEFORE = "2025-04-18"
-MOE_LEGACY_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
-                   if r["engine"] in ("llama.cpp", "ollama", "ik_llama.cpp") and r.get("backend") in ("cuda", "rocm")
-                   and build_date(r) and build_date(r) < MOE_LEGACY_BEFORE}
+# Which era and field each old-build factor is.
+LEGACY = {"legacy.decode": ("2025-01-01", "decode_factor"), "legacy.prefill": ("2025-01-01", "prefill_factor"),
+          "legacy.prefill_f16": ("2025-01-01", "prefill_f16_factor"),
+          "legacy.moe": ("2025-04-18", "moe_decode_factor")}
 # ROCm rows enter the decode groups only: the prefill MFUs describe CUDA's kernels (MMQ, cuBLAS).
 ROCM_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if r.get("backend") == "rocm"}
 
@@ -113,11 +92,6 @@ GROUPS = [
 ]
 
 
-if os.environ.get("FIT_LEGACY_ADD"):  # trial: old builds' extra per-block time instead of a factor
-    GROUPS[0][2].pop("legacy.decode")
-    GROUPS[0][2]["legacy.layer_seconds"] = (0.0, 1.5e-4)
-
-
 # vLLM's and SGLang's decode constants, each fitted on its own fit-side rows (dense and DeepSeek
 # 671B, single stream and batched).
 SERVING_GROUPS = [
@@ -141,11 +115,15 @@ def engine_of(name):
     return "llama.cpp", name
 
 
+def era(perf, name):
+    before, field = LEGACY[name]
+    return next(e for e in perf["build_eras"] if e["before"] == before), field
+
+
 def get(perf, name):
-    if name == "legacy.layer_seconds":
-        return 0.0  # old builds' extra per-block time starts at "no difference"
-    if name.startswith("legacy."):
-        return 1.0  # the nuisance factors start at "no difference"
+    if name in LEGACY:
+        e, field = era(perf, name)
+        return e.get(field, 1.0)
     if name in ("tp_layer_seconds", "prefill_layer_seconds"):
         return perf.get(name, 0.0)
     if name.startswith("cuda."):  # one value for every NVIDIA class (gddr and hbm)
@@ -166,6 +144,10 @@ def get(perf, name):
 
 
 def put(perf, name, value):
+    if name in LEGACY:
+        e, field = era(perf, name)
+        e[field] = value
+        return
     if name in ("tp_layer_seconds", "prefill_layer_seconds"):
         perf[name] = value
         return
@@ -190,24 +172,17 @@ def put(perf, name, value):
         c[key] = value
 
 
-def engines_catalog(params, legacy=False):
-    """The engines of a trial as a catalog file; legacy=True adds the old-build per-block time
-    ("legacy.layer_seconds") to the NVIDIA classes, for the rows measured on pre-2025 builds."""
+def engines_catalog(params):
+    """The engines of a trial as a catalog file."""
     engines = []
     for e in ENGINES["engines"]:
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
             e = json.loads(json.dumps(e))
             # llama.cpp's values first (Ollama runs llama.cpp), then Ollama's own ("ollama:...")
             for full, v in sorted(params.items(), key=lambda kv: kv[0].startswith("ollama:")):
-                if full.startswith("legacy."):
-                    continue  # a property of old measurements, not of dsplan's engine
                 engine, name = engine_of(full)
                 if engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY):
                     put(e["performance"], name, v)
-            if legacy and e["id"] in LLAMA_FAMILY:
-                for cls in ("gddr", "hbm"):
-                    c = e["performance"]["classes"][cls]
-                    c["layer_seconds"] = c.get("layer_seconds", 0.0) + params["legacy.layer_seconds"]
             engines.append(e)
     f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     json.dump({"engines": engines}, f)
@@ -226,13 +201,6 @@ def run_tool(catalog, rows_arg):
 
 def residuals(params, rows_arg=None):
     lines = run_tool(engines_catalog(params), rows_arg)
-    if params.get("legacy.layer_seconds", 0.0) > 0.0:
-        # rows of old builds run again with the old builds' longer per-block time
-        wanted = set(rows_arg.split(",")) if rows_arg else None
-        legacy = sorted((i for i in LEGACY_ROWS if wanted is None or i in wanted), key=int)
-        if legacy:
-            redone = {l.split("\t", 1)[0]: l for l in run_tool(engines_catalog(params, legacy=True), ",".join(legacy))}
-            lines = [redone.get(l.split("\t", 1)[0], l) for l in lines]
     rows = []
     for line in lines:
         idx, side, src, eng, cls, metric, pub, pred, ratio, err = (line.split("\t") + [""])[:10]
@@ -242,11 +210,6 @@ def residuals(params, rows_arg=None):
         if kind == "prefill" and idx in ROCM_ROWS:
             continue
         ratio = float(ratio)
-        if kind == "decode" and idx in MOE_LEGACY_ROWS and "/moe" in cls:
-            ratio *= params.get("legacy.moe", 1.0)
-        if idx in LEGACY_ROWS:  # dsplan predicts a current build; the row ran an older one
-            path = "_f16" if kind == "prefill" and idx in F16_ROWS else ""
-            ratio *= params.get("legacy." + kind + path, 1.0)
         rows.append((eng, cls.split("/", 1)[1], kind, ratio, idx, src))
     return rows
 

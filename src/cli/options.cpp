@@ -38,6 +38,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.batch = parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
+  s.build_date = o.build_date;
   s.speculative_tokens = o.mtp;
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
   if (o.no_flash_attn) s.flash_attention = false;
@@ -259,6 +260,9 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
   sub->add_flag("--legacy-mla-gguf", o.legacy_mla_gguf,
                 "DeepSeek-V3/R1 GGUF converted before April 2025 (attn_kv_b whole): llama.cpp caches expanded K/V");
   sub->add_flag("--no-flash-attn", o.no_flash_attn, "Attention without flash attention (llama.cpp -fa off)");
+  sub->add_option("--build-date", o.build_date,
+                  "Speeds of an older engine build (YYYY-MM or YYYY-MM-DD; llama.cpp, Ollama); default: current builds")
+      ->type_name("DATE");
   sub->add_option("--mtp", o.mtp,
                   "Speculative decoding with the model's MTP module, N draft tokens per step (vLLM, SGLang; "
                   "DeepSeek-V3/R1 line)")

@@ -125,6 +125,12 @@ ordered_json band_json(const SpeedRange& b) {
           {"sources", b.sources}};
 }
 
+/// null for a current build; else the older build's date and the speed shares applied.
+ordered_json build_json(const Throughput& t) {
+  if (t.build_date.empty()) return nullptr;
+  return {{"date", t.build_date}, {"decode_factor", t.build_decode_factor}, {"prefill_factor", t.build_prefill_factor}};
+}
+
 ordered_json throughput_json(const PlanResult& r) {
   const Throughput& t = *r.throughput;
   return {{"prompt_tokens", r.throughput_request->prompt_tokens},
@@ -143,6 +149,7 @@ ordered_json throughput_json(const PlanResult& r) {
           {"ttft_s", t.ttft_s},
           {"e2e_latency_s", t.e2e_latency_s},
           {"bound", t.bound},
+          {"build", build_json(t)},
           {"decode_stages", stages_json(t.decode_stages)},
           {"prefill_stages", stages_json(t.prefill_stages)}};
 }

@@ -163,6 +163,9 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << band_note(t.decode_band, t.decode_tokens_per_s) << ", " << fixed(t.aggregate_tokens_per_s, 1)
       << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
       << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
+  if (!t.build_date.empty())
+    out << "  Build of " << t.build_date << ": decode at " << fixed(t.build_decode_factor, 3) << " and prefill at "
+        << fixed(t.build_prefill_factor, 3) << " of a current build's speed (data/engines.json build_eras)\n";
   if (t.speculative_tokens > 0)
     out << "  MTP speculation: " << t.speculative_tokens << " draft token" << (t.speculative_tokens == 1 ? "" : "s")
         << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step (acceptance "

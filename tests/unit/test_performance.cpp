@@ -1,5 +1,7 @@
 // Throughput: monotonicity, MoE expert coverage, and published measurements the factors were not fitted on.
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "dsplan/serving/plan.hpp"
@@ -497,4 +499,36 @@ TEST_CASE("DeepSeek-V2-Lite's shape: its published size, and one MoE block time 
   double fixed = 0;
   for (const auto& st : p.throughput->decode_stages) fixed += st.fixed_s;
   REQUIRE(fixed == Approx(27 * gddr.layer_seconds + 26 * gddr.moe_layer_seconds).epsilon(1e-9));
+}
+
+TEST_CASE("an older build's speeds: its era's factors, where they were fitted", "[performance]") {
+  const auto& eras = catalog().require_engine("llama.cpp").performance.build_eras;
+  const auto era = [&](const std::string& before) {
+    return *std::find_if(eras.begin(), eras.end(), [&](const BuildEra& e) { return e.before == before; });
+  };
+  const auto with_build = [](Run x, const std::string& date) {
+    PlanRequest r = request(x);
+    r.scenario.build_date = date;
+    return *run_plan(catalog(), r).throughput;
+  };
+  // A dense model on one GPU, a May 2024 build: before both cut-offs, so the first era's decode and
+  // quantized-prefill factors; the MoE factor does not touch a dense model.
+  const Run dense{"8b", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 128};
+  const auto now = *run(dense).throughput;
+  const auto old = with_build(dense, "2024-05");
+  REQUIRE(old.decode_tokens_per_s == Approx(now.decode_tokens_per_s * era("2025-01-01").decode_factor));
+  REQUIRE(old.prefill_tokens_per_s == Approx(now.prefill_tokens_per_s * era("2025-01-01").prefill_factor));
+  REQUIRE(old.build_date == "2024-05-01");
+  // R1 on two H100s, a March 2025 build: past the first cut-off, before the second: MoE factor only.
+  const Run r1{"r1", "iq1_s", "llama.cpp", {{"h100-sxm", 2}}, 512, 128};
+  const auto r1_now = *run(r1).throughput;
+  const auto r1_old = with_build(r1, "2025-03-18");
+  REQUIRE(r1_old.decode_tokens_per_s == Approx(r1_now.decode_tokens_per_s * era("2025-04-18").moe_decode_factor));
+  REQUIRE(r1_old.prefill_tokens_per_s == Approx(r1_now.prefill_tokens_per_s));
+  // The same build on the CPU alone: the eras were fitted on GPU runs, so nothing changes.
+  Run cpu = dense;
+  cpu.gpus.clear();
+  REQUIRE(with_build(cpu, "2024-05").decode_tokens_per_s == Approx(run(cpu).throughput->decode_tokens_per_s));
+  // A build of the cut-off day itself is current.
+  REQUIRE(with_build(r1, "2025-04-18").decode_tokens_per_s == Approx(r1_now.decode_tokens_per_s));
 }

@@ -311,6 +311,19 @@ struct PerformanceClass {
   std::map<std::string, double> architecture_bandwidth_factor;
 };
 
+/// Builds older than `before` (YYYY-MM-DD) ran at these shares of a current build's speed, with all
+/// blocks on NVIDIA or AMD GPUs (docs/methodology.md section 8: fitted on the fit side's old runs).
+struct BuildEra {
+  std::string before;
+  double decode_factor = 1;       ///< decode speed, every model
+  double prefill_factor = 1;      ///< prefill speed, quantized weights (llama.cpp's MMQ kernels)
+  double prefill_f16_factor = 1;  ///< prefill speed, f16/bf16 weights (cuBLAS)
+  double moe_decode_factor = 1;   ///< decode speed, models with routed experts (on top of decode_factor)
+  /// Speed families moe_decode_factor was measured on (empty: every model with routed experts).
+  std::vector<std::string> moe_families;
+  std::string source;
+};
+
 struct EnginePerformance {
   std::map<std::string, PerformanceClass> classes;  ///< by device class: gddr, hbm, apple, cpu
   double tp_layer_seconds = 0;         ///< extra per block and step with tensor parallelism
@@ -324,6 +337,7 @@ struct EnginePerformance {
   /// 16-bit GEMMs accumulate in FP32 (PyTorch engines), so they run at the card's FP32-accumulate
   /// tensor rate; llama.cpp's kernels use the FP16-accumulate (or int8) rate where a card has one.
   bool fp32_accumulate = false;
+  std::vector<BuildEra> build_eras;  ///< oldest cut-off last or first: each applies on its own
   std::map<std::string, std::string> sources;
 };
 

@@ -38,6 +38,8 @@ struct Scenario {
   /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
   /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
   std::uint64_t speculative_tokens = 0;
+  /// The engine build the speeds describe, "YYYY-MM" or "YYYY-MM-DD"; empty = current builds.
+  std::string build_date;
   /// Layer-split layout options were given (llama.cpp's -ngl, -ot exps=CPU, --n-cpu-moe): without
   /// an engine, the first layer-split GGUF engine (llama.cpp) that loads the format is the default.
   bool layer_split_options = false;
@@ -57,6 +59,7 @@ struct ResolvedScenario {
   bool legacy_mla_gguf = false;
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)
+  std::string build_date;                ///< "YYYY-MM-DD" of an older build the speeds describe; empty = current
   std::vector<std::string> defaults_applied;  ///< human-readable, e.g. "quant: bf16 (native)"
 };
 

@@ -75,6 +75,10 @@ struct Throughput {
   std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (--mtp); 0: none
   double draft_s = 0;                 ///< the draft passes' share of decode_step_s
   double tokens_per_step = 1;         ///< expected tokens a decode step yields per sequence
+  /// An older build (--build-date): the shares of a current build's speed its era ran at; 1 = current.
+  std::string build_date;
+  double build_decode_factor = 1;
+  double build_prefill_factor = 1;
   SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
   SpeedRange prefill_band;            ///< around prefill_tokens_per_s
   std::vector<StageTime> decode_stages;

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 51> k_settings{{
+constexpr std::array<EnumName<Setting>, 52> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -37,6 +37,7 @@ constexpr std::array<EnumName<Setting>, 51> k_settings{{
     {Setting::model_file, "model_file", "a model file whose exact tensors replace the quant format"},
     {Setting::no_flash_attn, "no_flash_attn", "flash attention off"},
     {Setting::mtp, "mtp", "MTP draft tokens per step"},
+    {Setting::build_date, "build_date", "the engine build the speeds describe"},
     {Setting::gpu_memory_utilization, "gpu_memory_utilization", "the share of each GPU a serving engine takes"},
     {Setting::price, "price", "USD per GPU-hour"},
     {Setting::host_price, "host_price", "the host's purchase price"},

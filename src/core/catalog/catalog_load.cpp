@@ -1,6 +1,8 @@
 // Catalog loading: parse each layer's JSON, merge by id, resolve and check cross-references.
 #include "dsplan/catalog/catalog_load.hpp"
 
+#include "dsplan/base/build_date.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -363,9 +365,25 @@ MlaCacheLayout parse_mla_layout(const JsonNode& n) {
   n.fail("expected \"latent\" or \"expanded\", got \"" + v + "\"");
 }
 
+BuildEra parse_build_era(const JsonNode& n) {
+  n.check_keys({"before", "decode_factor", "prefill_factor", "prefill_f16_factor", "moe_decode_factor", "moe_families",
+                "source"});
+  BuildEra e;
+  e.before = n.str("before");
+  if (!is_build_date(e.before)) n.at("before").fail("expected a date YYYY-MM-DD");
+  // Shares of a current build's speed; 0.05..2 spans any build a measurement describes.
+  e.decode_factor = n.number_in_or("decode_factor", 1, 0.05, 2);
+  e.prefill_factor = n.number_in_or("prefill_factor", 1, 0.05, 2);
+  e.prefill_f16_factor = n.number_in_or("prefill_f16_factor", 1, 0.05, 2);
+  e.moe_decode_factor = n.number_in_or("moe_decode_factor", 1, 0.05, 2);
+  if (const auto f = n.find("moe_families")) e.moe_families = f->strings();
+  e.source = n.str("source");
+  return e;
+}
+
 EnginePerformance parse_performance(const JsonNode& n) {
   n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "prefill_layer_seconds", "hop_seconds",
-                "expert_prefill_over_pcie", "fp32_accumulate", "source"});
+                "expert_prefill_over_pcie", "fp32_accumulate", "build_eras", "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
@@ -401,6 +419,8 @@ EnginePerformance parse_performance(const JsonNode& n) {
   p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
   p.fp32_accumulate = n.bool_or("fp32_accumulate", false);
+  if (const auto eras = n.find("build_eras"))
+    for (const auto& e : eras->elements()) p.build_eras.push_back(parse_build_era(e));
   for (const auto& [topic, text] : n.at("source").members()) p.sources[topic] = text.str();
   return p;
 }

@@ -3,10 +3,11 @@
 
 #include <algorithm>
 
-#include "dsplan/model/attention.hpp"
+#include "dsplan/base/build_date.hpp"
 #include "dsplan/base/error.hpp"
-#include "dsplan/files/file_weights.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/model/attention.hpp"
 
 namespace dsplan {
 
@@ -148,6 +149,19 @@ std::uint64_t checked_speculative_tokens(const Scenario& s, const ResolvedScenar
 }
 }  // namespace
 
+namespace {
+/// The build date as YYYY-MM-DD, for an engine whose older builds the catalog describes.
+std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
+  if (s.build_date.empty()) return {};
+  const auto date = parse_build_date(s.build_date);
+  if (!date) throw InputError("%build_date%: expected YYYY-MM or YYYY-MM-DD, got '" + s.build_date + "'");
+  if (r.engine->performance.build_eras.empty())
+    throw InputError("%build_date%: the catalog describes no older builds of " + r.engine->name +
+                     " (it does for llama.cpp and Ollama)");
+  return *date;
+}
+}  // namespace
+
 ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   ResolvedScenario r;
   r.model = &cat.require_model(s.model);
@@ -189,6 +203,7 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     throw InputError(r.engine->id + " needs flash attention for a quantized V cache ('" + r.kv_type->id +
                      "'); drop %no_flash_attn% or use %kv_type% f16");
   r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
+  r.build_date = checked_build_date(s, r);
   return r;
 }
 

@@ -386,6 +386,37 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
   return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
 }
 
+/// Every block on NVIDIA or AMD GPUs (the layouts the build eras were fitted on).
+bool all_on_discrete_gpus(const Layout& l) {
+  if (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload) return false;
+  bool any = false;
+  for (const auto& p : l.gpus) {
+    if (p.layers == 0 && !p.output_head) continue;
+    if (p.device_class != DeviceClass::gddr && p.device_class != DeviceClass::hbm) return false;
+    any = true;
+  }
+  return any;
+}
+
+/// The speed shares of an older build's era (--build-date), applied to the decode step and the
+/// prefill; 1 for current builds and for layouts the eras were not fitted on.
+void apply_build_era(const ResolvedScenario& s, const ModelWork& w, const Layout& l, Throughput& t) {
+  if (s.build_date.empty() || !all_on_discrete_gpus(l)) return;
+  const bool f16 = s.quant->default_type == "f16" || s.quant->default_type == "bf16";
+  t.build_date = s.build_date;
+  const std::string& family = s.model->arch.traits.speed_family;
+  for (const BuildEra& e : s.engine->performance.build_eras) {
+    if (s.build_date >= e.before) continue;
+    const bool moe = w.routed_experts > 0 &&
+                     (e.moe_families.empty() ||
+                      std::find(e.moe_families.begin(), e.moe_families.end(), family) != e.moe_families.end());
+    t.build_decode_factor *= e.decode_factor * (moe ? e.moe_decode_factor : 1.0);
+    t.build_prefill_factor *= f16 ? e.prefill_f16_factor : e.prefill_factor;
+  }
+  t.decode_step_s /= t.build_decode_factor;
+  t.prefill_s /= t.build_prefill_factor;
+}
+
 /// "0.848 x 0.925 (ampere)": a constant times the factors that are not 1, each named by its key.
 std::string product_terms(double base, std::initializer_list<std::pair<double, const std::string*>> factors) {
   std::string out = fmt::format("{:.3g}", base);
@@ -421,13 +452,15 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
   t.prefill_stages = stages_for(s, w, l, hw, {r.prompt_tokens, 0, true, ceil_div(r.prompt_tokens, chunk), 1});
   t.prefill_s = total_time(t.prefill_stages);
+  apply_build_era(s, w, l, t);
   if (t.decode_step_s <= 0 || t.prefill_s <= 0) throw InternalError("throughput model produced a zero time");
   t.decode_tokens_per_s = tokens_per_step / t.decode_step_s;
   t.aggregate_tokens_per_s = static_cast<double>(s.batch) * tokens_per_step / t.decode_step_s;
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
   t.served_tokens_per_s = served_tokens_per_s(s, r, t, tokens_per_step);
   const double first_step =
-      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch}));
+      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch})) /
+      t.build_decode_factor;
   t.ttft_s = t.prefill_s + first_step;
   t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) / t.decode_tokens_per_s;
   double memory = 0, compute = 0, fixed = 0;
@@ -458,6 +491,12 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                       t.speculative_tokens, *s.engine->mtp_acceptance, t.tokens_per_step,
                                       t.speculative_tokens + 1, t.draft_s * 1e3),
                           s.engine->source("mtp")});
+    if (!t.build_date.empty())
+      explain->push_back({"build " + t.build_date,
+                          fmt::format("an older build: decode at {:.3g} and prefill at {:.3g} of a current build's "
+                                      "speed (its era's factors; the stage times above are a current build's)",
+                                      t.build_decode_factor, t.build_prefill_factor),
+                          "data/engines.json build_eras; docs/methodology.md section 8"});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
     explain->push_back({"prefill",

@@ -1,0 +1,17 @@
+// Engine build dates ("2025-01-29"): which of an engine's build eras a speed describes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dsplan {
+
+/// "YYYY-MM-DD" with a month 01-12 and a day 01-31 (dates compare as strings).
+[[nodiscard]] bool is_build_date(std::string_view text);
+
+/// A user's "YYYY-MM" or "YYYY-MM-DD" as "YYYY-MM-DD" (a month alone means its first day);
+/// nullopt when it is neither.
+[[nodiscard]] std::optional<std::string> parse_build_date(std::string_view text);
+
+}  // namespace dsplan
