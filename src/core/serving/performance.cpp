@@ -383,6 +383,7 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
   double prefill = 0;
   for (const auto& st : t.prefill_stages)
     prefill += std::max(st.memory_s * passes, st.compute_s * batch) + st.scores_s * batch + st.fixed_s * passes;
+  prefill /= t.build_prefill_factor;  // an older build's era (--build-date); 1 for a current build
   return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
 }
 
