@@ -70,6 +70,7 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "70b", "--legacy-mla-gguf"}), "MLA");
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-13"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "last year"}), "expected YYYY-MM");
+  require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-02-29"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "--engine", "vllm", "--build-date", "2024-05"}),
                       "no older builds of vLLM");
   require_usage_error(run_cli({"estimate"}), "model is required");

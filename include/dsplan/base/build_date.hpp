@@ -7,7 +7,7 @@
 
 namespace dsplan {
 
-/// "YYYY-MM-DD" with a month 01-12 and a day 01-31 (dates compare as strings).
+/// "YYYY-MM-DD", a day that exists in its month (dates compare as strings).
 [[nodiscard]] bool is_build_date(std::string_view text);
 
 /// A user's "YYYY-MM" or "YYYY-MM-DD" as "YYYY-MM-DD" (a month alone means its first day);
