@@ -128,7 +128,10 @@ ordered_json band_json(const SpeedRange& b) {
 /// null for a current build; else the older build's date and the speed shares applied.
 ordered_json build_json(const Throughput& t) {
   if (t.build_date.empty()) return nullptr;
-  return {{"date", t.build_date}, {"decode_factor", t.build_decode_factor}, {"prefill_factor", t.build_prefill_factor}};
+  return {{"date", t.build_date},
+          {"decode_factor", t.build_decode_factor},
+          {"prefill_factor", t.build_prefill_factor},
+          {"moe_layer_seconds", t.build_moe_layer_seconds > 0 ? ordered_json(t.build_moe_layer_seconds) : nullptr}};
 }
 
 ordered_json throughput_json(const PlanResult& r) {

@@ -164,8 +164,12 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
       << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
   if (!t.build_date.empty())
-    out << "  Build of " << t.build_date << ": decode at " << fixed(t.build_decode_factor, 3) << " and prefill at "
-        << fixed(t.build_prefill_factor, 3) << " of a current build's speed (data/engines.json build_eras)\n";
+    out << "  Build of " << t.build_date << ": decode x" << fixed(t.build_decode_factor, 3) << ", prefill x"
+        << fixed(t.build_prefill_factor, 3) << " of a current build's speed"
+        << (t.build_moe_layer_seconds > 0
+                ? ", " + fixed(t.build_moe_layer_seconds * 1e6, 0) + " us per MoE block on GPUs (its era's)"
+                : std::string())
+        << " (data/engines.json build_eras)\n";
   if (t.speculative_tokens > 0)
     out << "  MTP speculation: " << t.speculative_tokens << " draft token" << (t.speculative_tokens == 1 ? "" : "s")
         << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step (acceptance "

@@ -519,12 +519,25 @@ TEST_CASE("an older build's speeds: its era's factors, where they were fitted", 
   REQUIRE(old.decode_tokens_per_s == Approx(now.decode_tokens_per_s * era("2025-01-01").decode_factor));
   REQUIRE(old.prefill_tokens_per_s == Approx(now.prefill_tokens_per_s * era("2025-01-01").prefill_factor));
   REQUIRE(old.build_date == "2024-05-01");
-  // R1 on two H100s, a March 2025 build: past the first cut-off, before the second: MoE factor only.
+  // R1 on two H100s, a March 2025 build: past the first cut-off, before the second: its 58 MoE
+  // blocks take the second era's time each instead of the class's (61 blocks, one hand-over).
   const Run r1{"r1", "iq1_s", "llama.cpp", {{"h100-sxm", 2}}, 512, 128};
   const auto r1_now = *run(r1).throughput;
   const auto r1_old = with_build(r1, "2025-03-18");
-  REQUIRE(r1_old.decode_tokens_per_s == Approx(r1_now.decode_tokens_per_s * era("2025-04-18").moe_decode_factor));
-  REQUIRE(r1_old.prefill_tokens_per_s == Approx(r1_now.prefill_tokens_per_s));
+  const auto& engine = catalog().require_engine("llama.cpp").performance;
+  const auto& hbm = engine.classes.at("hbm");
+  double fixed = 0;
+  for (const auto& st : r1_old.decode_stages) fixed += st.fixed_s;
+  REQUIRE(fixed == Approx(61 * hbm.layer_seconds + 58 * *era("2025-04-18").moe_layer_seconds + engine.hop_seconds));
+  REQUIRE(r1_old.build_moe_layer_seconds == *era("2025-04-18").moe_layer_seconds);
+  REQUIRE(r1_old.decode_tokens_per_s < r1_now.decode_tokens_per_s);
+  REQUIRE(r1_old.build_decode_factor == 1.0);  // the first era's factors are for builds before 2025
+  // The era's MoE time was fitted on the 671B line: DeepSeek-V2-Lite's blocks keep the class's.
+  Run lite{"deepseek-v2-lite", "q4_0", "llama.cpp", {{"rtx3090", 1}}, 512, 128};
+  PlanRequest lite_old = request(lite);
+  lite_old.scenario.build_date = "2025-03-04";
+  REQUIRE(run_plan(v2_lite_catalog(), lite_old).throughput->decode_tokens_per_s ==
+          Approx(run_plan(v2_lite_catalog(), request(lite)).throughput->decode_tokens_per_s));
   // The same build on the CPU alone: the eras were fitted on GPU runs, so nothing changes.
   Run cpu = dense;
   cpu.gpus.clear();

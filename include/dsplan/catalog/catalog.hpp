@@ -318,8 +318,10 @@ struct BuildEra {
   double decode_factor = 1;       ///< decode speed, every model
   double prefill_factor = 1;      ///< prefill speed, quantized weights (llama.cpp's MMQ kernels)
   double prefill_f16_factor = 1;  ///< prefill speed, f16/bf16 weights (cuBLAS)
-  double moe_decode_factor = 1;   ///< decode speed, models with routed experts (on top of decode_factor)
-  /// Speed families moe_decode_factor was measured on (empty: every model with routed experts).
+  /// Fixed time per MoE block on NVIDIA or AMD GPUs in place of the class's (moe_layer_seconds), in
+  /// any layout: the per-expert launches such builds made.
+  std::optional<double> moe_layer_seconds;
+  /// Speed families the MoE terms were measured on (empty: every model with routed experts).
   std::vector<std::string> moe_families;
   std::string source;
 };

@@ -79,6 +79,7 @@ struct Throughput {
   std::string build_date;
   double build_decode_factor = 1;
   double build_prefill_factor = 1;
+  double build_moe_layer_seconds = 0;  ///< its era's time per MoE block on GPUs; 0: none applies
   SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
   SpeedRange prefill_band;            ///< around prefill_tokens_per_s
   std::vector<StageTime> decode_stages;

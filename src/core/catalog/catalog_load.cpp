@@ -366,7 +366,7 @@ MlaCacheLayout parse_mla_layout(const JsonNode& n) {
 }
 
 BuildEra parse_build_era(const JsonNode& n) {
-  n.check_keys({"before", "decode_factor", "prefill_factor", "prefill_f16_factor", "moe_decode_factor", "moe_families",
+  n.check_keys({"before", "decode_factor", "prefill_factor", "prefill_f16_factor", "moe_layer_seconds", "moe_families",
                 "source"});
   BuildEra e;
   e.before = n.str("before");
@@ -375,7 +375,7 @@ BuildEra parse_build_era(const JsonNode& n) {
   e.decode_factor = n.number_in_or("decode_factor", 1, 0.05, 2);
   e.prefill_factor = n.number_in_or("prefill_factor", 1, 0.05, 2);
   e.prefill_f16_factor = n.number_in_or("prefill_f16_factor", 1, 0.05, 2);
-  e.moe_decode_factor = n.number_in_or("moe_decode_factor", 1, 0.05, 2);
+  if (n.has("moe_layer_seconds")) e.moe_layer_seconds = n.number_in("moe_layer_seconds", 0, 1);
   if (const auto f = n.find("moe_families")) e.moe_families = f->strings();
   e.source = n.str("source");
   return e;

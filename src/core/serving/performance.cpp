@@ -202,6 +202,22 @@ const PerformanceClass& class_factors(const EngineSpec& e, DeviceClass c) {
   return e.performance.classes.at(std::string(device_class_name(c)));
 }
 
+/// Whether an era's MoE terms cover the scenario's model (its speed family).
+bool era_covers(const BuildEra& e, const ResolvedScenario& s) {
+  const std::string& family = s.model->arch.traits.speed_family;
+  return e.moe_families.empty() ||
+         std::find(e.moe_families.begin(), e.moe_families.end(), family) != e.moe_families.end();
+}
+
+/// Fixed time per MoE block on a device of class `c`: an older build's era's on NVIDIA or AMD GPUs
+/// (--build-date), else the class's.
+double moe_block_seconds(const PerformanceClass& pc, const ResolvedScenario& s, DeviceClass c) {
+  if (s.build_date.empty() || (c != DeviceClass::gddr && c != DeviceClass::hbm)) return pc.moe_layer_seconds;
+  for (const BuildEra& e : s.engine->performance.build_eras)
+    if (s.build_date < e.before && e.moe_layer_seconds && era_covers(e, s)) return *e.moe_layer_seconds;
+  return pc.moe_layer_seconds;
+}
+
 double device_peak(const Device& d, const ResolvedScenario& s) {
   // FP8 checkpoints run FP8 GEMMs on GPUs that have FP8 tensor cores (vLLM/SGLang w8a8).
   if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
@@ -255,7 +271,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const Device& d = hw.gpus[i];
     // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
     const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
-                         moe_blocks(w, split, end - split) * pc.moe_layer_seconds +
+                         moe_blocks(w, split, end - split) * moe_block_seconds(pc, s, p.device_class) +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * chunks, w, ph, s.quant->default_type, d.architecture));
@@ -287,9 +303,10 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
       // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
       const double hops = stages.empty() ? 0.0 : (cpu.layers > 0 ? 1.0 : 0.0) + 2.0 * offloaded_moe_blocks;
-      const double fixed = static_cast<double>(cpu.layers) * pc.layer_seconds +
-                           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * pc.moe_layer_seconds +
-                           hops * e.performance.hop_seconds;
+      const double fixed =
+          static_cast<double>(cpu.layers) * pc.layer_seconds +
+          (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * moe_block_seconds(pc, s, DeviceClass::cpu) +
+          hops * e.performance.hop_seconds;
       std::string name = cpu.name;
       if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
       if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
@@ -327,8 +344,8 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
                              (spans_nodes ? e.performance.internode_layer_seconds : 0.0) +
                              (ph.prefill ? e.performance.prefill_layer_seconds : 0.0);
-    const double fixed =
-        static_cast<double>(p.layers) * per_layer + moe_blocks(w, p.first_layer, p.layers) * pc.moe_layer_seconds;
+    const double fixed = static_cast<double>(p.layers) * per_layer +
+                         moe_blocks(w, p.first_layer, p.layers) * moe_block_seconds(pc, s, p.device_class);
     const Device& d = hw.gpus.front();
     stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
@@ -402,16 +419,19 @@ bool all_on_discrete_gpus(const Layout& l) {
 /// The speed shares of an older build's era (--build-date), applied to the decode step and the
 /// prefill; 1 for current builds and for layouts the eras were not fitted on.
 void apply_build_era(const ResolvedScenario& s, const ModelWork& w, const Layout& l, Throughput& t) {
-  if (s.build_date.empty() || !all_on_discrete_gpus(l)) return;
-  const bool f16 = s.quant->default_type == "f16" || s.quant->default_type == "bf16";
+  if (s.build_date.empty()) return;
   t.build_date = s.build_date;
-  const std::string& family = s.model->arch.traits.speed_family;
+  const bool moe_on_gpus =
+      w.routed_experts > 0 && std::any_of(l.gpus.begin(), l.gpus.end(), [](const auto& p) {
+        return p.layers > 0 && (p.device_class == DeviceClass::gddr || p.device_class == DeviceClass::hbm);
+      });
+  if (moe_on_gpus)  // the stages' fixed times already hold it (moe_block_seconds); named for the output
+    t.build_moe_layer_seconds = moe_block_seconds(class_factors(*s.engine, DeviceClass::gddr), s, DeviceClass::gddr);
+  if (!all_on_discrete_gpus(l)) return;
+  const bool f16 = s.quant->default_type == "f16" || s.quant->default_type == "bf16";
   for (const BuildEra& e : s.engine->performance.build_eras) {
     if (s.build_date >= e.before) continue;
-    const bool moe = w.routed_experts > 0 &&
-                     (e.moe_families.empty() ||
-                      std::find(e.moe_families.begin(), e.moe_families.end(), family) != e.moe_families.end());
-    t.build_decode_factor *= e.decode_factor * (moe ? e.moe_decode_factor : 1.0);
+    t.build_decode_factor *= e.decode_factor;
     t.build_prefill_factor *= f16 ? e.prefill_f16_factor : e.prefill_factor;
   }
   t.decode_step_s /= t.build_decode_factor;
@@ -495,8 +515,13 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
     if (!t.build_date.empty())
       explain->push_back({"build " + t.build_date,
                           fmt::format("an older build: decode at {:.3g} and prefill at {:.3g} of a current build's "
-                                      "speed (its era's factors; the stage times above are a current build's)",
-                                      t.build_decode_factor, t.build_prefill_factor),
+                                      "speed (its era's factors, on the stage times above){}",
+                                      t.build_decode_factor, t.build_prefill_factor,
+                                      t.build_moe_layer_seconds > 0
+                                          ? fmt::format("; its MoE blocks on GPUs take {:.1f} us each (in the "
+                                                        "stages' fixed times)",
+                                                        t.build_moe_layer_seconds * 1e6)
+                                          : ""),
                           "data/engines.json build_eras; docs/methodology.md section 8"});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
