@@ -14,60 +14,19 @@
 
 namespace dsplan {
 
+// clang-format off
 enum class Setting : std::uint8_t {
-  gpu,
-  gpus,
-  vram,
-  count,
-  nodes,
-  ram,
-  cpu,
-  sockets,
-  threads,
-  bandwidth,
-  cloud,  // hardware
-  context,
-  prompt,
-  output,
-  users,
-  sweep,
-  tokens,  // workload
-  tp,
-  pp,
-  ep,
-  gpu_layers,
-  offload_experts,
-  n_cpu_moe,
-  kv_type,
-  mla_cache,
-  legacy_mla_gguf,  // engine set-up
-  model_file,
-  no_flash_attn,
-  mtp,
-  build_date,
+  gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, cloud,        // hardware
+  context, prompt, output, users, sweep, tokens,                                     // workload
+  tp, pp, ep, gpu_layers, offload_experts, n_cpu_moe, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
+  model_file, no_flash_attn, mtp, build_date,
   gpu_memory_utilization,
-  price,
-  host_price,
-  purchase_price,
-  budget_usd,
-  max_usd_per_mtok,  // money
-  tokens_per_day,
-  kwh_price,
-  pue,
-  years,
-  maintenance,
-  rank,
-  zero,
-  fsdp_qlora,
-  fused_loss,
-  checkpointing,
-  optimizer,
-  precision,
-  mfu,  // training
-  seq,
-  micro_batch,
-  global_batch,
+  price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
+  tokens_per_day, kwh_price, pue, years, maintenance,
+  rank, zero, fsdp_qlora, fused_loss, checkpointing, optimizer, precision, mfu,      // training
+  seq, micro_batch, global_batch,
 };
+// clang-format on
 
 /// Every setting with its name (the marker's text) and what it holds.
 [[nodiscard]] std::span<const EnumName<Setting>> setting_names();

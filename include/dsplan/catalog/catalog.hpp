@@ -311,8 +311,9 @@ struct PerformanceClass {
   std::map<std::string, double> architecture_bandwidth_factor;
 };
 
-/// Builds older than `before` (YYYY-MM-DD) ran at these shares of a current build's speed, with all
-/// blocks on NVIDIA or AMD GPUs (docs/methodology.md section 8: fitted on the fit side's old runs).
+/// How builds older than `before` (YYYY-MM-DD) ran against a current build (--build-date;
+/// docs/methodology.md section 8: fitted on the fit side's old runs). The factors apply with all
+/// blocks on NVIDIA or AMD GPUs, the MoE block time to such GPUs in any layout.
 struct BuildEra {
   std::string before;
   double decode_factor = 1;       ///< decode speed, every model
@@ -339,7 +340,9 @@ struct EnginePerformance {
   /// 16-bit GEMMs accumulate in FP32 (PyTorch engines), so they run at the card's FP32-accumulate
   /// tensor rate; llama.cpp's kernels use the FP16-accumulate (or int8) rate where a card has one.
   bool fp32_accumulate = false;
-  std::vector<BuildEra> build_eras;  ///< oldest cut-off last or first: each applies on its own
+  /// Any order: every era whose cut-off is later than the build applies its factors; the MoE block
+  /// time is the first such era's that sets one and covers the model.
+  std::vector<BuildEra> build_eras;
   std::map<std::string, std::string> sources;
 };
 

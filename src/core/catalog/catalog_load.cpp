@@ -1,20 +1,19 @@
 // Catalog loading: parse each layer's JSON, merge by id, resolve and check cross-references.
 #include "dsplan/catalog/catalog_load.hpp"
 
-#include "dsplan/base/build_date.hpp"
-
 #include <algorithm>
 #include <set>
 
-#include "dsplan/model/attention.hpp"
-#include "dsplan/base/error.hpp"
-#include "dsplan/scenario/hardware.hpp"
-#include "dsplan/scenario/scenario.hpp"
-#include "dsplan/base/text.hpp"
 #include "core/catalog/config_parse.hpp"
 #include "core/catalog/embedded_catalog.hpp"
 #include "core/catalog/json_node.hpp"
 #include "core/model/tensor_tags.hpp"
+#include "dsplan/base/build_date.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/model/attention.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/scenario/scenario.hpp"
 
 namespace dsplan {
 

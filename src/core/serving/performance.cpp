@@ -202,20 +202,27 @@ const PerformanceClass& class_factors(const EngineSpec& e, DeviceClass c) {
   return e.performance.classes.at(std::string(device_class_name(c)));
 }
 
-/// Whether an era's MoE terms cover the scenario's model (its speed family).
-bool era_covers(const BuildEra& e, const ResolvedScenario& s) {
+/// NVIDIA or AMD GPUs: the devices the build eras were fitted on.
+bool discrete_gpu(DeviceClass c) { return c == DeviceClass::gddr || c == DeviceClass::hbm; }
+
+/// The MoE block time on GPUs of the scenario's older build (--build-date), if its era sets one for
+/// the model's speed family.
+std::optional<double> era_moe_block_seconds(const ResolvedScenario& s) {
+  if (s.build_date.empty()) return std::nullopt;
   const std::string& family = s.model->arch.traits.speed_family;
-  return e.moe_families.empty() ||
-         std::find(e.moe_families.begin(), e.moe_families.end(), family) != e.moe_families.end();
+  for (const BuildEra& e : s.engine->performance.build_eras) {
+    const bool covers = e.moe_families.empty() ||
+                        std::find(e.moe_families.begin(), e.moe_families.end(), family) != e.moe_families.end();
+    if (s.build_date < e.before && e.moe_layer_seconds && covers) return e.moe_layer_seconds;
+  }
+  return std::nullopt;
 }
 
-/// Fixed time per MoE block on a device of class `c`: an older build's era's on NVIDIA or AMD GPUs
-/// (--build-date), else the class's.
+/// Fixed time per MoE block on a device of class `c`: an older build's era's on NVIDIA or AMD GPUs,
+/// else the class's.
 double moe_block_seconds(const PerformanceClass& pc, const ResolvedScenario& s, DeviceClass c) {
-  if (s.build_date.empty() || (c != DeviceClass::gddr && c != DeviceClass::hbm)) return pc.moe_layer_seconds;
-  for (const BuildEra& e : s.engine->performance.build_eras)
-    if (s.build_date < e.before && e.moe_layer_seconds && era_covers(e, s)) return *e.moe_layer_seconds;
-  return pc.moe_layer_seconds;
+  const auto era = discrete_gpu(c) ? era_moe_block_seconds(s) : std::nullopt;
+  return era.value_or(pc.moe_layer_seconds);
 }
 
 double device_peak(const Device& d, const ResolvedScenario& s) {
@@ -410,7 +417,7 @@ bool all_on_discrete_gpus(const Layout& l) {
   bool any = false;
   for (const auto& p : l.gpus) {
     if (p.layers == 0 && !p.output_head) continue;
-    if (p.device_class != DeviceClass::gddr && p.device_class != DeviceClass::hbm) return false;
+    if (!discrete_gpu(p.device_class)) return false;
     any = true;
   }
   return any;
@@ -421,12 +428,11 @@ bool all_on_discrete_gpus(const Layout& l) {
 void apply_build_era(const ResolvedScenario& s, const ModelWork& w, const Layout& l, Throughput& t) {
   if (s.build_date.empty()) return;
   t.build_date = s.build_date;
-  const bool moe_on_gpus =
-      w.routed_experts > 0 && std::any_of(l.gpus.begin(), l.gpus.end(), [](const auto& p) {
-        return p.layers > 0 && (p.device_class == DeviceClass::gddr || p.device_class == DeviceClass::hbm);
-      });
-  if (moe_on_gpus)  // the stages' fixed times already hold it (moe_block_seconds); named for the output
-    t.build_moe_layer_seconds = moe_block_seconds(class_factors(*s.engine, DeviceClass::gddr), s, DeviceClass::gddr);
+  const bool moe_on_gpus = w.routed_experts > 0 && std::any_of(l.gpus.begin(), l.gpus.end(), [](const auto& p) {
+                             return p.layers > 0 && discrete_gpu(p.device_class);
+                           });
+  // The stages' fixed times already hold it (moe_block_seconds); kept here to name it in the output.
+  if (moe_on_gpus) t.build_moe_layer_seconds = era_moe_block_seconds(s).value_or(0.0);
   if (!all_on_discrete_gpus(l)) return;
   const bool f16 = s.quant->default_type == "f16" || s.quant->default_type == "bf16";
   for (const BuildEra& e : s.engine->performance.build_eras) {
