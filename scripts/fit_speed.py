@@ -60,6 +60,12 @@ GROUPS = [
      lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b",
                                                     "gddr/moe-v2", "hbm/moe-v2") and k == "decode",
      {"legacy.moe_layer_seconds": (0.0, 3e-3), "cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
+    # The CPU's per-MoE-block time (fit rule, 2026-12-04, stop 26): mainline llama.cpp decode rows
+    # in which the CPU computes MoE blocks (CPU-only and hybrid), every other constant fixed; kept
+    # only with rows from at least 2 sources and a 10 % lower rms log residual.
+    ("moe on CPU decode",
+     lambda e, c, k: e == "llama.cpp" and c in ("cpu/moe-671b", "hybrid/moe-671b") and k == "decode",
+     {"cpu.moe_layer_seconds": (0.0, 3e-3)}),
     # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
     ("cpu decode and dense prefill",
