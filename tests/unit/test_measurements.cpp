@@ -41,7 +41,7 @@ TEST_CASE("the measurement set is split by source, fixed before fitting", "[meas
 TEST_CASE("every row with a dsplan command runs and gives a finite positive figure", "[measurements]") {
   // Rows whose command dsplan refuses, each for a stated reason (docs/validation.md section 8).
   const std::set<std::string> refused{
-      "llamacpp-pr23346",          // V3.2 has no llama.cpp architecture in dsplan's catalog (GGUF refused)
+      "llamacpp-pr23346",          // V3.2 has no GGUF layout in dsplan's catalog (GGUF refused)
       "trtllm-r1-best-perf-blog",  // 1,024 sequences need attention data parallelism (not modelled): does not fit
   };
   std::size_t mapped = 0;
