@@ -86,8 +86,8 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
                      join(r.quant->containers) + "); engines that can: " + join(r.quant->engines));
   if (container == "gguf" && r.model->arch.traits.llama_cpp_arch.empty())
     throw InputError(r.model->id + " (" + r.model->arch.model_type +
-                     ") has no GGUF layout in dsplan's catalog, so its "
-                     "GGUF files cannot be sized; use a safetensors format with vllm or sglang");
+                     ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized; "
+                     "use a safetensors format with vllm or sglang");
   r.layout.container = container;
 }
 
