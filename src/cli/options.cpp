@@ -155,6 +155,20 @@ CostRequest to_cost_request(const EstimateOptions& o) {
   return c;
 }
 
+/// --tensor-split "3,1,1" (llama-server) or "3/1/1" (llama-bench): one share per GPU.
+std::vector<double> tensor_split_shares(const std::string& text) {
+  std::vector<double> shares;
+  if (text.empty()) return shares;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find_first_of(",/", start);
+    shares.push_back(
+        parse_number(text.substr(start, end == std::string::npos ? end : end - start), "--tensor-split", 0, 1e9));
+    if (end == std::string::npos) return shares;
+    start = end + 1;
+  }
+}
+
 PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   PlanRequest r;
   r.scenario = to_scenario(o);
@@ -163,7 +177,9 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.layout.offload_experts = o.offload_experts;
   r.layout.n_cpu_moe_auto = o.n_cpu_moe == "auto";
   if (!r.layout.n_cpu_moe_auto) r.layout.n_cpu_moe = optional_integer(o.n_cpu_moe, "--n-cpu-moe", 0, 100'000);
-  r.scenario.layer_split_options = !o.gpu_layers.empty() || o.offload_experts || !o.n_cpu_moe.empty();
+  r.layout.tensor_split = tensor_split_shares(o.tensor_split);
+  r.scenario.layer_split_options =
+      !o.gpu_layers.empty() || o.offload_experts || !o.n_cpu_moe.empty() || !o.tensor_split.empty();
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);
@@ -234,6 +250,10 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
   sub->add_option("--n-cpu-moe", o.n_cpu_moe,
                   "llama.cpp --n-cpu-moe: keep the routed experts of the first N blocks in system RAM, the rest on "
                   "GPUs; auto: the fewest N that lets every block sit on the GPUs")
+      ->group("Layout");
+  sub->add_option("--tensor-split,--ts", o.tensor_split,
+                  "llama.cpp -ts: each GPU's share of the layers on GPUs, in --gpus order (3,1); default: in "
+                  "proportion to free memory")
       ->group("Layout");
   sub->add_option("--tp", o.tp, "vLLM/SGLang tensor-parallel size (default: GPUs per node)")->group("Layout");
   sub->add_option("--pp", o.pp, "vLLM/SGLang pipeline-parallel size (default: nodes)")->group("Layout");

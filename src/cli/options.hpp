@@ -33,6 +33,7 @@ struct EstimateOptions {
   std::string gpu_layers, tp, pp, gpu_memory_utilization;
   bool offload_experts = false;
   std::string n_cpu_moe;
+  std::string tensor_split;  ///< llama.cpp -ts: "3,1" or "3/1"
   // Throughput, cost, capacity.
   std::string prompt, output, price, purchase_price, host_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
       target_tps;

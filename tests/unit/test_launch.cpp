@@ -28,6 +28,15 @@ PlanResult plan(const char* model, const char* quant, const char* engine, const 
   return run_plan(catalog(), r);
 }
 
+/// DeepSeek-R1 on `count` of `gpu`, engine and format left to the test.
+PlanRequest r1_on(const char* gpu, std::uint64_t count) {
+  PlanRequest r;
+  r.scenario.model = "r1";
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{gpu, count}};
+  return r;
+}
+
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// The numbers after "-ts " separated by `sep`.
@@ -108,11 +117,8 @@ TEST_CASE("an engine dsplan cannot start is an error, not another engine's comma
 
 TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "[launch]") {
   // R1 FP8 (641 GiB) on 2 nodes x 8 H100: tensor parallel 8 x pipeline parallel 2 (one stage per node).
-  PlanRequest r;
-  r.scenario.model = "r1";
+  PlanRequest r = r1_on("h100-sxm", 8);
   r.scenario.engine = "vllm";
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{"h100-sxm", 8}};
   r.hardware->nodes = 2;
   const PlanResult p = run_plan(catalog(), r);
   REQUIRE(p.layout->fits);
@@ -128,4 +134,22 @@ TEST_CASE("an unsloth dynamic quant is fetched by its file tag, not its display 
   const LaunchCommand c = launch(launch_spec(p));
   REQUIRE(c.command.rfind("llama-server -hf unsloth/DeepSeek-R1-GGUF:UD-IQ1_S ", 0) == 0);
   REQUIRE(c.verify.rfind("llama-bench -m <UD-IQ1_S .gguf of unsloth/DeepSeek-R1-GGUF>", 0) == 0);
+}
+
+TEST_CASE("llama.cpp: experts in RAM over several GPUs carry the split too", "[launch]") {
+  // DeepSeek-R1 Q2_K with every routed expert in RAM on two RTX 3090s: 61 blocks + the output
+  // layer = 62 slots on the GPUs, shared as -ts so that llama.cpp places them as dsplan did.
+  PlanRequest r = r1_on("rtx3090", 2);
+  r.scenario.quant = "q2_k";
+  r.hardware->ram = Bytes(512ULL << 30);
+  r.layout.offload_experts = true;
+  const PlanResult p = run_plan(catalog(), r);
+  REQUIRE(p.layout->strategy == LayoutStrategy::expert_offload);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(has(c.command, " -ngl 999 -ts "));
+  REQUIRE(has(c.command, " -ot \".ffn_.*_exps.=CPU\""));
+  const auto ts = split_values(c.command, ',');
+  REQUIRE(ts.size() == 2);
+  REQUIRE(ts[0] == p.layout->gpus[0].layers);
+  REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 62);
 }

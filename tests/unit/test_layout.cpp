@@ -61,12 +61,13 @@ TEST_CASE("tensor parallel: KV heads split, or replicated past their count", "[l
 
 TEST_CASE("layer split: blocks in proportion to free memory, output on the last GPU", "[layout]") {
   // RTX 3090 (24 GiB) + RTX 3060 (12 GiB): free memory after the 457 MiB overhead is
-  // 23.55 : 11.55, so the 3090 takes 2/3 of 64 blocks of the 32B model.
+  // 23.55 : 11.55 GiB. llama.cpp's load_tensors counts 64 blocks + the output layer = 65 slots and
+  // puts slot i on the 3090 while i / 65 < 23.55 / 35.10 = 0.6709: slots 0-43, 44 blocks.
   const auto p = plan("32b", "q4_k_m", {{"rtx3090", 1}, {"rtx3060", 1}});
   REQUIRE(p.layout->fits);
   const auto& g = p.layout->gpus;
   REQUIRE(g[0].layers + g[1].layers == 64);
-  REQUIRE(g[0].layers == 43);  // the first position past 23.55 / 35.10 of 64 is 43
+  REQUIRE(g[0].layers == 44);
   REQUIRE(g[1].output_head);
   REQUIRE(p.layout->cpu.embedding);
   REQUIRE(sum_weights(*p.layout) == p.memory.weights_loaded);
@@ -77,7 +78,10 @@ TEST_CASE("partial offload: what does not fit runs on the CPU", "[layout]") {
   const auto p = plan("70b", "q4_k_m", {{"rtx3090", 1}}, {}, 4096, Bytes(64ULL << 30));
   REQUIRE(p.layout->fits);
   REQUIRE(p.layout->gpu_layers < 81);
-  REQUIRE(p.layout->cpu.layers == 80 - std::min<std::uint64_t>(p.layout->gpu_layers, 80));
+  // Current builds (llama.cpp PR #18148): -ngl N = the output layer and the last N - 1 blocks.
+  REQUIRE(p.layout->cpu.layers == 81 - p.layout->gpu_layers);
+  REQUIRE(p.layout->gpus.front().output_head);
+  REQUIRE_FALSE(p.layout->cpu.output_head);
   REQUIRE(p.layout->gpus.front().fits);
   REQUIRE(sum_weights(*p.layout) == p.memory.weights_loaded);
   // With too little RAM for the rest, it does not run.
@@ -156,18 +160,71 @@ TEST_CASE("count auto finds the smallest count that holds everything on GPUs", "
   REQUIRE(p.layout->gpu_layers == 81);
 }
 
-TEST_CASE("more GPUs never mean more bytes on any one GPU", "[layout][properties]") {
+TEST_CASE("more GPUs never mean fewer layers on GPUs, nor more bytes on one when all fit", "[layout][properties]") {
+  // With part of the model in RAM every card is filled to what it holds, and a card without the
+  // output layer holds one more block than the card with it, so only the all-on-GPU case orders
+  // bytes per card.
   for (const char* model : {"14b", "32b", "70b"}) {
     Bytes previous(UINT64_MAX);
+    std::uint64_t layers = 0;
     for (std::uint64_t n : {1ULL, 2ULL, 4ULL, 8ULL}) {
       CAPTURE(model, n);
       const auto p = plan(model, "q8_0", {{"rtx4090", n}});
+      REQUIRE(p.layout->gpu_layers >= layers);
+      layers = p.layout->gpu_layers;
+      if (layers < p.memory.weights.block_bytes.size() + 1) continue;
       Bytes worst;
       for (const auto& g : p.layout->gpus) worst = std::max(worst, g.weights);
       REQUIRE(worst <= previous);
       previous = worst;
     }
   }
+}
+
+TEST_CASE("llama.cpp builds before PR #18148 counted only blocks in -ngl", "[layout]") {
+  // A build of 2025-06: -ngl N = the last N blocks; the output layer stays in RAM below N = 81.
+  PlanRequest r;
+  r.scenario.model = "70b";
+  r.scenario.quant = "q4_k_m";
+  r.scenario.build_date = "2025-06";
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"rtx3090", 1}};
+  r.hardware->ram = Bytes(64ULL << 30);
+  r.layout.gpu_layers = 40;
+  const auto old = run_plan(catalog(), r);
+  REQUIRE(old.layout->cpu.layers == 40);
+  REQUIRE(old.layout->cpu.output_head);
+  r.scenario.build_date.clear();
+  const auto now = run_plan(catalog(), r);
+  REQUIRE(now.layout->cpu.layers == 41);
+  REQUIRE(now.layout->gpus.front().output_head);
+  REQUIRE(now.layout->gpus.front().first_layer == 41);
+}
+
+TEST_CASE("tensor split (-ts) sets each GPU's share of the slots on GPUs", "[layout]") {
+  // 32B: 64 blocks + output = 65 slots. -ts 1,1: slot i on GPU0 while i / 65 < 0.5, i.e. 0-32.
+  LayoutRequest even;
+  even.tensor_split = {1, 1};
+  const auto p = plan("32b", "q4_k_m", {{"rtx3090", 1}, {"rtx3060", 1}}, even);
+  REQUIRE(p.layout->gpus[0].layers == 33);
+  REQUIRE(p.layout->gpus[1].layers == 31);
+  REQUIRE(p.layout->gpus[1].output_head);
+  // -ts 1,0 leaves the second card empty; a missing share is 0 too.
+  LayoutRequest first;
+  first.tensor_split = {1};
+  const auto q = plan("14b", "q4_k_m", {{"rtx3090", 1}, {"rtx3060", 1}}, first);
+  REQUIRE(q.layout->gpus[0].layers == 48);
+  REQUIRE(q.layout->gpus[0].output_head);
+  REQUIRE(q.layout->gpus[1].layers == 0);
+  REQUIRE(q.layout->gpus[1].total == Bytes(0));
+  LayoutRequest three;
+  three.tensor_split = {1, 1, 1};
+  REQUIRE_THROWS_WITH(plan("32b", "q4_k_m", {{"rtx3090", 1}, {"rtx3060", 1}}, three),
+                      "%tensor_split% has 3 shares for 2 GPUs");
+  LayoutRequest zero;
+  zero.tensor_split = {0, 0};
+  REQUIRE_THROWS_AS(plan("32b", "q4_k_m", {{"rtx3090", 1}, {"rtx3060", 1}}, zero), InputError);
+  REQUIRE_THROWS_AS(plan("32b", "awq", {{"rtx3090", 2}}, even, 4096, std::nullopt, "vllm"), InputError);
 }
 
 TEST_CASE("engine-specific options are refused on the other kind of engine", "[layout]") {

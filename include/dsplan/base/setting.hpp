@@ -18,7 +18,8 @@ namespace dsplan {
 enum class Setting : std::uint8_t {
   gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, cloud,        // hardware
   context, prompt, output, users, sweep, tokens,                                     // workload
-  tp, pp, ep, gpu_layers, offload_experts, n_cpu_moe, kv_type, mla_cache, legacy_mla_gguf,      // engine set-up
+  tp, pp, ep, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
+  legacy_mla_gguf,
   model_file, no_flash_attn, mtp, build_date,
   gpu_memory_utilization,
   price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money

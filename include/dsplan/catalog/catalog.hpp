@@ -382,6 +382,10 @@ struct EngineSpec {
   std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
   std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)
   Parallelism parallelism = Parallelism::layer_split;
+  /// Layer split: from builds of this date ("YYYY-MM-DD") -ngl N offloads the output layer first and
+  /// then the last N-1 blocks (llama.cpp PR #18148); before it, or when empty, the last N blocks
+  /// and the output layer only with N = blocks + 1.
+  std::string output_layer_first_since;
   std::string speed_class;              ///< whose measurements its speed bands come from (Ollama: llama.cpp); default id
   EnginePerformance performance;
   /// Sources by topic: "kv", "compute", "overhead" always; "cells", "mla", ... where relevant.

@@ -69,6 +69,9 @@ struct LayoutRequest {
   bool offload_experts = false;             ///< keep routed experts in system RAM
   std::optional<std::uint64_t> n_cpu_moe;   ///< llama.cpp --n-cpu-moe: the first N blocks' routed experts in RAM
   bool n_cpu_moe_auto = false;              ///< the fewest such N that lets every block sit on the GPUs
+  /// llama.cpp -ts: each GPU's share of the layers on GPUs, in --gpus order (missing ones 0);
+  /// empty: in proportion to free memory, llama.cpp's default.
+  std::vector<double> tensor_split;
   std::optional<std::uint64_t> tensor_parallel;
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;

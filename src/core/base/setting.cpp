@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 52> k_settings{{
+constexpr std::array<EnumName<Setting>, 53> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -31,6 +31,7 @@ constexpr std::array<EnumName<Setting>, 52> k_settings{{
     {Setting::offload_experts, "offload_experts", "routed experts in system RAM"},
     {Setting::n_cpu_moe, "n_cpu_moe",
      "blocks, from the first, whose routed experts stay in system RAM (llama.cpp --n-cpu-moe)"},
+    {Setting::tensor_split, "tensor_split", "each GPU's share of the layers on GPUs (llama.cpp -ts)"},
     {Setting::kv_type, "kv_type", "the KV cache's element type"},
     {Setting::mla_cache, "mla_cache", "the MLA cache layout"},
     {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},

@@ -443,11 +443,37 @@ SpeedBand parse_speed_band(const JsonNode& n) {
 }
 
 EngineSpec parse_engine(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "containers", "default_quant_gguf", "registry_quant_default", "mla_cache", "mla_cache_legacy_gguf",
-                "mla_v_is_view_of_k", "indexer_cache", "kv_cache_types", "default_kv_type", "kv_cell_padding", "kv_block_tokens",
-                "kv_block_tokens_mla", "compressed_kv_pages", "default_ubatch", "sampler_sequences", "flash_attention", "quantized_v_needs_flash_attention",
-                "gpu_memory_utilization", "mtp_acceptance", "runtime_overhead_bytes", "runtime_overhead_tp_bytes", "compute_buffer_model", "parallelism",
-                "speed_class", "performance", "source", "notes"});
+  n.check_keys({"id",
+                "name",
+                "aliases",
+                "containers",
+                "default_quant_gguf",
+                "registry_quant_default",
+                "mla_cache",
+                "mla_cache_legacy_gguf",
+                "mla_v_is_view_of_k",
+                "indexer_cache",
+                "kv_cache_types",
+                "default_kv_type",
+                "kv_cell_padding",
+                "kv_block_tokens",
+                "kv_block_tokens_mla",
+                "compressed_kv_pages",
+                "default_ubatch",
+                "sampler_sequences",
+                "flash_attention",
+                "quantized_v_needs_flash_attention",
+                "gpu_memory_utilization",
+                "mtp_acceptance",
+                "runtime_overhead_bytes",
+                "runtime_overhead_tp_bytes",
+                "compute_buffer_model",
+                "parallelism",
+                "output_layer_first_since",
+                "speed_class",
+                "performance",
+                "source",
+                "notes"});
   EngineSpec e;
   e.origin = n.origin();
   e.id = n.str("id");
@@ -483,6 +509,10 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.runtime_overhead_tp_bytes = n.u64_in_or("runtime_overhead_tp_bytes", 0, 0, k_max_device_bytes);
   e.compute_buffer_model = n.str("compute_buffer_model");
   if (const auto p = n.find("parallelism")) e.parallelism = parse_enum<Parallelism>(*p, k_parallelisms);
+  if (const auto since = n.find("output_layer_first_since")) {
+    e.output_layer_first_since = since->str();
+    if (!is_build_date(e.output_layer_first_since)) since->fail("expected a date YYYY-MM-DD");
+  }
   static const std::set<std::string> k_models = {"llama.cpp", "vllm", "transformers"};
   if (!k_models.count(e.compute_buffer_model))
     n.at("compute_buffer_model").fail("expected llama.cpp, vllm or transformers");

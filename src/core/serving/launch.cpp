@@ -49,15 +49,15 @@ std::string joined(const std::vector<std::uint64_t>& v, char separator) {
 
 /// -ngl, -ts and -ot: the layout, shared by llama-server and llama-bench (which splits with '/').
 std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
+  const std::string split = s.tensor_split.size() > 1 ? " -ts " + joined(s.tensor_split, split_separator) : "";
   if (s.strategy == LayoutStrategy::expert_offload) {  // all routed experts in RAM, or the first N blocks'
     const std::string ngl = s.gpu_layers >= s.layers + 1 ? "999" : std::to_string(s.gpu_layers);
-    return s.experts_in_ram_blocks < s.layers ? fmt::format(" -ngl {} --n-cpu-moe {}", ngl, s.experts_in_ram_blocks)
-                                              : fmt::format(" -ngl {} -ot \".ffn_.*_exps.=CPU\"", ngl);
+    return s.experts_in_ram_blocks < s.layers
+               ? fmt::format(" -ngl {}{} --n-cpu-moe {}", ngl, split, s.experts_in_ram_blocks)
+               : fmt::format(" -ngl {}{} -ot \".ffn_.*_exps.=CPU\"", ngl, split);
   }
   if (s.gpus == 0) return " -ngl 0";
-  std::string flags = fmt::format(" -ngl {}", s.gpu_layers);
-  if (s.tensor_split.size() > 1) flags += " -ts " + joined(s.tensor_split, split_separator);
-  return flags;
+  return fmt::format(" -ngl {}{}", s.gpu_layers, split);
 }
 
 std::string llama_kv_flags(const LaunchSpec& s) {
@@ -209,7 +209,10 @@ LaunchSpec launch_spec(const PlanResult& p) {
   const Layout& l = *p.layout;
   LaunchSpec s = placed_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l, p.memory.weights.block_bytes.size());
   s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
-  if (l.strategy == LayoutStrategy::layer_split && l.gpus.size() > 1)
+  // Slots (blocks, and the output layer) per GPU: as -ts shares they place each slot where the
+  // layout put it, whatever split produced it.
+  const bool split = l.strategy == LayoutStrategy::layer_split || l.strategy == LayoutStrategy::expert_offload;
+  if (split && l.gpus.size() > 1)
     for (const auto& g : l.gpus) s.tensor_split.push_back(g.layers + (g.output_head ? 1 : 0));
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;

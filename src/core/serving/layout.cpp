@@ -51,6 +51,8 @@ struct SplitInputs {
   Bytes kv_per_layer;
   std::uint64_t layers;
   std::uint64_t experts_in_ram_blocks;  ///< blocks [0, n) keep their routed experts in RAM
+  bool output_first = true;             ///< -ngl counts the output layer first (llama.cpp PR #18148)
+  const std::vector<double>* tensor_split = nullptr;  ///< -ts shares; null or empty: free memory
 };
 
 bool experts_in_ram(const SplitInputs& in, std::size_t b) { return b < in.experts_in_ram_blocks; }
@@ -60,35 +62,48 @@ Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
                                : in.q.block_bytes[b];
 }
 
-/// llama.cpp llama_model::load_tensors: with -ngl N the last N blocks go to GPUs (N = n_layer + 1
-/// also moves the output layer); device i takes the blocks whose position falls below its
-/// cumulative share of free memory.
+/// Each GPU's cumulative share of the offloaded layers, normalised to end at 1, in single
+/// precision as llama.cpp computes them: -ts when given, else free memory.
+std::vector<float> cumulative_shares(const SplitInputs& in, const Hardware& hw) {
+  std::vector<float> shares(hw.gpus.size(), 0.0F);
+  const bool given = in.tensor_split != nullptr && !in.tensor_split->empty();
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    if (given) {
+      shares[i] = i < in.tensor_split->size() ? static_cast<float>((*in.tensor_split)[i]) : 0.0F;
+      continue;
+    }
+    shares[i] = static_cast<float>(std::max(
+        0.0, static_cast<double>(hw.gpus[i].memory.count()) - static_cast<double>(in.runtime.overhead.count())));
+  }
+  float sum = 0.0F;
+  for (auto& x : shares) x = (sum += x);
+  if (sum > 0.0F)
+    for (auto& x : shares) x /= sum;
+  return shares;
+}
+
+/// llama.cpp llama_model::load_tensors: the blocks and the output layer are n_layer + 1 slots, and
+/// -ngl N puts the last N of them on GPUs (current builds; before PR #18148 the last N blocks, the
+/// output layer only with N = n_layer + 1). Slot i goes to the first GPU whose cumulative share
+/// passes (i - first slot on GPUs) / (slots on GPUs).
 Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu_layers) {
   Layout layout;
   layout.strategy = in.experts_in_ram_blocks > 0 ? LayoutStrategy::expert_offload : LayoutStrategy::layer_split;
   layout.experts_in_ram_blocks = in.experts_in_ram_blocks;
   layout.gpu_layers = gpu_layers;
-  const std::uint64_t on_gpu = std::min(gpu_layers, in.layers);
-  const bool output_on_gpu = gpu_layers > in.layers && !hw.gpus.empty();
-  const std::uint64_t first_gpu_block = in.layers - on_gpu;
+  const std::uint64_t slots = in.layers + 1;
+  const std::uint64_t on_gpu = hw.gpus.empty() ? 0 : std::min(gpu_layers, slots);
+  const std::uint64_t first_gpu_slot =
+      (in.output_first ? slots : in.layers) - std::min(gpu_layers, in.output_first ? slots : in.layers);
+  const auto slot_on_gpu = [&](std::uint64_t slot) { return slot >= first_gpu_slot && slot - first_gpu_slot < on_gpu; };
   const Bytes output = Bytes(in.q.globals.count() - in.q.embedding.count());
 
-  std::vector<double> cumulative;
-  double total_free = 0;
-  for (const auto& d : hw.gpus) {
-    const double free = std::max(0.0, static_cast<double>(d.memory.count()) -
-                                          static_cast<double>(in.runtime.overhead.count()));
-    total_free += free;
-    cumulative.push_back(total_free);
-  }
+  const std::vector<float> cumulative = cumulative_shares(in, hw);
   for (std::size_t i = 0; i < hw.gpus.size(); ++i) layout.gpus.push_back(placement_for(hw.gpus[i], i));
-  const auto device_of = [&](std::uint64_t position) {
-    if (hw.gpus.empty()) return std::size_t{0};
-    const double f = on_gpu == 0 ? 1.0 : static_cast<double>(position) / static_cast<double>(on_gpu);
-    if (!(total_free > 0)) return cumulative.size() - 1;
+  const auto device_of = [&](std::uint64_t slot) {
+    const float f = static_cast<float>(slot - first_gpu_slot) / static_cast<float>(on_gpu);
     // The first device whose cumulative share passes f (shares only grow: a binary search).
-    const auto it = std::partition_point(cumulative.begin(), cumulative.end(),
-                                         [&](double c) { return !(c / total_free > f); });
+    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), f);
     return it == cumulative.end() ? cumulative.size() - 1 : static_cast<std::size_t>(it - cumulative.begin());
   };
 
@@ -100,13 +115,13 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   cpu.embedding = true;
   cpu.weights = in.q.embedding;
   for (std::uint64_t b = 0; b < in.layers; ++b) {
-    if (b < first_gpu_block) {
+    if (!slot_on_gpu(b)) {
       cpu.weights += in.q.block_bytes[b];
       cpu.kv_cache += in.kv_per_layer;
       cpu.layers += 1;
       continue;
     }
-    DevicePlacement& g = layout.gpus[device_of(b - first_gpu_block)];
+    DevicePlacement& g = layout.gpus[device_of(b)];
     if (g.layers == 0) g.first_layer = b;
     g.layers += 1;
     g.weights += block_on_gpu(in, b);
@@ -116,8 +131,8 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
       cpu.routed_experts = cpu.routed_experts || in.q.block_routed_bytes[b].count() > 0;
     }
   }
-  if (output_on_gpu) {
-    DevicePlacement& g = layout.gpus.back();
+  if (slot_on_gpu(in.layers)) {
+    DevicePlacement& g = layout.gpus[device_of(in.layers)];
     g.output_head = true;
     g.weights += output;
   } else {
@@ -164,20 +179,39 @@ bool gpus_fit(const Layout& l) {
 /// --n-cpu-moe auto: the fewest blocks, from the first, whose routed experts must stay in RAM for
 /// the GPUs to hold `gpu_layers`. More experts in RAM never need more GPU memory, so a binary
 /// search; all of them when even that is not enough (then fewer blocks go to the GPUs).
-std::uint64_t fewest_experts_in_ram(const MemoryEstimate& m, const Hardware& hw, std::uint64_t layers,
-                                    std::uint64_t gpu_layers) {
+std::uint64_t fewest_experts_in_ram(SplitInputs in, const Hardware& hw, std::uint64_t gpu_layers) {
   const auto fits = [&](std::uint64_t n) {
-    return gpus_fit(split_layers(SplitInputs{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, n},
-                                 hw, gpu_layers));
+    in.experts_in_ram_blocks = n;
+    return gpus_fit(split_layers(in, hw, gpu_layers));
   };
   if (fits(0)) return 0;
-  if (!fits(layers)) return layers;
-  std::uint64_t lo = 0, hi = layers;  // lo does not fit, hi fits
+  if (!fits(in.layers)) return in.layers;
+  std::uint64_t lo = 0, hi = in.layers;  // lo does not fit, hi fits
   while (hi - lo > 1) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
     (fits(mid) ? hi : lo) = mid;
   }
   return hi;
+}
+
+/// Whether the engine build counts the output layer first in -ngl (llama.cpp PR #18148).
+bool output_layer_first(const ResolvedScenario& s) {
+  const std::string& since = s.engine->output_layer_first_since;
+  return !since.empty() && (s.build_date.empty() || s.build_date >= since);
+}
+
+/// -ts: one non-negative share per GPU at most, not all 0.
+void check_tensor_split(const std::vector<double>& split, const Hardware& hw) {
+  if (split.empty()) return;
+  if (hw.gpus.empty())
+    throw InputError("%tensor_split% shares layers between GPUs (%gpu%, %gpus% or %vram%); none are given");
+  if (split.size() > hw.gpus.size())
+    throw InputError(fmt::format("%tensor_split% has {} shares for {} GPUs", split.size(), hw.gpus.size()));
+  for (const double x : split)
+    if (!std::isfinite(x) || x < 0)
+      throw InputError(fmt::format("%tensor_split%: share {} is not a number of 0 or more", x));
+  if (std::all_of(split.begin(), split.end(), [](double x) { return x == 0; }))
+    throw InputError("%tensor_split%: every share is 0; leave it out to split by free memory");
 }
 
 Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
@@ -204,10 +238,16 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   if (r.n_cpu_moe && (*r.n_cpu_moe == 0 || *r.n_cpu_moe > layers))
     throw InputError(fmt::format("%n_cpu_moe%: {} has {} blocks, so 1 to {} (all of them: %offload_experts%)",
                                  s.model->name, layers, layers));
-  std::uint64_t experts_in_ram_blocks = r.offload_experts ? layers : r.n_cpu_moe.value_or(0);
-  if (r.n_cpu_moe_auto)
-    experts_in_ram_blocks = fewest_experts_in_ram(m, hw, layers, r.gpu_layers.value_or(layers + 1));
-  const SplitInputs in{m.weights, m.runtime, Bytes(m.kv.total.count() / m.kv.layers), layers, experts_in_ram_blocks};
+  check_tensor_split(r.tensor_split, hw);
+  SplitInputs in{m.weights,
+                 m.runtime,
+                 Bytes(m.kv.total.count() / m.kv.layers),
+                 layers,
+                 r.offload_experts ? layers : r.n_cpu_moe.value_or(0),
+                 output_layer_first(s),
+                 &r.tensor_split};
+  if (r.n_cpu_moe_auto) in.experts_in_ram_blocks = fewest_experts_in_ram(in, hw, r.gpu_layers.value_or(layers + 1));
+  const std::uint64_t experts_in_ram_blocks = in.experts_in_ram_blocks;
   Layout layout;
   if (r.gpu_layers) {
     layout = split_layers(in, hw, *r.gpu_layers);
@@ -235,9 +275,11 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   if (!layout.cpu.fits)
     layout.reasons.push_back(fmt::format("system RAM needs {} but %ram% is {}", gib_text(layout.cpu.total),
                                          gib_text(layout.cpu.capacity)));
-  if (!all_on_gpu && layout.gpu_layers < layers + 1 && !hw.gpus.empty())
-    layout.reasons.push_back(fmt::format("{} of {} blocks{} run on the CPU", layers - std::min(layout.gpu_layers, layers),
-                                         layers, layout.gpu_layers <= layers ? " and the output layer" : ""));
+  if (!all_on_gpu && !hw.gpus.empty())
+    layout.reasons.push_back(layout.cpu.layers == 0
+                                 ? std::string("the output layer runs on the CPU")
+                                 : fmt::format("{} of {} blocks{} run on the CPU", layout.cpu.layers, layers,
+                                               layout.cpu.output_head ? " and the output layer" : ""));
   if (!hw.host.ram && (layout.cpu.layers > 0 || layout.cpu.routed_experts))
     layout.reasons.push_back(fmt::format("system RAM not given (%ram%): the CPU side needs {}", gib_text(layout.cpu.total)));
   return layout;
@@ -376,9 +418,9 @@ std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Har
 
 Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw, const LayoutRequest& r) {
   if (s.engine->parallelism == Parallelism::tensor_parallel) {
-    if (r.gpu_layers || r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto)
-      throw InputError("%gpu_layers%, %offload_experts% and %n_cpu_moe% are llama.cpp options; " + s.engine->name +
-                       " uses tensor/pipeline parallelism (%tp%, %pp%)");
+    if (r.gpu_layers || r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto || !r.tensor_split.empty())
+      throw InputError("%gpu_layers%, %offload_experts%, %n_cpu_moe% and %tensor_split% are llama.cpp options; " +
+                       s.engine->name + " uses tensor/pipeline parallelism (%tp%, %pp%)");
     return plan_tensor_parallel(s, m, hw, r);
   }
   if (r.tensor_parallel || r.pipeline_parallel)

@@ -186,6 +186,7 @@ std::vector<Setting> hardware_settings_given(const PlanRequest& r) {
   given(r.layout.gpu_layers.has_value(), Setting::gpu_layers);
   given(r.layout.offload_experts, Setting::offload_experts);
   given(r.layout.n_cpu_moe.has_value() || r.layout.n_cpu_moe_auto, Setting::n_cpu_moe);
+  given(!r.layout.tensor_split.empty(), Setting::tensor_split);
   given(r.layout.tensor_parallel.has_value(), Setting::tp);
   given(r.layout.pipeline_parallel.has_value(), Setting::pp);
   given(r.layout.gpu_memory_utilization.has_value(), Setting::gpu_memory_utilization);
