@@ -23,6 +23,9 @@ struct Device {
   std::string id;    ///< catalog id, or "generic"
   std::string name;
   std::string architecture;              ///< GPU architecture family, lowercase (ampere, ada, hopper, ...)
+  /// The vendor's compute stack where it is not CUDA ("rocm" for AMD), empty otherwise: engines run
+  /// other kernels there, so its speeds form classes of their own (speed_class).
+  std::string software_stack;
   DeviceClass device_class = DeviceClass::gddr;
   Bytes memory;                          ///< what a runtime may use (Apple: the GPU working-set limit)
   Bytes memory_installed;                ///< what the card or machine has

@@ -2,6 +2,7 @@
 #include "dsplan/scenario/hardware.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 
@@ -64,12 +65,21 @@ std::string_view device_class_name(DeviceClass c) {
   throw InternalError("unnamed device class");
 }
 
+/// GPU vendors whose engines run a compute stack other than CUDA (Apple is a device class of its own).
+std::string_view software_stack_of(std::string_view vendor) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> k_stacks{{{"amd", "rocm"}}};
+  for (const auto& [v, stack] : k_stacks)
+    if (v == vendor) return stack;
+  return {};
+}
+
 Device device_from(const GpuSpec& g) {
   Device d;
   d.id = g.id;
   d.name = g.name;
   // The family is the first word of the catalog's description ("Ada Lovelace AD102" -> "ada").
   d.architecture = to_lower(g.architecture.substr(0, g.architecture.find(' ')));
+  d.software_stack = software_stack_of(to_lower(g.vendor));
   d.device_class = class_of(g);
   d.memory_installed = g.memory;
   d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.memory.count()) * g.usable_memory_fraction));

@@ -34,6 +34,7 @@ DevicePlacement placement_for(const Device& d, std::size_t index) {
   p.name.append("GPU").append(std::to_string(index)).append(" ").append(d.name);
   p.id = d.id;
   p.device_class = d.device_class;
+  p.software_stack = d.software_stack;
   p.capacity = d.memory;
   return p;
 }
