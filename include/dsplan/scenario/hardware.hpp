@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,7 +26,7 @@ struct Device {
   std::string architecture;              ///< GPU architecture family, lowercase (ampere, ada, hopper, ...)
   /// The vendor's compute stack where it is not CUDA ("rocm" for AMD), empty otherwise: engines run
   /// other kernels there, so its speeds form classes of their own (speed_class).
-  std::string software_stack;
+  std::string_view software_stack;  ///< a literal of software_stack_of's table
   DeviceClass device_class = DeviceClass::gddr;
   Bytes memory;                          ///< what a runtime may use (Apple: the GPU working-set limit)
   Bytes memory_installed;                ///< what the card or machine has

@@ -31,7 +31,7 @@ struct DevicePlacement {
   std::string name;
   std::string id;
   DeviceClass device_class = DeviceClass::gddr;
-  std::string software_stack;     ///< Device::software_stack ("rocm"; empty for CUDA, Metal, CPU)
+  std::string_view software_stack;  ///< Device::software_stack ("rocm"; empty for CUDA, Metal, CPU)
   std::uint64_t first_layer = 0;  ///< blocks [first_layer, first_layer + layers)
   std::uint64_t layers = 0;
   bool output_head = false;       ///< holds the output projection (and computes the logits)

@@ -101,11 +101,13 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
 
   const std::vector<float> cumulative = cumulative_shares(in, hw);
   for (std::size_t i = 0; i < hw.gpus.size(); ++i) layout.gpus.push_back(placement_for(hw.gpus[i], i));
+  // The first device whose cumulative share passes f. Slots are placed in increasing order, so f
+  // only grows and the device is found by moving a cursor forward, not by a search per slot.
+  std::size_t cursor = 0;
   const auto device_of = [&](std::uint64_t slot) {
     const float f = static_cast<float>(slot - first_gpu_slot) / static_cast<float>(on_gpu);
-    // The first device whose cumulative share passes f (shares only grow: a binary search).
-    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), f);
-    return it == cumulative.end() ? cumulative.size() - 1 : static_cast<std::size_t>(it - cumulative.begin());
+    while (cursor + 1 < cumulative.size() && !(cumulative[cursor] > f)) ++cursor;
+    return cursor;
   };
 
   DevicePlacement& cpu = layout.cpu;

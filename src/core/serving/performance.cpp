@@ -550,7 +550,7 @@ std::string speed_class(const ResolvedScenario& s, const Layout& l) {
     if (p.layers > 0 || p.output_head) {
       any_gpu = true;
       family = std::string(device_class_name(p.device_class));
-      if (!p.software_stack.empty()) family += "-" + p.software_stack;
+      if (!p.software_stack.empty()) family.append("-").append(p.software_stack);
     }
   if (any_gpu && (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload)) family = "hybrid";
   return s.engine->speed_class + "/" + family + "/" + s.model->arch.traits.speed_family;
