@@ -57,8 +57,9 @@ GROUPS = [
     # DeepSeek MoE models (the 671B line and V2-Lite) with all blocks on GPUs; old builds' factor
     # (fit rule, 2026-12-04, stop 25) absorbs the early-2025 runs' level.
     ("moe on GPUs decode",
-     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "apple/moe-671b",
-                                                    "gddr/moe-v2", "hbm/moe-v2") and k == "decode",
+     # AMD GPUs' llama.cpp runs (classes hbm-rocm/..., stop 27) stay in: one t_moe for NVIDIA and AMD.
+     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "hbm-rocm/moe-671b", "apple/moe-671b",
+                                                    "gddr/moe-v2", "hbm/moe-v2", "hbm-rocm/moe-v2") and k == "decode",
      {"legacy.moe_layer_seconds": (0.0, 3e-3), "cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
     # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
@@ -114,7 +115,8 @@ SERVING_GROUPS = [
     ("vllm gddr decode", lambda e, c, k: e == "vllm" and c.startswith("gddr/") and k == "decode",
      {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})] + [
     # Time to first token and prefill speed: the per-block floor of an eager prefill pass.
-    (f"{engine} prefill", lambda e, c, k, engine=engine: e == engine and k == "prefill",
+    # Runs on AMD GPUs (classes */hbm-rocm/*) are evaluation rows (fit rule, stop 27): not fitted on.
+    (f"{engine} prefill", lambda e, c, k, engine=engine: e == engine and k == "prefill" and "-rocm/" not in c,
      {f"{engine}:prefill_layer_seconds": (0.0, 1e-2)})
     for engine in ("vllm", "sglang")]
 
