@@ -28,10 +28,10 @@ PlanResult plan(const char* model, const char* quant, const char* engine, const 
   return run_plan(catalog(), r);
 }
 
-/// DeepSeek-R1 on `count` of `gpu`, engine and format left to the test.
-PlanRequest r1_on(const char* gpu, std::uint64_t count) {
+/// `model` on `count` of `gpu`, engine and format left to the test.
+PlanRequest request_on(const char* model, const char* gpu, std::uint64_t count) {
   PlanRequest r;
-  r.scenario.model = "r1";
+  r.scenario.model = model;
   r.hardware = HardwareRequest{};
   r.hardware->gpus = {{gpu, count}};
   return r;
@@ -117,7 +117,7 @@ TEST_CASE("an engine dsplan cannot start is an error, not another engine's comma
 
 TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "[launch]") {
   // R1 FP8 (641 GiB) on 2 nodes x 8 H100: tensor parallel 8 x pipeline parallel 2 (one stage per node).
-  PlanRequest r = r1_on("h100-sxm", 8);
+  PlanRequest r = request_on("r1", "h100-sxm", 8);
   r.scenario.engine = "vllm";
   r.hardware->nodes = 2;
   const PlanResult p = run_plan(catalog(), r);
@@ -139,7 +139,7 @@ TEST_CASE("an unsloth dynamic quant is fetched by its file tag, not its display 
 TEST_CASE("llama.cpp: experts in RAM over several GPUs carry the split too", "[launch]") {
   // DeepSeek-R1 Q2_K with every routed expert in RAM on two RTX 3090s: 61 blocks + the output
   // layer = 62 slots on the GPUs, shared as -ts so that llama.cpp places them as dsplan did.
-  PlanRequest r = r1_on("rtx3090", 2);
+  PlanRequest r = request_on("r1", "rtx3090", 2);
   r.scenario.quant = "q2_k";
   r.hardware->ram = Bytes(512ULL << 30);
   r.layout.offload_experts = true;
@@ -152,4 +152,27 @@ TEST_CASE("llama.cpp: experts in RAM over several GPUs carry the split too", "[l
   REQUIRE(ts.size() == 2);
   REQUIRE(ts[0] == p.layout->gpus[0].layers);
   REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 62);
+}
+
+TEST_CASE("a micro-batch the user sets reaches the launch line", "[launch]") {
+  // llama.cpp: -ub, and -b as well above its 2048-token default batch (n_ubatch = min(n_batch,
+  // n_ubatch)); vLLM: --max-num-batched-tokens; SGLang: --chunked-prefill-size. The engine's own
+  // default adds no flag.
+  PlanRequest r = request_on("70b", "rtx3090", 2);
+  r.scenario.quant = "q4_k_m";
+  r.scenario.ubatch = 4096;
+  const LaunchCommand big = launch(launch_spec(run_plan(catalog(), r)));
+  REQUIRE(has(big.command, " -b 4096 -ub 4096"));
+  REQUIRE(has(big.verify, " -b 4096 -ub 4096"));
+  r.scenario.ubatch = 1024;
+  REQUIRE(has(launch(launch_spec(run_plan(catalog(), r))).command, " -ub 1024"));
+  REQUIRE_FALSE(has(launch(launch_spec(run_plan(catalog(), r))).command, " -b "));
+  r.scenario.ubatch = 512;  // llama.cpp's default
+  REQUIRE_FALSE(has(launch(launch_spec(run_plan(catalog(), r))).command, "-ub"));
+  PlanRequest v = request_on("r1", "h200", 8);
+  v.scenario.engine = "sglang";
+  v.scenario.ubatch = 16384;
+  REQUIRE(has(launch(launch_spec(run_plan(catalog(), v))).command, " --chunked-prefill-size 16384"));
+  v.scenario.engine = "vllm";
+  REQUIRE(has(launch(launch_spec(run_plan(catalog(), v))).command, " --max-num-batched-tokens 16384"));
 }

@@ -33,6 +33,9 @@ struct LaunchSpec {
   std::uint64_t prompt_tokens = 0;              ///< for the verification line
   std::uint64_t output_tokens = 0;
   std::uint64_t threads = 0;                    ///< llama.cpp -t when the user set it (0: the engine's default)
+  /// Tokens per forward pass when not the engine's default (0: default): llama.cpp -ub, vLLM
+  /// --max-num-batched-tokens, SGLang --chunked-prefill-size.
+  std::uint64_t ubatch = 0;
 };
 
 struct LaunchCommand {

@@ -60,22 +60,27 @@ std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
   return fmt::format(" -ngl {}{}", s.gpu_layers, split);
 }
 
-std::string llama_kv_flags(const LaunchSpec& s) {
+std::string llama_runtime_flags(const LaunchSpec& s) {
   std::string flags = s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
   if (s.threads > 0) flags += fmt::format(" -t {}", s.threads);
+  // llama.cpp caps the micro-batch at the batch (-b, default 2048), so a larger one raises both.
+  constexpr std::uint64_t k_llama_default_batch = 2048;
+  if (s.ubatch > k_llama_default_batch) flags += fmt::format(" -b {}", s.ubatch);
+  if (s.ubatch > 0) flags += fmt::format(" -ub {}", s.ubatch);
   return flags;
 }
 
 LaunchCommand llama_cpp(const LaunchSpec& s) {
   LaunchCommand c;
   // -c is the whole cache; -np splits it into one slot per sequence.
-  c.command = fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences,
-                          s.sequences, s.flash_attention ? "on" : "off", llama_kv_flags(s), llama_layout_flags(s, ','));
+  c.command =
+      fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences, s.sequences,
+                  s.flash_attention ? "on" : "off", llama_runtime_flags(s), llama_layout_flags(s, ','));
   const std::string bench_model = s.quant->file && !is_url(s.quant->file->files.front())
                                       ? s.quant->file->files.front()
                                       : fmt::format("<{} .gguf of unsloth/{}-GGUF>", file_tag(*s.quant), repo_name(*s.model));
   c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
-                         s.flash_attention ? 1 : 0, llama_kv_flags(s), llama_layout_flags(s, '/'));
+                         s.flash_attention ? 1 : 0, llama_runtime_flags(s), llama_layout_flags(s, '/'));
   return c;
 }
 
@@ -134,6 +139,7 @@ LaunchCommand vllm(const LaunchSpec& s) {
     c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
+  if (s.ubatch > 0) c.command += fmt::format(" --max-num-batched-tokens {}", s.ubatch);
   if (s.pipeline_parallel > 1)
     c.command = fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
                             s.pipeline_parallel - 1, c.command);
@@ -155,6 +161,7 @@ LaunchCommand sglang(const LaunchSpec& s) {
       model, s.tensor_parallel, s.context, s.sequences, flags);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
+  if (s.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.ubatch);
   // One pipeline stage per node, as dsplan places it.
   if (s.pipeline_parallel > 1)
     c.command += fmt::format(" --pp-size {} --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>",
@@ -219,6 +226,7 @@ LaunchSpec launch_spec(const PlanResult& p) {
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
   s.flash_attention = p.scenario.flash_attention;
   if (p.hardware) s.threads = p.hardware->host.threads;
+  if (p.scenario.ubatch != p.scenario.engine->default_ubatch) s.ubatch = p.scenario.ubatch;
   if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
     const double memory = static_cast<double>(p.hardware->gpus.front().memory.count());
     if (memory > 0) s.gpu_memory_utilization = static_cast<double>(l.gpus.front().capacity.count()) / memory;
