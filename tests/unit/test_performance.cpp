@@ -164,6 +164,11 @@ TEST_CASE("every speed carries a band, classes without measurements are uncalibr
   REQUIRE_FALSE(tp.throughput->decode_band.calibrated);
   REQUIRE(tp.throughput->decode_band.low_tokens_per_s == Approx(0.5 * tp.throughput->decode_tokens_per_s));
   REQUIRE(tp.throughput->decode_band.high_tokens_per_s == Approx(2.0 * tp.throughput->decode_tokens_per_s));
+  // AMD GPUs run other kernels (ROCm): their runs are a class of their own, not NVIDIA HBM's.
+  const auto amd = run({"r1", "fp8", "sglang", {{"mi300x", 8}}, 1024, 1024});
+  REQUIRE(amd.throughput->decode_band.speed_class == "sglang/hbm-rocm/moe-671b");
+  const auto nvidia = run({"r1", "fp8", "sglang", {{"h200", 8}}, 1024, 1024});
+  REQUIRE(nvidia.throughput->decode_band.speed_class == "sglang/hbm/moe-671b");
   // DeepSeek-V2 (236B) and V2-Lite (16B) share llama.cpp's deepseek2 architecture with the 671B
   // line, not its size: a V2 file's speeds are not banded by the 671B line's measurements.
   const auto& archs = catalog().architectures;

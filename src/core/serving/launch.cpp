@@ -63,7 +63,8 @@ std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
 std::string llama_runtime_flags(const LaunchSpec& s) {
   std::string flags = s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
   if (s.threads > 0) flags += fmt::format(" -t {}", s.threads);
-  // llama.cpp caps the micro-batch at the batch (-b, default 2048), so a larger one raises both.
+  // llama.cpp caps the micro-batch at the batch (n_ubatch = min(n_batch, n_ubatch) in llama_context;
+  // n_batch defaults to 2048 in common/common.h), so a larger one raises both.
   constexpr std::uint64_t k_llama_default_batch = 2048;
   if (s.ubatch > k_llama_default_batch) flags += fmt::format(" -b {}", s.ubatch);
   if (s.ubatch > 0) flags += fmt::format(" -ub {}", s.ubatch);
