@@ -33,12 +33,16 @@ LEGACY = {"legacy.decode": ("2025-01-01", "decode_factor"), "legacy.prefill": ("
           "legacy.moe_layer_seconds": ("2025-04-18", "moe_layer_seconds")}
 # ROCm rows enter the decode groups only: the prefill MFUs describe CUDA's kernels (MMQ, cuBLAS).
 ROCM_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if r.get("backend") == "rocm"}
+# Rows run on NVIDIA GPUs with part of the model in system RAM: llama.cpp's prefill copies that part
+# over PCIe (Apple's unified memory has no such copy).
+PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
+             if r.get("backend") == "hybrid-cuda-cpu" or r.get("backend") == "cuda" and r.get("offload") not in (None, "none")}
 
 MIN_GROUP_ROWS = 3
 
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
-    ("gddr dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
+    ("gddr dense decode", lambda e, c, k, i: e in LLAMA_FAMILY and c == "gddr/dense" and k == "decode",
      {"legacy.decode": (0.5, 1.2), "gddr.bandwidth_efficiency": (0.5, 1.0), "gddr.layer_seconds": (0.0, 1e-4), "hop_seconds": (0.0, 5e-4),
       # the batched rows (llama.cpp PR #15802, -ub 1-8) set it; NVIDIA classes share one value
       "cuda.decode_batch_mfu": (0.0, 0.5),
@@ -48,23 +52,23 @@ GROUPS = [
       "cuda.type:bf16": (0.7, 1.19), "cuda.type:f16": (0.7, 1.19),
       # what an Ampere card's memory system delivers against an Ada one's (fit rule, 2026-12-04)
       "gddr.bwarch:ampere": (0.7, 1.3)}),
-    ("hbm dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
+    ("hbm dense decode", lambda e, c, k, i: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
      {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4),
       # Hopper's against Ampere's (fit rule, 2026-12-04)
       "hbm.bwarch:hopper": (0.7, 1.5)}),
-    ("apple dense decode", lambda e, c, k: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
+    ("apple dense decode", lambda e, c, k, i: e in LLAMA_FAMILY and c == "apple/dense" and k == "decode",
      {"apple.bandwidth_efficiency": (0.4, 1.0), "apple.layer_seconds": (0.0, 4e-4)}),
     # DeepSeek MoE models (the 671B line and V2-Lite) with all blocks on GPUs; old builds' factor
     # (fit rule, 2026-12-04, stop 25) absorbs the early-2025 runs' level.
     ("moe on GPUs decode",
      # AMD GPUs' llama.cpp runs (classes hbm-rocm/..., stop 27) stay in: one t_moe for NVIDIA and AMD.
-     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "hbm-rocm/moe-671b", "apple/moe-671b",
+     lambda e, c, k, i: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b", "hbm-rocm/moe-671b", "apple/moe-671b",
                                                     "gddr/moe-v2", "hbm/moe-v2", "hbm-rocm/moe-v2") and k == "decode",
      {"legacy.moe_layer_seconds": (0.0, 3e-3), "cuda.moe_layer_seconds": (0.0, 2e-3), "apple.moe_layer_seconds": (0.0, 1e-3)}),
     # CPU decode turns compute-bound at low bit widths or few threads, so the CPU's bandwidth
     # efficiency and MFU are fitted together, on its decode rows and its dense prefill rows.
     ("cpu decode and dense prefill",
-     lambda e, c, k: e in LLAMA_FAMILY and (c.startswith("cpu/") and k == "decode" or c == "cpu/dense" and k == "prefill"),
+     lambda e, c, k, i: e in LLAMA_FAMILY and (c.startswith("cpu/") and k == "decode" or c == "cpu/dense" and k == "prefill"),
      {"cpu.bandwidth_efficiency": (0.2, 1.0), "cpu.prefill_mfu": (0.05, 1.0),
       # what one compute thread reads at most (fit rule, 2026-12-04: PR #132's 1-8 thread sweep)
       "cpu.thread_bytes_per_s": (5e9, 1e11)}),
@@ -73,22 +77,28 @@ GROUPS = [
     # GDDR and Apple only (2026-12-04): the fit side holds no current-build prefill run of a Hopper
     # or Ampere card (its one HBM run is a V100, whose MMQ has no int8 tensor cores), so the HBM
     # prefill constants, fitted before the prefill nuisance was split by weight path, are kept.
-    ("prefill", lambda e, c, k: e == "llama.cpp" and k == "prefill" and c in ("gddr/dense", "apple/dense"),
+    ("prefill", lambda e, c, k, i: e == "llama.cpp" and k == "prefill" and c in ("gddr/dense", "apple/dense"),
      {"legacy.prefill": (0.3, 1.2), "legacy.prefill_f16": (0.4, 1.5), "gddr.prefill_mfu": (0.1, 0.8), "gddr.arch:ada": (0.1, 1.5),
       # cuBLAS on f16 weights against llama.cpp's MMQ kernels on quantized ones
       "gddr.mfutype:f16": (0.5, 2.5),
       "apple.prefill_mfu": (0.2, 1.0)}),
     # Ollama's time to first token over its API (tokenizing, scheduling, its own batch settings)
     # against llama-bench's pp512: its own prefill MFU per NVIDIA class, after llama.cpp's.
-    ("ollama prefill", lambda e, c, k: e == "ollama" and k == "prefill" and c in ("gddr/dense", "hbm/dense"),
+    ("ollama prefill", lambda e, c, k, i: e == "ollama" and k == "prefill" and c in ("gddr/dense", "hbm/dense"),
      {"ollama:gddr.prefill_mfu": (0.1, 0.8), "ollama:hbm.prefill_mfu": (0.05, 0.8)}),
     # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
     ("moe-671b on GPUs prefill",
-     lambda e, c, k: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
+     lambda e, c, k, i: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
      {"cuda.moe_mfu_factor": (0.1, 1.5)}),
     # The same for llama.cpp's CPU kernels (ik_llama.cpp's much faster CPU MoE kernels do not stand in).
+    # llama.cpp's prefill with weights in RAM (fit rule, stop 28): the copy's achieved share of the
+    # PCIe link, on rows where that copy runs; kept only with 3 rows from 2 sources and a 10 % lower
+    # rms log residual.
+    ("hybrid prefill over PCIe",
+     lambda e, c, k, i: e in LLAMA_FAMILY and c.startswith("hybrid/") and k == "prefill" and i in PCIE_ROWS,
+     {"host_link_efficiency": (0.1, 1.0)}),
     ("moe-671b on CPU prefill",
-     lambda e, c, k: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
+     lambda e, c, k, i: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
      {"cpu.moe_mfu_factor": (0.01, 1.5)}),
 ]
 
@@ -101,22 +111,22 @@ TRIAL_GROUPS = [
     # only with rows from at least 2 sources and a 10 % lower rms log residual. Stop 26: 3 rows,
     # 0.384 -> 0.361 (-6 %), not kept.
     ("moe on CPU decode",
-     lambda e, c, k: e == "llama.cpp" and c in ("cpu/moe-671b", "hybrid/moe-671b") and k == "decode",
+     lambda e, c, k, i: e == "llama.cpp" and c in ("cpu/moe-671b", "hybrid/moe-671b") and k == "decode",
      {"cpu.moe_layer_seconds": (0.0, 3e-3)}),
 ]
 
 # vLLM's and SGLang's decode constants, each fitted on its own fit-side rows (dense and DeepSeek
 # 671B, single stream and batched).
 SERVING_GROUPS = [
-    (f"{engine} hbm decode", lambda e, c, k, engine=engine: e == engine and c.startswith("hbm/") and k == "decode",
+    (f"{engine} hbm decode", lambda e, c, k, i, engine=engine: e == engine and c.startswith("hbm/") and k == "decode",
      {f"{engine}:hbm.bandwidth_efficiency": (0.4, 1.0), f"{engine}:tp_layer_seconds": (0.0, 3e-4)})
     for engine in ("vllm", "sglang")] + [
     # vLLM on GeForce/workstation cards (L4, RTX 5060 Ti rows): its own bandwidth efficiency.
-    ("vllm gddr decode", lambda e, c, k: e == "vllm" and c.startswith("gddr/") and k == "decode",
+    ("vllm gddr decode", lambda e, c, k, i: e == "vllm" and c.startswith("gddr/") and k == "decode",
      {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})] + [
     # Time to first token and prefill speed: the per-block floor of an eager prefill pass.
     # Runs on AMD GPUs (classes */hbm-rocm/*) are evaluation rows (fit rule, stop 27): not fitted on.
-    (f"{engine} prefill", lambda e, c, k, engine=engine: e == engine and k == "prefill" and "-rocm/" not in c,
+    (f"{engine} prefill", lambda e, c, k, i, engine=engine: e == engine and k == "prefill" and "-rocm/" not in c,
      {f"{engine}:prefill_layer_seconds": (0.0, 1e-2)})
     for engine in ("vllm", "sglang")]
 
@@ -144,6 +154,8 @@ def get(perf, name):
         return get(perf, "gddr." + name[5:])
     if name == "hop_seconds":
         return perf.get("hop_seconds", 0.0)
+    if name == "host_link_efficiency":
+        return perf.get(name, 1.0)
     cls, key = name.split(".")
     c = perf["classes"][cls]
     if key.startswith("type:"):
@@ -169,8 +181,8 @@ def put(perf, name, value):
         put(perf, "gddr." + name[5:], value)
         put(perf, "hbm." + name[5:], value)
         return
-    if name == "hop_seconds":
-        perf["hop_seconds"] = value
+    if name in ("hop_seconds", "host_link_efficiency"):
+        perf[name] = value
         return
     cls, key = name.split(".")
     c = perf["classes"][cls]
@@ -231,7 +243,7 @@ def residuals(params, rows_arg=None):
 def loss(rows, pick):
     """Mean squared log of dsplan / published over the group's rows. (Weighting each source
     equally instead was tried and not kept: it lets the smallest sources set the GDDR constants.)"""
-    logs = [math.log(r) ** 2 for e, c, k, r, i, src in rows if pick(e, c, k)]
+    logs = [math.log(r) ** 2 for e, c, k, r, i, src in rows if pick(e, c, k, i)]
     return (sum(logs) / len(logs) if logs else 0.0), len(logs)
 
 
@@ -252,7 +264,7 @@ def main():
     for group, pick, grid in groups:
         if only and group not in only:
             continue
-        rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k))
+        rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k, i))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
         if n < MIN_GROUP_ROWS:  # a constant resting on one or two runs is not a calibration
             print(f"{group}: {n} fit rows, fewer than {MIN_GROUP_ROWS}: not fitted", flush=True)

@@ -552,3 +552,33 @@ TEST_CASE("an older build's speeds: its era's factors, where they were fitted", 
   // A build of the cut-off day itself is current.
   REQUIRE(with_build(r1, "2025-04-18").decode_tokens_per_s == Approx(r1_now.decode_tokens_per_s));
 }
+
+TEST_CASE(
+    "prefill with experts in RAM: GPU0 copies them over PCIe at the engine's share of the link, then computes them",
+    "[performance]") {
+  // R1 Q4_K_M, every routed expert in RAM, one RTX 4090 (PCIe 4.0 x16: 16 GT/s x 16 lanes x 128/130
+  // / 8 = 31.51 GB/s). A 512-token prompt is one micro-batch, which touches nearly every expert:
+  // the copy moves the 58 MoE blocks' routed bytes (f = 1 - (248/256)^512 of them), and GPU0 then
+  // computes 512 tokens x 8 of 256 experts: 2 x 512 x 58 x 256 x 3 x 7168 x 2048 x 8/256 FLOPs.
+  PlanRequest r = request({"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 1});
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  const auto p = run_plan(catalog(), r);
+  REQUIRE(p.throughput);
+  const auto& stages = p.throughput->prefill_stages;
+  const auto pcie =
+      std::find_if(stages.begin(), stages.end(), [](const auto& st) { return st.device.rfind("PCIe", 0) == 0; });
+  REQUIRE(pcie != stages.end());
+  double routed = 0;
+  for (std::size_t b = 0; b < 61; ++b) routed += static_cast<double>(p.memory.weights.block_routed_bytes[b].count());
+  const double touched = 1.0 - std::pow(248.0 / 256.0, 512.0);
+  const double link = 16e9 * 16 * 128.0 / 130.0 / 8.0;
+  const double efficiency = catalog().require_engine("llama.cpp").performance.host_link_efficiency;
+  REQUIRE(pcie->read_bytes == Approx(routed * touched).epsilon(1e-9));
+  REQUIRE(pcie->memory_s == Approx(routed * touched / (link * efficiency)).epsilon(1e-6));
+  const double flops = 2.0 * 512 * 58 * 256.0 * 3 * 7168 * 2048 * 8 / 256;
+  REQUIRE(pcie->flops == Approx(flops).epsilon(1e-9));
+  REQUIRE(pcie->compute_s == Approx(flops / (pcie->peak_tflops * 1e12 * pcie->mfu)).epsilon(1e-9));
+  REQUIRE(pcie->peak_tflops == Approx(330.3));  // the RTX 4090's FP16-accumulate rate: llama.cpp's kernels
+  REQUIRE(pcie->total_s == Approx(pcie->memory_s + pcie->compute_s).epsilon(1e-12));
+}

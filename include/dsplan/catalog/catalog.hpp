@@ -337,6 +337,9 @@ struct EnginePerformance {
   double prefill_layer_seconds = 0;
   double hop_seconds = 0;              ///< layer split: per step and hand-over between devices
   bool expert_prefill_over_pcie = false;  ///< prefill streams RAM-resident experts to the GPU
+  /// That stream's achieved share of the link's rate: llama.cpp copies from pageable (mmap-ed)
+  /// host memory, which CUDA stages through a pinned buffer.
+  double host_link_efficiency = 1;
   /// 16-bit GEMMs accumulate in FP32 (PyTorch engines), so they run at the card's FP32-accumulate
   /// tensor rate; llama.cpp's kernels use the FP16-accumulate (or int8) rate where a card has one.
   bool fp32_accumulate = false;

@@ -382,7 +382,7 @@ BuildEra parse_build_era(const JsonNode& n) {
 
 EnginePerformance parse_performance(const JsonNode& n) {
   n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "prefill_layer_seconds", "hop_seconds",
-                "expert_prefill_over_pcie", "fp32_accumulate", "build_eras", "source"});
+                "expert_prefill_over_pcie", "host_link_efficiency", "fp32_accumulate", "build_eras", "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
@@ -417,6 +417,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
   p.prefill_layer_seconds = n.number_in_or("prefill_layer_seconds", 0, 0, 1);
   p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
+  p.host_link_efficiency = n.number_in_or("host_link_efficiency", 1, 1e-3, 1);
   p.fp32_accumulate = n.bool_or("fp32_accumulate", false);
   if (const auto eras = n.find("build_eras"))
     for (const auto& e : eras->elements()) p.build_eras.push_back(parse_build_era(e));

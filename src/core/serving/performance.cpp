@@ -243,6 +243,24 @@ double host_bandwidth(const Host& host, const PerformanceClass& pc) {
   return std::min(bus, static_cast<double>(threads) * pc.thread_bytes_per_s / pc.bandwidth_efficiency);
 }
 
+/// llama.cpp's prefill with weights in RAM: batches of 32+ tokens run on GPU0, which first copies
+/// the RAM-resident weights over PCIe (at the engine's achieved share of the link) and then
+/// computes their products; copy and compute follow each other.
+StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w, const Hardware& hw, const Phase& ph,
+                                  const Work& cpu_work) {
+  const Device& gpu0 = hw.gpus.front();
+  StageTime st =
+      stage("PCIe (RAM-resident weights to GPU0, computed there)", Work{0.0, cpu_work.flops, 0.0},
+            static_cast<double>(gpu0.bandwidth_bytes_per_s), device_peak(gpu0, s),
+            class_factors(*s.engine, gpu0.device_class), 0.0, w, ph, s.quant->default_type, gpu0.architecture);
+  st.read_bytes = cpu_work.bytes;
+  st.bandwidth_bytes_per_s = static_cast<double>(gpu0.host_link_bytes_per_s);
+  st.efficiency = s.engine->performance.host_link_efficiency;
+  st.memory_s = cpu_work.bytes / (st.bandwidth_bytes_per_s * st.efficiency);
+  st.total_s = st.memory_s + st.compute_s;
+  return st;
+}
+
 /// Layer split: the GPU placements in order, then the CPU's share; PCIe hops between devices.
 std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
                                           const Hardware& hw, const Phase& ph) {
@@ -297,15 +315,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   if (cpu_work.bytes > 0) {
     const auto& pc = class_factors(e, DeviceClass::cpu);
     if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() && hw.gpus.front().host_link_bytes_per_s > 0) {
-      // llama.cpp runs large batches on the GPU, streaming RAM-resident weights over PCIe.
-      StageTime st;
-      st.device = "PCIe (RAM-resident weights to GPU0)";
-      st.read_bytes = cpu_work.bytes;
-      st.bandwidth_bytes_per_s = static_cast<double>(hw.gpus.front().host_link_bytes_per_s);
-      st.efficiency = 1.0;
-      st.memory_s = cpu_work.bytes / st.bandwidth_bytes_per_s;
-      st.total_s = st.memory_s;
-      stages.push_back(st);
+      stages.push_back(weights_over_pcie_stage(s, w, hw, ph, cpu_work));
     } else {
       // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
       // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
