@@ -52,7 +52,8 @@ GROUPS = [
       "cuda.type:bf16": (0.7, 1.19), "cuda.type:f16": (0.7, 1.19),
       # what an Ampere card's memory system delivers against an Ada one's (fit rule, 2026-12-04)
       "gddr.bwarch:ampere": (0.7, 1.3)}),
-    ("hbm dense decode", lambda e, c, k, i: e in LLAMA_FAMILY and c == "hbm/dense" and k == "decode",
+    # AMD GPUs' dense rows enter decode (fit rule, stop 26: ROCm rows enter decode only).
+    ("hbm dense decode", lambda e, c, k, i: e in LLAMA_FAMILY and c in ("hbm/dense", "hbm-rocm/dense") and k == "decode",
      {"hbm.bandwidth_efficiency": (0.3, 1.0), "hbm.layer_seconds": (0.0, 1.5e-4),
       # Hopper's against Ampere's (fit rule, 2026-12-04)
       "hbm.bwarch:hopper": (0.7, 1.5)}),
