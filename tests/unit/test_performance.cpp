@@ -582,3 +582,27 @@ TEST_CASE(
   REQUIRE(pcie->peak_tflops == Approx(330.3));  // the RTX 4090's FP16-accumulate rate: llama.cpp's kernels
   REQUIRE(pcie->total_s == Approx(pcie->memory_s + pcie->compute_s).epsilon(1e-12));
 }
+
+TEST_CASE("served throughput with experts in RAM: each packed micro-batch's copy, then every request's products",
+          "[performance]") {
+  // Two llama-server slots of R1 Q4_K_M with every routed expert in RAM, 512-token prompts, ub 512:
+  // the two prompts pack into 2 micro-batches, each copying the experts again, and GPU0 computes
+  // both requests' expert products after the copies: copy x 2 + compute x 2 for the PCIe stage,
+  // not max(copy x 2, compute x 2) as for a stage that streams its own memory.
+  PlanRequest r = request({"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 64}, 2);
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  const auto p = run_plan(catalog(), r);
+  REQUIRE(p.throughput);
+  const auto& t = *p.throughput;
+  double prefill = 0;
+  for (const auto& st : t.prefill_stages) {
+    const double memory = st.memory_s * 2, compute = st.compute_s * 2;
+    prefill += (st.device.rfind("PCIe", 0) == 0 ? memory + compute : std::max(memory, compute)) + st.scores_s * 2 +
+               st.fixed_s * 2;
+  }
+  REQUIRE(std::any_of(t.prefill_stages.begin(), t.prefill_stages.end(),
+                      [](const auto& st) { return st.copy_then_compute && st.compute_s > 0; }));
+  const double expected = 2.0 * 64 / (prefill + 64 / t.tokens_per_step * t.decode_step_s);
+  REQUIRE(t.served_tokens_per_s == Approx(expected).epsilon(1e-9));
+}

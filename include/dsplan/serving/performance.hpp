@@ -30,7 +30,10 @@ struct StageTime {
   /// efficiency), in kernels of their own after the weight products.
   double score_bytes = 0;
   double scores_s = 0;
-  double total_s = 0;  ///< max(memory, compute) + scores + fixed
+  double total_s = 0;  ///< max(memory, compute) + scores + fixed; memory + compute when copy_then_compute
+  /// The bytes are a copy (RAM-resident weights over PCIe) that the compute waits for, so the two
+  /// add up instead of overlapping.
+  bool copy_then_compute = false;
   double bandwidth_bytes_per_s = 0;  ///< the device's memory bandwidth (a CPU's: what its threads can draw)
   double efficiency = 0;             ///< share of it the engine's reads reach, all factors applied
   double peak_tflops = 0;            ///< the compute peak the engine's kernels run against

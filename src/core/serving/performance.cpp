@@ -257,6 +257,7 @@ StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w,
   st.bandwidth_bytes_per_s = static_cast<double>(gpu0.host_link_bytes_per_s);
   st.efficiency = s.engine->performance.host_link_efficiency;
   st.memory_s = cpu_work.bytes / (st.bandwidth_bytes_per_s * st.efficiency);
+  st.copy_then_compute = true;
   st.total_s = st.memory_s + st.compute_s;
   return st;
 }
@@ -415,8 +416,11 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
   const double passes = static_cast<double>(ceil_div(s.batch * r.prompt_tokens, chunk)) /
                         static_cast<double>(ceil_div(r.prompt_tokens, chunk));
   double prefill = 0;
-  for (const auto& st : t.prefill_stages)
-    prefill += std::max(st.memory_s * passes, st.compute_s * batch) + st.scores_s * batch + st.fixed_s * passes;
+  for (const auto& st : t.prefill_stages) {
+    const double memory = st.memory_s * passes, compute = st.compute_s * batch;
+    prefill += (st.copy_then_compute ? memory + compute : std::max(memory, compute)) + st.scores_s * batch +
+               st.fixed_s * passes;
+  }
   prefill /= t.build_prefill_factor;  // an older build's era (--build-date); 1 for a current build
   return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
 }
