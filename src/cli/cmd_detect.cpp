@@ -24,7 +24,9 @@ void detect_json(const Detection& d, const DetectedHardware& m, std::ostream& ou
                     {"catalog_id", m.gpu_ids[i] ? ordered_json(*m.gpu_ids[i]) : ordered_json(nullptr)},
                     {"memory_total_bytes", g.memory_total.count()},
                     {"memory_free_bytes", bytes_or_null(g.memory_free)},
-                    {"driver", g.driver.empty() ? ordered_json(nullptr) : ordered_json(g.driver)}});
+                    {"driver", g.driver.empty() ? ordered_json(nullptr) : ordered_json(g.driver)},
+                    {"pcie_gen", g.pcie_gen > 0 ? ordered_json(g.pcie_gen) : ordered_json(nullptr)},
+                    {"pcie_lanes", g.pcie_lanes > 0 ? ordered_json(g.pcie_lanes) : ordered_json(nullptr)}});
   }
   ordered_json j{{"schema_version", 1},
                  {"source", d.source.empty() ? ordered_json(nullptr) : ordered_json(d.source)},
@@ -46,6 +48,7 @@ void detect_table(const Detection& d, const DetectedHardware& m, std::ostream& o
     if (g.memory_free) out << ", " << gib(*g.memory_free) << " free";
     if (g.memory_usable) out << ", " << gib(*g.memory_usable) << " GPU wired limit";
     if (!g.driver.empty()) out << ", driver " << g.driver;
+    if (g.pcie_gen > 0 && g.pcie_lanes > 0) out << ", PCIe " << g.pcie_gen << " x" << g.pcie_lanes;
     out << " (" << d.source << ")\n";
   }
   out << "RAM:   ";

@@ -106,6 +106,10 @@ std::vector<DetectedGpu> parse_nvidia_smi(std::string_view text) {
     g.memory_total = total.value_or(Bytes(0));
     if (cells.size() > 2) g.memory_free = mib_bytes(cells[2]);
     if (cells.size() > 3 && cells[3] != "[N/A]") g.driver = std::string(cells[3]);
+    if (cells.size() > 5) {
+      g.pcie_gen = whole_number(cells[4]).value_or(0);
+      g.pcie_lanes = whole_number(cells[5]).value_or(0);
+    }
     out.push_back(std::move(g));
   }
   return out;
@@ -246,6 +250,25 @@ const GpuSpec* match_gpu(const Catalog& catalog, const DetectedGpu& g, bool appl
   return spec;
 }
 
+namespace {
+
+/// The slowest PCIe link the GPUs report (--pcie applies one link to every card), when every card
+/// reports one and has a PCIe link to the host in the catalog.
+std::optional<HardwareRequest::PcieLink> slowest_pcie_link(const Catalog& catalog, const Detection& d) {
+  if (d.gpus.empty() || d.apple) return std::nullopt;
+  HardwareRequest::PcieLink link{99, 99};
+  for (const auto& g : d.gpus) {
+    const auto* spec = match_gpu(catalog, g, false);
+    if (g.pcie_gen == 0 || g.pcie_gen > 6 || g.pcie_lanes == 0 || g.pcie_lanes > 16 || (spec && spec->pcie_lanes == 0))
+      return std::nullopt;
+    link.gen = std::min(link.gen, g.pcie_gen);
+    link.lanes = std::min(link.lanes, g.pcie_lanes);
+  }
+  return link;
+}
+
+}  // namespace
+
 DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool use_free) {
   DetectedHardware out;
   for (const auto& g : d.gpus) {
@@ -310,6 +333,10 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     h.vram_count = d.gpus.size();
     out.flags.push_back("--vram " + std::to_string(smallest.count() / k_mib_bytes) + "MiB");
     if (d.gpus.size() > 1) out.flags.push_back("--gpus " + std::to_string(d.gpus.size()));
+  }
+  if (const auto link = slowest_pcie_link(catalog, d)) {
+    h.pcie = link;
+    out.flags.push_back(fmt::format("--pcie {}x{}", link->gen, link->lanes));
   }
   if (d.gpus.size() > k_max_gpus_per_node) {
     out.problem = fmt::format("detected {} GPUs, more than one node holds ({})", d.gpus.size(), k_max_gpus_per_node);
@@ -451,9 +478,10 @@ std::optional<std::string> read_small_file(const std::string& path) {
 
 Detection detect_hardware(const Env& env) {
   Detection d;
-  if (const auto text = run_named(env, "nvidia-smi",
-                                  {"--query-gpu=name,memory.total,memory.free,driver_version",
-                                   "--format=csv,noheader,nounits"})) {
+  if (const auto text =
+          run_named(env, "nvidia-smi",
+                    {"--query-gpu=name,memory.total,memory.free,driver_version,pcie.link.gen.max,pcie.link.width.max",
+                     "--format=csv,noheader,nounits"})) {
     d.gpus = parse_nvidia_smi(*text);
     if (!d.gpus.empty()) d.source = "nvidia-smi";
   }

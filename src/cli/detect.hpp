@@ -25,6 +25,9 @@ struct DetectedGpu {
   std::optional<Bytes> memory_free;   ///< nullopt when the tool does not say (Apple, [N/A])
   std::optional<Bytes> memory_usable; ///< Apple: the GPU wired limit (iogpu.wired_limit_mb) when set
   std::string driver;                 ///< driver version; empty when not reported
+  /// The PCIe link possible in this slot (nvidia-smi pcie.link.gen.max / pcie.link.width.max: the
+  /// lower of the card's and the slot's, whatever the idle link runs at); 0 when not reported.
+  std::uint64_t pcie_gen = 0, pcie_lanes = 0;
 };
 
 struct Detection {
@@ -40,8 +43,8 @@ struct Detection {
 
 // ---- Pure parsers (no I/O): tolerant, unreadable lines are skipped. ----
 
-/// `nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version --format=csv,noheader,nounits`:
-/// one card per line, memory in MiB; "[N/A]" free memory reads as unknown.
+/// `nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version,pcie.link.gen.max,pcie.link.width.max
+/// --format=csv,noheader,nounits`: one card per line, memory in MiB; "[N/A]" reads as unknown.
 [[nodiscard]] std::vector<DetectedGpu> parse_nvidia_smi(std::string_view text);
 /// `rocm-smi --showproductname --showmeminfo vram --json`: {"card0": {"Card series": ...,
 /// "VRAM Total Memory (B)": "...", "VRAM Total Used Memory (B)": "..."}, ...}; keys matched

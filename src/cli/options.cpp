@@ -28,6 +28,27 @@ std::optional<std::uint64_t> bandwidth(const std::string& text, const char* flag
   return static_cast<std::uint64_t>(*gbs * 1e9);
 }
 
+/// --pcie GEN or GENxLANES: "4", "4x8", "3x16".
+std::optional<HardwareRequest::PcieLink> pcie_link(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const auto bad = [&] {
+    return InputError("--pcie: '" + text +
+                      "' is not GEN or GENxLANES (PCIe generation 1-6, lanes 1, 2, 4, 8 or 16), e.g. 4x8");
+  };
+  const std::size_t x = text.find_first_of("xX");
+  const auto digits = [](const std::string& t) {
+    return !t.empty() && t.size() <= 2 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const std::string gen = text.substr(0, x), lanes = x == std::string::npos ? "" : text.substr(x + 1);
+  if (!digits(gen) || (x != std::string::npos && !digits(lanes))) throw bad();
+  HardwareRequest::PcieLink link{std::stoull(gen), lanes.empty() ? 0 : std::stoull(lanes)};
+  const bool lanes_ok =
+      link.lanes == 0 ? x == std::string::npos
+                      : link.lanes == 1 || link.lanes == 2 || link.lanes == 4 || link.lanes == 8 || link.lanes == 16;
+  if (link.gen < 1 || link.gen > 6 || !lanes_ok) throw bad();
+  return link;
+}
+
 Scenario to_scenario(const EstimateOptions& o) {
   Scenario s;
   s.model = o.model;
@@ -87,6 +108,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
     h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
     h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
+    h.pcie = pcie_link(o.pcie);
     return h;
   }
   if (o.use_free) throw InputError("--use-free goes with --detect");
@@ -99,6 +121,10 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
       if (text->empty()) continue;
       (void)bandwidth(*text, flag);
       throw InputError(std::string(flag) + " goes with GPUs (--gpu, --gpus or --vram)");
+    }
+    if (!o.pcie.empty()) {
+      (void)pcie_link(o.pcie);
+      throw InputError("--pcie goes with GPUs (--gpu, --gpus or --vram)");
     }
     if (!o.nodes.empty()) {
       (void)optional_integer(o.nodes, "--nodes", 1, 1024);
@@ -139,6 +165,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
   h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
   h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
+  h.pcie = pcie_link(o.pcie);
   return h;
 }
 
@@ -235,6 +262,10 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
       ->group("Hardware");
   sub->add_option("--nodes", o.nodes, "Nodes, each with the GPUs above (default 1)")->group("Hardware");
   sub->add_option("--link-bandwidth", o.link_bandwidth, "GPU-to-GPU bandwidth in GB/s per direction (NVLink/PCIe)")
+      ->group("Hardware");
+  sub->add_option("--pcie", o.pcie,
+                  "The PCIe link the slots give the GPUs, GEN or GENxLANES (e.g. 4x8; a card runs at the lower of "
+                  "this and its own); sets how fast llama.cpp streams weights in RAM to the GPU")
       ->group("Hardware");
 }
 

@@ -36,6 +36,14 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       // A value that is missing, empty or names nothing is not a default.
       {{"estimate", "70b", "--link-bandwidth", "abc"}, "--link-bandwidth: 'abc' is not a number"},
       {{"estimate", "70b", "--link-bandwidth", "900"}, "--link-bandwidth goes with GPUs"},
+      // --pcie: a generation 1-6 and a lane count PCIe has, on cards with a PCIe link.
+      {{"estimate", "70b", "--pcie", "4x8"}, "--pcie goes with GPUs"},
+      {{"estimate", "70b", "--gpu", "rtx4090", "--pcie", "4x7"}, "--pcie: '4x7' is not GEN or GENxLANES"},
+      {{"estimate", "70b", "--gpu", "rtx4090", "--pcie", "7"}, "--pcie: '7' is not GEN or GENxLANES"},
+      {{"estimate", "70b", "--gpu", "rtx4090", "--pcie", "x16"}, "--pcie: 'x16' is not GEN or GENxLANES"},
+      {{"estimate", "70b", "--gpu", "rtx4090", "--pcie", "4x"}, "--pcie: '4x' is not GEN or GENxLANES"},
+      {{"estimate", "70b", "--gpu", "rtx4090", "--pcie", "4x0"}, "--pcie: '4x0' is not GEN or GENxLANES"},
+      {{"estimate", "r1", "--gpu", "apple-m3-ultra", "--pcie", "4"}, "has no PCIe link to system RAM"},
       {{"estimate", "70b", "--bandwidth", "900"}, "--bandwidth goes with GPUs"},
       {{"estimate", "70b", "--nodes", "2"}, "--nodes goes with GPUs"},
       // CPU threads: a count of at least 1, on hardware that runs the model.

@@ -50,6 +50,17 @@ TEST_CASE("nvidia-smi CSV: one card per line, MiB", "[detect]") {
   CHECK_FALSE(gpus[1].memory_free);  // [N/A]
 }
 
+TEST_CASE("nvidia-smi CSV: the PCIe link possible in each slot", "[detect]") {
+  const auto gpus = parse_nvidia_smi(
+      "NVIDIA GeForce RTX 3090, 24576, 24000, 550.54.14, 4, 8\n"
+      "NVIDIA GeForce RTX 3090, 24576, 24000, 550.54.14, [N/A], [N/A]\n");
+  REQUIRE(gpus.size() == 2);
+  CHECK(gpus[0].pcie_gen == 4);
+  CHECK(gpus[0].pcie_lanes == 8);
+  CHECK(gpus[1].pcie_gen == 0);  // not reported
+  CHECK(gpus[1].pcie_lanes == 0);
+}
+
 TEST_CASE("nvidia-smi CSV: messages, blanks and junk give no cards", "[detect]") {
   CHECK(parse_nvidia_smi("").empty());
   CHECK(parse_nvidia_smi("No devices were found\n").empty());
@@ -174,6 +185,21 @@ TEST_CASE("map_detection: requests and flags", "[detect]") {
   CHECK(join(generic.flags, " ") == "--vram 40960MiB --gpus 2");
   CHECK(map_detection(cat, u, true).request->vram->count() == 30720 * k_one_mib);
 
+  // The PCIe links the slots allow: --pcie takes the slowest generation and the fewest lanes, and
+  // only when every card reports its link.
+  Detection slots = d;
+  slots.gpus = parse_nvidia_smi(
+      "NVIDIA GeForce RTX 4090, 24564, 23012, 1, 4, 16\n"
+      "NVIDIA GeForce RTX 4090, 24564, 24000, 1, 3, 8\n");
+  const auto linked = map_detection(cat, slots, false);
+  REQUIRE(linked.request);
+  REQUIRE(linked.request->pcie);
+  CHECK(linked.request->pcie->gen == 3);
+  CHECK(linked.request->pcie->lanes == 8);
+  CHECK(join(linked.flags, " ") == "--gpus 2xrtx4090 --pcie 3x8 --ram 62.5 --cpu ryzen-7950x");
+  slots.gpus[1].pcie_gen = 0;
+  CHECK_FALSE(map_detection(cat, slots, false).request->pcie);
+
   // Catalog and unknown cards together cannot be written as flags.
   u.gpus.push_back(d.gpus[0]);
   const auto mixed = map_detection(cat, u, false);
@@ -201,14 +227,19 @@ TEST_CASE("detect --json with a fake nvidia-smi and /proc", "[detect][cli]") {
   CHECK(j["ram_available_bytes"] == 52'428'800ULL * 1024);
   CHECK(j["cpu"] == "AMD Ryzen 9 7950X 16-Core Processor");
   CHECK(j["cpu_catalog_id"] == "ryzen-7950x");
-  CHECK(j["flags"] == "--gpus 2xrtx4090 --ram 62.5 --cpu ryzen-7950x");
+  // The fake's second card sits in an x8 slot: one --pcie for both, the slower.
+  CHECK(j["gpus"][0]["pcie_gen"] == 4);
+  CHECK(j["gpus"][0]["pcie_lanes"] == 16);
+  CHECK(j["gpus"][1]["pcie_lanes"] == 8);
+  CHECK(j["flags"] == "--gpus 2xrtx4090 --pcie 4x8 --ram 62.5 --cpu ryzen-7950x");
 }
 
 TEST_CASE("detect: table, rocm-smi and Apple", "[detect][cli]") {
   const auto t = run_with(fake_env("nvidia"), {"detect"});
   REQUIRE(t.code == 0);
   CHECK(t.out.find("NVIDIA GeForce RTX 4090 -> rtx4090") != std::string::npos);
-  CHECK(t.out.find("Flags: --gpus 2xrtx4090 --ram 62.5 --cpu ryzen-7950x") != std::string::npos);
+  CHECK(t.out.find("PCIe 4 x8 (nvidia-smi)") != std::string::npos);
+  CHECK(t.out.find("Flags: --gpus 2xrtx4090 --pcie 4x8 --ram 62.5 --cpu ryzen-7950x") != std::string::npos);
 
   const auto r = run_with(fake_env("rocm", false), {"detect", "--json"});
   REQUIRE(r.code == 0);

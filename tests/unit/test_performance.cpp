@@ -583,6 +583,37 @@ TEST_CASE(
   REQUIRE(pcie->total_s == Approx(pcie->memory_s + pcie->compute_s).epsilon(1e-12));
 }
 
+TEST_CASE("PCIe link (--pcie): the slot's, as far as the card can use it, carries the weights in RAM",
+          "[performance][hardware]") {
+  // PCIe per direction = GT/s x lanes x 128/130 / 8: gen 4 is 16 GT/s, gen 3 8 GT/s. An RTX 4090 is
+  // a gen-4 x16 card, so a gen-5 slot still gives it 16 GT/s.
+  PlanRequest r = request({"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 1});
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  const auto link_of = [&](std::optional<HardwareRequest::PcieLink> slot) {
+    r.hardware->pcie = slot;
+    const auto p = run_plan(catalog(), r);
+    REQUIRE(p.hardware);
+    return static_cast<double>(p.hardware->gpus.front().host_link_bytes_per_s);
+  };
+  CHECK(link_of(std::nullopt) == Approx(16e9 * 16 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
+  CHECK(link_of(HardwareRequest::PcieLink{4, 8}) == Approx(16e9 * 8 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
+  CHECK(link_of(HardwareRequest::PcieLink{3, 0}) == Approx(8e9 * 16 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
+  CHECK(link_of(HardwareRequest::PcieLink{5, 16}) == Approx(16e9 * 16 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
+  // Half the link, about twice the copy.
+  r.hardware->pcie = std::nullopt;
+  const auto full = run_plan(catalog(), r);
+  r.hardware->pcie = HardwareRequest::PcieLink{4, 8};
+  const auto half = run_plan(catalog(), r);
+  const auto copy = [](const PlanResult& p) {
+    for (const auto& st : p.throughput->prefill_stages)
+      if (st.copy_then_compute) return st.memory_s;
+    return 0.0;
+  };
+  REQUIRE(copy(full) > 0);
+  CHECK(copy(half) == Approx(2 * copy(full)).epsilon(1e-9));
+}
+
 TEST_CASE("served throughput with experts in RAM: each packed micro-batch's copy, then every request's products",
           "[performance]") {
   // Two llama-server slots of R1 Q4_K_M with every routed expert in RAM, 512-token prompts, ub 512:

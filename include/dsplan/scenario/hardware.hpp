@@ -40,6 +40,7 @@ struct Device {
   double tdp_watts = 0;
   std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)
   std::uint64_t host_link_bytes_per_s = 0;  ///< to the host (PCIe)
+  std::uint64_t pcie_gen = 0, pcie_lanes = 0;  ///< the card's own PCIe link (lanes 0: none)
 };
 
 /// The host: system RAM and the CPU that runs offloaded layers or experts.
@@ -89,6 +90,13 @@ struct HardwareRequest {
   std::optional<std::uint64_t> ram_bandwidth;   ///< override the host's memory bandwidth
   std::uint64_t nodes = 1;
   std::optional<std::uint64_t> link_bandwidth;  ///< override GPU-to-GPU bandwidth
+  /// The PCIe link the slots give the GPUs (a card runs at the lower of it and its own):
+  /// generation, and lanes (0: the card's).
+  struct PcieLink {
+    std::uint64_t gen = 0;
+    std::uint64_t lanes = 0;
+  };
+  std::optional<PcieLink> pcie;
   std::optional<std::uint64_t> internode_bandwidth;
 };
 

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 53> k_settings{{
+constexpr std::array<EnumName<Setting>, 54> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -17,6 +17,7 @@ constexpr std::array<EnumName<Setting>, 53> k_settings{{
     {Setting::sockets, "sockets", "CPU sockets (NUMA nodes) of the host"},
     {Setting::threads, "threads", "CPU threads the engine computes with (llama.cpp -t)"},
     {Setting::bandwidth, "bandwidth", "a generic GPU's memory bandwidth"},
+    {Setting::pcie, "pcie", "the PCIe link each GPU has to the host (generation and lanes)"},
     {Setting::cloud, "cloud", "rent the GPUs instead of using your own"},
     {Setting::context, "context", "the context length, or max"},
     {Setting::prompt, "prompt", "prompt tokens per request"},

@@ -88,11 +88,28 @@ Device device_from(const GpuSpec& g) {
   d.peak_fp32_accumulate_tflops = g.bf16_tflops > 0 ? g.bf16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : d.peak_tflops);
   d.peak_fp8_tflops = g.fp8_tflops;
   d.tdp_watts = g.tdp_watts;
+  d.pcie_gen = g.pcie_gen;
+  d.pcie_lanes = g.pcie_lanes;
   d.host_link_bytes_per_s = pcie_bytes_per_s(g.pcie_gen, g.pcie_lanes);
   // NVLink figures are bidirectional totals per GPU; collectives see one direction.
   d.link_bytes_per_s = g.nvlink_bytes_per_s > 0 ? g.nvlink_bytes_per_s / 2 : d.host_link_bytes_per_s;
   return d;
 }
+
+namespace {
+
+/// The slot's link, as far as the card can use it; GPU-to-GPU traffic without NVLink follows it.
+void apply_pcie_link(const HardwareRequest::PcieLink& slot, Device& d) {
+  if (d.pcie_lanes == 0)
+    throw InputError(d.name + " has no PCIe link to system RAM (unified memory); %pcie% does not apply to it");
+  const bool link_is_pcie = d.link_bytes_per_s == d.host_link_bytes_per_s;
+  const std::uint64_t gen = std::min(slot.gen, d.pcie_gen);
+  const std::uint64_t lanes = slot.lanes == 0 ? d.pcie_lanes : std::min(slot.lanes, d.pcie_lanes);
+  d.host_link_bytes_per_s = pcie_bytes_per_s(gen, lanes);
+  if (link_is_pcie) d.link_bytes_per_s = d.host_link_bytes_per_s;
+}
+
+}  // namespace
 
 bool Hardware::homogeneous() const {
   for (const auto& g : gpus)
@@ -176,6 +193,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   }
   for (auto& d : hw.gpus) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
+    if (r.pcie) apply_pcie_link(*r.pcie, d);
     if (r.link_bandwidth) d.link_bytes_per_s = *r.link_bandwidth;
     if (d.bandwidth_bytes_per_s == 0)
       throw InputError(d.name + " has no published memory bandwidth; give one with %bandwidth%");

@@ -543,6 +543,16 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                                         t.build_moe_layer_seconds * 1e6)
                                           : ""),
                           "data/engines.json build_eras; docs/methodology.md section 8"});
+    for (const auto& st : t.prefill_stages)
+      if (st.copy_then_compute)
+        explain->push_back(
+            {"prefill, weights in RAM",
+             fmt::format("{:.3f} s = {:.3e} B copied to GPU0 over PCIe / ({:.1f} GB/s x link efficiency {:.3g}) = "
+                         "{:.3f} s, then GPU0 computes {:.3e} FLOP / ({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} s",
+                         st.total_s, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, st.efficiency, st.memory_s,
+                         st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s),
+             "llama.cpp runs batches of 32+ tokens on the GPU (ggml-backend op offload); PCIe per direction = GT/s "
+             "x lanes x 128/130 / 8; data/engines.json host_link_efficiency; docs/methodology.md section 8"});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
     explain->push_back({"prefill",
