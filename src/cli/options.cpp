@@ -108,7 +108,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
     h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
     h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
-    h.pcie = pcie_link(o.pcie);
+    if (!o.pcie.empty()) h.pcie = pcie_link(o.pcie);  // else the link nvidia-smi reported
     return h;
   }
   if (o.use_free) throw InputError("--use-free goes with --detect");

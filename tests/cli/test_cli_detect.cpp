@@ -263,13 +263,26 @@ TEST_CASE("estimate --detect plans on the detected hardware", "[detect][cli]") {
   INFO(o.err);
   REQUIRE(o.code == 0);
   // The same plan as the flags detect prints.
-  const auto flags = run_with(cli::Env{}, {"estimate", "8b", "--gpus", "2xrtx4090", "--ram", "62.5", "--cpu",
-                                          "ryzen-7950x", "--json"});
+  const auto flags = run_with(cli::Env{}, {"estimate", "8b", "--gpus", "2xrtx4090", "--pcie", "4x8", "--ram", "62.5",
+                                           "--cpu", "ryzen-7950x", "--json"});
   REQUIRE(flags.code == 0);
   auto a = nlohmann::json::parse(o.out);
   auto b = nlohmann::json::parse(flags.out);
   // --ram 62.5 is exactly MemTotal here (65,536,000 KiB = 62.5 GiB), so the documents agree.
   CHECK(a == b);
+
+  // The x8 slot the fake reports carries the layers kept in RAM to the GPU for a prompt
+  // (gen 4 x8: 16 GT/s x 8 x 128/130 / 8 = 15.75 GB/s); an explicit --pcie replaces it.
+  const std::vector<std::string> partial{"estimate", "70b",          "-q", "q4_k_m",
+                                         "--detect", "--gpu-layers", "40", "--explain"};
+  const auto slot = run_with(fake_env("nvidia"), partial);
+  REQUIRE(slot.code == 0);
+  CHECK(slot.out.find("copied to GPU0 over PCIe / (15.8 GB/s") != std::string::npos);
+  auto wider = partial;
+  wider.insert(wider.end(), {"--pcie", "4x16"});
+  const auto full = run_with(fake_env("nvidia"), wider);
+  REQUIRE(full.code == 0);
+  CHECK(full.out.find("copied to GPU0 over PCIe / (31.5 GB/s") != std::string::npos);
 
   // --use-free: each card's free memory is what the runtime may use, so the plan changes.
   const auto f = run_with(fake_env("nvidia"), {"estimate", "8b", "--detect", "--use-free", "--json"});
