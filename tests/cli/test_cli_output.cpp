@@ -67,3 +67,17 @@ TEST_CASE("CSV fields: RFC 4180 quoting, nested keys, empty nulls", "[cli][forma
                          {"/rows/*"}, out);
   REQUIRE(out.str() == "a,b.c,d,e,f\r\n\"x,y\",\"say \"\"hi\"\"\",,1;2,\r\n,,,,3\r\n");
 }
+
+TEST_CASE("estimate table: a prompt that mostly copies weights in RAM over PCIe says so and names the link",
+          "[cli][format]") {
+  // R1 Q4_K_M with every routed expert in RAM on one RTX 4090: the prompt's copy is most of the
+  // prefill. PCIe 3.0 x8 = 8 GT/s x 8 x 128/130 / 8 = 7.88 GB/s.
+  const auto o = run_cli(
+      {"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--offload-experts", "--pcie", "3x8"});
+  REQUIRE(o.code == 0);
+  CHECK(o.out.find("of it copies weights kept in RAM to GPU0 over PCIe 3 x8 at 7.9 GB/s") != std::string::npos);
+  // All on the GPU: no copy, no line.
+  const auto g = run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"});
+  REQUIRE(g.code == 0);
+  CHECK(g.out.find("copies weights kept in RAM") == std::string::npos);
+}

@@ -40,7 +40,7 @@ struct Device {
   double tdp_watts = 0;
   std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)
   std::uint64_t host_link_bytes_per_s = 0;  ///< to the host (PCIe)
-  std::uint64_t pcie_gen = 0, pcie_lanes = 0;  ///< the card's own PCIe link (lanes 0: none)
+  std::uint64_t pcie_gen = 0, pcie_lanes = 0;  ///< its PCIe link: the card's, or the lower with --pcie (lanes 0: none)
 };
 
 /// The host: system RAM and the CPU that runs offloaded layers or experts.

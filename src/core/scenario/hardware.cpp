@@ -105,6 +105,8 @@ void apply_pcie_link(const HardwareRequest::PcieLink& slot, Device& d) {
   const bool link_is_pcie = d.link_bytes_per_s == d.host_link_bytes_per_s;
   const std::uint64_t gen = std::min(slot.gen, d.pcie_gen);
   const std::uint64_t lanes = slot.lanes == 0 ? d.pcie_lanes : std::min(slot.lanes, d.pcie_lanes);
+  d.pcie_gen = gen;
+  d.pcie_lanes = lanes;
   d.host_link_bytes_per_s = pcie_bytes_per_s(gen, lanes);
   if (link_is_pcie) d.link_bytes_per_s = d.host_link_bytes_per_s;
 }
