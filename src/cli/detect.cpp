@@ -256,7 +256,7 @@ namespace {
 /// reports one and has a PCIe link to the host in the catalog.
 std::optional<HardwareRequest::PcieLink> slowest_pcie_link(const Catalog& catalog, const Detection& d) {
   if (d.gpus.empty() || d.apple) return std::nullopt;
-  HardwareRequest::PcieLink link{99, 99};
+  HardwareRequest::PcieLink link{d.gpus.front().pcie_gen, d.gpus.front().pcie_lanes};
   for (const auto& g : d.gpus) {
     const auto* spec = match_gpu(catalog, g, false);
     if (g.pcie_gen == 0 || g.pcie_gen > 6 || g.pcie_lanes == 0 || g.pcie_lanes > 16 || (spec && spec->pcie_lanes == 0))

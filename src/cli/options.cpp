@@ -2,6 +2,7 @@
 #include "cli/options.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <tuple>
 #include <utility>
 
@@ -42,9 +43,7 @@ std::optional<HardwareRequest::PcieLink> pcie_link(const std::string& text) {
   const std::string gen = text.substr(0, x), lanes = x == std::string::npos ? "" : text.substr(x + 1);
   if (!digits(gen) || (x != std::string::npos && !digits(lanes))) throw bad();
   HardwareRequest::PcieLink link{std::stoull(gen), lanes.empty() ? 0 : std::stoull(lanes)};
-  const bool lanes_ok =
-      link.lanes == 0 ? x == std::string::npos
-                      : link.lanes == 1 || link.lanes == 2 || link.lanes == 4 || link.lanes == 8 || link.lanes == 16;
+  const bool lanes_ok = lanes.empty() || (std::has_single_bit(link.lanes) && link.lanes <= 16);
   if (link.gen < 1 || link.gen > 6 || !lanes_ok) throw bad();
   return link;
 }

@@ -600,6 +600,9 @@ TEST_CASE("PCIe link (--pcie): the slot's, as far as the card can use it, carrie
   CHECK(link_of(HardwareRequest::PcieLink{4, 8}) == Approx(16e9 * 8 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
   CHECK(link_of(HardwareRequest::PcieLink{3, 0}) == Approx(8e9 * 16 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
   CHECK(link_of(HardwareRequest::PcieLink{5, 16}) == Approx(16e9 * 16 * 128.0 / 130.0 / 8.0).epsilon(1e-9));
+  // PCIe 1.0 and 2.0 signal at 2.5 and 5 GT/s and encode 8b/10b: x16 gen2 = 8 GB/s, x1 gen1 = 0.25 GB/s.
+  CHECK(link_of(HardwareRequest::PcieLink{2, 16}) == Approx(8e9).epsilon(1e-9));
+  CHECK(link_of(HardwareRequest::PcieLink{1, 1}) == Approx(0.25e9).epsilon(1e-9));
   // Half the link, about twice the copy.
   r.hardware->pcie = std::nullopt;
   const auto full = run_plan(catalog(), r);

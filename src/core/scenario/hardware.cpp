@@ -15,12 +15,14 @@ namespace dsplan {
 
 namespace {
 
-// PCI-SIG: PCIe 3.0/4.0/5.0/6.0 signal at 8/16/32/64 GT/s per lane; 3.0-5.0 encode 128b/130b.
-// Bytes per second per direction = GT/s x lanes x 128/130 / 8 (x16 gen4: 31.5 GB/s).
+// PCI-SIG: PCIe 1.0/2.0 signal at 2.5/5 GT/s per lane and encode 8b/10b; 3.0/4.0/5.0/6.0 at
+// 8/16/32/64 GT/s, 3.0-5.0 encoding 128b/130b (6.0's FLIT mode is taken at the same share).
+// Bytes per second per direction = GT/s x lanes x encoding / 8 (x16 gen4: 31.5 GB/s; x16 gen2: 8 GB/s).
 std::uint64_t pcie_bytes_per_s(std::uint64_t gen, std::uint64_t lanes) {
   if (gen == 0 || lanes == 0) return 0;
-  const double gts = gen >= 3 ? 8e9 * static_cast<double>(1ULL << (gen - 3)) : 5e9;
-  return static_cast<std::uint64_t>(gts * static_cast<double>(lanes) * 128.0 / 130.0 / 8.0);
+  const double gts = gen >= 3 ? 8e9 * static_cast<double>(1ULL << (gen - 3)) : 2.5e9 * static_cast<double>(gen);
+  const double encoding = gen >= 3 ? 128.0 / 130.0 : 8.0 / 10.0;
+  return static_cast<std::uint64_t>(gts * static_cast<double>(lanes) * encoding / 8.0);
 }
 
 DeviceClass class_of(const GpuSpec& g) {

@@ -552,7 +552,8 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                          st.total_s, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, st.efficiency, st.memory_s,
                          st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s),
              "llama.cpp runs batches of 32+ tokens on the GPU (ggml-backend op offload); PCIe per direction = GT/s "
-             "x lanes x 128/130 / 8; data/engines.json host_link_efficiency; docs/methodology.md section 8"});
+             "x lanes x encoding / 8 (docs/methodology.md section 6); data/engines.json host_link_efficiency; "
+             "docs/methodology.md section 8"});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
     explain->push_back({"prefill",
