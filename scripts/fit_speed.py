@@ -39,6 +39,21 @@ PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
              if r.get("backend") == "hybrid-cuda-cpu" or r.get("backend") == "cuda" and r.get("offload") not in (None, "none")}
 
 MIN_GROUP_ROWS = 3
+# Groups whose declaration also asks for rows from several sources (fit rule, stops 27-29).
+MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "hybrid prefill over PCIe": 2}
+
+
+def architecture_family(description):
+    """The GPU family that architecture factors are keyed by, as dsplan derives it
+    (src/core/scenario/hardware.cpp): 'CDNA 3 (gfx942)' -> 'cdna3', 'Hopper GH100' -> 'hopper'."""
+    words = description.split(" ")
+    family = words[0].lower()
+    return family + words[1] if len(words) > 1 and words[1].isdigit() else family
+
+
+GPU_FAMILY = {g["id"]: architecture_family(g.get("architecture", ""))
+              for g in json.load(open(os.path.join(ROOT, "data", "gpus.json")))["gpus"]}
+ROW_FAMILY = {str(i): GPU_FAMILY.get(r.get("gpu"), "") for i, r in enumerate(MEASUREMENTS["rows"])}
 
 # (group name, row filter on (engine, class, metric kind), parameters fitted on it, grid per parameter)
 GROUPS = [
@@ -91,13 +106,13 @@ GROUPS = [
     ("moe-671b on GPUs prefill",
      lambda e, c, k, i: e in MOE_GPU_ENGINES and c in ("gddr/moe-671b", "hbm/moe-671b") and k == "prefill",
      {"cuda.moe_mfu_factor": (0.1, 1.5)}),
-    # The same for llama.cpp's CPU kernels (ik_llama.cpp's much faster CPU MoE kernels do not stand in).
     # llama.cpp's prefill with weights in RAM (fit rule, stop 28): the copy's achieved share of the
     # PCIe link, on rows where that copy runs; kept only with 3 rows from 2 sources and a 10 % lower
     # rms log residual.
     ("hybrid prefill over PCIe",
      lambda e, c, k, i: e in LLAMA_FAMILY and c.startswith("hybrid/") and k == "prefill" and i in PCIE_ROWS,
      {"host_link_efficiency": (0.1, 1.0)}),
+    # The MoE factor for llama.cpp's CPU kernels (ik_llama.cpp's much faster CPU MoE kernels do not stand in).
     ("moe-671b on CPU prefill",
      lambda e, c, k, i: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
      {"cpu.moe_mfu_factor": (0.01, 1.5)}),
@@ -125,6 +140,14 @@ SERVING_GROUPS = [
     # vLLM on GeForce/workstation cards (L4, RTX 5060 Ti rows): its own bandwidth efficiency.
     ("vllm gddr decode", lambda e, c, k, i: e == "vllm" and c.startswith("gddr/") and k == "decode",
      {"vllm:gddr.bandwidth_efficiency": (0.4, 1.0)})] + [
+    # ROCm's kernels and collectives against CUDA's (fit rule, stops 27 and 29): one decode bandwidth
+    # factor per CDNA generation for both serving engines, fitted with every other constant fixed
+    # (FIT_ONLY), on at least 3 fit rows from at least 2 sources of that generation.
+    ] + [(f"serving {family} decode",
+          lambda e, c, k, i, family=family: e in ("vllm", "sglang") and c.startswith("hbm-rocm/") and k == "decode"
+          and ROW_FAMILY.get(i) == family,
+          {f"serving:hbm.bwarch:{family}": (0.2, 1.5)})
+         for family in ("cdna3", "cdna4")] + [
     # Time to first token and prefill speed: the per-block floor of an eager prefill pass.
     # Runs on AMD GPUs (classes */hbm-rocm/*) are evaluation rows (fit rule, stop 27): not fitted on.
     (f"{engine} prefill", lambda e, c, k, i, engine=engine: e == engine and k == "prefill" and "-rocm/" not in c,
@@ -134,7 +157,7 @@ SERVING_GROUPS = [
 
 def engine_of(name):
     """'vllm:hbm.x' -> ('vllm', 'hbm.x'); other names (also 'gddr.arch:ada') are llama.cpp's."""
-    for engine in ("vllm", "sglang", "ollama"):
+    for engine in ("vllm", "sglang", "ollama", "serving"):  # "serving:": vLLM's and SGLang's alike
         if name.startswith(engine + ":"):
             return engine, name[len(engine) + 1:]
     return "llama.cpp", name
@@ -208,7 +231,8 @@ def engines_catalog(params):
             # llama.cpp's values first (Ollama runs llama.cpp), then Ollama's own ("ollama:...")
             for full, v in sorted(params.items(), key=lambda kv: kv[0].startswith("ollama:")):
                 engine, name = engine_of(full)
-                if engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY):
+                if (engine == e["id"] or (engine == "llama.cpp" and e["id"] in LLAMA_FAMILY)
+                        or (engine == "serving" and e["id"] in ("vllm", "sglang"))):
                     put(e["performance"], name, v)
             engines.append(e)
     f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
@@ -257,7 +281,7 @@ def main():
     for _, _, grid in groups:
         for full in grid:
             engine, name = engine_of(full)
-            params[full] = get(perf_of[engine], name)
+            params[full] = get(perf_of["sglang" if engine == "serving" else engine], name)
     for setting in os.environ.get("FIT_SET", "").split():  # start values, e.g. a full run's legacy.decode
         name, value = setting.split("=")
         params[name] = float(value)
@@ -269,6 +293,11 @@ def main():
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
         if n < MIN_GROUP_ROWS:  # a constant resting on one or two runs is not a calibration
             print(f"{group}: {n} fit rows, fewer than {MIN_GROUP_ROWS}: not fitted", flush=True)
+            continue
+        sources = {src for e, c, k, r, i, src in everything if pick(e, c, k, i)}
+        if len(sources) < MIN_GROUP_SOURCES.get(group, 1):
+            print(f"{group}: {n} fit rows from {len(sources)} source(s), fewer than "
+                  f"{MIN_GROUP_SOURCES[group]}: not fitted", flush=True)
             continue
         current = before
         for _ in range(6):  # coordinate passes until the group's loss stops improving

@@ -48,3 +48,17 @@ TEST_CASE("a GPU carries its FP16-accumulate and FP32-accumulate tensor rates", 
   CHECK(datacenter.peak_tflops == Approx(989.5));
   CHECK(datacenter.peak_fp32_accumulate_tflops == Approx(989.5));
 }
+
+TEST_CASE("architecture factors are keyed by the family name, with AMD's generation number", "[hardware]") {
+  // Descriptions as data/gpus.json words them.
+  CHECK(architecture_family("Ada Lovelace AD102") == "ada");
+  CHECK(architecture_family("Hopper GH100") == "hopper");
+  CHECK(architecture_family("Apple M3 Max") == "apple");
+  CHECK(architecture_family("CDNA 3 (gfx942, 304 CUs, 8 XCDs)") == "cdna3");
+  CHECK(architecture_family("CDNA 4 (gfx950, 256 CUs, 8 XCDs)") == "cdna4");
+  CHECK(architecture_family("Volta") == "volta");
+  CHECK(architecture_family("") == "");
+  CHECK(device_from(catalog().require_gpu("mi325x")).architecture == "cdna3");
+  CHECK(device_from(catalog().require_gpu("mi355x")).architecture == "cdna4");
+  CHECK(device_from(catalog().require_gpu("rtx3090")).architecture == "ampere");
+}

@@ -75,12 +75,25 @@ std::string_view software_stack_of(std::string_view vendor) {
   return {};
 }
 
+std::string architecture_family(const std::string& description) {
+  // The first word of the catalog's description ("Ada Lovelace AD102" -> "ada"), with a generation
+  // number that follows it ("CDNA 3 (gfx942)" -> "cdna3"): AMD's generations share the name.
+  const auto first_end = description.find(' ');
+  std::string family = to_lower(description.substr(0, first_end));
+  if (first_end == std::string::npos) return family;
+  const auto next_end = description.find(' ', first_end + 1);
+  const std::string next =
+      description.substr(first_end + 1, next_end == std::string::npos ? std::string::npos : next_end - first_end - 1);
+  const bool generation =
+      !next.empty() && std::all_of(next.begin(), next.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+  return generation ? family + next : family;
+}
+
 Device device_from(const GpuSpec& g) {
   Device d;
   d.id = g.id;
   d.name = g.name;
-  // The family is the first word of the catalog's description ("Ada Lovelace AD102" -> "ada").
-  d.architecture = to_lower(g.architecture.substr(0, g.architecture.find(' ')));
+  d.architecture = architecture_family(g.architecture);
   d.software_stack = software_stack_of(to_lower(g.vendor));
   d.device_class = class_of(g);
   d.memory_installed = g.memory;
