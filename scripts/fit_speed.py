@@ -32,7 +32,16 @@ LEGACY = {"legacy.decode": ("2025-01-01", "decode_factor"), "legacy.prefill": ("
           "legacy.prefill_f16": ("2025-01-01", "prefill_f16_factor"),
           "legacy.moe_layer_seconds": ("2025-04-18", "moe_layer_seconds")}
 # ROCm rows enter the decode groups only: the prefill MFUs describe CUDA's kernels (MMQ, cuBLAS).
+# The exception is a group declared for AMD's prefill (fit rule, stop 29).
 ROCM_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if r.get("backend") == "rocm"}
+ROCM_PREFILL_GROUPS = {"serving cdna3 prefill"}
+
+
+def cuda_prefill(group, pick):
+    """The group's row filter, with ROCm prefill rows left out unless the group is declared for them."""
+    if group in ROCM_PREFILL_GROUPS:
+        return pick
+    return lambda e, c, k, i: pick(e, c, k, i) and not (k == "prefill" and i in ROCM_ROWS)
 # Rows run on NVIDIA GPUs with part of the model in system RAM: llama.cpp's prefill copies that part
 # over PCIe (Apple's unified memory has no such copy).
 PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
@@ -40,7 +49,8 @@ PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
 
 MIN_GROUP_ROWS = 3
 # Groups whose declaration also asks for rows from several sources (fit rule, stops 27-29).
-MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "hybrid prefill over PCIe": 2}
+MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "serving cdna3 prefill": 2,
+                     "hybrid prefill over PCIe": 2}
 
 
 def architecture_family(description):
@@ -148,6 +158,12 @@ SERVING_GROUPS = [
           and ROW_FAMILY.get(i) == family,
           {f"serving:hbm.bwarch:{family}": (0.2, 1.5)})
          for family in ("cdna3", "cdna4")] + [
+    # ROCm's prefill kernels against CUDA's on CDNA 3 (fit rule, stop 29): kept only with 3 rows from
+    # 2 sources and a 10 % lower rms log residual.
+    ("serving cdna3 prefill",
+     lambda e, c, k, i: e in ("vllm", "sglang") and c.startswith("hbm-rocm/") and k == "prefill"
+     and ROW_FAMILY.get(i) == "cdna3",
+     {"serving:hbm.arch:cdna3": (0.05, 1.5)})] + [
     # Time to first token and prefill speed: the per-block floor of an eager prefill pass.
     # Runs on AMD GPUs (classes */hbm-rocm/*) are evaluation rows (fit rule, stop 27): not fitted on.
     (f"{engine} prefill", lambda e, c, k, i, engine=engine: e == engine and k == "prefill" and "-rocm/" not in c,
@@ -258,8 +274,6 @@ def residuals(params, rows_arg=None):
         if side != "fit" or cls == "-" or eng not in MOE_GPU_ENGINES + ("vllm", "sglang"):
             continue  # fit side only; the validate side is never looked at here
         kind = "prefill" if metric in ("prefill_tokens_per_s", "ttft_s") else "decode"
-        if kind == "prefill" and idx in ROCM_ROWS:
-            continue
         ratio = float(ratio)
         rows.append((eng, cls.split("/", 1)[1], kind, ratio, idx, src))
     return rows
@@ -289,6 +303,7 @@ def main():
     for group, pick, grid in groups:
         if only and group not in only:
             continue
+        pick = cuda_prefill(group, pick)
         rows_arg = ",".join(i for e, c, k, r, i, src in everything if pick(e, c, k, i))
         before, n = loss(everything if not rows_arg else residuals(params, rows_arg), pick)
         if n < MIN_GROUP_ROWS:  # a constant resting on one or two runs is not a calibration
