@@ -395,6 +395,30 @@ TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet
   REQUIRE(f > 0.67);
 }
 
+TEST_CASE("Serving engines on AMD CDNA 3 read at their own factor; CDNA 4 has none", "[performance]") {
+  // SGLang, R1 FP8, TP 8: 8x MI300X (CDNA 3, 5.3 TB/s) against 8x H200 (Hopper, 4.8 TB/s). The
+  // time per byte read is 1 / (bandwidth x efficiency x the architecture's factor), so the ratio is
+  // (4800 x 1) / (5300 x the CDNA 3 factor).
+  const auto [amd, nvidia] = seconds_per_byte({"r1", "fp8", "sglang", {{"mi300x", 8}}, 1024, 128},
+                                              {"r1", "fp8", "sglang", {{"h200", 8}}, 1024, 128});
+  const auto& hbm = catalog().require_engine("sglang").performance.classes.at("hbm");
+  const double f = hbm.architecture_bandwidth_factor.at("cdna3");
+  REQUIRE(amd / nvidia == Approx(4800.0 / (5300.0 * f)).epsilon(1e-6));
+  // vLLM carries the same factor (no AMD vLLM run was there to fit its own).
+  REQUIRE(catalog().require_engine("vllm").performance.classes.at("hbm").architecture_bandwidth_factor.at("cdna3") ==
+          f);
+  // The MI355X (CDNA 4) has no factor: its stage reads at the class efficiency.
+  REQUIRE(hbm.architecture_bandwidth_factor.count("cdna4") == 0);
+  const auto mi355x = run({"r1", "fp8", "sglang", {{"mi355x", 8}}, 1024, 128});
+  REQUIRE(mi355x.throughput->decode_stages.front().efficiency == Approx(hbm.bandwidth_efficiency));
+  REQUIRE(mi355x.throughput->decode_stages.front().factors.architecture == "cdna4");
+  // InferenceX's SGLang runs of R1-0528 FP8 at 1k/1k and 64 requests: median TPOT 40.685 ms on
+  // 8x MI300X against 30.52 ms on 8x H200, though the MI300X has 5.3 / 4.8 = 1.10x the bandwidth:
+  // per byte, the CDNA 3 stack delivers at most (30.52 / 40.685) / 1.10 = 0.68 of Hopper's.
+  REQUIRE(f < (30.52 / 40.685) / (5300.0 / 4800.0));
+  REQUIRE(f > 0.2);
+}
+
 TEST_CASE("CPU compute by weight type: llama.cpp's i-quant dot products run slower than Q8_0's", "[performance]") {
   // ik_llama.cpp README (2024-07), mainline llama.cpp build 3441 on a Ryzen 9 7950X, LLaMA-3-8B
   // pp512 at 16 threads: Q8_0 118.07, Q4_0 104.46, Q4_K_S 98.92, IQ3_S 28.04, IQ2_XXS 42.57 t/s.
