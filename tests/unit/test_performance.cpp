@@ -395,7 +395,7 @@ TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet
   REQUIRE(f > 0.67);
 }
 
-TEST_CASE("Serving engines on AMD CDNA 3 read at their own factor; CDNA 4 has none", "[performance]") {
+TEST_CASE("Serving engines on AMD CDNA 3 read at their own factor, on CDNA 4 at the class efficiency", "[performance]") {
   // SGLang, R1 FP8, TP 8: 8x MI300X (CDNA 3, 5.3 TB/s) against 8x H200 (Hopper, 4.8 TB/s). The
   // time per byte read is 1 / (bandwidth x efficiency x the architecture's factor), so the ratio is
   // (4800 x 1) / (5300 x the CDNA 3 factor).
