@@ -42,6 +42,8 @@ def cuda_prefill(group, pick):
     if group in ROCM_PREFILL_GROUPS:
         return pick
     return lambda e, c, k, i: pick(e, c, k, i) and not (k == "prefill" and i in ROCM_ROWS)
+
+
 # Rows run on NVIDIA GPUs with part of the model in system RAM: llama.cpp's prefill copies that part
 # over PCIe (Apple's unified memory has no such copy).
 PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
@@ -153,7 +155,7 @@ SERVING_GROUPS = [
     # ROCm's kernels and collectives against CUDA's (fit rule, stops 27 and 29): one decode bandwidth
     # factor per CDNA generation for both serving engines, fitted with every other constant fixed
     # (FIT_ONLY), on at least 3 fit rows from at least 2 sources of that generation.
-    ] + [(f"serving {family} decode",
+    (f"serving {family} decode",
           lambda e, c, k, i, family=family: e in ("vllm", "sglang") and c.startswith("hbm-rocm/") and k == "decode"
           and ROW_FAMILY.get(i) == family,
           {f"serving:hbm.bwarch:{family}": (0.2, 1.5)})

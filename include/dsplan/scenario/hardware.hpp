@@ -119,9 +119,10 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 /// Builds the hardware from the request. Throws InputError on unknown names or bad counts.
 [[nodiscard]] Hardware build_hardware(const Catalog& catalog, const HardwareRequest& request);
 
-/// A device from a catalog GPU.
 /// The GPU family that architecture factors are keyed by: "Ada Lovelace AD102" -> "ada", "CDNA 3 (gfx942)" -> "cdna3".
 [[nodiscard]] std::string architecture_family(const std::string& description);
+
+/// A device from a catalog GPU.
 [[nodiscard]] Device device_from(const GpuSpec& gpu);
 
 /// Parses "2xrtx3090,rtx4090" into (name, count) pairs. Throws InputError when malformed.
