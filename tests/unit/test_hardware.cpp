@@ -62,3 +62,20 @@ TEST_CASE("architecture factors are keyed by the family name, with AMD's generat
   CHECK(device_from(catalog().require_gpu("mi355x")).architecture == "cdna4");
   CHECK(device_from(catalog().require_gpu("rtx3090")).architecture == "ampere");
 }
+
+TEST_CASE("the MI350X is the MI355X's chip at 2200 MHz instead of 2400 MHz", "[hardware]") {
+  // AMD at Hot Chips 2025 (wccftech): MI350X 2.2 GHz and 1000 W, MI355X 2.4 GHz and 1400 W, the same
+  // gfx950 with 288 GB of HBM3E at 8 TB/s. Tensor peaks scale with the engine clock.
+  const auto& a = catalog().require_gpu("mi350x");
+  const auto& b = catalog().require_gpu("mi355x");
+  CHECK(a.fp16_tflops == Approx(b.fp16_tflops * 2200.0 / 2400.0).margin(0.05));
+  CHECK(a.fp8_tflops == Approx(b.fp8_tflops * 2200.0 / 2400.0).margin(0.05));
+  CHECK(a.bandwidth_bytes_per_s == b.bandwidth_bytes_per_s);
+  CHECK(a.memory == b.memory);
+  CHECK(a.tdp_watts == 1000);
+  // An 8-GPU MI350-series platform quoted at 18.5 PF FP16 and 37 PF FP8 (kontronn.com): per GPU
+  // 2.31 and 4.63 PF, to the 2-3 digits quoted.
+  CHECK(a.fp16_tflops == Approx(18500.0 / 8).epsilon(0.01));
+  CHECK(a.fp8_tflops == Approx(37000.0 / 8).epsilon(0.01));
+  CHECK(device_from(a).architecture == "cdna4");
+}
