@@ -35,7 +35,8 @@ TEST_CASE("file weights: blocks, routed experts, MTP, embedding and scales from 
   };
   const QuantizedModel q = file_weights(tensors, TensorNaming::hf, arch, {"safetensors", false});
   REQUIRE(q.block_bytes == std::vector<Bytes>{Bytes(20 + 40 + 4)});
-  REQUIRE(q.block_routed_bytes == std::vector<Bytes>{Bytes(40 + 4)});  // the scale goes with its expert
+  REQUIRE(q.block_routed_bytes(0) == Bytes(40 + 4));  // the scale goes with its expert
+  REQUIRE(q.block_group_bytes[0][static_cast<std::size_t>(TensorGroup::attention)] == Bytes(20));
   REQUIRE(q.mtp == Bytes(30));
   REQUIRE(q.embedding == Bytes(100));
   REQUIRE(q.globals == Bytes(150));
@@ -59,7 +60,9 @@ TEST_CASE("file weights of a GGUF: the toy DeepSeek's per-block bytes", "[file_w
   // 98,304 B; block 1 router 64x4 + bias 4 = 1,040 B, shared expert 3 x 64x32 = 24,576 B, routed
   // 3 x 64x32x4 = 98,304 B.
   REQUIRE(q.block_bytes == std::vector<Bytes>{Bytes(41728 + 98304), Bytes(41728 + 1040 + 24576 + 98304)});
-  REQUIRE(q.block_routed_bytes == std::vector<Bytes>{Bytes(0), Bytes(98304)});
+  REQUIRE(q.block_bytes.size() == 2);
+  REQUIRE(q.block_routed_bytes(0) == Bytes(0));
+  REQUIRE(q.block_routed_bytes(1) == Bytes(98304));
   REQUIRE(q.embedding == Bytes(4 * 64 * 64));
   REQUIRE(q.globals == Bytes(4 * (64 * 64 + 64 + 64 * 64)));
   REQUIRE(q.mtp == Bytes(0));

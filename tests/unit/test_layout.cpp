@@ -97,7 +97,8 @@ TEST_CASE("expert offload keeps routed experts in RAM and everything else on the
   REQUIRE(p.layout->fits);
   REQUIRE(p.layout->gpu_layers == 62);
   Bytes routed;
-  for (const auto& b : p.memory.weights.block_routed_bytes) routed += b;
+  for (std::size_t b = 0; b < p.memory.weights.block_bytes.size(); ++b)
+    routed += p.memory.weights.block_routed_bytes(b);
   REQUIRE(p.layout->cpu.weights == routed + p.memory.weights.embedding);
   REQUIRE(p.layout->gpus.front().weights.count() < 24ULL << 30);
   REQUIRE(sum_weights(*p.layout) == p.memory.weights_loaded);
@@ -116,7 +117,7 @@ TEST_CASE("n-cpu-moe N keeps the routed experts of the first N blocks in RAM, th
   REQUIRE(p.layout->experts_in_ram_blocks == 60);
   REQUIRE(q.layout->experts_in_ram_blocks == 61);
   REQUIRE(p.layout->gpu_layers == 62);  // block 60's experts (~6 GiB) still fit beside the rest
-  const Bytes block60 = p.memory.weights.block_routed_bytes[60];
+  const Bytes block60 = p.memory.weights.block_routed_bytes(60);
   REQUIRE(block60.count() > 0);
   REQUIRE(p.layout->gpus.front().weights == q.layout->gpus.front().weights + block60);
   REQUIRE(p.layout->cpu.weights + block60 == q.layout->cpu.weights);

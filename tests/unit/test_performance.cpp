@@ -594,7 +594,7 @@ TEST_CASE(
       std::find_if(stages.begin(), stages.end(), [](const auto& st) { return st.device.rfind("PCIe", 0) == 0; });
   REQUIRE(pcie != stages.end());
   double routed = 0;
-  for (std::size_t b = 0; b < 61; ++b) routed += static_cast<double>(p.memory.weights.block_routed_bytes[b].count());
+  for (std::size_t b = 0; b < 61; ++b) routed += static_cast<double>(p.memory.weights.block_routed_bytes(b).count());
   const double touched = 1.0 - std::pow(248.0 / 256.0, 512.0);
   const double link = 16e9 * 16 * 128.0 / 130.0 / 8.0;
   const double efficiency = catalog().require_engine("llama.cpp").performance.host_link_efficiency;

@@ -1,6 +1,7 @@
 // Storage type per tensor from a quant format's rules; bytes per tensor incl. block padding and scales.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,7 +65,9 @@ struct QuantizedModel {
   Bytes globals;                  ///< model-level tensors (embedding, output head, final norm)
   Bytes embedding;                ///< of which token_embd (llama.cpp keeps it in host memory)
   std::vector<Bytes> block_bytes; ///< per main-model block, in order (for placing layers on devices)
-  std::vector<Bytes> block_routed_bytes;  ///< of which routed experts (for expert offload)
+  /// Per main-model block, its bytes by tensor group (indexed like k_all_groups): routed experts
+  /// for expert offload, the groups an engine replicates under data-parallel attention.
+  std::vector<std::array<Bytes, k_group_count>> block_group_bytes;
   ParamCount params;              ///< elements in the file (MTP included)
   std::uint64_t tensor_count = 0;
   std::vector<GroupUsage> groups; ///< main model only (MTP apart), indexed like k_all_groups
@@ -76,6 +79,8 @@ struct QuantizedModel {
   Bytes tensor_info_bytes;
   std::vector<StoredTensor> tensors;  ///< one entry per tensor, only when asked for
 
+  /// Bytes of block `b`'s routed experts.
+  [[nodiscard]] Bytes block_routed_bytes(std::size_t b) const;
   /// Bytes an engine holds in memory when it does not load the MTP module.
   [[nodiscard]] Bytes without_mtp() const;
   /// Average bits per weight over the whole file.

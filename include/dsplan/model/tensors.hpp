@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -67,6 +68,7 @@ inline constexpr TensorGroup k_all_groups[] = {TensorGroup::embeddings,     Tens
                                                TensorGroup::ffn,            TensorGroup::routed_experts,
                                                TensorGroup::shared_experts, TensorGroup::router,
                                                TensorGroup::norms,          TensorGroup::output_head};
+inline constexpr std::size_t k_group_count = std::size(k_all_groups);
 
 /// The tensors of one transformer block, in the order the checkpoint (and llama.cpp's loader,
 /// which sorts by name within a block) lists same-category tensors.

@@ -147,10 +147,9 @@ QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming na
   q.layout = layout;
   const auto layers = static_cast<std::size_t>(arch.num_layers);
   q.block_bytes.assign(layers, Bytes(0));
-  q.block_routed_bytes.assign(layers, Bytes(0));
+  q.block_group_bytes.assign(layers, {});
   for (const auto g : k_all_groups) q.groups.push_back({g, ParamCount(0), Bytes(0)});
   std::map<std::string_view, std::size_t> type_index;
-  const auto routed = index_of(TensorGroup::routed_experts);
   for (const auto& t : tensors) {
     const ParamCount params(is_scale_tensor(t.name) ? 0 : t.elements);
     const auto [it, added] = type_index.emplace(t.type, q.types.size());
@@ -179,7 +178,7 @@ QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming na
     }
     const auto b = static_cast<std::size_t>(block);
     q.block_bytes[b] += t.bytes;
-    if (group == routed) q.block_routed_bytes[b] += t.bytes;
+    if (group < k_group_count) q.block_group_bytes[b][group] += t.bytes;
   }
   return q;
 }

@@ -284,6 +284,10 @@ Bytes stored_bytes(const BlockType& b, const Tensor& t) {
   return Bytes(bytes);
 }
 
+Bytes QuantizedModel::block_routed_bytes(std::size_t b) const {
+  return block_group_bytes[b][static_cast<std::size_t>(TensorGroup::routed_experts)];
+}
+
 Bytes QuantizedModel::without_mtp() const { return Bytes(total.count() - mtp.count()); }
 
 double QuantizedModel::bits_per_weight() const {
@@ -346,7 +350,7 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   QuantizedModel q;
   q.layout = layout;
   q.block_bytes.assign(inv.main_blocks, Bytes(0));
-  q.block_routed_bytes.assign(inv.main_blocks, Bytes(0));
+  q.block_group_bytes.assign(inv.main_blocks, {});
   Totals main(cat.block_types.size());
   Totals mtp(cat.block_types.size());
   for (const auto& s : globals) {
@@ -359,14 +363,14 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   const auto main_count = inv.blocks_per_layout(false);
   const auto mtp_count = inv.blocks_per_layout(true);
   std::vector<Bytes> fixed_bytes(inv.layouts.size());
-  std::vector<Bytes> fixed_routed(inv.layouts.size());
+  std::vector<std::array<Bytes, k_group_count>> fixed_groups(inv.layouts.size());
   for (std::size_t l = 0; l < inv.layouts.size(); ++l)
     for (const auto& s : layouts[l])
       if (!s.dynamic) {
         main.add(*s.tensor, s.type, s.bytes, main_count[l], s.fell_back);
         mtp.add(*s.tensor, s.type, s.bytes, mtp_count[l], s.fell_back);
         fixed_bytes[l] += s.bytes;
-        if (s.tensor->is_routed_expert()) fixed_routed[l] += s.bytes;
+        fixed_groups[l][static_cast<std::size_t>(group_of(s.tensor->role))] += s.bytes;
       }
   // Dynamic slots (and, when asked, every tensor): block by block.
   for (std::size_t b = 0; b < inv.blocks.size(); ++b) {
@@ -374,7 +378,7 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
     const bool is_mtp = inv.is_mtp_block(b);
     const auto block = static_cast<std::int64_t>(b);
     Bytes bytes = fixed_bytes[l];
-    Bytes routed = fixed_routed[l];
+    std::array<Bytes, k_group_count> groups = fixed_groups[l];
     for (std::size_t i = 0; i < layouts[l].size(); ++i) {
       const Slot& s = layouts[l][i];
       if (!s.dynamic) {
@@ -387,12 +391,12 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
       const Bytes tensor_bytes = stored_bytes(cat.block_types[type], *s.tensor);
       (is_mtp ? mtp : main).add(*s.tensor, type, tensor_bytes, 1, fell_back);
       bytes += tensor_bytes;
-      if (s.tensor->is_routed_expert()) routed += tensor_bytes;
+      groups[static_cast<std::size_t>(group_of(s.tensor->role))] += tensor_bytes;
       if (keep_tensors) q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[type].id, tensor_bytes, fell_back});
     }
     if (!is_mtp) {
       q.block_bytes[b] = bytes;
-      q.block_routed_bytes[b] = routed;
+      q.block_group_bytes[b] = groups;
     }
     for (std::size_t c = 0; c < k_categories; ++c) counter[c] += layout_counts[l][c];
   }

@@ -59,7 +59,7 @@ struct SplitInputs {
 bool experts_in_ram(const SplitInputs& in, std::size_t b) { return b < in.experts_in_ram_blocks; }
 
 Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
-  return experts_in_ram(in, b) ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes[b].count())
+  return experts_in_ram(in, b) ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes(b).count())
                                : in.q.block_bytes[b];
 }
 
@@ -130,8 +130,8 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
     g.weights += block_on_gpu(in, b);
     g.kv_cache += in.kv_per_layer;
     if (experts_in_ram(in, b)) {
-      cpu.weights += in.q.block_routed_bytes[b];
-      cpu.routed_experts = cpu.routed_experts || in.q.block_routed_bytes[b].count() > 0;
+      cpu.weights += in.q.block_routed_bytes(b);
+      cpu.routed_experts = cpu.routed_experts || in.q.block_routed_bytes(b).count() > 0;
     }
   }
   if (slot_on_gpu(in.layers)) {

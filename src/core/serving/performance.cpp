@@ -56,7 +56,7 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
         (t.is_routed_expert() ? params->routed_params : params->other_params) += static_cast<double>(t.elements());
     }
     BlockWork bw = *params;
-    bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes[b].count());
+    bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes(b).count());
     bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
     w.blocks.push_back(bw);
   }

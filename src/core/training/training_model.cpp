@@ -126,7 +126,8 @@ ModelFacts model_facts(const Catalog& catalog, const TrainRequest& r) {
       // norms, router and lm_head stay bf16 (the catalog's "nf4" format).
       const auto q = quantize_model(catalog, *f.spec, catalog.require_quant("nf4"), FileLayout{});
       double routed_bytes = 0;
-      for (const auto b : q.block_routed_bytes) routed_bytes += static_cast<double>(b.count());
+      for (std::size_t b = 0; b < q.block_bytes.size(); ++b)
+        routed_bytes += static_cast<double>(q.block_routed_bytes(b).count());
       f.frozen = {routed_bytes, static_cast<double>(q.without_mtp().count()) - routed_bytes};
     }
   }
