@@ -208,6 +208,7 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
       !o.gpu_layers.empty() || o.offload_experts || !o.n_cpu_moe.empty() || !o.tensor_split.empty();
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
+  r.layout.dp_attention = o.dp_attention;
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);
   if (!o.prompt.empty()) r.prompt_tokens = parse_tokens(o.prompt, "--prompt", 1, k_max_context);
   if (!o.output.empty()) r.output_tokens = parse_tokens(o.output, "--output", 1, k_max_context);
@@ -287,6 +288,11 @@ void add_layout_options(CLI::App* sub, EstimateOptions& o) {
       ->group("Layout");
   sub->add_option("--tp", o.tp, "vLLM/SGLang tensor-parallel size (default: GPUs per node)")->group("Layout");
   sub->add_option("--pp", o.pp, "vLLM/SGLang pipeline-parallel size (default: nodes)")->group("Layout");
+  sub->add_flag("--dp-attention", o.dp_attention,
+                "Data-parallel attention over the TP ranks (SGLang --enable-dp-attention, vLLM --data-parallel-size): "
+                "each GPU holds the whole attention and caches only its own sequences, so MLA models hold tp times "
+                "as many")
+      ->group("Layout");
   sub->add_option("--gpu-memory-utilization", o.gpu_memory_utilization,
                   "Fraction of each GPU vLLM/SGLang may claim (default 0.9 / 0.88)")
       ->group("Layout");

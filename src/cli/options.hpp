@@ -32,6 +32,7 @@ struct EstimateOptions {
   // Layout.
   std::string gpu_layers, tp, pp, gpu_memory_utilization;
   bool offload_experts = false;
+  bool dp_attention = false;
   std::string n_cpu_moe;
   std::string tensor_split;  ///< llama.cpp -ts: "3,1" or "3/1"
   // Throughput, cost, capacity.

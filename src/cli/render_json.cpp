@@ -83,6 +83,7 @@ ordered_json layout_json(const PlanResult& r) {
   ordered_json j{{"strategy", std::string(strategy_name(l.strategy))},
                  {"tensor_parallel", l.tensor_parallel},
                  {"pipeline_parallel", l.pipeline_parallel},
+                 {"attention_data_parallel", l.attention_data_parallel},
                  {"gpu_layers", l.gpu_layers},
                  {"experts_in_ram_blocks", l.experts_in_ram_blocks},
                  {"devices", devices},

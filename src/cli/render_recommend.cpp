@@ -25,6 +25,7 @@ std::string layout_text(const Evaluation& e) {
   const Layout& l = e.layout;
   switch (l.strategy) {
     case LayoutStrategy::tensor_parallel:
+      if (l.attention_data_parallel > 1) return fmt::format("TP {} + DP attention", l.tensor_parallel);
       return l.pipeline_parallel > 1 ? fmt::format("TP {} x PP {}", l.tensor_parallel, l.pipeline_parallel)
                                      : fmt::format("TP {}", l.tensor_parallel);
     case LayoutStrategy::expert_offload: return "experts in RAM";

@@ -110,7 +110,9 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
   const Layout& l = *r.layout;
   out << "\nLayout: " << strategy_name(l.strategy);
   if (l.strategy == LayoutStrategy::tensor_parallel)
-    out << " (tensor parallel " << l.tensor_parallel << " x pipeline parallel " << l.pipeline_parallel << ")";
+    out << " (tensor parallel " << l.tensor_parallel << " x pipeline parallel " << l.pipeline_parallel
+        << (l.attention_data_parallel > 1 ? fmt::format(", data-parallel attention {}", l.attention_data_parallel) : "")
+        << ")";
   else out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs)";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
   if (!l.fits) out << " -> DOES NOT FIT\n";

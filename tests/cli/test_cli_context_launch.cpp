@@ -147,3 +147,31 @@ TEST_CASE("recommend --context max: the longest context of the pick and runners-
   REQUIRE(table.out.find("  Longest context: ") != std::string::npos);
   REQUIRE(table.out.find("Max context") != std::string::npos);
 }
+
+TEST_CASE("dp-attention: reaches SGLang's and vLLM's flags, the layout and the JSON", "[cli][launch]") {
+  // R1 FP8 on 8x H200 at 1024 sequences of 3k: the replicated MLA cache does not fit under TP 8,
+  // split over 8 data-parallel attention ranks it does.
+  const std::vector<std::string> base{"estimate", "r1", "--engine", "sglang", "--gpu",     "h200",
+                                      "--count",  "8",  "--batch",  "1024",   "--context", "3072"};
+  auto dpa = base;
+  dpa.push_back("--dp-attention");
+  REQUIRE_FALSE(run_json(base)["layout"]["fits"].get<bool>());
+  const auto j = run_json(dpa);
+  REQUIRE(j["layout"]["fits"].get<bool>());
+  REQUIRE(j["layout"]["attention_data_parallel"] == 8);
+  REQUIRE(j["launch"]["command"].get<std::string>().find(" --tp 8 ") != std::string::npos);
+  REQUIRE(j["launch"]["command"].get<std::string>().find(" --dp 8 --enable-dp-attention") != std::string::npos);
+  REQUIRE(j["throughput"]["decode_band"]["class"] == "uncalibrated");
+  REQUIRE(run_cli(dpa).out.find("data-parallel attention 8") != std::string::npos);
+  // vLLM: one engine core per GPU, the routed experts expert-parallel; each core schedules its
+  // 1024 / 8 = 128 sequences.
+  auto vllm = dpa;
+  vllm[3] = "vllm";
+  const std::string command = run_json(vllm)["launch"]["command"];
+  REQUIRE(command.find("--tensor-parallel-size 1 --data-parallel-size 8 --enable-expert-parallel") !=
+          std::string::npos);
+  REQUIRE(command.find("--max-num-seqs 128") != std::string::npos);
+  // llama.cpp has no such mode.
+  require_usage_error(run_cli({"estimate", "8b", "--engine", "llama.cpp", "--gpu", "rtx4090", "--dp-attention"}),
+                      "--dp-attention are vLLM/SGLang options");
+}

@@ -166,7 +166,7 @@ TEST_CASE("hardware flag errors", "[cli]") {
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "rtx309"}), "unknown GPU 'rtx309' (did you mean: rtx3090");
   require_usage_error(run_cli({"estimate", "70b", "--gpus", "2xrtx3090,,rtx4090"}), "--gpus: empty entry");
   require_usage_error(run_cli({"estimate", "70b", "--gpus", "0xrtx3090"}), "count must be 1 to 72");
-  require_usage_error(run_cli({"estimate", "70b", "--quant", "q4_k_m", "--gpu", "rtx3090", "--tp", "2"}), "--tp/--pp");
+  require_usage_error(run_cli({"estimate", "70b", "--quant", "q4_k_m", "--gpu", "rtx3090", "--tp", "2"}), "--tp, --pp");
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "rtx3090", "--prompt", "5000"}), "--prompt 5000");
   require_usage_error(run_cli({"estimate", "70b", "--vram", "24", "--gpu", "rtx3090"}), "--vram");
   require_usage_error(run_cli({"estimate", "70b", "--users", "10"}), "--users needs hardware");

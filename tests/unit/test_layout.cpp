@@ -239,3 +239,55 @@ TEST_CASE("engine-specific options are refused on the other kind of engine", "[l
   offload.offload_experts = true;
   REQUIRE_THROWS_AS(plan("70b", "q4_k_m", {{"rtx3090", 2}}, offload), InputError);  // dense model
 }
+
+TEST_CASE("data-parallel attention: each rank holds the whole attention and caches only its own sequences",
+          "[layout]") {
+  // DeepSeek-R1 FP8 on SGLang, 8x H200, 1024 sequences of 3,072 tokens (TensorRT-LLM's R1
+  // best-performance blog ran this shape with attention DP). MLA caches one 576-value latent
+  // (kv_lora_rank 512 + qk_rope_head_dim 64) per token and layer: 576 x 2 B x 61 = 70,272 B
+  // in bf16. Under TP 8 every rank holds all of it; with --dp-attention each holds its 128.
+  LayoutRequest dpa;
+  dpa.dp_attention = true;
+  const auto with = [&](std::uint64_t batch, LayoutRequest layout) {
+    PlanRequest q;
+    q.scenario.model = "r1";
+    q.scenario.quant = "fp8";
+    q.scenario.engine = "sglang";
+    q.scenario.context = 3072;
+    q.scenario.batch = batch;
+    q.hardware = HardwareRequest{};
+    q.hardware->gpus = {{"h200", 8}};
+    q.layout = layout;
+    return run_plan(catalog(), q);
+  };
+  const auto plain = with(1024, {});
+  const auto split = with(1024, dpa);
+  REQUIRE_FALSE(plain.layout->fits);
+  REQUIRE(split.layout->fits);
+  REQUIRE(split.layout->attention_data_parallel == 8);
+  REQUIRE(split.layout->gpus.front().kv_cache == Bytes(128ULL * 3072 * 70272));
+  REQUIRE(plain.layout->gpus.front().kv_cache == Bytes(1024ULL * 3072 * 70272));
+  // The weights each rank adds: 7/8 of the attention and of the embedding. Attention per block,
+  // FP8 with one fp32 scale per 128x128 tile: q_a 7168x1536, q_b 1536x24576, kv_a 7168x576,
+  // kv_b 512x32768, o 16384x7168 = 187,105,280 B plus (672 + 2,304 + 280 + 1,024 + 7,168) x 4
+  // B of scales = 187,151,072 B, x 61 blocks; the bf16 embedding is 129,280 x 7,168 x 2 B.
+  const double attention = 187151072.0 * 61;
+  const double embedding = 129280.0 * 7168 * 2;
+  const double added = static_cast<double>(split.layout->gpus.front().weights.count()) -
+                       static_cast<double>(plain.layout->gpus.front().weights.count());
+  REQUIRE(added == Approx((attention + embedding) * 7.0 / 8.0).margin(2));
+  // Each rank's pool holds whole sequences: 8 pools of the same size.
+  REQUIRE(split.layout->max_sequences % 8 == 0);
+  REQUIRE(split.layout->max_sequences >= 1024);
+}
+
+TEST_CASE("data-parallel attention is a vLLM/SGLang option within one tensor-parallel group", "[layout]") {
+  LayoutRequest dpa;
+  dpa.dp_attention = true;
+  REQUIRE_THROWS_WITH(plan("8b", "q4_k_m", {{"rtx4090", 1}}, dpa, 4096, std::nullopt, "llama.cpp"),
+                      Catch::Contains("%dp_attention% are vLLM/SGLang options"));
+  LayoutRequest staged = dpa;
+  staged.pipeline_parallel = 2;
+  REQUIRE_THROWS_WITH(plan("r1", "fp8", {{"h200", 8}}, staged, 4096, std::nullopt, "sglang"),
+                      Catch::Contains("drop %pp% 2"));
+}

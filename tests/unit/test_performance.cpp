@@ -664,3 +664,31 @@ TEST_CASE("served throughput with experts in RAM: each packed micro-batch's copy
   const double expected = 2.0 * 64 / (prefill + 64 / t.tokens_per_step * t.decode_step_s);
   REQUIRE(t.served_tokens_per_s == Approx(expected).epsilon(1e-9));
 }
+
+TEST_CASE("Data-parallel attention: a decode step reads the whole attention and only its own sequences' cache",
+          "[performance]") {
+  // SGLang, R1 FP8, 8x H200, 8 sequences. Under TP 8 each rank reads 1/8 of every matrix and the
+  // whole latent cache of all 8 sequences; with --dp-attention it reads the attention matrices
+  // whole (187,151,072 B per block with FP8 scales, x 61; see test_layout.cpp) and the cache of
+  // its one sequence: 70,272 B per cached token (576 bf16 values x 61 layers). The MoE router
+  // (bf16 256 x 7168 plus 256 f32 biases, 3,671,040 B in each of 58 MoE blocks) and the blocks'
+  // bf16 norms (7168 + 7168 + 1536 + 512 values, 32,768 B, x 61), which every rank holds, are
+  // read whole too.
+  PlanRequest tp = request({"r1", "fp8", "sglang", {{"h200", 8}}, 1024, 1024}, 8);
+  PlanRequest dpa = tp;
+  dpa.layout.dp_attention = true;
+  const auto a = run_plan(catalog(), tp);
+  const auto b = run_plan(catalog(), dpa);
+  const auto& ta = *a.throughput;
+  const auto& tb = *b.throughput;
+  REQUIRE(ta.decode_context == tb.decode_context);
+  const double attention = 187151072.0 * 61;
+  const double router = 3671040.0 * 58;
+  const double norms = 32768.0 * 61;
+  const double cache_per_sequence = 70272.0 * ta.decode_context;
+  const double added = tb.decode_stages.front().read_bytes - ta.decode_stages.front().read_bytes;
+  REQUIRE(added == Approx((attention + router + norms) * 7.0 / 8.0 - 7.0 * cache_per_sequence).epsilon(1e-6));
+  // No published run of DP attention: the figures say they are uncalibrated.
+  REQUIRE(tb.decode_band.speed_class == "sglang/hbm-dpa/moe-671b");
+  REQUIRE_FALSE(tb.decode_band.calibrated);
+}

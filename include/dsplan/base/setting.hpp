@@ -18,7 +18,7 @@ namespace dsplan {
 enum class Setting : std::uint8_t {
   gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, pcie, cloud,  // hardware
   context, prompt, output, users, sweep, tokens,                                     // workload
-  tp, pp, ep, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
+  tp, pp, ep, dp_attention, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
   legacy_mla_gguf,
   model_file, no_flash_attn, mtp, build_date,
   gpu_memory_utilization,

@@ -381,6 +381,10 @@ struct EngineSpec {
   /// Runs DeepSeek's MTP module as a speculative draft: the share of first drafted tokens the
   /// main model accepts (sources["mtp"]); nullopt: the engine has no MTP speculation.
   std::optional<double> mtp_acceptance;
+  /// Data-parallel attention (SGLang --enable-dp-attention, vLLM --data-parallel-size): the
+  /// tensor groups (group_name) each rank holds whole while the rest stays sharded; each rank
+  /// caches only its own sequences. Empty: the engine has no such mode.
+  std::vector<std::string> dp_attention_replicated;
   std::uint64_t runtime_overhead_bytes = 0;  ///< per device: CUDA context, library workspaces
   std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
   std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)

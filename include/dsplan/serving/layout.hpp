@@ -1,6 +1,7 @@
 // Layout: which device holds which layers, experts or shards; per-device bytes and a verdict.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +52,9 @@ struct Layout {
   LayoutStrategy strategy = LayoutStrategy::layer_split;
   std::uint64_t tensor_parallel = 1;
   std::uint64_t pipeline_parallel = 1;
+  /// Data-parallel attention ranks (--dp-attention: one per TP rank, each caching its own
+  /// sequences); 1 without it.
+  std::uint64_t attention_data_parallel = 1;
   std::uint64_t gpu_layers = 0;             ///< llama.cpp -ngl: blocks on GPUs (+1 when the output head is)
   /// expert_offload: blocks [0, n) keep their routed experts in system RAM (all blocks with
   /// --offload-experts; the first N with --n-cpu-moe N); 0 otherwise.
@@ -76,7 +80,12 @@ struct LayoutRequest {
   std::optional<std::uint64_t> tensor_parallel;
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;
+  bool dp_attention = false;  ///< vLLM/SGLang data-parallel attention over the TP ranks
 };
+
+/// Tensor groups (indexed like k_all_groups) each tensor-parallel rank holds whole: norms and the
+/// MoE router always; with data-parallel attention also the engine's dp_attention groups.
+[[nodiscard]] std::array<bool, k_group_count> replicated_groups(const EngineSpec& engine, bool dp_attention);
 
 /// Places the model on the hardware the way the scenario's engine does (docs/methodology.md
 /// section 5) and says whether it fits.

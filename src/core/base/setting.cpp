@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 54> k_settings{{
+constexpr std::array<EnumName<Setting>, 55> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -28,6 +28,7 @@ constexpr std::array<EnumName<Setting>, 54> k_settings{{
     {Setting::tp, "tp", "tensor-parallel size"},
     {Setting::pp, "pp", "pipeline-parallel size"},
     {Setting::ep, "ep", "expert-parallel size"},
+    {Setting::dp_attention, "dp_attention", "data-parallel attention over the tensor-parallel ranks"},
     {Setting::gpu_layers, "gpu_layers", "blocks on the GPUs (llama.cpp -ngl)"},
     {Setting::offload_experts, "offload_experts", "routed experts in system RAM"},
     {Setting::n_cpu_moe, "n_cpu_moe",

@@ -466,6 +466,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "quantized_v_needs_flash_attention",
                 "gpu_memory_utilization",
                 "mtp_acceptance",
+                "dp_attention",
                 "runtime_overhead_bytes",
                 "runtime_overhead_tp_bytes",
                 "compute_buffer_model",
@@ -506,6 +507,15 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.quantized_v_needs_flash_attention = n.bool_or("quantized_v_needs_flash_attention", false);
   e.gpu_memory_utilization = n.number_in_or("gpu_memory_utilization", 1.0, 0.01, 1);
   if (const auto a = n.find("mtp_acceptance")) e.mtp_acceptance = a->number_in(0.01, 0.99);
+  if (const auto dp = n.find("dp_attention")) {
+    dp->check_keys({"replicated_groups", "source"});
+    e.dp_attention_replicated = dp->at("replicated_groups").strings();
+    for (const auto& g : e.dp_attention_replicated)
+      if (std::none_of(std::begin(k_all_groups), std::end(k_all_groups),
+                       [&](TensorGroup t) { return group_name(t) == g; }))
+        dp->at("replicated_groups").fail("unknown tensor group '" + g + "'");
+    e.sources["dp_attention"] = dp->str("source");
+  }
   e.runtime_overhead_bytes = n.u64_in("runtime_overhead_bytes", 0, k_max_device_bytes);
   e.runtime_overhead_tp_bytes = n.u64_in_or("runtime_overhead_tp_bytes", 0, 0, k_max_device_bytes);
   e.compute_buffer_model = n.str("compute_buffer_model");

@@ -133,8 +133,15 @@ LaunchCommand vllm(const LaunchSpec& s) {
   std::string flags;
   const std::string model = checkpoint(s, flags);
   LaunchCommand c;
-  c.command = fmt::format("vllm serve {} --tensor-parallel-size {} --max-model-len {} --max-num-seqs {}{}", model,
-                          s.tensor_parallel, s.context, s.sequences, flags);
+  // Data-parallel attention: one engine core per GPU, the routed experts in one expert-parallel group.
+  const std::string ranks =
+      s.attention_data_parallel > 1
+          ? fmt::format("--tensor-parallel-size 1 --data-parallel-size {} --enable-expert-parallel",
+                        s.attention_data_parallel)
+          : fmt::format("--tensor-parallel-size {}", s.tensor_parallel);
+  // Each data-parallel engine core schedules its own sequences.
+  c.command = fmt::format("vllm serve {} {} --max-model-len {} --max-num-seqs {}{}", model, ranks, s.context,
+                          ceil_div(s.sequences, s.attention_data_parallel), flags);
   // One pipeline stage per node, as dsplan places it: vLLM spans nodes with a Ray cluster.
   if (s.pipeline_parallel > 1)
     c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
@@ -160,6 +167,8 @@ LaunchCommand sglang(const LaunchSpec& s) {
       "python3 -m sglang.launch_server --model-path {} --tp {} --context-length {} --max-running-requests {} "
       "--trust-remote-code{}",
       model, s.tensor_parallel, s.context, s.sequences, flags);
+  if (s.attention_data_parallel > 1)
+    c.command += fmt::format(" --dp {} --enable-dp-attention", s.attention_data_parallel);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
   if (s.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.ubatch);
@@ -196,6 +205,7 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
   s.layers = blocks;
   s.tensor_parallel = l.tensor_parallel;
   s.pipeline_parallel = l.pipeline_parallel;
+  s.attention_data_parallel = l.attention_data_parallel;
   return s;
 }
 

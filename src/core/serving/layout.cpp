@@ -23,6 +23,18 @@ std::string_view strategy_name(LayoutStrategy s) {
   throw InternalError("unnamed layout strategy");
 }
 
+/// Which tensor groups every rank holds whole: norms and the MoE router always; under
+/// data-parallel attention also the groups the engine's table lists (attention, ...).
+std::array<bool, k_group_count> replicated_groups(const EngineSpec& e, bool dp_attention) {
+  std::array<bool, k_group_count> out{};
+  out[static_cast<std::size_t>(TensorGroup::norms)] = true;
+  out[static_cast<std::size_t>(TensorGroup::router)] = true;
+  if (dp_attention)
+    for (std::size_t g = 0; g < k_group_count; ++g)
+      for (const auto& name : e.dp_attention_replicated) out[g] = out[g] || group_name(k_all_groups[g]) == name;
+  return out;
+}
+
 namespace {
 
 std::string gib_text(Bytes b) { return fmt::format("{:.2f} GiB", b.gib()); }
@@ -296,6 +308,27 @@ std::string tp_rule_violation(const ModelArch& a, std::uint64_t tp) {
   return attention_of(a).tp_violation(a, tp);
 }
 
+/// Bytes of block `b` in the groups `replicated` marks.
+double replicated_bytes(const QuantizedModel& q, std::size_t b, const std::array<bool, k_group_count>& replicated) {
+  double bytes = 0;
+  for (std::size_t g = 0; g < k_group_count; ++g)
+    if (replicated[g]) bytes += static_cast<double>(q.block_group_bytes[b][g].count());
+  return bytes;
+}
+
+/// --dp-attention: the engine must offer it, within one pipeline stage.
+std::uint64_t attention_ranks(const ResolvedScenario& s, const LayoutRequest& r, std::uint64_t tp, std::uint64_t pp) {
+  if (!r.dp_attention) return 1;
+  if (s.engine->dp_attention_replicated.empty())
+    throw InputError("%dp_attention%: " + s.engine->name + " has no data-parallel attention (vLLM and SGLang do)");
+  if (pp > 1)
+    throw InputError(
+        fmt::format("%dp_attention%: data-parallel attention spans one tensor-parallel group; drop "
+                    "%pp% {} (the default puts all {} GPUs in one group)",
+                    pp, tp * pp));
+  return tp;
+}
+
 Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                             const LayoutRequest& r) {
   Layout layout;
@@ -306,7 +339,9 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
     return layout;
   }
   const std::uint64_t gpus = hw.gpu_count();
-  const std::uint64_t tp = r.tensor_parallel.value_or(r.pipeline_parallel ? gpus / *r.pipeline_parallel : hw.gpus.size());
+  // Data-parallel attention spans one TP group, across nodes too (SGLang --tp 16 --dp 16 on two).
+  const std::uint64_t tp = r.tensor_parallel.value_or(r.pipeline_parallel ? gpus / *r.pipeline_parallel
+                                                                          : (r.dp_attention ? gpus : hw.gpus.size()));
   const std::uint64_t pp = r.pipeline_parallel.value_or(tp == 0 ? 0 : gpus / tp);
   layout.tensor_parallel = tp;
   layout.pipeline_parallel = pp;
@@ -319,7 +354,10 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
     layout.reasons.push_back(why);
     return layout;
   }
-  if (const auto why = tp_rule_violation(a, tp); !why.empty()) {
+  const std::uint64_t dp = attention_ranks(s, r, tp, pp);
+  layout.attention_data_parallel = dp;
+  // Data-parallel attention does not shard the heads.
+  if (const auto why = dp > 1 ? std::string() : tp_rule_violation(a, tp); !why.empty()) {
     if (r.tensor_parallel) throw InputError("%tp%: " + why);
     layout.reasons.push_back(why);
   }
@@ -329,14 +367,15 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   if (!layout.reasons.empty()) return layout;
 
   const double util = r.gpu_memory_utilization.value_or(s.engine->gpu_memory_utilization);
-  const auto& groups = m.weights.groups;
-  // Norms and the MoE router are replicated on every rank; every other matrix is sharded.
-  const Bytes replicated = groups[static_cast<std::size_t>(TensorGroup::norms)].bytes +
-                           groups[static_cast<std::size_t>(TensorGroup::router)].bytes;
-  const double replicated_per_block = static_cast<double>(replicated.count()) / static_cast<double>(layers);
+  const auto replicated = replicated_groups(*s.engine, dp > 1);
+  const auto whole = [&](TensorGroup g) {
+    return replicated[static_cast<std::size_t>(g)] ? 1.0 : 1.0 / static_cast<double>(tp);
+  };
   const Bytes output = Bytes(m.weights.globals.count() - m.weights.embedding.count());
-  const double kv_share = attention_of(a).kv_share(a, tp);
+  // With data-parallel attention each rank caches every head of its own sequences.
+  const double kv_share = dp > 1 ? 1.0 : attention_of(a).kv_share(a, tp);
   const KvCacheSize& kv = m.kv;
+  const std::uint64_t rank_cells = dp > 1 ? ceil_div(s.batch, dp) * kv.cells_per_sequence : kv.cells;
   const double kv_per_token_layer = static_cast<double>(kv.bytes_per_token.count()) / static_cast<double>(kv.layers);
   const RuntimeMemory rank_runtime =
       estimate_runtime(a, *s.engine, kv, {s.ubatch, s.batch, s.flash_attention, tp});
@@ -348,14 +387,15 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
     double weights = 0;
     for (std::uint64_t b = first; b < first + count; ++b) {
       const double block = static_cast<double>(m.weights.block_bytes[b].count());
-      weights += (block - replicated_per_block) / static_cast<double>(tp) + replicated_per_block;
+      const double whole_bytes = replicated_bytes(m.weights, b, replicated);
+      weights += (block - whole_bytes) / static_cast<double>(tp) + whole_bytes;
     }
-    if (stage == 0) weights += static_cast<double>(m.weights.embedding.count()) / static_cast<double>(tp);
+    if (stage == 0) weights += static_cast<double>(m.weights.embedding.count()) * whole(TensorGroup::embeddings);
     // The last stage also holds what runs after the blocks: the head, and the MTP module (with
     // its layer's cache) when it drafts (--mtp; its bytes are in weights_loaded then).
     const bool last = stage + 1 == pp;
     const Bytes mtp = s.speculative_tokens > 0 ? m.weights.mtp : Bytes(0);
-    if (last) weights += static_cast<double>((output + mtp).count()) / static_cast<double>(tp);
+    if (last) weights += static_cast<double>((output + mtp).count()) * whole(TensorGroup::output_head);
     const std::uint64_t cached_layers = count + (last ? kv.layers - layers : 0);
     const double kv_per_token = kv_per_token_layer * kv_share * static_cast<double>(cached_layers);
     for (std::uint64_t rank = 0; rank < tp; ++rank) {
@@ -367,7 +407,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
       p.embedding = stage == 0;
       p.output_head = stage + 1 == pp;
       p.weights = Bytes(checked_ceil(weights, "weights per GPU"));
-      p.kv_cache = Bytes(checked_ceil(kv_per_token * static_cast<double>(kv.cells), "KV cache per GPU"));
+      p.kv_cache = Bytes(checked_ceil(kv_per_token * static_cast<double>(rank_cells), "KV cache per GPU"));
       p.compute_buffer = rank_runtime.compute_buffer;
       p.overhead = rank_runtime.overhead;
       p.capacity = Bytes(static_cast<std::uint64_t>(static_cast<double>(p.capacity.count()) * util));
@@ -383,19 +423,24 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
     }
     first += count;
   }
-  layout.kv_pool_tokens = pool_tokens == UINT64_MAX ? 0 : pool_tokens;
-  layout.max_sequences = kv.cells_per_sequence == 0 ? 0 : layout.kv_pool_tokens / kv.cells_per_sequence;
+  // Each data-parallel rank has its own pool and holds whole sequences.
+  const std::uint64_t rank_pool = pool_tokens == UINT64_MAX ? 0 : pool_tokens;
+  layout.kv_pool_tokens = rank_pool * dp;
+  layout.max_sequences = kv.cells_per_sequence == 0 ? 0 : rank_pool / kv.cells_per_sequence * dp;
   layout.gpu_layers = layers + 1;
   layout.cpu.name = "CPU (system RAM)";
   layout.cpu.device_class = DeviceClass::cpu;
-  layout.fits = gpus_fit(layout) && layout.kv_pool_tokens >= kv.cells;
+  layout.fits = gpus_fit(layout) && rank_pool >= rank_cells;
   add_over_capacity_reasons(layout, [util](const std::string& label, const DevicePlacement& g) {
     return fmt::format("{} needs {} of the {} that {:.0f}% of it leaves", label, gib_text(g.total), gib_text(g.capacity),
                        util * 100);
   });
-  if (layout.kv_pool_tokens < kv.cells && gpus_fit(layout))
-    layout.reasons.push_back(fmt::format("the KV pool holds {} tokens; {} sequences of {} need {}", layout.kv_pool_tokens,
-                                         s.batch, kv.cells_per_sequence, kv.cells));
+  if (rank_pool < rank_cells && gpus_fit(layout))
+    layout.reasons.push_back(
+        dp > 1 ? fmt::format("each data-parallel rank's KV pool holds {} tokens; {} of the {} sequences of {} need {}",
+                             rank_pool, ceil_div(s.batch, dp), s.batch, kv.cells_per_sequence, rank_cells)
+               : fmt::format("the KV pool holds {} tokens; {} sequences of {} need {}", layout.kv_pool_tokens, s.batch,
+                             kv.cells_per_sequence, kv.cells));
   return layout;
 }
 
@@ -426,8 +471,9 @@ Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware&
                        s.engine->name + " uses tensor/pipeline parallelism (%tp%, %pp%)");
     return plan_tensor_parallel(s, m, hw, r);
   }
-  if (r.tensor_parallel || r.pipeline_parallel)
-    throw InputError("%tp%/%pp% are vLLM/SGLang options; " + s.engine->name + " splits whole layers (%gpu_layers%)");
+  if (r.tensor_parallel || r.pipeline_parallel || r.dp_attention)
+    throw InputError("%tp%, %pp% and %dp_attention% are vLLM/SGLang options; " + s.engine->name +
+                     " splits whole layers (%gpu_layers%)");
   return plan_layer_split(s, m, hw, r);
 }
 

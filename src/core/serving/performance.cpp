@@ -4,6 +4,7 @@
 #include "dsplan/serving/performance.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 
@@ -28,6 +29,8 @@ struct BlockWork {
   double routed_bytes = 0;
   double other_params = 0;
   double routed_params = 0;  ///< all routed experts of the block
+  std::array<double, k_group_count> group_bytes{};  ///< by tensor group (data-parallel attention)
+  std::array<double, k_group_count> group_params{};
 };
 
 struct ModelWork {
@@ -52,10 +55,14 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
     auto& params = per_layout[inv.blocks[b]];
     if (!params) {
       params.emplace();
-      for (const auto& t : inv.layouts[inv.blocks[b]].tensors)
+      for (const auto& t : inv.layouts[inv.blocks[b]].tensors) {
         (t.is_routed_expert() ? params->routed_params : params->other_params) += static_cast<double>(t.elements());
+        params->group_params[static_cast<std::size_t>(group_of(t.role))] += static_cast<double>(t.elements());
+      }
     }
     BlockWork bw = *params;
+    for (std::size_t g = 0; g < k_group_count; ++g)
+      bw.group_bytes[g] = static_cast<double>(m.weights.block_group_bytes[b][g].count());
     bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes(b).count());
     bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
     w.blocks.push_back(bw);
@@ -335,6 +342,27 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   return stages;
 }
 
+/// Data-parallel attention: what each rank reads and computes whole (the groups in `whole`), the
+/// rest being sharded. Prefill: one rank runs a prompt's attention (its scores too); decode
+/// spreads the sequences, so FLOPs stay divided.
+Work replicated_work(const ModelWork& w, const DevicePlacement& p, const std::array<bool, k_group_count>& whole,
+                     const Phase& ph) {
+  Work out;
+  const double t = static_cast<double>(ph.tokens);
+  for (std::uint64_t b = p.first_layer; b < p.first_layer + p.layers; ++b)
+    for (std::size_t g = 0; g < k_group_count; ++g)
+      if (whole[g]) {
+        out.bytes += w.blocks[b].group_bytes[g];
+        out.flops += 2.0 * t * w.blocks[b].group_params[g];
+      }
+  if (ph.prefill) out.flops += static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t);
+  if (p.output_head && whole[static_cast<std::size_t>(TensorGroup::output_head)]) {
+    out.bytes += w.output_bytes;
+    out.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : t);
+  }
+  return out;
+}
+
 /// Tensor + pipeline parallel: each stage's ranks work in parallel; stages run in turn.
 std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
                                               const Hardware& hw, const Phase& ph) {
@@ -345,6 +373,8 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
   const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
   const ModelArch& a = s.model->arch;
   const double kv_share = attention_of(a).kv_share(a, tp);
+  const std::uint64_t dp = l.attention_data_parallel;
+  const auto whole = replicated_groups(e, dp > 1);
   const bool spans_nodes = tp > hw.gpus.size();
   std::vector<StageTime> stages;
   for (std::uint64_t stage_index = 0; stage_index < l.pipeline_parallel; ++stage_index) {
@@ -355,9 +385,20 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
       work.bytes += w.output_bytes;
       work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
     }
-    work.bytes = work.bytes * static_cast<double>(ph.chunks) / static_cast<double>(tp) +
-                 kv_layer * kv_share * static_cast<double>(p.layers);
-    work.flops /= static_cast<double>(tp);
+    if (dp > 1) {
+      // Each rank reads the replicated groups whole and the cache of its own sequences only.
+      const Work whole_work = replicated_work(w, p, whole, ph);
+      const std::uint64_t readers = ph.prefill ? ph.tokens : ceil_div(ph.readers, dp);
+      const double chunks = static_cast<double>(ph.chunks);
+      work.bytes = (work.bytes - whole_work.bytes) * chunks / static_cast<double>(tp) + whole_work.bytes * chunks +
+                   kv_bytes_per_layer(w, readers, ph.context, ph.prefill) * static_cast<double>(p.layers);
+      work.flops = ph.prefill ? (work.flops - whole_work.flops) / static_cast<double>(tp) + whole_work.flops
+                              : work.flops / static_cast<double>(tp);
+    } else {
+      work.bytes = work.bytes * static_cast<double>(ph.chunks) / static_cast<double>(tp) +
+                   kv_layer * kv_share * static_cast<double>(p.layers);
+      work.flops /= static_cast<double>(tp);
+    }
     const auto& pc = class_factors(e, p.device_class);
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
                              (spans_nodes ? e.performance.internode_layer_seconds : 0.0) +
@@ -578,6 +619,8 @@ std::string speed_class(const ResolvedScenario& s, const Layout& l) {
       if (!p.software_stack.empty()) family.append("-").append(p.software_stack);
     }
   if (any_gpu && (l.cpu.layers > 0 || l.strategy == LayoutStrategy::expert_offload)) family = "hybrid";
+  // Data-parallel attention reads and syncs differently: its own class.
+  if (l.attention_data_parallel > 1) family += "-dpa";
   return s.engine->speed_class + "/" + family + "/" + s.model->arch.traits.speed_family;
 }
 
