@@ -147,9 +147,13 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
     out << "    " << p.name << std::string(name_width - p.name.size(), ' ') << "  " << memory_bar(p, color) << '\n';
   }
   if (l.strategy == LayoutStrategy::tensor_parallel)
-    out << "  KV pool: " << gib(l.kv_pool_per_gpu) << " per GPU = " << with_commas(l.kv_pool_tokens) << " tokens, "
-        << with_commas(l.max_sequences) << " sequences of " << with_commas(r.memory.kv.cells_per_sequence)
-        << " tokens at once\n";
+    out << "  KV pool: " << gib(l.kv_pool_per_gpu) << " per GPU = "
+        << (l.attention_data_parallel > 1
+                ? with_commas(l.kv_pool_tokens / l.attention_data_parallel) + " tokens on each of " +
+                      std::to_string(l.attention_data_parallel) + " data-parallel ranks = "
+                : std::string())
+        << with_commas(l.kv_pool_tokens) << " tokens, " << with_commas(l.max_sequences) << " sequences of "
+        << with_commas(r.memory.kv.cells_per_sequence) << " tokens at once\n";
   for (const auto& why : l.reasons) out << "  Note: " << why << '\n';
 }
 

@@ -114,6 +114,19 @@ TEST_CASE("recommend: 8 x H200 serving 32 users", "[cli][recommend]") {
   REQUIRE(rec["pick"]["layout"] == "TP 8");
 }
 
+// 128 users of 8K tokens: under TP 8 every H200 would hold the MLA cache of all of them, 128 x
+// 8,192 x 70,272 B = 73.7 GB (bf16 latent, 576 values x 61 layers) beside ~78 GiB of FP8
+// weights, over the 124 GiB SGLang may use. Data-parallel attention holds 16 users per GPU
+// (9.2 GB), so the 671B line still runs in FP8, with the engine's DP-attention flags.
+TEST_CASE("recommend: 8 x H200 serving 128 users falls back to data-parallel attention", "[cli][recommend]") {
+  const auto rec = recommend({"--gpu", "h200", "--count", "8", "--task", "chat", "--users", "128"});
+  require_pick_sane(rec, 8 * 141.0);
+  REQUIRE(is_671b(rec["pick"]["model"]));
+  REQUIRE(rec["pick"]["quant"] == "fp8");
+  REQUIRE(rec["pick"]["layout"] == "TP 8 + DP attention");
+  REQUIRE(rec["pick"]["command"].get<std::string>().find("--enable-dp-attention") != std::string::npos);
+}
+
 // A 24 GB card with 512 GB of RAM on a 12-channel EPYC: the 671B line with its routed experts in
 // RAM is the quality pick; the command says so. The card holds the dense parts and, of a 671B
 // model's 61 blocks, at most a few blocks' experts (one block's 11.3 B expert weights are 4.5-7.2 GiB at 3.4-5.5 bits),

@@ -92,6 +92,12 @@ void explain(const RecommendRequest& r, Recommendation& out) {
   out.why.push_back(preference_text(out));
   out.why.push_back(pick_text(pick));
   if (auto reasoning = reasoning_text(task, pick)) out.why.push_back(std::move(*reasoning));
+  if (pick.evaluation && pick.evaluation->layout.attention_data_parallel > 1)
+    out.why.push_back(
+        fmt::format("Data-parallel attention: under tensor parallelism every GPU would hold the cache of all {} users; "
+                    "split by user it fits. Its speeds are not calibrated on a published run yet (docs/validation.md "
+                    "section 8, item 18).",
+                    r.users));
   // The best model that was rejected, in its variant closest to fitting: what more quality needs.
   const auto rejected = notable_rejections(out, 1);
   if (!rejected.empty())

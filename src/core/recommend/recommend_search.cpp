@@ -9,12 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "core/recommend/recommend_steps.hpp"
 #include "dsplan/base/error.hpp"
-#include "dsplan/serving/memory.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/model/attention.hpp"
 #include "dsplan/model/quant.hpp"
 #include "dsplan/scenario/scenario.hpp"
-#include "dsplan/base/text.hpp"
-#include "core/recommend/recommend_steps.hpp"
+#include "dsplan/serving/memory.hpp"
 
 namespace dsplan::detail {
 
@@ -304,9 +305,18 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
 
 /// The default layout and, for a MoE model on a layer-split engine with GPUs and RAM, routed
 /// experts in RAM for as few blocks as the GPUs need (llama.cpp --n-cpu-moe): the GPU memory left
-/// after the dense parts holds the later blocks' experts, which then decode at GPU speed.
+/// after the dense parts holds the later blocks' experts, which then decode at GPU speed. For
+/// several users of a latent-cache (MLA) model on a serving engine over several GPUs, also
+/// data-parallel attention, whose ranks do not each hold every user's cache (tried only when
+/// tensor parallelism does not fit: its speeds are not calibrated yet).
 std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw) {
   std::vector<LayoutRequest> out{LayoutRequest{}};
+  if (s.engine->parallelism == Parallelism::tensor_parallel && !s.engine->dp_attention_replicated.empty() &&
+      attention_of(c.model->arch).latent_cache && s.batch > 1 && hw.gpu_count() > 1) {
+    LayoutRequest dpa;
+    dpa.dp_attention = true;
+    out.push_back(dpa);
+  }
   if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram &&
       !hw.gpus.empty()) {
     LayoutRequest offload;
@@ -411,8 +421,11 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
   }
   for (const auto& h : hardware) {
     const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
+    bool tp_fits = false;
     for (const auto& l : layouts_for(c, s, hw)) {
+      if (l.dp_attention && tp_fits) continue;
       Candidate cand = evaluate(cat, c, s, m, Placement{&h, &hw, l}, r);
+      tp_fits = tp_fits || (!l.dp_attention && cand.fits());
       if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, Placement{&h, &hw, l}, r, std::move(cand));
       placed.add(std::move(cand));
     }

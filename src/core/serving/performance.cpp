@@ -45,7 +45,8 @@ struct ModelWork {
   std::uint64_t hidden = 0;
 };
 
-ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
+/// `by_group`: also each block's bytes and parameters by tensor group (data-parallel attention).
+ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, bool by_group) {
   const ModelArch& a = s.model->arch;
   ModelWork w;
   const auto inv = build_inventory(a);
@@ -57,12 +58,14 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m) {
       params.emplace();
       for (const auto& t : inv.layouts[inv.blocks[b]].tensors) {
         (t.is_routed_expert() ? params->routed_params : params->other_params) += static_cast<double>(t.elements());
-        params->group_params[static_cast<std::size_t>(group_of(t.role))] += static_cast<double>(t.elements());
+        if (by_group)
+          params->group_params[static_cast<std::size_t>(group_of(t.role))] += static_cast<double>(t.elements());
       }
     }
     BlockWork bw = *params;
-    for (std::size_t g = 0; g < k_group_count; ++g)
-      bw.group_bytes[g] = static_cast<double>(m.weights.block_group_bytes[b][g].count());
+    if (by_group)
+      for (std::size_t g = 0; g < k_group_count; ++g)
+        bw.group_bytes[g] = static_cast<double>(m.weights.block_group_bytes[b][g].count());
     bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes(b).count());
     bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
     w.blocks.push_back(bw);
@@ -525,7 +528,7 @@ std::string mfu_terms(const StageTime& st) {
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
                                const ThroughputRequest& r, Derivation* explain) {
   if (r.prompt_tokens == 0 || r.output_tokens == 0) throw InputError("prompt and output must be at least 1 token");
-  const ModelWork w = model_work(s, m);
+  const ModelWork w = model_work(s, m, l.attention_data_parallel > 1);
   Throughput t;
   t.decode_context = static_cast<double>(r.prompt_tokens) + static_cast<double>(r.output_tokens) / 2.0;
   t.decode_stages = stages_for(s, w, l, hw, {s.batch * (s.speculative_tokens + 1), t.decode_context, false, 1, s.batch});
