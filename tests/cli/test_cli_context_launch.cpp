@@ -162,6 +162,12 @@ TEST_CASE("dp-attention: reaches SGLang's and vLLM's flags, the layout and the J
   REQUIRE(j["launch"]["command"].get<std::string>().find(" --tp 8 ") != std::string::npos);
   REQUIRE(j["launch"]["command"].get<std::string>().find(" --dp 8 --enable-dp-attention") != std::string::npos);
   REQUIRE(j["throughput"]["decode_band"]["class"] == "uncalibrated");
+  // SGLang splits --max-running-requests evenly over the ranks, rounding 500 down to 496: give
+  // 8 x ceil(500 / 8) = 504.
+  auto odd = dpa;
+  odd[9] = "500";
+  REQUIRE(run_json(odd)["launch"]["command"].get<std::string>().find("--max-running-requests 504 ") !=
+          std::string::npos);
   REQUIRE(run_cli(dpa).out.find("data-parallel attention 8") != std::string::npos);
   // vLLM: one engine core per GPU, the routed experts expert-parallel; each core schedules its
   // 1024 / 8 = 128 sequences.

@@ -166,7 +166,10 @@ LaunchCommand sglang(const LaunchSpec& s) {
   c.command = fmt::format(
       "python3 -m sglang.launch_server --model-path {} --tp {} --context-length {} --max-running-requests {} "
       "--trust-remote-code{}",
-      model, s.tensor_parallel, s.context, s.sequences, flags);
+      model, s.tensor_parallel, s.context,
+      // Under DP attention SGLang splits the requests evenly over the ranks and rounds a total
+      // that does not divide down (server_args.py), so give a multiple of the ranks.
+      ceil_div(s.sequences, s.attention_data_parallel) * s.attention_data_parallel, flags);
   if (s.attention_data_parallel > 1)
     c.command += fmt::format(" --dp {} --enable-dp-attention", s.attention_data_parallel);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
