@@ -80,7 +80,9 @@ struct QuantizedModel {
   std::vector<StoredTensor> tensors;  ///< one entry per tensor, only when asked for
 
   /// Bytes of block `b`'s routed experts.
-  [[nodiscard]] Bytes block_routed_bytes(std::size_t b) const;
+  [[nodiscard]] Bytes block_routed_bytes(std::size_t b) const {
+    return block_group_bytes[b][static_cast<std::size_t>(TensorGroup::routed_experts)];
+  }
   /// Bytes an engine holds in memory when it does not load the MTP module.
   [[nodiscard]] Bytes without_mtp() const;
   /// Average bits per weight over the whole file.

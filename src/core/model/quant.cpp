@@ -284,10 +284,6 @@ Bytes stored_bytes(const BlockType& b, const Tensor& t) {
   return Bytes(bytes);
 }
 
-Bytes QuantizedModel::block_routed_bytes(std::size_t b) const {
-  return block_group_bytes[b][static_cast<std::size_t>(TensorGroup::routed_experts)];
-}
-
 Bytes QuantizedModel::without_mtp() const { return Bytes(total.count() - mtp.count()); }
 
 double QuantizedModel::bits_per_weight() const {

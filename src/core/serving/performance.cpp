@@ -29,12 +29,17 @@ struct BlockWork {
   double routed_bytes = 0;
   double other_params = 0;
   double routed_params = 0;  ///< all routed experts of the block
-  std::array<double, k_group_count> group_bytes{};  ///< by tensor group (data-parallel attention)
-  std::array<double, k_group_count> group_params{};
+};
+
+/// A block's bytes and parameters by tensor group (indexed like k_all_groups).
+struct GroupWork {
+  std::array<double, k_group_count> bytes{};
+  std::array<double, k_group_count> params{};
 };
 
 struct ModelWork {
   std::vector<BlockWork> blocks;
+  std::vector<GroupWork> groups;  ///< per block, only for data-parallel attention
   double output_bytes = 0;
   double output_params = 0;
   double kv_per_token_layer = 0;      ///< bytes a prefilled token writes to one layer's cache
@@ -52,6 +57,7 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, bool by
   const auto inv = build_inventory(a);
   // Parameters per layout, summed once: blocks share a few layouts (dense, MoE).
   std::vector<std::optional<BlockWork>> per_layout(inv.layouts.size());
+  std::vector<GroupWork> layout_groups(by_group ? inv.layouts.size() : 0);
   for (std::size_t b = 0; b < inv.main_blocks; ++b) {
     auto& params = per_layout[inv.blocks[b]];
     if (!params) {
@@ -59,13 +65,17 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, bool by
       for (const auto& t : inv.layouts[inv.blocks[b]].tensors) {
         (t.is_routed_expert() ? params->routed_params : params->other_params) += static_cast<double>(t.elements());
         if (by_group)
-          params->group_params[static_cast<std::size_t>(group_of(t.role))] += static_cast<double>(t.elements());
+          layout_groups[inv.blocks[b]].params[static_cast<std::size_t>(group_of(t.role))] +=
+              static_cast<double>(t.elements());
       }
     }
     BlockWork bw = *params;
-    if (by_group)
+    if (by_group) {
+      GroupWork gw = layout_groups[inv.blocks[b]];
       for (std::size_t g = 0; g < k_group_count; ++g)
-        bw.group_bytes[g] = static_cast<double>(m.weights.block_group_bytes[b][g].count());
+        gw.bytes[g] = static_cast<double>(m.weights.block_group_bytes[b][g].count());
+      w.groups.push_back(gw);
+    }
     bw.routed_bytes = static_cast<double>(m.weights.block_routed_bytes(b).count());
     bw.other_bytes = static_cast<double>(m.weights.block_bytes[b].count()) - bw.routed_bytes;
     w.blocks.push_back(bw);
@@ -355,8 +365,8 @@ Work replicated_work(const ModelWork& w, const DevicePlacement& p, const std::ar
   for (std::uint64_t b = p.first_layer; b < p.first_layer + p.layers; ++b)
     for (std::size_t g = 0; g < k_group_count; ++g)
       if (whole[g]) {
-        out.bytes += w.blocks[b].group_bytes[g];
-        out.flops += 2.0 * t * w.blocks[b].group_params[g];
+        out.bytes += w.groups[b].bytes[g];
+        out.flops += 2.0 * t * w.groups[b].params[g];
       }
   if (ph.prefill) out.flops += static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t);
   if (p.output_head && whole[static_cast<std::size_t>(TensorGroup::output_head)]) {
