@@ -118,6 +118,18 @@ TEST_CASE("recommend: 8 x H200 serving 32 users", "[cli][recommend]") {
 // 8,192 x 70,272 B = 73.7 GB (bf16 latent, 576 values x 61 layers) beside ~78 GiB of FP8
 // weights, over the 124 GiB SGLang may use. Data-parallel attention holds 16 users per GPU
 // (9.2 GB), so the 671B line still runs in FP8, with the engine's DP-attention flags.
+// Renting for 500 users of 8K tokens: under TP every rank of a 671B deployment would hold all
+// their MLA caches, 500 x 8,192 x 70,272 B = 288 GB, more than any catalog GPU beside the weights,
+// so only pipeline stages of 8-GPU groups (32 GPUs and more) held it. With data-parallel attention
+// each rank holds its own 63 users (36 GB) and one 8-GPU node serves them.
+TEST_CASE("recommend --cloud: many users of the 671B line rent one node with data-parallel attention",
+          "[cli][recommend]") {
+  const auto rec = recommend({"--cloud", "--task", "chat", "--users", "500"});
+  REQUIRE(is_671b(rec["pick"]["model"]));
+  REQUIRE(rec["pick"]["layout"] == "TP 8 + DP attention");
+  REQUIRE(rec["pick"]["gpus"] == 8);
+}
+
 TEST_CASE("recommend: 8 x H200 serving 128 users falls back to data-parallel attention", "[cli][recommend]") {
   const auto rec = recommend({"--gpu", "h200", "--count", "8", "--task", "chat", "--users", "128"});
   require_pick_sane(rec, 8 * 141.0);

@@ -239,8 +239,15 @@ std::vector<std::string> cloud_gpus(const Catalog& cat) {
   return out;
 }
 
+/// Several users of a latent-cache (MLA) model on a serving engine that offers data-parallel
+/// attention: its ranks do not each hold every user's cache, so it may fit where TP does not.
+bool may_use_dp_attention(const ResolvedScenario& s) {
+  return s.engine->parallelism == Parallelism::tensor_parallel && !s.engine->dp_attention_replicated.empty() &&
+         attention_of(s.model->arch).latent_cache && s.batch > 1;
+}
+
 /// Cloud: for each GPU type, the smallest count that holds the scenario (layer-split engines
-/// stay within one 8-GPU node).
+/// stay within one 8-GPU node), and a smaller one with data-parallel attention where that fits.
 struct CloudOptions {
   std::vector<HardwareRequest> hardware;
   std::optional<double> cheapest_over_budget;  ///< USD a month of the cheapest option the budget ruled out
@@ -270,8 +277,14 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
         continue;
       }
     }
-    if (const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower)))
-      out.hardware.push_back(with_gpu_count(cat, h, *n, tp));
+    const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower));
+    if (n) out.hardware.push_back(with_gpu_count(cat, h, *n, tp));
+    if (may_use_dp_attention(s) && (!n || *n > 2)) {
+      LayoutRequest dpa;
+      dpa.dp_attention = true;
+      if (const auto fewer = smallest_gpu_count(cat, s, m, h, dpa, n ? *n - 1 : max, std::max<std::uint64_t>(2, lower)))
+        out.hardware.push_back(with_gpu_count(cat, h, *fewer, tp));
+    }
   }
   return out;
 }
@@ -311,8 +324,7 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
 /// tensor parallelism does not fit: its speeds are not calibrated yet).
 std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw) {
   std::vector<LayoutRequest> out{LayoutRequest{}};
-  if (s.engine->parallelism == Parallelism::tensor_parallel && !s.engine->dp_attention_replicated.empty() &&
-      attention_of(c.model->arch).latent_cache && s.batch > 1 && hw.gpu_count() > 1) {
+  if (may_use_dp_attention(s) && hw.gpu_count() > 1) {
     LayoutRequest dpa;
     dpa.dp_attention = true;
     out.push_back(dpa);
