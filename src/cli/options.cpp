@@ -209,6 +209,13 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.dp_attention = o.dp_attention;
+  if (o.dp_attention && r.hardware && !r.count_auto) {
+    std::uint64_t gpus = r.hardware->vram ? r.hardware->vram_count : 0;
+    for (const auto& g : r.hardware->gpus) gpus += g.count;
+    // A flag that would do nothing: one rank has nobody to split the users with.
+    if (gpus * r.hardware->nodes == 1)
+      throw InputError("--dp-attention splits the users over several GPUs; this plan has one (give --count N)");
+  }
   r.layout.gpu_memory_utilization = optional_number(o.gpu_memory_utilization, "--gpu-memory-utilization", 0.01, 1.0);
   if (!o.prompt.empty()) r.prompt_tokens = parse_tokens(o.prompt, "--prompt", 1, k_max_context);
   if (!o.output.empty()) r.output_tokens = parse_tokens(o.output, "--output", 1, k_max_context);

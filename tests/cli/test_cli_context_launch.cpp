@@ -177,7 +177,11 @@ TEST_CASE("dp-attention: reaches SGLang's and vLLM's flags, the layout and the J
   REQUIRE(command.find("--tensor-parallel-size 1 --data-parallel-size 8 --enable-expert-parallel") !=
           std::string::npos);
   REQUIRE(command.find("--max-num-seqs 128") != std::string::npos);
+  // One GPU has nobody to split the users with.
+  require_usage_error(run_cli({"estimate", "r1", "--engine", "sglang", "--gpu", "h200", "--dp-attention"}),
+                      "--dp-attention splits the users over several GPUs");
   // llama.cpp has no such mode.
-  require_usage_error(run_cli({"estimate", "8b", "--engine", "llama.cpp", "--gpu", "rtx4090", "--dp-attention"}),
-                      "--dp-attention are vLLM/SGLang options");
+  require_usage_error(
+      run_cli({"estimate", "8b", "--engine", "llama.cpp", "--gpu", "rtx4090", "--count", "2", "--dp-attention"}),
+      "--dp-attention are vLLM/SGLang options");
 }
