@@ -10,13 +10,15 @@ using dsplan::test::catalog;
 
 namespace {
 
-PlanResult plan(const char* model, const char* quant, std::vector<HardwareRequest::Gpus> gpus, LayoutRequest layout = {},
-                std::uint64_t context = 4096, std::optional<Bytes> ram = std::nullopt, const char* engine = "") {
+PlanResult plan(const char* model, const char* quant, std::vector<HardwareRequest::Gpus> gpus,
+                LayoutRequest layout = {}, std::uint64_t context = 4096, std::optional<Bytes> ram = std::nullopt,
+                const char* engine = "", std::uint64_t batch = 1) {
   PlanRequest r;
   r.scenario.model = model;
   r.scenario.quant = quant;
   r.scenario.engine = engine;
   r.scenario.context = context;
+  r.scenario.batch = batch;
   r.hardware = HardwareRequest{};
   r.hardware->gpus = std::move(gpus);
   r.hardware->ram = ram;
@@ -248,20 +250,8 @@ TEST_CASE("data-parallel attention: each rank holds the whole attention and cach
   // in bf16. Under TP 8 every rank holds all of it; with --dp-attention each holds its 128.
   LayoutRequest dpa;
   dpa.dp_attention = true;
-  const auto with = [&](std::uint64_t batch, LayoutRequest layout) {
-    PlanRequest q;
-    q.scenario.model = "r1";
-    q.scenario.quant = "fp8";
-    q.scenario.engine = "sglang";
-    q.scenario.context = 3072;
-    q.scenario.batch = batch;
-    q.hardware = HardwareRequest{};
-    q.hardware->gpus = {{"h200", 8}};
-    q.layout = layout;
-    return run_plan(catalog(), q);
-  };
-  const auto plain = with(1024, {});
-  const auto split = with(1024, dpa);
+  const auto plain = plan("r1", "fp8", {{"h200", 8}}, {}, 3072, std::nullopt, "sglang", 1024);
+  const auto split = plan("r1", "fp8", {{"h200", 8}}, dpa, 3072, std::nullopt, "sglang", 1024);
   REQUIRE_FALSE(plain.layout->fits);
   REQUIRE(split.layout->fits);
   REQUIRE(split.layout->attention_data_parallel == 8);

@@ -23,8 +23,6 @@ std::string_view strategy_name(LayoutStrategy s) {
   throw InternalError("unnamed layout strategy");
 }
 
-/// Which tensor groups every rank holds whole: norms and the MoE router always; under
-/// data-parallel attention also the groups the engine's table lists (attention, ...).
 std::array<bool, k_group_count> replicated_groups(const EngineSpec& e, bool dp_attention) {
   std::array<bool, k_group_count> out{};
   out[static_cast<std::size_t>(TensorGroup::norms)] = true;
