@@ -68,8 +68,11 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
                       "flash attention");
   require_usage_error(run_cli({"estimate", "70b", "--kv-type", "q4_0"}), "not offered by vllm");
   require_usage_error(run_cli({"estimate", "70b", "--legacy-mla-gguf"}), "MLA");
-  // V3.2's catalog architecture has no llama_cpp_arch (its deepseek32 GGUF layout is not modelled).
-  require_usage_error(run_cli({"estimate", "v3.2", "--quant", "q4_k_m"}), "has no GGUF layout in dsplan's catalog");
+  // V4's catalog architecture has no llama_cpp_arch (no merged llama.cpp support to follow).
+  require_usage_error(run_cli({"estimate", "v4-flash", "--quant", "q4_k_m"}), "has no GGUF layout in dsplan's catalog");
+  // DeepSeek Sparse Attention needs an engine that runs the indexer; Ollama's catalog entry does not.
+  require_usage_error(run_cli({"estimate", "v3.2", "--quant", "q4_k_m", "--engine", "ollama"}),
+                      "Ollama is not known to run it");
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-13"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "last year"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-02-29"}), "expected YYYY-MM");

@@ -3,6 +3,8 @@
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/model/kv_cache.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/serving/memory.hpp"
 #include "test_support.hpp"
 
 using namespace dsplan;
@@ -95,4 +97,18 @@ TEST_CASE("MLA cache overrides and the V3.2 indexer cache", "[kv]") {
   const auto v32 = estimate_kv_cache(catalog().require_model("deepseek-v3.2-exp").arch, catalog().require_engine("sglang"),
                                      catalog().require_block_type("fp8_ds_mla"), {4096, 1, false});
   REQUIRE(v32.bytes_per_token.count() == 61ULL * (656 + 132));
+}
+
+TEST_CASE("llama.cpp's V3.2 cache: indexer keys in the K type, cells for the file's MTP block too", "[kv]") {
+  // llama_kv_cache_dsa (PR #23346): the 576-wide latent plus one 128-wide indexer key per token and
+  // layer, both in -ctk's type, over every block of the file (61 + the MTP block).
+  Scenario s;
+  s.model = "v3.2";
+  s.quant = "q4_k_m";
+  s.context = 4096;
+  const auto f16 = estimate_memory(catalog(), resolve_scenario(catalog(), s));
+  REQUIRE(f16.kv.bytes_per_token.count() == 62ULL * (576 + 128) * 2);
+  s.kv_type = "q8_0";  // 34 B per 32 values
+  const auto q8 = estimate_memory(catalog(), resolve_scenario(catalog(), s));
+  REQUIRE(q8.kv.bytes_per_token.count() == 62ULL * (576 + 128) / 32 * 34);
 }

@@ -20,11 +20,13 @@ std::vector<ResolvedScenario> all_scenarios(std::uint64_t context) {
   for (const auto& m : catalog().models)
     for (const auto& q : catalog().quants)
       for (const auto& e : q.engines) {
-        // GGUF needs a llama.cpp architecture (V3.2's sparse attention has none: no GGUF exists).
+        // GGUF needs a llama.cpp architecture (V4 has none in the catalog).
         const auto& engine_containers = catalog().require_engine(e).containers;
         const bool gguf_only = engine_containers.size() == 1 && engine_containers.front() == "gguf";
         if (gguf_only && m.arch.traits.llama_cpp_arch.empty()) continue;
         if (!quant_holds_model(q, m)) continue;  // a publisher's files of other models only
+        // DeepSeek Sparse Attention runs only on engines that run its indexer.
+        if (attention_of(m.arch).needs_indexer_engine && !catalog().require_engine(e).indexer_cache) continue;
         // DeepSeek-V4 caches only in fp8_ds_mla: engines without that cache cannot run it.
         const auto fixed = attention_of(m.arch).fixed_cache_type;
         if (!fixed.empty() && !contains(catalog().require_engine(e).kv_cache_types, fixed)) continue;
@@ -60,7 +62,7 @@ TEST_CASE("every estimate is finite, non-negative and adds up", "[properties]") 
 
 TEST_CASE("GGUF formats of a model without a llama.cpp architecture are input errors", "[properties]") {
   Scenario s;
-  s.model = "v3.2";
+  s.model = "v4-flash";
   s.quant = "q4_k_m";
   REQUIRE_THROWS_AS(resolve_scenario(catalog(), s), InputError);
   s.quant = "fp8";

@@ -57,6 +57,9 @@ struct ArchTraits {
   /// reported as uncalibrated.
   std::string speed_family = "dense";
   std::string llama_cpp_arch;  ///< llama.cpp's architecture name (general.architecture in GGUF).
+  /// convert_hf_to_gguf.py writes the MTP blocks too (DeepseekV32Model: skip_mtp = False); llama.cpp
+  /// skips them at load. Otherwise GGUF files end at num_hidden_layers.
+  bool gguf_mtp_blocks = false;
   std::string source;
 };
 
@@ -265,6 +268,9 @@ struct ContainerRules {
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
   std::string id;
   std::vector<QuantRule> unquantized;           ///< tensors stored as converted, never quantized
+  /// Tensors the converter writes in another type than the format's when it writes the file itself
+  /// (formats whose default type is a float: f32, f16, bf16); a quantizer re-quantizes them.
+  std::vector<QuantRule> converter_types;
   std::map<std::string, std::string> fallback;  ///< type -> type when ne0 does not divide the block
   std::string final_fallback;                   ///< when the fallback does not divide either
   std::map<std::size_t, std::size_t> fallback_index;  ///< `fallback` as block-type indices (load_catalog)
@@ -363,6 +369,8 @@ struct EngineSpec {
   MlaCacheLayout mla_cache_legacy_gguf = MlaCacheLayout::expanded;
   bool mla_v_is_view_of_k = true;       ///< latent layout: V read from the K cache, not stored twice
   bool indexer_cache = false;           ///< caches DeepSeek Sparse Attention indexer keys (V3.2)
+  bool indexer_keys_in_cache_type = false;  ///< indexer keys in the K cache type (else fp8 + fp32 scale)
+  bool indexer_reads_top_k = true;      ///< attention reads the indexer's top-k latents (else all, masked)
   std::vector<std::string> kv_cache_types;
   std::string default_kv_type;          ///< "model" = the activations' dtype
   std::uint64_t kv_cell_padding = 1;    ///< total cache cells are a multiple of this

@@ -90,6 +90,8 @@ struct AttentionTraits {
   bool latent_cache;
   /// The only cache type engines offer for this kind (empty: the engine's choice).
   std::string_view fixed_cache_type;
+  /// Needs an engine that runs its indexer and caches the indexer's keys (EngineSpec::indexer_cache).
+  bool needs_indexer_engine;
   /// Config fields the kind needs that are missing, as a message; empty when complete.
   std::string (*missing_fields)(const ModelArch&);
   /// Appends the attention tensors of block `layer` (checkpoint order).

@@ -72,7 +72,7 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
   node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family", "llama_cpp_arch",
-                   "source"});
+                   "gguf_mtp_blocks", "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
@@ -82,6 +82,8 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
   t.mtp_shares_embedding = node.bool_or("mtp_shares_embedding", false);
   t.speed_family = node.str_or("speed_family", "dense");
   t.llama_cpp_arch = node.str_or("llama_cpp_arch", "");
+  t.gguf_mtp_blocks = node.bool_or("gguf_mtp_blocks", false);
+  if (t.gguf_mtp_blocks && t.llama_cpp_arch.empty()) node.at("gguf_mtp_blocks").fail("needs a llama_cpp_arch");
   t.source = join_sources(node.at("source"));
   return t;
 }
@@ -283,11 +285,12 @@ std::vector<QuantRule> parse_rules(const JsonNode& n) {
 }
 
 ContainerRules parse_container(const std::string& id, const JsonNode& n) {
-  n.check_keys({"unquantized", "fallback", "final_fallback", "source"});
+  n.check_keys({"unquantized", "converter_types", "fallback", "final_fallback", "source"});
   ContainerRules c;
   c.origin = n.origin();
   c.id = id;
   if (const auto u = n.find("unquantized")) c.unquantized = parse_rules(*u);
+  if (const auto u = n.find("converter_types")) c.converter_types = parse_rules(*u);
   if (const auto f = n.find("fallback"))
     for (const auto& [from, to] : f->members()) c.fallback[from] = to.str();
   c.final_fallback = n.str_or("final_fallback", "");
@@ -454,6 +457,8 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "mla_cache_legacy_gguf",
                 "mla_v_is_view_of_k",
                 "indexer_cache",
+                "indexer_keys",
+                "indexer_reads",
                 "kv_cache_types",
                 "default_kv_type",
                 "kv_cell_padding",
@@ -489,6 +494,12 @@ EngineSpec parse_engine(const JsonNode& n) {
                                                            : e.mla_cache;
   e.mla_v_is_view_of_k = n.bool_or("mla_v_is_view_of_k", true);
   e.indexer_cache = n.bool_or("indexer_cache", false);
+  const std::string keys = n.str_or("indexer_keys", "fp8_scaled");
+  if (keys != "fp8_scaled" && keys != "cache_type") n.at("indexer_keys").fail("expected \"fp8_scaled\" or \"cache_type\"");
+  e.indexer_keys_in_cache_type = keys == "cache_type";
+  const std::string reads = n.str_or("indexer_reads", "top_k");
+  if (reads != "top_k" && reads != "whole_cache") n.at("indexer_reads").fail("expected \"top_k\" or \"whole_cache\"");
+  e.indexer_reads_top_k = reads == "top_k";
   e.kv_cache_types = n.at("kv_cache_types").strings();
   e.default_kv_type = n.str("default_kv_type");
   e.kv_cell_padding = n.u64_in_or("kv_cell_padding", 1, 1, k_max_count);
@@ -817,6 +828,7 @@ void resolve_and_check(Catalog& cat) {
       reference_error(f.origin, "/unmodelled_files/files/" + f.id + "/model", "unknown model '" + f.model + "'");
   for (auto& [id, c] : cat.containers) {
     for (auto& r : c.unquantized) compile_rule(cat, r, c.origin, "/containers/" + id + "/unquantized");
+    for (auto& r : c.converter_types) compile_rule(cat, r, c.origin, "/containers/" + id + "/converter_types");
     c.fallback_index.clear();
     for (const auto& [from, to] : c.fallback)
       c.fallback_index[check_type_ref(cat, from, c.origin, "/containers/" + id + "/fallback")] =

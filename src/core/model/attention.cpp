@@ -228,12 +228,17 @@ void dsa_tensors(BlockLayout& b, const ModelArch& a, std::uint64_t layer) {
   add_matrix(b, TensorRole::indexer_weights_proj, a.hidden_size, a.index_n_heads);
 }
 
-// The indexer's keys: one fp8 key of index_head_dim plus an fp32 scale per token and layer, in
-// engines that run the indexer (SGLang PR #11309 log: 788 - 656 = 132 B per layer).
+// The indexer's keys, one of index_head_dim per token and layer: vLLM and SGLang store it in fp8
+// with an fp32 scale (SGLang PR #11309 log: 788 - 656 = 132 B per layer) and attend to the top-k
+// latents only; llama.cpp (llama_kv_cache_dsa) stores it in the K cache type and masks the
+// attention over the whole latent cache, which it reads.
 KvShape dsa_kv(const ModelArch& a, const EngineSpec& engine, const KvCacheRequest& req) {
   KvShape shape = mla_kv(a, engine, req);
-  if (engine.indexer_cache) {  // engines that run the indexer attend to its top-k latents only
-    shape.streams.front().read_limit = a.index_topk;
+  if (!engine.indexer_cache) return shape;
+  if (engine.indexer_reads_top_k) shape.streams.front().read_limit = a.index_topk;
+  if (engine.indexer_keys_in_cache_type) {
+    shape.streams.push_back(per_token("indexer_keys", a.num_layers, a.index_head_dim, 0));
+  } else {
     KvStream keys = per_token("indexer_keys", a.num_layers, 0, 0);
     keys.fixed_bytes_per_entry = Bytes(a.index_head_dim + 4);
     shape.streams.push_back(keys);
@@ -457,16 +462,16 @@ std::string v4_summary(const ModelArch& a) {
 // ---- the table --------------------------------------------------------------------------
 
 const AttentionTraits k_table[] = {
-    {AttentionKind::gqa, false, "", gqa_missing, gqa_tensors, same_every_layer, gqa_kv, gqa_decode_flops,
+    {AttentionKind::gqa, false, "", false, gqa_missing, gqa_tensors, same_every_layer, gqa_kv, gqa_decode_flops,
      gqa_prefill_flops, gqa_tp_violation, gqa_kv_share, gqa_activations, gqa_training_flops, no_extra_target,
      gqa_fields, gqa_summary},
-    {AttentionKind::mla, true, "", mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
+    {AttentionKind::mla, true, "", false, mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
      mla_prefill_flops, mla_tp_violation, whole_cache, mla_activations, mla_training_flops, no_extra_target,
      mla_fields, mla_summary},
-    {AttentionKind::mla_dsa, true, "", dsa_missing, dsa_tensors, same_every_layer, dsa_kv, dsa_decode_flops,
+    {AttentionKind::mla_dsa, true, "", true, dsa_missing, dsa_tensors, same_every_layer, dsa_kv, dsa_decode_flops,
      dsa_prefill_flops, mla_tp_violation, whole_cache, dsa_activations, dsa_training_flops, dsa_extra_target,
      dsa_fields, dsa_summary},
-    {AttentionKind::csa_hca, false, "fp8_ds_mla", v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops, v4_prefill_flops,
+    {AttentionKind::csa_hca, false, "fp8_ds_mla", false, v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops, v4_prefill_flops,
      mla_tp_violation, whole_cache, v4_activations, v4_training_flops, v4_extra_target, v4_fields, v4_summary},
 };
 

@@ -81,6 +81,13 @@ std::size_t apply_fallback(const Catalog& cat, const ContainerRules& rules, cons
                    cat.block_types[type].id + "' cannot store and no fallback fits");
 }
 
+/// A format whose default type is a float (f32, f16, bf16) is what the converter writes; the
+/// others are a quantizer's output.
+bool converter_output(const Catalog& cat, const QuantFormat& quant) {
+  const std::string& type = cat.block_types[quant.default_type_index].id;
+  return type == "f32" || type == "f16" || type == "bf16";
+}
+
 /// One tensor position (a model-level tensor, or a tensor of a block layout), resolved once.
 struct Slot {
   const Tensor* tensor = nullptr;
@@ -99,6 +106,8 @@ struct Resolver {
   const QuantFormat& quant;
   const ModelFacts& facts;
   bool tied;
+  bool converter_output;  ///< a float format: the converter's file, no quantizer pass
+
 
   Slot resolve(const Tensor& t, bool mtp) const {
     Slot s;
@@ -107,6 +116,9 @@ struct Resolver {
     const TagMask tags = detail::tensor_tags(t, tied, mtp);
     for (const auto& r : container.unquantized)
       if ((r.mask & tags).any()) return fixed(s, r.type_index, -1);
+    if (converter_output)
+      for (const auto& r : container.converter_types)
+        if ((r.mask & tags).any()) return fixed(s, r.type_index, -1);
     s.reaches_rules = true;
     const bool default_fits = row_fits(cat.block_types[quant.default_type_index], t);
     for (const auto& r : quant.rules) {
@@ -242,7 +254,8 @@ std::uint64_t gguf_name_length(const Tensor& t, std::int64_t block) {
 TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& a, const FileLayout& layout) {
   if (layout.container != "gguf") return inv;
   TensorInventory out = inv;
-  out.blocks.resize(inv.main_blocks);  // convert_hf_to_gguf.py skips blocks >= num_hidden_layers (MTP)
+  // convert_hf_to_gguf.py skips blocks >= num_hidden_layers (MTP), except where the arch keeps them.
+  if (!a.traits.gguf_mtp_blocks) out.blocks.resize(inv.main_blocks);
   if (!layout.legacy_mla_gguf) {
     for (auto& l : out.layouts) {
       std::vector<Tensor> split;
@@ -308,9 +321,11 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
     throw InputError("quant '" + quant.id + "' has no container '" + layout.container + "'");
   const ModelArch& a = model.arch;
   const auto inv = file_inventory(inventory, a, layout);
-  const ModelFacts facts{static_cast<std::int64_t>(inv.main_blocks), a.num_heads / a.num_kv_heads,
+  // llama-quantize's n_layer is the file's block count (MTP blocks included, when written).
+  const auto n_layer = static_cast<std::int64_t>(layout.container == "gguf" ? inv.blocks.size() : inv.main_blocks);
+  const ModelFacts facts{n_layer, a.num_heads / a.num_kv_heads,
                          a.n_routed_experts, model.llama_cpp_type, quant.imatrix};
-  const Resolver resolver{cat, container_it->second, quant, facts, a.tie_word_embeddings};
+  const Resolver resolver{cat, container_it->second, quant, facts, a.tie_word_embeddings, converter_output(cat, quant)};
 
   std::vector<Slot> globals;
   for (const auto& t : inv.globals) globals.push_back(resolver.resolve(t, false));

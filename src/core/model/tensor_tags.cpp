@@ -55,7 +55,8 @@ LlamaCategory llama_category(TensorRole role, bool tied_embeddings) {
     case TensorRole::output: return LlamaCategory::output;
     case TensorRole::token_embd: return tied_embeddings ? LlamaCategory::output : LlamaCategory::token_embd;
     case TensorRole::attn_v: return LlamaCategory::attn_v;
-    case TensorRole::attn_k: return LlamaCategory::attn_k;
+    case TensorRole::attn_k:
+    case TensorRole::indexer_wk: return LlamaCategory::attn_k;  // "blk.N.indexer.attn_k.weight" holds "attn_k.weight"
     case TensorRole::attn_q: return LlamaCategory::attn_q;
     case TensorRole::attn_output: return LlamaCategory::attn_output;
     case TensorRole::ffn_up:

@@ -52,11 +52,12 @@ std::string_view role_name(TensorRole role) {
     case TensorRole::attn_kv_b: return "attn_kv_b";
     case TensorRole::attn_k_b: return "attn_k_b";
     case TensorRole::attn_v_b: return "attn_v_b";
-    case TensorRole::indexer_wq_b: return "indexer.wq_b";
-    case TensorRole::indexer_wk: return "indexer.wk";
+    // llama.cpp's GGUF names (LLM_TENSOR_INDEXER_*): wq_b -> attn_q_b, wk -> attn_k, weights_proj -> proj.
+    case TensorRole::indexer_wq_b: return "indexer.attn_q_b";
+    case TensorRole::indexer_wk: return "indexer.attn_k";
     case TensorRole::indexer_k_norm: return "indexer.k_norm";
     case TensorRole::indexer_k_norm_bias: return "indexer.k_norm.bias";
-    case TensorRole::indexer_weights_proj: return "indexer.weights_proj";
+    case TensorRole::indexer_weights_proj: return "indexer.proj";
     case TensorRole::attn_kv: return "attn_kv";
     case TensorRole::attn_output_a: return "attn_output_a";
     case TensorRole::attn_output_b: return "attn_output_b";

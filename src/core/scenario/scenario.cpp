@@ -13,6 +13,14 @@ namespace dsplan {
 
 namespace {
 
+/// "llama.cpp, vLLM, SGLang": the engines that run a DSA indexer.
+std::string indexer_engines(const Catalog& cat) {
+  std::vector<std::string> names;
+  for (const auto& e : cat.engines)
+    if (e.indexer_cache) names.push_back(e.id);
+  return join(names);
+}
+
 /// First container of the quant that the engine loads; empty when none.
 std::string shared_container(const QuantFormat& q, const EngineSpec& e) {
   for (const auto& c : q.containers)
@@ -88,6 +96,9 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
     throw InputError(r.model->id + " (" + r.model->arch.model_type +
                      ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized; "
                      "use a safetensors format with vllm or sglang");
+  if (attention_of(r.model->arch).needs_indexer_engine && !r.engine->indexer_cache)
+    throw InputError(r.model->id + " uses DeepSeek Sparse Attention, whose indexer keeps its own key cache, and " +
+                     r.engine->name + " is not known to run it; engines that do: " + indexer_engines(cat));
   r.layout.container = container;
 }
 

@@ -23,12 +23,20 @@ void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes l
 }
 
 void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d) {
+  // Caches beside the main K/V (V3.2's indexer keys, V4's compressed streams), by their entries.
+  std::string others;
+  for (std::size_t i = 1; i < kv.streams.size(); ++i) {
+    const auto& st = kv.streams[i];
+    const auto per = st.stream.tokens_per_entry > 1 ? fmt::format("{} tokens", st.stream.tokens_per_entry) : "token";
+    others +=
+        fmt::format(" + {} {} layers x {} B per {}", st.stream.name, st.stream.layers, st.bytes_per_entry.count(), per);
+  }
   d.push_back({"KV cache",
-               fmt::format("{} B = {} cells x {} layers x (K {} values = {} B + V {} values = {} B) in {} ({}); cells = "
-                           "{} sequences x context {} rounded up to {}",
+               fmt::format("{} B = {} cells x ({} layers x (K {} values = {} B + V {} values = {} B){}) in {} ({}); "
+                           "cells = {} sequences x context {} rounded up to {}",
                            kv.total.count(), kv.cells, kv.layers, kv.k_values, kv.k_bytes_per_token_layer.count(),
-                           kv.v_values, kv.v_bytes_per_token_layer.count(), kv.cache_type, kv_layout_name(kv.layout),
-                           s.batch, s.context, kv.cells_per_sequence),
+                           kv.v_values, kv.v_bytes_per_token_layer.count(), others, kv.cache_type,
+                           kv_layout_name(kv.layout), s.batch, s.context, kv.cells_per_sequence),
                s.engine->source("kv")});
 }
 
@@ -73,8 +81,11 @@ MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenari
   // Engines load the MTP module only to draft with it (--mtp); its layer then caches like the others.
   const bool mtp = s.speculative_tokens > 0;
   m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
+  // llama.cpp allocates cache for every block of the file (n_layer_all), so the MTP block a
+  // deepseek32 GGUF carries gets cache cells though its weights are skipped at load.
+  const bool file_mtp_cached = s.layout.container == "gguf" && a.traits.gguf_mtp_blocks;
   ModelArch cached = a;
-  if (mtp) cached.num_layers += a.mtp_layers;
+  if (mtp || file_mtp_cached) cached.num_layers += a.mtp_layers;
   m.kv = estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dsplan/base/error.hpp"
+#include "dsplan/model/attention.hpp"
 
 namespace dsplan {
 
@@ -43,15 +44,19 @@ RuntimeMemory llama_cpp_compute(const ModelArch& a, const KvCacheSize& kv, const
   RuntimeMemory m;
   const std::uint64_t logits = k_f32 * ub * (a.vocab_size + a.hidden_size);
   const std::uint64_t moe = k_f32 * ub * llama_moe_values_per_token(a);
-  std::uint64_t attention = 0;
+  // DeepSeek-V3.2's lightning indexer: f32 scores of every (kv, token) pair for each indexer head,
+  // built unfused by llama.cpp's deepseek32 graph (PR #23346); one such tensor is counted, a lower
+  // bound, as the graph's relu and weighting may hold a second.
+  const std::uint64_t indexer = attention_of(a).needs_indexer_engine ? k_f32 * ub * n_kv * a.index_n_heads : 0;
+  std::uint64_t attention = indexer;
   std::uint64_t total = 0;
   if (r.flash_attention) {
     // KQ mask in f32 plus its f16 copy for the flash-attention kernel: 6 bytes per (kv, token).
-    attention = 6 * ub * n_kv;
+    attention += 6 * ub * n_kv;
     total = logits + attention + moe;
   } else {
     // The f32 KQ scores of one layer (softmax runs in place) and ~18 hidden-size f32 rows.
-    attention = k_f32 * ub * n_kv * (a.num_heads + 1) + 18 * ub * a.hidden_size;
+    attention += k_f32 * ub * n_kv * (a.num_heads + 1) + 18 * ub * a.hidden_size;
     total = std::max(logits, attention) + moe;
   }
   m.compute_buffer = Bytes(total);
@@ -60,10 +65,14 @@ RuntimeMemory llama_cpp_compute(const ModelArch& a, const KvCacheSize& kv, const
   if (explain) {
     explain->push_back({"compute buffer",
                         fmt::format("{} = logits 4*{}*({}+{}) = {} {} attention {} + MoE {} (ub = {}, n_kv = {}, "
-                                    "flash attention {})",
+                                    "flash attention {}){}",
                                     total, ub, a.vocab_size, a.hidden_size, logits,
                                     r.flash_attention ? "+" : "max with", attention, moe, ub, n_kv,
-                                    r.flash_attention ? "on" : "off"),
+                                    r.flash_attention ? "on" : "off",
+                                    indexer > 0 ? fmt::format("; attention includes the indexer's f32 scores "
+                                                              "4*{}*{}*{} heads = {}",
+                                                              ub, n_kv, a.index_n_heads, indexer)
+                                                : ""),
                         "llama.cpp graph reservation (src/llama-context.cpp @3cfa9c3f); checked against llama.cpp's "
                         "reported compute buffers in docs/validation.md"});
   }
