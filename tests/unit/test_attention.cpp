@@ -75,10 +75,26 @@ TEST_CASE("tensor parallelism: GQA shards KV heads, MLA keeps the latent whole o
 
 TEST_CASE("attention FLOPs: GQA decode is 4 x heads x head_dim per cached token and layer", "[attention]") {
   const auto& llama = arch("r1-distill-llama-8b");  // 32 heads of 128
-  REQUIRE(attention_of(llama).decode_flops(llama, KvLayout::gqa, 1000.0) == Approx(2.0 * 1000 * 32 * 2 * 128));
+  REQUIRE(attention_of(llama).decode_flops(llama, KvLayout::gqa, 1000.0, 0) == Approx(2.0 * 1000 * 32 * 2 * 128));
   // MLA decode on the latent: heads x (2 x kv_lora + rope) per position (weight absorption).
   const auto& r1 = arch("deepseek-r1");
-  REQUIRE(attention_of(r1).decode_flops(r1, KvLayout::mla_latent, 1000.0) == Approx(2.0 * 1000 * 128 * (2 * 512 + 64)));
+  REQUIRE(attention_of(r1).decode_flops(r1, KvLayout::mla_latent, 1000.0, 0) ==
+          Approx(2.0 * 1000 * 128 * (2 * 512 + 64)));
+}
+
+TEST_CASE("V3.2 attention FLOPs: top-k where the engine selects, every position where it masks", "[attention]") {
+  const auto& v32 = arch("deepseek-v3.2");
+  const auto& dsa = attention_of(v32);
+  // The indexer scores every cached key: 64 heads x 128 per position, two FLOPs per multiply-add.
+  const double indexer = 2.0 * 10'000 * 64 * 128;
+  // SGLang/vLLM attend to the indexer's top 2,048 latents; llama.cpp masks and reads all 10,000.
+  REQUIRE(dsa.decode_flops(v32, KvLayout::mla_latent, 10'000.0, 2048) ==
+          Approx(2.0 * 2048 * 128 * (2 * 512 + 64) + indexer));
+  REQUIRE(dsa.decode_flops(v32, KvLayout::mla_latent, 10'000.0, 0) ==
+          Approx(2.0 * 10'000 * 128 * (2 * 512 + 64) + indexer));
+  // Prefill of 1,000 tokens, below the top-k: masking changes nothing (causal, every position).
+  REQUIRE(dsa.prefill_flops(v32, 1000.0, 2048) == Approx(dsa.prefill_flops(v32, 1000.0, 0)).epsilon(0.01));
+  REQUIRE(dsa.prefill_flops(v32, 16'384.0, 2048) < 0.6 * dsa.prefill_flops(v32, 16'384.0, 0));
 }
 
 TEST_CASE("the V3.2 indexer: its tensors, its keys in the cache, its LoRA targets", "[attention]") {

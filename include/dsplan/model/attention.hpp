@@ -99,10 +99,12 @@ struct AttentionTraits {
   /// A key that differs between blocks whose attention tensors differ (0 when all blocks match).
   std::uint64_t (*layer_variant)(const ModelArch&, std::uint64_t layer);
   KvShape (*kv_shape)(const ModelArch&, const EngineSpec&, const KvCacheRequest&);
-  /// Attention FLOPs per layer for one decoded token at `context` cached tokens, cache in `layout`.
-  double (*decode_flops)(const ModelArch&, KvLayout, double context);
-  /// Attention FLOPs per layer for a prefill of `tokens` tokens.
-  double (*prefill_flops)(const ModelArch&, double tokens);
+  /// Attention FLOPs per layer for one decoded token at `context` cached tokens, cache in `layout`;
+  /// `read_limit` is what the engine's main cache stream reads per query (KvStream::read_limit,
+  /// 0 = every cached position): V3.2's top-k where the engine selects, all where it masks.
+  double (*decode_flops)(const ModelArch&, KvLayout, double context, std::uint64_t read_limit);
+  /// Attention FLOPs per layer for a prefill of `tokens` tokens (`read_limit` as for decode).
+  double (*prefill_flops)(const ModelArch&, double tokens, std::uint64_t read_limit);
   /// Why tensor parallelism of `tp` ranks cannot shard this attention; empty when it can.
   std::string (*tp_violation)(const ModelArch&, std::uint64_t tp);
   /// Share of the KV cache each of `tp` ranks holds.

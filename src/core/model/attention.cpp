@@ -86,10 +86,10 @@ KvShape gqa_kv(const ModelArch& a, const EngineSpec&, const KvCacheRequest&) {
 }
 
 // Decode: q.k and p.v over each cached position, per head; prefill: the same over the prompt.
-double gqa_decode_flops(const ModelArch& a, KvLayout, double context) {
+double gqa_decode_flops(const ModelArch& a, KvLayout, double context, std::uint64_t) {
   return 2.0 * context * d(a.num_heads) * 2.0 * d(a.head_dim);
 }
-double gqa_prefill_flops(const ModelArch& a, double tokens) {
+double gqa_prefill_flops(const ModelArch& a, double tokens, std::uint64_t) {
   return tokens * tokens * d(a.num_heads) * 2.0 * d(a.head_dim);
 }
 
@@ -173,12 +173,14 @@ KvShape mla_kv(const ModelArch& a, const EngineSpec& engine, const KvCacheReques
 double mla_prefill_width(const ModelArch& a) {
   return d(a.num_heads) * d(a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim);
 }
-double mla_decode_flops(const ModelArch& a, KvLayout layout, double context) {
+double mla_decode_flops(const ModelArch& a, KvLayout layout, double context, std::uint64_t) {
   const double width = layout == KvLayout::mla_latent ? d(a.num_heads) * d(2 * a.kv_lora_rank + a.qk_rope_head_dim)
                                                       : mla_prefill_width(a);
   return 2.0 * context * width;
 }
-double mla_prefill_flops(const ModelArch& a, double tokens) { return tokens * tokens * mla_prefill_width(a); }
+double mla_prefill_flops(const ModelArch& a, double tokens, std::uint64_t) {
+  return tokens * tokens * mla_prefill_width(a);
+}
 
 // The latent is one head shared by all: every rank holds the whole cache.
 std::string mla_tp_violation(const ModelArch&, std::uint64_t) { return {}; }
@@ -248,14 +250,18 @@ KvShape dsa_kv(const ModelArch& a, const EngineSpec& engine, const KvCacheReques
 
 // Decode with the indexer: attention over the top index_topk latents, and the indexer scoring
 // every cached key with index_n_heads x index_head_dim.
-double dsa_decode_flops(const ModelArch& a, KvLayout layout, double context) {
-  return mla_decode_flops(a, layout, std::min(context, d(a.index_topk))) + 2.0 * context * d(a.index_n_heads * a.index_head_dim);
+double dsa_decode_flops(const ModelArch& a, KvLayout layout, double context, std::uint64_t read_limit) {
+  const double attended = read_limit > 0 ? std::min(context, d(read_limit)) : context;
+  return mla_decode_flops(a, layout, attended, 0) + 2.0 * context * d(a.index_n_heads * a.index_head_dim);
 }
 
-// Prefill: each prompt token attends to at most index_topk earlier positions (the integral of decode).
-double dsa_prefill_flops(const ModelArch& a, double tokens) {
-  return 2.0 * mla_prefill_width(a) * attended_sum(tokens, 1.0, d(a.index_topk)) +
-         tokens * tokens * d(a.index_n_heads * a.index_head_dim);
+// Prefill: each prompt token attends to at most the top-k earlier positions where the engine
+// selects them (the integral of decode), to every earlier one where it masks the whole cache
+// (llama.cpp: its attention kernels still compute the masked positions).
+double dsa_prefill_flops(const ModelArch& a, double tokens, std::uint64_t read_limit) {
+  const double attention = read_limit > 0 ? 2.0 * mla_prefill_width(a) * attended_sum(tokens, 1.0, d(read_limit))
+                                          : mla_prefill_flops(a, tokens, 0);
+  return attention + tokens * tokens * d(a.index_n_heads * a.index_head_dim);
 }
 
 std::uint64_t dsa_activations(const ModelArch& a) {
@@ -419,10 +425,12 @@ double v4_flops(const ModelArch& a, const V4Positions& p) {
   return 2.0 * d(a.num_heads) * 2.0 * d(a.head_dim) * p.attended +
          2.0 * d(a.index_n_heads * a.index_head_dim) * p.indexed;
 }
-double v4_decode_flops(const ModelArch& a, KvLayout, double context) {
+double v4_decode_flops(const ModelArch& a, KvLayout, double context, std::uint64_t) {
   return v4_flops(a, v4_positions(a, context, false));
 }
-double v4_prefill_flops(const ModelArch& a, double tokens) { return v4_flops(a, v4_positions(a, tokens, true)); }
+double v4_prefill_flops(const ModelArch& a, double tokens, std::uint64_t) {
+  return v4_flops(a, v4_positions(a, tokens, true));
+}
 
 // Training keeps q_a's norm input and q_b's input, the shared KV (and its norm input), q and the
 // attention output (heads x head_dim each) and wo_b's input; the compressors' and the indexer's

@@ -94,6 +94,11 @@ ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, bool by
   return w;
 }
 
+/// Positions the main cache stream's attention reads per query (0 = all): attention FLOPs follow it.
+std::uint64_t attended_limit(const KvCacheSize& kv) {
+  return kv.streams.empty() ? 0 : kv.streams.front().stream.read_limit;
+}
+
 /// Bytes and FLOPs of a set of blocks for one step of `tokens` tokens at KV length `context`.
 struct Work {
   double bytes = 0;
@@ -115,8 +120,11 @@ Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
   }
   const double layers = static_cast<double>(count);
   const AttentionTraits& attention = attention_of(*w.arch);
-  if (prefill) out.flops += layers * attention.prefill_flops(*w.arch, t);
-  else out.flops += layers * t * attention.decode_flops(*w.arch, w.kv->layout, context);
+  const std::uint64_t reads = attended_limit(*w.kv);
+  if (prefill)
+    out.flops += layers * attention.prefill_flops(*w.arch, t, reads);
+  else
+    out.flops += layers * t * attention.decode_flops(*w.arch, w.kv->layout, context, reads);
   return out;
 }
 
@@ -368,7 +376,8 @@ Work replicated_work(const ModelWork& w, const DevicePlacement& p, const std::ar
         out.bytes += w.groups[b].bytes[g];
         out.flops += 2.0 * t * w.groups[b].params[g];
       }
-  if (ph.prefill) out.flops += static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t);
+  if (ph.prefill)
+    out.flops += static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t, attended_limit(*w.kv));
   if (p.output_head && whole[static_cast<std::size_t>(TensorGroup::output_head)]) {
     out.bytes += w.output_bytes;
     out.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : t);
