@@ -68,6 +68,20 @@ TEST_CASE("llama.cpp: -ngl, -ts, -c, -np, -ctk/-ctv, -fa from the layout", "[lau
   REQUIRE(has(c.verify, " -p 4096 -n 4096 -fa 1 -ctk q8_0 -ctv q8_0 -ngl 81"));
 }
 
+TEST_CASE("llama.cpp: a deepseek32 file's skipped MTP block takes an -ngl slot next to the output layer", "[launch]") {
+  // V3.2's GGUF holds 61 blocks + the MTP block (block 61, not loaded) + the output layer: 63
+  // slots, so every layer on the GPUs is -ngl 63, and -ts shares sum to 63.
+  const PlanResult p = plan("v3.2", "q4_k_m", "llama.cpp", "h100-sxm", 8);
+  REQUIRE(p.layout->fits);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(has(c.command, " -ngl 63 -ts "));
+  const auto ts = split_values(c.command, ',');
+  REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 63);
+  // V3.1's deepseek2 file has no MTP block: 61 + 1 slots.
+  const PlanResult v31 = plan("v3.1", "q4_k_m", "llama.cpp", "h100-sxm", 8);
+  REQUIRE(has(launch(launch_spec(v31)).command, " -ngl 62 -ts "));
+}
+
 TEST_CASE("llama.cpp: the engine's own cache type needs no flag", "[launch]") {
   const LaunchCommand c = launch(launch_spec(plan("8b", "q4_k_m", "llama.cpp", "rtx4090", 1)));
   REQUIRE_FALSE(has(c.command, "-ctk"));

@@ -281,3 +281,19 @@ TEST_CASE("data-parallel attention is a vLLM/SGLang option within one tensor-par
   REQUIRE_THROWS_WITH(plan("r1", "fp8", {{"h200", 8}}, staged, 4096, std::nullopt, "sglang"),
                       Catch::Contains("drop %pp% 2"));
 }
+
+TEST_CASE("V3.2's GGUF: the skipped MTP block's cache sits with the output layer, -ngl counts its slot", "[layout]") {
+  // 61 main blocks + the MTP block in the file: 62 cache layers of (576 + 128) f16 values per token.
+  const auto p = plan("v3.2", "q4_k_m", {{"h100-sxm", 8}});
+  REQUIRE(p.layout->fits);
+  Bytes kv = p.layout->cpu.kv_cache;
+  for (const auto& g : p.layout->gpus) kv += g.kv_cache;
+  REQUIRE(kv.count() == 4096ULL * 62 * (576 + 128) * 2);
+  REQUIRE(p.layout->gpus.back().output_head);
+  REQUIRE(p.layout->gpus.back().kv_cache.count() == 4096ULL * (p.layout->gpus.back().layers + 1) * (576 + 128) * 2);
+  // --gpu-layers takes llama.cpp's -ngl: 13 slots = the output layer, the MTP block and 11 blocks.
+  LayoutRequest r;
+  r.gpu_layers = 13;
+  const auto part = plan("v3.2", "q4_k_m", {{"h100-sxm", 1}}, r, 4096, Bytes(512ULL << 30));
+  REQUIRE(part.layout->cpu.layers == 50);
+}

@@ -89,6 +89,10 @@ struct QuantizedModel {
   [[nodiscard]] double bits_per_weight() const;
 };
 
+/// Blocks a `layout` file of `a` holds after its main blocks (the MTP block a deepseek32 GGUF
+/// carries): llama.cpp skips their weights at load, yet counts each as an -ngl slot and a cache layer.
+[[nodiscard]] std::uint64_t skipped_file_blocks(const ModelArch& a, const FileLayout& layout);
+
 /// Resolves each tensor's storage type (container rules, then the format's rules, then shape
 /// fallbacks) and sums bytes. `keep_tensors` also lists every tensor (for --explain and tests).
 /// Throws InputError when the format cannot store the model.

@@ -22,6 +22,9 @@ struct LaunchSpec {
   std::uint64_t gpu_layers = 0;                 ///< llama.cpp -ngl (blocks + output layer on GPUs)
   std::uint64_t experts_in_ram_blocks = 0;      ///< expert offload: the first N blocks' routed experts in RAM
   std::uint64_t layers = 0;                     ///< transformer blocks
+  /// Blocks a GGUF file holds after the main ones that llama.cpp counts as -ngl slots but does not
+  /// load (the MTP block of deepseek32 files): the GPU slots given next to the output layer.
+  std::uint64_t skipped_file_blocks = 0;
   std::vector<std::uint64_t> tensor_split;      ///< llama.cpp -ts: layers per GPU; empty = one GPU or as llama.cpp splits
   std::uint64_t tensor_parallel = 1;
   std::uint64_t pipeline_parallel = 1;

@@ -251,11 +251,15 @@ std::uint64_t gguf_name_length(const Tensor& t, std::int64_t block) {
   return n + (t.role == TensorRole::ffn_exp_probs_b ? 5 : 7);  // ".bias" / ".weight"
 }
 
+std::uint64_t skipped_file_blocks(const ModelArch& a, const FileLayout& layout) {
+  return layout.container == "gguf" && a.traits.gguf_mtp_blocks ? a.mtp_layers : 0;
+}
+
 TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& a, const FileLayout& layout) {
   if (layout.container != "gguf") return inv;
   TensorInventory out = inv;
   // convert_hf_to_gguf.py skips blocks >= num_hidden_layers (MTP), except where the arch keeps them.
-  if (!a.traits.gguf_mtp_blocks) out.blocks.resize(inv.main_blocks);
+  out.blocks.resize(inv.main_blocks + skipped_file_blocks(a, layout));
   if (!layout.legacy_mla_gguf) {
     for (auto& l : out.layouts) {
       std::vector<Tensor> split;

@@ -57,7 +57,10 @@ std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
                : fmt::format(" -ngl {}{} -ot \".ffn_.*_exps.=CPU\"", ngl, split);
   }
   if (s.gpus == 0) return " -ngl 0";
-  return fmt::format(" -ngl {}{}", s.gpu_layers, split);
+  // -ngl N takes the last N slots, output layer first (PR #18148), then the file's last blocks:
+  // a skipped MTP block there takes a slot before the main blocks do.
+  const std::uint64_t ngl = s.gpu_layers >= 2 ? s.gpu_layers + s.skipped_file_blocks : s.gpu_layers;
+  return fmt::format(" -ngl {}{}", ngl, split);
 }
 
 std::string llama_runtime_flags(const LaunchSpec& s) {
@@ -206,6 +209,7 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
   s.gpu_layers = l.gpu_layers;
   s.experts_in_ram_blocks = l.experts_in_ram_blocks;
   s.layers = blocks;
+  s.skipped_file_blocks = skipped_file_blocks(model->arch, FileLayout{"gguf"});  // llama.cpp commands only
   s.tensor_parallel = l.tensor_parallel;
   s.pipeline_parallel = l.pipeline_parallel;
   s.attention_data_parallel = l.attention_data_parallel;
@@ -234,7 +238,8 @@ LaunchSpec launch_spec(const PlanResult& p) {
   // layout put it, whatever split produced it.
   const bool split = l.strategy == LayoutStrategy::layer_split || l.strategy == LayoutStrategy::expert_offload;
   if (split && l.gpus.size() > 1)
-    for (const auto& g : l.gpus) s.tensor_split.push_back(g.layers + (g.output_head ? 1 : 0));
+    for (const auto& g : l.gpus)  // a skipped file block sits next to the output layer
+      s.tensor_split.push_back(g.layers + (g.output_head ? 1 + s.skipped_file_blocks : 0));
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;

@@ -60,6 +60,7 @@ struct SplitInputs {
   const QuantizedModel& q;
   const RuntimeMemory& runtime;
   Bytes kv_per_layer;
+  Bytes skipped_blocks_kv;  ///< cache of the file's skipped blocks (V3.2's MTP block), next to the output layer
   std::uint64_t layers;
   std::uint64_t experts_in_ram_blocks;  ///< blocks [0, n) keep their routed experts in RAM
   bool output_first = true;             ///< -ngl counts the output layer first (llama.cpp PR #18148)
@@ -148,9 +149,11 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
     DevicePlacement& g = layout.gpus[device_of(in.layers)];
     g.output_head = true;
     g.weights += output;
+    g.kv_cache += in.skipped_blocks_kv;
   } else {
     cpu.output_head = true;
     cpu.weights += output;
+    cpu.kv_cache += in.skipped_blocks_kv;
   }
   for (auto& g : layout.gpus) {
     if (g.layers == 0 && !g.output_head) continue;
@@ -236,9 +239,14 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     throw InputError(fmt::format("%gpu_layers% {} needs GPUs (%gpu%, %gpus% or %vram%); without them every block "
                                  "runs on the CPU",
                                  *r.gpu_layers));
-  if (r.gpu_layers && *r.gpu_layers > layers + 1)
-    throw InputError(fmt::format("%gpu_layers%: {} has {} blocks + the output layer, so at most {}", s.model->name,
-                                 layers, layers + 1));
+  // llama.cpp's -ngl also counts a file's skipped blocks (V3.2's MTP block), next to the output layer.
+  const std::uint64_t skipped = skipped_file_blocks(s.model->arch, s.layout);
+  if (r.gpu_layers && *r.gpu_layers > layers + 1 + skipped)
+    throw InputError(fmt::format("%gpu_layers%: {} has {} blocks + {}the output layer, so at most {}", s.model->name,
+                                 layers, skipped > 0 ? fmt::format("{} skipped MTP block(s) + ", skipped) : "",
+                                 layers + 1 + skipped));
+  std::optional<std::uint64_t> gpu_layers = r.gpu_layers;
+  if (gpu_layers && *gpu_layers > 1) gpu_layers = std::max<std::uint64_t>(1, *gpu_layers - skipped);
   const bool n_cpu_moe = r.n_cpu_moe || r.n_cpu_moe_auto;
   if (n_cpu_moe && r.offload_experts)
     throw InputError("%offload_experts% keeps every block's routed experts in RAM and %n_cpu_moe% the first N "
@@ -252,18 +260,20 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     throw InputError(fmt::format("%n_cpu_moe%: {} has {} blocks, so 1 to {} (all of them: %offload_experts%)",
                                  s.model->name, layers, layers));
   check_tensor_split(r.tensor_split, hw);
+  const Bytes kv_per_layer(m.kv.total.count() / m.kv.layers);
   SplitInputs in{m.weights,
                  m.runtime,
-                 Bytes(m.kv.total.count() / m.kv.layers),
+                 kv_per_layer,
+                 Bytes(kv_per_layer.count() * (m.kv.layers - std::min(m.kv.layers, layers))),
                  layers,
                  r.offload_experts ? layers : r.n_cpu_moe.value_or(0),
                  output_layer_first(s),
                  &r.tensor_split};
-  if (r.n_cpu_moe_auto) in.experts_in_ram_blocks = fewest_experts_in_ram(in, hw, r.gpu_layers.value_or(layers + 1));
+  if (r.n_cpu_moe_auto) in.experts_in_ram_blocks = fewest_experts_in_ram(in, hw, gpu_layers.value_or(layers + 1));
   const std::uint64_t experts_in_ram_blocks = in.experts_in_ram_blocks;
   Layout layout;
-  if (r.gpu_layers) {
-    layout = split_layers(in, hw, *r.gpu_layers);
+  if (gpu_layers) {
+    layout = split_layers(in, hw, *gpu_layers);
   } else {
     // As many blocks on the GPUs as fit (llama.cpp's -ngl 99, or --fit moving blocks to RAM).
     // Fewer blocks on the GPUs never need more GPU memory, so a binary search finds the most that

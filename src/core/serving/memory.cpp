@@ -83,9 +83,8 @@ MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenari
   m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
   // llama.cpp allocates cache for every block of the file (n_layer_all), so the MTP block a
   // deepseek32 GGUF carries gets cache cells though its weights are skipped at load.
-  const bool file_mtp_cached = s.layout.container == "gguf" && a.traits.gguf_mtp_blocks;
   ModelArch cached = a;
-  if (mtp || file_mtp_cached) cached.num_layers += a.mtp_layers;
+  cached.num_layers += mtp ? a.mtp_layers : skipped_file_blocks(a, s.layout);
   m.kv = estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
