@@ -117,15 +117,6 @@ ordered_json stages_json(const std::vector<StageTime>& stages) {
   return out;
 }
 
-ordered_json band_json(const SpeedRange& b) {
-  return {{"low_tokens_per_s", b.low_tokens_per_s},
-          {"high_tokens_per_s", b.high_tokens_per_s},
-          {"measurements", b.measurements},
-          {"class", b.calibrated ? b.speed_class : "uncalibrated"},
-          {"speed_class", b.speed_class},
-          {"sources", b.sources}};
-}
-
 /// null for a current build; else the older build's date and the speed shares applied.
 ordered_json build_json(const Throughput& t) {
   if (t.build_date.empty()) return nullptr;
@@ -141,14 +132,14 @@ ordered_json throughput_json(const PlanResult& r) {
           {"output_tokens", r.throughput_request->output_tokens},
           {"decode_context_tokens", t.decode_context},
           {"decode_tokens_per_s", t.decode_tokens_per_s},
-          {"decode_band", band_json(t.decode_band)},
+          {"decode_band", speed_band_json(t.decode_band)},
           {"aggregate_tokens_per_s", t.aggregate_tokens_per_s},
           {"served_tokens_per_s", t.served_tokens_per_s},
           {"decode_step_s", t.decode_step_s},
           {"speculative_tokens", t.speculative_tokens},
           {"tokens_per_step", t.tokens_per_step},
           {"prefill_tokens_per_s", t.prefill_tokens_per_s},
-          {"prefill_band", band_json(t.prefill_band)},
+          {"prefill_band", speed_band_json(t.prefill_band)},
           {"prefill_s", t.prefill_s},
           {"ttft_s", t.ttft_s},
           {"e2e_latency_s", t.e2e_latency_s},
@@ -197,6 +188,12 @@ ordered_json capacity_json(const CapacityPlan& c) {
 }
 
 }  // namespace
+
+ordered_json speed_band_json(const SpeedRange& b) {
+  return {{"low_tokens_per_s", b.low_tokens_per_s}, {"high_tokens_per_s", b.high_tokens_per_s},
+          {"measurements", b.measurements},         {"class", b.calibrated ? b.speed_class : "uncalibrated"},
+          {"speed_class", b.speed_class},           {"sources", b.sources}};
+}
 
 nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
   const auto& s = r.scenario;

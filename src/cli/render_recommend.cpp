@@ -8,6 +8,7 @@
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
 #include "cli/render.hpp"
+#include "cli/render_json.hpp"
 #include "cli/table.hpp"
 #include "dsplan/serving/launch.hpp"
 
@@ -53,9 +54,12 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
                                             {"gpu_capacity_bytes", c.gpu_capacity().count()},
                                             {"ram_bytes", c.ram_used().count()}}
                              : ordered_json(nullptr);
+  const auto band = [](const SpeedRange* b) { return b ? speed_band_json(*b) : ordered_json(nullptr); };
   j["throughput"] = c.fits() ? ordered_json{{"decode_tokens_per_s", c.decode_tokens_per_s()},
+                                            {"decode_band", band(c.decode_band())},
                                             {"aggregate_tokens_per_s", c.aggregate_tokens_per_s()},
                                             {"prefill_tokens_per_s", c.prefill_tokens_per_s()},
+                                            {"prefill_band", band(c.prefill_band())},
                                             {"ttft_s", c.ttft_s()}}
                              : ordered_json(nullptr);
   j["cost"] = {{"usd_per_month", json_or_null(c.usd_per_month())},
@@ -95,13 +99,15 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
         pick.gpu_capacity().count() == 0
             ? std::string("CPU only, no GPU memory")
             : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
-    out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user; first token in {:.2f} s{}\n", pick.score,
-                       gpu_memory,
-                       pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
-                       pick.decode_tokens_per_s(), pick.ttft_s(),
-                       pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
-                                                          r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
-                                            : "");
+    const std::string decode_band =
+        pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.decode_tokens_per_s())) : "";
+    out << fmt::format(
+        "  Score {:.1f}; {}{}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score, gpu_memory,
+        pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
+        pick.decode_tokens_per_s(), decode_band, pick.ttft_s(),
+        pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
+                                           r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
+                             : "");
     out << "  Run: " << launch_command(pick, r.context, r.users) << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",

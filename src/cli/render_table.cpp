@@ -157,8 +157,7 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
   for (const auto& why : l.reasons) out << "  Note: " << why << '\n';
 }
 
-/// "(typically -25%...+30%; 14 similar measurements)" from a band around `value`.
-static std::string band_note(const SpeedRange& b, double value) {
+std::string band_note(const SpeedRange& b, double value) {
   const auto pct = [&](double v) { return fmt::format("{:+.0f}%", (v / value - 1.0) * 100.0); };
   if (!b.calibrated) return "(uncalibrated: " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + ")";
   return "(typically " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + "; " +

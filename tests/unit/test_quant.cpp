@@ -224,22 +224,25 @@ TEST_CASE("unsloth's files exist for their own model only, in their own layout",
 
 TEST_CASE("DeepSeek-V3.2 GGUF (deepseek32): V3.1's blocks plus the indexer, and the MTP block written",
           "[quant][gguf]") {
-  // llama.cpp PR #23346: per block indexer.attn_q_b {1536, 8192}, indexer.attn_k {7168, 128} and
-  // indexer.proj {7168, 64} = 13,959,168 weights, Q8_0 at 34 B per 32: 14,831,616 B; indexer.k_norm
-  // weight and bias, 2 x 128 F32 = 1,024 B. The rest of a block is V3.1-Terminus's.
+  // llama.cpp PR #23346: per block indexer.attn_q_b {1536, 8192} and indexer.attn_k {7168, 128} =
+  // 13,500,416 weights, Q8_0 at 34 B per 32: 14,344,192 B; indexer.proj {7168, 64} stays F32 as the
+  // converter writes it (--outtype q8_0): 1,835,008 B; indexer.k_norm weight and bias, 2 x 128 F32 =
+  // 1,024 B. The rest of a block is V3.1-Terminus's.
   const auto v32 = quantize("deepseek-v3.2", "q8_0");
   const auto v31 = quantize("deepseek-v3.1-terminus", "q8_0");
-  REQUIRE(v32.total.count() - v32.mtp.count() - v31.total.count() == 61ULL * (14'831'616 + 1'024));
+  REQUIRE(v32.total.count() - v32.mtp.count() - v31.total.count() == 61ULL * (14'344'192 + 1'835'008 + 1'024));
   REQUIRE(v31.mtp.count() == 0);  // deepseek2 conversions skip the MTP block
   // DeepseekV32Model writes block 61 (skip_mtp false): one MoE block by hand, Q8_0 except F32 norms,
-  // router and bias, plus nextn.eh_proj {14336, 7168}, three 7,168 F32 norms, and nextn.embed_tokens
-  // and nextn.shared_head_head {7168, 129280}.
+  // router, bias and indexer.proj, plus nextn.eh_proj {14336, 7168}, three 7,168 F32 norms, and
+  // nextn.embed_tokens and nextn.shared_head_head {7168, 129280}.
   const std::uint64_t h = 7168;
   const std::uint64_t q8_weights = h * 1536 + 1536 * 128 * 192 + h * 576 + 2 * 128 * 512 * 128 + 128 * 128 * h  // MLA
-                                   + 1536 * 8192 + h * 128 + h * 64      // indexer
+                                   + 1536 * 8192 + h * 128               // indexer
                                    + 3 * 256 * h * 2048 + 3 * h * 2048;  // routed and shared experts
-  const std::uint64_t f32_values = h + 1536 + 512 + h + h * 256 + 256 + 2 * 128;
+  const std::uint64_t f32_values = h + 1536 + 512 + h + h * 256 + 256 + 2 * 128 + h * 64;
   const std::uint64_t block = q8_weights / 32 * 34 + 4 * f32_values;
   const std::uint64_t nextn = 2 * h * h / 32 * 34 + 3 * h * 4 + 2 * (h * 129'280 / 32 * 34);
   REQUIRE(v32.mtp.count() == block + nextn);
+  // PR #23346's llama-bench of its DeepSeek-V3.2-Q8_0.gguf: "678.56 GiB" of tensors.
+  REQUIRE(gib(v32.total) == Approx(678.56).margin(0.005));
 }

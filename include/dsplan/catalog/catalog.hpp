@@ -269,8 +269,10 @@ struct ContainerRules {
   std::string id;
   std::vector<QuantRule> unquantized;           ///< tensors stored as converted, never quantized
   /// Tensors the converter writes in another type than the format's when it writes the file itself
-  /// (formats whose default type is a float: f32, f16, bf16); a quantizer re-quantizes them.
+  /// (formats whose default type is in `converter_outtypes`); a quantizer re-quantizes them.
   std::vector<QuantRule> converter_types;
+  /// Default types the converter writes itself (convert_hf_to_gguf.py --outtype).
+  std::vector<std::string> converter_outtypes;
   std::map<std::string, std::string> fallback;  ///< type -> type when ne0 does not divide the block
   std::string final_fallback;                   ///< when the fallback does not divide either
   std::map<std::size_t, std::size_t> fallback_index;  ///< `fallback` as block-type indices (load_catalog)

@@ -98,6 +98,9 @@ struct Candidate {
   [[nodiscard]] double aggregate_tokens_per_s() const { return timed() ? timed()->aggregate_tokens_per_s : 0.0; }
   [[nodiscard]] double prefill_tokens_per_s() const { return timed() ? timed()->prefill_tokens_per_s : 0.0; }
   [[nodiscard]] double ttft_s() const { return timed() ? timed()->ttft_s : 0.0; }
+  /// The speed ranges, attached to the pick and the runners-up only; null otherwise.
+  [[nodiscard]] const SpeedRange* decode_band() const { return banded() ? &timed()->decode_band : nullptr; }
+  [[nodiscard]] const SpeedRange* prefill_band() const { return banded() ? &timed()->prefill_band : nullptr; }
   [[nodiscard]] std::optional<double> usd_per_month() const;  ///< rent, or owned running cost
   [[nodiscard]] std::optional<double> usd_per_million_tokens() const;
   [[nodiscard]] std::optional<double> upfront_usd() const;    ///< purchase price of the GPUs
@@ -107,6 +110,7 @@ private:
   [[nodiscard]] const Throughput* timed() const {
     return evaluation && evaluation->throughput ? &*evaluation->throughput : nullptr;
   }
+  [[nodiscard]] bool banded() const { return timed() && !timed()->decode_band.speed_class.empty(); }
   /// The cost the candidate is judged by: rent when renting and priced, else owning.
   template <typename Figure>
   [[nodiscard]] std::optional<double> priced(Figure figure) const;

@@ -285,12 +285,14 @@ std::vector<QuantRule> parse_rules(const JsonNode& n) {
 }
 
 ContainerRules parse_container(const std::string& id, const JsonNode& n) {
-  n.check_keys({"unquantized", "converter_types", "fallback", "final_fallback", "source"});
+  n.check_keys({"unquantized", "converter_types", "converter_outtypes", "fallback", "final_fallback", "source"});
   ContainerRules c;
   c.origin = n.origin();
   c.id = id;
   if (const auto u = n.find("unquantized")) c.unquantized = parse_rules(*u);
   if (const auto u = n.find("converter_types")) c.converter_types = parse_rules(*u);
+  if (const auto u = n.find("converter_outtypes"))
+    for (const auto& t : u->elements()) c.converter_outtypes.push_back(t.str());
   if (const auto f = n.find("fallback"))
     for (const auto& [from, to] : f->members()) c.fallback[from] = to.str();
   c.final_fallback = n.str_or("final_fallback", "");
@@ -829,6 +831,8 @@ void resolve_and_check(Catalog& cat) {
   for (auto& [id, c] : cat.containers) {
     for (auto& r : c.unquantized) compile_rule(cat, r, c.origin, "/containers/" + id + "/unquantized");
     for (auto& r : c.converter_types) compile_rule(cat, r, c.origin, "/containers/" + id + "/converter_types");
+    for (const auto& t : c.converter_outtypes)
+      check_type_ref(cat, t, c.origin, "/containers/" + id + "/converter_outtypes");
     c.fallback_index.clear();
     for (const auto& [from, to] : c.fallback)
       c.fallback_index[check_type_ref(cat, from, c.origin, "/containers/" + id + "/fallback")] =

@@ -9,10 +9,11 @@
 #include <algorithm>
 #include <array>
 
-#include "dsplan/base/error.hpp"
-#include "dsplan/scenario/scenario.hpp"
-#include "dsplan/files/file_weights.hpp"
 #include "core/model/tensor_tags.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/files/file_weights.hpp"
+#include "dsplan/scenario/scenario.hpp"
 
 namespace dsplan {
 
@@ -81,11 +82,10 @@ std::size_t apply_fallback(const Catalog& cat, const ContainerRules& rules, cons
                    cat.block_types[type].id + "' cannot store and no fallback fits");
 }
 
-/// A format whose default type is a float (f32, f16, bf16) is what the converter writes; the
-/// others are a quantizer's output.
-bool converter_output(const Catalog& cat, const QuantFormat& quant) {
-  const std::string& type = cat.block_types[quant.default_type_index].id;
-  return type == "f32" || type == "f16" || type == "bf16";
+/// A format whose default type the converter writes itself (--outtype) is the converter's file;
+/// the others are a quantizer's output.
+bool converter_output(const ContainerRules& container, const Catalog& cat, const QuantFormat& quant) {
+  return contains(container.converter_outtypes, cat.block_types[quant.default_type_index].id);
 }
 
 /// One tensor position (a model-level tensor, or a tensor of a block layout), resolved once.
@@ -329,7 +329,8 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   const auto n_layer = static_cast<std::int64_t>(layout.container == "gguf" ? inv.blocks.size() : inv.main_blocks);
   const ModelFacts facts{n_layer, a.num_heads / a.num_kv_heads,
                          a.n_routed_experts, model.llama_cpp_type, quant.imatrix};
-  const Resolver resolver{cat, container_it->second, quant, facts, a.tie_word_embeddings, converter_output(cat, quant)};
+  const Resolver resolver{cat,   container_it->second,  quant,
+                          facts, a.tie_word_embeddings, converter_output(container_it->second, cat, quant)};
 
   std::vector<Slot> globals;
   for (const auto& t : inv.globals) globals.push_back(resolver.resolve(t, false));

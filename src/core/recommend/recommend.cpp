@@ -5,9 +5,10 @@
 
 #include <algorithm>
 
-#include "dsplan/serving/context_search.hpp"
-#include "dsplan/base/error.hpp"
 #include "core/recommend/recommend_steps.hpp"
+#include "dsplan/base/error.hpp"
+#include "dsplan/serving/context_search.hpp"
+#include "dsplan/serving/performance.hpp"
 
 namespace dsplan {
 
@@ -20,13 +21,35 @@ void check_request(const RecommendRequest& r) {
   if (r.users == 0 || r.context < 2) throw InputError("%users% must be at least 1 and %context% at least 2 tokens");
 }
 
-/// --context max: the longest context each shortlisted candidate holds on its hardware.
-void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+/// Calls `f` on each ranked candidate that the shortlist (the pick and the runners-up) shows.
+template <typename F>
+void for_each_shortlisted(Recommendation& out, F f) {
   const auto key = [](const Candidate& c) { return detail::key_of(c) + "/" + c.engine->id + "/" + c.hardware; };
   std::vector<std::string> keys;
   for (const auto& c : shortlist(out)) keys.push_back(key(c));
-  for (auto& c : out.ranked) {
-    if (!c.placed_on || std::find(keys.begin(), keys.end(), key(c)) == keys.end()) continue;
+  for (auto& c : out.ranked)
+    if (std::find(keys.begin(), keys.end(), key(c)) != keys.end()) f(c);
+}
+
+/// The speed ranges `estimate` prints, for the candidates shown: the search ranks by the figures
+/// alone, and copies each evaluation once here rather than banding thousands.
+void add_speed_bands(const Catalog& cat, Recommendation& out) {
+  for_each_shortlisted(out, [&](Candidate& c) {
+    if (!c.evaluation || !c.evaluation->throughput) return;
+    auto banded = std::make_shared<Evaluation>(*c.evaluation);
+    ResolvedScenario s;
+    s.model = c.model;
+    s.quant = c.quant;
+    s.engine = c.engine;
+    attach_speed_bands(cat, s, banded->layout, *banded->throughput);
+    c.evaluation = std::move(banded);
+  });
+}
+
+/// --context max: the longest context each shortlisted candidate holds on its hardware.
+void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  for_each_shortlisted(out, [&](Candidate& c) {
+    if (!c.placed_on) return;
     PlanRequest base;
     base.scenario.model = c.model->id;
     base.scenario.quant = c.quant->id;
@@ -44,7 +67,7 @@ void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendat
     } catch (const InputError&) {
       // not searchable on this hardware; the candidate keeps its ranking figures
     }
-  }
+  });
 }
 
 }  // namespace
@@ -97,6 +120,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   const double best_feasible = detail::search(cat, r, out);
   detail::rank(r, best_feasible, out);
   detail::explain(r, out);
+  add_speed_bands(cat, out);
   if (r.context_max) add_max_contexts(cat, r, out);
   return out;
 }
