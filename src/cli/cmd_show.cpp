@@ -75,6 +75,8 @@ void show_json(const ModelSpec& m, const TensorInventory& inv, std::ostream& out
                  {"aliases", m.aliases},
                  {"family", m.family},
                  {"hf_repo", m.hf_repo},
+                 {"gguf_repo", m.gguf_repo.empty() ? ordered_json(nullptr) : ordered_json(m.gguf_repo)},
+                 {"gguf_repo_source", m.gguf_repo_source},
                  {"base_model", m.base_model},
                  {"license", m.license},
                  {"release_date", m.release_date},
@@ -102,6 +104,9 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
     if (!value.empty()) facts.add_row({label, value});
   };
   fact("Hugging Face", m.hf_repo);
+  fact("GGUF files", m.gguf_repo.empty()
+                         ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
+                         : m.gguf_repo);
   fact("Family", m.family + (m.base_model.empty() ? "" : ", from " + m.base_model));
   fact("Licence", m.license);
   fact("Released", m.release_date);

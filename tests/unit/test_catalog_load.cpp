@@ -65,6 +65,11 @@ TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "
       "config_source": "s", "config": {"model_type": "mamba", "hidden_size": 8, "num_hidden_layers": 1,
       "num_attention_heads": 1, "intermediate_size": 8, "vocab_size": 8, "max_position_embeddings": 8}}]})") ==
           "user.json: /models/m/config/model_type: unknown model_type 'mamba' (no entry in 'architectures')");
+  REQUIRE(error_of(R"({"models": [{"id": "m", "name": "M", "family": "f", "hf_repo": "r", "native_dtype": "bf16",
+      "gguf_repo": {"repo": "a/b", "none": "why", "source": "s"}, "config_source": "s", "config": {"model_type": "llama",
+      "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 8, "vocab_size": 8,
+      "max_position_embeddings": 8}}]})") ==
+          "user.json: /models/0/gguf_repo: gguf_repo needs exactly one of 'repo' and 'none'");
   REQUIRE(error_of(R"({"unmodelled_files": {"files": [{"id": "x", "model": "r2", "file": "UD-Q1", "hf": "a/b/UD-Q1/",
       "source": "s"}]}})") == "user.json: /unmodelled_files/files/x/model: unknown model 'r2'");
 }

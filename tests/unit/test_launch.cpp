@@ -82,6 +82,22 @@ TEST_CASE("llama.cpp: a deepseek32 file's skipped MTP block takes an -ngl slot n
   REQUIRE(has(launch(launch_spec(v31)).command, " -ngl 62 -ts "));
 }
 
+TEST_CASE("GGUF files come from the model's gguf_repo and a layout no public repository holds is a conversion",
+          "[launch]") {
+  // R1: unsloth/DeepSeek-R1-GGUF, fetched by -hf and named in the llama-bench placeholder.
+  const LaunchCommand r1 = launch(launch_spec(plan("r1", "q4_k_m", "llama.cpp", "h100-sxm", 8)));
+  REQUIRE(has(r1.command, "-hf unsloth/DeepSeek-R1-GGUF:Q4_K_M "));
+  REQUIRE(has(r1.verify, "-m <Q4_K_M .gguf of unsloth/DeepSeek-R1-GGUF> "));
+  // V3.2: unsloth/DeepSeek-V3.2-GGUF holds deepseek2 files (indexer removed), not the deepseek32
+  // layout sized here, so the commands name a local file made from the checkpoint.
+  const LaunchCommand v32 = launch(launch_spec(plan("v3.2", "q4_k_m", "llama.cpp", "h100-sxm", 8)));
+  REQUIRE_FALSE(has(v32.command, "unsloth/"));
+  REQUIRE_FALSE(has(v32.command, "-hf "));
+  REQUIRE(
+      has(v32.command, "-m <Q4_K_M .gguf made from deepseek-ai/DeepSeek-V3.2 with llama.cpp's convert_hf_to_gguf.py"));
+  REQUIRE(has(v32.verify, "-m <Q4_K_M .gguf made from deepseek-ai/DeepSeek-V3.2 "));
+}
+
 TEST_CASE("llama.cpp: the engine's own cache type needs no flag", "[launch]") {
   const LaunchCommand c = launch(launch_spec(plan("8b", "q4_k_m", "llama.cpp", "rtx4090", 1)));
   REQUIRE_FALSE(has(c.command, "-ctk"));

@@ -130,6 +130,11 @@ struct ModelSpec {
   /// thinking-mode figures): recommend weighs the extra tokens for short-answer tasks.
   bool reasoning = false;
   std::string hf_repo;
+  /// The Hugging Face repository of GGUF files in the layout dsplan sizes (llama.cpp -hf, Ollama
+  /// hf.co/): unsloth/<checkpoint name>-GGUF unless the catalog says otherwise; "" when no public
+  /// repository holds that layout (the launch command then names the conversion to make).
+  std::string gguf_repo;
+  std::string gguf_repo_source;  ///< why this repository (or why none)
   std::string base_model;
   std::string license;
   std::string release_date;

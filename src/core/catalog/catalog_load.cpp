@@ -170,9 +170,26 @@ Benchmarks parse_benchmarks(const JsonNode& node) {
 }
 
 ModelSpec parse_model(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "family", "reasoning", "hf_repo", "base_model", "license", "release_date",
-                "native_dtype", "config", "config_source", "published_params", "checkpoint_total_size_bytes",
-                "checkpoint_total_size_source", "gguf_kv_bytes", "llama_cpp", "benchmarks", "notes"});
+  n.check_keys({"id",
+                "name",
+                "aliases",
+                "family",
+                "reasoning",
+                "hf_repo",
+                "gguf_repo",
+                "base_model",
+                "license",
+                "release_date",
+                "native_dtype",
+                "config",
+                "config_source",
+                "published_params",
+                "checkpoint_total_size_bytes",
+                "checkpoint_total_size_source",
+                "gguf_kv_bytes",
+                "llama_cpp",
+                "benchmarks",
+                "notes"});
   ModelSpec m;
   m.id = n.str("id");
   m.name = n.str("name");
@@ -180,6 +197,16 @@ ModelSpec parse_model(const JsonNode& n) {
   m.family = n.str("family");
   m.reasoning = n.bool_or("reasoning", false);
   m.hf_repo = n.str("hf_repo");
+  if (const auto g = n.find("gguf_repo")) {
+    // "repo" names one; "none" says why no public repository holds the layout dsplan sizes.
+    g->check_keys({"repo", "none", "source"});
+    if (g->has("repo") == g->has("none")) g->fail("gguf_repo needs exactly one of 'repo' and 'none'");
+    m.gguf_repo = g->has("repo") ? g->str("repo") : std::string();
+    m.gguf_repo_source = (g->has("none") ? g->str("none") + " " : std::string()) + join_sources(g->at("source"));
+  } else {  // Unsloth converts every DeepSeek checkpoint under its own name
+    m.gguf_repo = "unsloth/" + m.hf_repo.substr(m.hf_repo.rfind('/') + 1) + "-GGUF";
+    m.gguf_repo_source = "the default: unsloth/<checkpoint name>-GGUF (the catalog names no gguf_repo)";
+  }
   m.base_model = n.str_or("base_model", "");
   m.license = n.str_or("license", "");
   m.release_date = n.str_or("release_date", "");

@@ -1,6 +1,6 @@
-// Launch commands per engine. GGUF files: Unsloth publishes GGUF conversions of every DeepSeek
-// checkpoint in the catalog as unsloth/<checkpoint name>-GGUF on Hugging Face; llama.cpp's -hf
-// and Ollama's hf.co/ prefix download them by quant name. Flags as of llama.cpp b6000+ (tools/
+// Launch commands per engine. GGUF files: the model's gguf_repo (catalog), which llama.cpp's -hf
+// and Ollama's hf.co/ prefix download by quant name; where no public repository holds the layout
+// dsplan sizes, a placeholder names the conversion to make. Flags as of llama.cpp b6000+ (tools/
 // server README: -c, -np, -fa on|off, -ngl, -ts, -ot, -ctk/-ctv; tools/llama-bench README: -p, -n,
 // -ngl, -fa 0|1, -ts a/b, -ot, -ctk/-ctv), vLLM 0.10 (`vllm serve` engine args, `vllm bench serve`),
 // SGLang 0.5 (server arguments, sglang.bench_serving) and Ollama 0.12 (OLLAMA_CONTEXT_LENGTH,
@@ -18,22 +18,29 @@ namespace dsplan {
 
 namespace {
 
-std::string repo_name(const ModelSpec& m) {
-  const auto slash = m.hf_repo.find('/');
-  return slash == std::string::npos ? m.hf_repo : m.hf_repo.substr(slash + 1);
-}
-
 /// The tag a GGUF repository files the format under: its name up to the first space or comma
 /// ("UD-IQ1_S (unsloth dynamic 1.58-bit)" -> "UD-IQ1_S"; "Q4_K_M" stays).
 std::string file_tag(const QuantFormat& q) { return q.name.substr(0, q.name.find_first_of(" ,")); }
 
-std::string gguf_ref(const LaunchSpec& s) { return fmt::format("unsloth/{}-GGUF:{}", repo_name(*s.model), file_tag(*s.quant)); }
+/// The file to download (repo:tag), or a placeholder naming the conversion when no repository has it.
+std::string gguf_ref(const LaunchSpec& s) {
+  if (s.model->gguf_repo.empty())
+    return fmt::format("<{} .gguf made from {} with llama.cpp's convert_hf_to_gguf.py and llama-quantize>",
+                       file_tag(*s.quant), s.model->hf_repo);
+  return fmt::format("{}:{}", s.model->gguf_repo, file_tag(*s.quant));
+}
+
+/// The local file llama-bench reads.
+std::string gguf_file(const LaunchSpec& s) {
+  if (s.model->gguf_repo.empty()) return gguf_ref(s);
+  return fmt::format("<{} .gguf of {}>", file_tag(*s.quant), s.model->gguf_repo);
+}
 
 bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
 
 /// llama.cpp's model argument: a --model-file's first part (-m path, -mu URL), else the -hf reference.
 std::string llama_model(const LaunchSpec& s) {
-  if (!s.quant->file) return "-hf " + gguf_ref(s);
+  if (!s.quant->file) return (s.model->gguf_repo.empty() ? "-m " : "-hf ") + gguf_ref(s);
   const std::string& f = s.quant->file->files.front();
   return (is_url(f) ? "-mu " : "-m ") + f;
 }
@@ -80,9 +87,8 @@ LaunchCommand llama_cpp(const LaunchSpec& s) {
   c.command =
       fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences, s.sequences,
                   s.flash_attention ? "on" : "off", llama_runtime_flags(s), llama_layout_flags(s, ','));
-  const std::string bench_model = s.quant->file && !is_url(s.quant->file->files.front())
-                                      ? s.quant->file->files.front()
-                                      : fmt::format("<{} .gguf of unsloth/{}-GGUF>", file_tag(*s.quant), repo_name(*s.model));
+  const std::string bench_model =
+      s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
   c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
                          s.flash_attention ? 1 : 0, llama_runtime_flags(s), llama_layout_flags(s, '/'));
   return c;
@@ -90,10 +96,12 @@ LaunchCommand llama_cpp(const LaunchSpec& s) {
 
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
-  if (s.quant->file && !is_url(s.quant->file->files.front())) {  // a local GGUF: import it (Modelfile FROM)
-    c.command = fmt::format("printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
-                            "OLLAMA_NUM_PARALLEL={} ollama run {}",
-                            s.quant->file->files.front(), s.model->id, s.context, s.sequences, s.model->id);
+  const bool local = s.quant->file && !is_url(s.quant->file->files.front());
+  if (local || s.model->gguf_repo.empty()) {  // a local GGUF, or one to convert: import it (Modelfile FROM)
+    c.command = fmt::format(
+        "printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
+        "OLLAMA_NUM_PARALLEL={} ollama run {}",
+        local ? s.quant->file->files.front() : gguf_ref(s), s.model->id, s.context, s.sequences, s.model->id);
     c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", s.model->id,
                            s.prompt_tokens);
     return c;
