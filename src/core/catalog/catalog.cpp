@@ -64,6 +64,10 @@ bool has_loose_name(const T& item, std::string_view key) {
 /// Exact (case-insensitive) id, name or alias first; then the loose form, when it names one entry only.
 template <typename T>
 const T* find_in(const std::vector<T>& items, std::string_view name) {
+  // Ids from the catalog itself (the search looks GPUs and CPUs up thousands of times) match
+  // exactly; names are unique across entries, so no other entry can claim this one first.
+  for (const auto& item : items)
+    if (item.id == name) return &item;
   for (const auto& item : items)
     if (has_name(item, name)) return &item;
   const std::string key = loose(name);
