@@ -106,6 +106,14 @@ static std::string memory_bar(const DevicePlacement& p, bool color) {
   return bar;
 }
 
+/// Why llama.cpp's -ngl is more than the layers on GPUs: a block the file holds but llama.cpp skips.
+static std::string skipped_slots_note(const PlanResult& r) {
+  const LaunchSpec s = launch_spec(r);
+  const bool all_experts_flag = s.strategy == LayoutStrategy::expert_offload && s.gpu_layers > s.layers;  // -ngl 999
+  if (s.skipped_file_blocks == 0 || llama_gpu_layers(s) == s.gpu_layers || all_experts_flag) return "";
+  return fmt::format("; llama.cpp -ngl {}, with the file's MTP block, which it does not load", llama_gpu_layers(s));
+}
+
 void layout_section(const PlanResult& r, std::ostream& out, bool color) {
   const Layout& l = *r.layout;
   out << "\nLayout: " << strategy_name(l.strategy);
@@ -113,7 +121,9 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
     out << " (tensor parallel " << l.tensor_parallel << " x pipeline parallel " << l.pipeline_parallel
         << (l.attention_data_parallel > 1 ? fmt::format(", data-parallel attention {}", l.attention_data_parallel) : "")
         << ")";
-  else out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs)";
+  else
+    out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs"
+        << skipped_slots_note(r) << ")";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
   if (!l.fits) out << " -> DOES NOT FIT\n";
   else if (r.needs_ram) out << " -> fits only with >= " << gib(*r.needs_ram) << " of system RAM (give --ram)\n";

@@ -184,6 +184,27 @@ TEST_CASE("llama.cpp: experts in RAM over several GPUs carry the split too", "[l
   REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 62);
 }
 
+TEST_CASE("llama.cpp: with experts in RAM and only some blocks on GPUs, -ngl counts V3.2's MTP slot too", "[launch]") {
+  // --gpu-layers takes llama.cpp's count. V3.2 at -ngl 31 with routed experts in RAM: the output
+  // layer, the file's MTP block (not loaded) and the last 29 blocks, 30 of dsplan's 62 layers on the
+  // GPU; the command must give -ngl 31 back (30 would stop one block short). R1's file has no
+  // such block: -ngl 30 is 30 layers.
+  PlanRequest r = request_on("v3.2", "rtx4090", 1);
+  r.scenario.quant = "q4_k_m";
+  r.hardware->ram = Bytes(512ULL << 30);
+  r.layout.offload_experts = true;
+  r.layout.gpu_layers = 31;
+  const PlanResult p = run_plan(catalog(), r);
+  REQUIRE(p.layout->strategy == LayoutStrategy::expert_offload);
+  REQUIRE(p.layout->gpu_layers == 30);
+  REQUIRE(has(launch(launch_spec(p)).command, " -ngl 31 -ot "));
+  r.scenario.model = "r1";
+  r.layout.gpu_layers = 30;
+  const PlanResult r1 = run_plan(catalog(), r);
+  REQUIRE(r1.layout->gpu_layers == 30);
+  REQUIRE(has(launch(launch_spec(r1)).command, " -ngl 30 -ot "));
+}
+
 TEST_CASE("a micro-batch the user sets reaches the launch line", "[launch]") {
   // llama.cpp: -ub, and -b as well above its 2048-token default batch (n_ubatch = min(n_batch,
   // n_ubatch)); vLLM: --max-num-batched-tokens; SGLang: --chunked-prefill-size. The engine's own

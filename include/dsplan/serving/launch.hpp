@@ -52,6 +52,10 @@ struct LaunchCommand {
 /// command for (a user catalog's) is an InputError, never another engine's command.
 [[nodiscard]] LaunchCommand launch(const LaunchSpec& spec);
 
+/// llama.cpp's -ngl for the spec's blocks on GPUs: the file's skipped blocks (V3.2's MTP block)
+/// take slots too once the output layer and a block are on GPUs.
+[[nodiscard]] std::uint64_t llama_gpu_layers(const LaunchSpec& spec);
+
 /// The spec of a planned layout (estimate, check); the plan must have a layout.
 [[nodiscard]] LaunchSpec launch_spec(const PlanResult& plan);
 

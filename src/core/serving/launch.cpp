@@ -54,20 +54,27 @@ std::string joined(const std::vector<std::uint64_t>& v, char separator) {
   return out;
 }
 
+}  // namespace
+
+std::uint64_t llama_gpu_layers(const LaunchSpec& s) {
+  // -ngl N takes the last N slots, output layer first (PR #18148), then the file's last blocks:
+  // a skipped MTP block there takes a slot before the main blocks do.
+  return s.gpu_layers >= 2 ? s.gpu_layers + s.skipped_file_blocks : s.gpu_layers;
+}
+
+namespace {
+
 /// -ngl, -ts and -ot: the layout, shared by llama-server and llama-bench (which splits with '/').
 std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
   const std::string split = s.tensor_split.size() > 1 ? " -ts " + joined(s.tensor_split, split_separator) : "";
   if (s.strategy == LayoutStrategy::expert_offload) {  // all routed experts in RAM, or the first N blocks'
-    const std::string ngl = s.gpu_layers >= s.layers + 1 ? "999" : std::to_string(s.gpu_layers);
+    const std::string ngl = s.gpu_layers >= s.layers + 1 ? "999" : std::to_string(llama_gpu_layers(s));
     return s.experts_in_ram_blocks < s.layers
                ? fmt::format(" -ngl {}{} --n-cpu-moe {}", ngl, split, s.experts_in_ram_blocks)
                : fmt::format(" -ngl {}{} -ot \".ffn_.*_exps.=CPU\"", ngl, split);
   }
   if (s.gpus == 0) return " -ngl 0";
-  // -ngl N takes the last N slots, output layer first (PR #18148), then the file's last blocks:
-  // a skipped MTP block there takes a slot before the main blocks do.
-  const std::uint64_t ngl = s.gpu_layers >= 2 ? s.gpu_layers + s.skipped_file_blocks : s.gpu_layers;
-  return fmt::format(" -ngl {}{}", ngl, split);
+  return fmt::format(" -ngl {}{}", llama_gpu_layers(s), split);
 }
 
 std::string llama_runtime_flags(const LaunchSpec& s) {
