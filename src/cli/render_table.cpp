@@ -109,9 +109,9 @@ static std::string memory_bar(const DevicePlacement& p, bool color) {
 /// Why llama.cpp's -ngl is more than the layers on GPUs: a block the file holds but llama.cpp skips.
 static std::string skipped_slots_note(const PlanResult& r) {
   const LaunchSpec s = launch_spec(r);
-  const bool all_experts_flag = s.strategy == LayoutStrategy::expert_offload && s.gpu_layers > s.layers;  // -ngl 999
-  if (s.skipped_file_blocks == 0 || llama_gpu_layers(s) == s.gpu_layers || all_experts_flag) return "";
-  return fmt::format("; llama.cpp -ngl {}, with the file's MTP block, which it does not load", llama_gpu_layers(s));
+  const std::uint64_t ngl = llama_gpu_layers(s);
+  if (s.skipped_file_blocks == 0 || ngl == s.gpu_layers || ngl == k_llama_all_layers) return "";
+  return fmt::format("; llama.cpp -ngl {}, with the file's MTP block, which it does not load", ngl);
 }
 
 void layout_section(const PlanResult& r, std::ostream& out, bool color) {

@@ -52,8 +52,12 @@ struct LaunchCommand {
 /// command for (a user catalog's) is an InputError, never another engine's command.
 [[nodiscard]] LaunchCommand launch(const LaunchSpec& spec);
 
-/// llama.cpp's -ngl for the spec's blocks on GPUs: the file's skipped blocks (V3.2's MTP block)
-/// take slots too once the output layer and a block are on GPUs.
+/// The -ngl that asks llama.cpp for every layer (more than any model has).
+inline constexpr std::uint64_t k_llama_all_layers = 999;
+
+/// llama.cpp's -ngl as printed for the spec's blocks on GPUs: the file's skipped blocks (V3.2's
+/// MTP block) take slots too once the output layer and a block are on GPUs; k_llama_all_layers
+/// with routed experts in RAM and every layer on the GPUs.
 [[nodiscard]] std::uint64_t llama_gpu_layers(const LaunchSpec& spec);
 
 /// The spec of a planned layout (estimate, check); the plan must have a layout.

@@ -57,6 +57,9 @@ std::string joined(const std::vector<std::uint64_t>& v, char separator) {
 }  // namespace
 
 std::uint64_t llama_gpu_layers(const LaunchSpec& s) {
+  // With routed experts in RAM and every layer on the GPUs, -ngl 999 says "all" (-ot or
+  // --n-cpu-moe then keeps the experts in RAM).
+  if (s.strategy == LayoutStrategy::expert_offload && s.gpu_layers >= s.layers + 1) return k_llama_all_layers;
   // -ngl N takes the last N slots, output layer first (PR #18148), then the file's last blocks:
   // a skipped MTP block there takes a slot before the main blocks do.
   return s.gpu_layers >= 2 ? s.gpu_layers + s.skipped_file_blocks : s.gpu_layers;
@@ -68,7 +71,7 @@ namespace {
 std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
   const std::string split = s.tensor_split.size() > 1 ? " -ts " + joined(s.tensor_split, split_separator) : "";
   if (s.strategy == LayoutStrategy::expert_offload) {  // all routed experts in RAM, or the first N blocks'
-    const std::string ngl = s.gpu_layers >= s.layers + 1 ? "999" : std::to_string(llama_gpu_layers(s));
+    const std::uint64_t ngl = llama_gpu_layers(s);
     return s.experts_in_ram_blocks < s.layers
                ? fmt::format(" -ngl {}{} --n-cpu-moe {}", ngl, split, s.experts_in_ram_blocks)
                : fmt::format(" -ngl {}{} -ot \".ffn_.*_exps.=CPU\"", ngl, split);
