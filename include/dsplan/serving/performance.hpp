@@ -5,17 +5,21 @@
 #include <string>
 #include <vector>
 
-#include "dsplan/serving/explain.hpp"
+#include "dsplan/model/tensors.hpp"
 #include "dsplan/scenario/hardware.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/serving/explain.hpp"
 #include "dsplan/serving/layout.hpp"
 #include "dsplan/serving/memory.hpp"
-#include "dsplan/scenario/scenario.hpp"
 
 namespace dsplan {
 
 struct ThroughputRequest {
   std::uint64_t prompt_tokens = 0;  ///< tokens prefilled before the first output token
   std::uint64_t output_tokens = 0;  ///< tokens generated per sequence
+  /// build_inventory(the scenario's model architecture), when the caller already holds it (a search
+  /// times one model hundreds of times); built here when null.
+  const TensorInventory* inventory = nullptr;
 };
 
 /// Time one device spends per step, and what bounds it.

@@ -108,6 +108,7 @@ struct Placement {
   const HardwareRequest* request = nullptr;
   const Hardware* hardware = nullptr;
   LayoutRequest layout;
+  const TensorInventory* inventory = nullptr;  ///< the model's, kept by the search
 };
 
 /// Why a placement does not run as asked, in recommend's words; nothing when it fits.
@@ -153,6 +154,7 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
   placement.layout = p.layout;
   placement.throughput.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
   placement.throughput.output_tokens = r.context - placement.throughput.prompt_tokens;
+  placement.throughput.inventory = p.inventory;
   placement.cost = r.cost;
   placement.headroom = r.headroom;
   placement.measure_unfit = false;  // a rejected placement shows no speed or cost
@@ -192,7 +194,7 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
       return first;
     ++h.gpus[0].count;
     const Hardware hw = build_hardware(cat, h);
-    return evaluate(cat, c, s, m, Placement{&h, &hw, p.layout}, r);
+    return evaluate(cat, c, s, m, Placement{&h, &hw, p.layout, p.inventory}, r);
   }
   // Moving blocks off the GPUs only helps when a GPU, not system RAM, is the full device.
   const auto can_step = [](const Candidate& cand) {
@@ -210,7 +212,7 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
       fewer.offload_experts = p.layout.n_cpu_moe_auto;
       fewer.gpu_layers = l.gpu_layers - 1;
     }
-    return evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer}, r);
+    return evaluate(cat, c, s, m, Placement{p.request, p.hardware, fewer, p.inventory}, r);
   };
   if (!p.hardware->host.ram || !can_step(first)) return first;
   Candidate cand = one_block_fewer(first);
@@ -381,14 +383,16 @@ struct SearchCache {
   std::map<const ModelSpec*, TensorInventory> inventories;
   std::map<std::tuple<const ModelSpec*, const QuantFormat*, std::string, bool>, ModelWeights> weights;
 
+  const TensorInventory& inventory_of(const ModelSpec* model) {
+    auto it = inventories.find(model);
+    if (it == inventories.end()) it = inventories.emplace(model, build_inventory(model->arch)).first;
+    return it->second;
+  }
+
   const ModelWeights& weights_of(const Catalog& cat, const ResolvedScenario& s) {
     const auto key = std::make_tuple(s.model, s.quant, s.layout.container, s.layout.legacy_mla_gguf);
     auto it = weights.find(key);
-    if (it == weights.end()) {
-      auto inv = inventories.find(s.model);
-      if (inv == inventories.end()) inv = inventories.emplace(s.model, build_inventory(s.model->arch)).first;
-      it = weights.emplace(key, estimate_weights(cat, s, inv->second)).first;
-    }
+    if (it == weights.end()) it = weights.emplace(key, estimate_weights(cat, s, inventory_of(s.model))).first;
     return it->second;
   }
 };
@@ -436,9 +440,10 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     bool tp_fits = false;
     for (const auto& l : layouts_for(c, s, hw)) {
       if (l.dp_attention && tp_fits) continue;
-      Candidate cand = evaluate(cat, c, s, m, Placement{&h, &hw, l}, r);
+      const Placement p{&h, &hw, l, &cache.inventory_of(s.model)};
+      Candidate cand = evaluate(cat, c, s, m, p, r);
       tp_fits = tp_fits || (!l.dp_attention && cand.fits());
-      if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, Placement{&h, &hw, l}, r, std::move(cand));
+      if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, p, r, std::move(cand));
       placed.add(std::move(cand));
     }
   }

@@ -37,16 +37,36 @@ namespace {
 
 std::string gib_text(Bytes b) { return fmt::format("{:.2f} GiB", b.gib()); }
 
-DevicePlacement placement_for(const Device& d, std::size_t index) {
-  DevicePlacement p;
-  // Built by hand, not with fmt: a search places tens of thousands of devices.
+/// "GPU3 NVIDIA GeForce RTX 4090". Built by hand, not with fmt: a search names thousands of devices.
+void name_placement(DevicePlacement& p, const Device& d, std::size_t index) {
   p.name.reserve(d.name.size() + 8);
   p.name.append("GPU").append(std::to_string(index)).append(" ").append(d.name);
+}
+
+/// GPU `index` before anything is placed on it, not yet named (see name_placement).
+DevicePlacement unnamed_placement(const Device& d) {
+  DevicePlacement p;
   p.id = d.id;
   p.device_class = d.device_class;
   p.software_stack = d.software_stack;
   p.capacity = d.memory;
   return p;
+}
+
+DevicePlacement placement_for(const Device& d, std::size_t index) {
+  DevicePlacement p = unnamed_placement(d);
+  name_placement(p, d, index);
+  return p;
+}
+
+const char* const k_cpu_placement_name = "CPU (system RAM)";
+
+/// Names a layer split's devices once it is chosen: the searches for -ngl and --n-cpu-moe try
+/// several splits of the same hardware, and only the one kept is shown.
+void name_split(Layout& l, const Hardware& hw) {
+  for (std::size_t i = 0; i < l.gpus.size(); ++i) name_placement(l.gpus[i], hw.gpus[i], i);
+  l.cpu.name = k_cpu_placement_name;
+  l.cpu.id = hw.host.cpu;
 }
 
 void finish(DevicePlacement& p) {
@@ -97,7 +117,7 @@ std::vector<float> cumulative_shares(const SplitInputs& in, const Hardware& hw) 
 /// llama.cpp llama_model::load_tensors: the blocks and the output layer are n_layer + 1 slots, and
 /// -ngl N puts the last N of them on GPUs (current builds; before PR #18148 the last N blocks, the
 /// output layer only with N = n_layer + 1). Slot i goes to the first GPU whose cumulative share
-/// passes (i - first slot on GPUs) / (slots on GPUs).
+/// passes (i - first slot on GPUs) / (slots on GPUs). The devices come back unnamed (name_split).
 Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu_layers) {
   Layout layout;
   layout.strategy = in.experts_in_ram_blocks > 0 ? LayoutStrategy::expert_offload : LayoutStrategy::layer_split;
@@ -111,7 +131,8 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   const Bytes output = Bytes(in.q.globals.count() - in.q.embedding.count());
 
   const std::vector<float> cumulative = cumulative_shares(in, hw);
-  for (std::size_t i = 0; i < hw.gpus.size(); ++i) layout.gpus.push_back(placement_for(hw.gpus[i], i));
+  layout.gpus.reserve(hw.gpus.size());
+  for (const Device& d : hw.gpus) layout.gpus.push_back(unnamed_placement(d));
   // The first device whose cumulative share passes f. Slots are placed in increasing order, so f
   // only grows and the device is found by moving a cursor forward, not by a search per slot.
   std::size_t cursor = 0;
@@ -121,9 +142,7 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
     return cursor;
   };
 
-  DevicePlacement& cpu = layout.cpu;
-  cpu.name = "CPU (system RAM)";
-  cpu.id = hw.host.cpu;
+  DevicePlacement& cpu = layout.cpu;  // named with the GPUs by name_split
   cpu.device_class = DeviceClass::cpu;
   cpu.capacity = hw.host.ram.value_or(Bytes(0));
   cpu.embedding = true;
@@ -289,6 +308,7 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
       layout = split_layers(in, hw, lo);
     }
   }
+  name_split(layout, hw);
   if (layout.gpu_layers == 0 && experts_in_ram_blocks == 0) layout.strategy = LayoutStrategy::cpu_only;
   const bool all_on_gpu = layout.gpu_layers == layers + 1;
   layout.fits = gpus_fit(layout) && layout.cpu.fits;
@@ -436,7 +456,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   layout.kv_pool_tokens = rank_pool * dp;
   layout.max_sequences = kv.cells_per_sequence == 0 ? 0 : rank_pool / kv.cells_per_sequence * dp;
   layout.gpu_layers = layers + 1;
-  layout.cpu.name = "CPU (system RAM)";
+  layout.cpu.name = k_cpu_placement_name;
   layout.cpu.device_class = DeviceClass::cpu;
   layout.fits = gpus_fit(layout) && rank_pool >= rank_cells;
   add_over_capacity_reasons(layout, [util](const std::string& label, const DevicePlacement& g) {

@@ -50,11 +50,13 @@ struct ModelWork {
   std::uint64_t hidden = 0;
 };
 
-/// `by_group`: also each block's bytes and parameters by tensor group (data-parallel attention).
-ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, bool by_group) {
+/// `given`: the model's inventory, or null to build it. `by_group`: also each block's bytes and parameters by
+/// tensor group (data-parallel attention).
+ModelWork model_work(const ResolvedScenario& s, const MemoryEstimate& m, const TensorInventory* given, bool by_group) {
   const ModelArch& a = s.model->arch;
   ModelWork w;
-  const auto inv = build_inventory(a);
+  std::optional<TensorInventory> built;
+  const TensorInventory& inv = given ? *given : built.emplace(build_inventory(a));
   // Parameters per layout, summed once: blocks share a few layouts (dense, MoE).
   std::vector<std::optional<BlockWork>> per_layout(inv.layouts.size());
   std::vector<GroupWork> layout_groups(by_group ? inv.layouts.size() : 0);
@@ -547,7 +549,7 @@ std::string mfu_terms(const StageTime& st) {
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
                                const ThroughputRequest& r, Derivation* explain) {
   if (r.prompt_tokens == 0 || r.output_tokens == 0) throw InputError("prompt and output must be at least 1 token");
-  const ModelWork w = model_work(s, m, l.attention_data_parallel > 1);
+  const ModelWork w = model_work(s, m, r.inventory, l.attention_data_parallel > 1);
   Throughput t;
   t.decode_context = static_cast<double>(r.prompt_tokens) + static_cast<double>(r.output_tokens) / 2.0;
   t.decode_stages = stages_for(s, w, l, hw, {s.batch * (s.speculative_tokens + 1), t.decode_context, false, 1, s.batch});
