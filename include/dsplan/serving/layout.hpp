@@ -106,8 +106,21 @@ struct LayoutRequest {
 /// tensor-parallel engine sizes its KV pool to a set share of each GPU, so it always does.
 [[nodiscard]] bool leaves_headroom(const Layout& layout, Parallelism parallelism, double headroom);
 
+/// The smallest count of one GPU model that holds a scenario, with the hardware and layout found.
+struct FittingCount {
+  std::uint64_t count = 0;
+  HardwareRequest request;  ///< the asked hardware at that count (nodes split as with_gpu_count does)
+  Hardware hardware;
+  Layout layout;  ///< plan_layout's layout on it
+};
+
 /// The smallest number of `gpu` (first..max_count) that holds the scenario; nullopt when none
 /// does. Paged engines only use tensor-parallel sizes that divide the model's heads.
+[[nodiscard]] std::optional<FittingCount> smallest_fitting_count(
+    const Catalog& catalog, const ResolvedScenario& scenario, const MemoryEstimate& memory,
+    const HardwareRequest& hardware, const LayoutRequest& request, std::uint64_t max_count, std::uint64_t first = 1);
+
+/// smallest_fitting_count's count alone.
 [[nodiscard]] std::optional<std::uint64_t> smallest_gpu_count(const Catalog& catalog, const ResolvedScenario& scenario,
                                                              const MemoryEstimate& memory, HardwareRequest hardware,
                                                              const LayoutRequest& request, std::uint64_t max_count,

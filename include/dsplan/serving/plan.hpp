@@ -29,6 +29,9 @@ struct PlacementRequest {
   /// Published speed ranges around the figures (estimate shows them); a search that only compares
   /// the figures skips the lookups.
   bool speed_bands = true;
+  /// plan_layout's layout for this scenario, hardware and layout request, when the caller already
+  /// has it (a search that found the GPU count by placing); planned here when null.
+  const Layout* planned = nullptr;
 };
 
 /// A scenario placed on hardware: where it goes, whether it fits, and when it runs, how fast and

@@ -109,6 +109,7 @@ struct Placement {
   const Hardware* hardware = nullptr;
   LayoutRequest layout;
   const TensorInventory* inventory = nullptr;  ///< the model's, kept by the search
+  const Layout* planned = nullptr;             ///< plan_layout's layout of this hardware and layout, when known
 };
 
 /// Why a placement does not run as asked, in recommend's words; nothing when it fits.
@@ -155,6 +156,7 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
   placement.throughput.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
   placement.throughput.output_tokens = r.context - placement.throughput.prompt_tokens;
   placement.throughput.inventory = p.inventory;
+  placement.planned = p.planned;
   placement.cost = r.cost;
   placement.headroom = r.headroom;
   placement.measure_unfit = false;  // a rejected placement shows no speed or cost
@@ -250,8 +252,18 @@ bool may_use_dp_attention(const ResolvedScenario& s) {
 
 /// Cloud: for each GPU type, the smallest count that holds the scenario (layer-split engines
 /// stay within one 8-GPU node), and a smaller one with data-parallel attention where that fits.
+struct CloudOption {
+  FittingCount fitting;
+  bool dp_attention = false;  ///< the count is data-parallel attention's
+
+  /// The layout found while counting, for the same layout request.
+  [[nodiscard]] const Layout* planned_for(const LayoutRequest& l) const {
+    return l.dp_attention == dp_attention && !l.n_cpu_moe_auto ? &fitting.layout : nullptr;
+  }
+};
+
 struct CloudOptions {
-  std::vector<HardwareRequest> hardware;
+  std::vector<CloudOption> hardware;
   std::optional<double> cheapest_over_budget;  ///< USD a month of the cheapest option the budget ruled out
 };
 
@@ -279,13 +291,15 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
         continue;
       }
     }
-    const auto n = smallest_gpu_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower));
-    if (n) out.hardware.push_back(with_gpu_count(cat, h, *n, tp));
-    if (may_use_dp_attention(s) && (!n || *n > 2)) {
+    auto found = smallest_fitting_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower));
+    const std::uint64_t n = found ? found->count : 0;  // 0: no count fits
+    if (found) out.hardware.push_back({std::move(*found), false});
+    if (may_use_dp_attention(s) && (n == 0 || n > 2)) {
       LayoutRequest dpa;
       dpa.dp_attention = true;
-      if (const auto fewer = smallest_gpu_count(cat, s, m, h, dpa, n ? *n - 1 : max, std::max<std::uint64_t>(2, lower)))
-        out.hardware.push_back(with_gpu_count(cat, h, *fewer, tp));
+      if (auto fewer =
+              smallest_fitting_count(cat, s, m, h, dpa, n > 0 ? n - 1 : max, std::max<std::uint64_t>(2, lower)))
+        out.hardware.push_back({std::move(*fewer), true});
     }
   }
   return out;
@@ -423,29 +437,31 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     return rejected_before_placing(
         c, fmt::format("{} B of weights, more than the published {} ({} B), for no quality gain",
                        m.weights_loaded.count(), c.model->native_quant, native.count()));
-  std::vector<HardwareRequest> hardware;
-  if (r.cloud) {
-    CloudOptions options = cloud_options(cat, s, m, r);
-    if (options.hardware.empty()) {
-      Candidate rejected = rejected_before_placing(c, no_cloud_option_reason(options, m, r));
-      rejected.memory_total = m.total;
-      return rejected;
-    }
-    hardware = std::move(options.hardware);
-  } else {
-    hardware = own_options(*r.hardware);
-  }
-  for (const auto& h : hardware) {
-    const Hardware hw = r.cloud || hardware.size() > 1 ? build_hardware(cat, h) : *own;
+  const auto place_on = [&](const HardwareRequest& h, const Hardware& hw, const CloudOption* counted) {
     bool tp_fits = false;
     for (const auto& l : layouts_for(c, s, hw)) {
       if (l.dp_attention && tp_fits) continue;
-      const Placement p{&h, &hw, l, &cache.inventory_of(s.model)};
+      const Placement p{&h, &hw, l, &cache.inventory_of(s.model), counted ? counted->planned_for(l) : nullptr};
       Candidate cand = evaluate(cat, c, s, m, p, r);
       tp_fits = tp_fits || (!l.dp_attention && cand.fits());
       if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, p, r, std::move(cand));
       placed.add(std::move(cand));
     }
+  };
+  if (r.cloud) {
+    const CloudOptions options = cloud_options(cat, s, m, r);
+    if (options.hardware.empty()) {
+      Candidate rejected = rejected_before_placing(c, no_cloud_option_reason(options, m, r));
+      rejected.memory_total = m.total;
+      return rejected;
+    }
+    for (const auto& o : options.hardware) place_on(o.fitting.request, o.fitting.hardware, &o);
+  } else {
+    const std::vector<HardwareRequest> parts = own_options(*r.hardware);
+    if (parts.size() == 1)
+      place_on(parts.front(), *own, nullptr);
+    else
+      for (const auto& h : parts) place_on(h, build_hardware(cat, h), nullptr);
   }
   return std::nullopt;
 }

@@ -517,18 +517,29 @@ Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const Memo
   return layout;
 }
 
-std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const ResolvedScenario& s,
-                                                const MemoryEstimate& m, HardwareRequest hw,
-                                                const LayoutRequest& r, std::uint64_t max_count, std::uint64_t first) {
+std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const ResolvedScenario& s,
+                                                   const MemoryEstimate& m, const HardwareRequest& hw,
+                                                   const LayoutRequest& r, std::uint64_t max_count,
+                                                   std::uint64_t first) {
   if (hw.gpus.size() != 1) throw InputError("%count% auto needs one GPU model (%gpu% NAME)");
   const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
   for (std::uint64_t n = std::max<std::uint64_t>(first, 1); n <= max_count; ++n) {
     if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
-    const Layout l = plan_layout(cat, s, m, build_hardware(cat, with_gpu_count(cat, hw, n, tensor_parallel)), r);
+    HardwareRequest request = with_gpu_count(cat, hw, n, tensor_parallel);
+    Hardware hardware = build_hardware(cat, request);
+    Layout l = plan_layout(cat, s, m, hardware, r);
     const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
-    if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto || l.cpu.layers == 0)) return n;
+    if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto || l.cpu.layers == 0))
+      return FittingCount{n, std::move(request), std::move(hardware), std::move(l)};
   }
   return std::nullopt;
+}
+
+std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m,
+                                                HardwareRequest hw, const LayoutRequest& r, std::uint64_t max_count,
+                                                std::uint64_t first) {
+  const auto found = smallest_fitting_count(cat, s, m, hw, r, max_count, first);
+  return found ? std::optional<std::uint64_t>(found->count) : std::nullopt;
 }
 
 bool keeps_layers_in_ram(const Layout& l, std::uint64_t blocks) {

@@ -169,6 +169,7 @@ struct Phase {
   std::uint64_t chunks;     ///< prefill: micro-batches, each re-reading the weights
   std::uint64_t readers;    ///< decode: sequences whose caches are read (speculation verifies
                             ///< several tokens of one sequence against one read of its cache)
+  bool named = true;        ///< the stages carry their device names (false: only their times are used)
 };
 
 /// Without flash attention, llama.cpp's graph writes every head's scores (K x Q, f32), soft-maxes
@@ -197,7 +198,7 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
                 double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
                 const std::string& architecture = {}) {
   StageTime st;
-  st.device = name;
+  if (ph.named) st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
   auto& f = st.factors;
@@ -355,9 +356,12 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
           static_cast<double>(cpu.layers) * pc.layer_seconds +
           (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * moe_block_seconds(pc, s, DeviceClass::cpu) +
           hops * e.performance.hop_seconds;
-      std::string name = cpu.name;
-      if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
-      if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
+      std::string name;
+      if (ph.named) {
+        name = cpu.name;
+        if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
+        if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
+      }
       stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(),
                              pc, fixed * chunks, w, ph, s.quant->default_type));
     }
@@ -430,7 +434,7 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const double fixed = static_cast<double>(p.layers) * per_layer +
                          moe_blocks(w, p.first_layer, p.layers) * moe_block_seconds(pc, s, p.device_class);
     const Device& d = hw.gpus.front();
-    stages.push_back(stage(fmt::format("stage {} ({} x {})", p.stage, tp, d.name), work,
+    stages.push_back(stage(ph.named ? fmt::format("stage {} ({} x {})", p.stage, tp, d.name) : std::string(), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * static_cast<double>(ph.chunks), w, ph, s.quant->default_type, d.architecture));
   }
@@ -565,7 +569,7 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
   t.served_tokens_per_s = served_tokens_per_s(s, r, t, tokens_per_step);
   const double first_step =
-      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch})) /
+      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch, false})) /
       t.build_decode_factor;
   t.ttft_s = t.prefill_s + first_step;
   t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) / t.decode_tokens_per_s;

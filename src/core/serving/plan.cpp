@@ -161,7 +161,7 @@ std::optional<std::string> experts_in_ram_hint(const Catalog& cat, const PlanReq
 Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                               const PlacementRequest& r, Derivation* explain) {
   Evaluation e;
-  e.layout = plan_layout(cat, s, m, hw, r.layout);
+  e.layout = r.planned ? *r.planned : plan_layout(cat, s, m, hw, r.layout);
   e.blocks = m.weights.block_bytes.size();
   // dsplan does not assume system RAM it was not told about.
   if (!hw.host.ram && keeps_layers_in_ram(e.layout, e.blocks)) e.needs_ram = e.layout.cpu.total;
