@@ -297,3 +297,34 @@ TEST_CASE("V3.2's GGUF: the skipped MTP block's cache sits with the output layer
   const auto part = plan("v3.2", "q4_k_m", {{"h100-sxm", 1}}, r, 4096, Bytes(512ULL << 30));
   REQUIRE(part.layout->cpu.layers == 50);
 }
+
+TEST_CASE("smallest_fitting_count returns the first count that fits, with the layout placing it anew gives",
+          "[layout]") {
+  // R1 FP8 on H100 80 GB under SGLang: 627 GiB of weights, more than the 8 x 0.88 x 74.5 GiB = 525 GiB
+  // SGLang lets 8 cards use, and TP sizes are powers of two, so 16. Llama-70B Q4_K_M on RTX 3090s
+  // under llama.cpp: 2 (the test above).
+  for (const auto& [model, quant, engine, gpu, expected] :
+       {std::tuple{"r1", "fp8", "sglang", "h100-sxm", 16}, std::tuple{"70b", "q4_k_m", "llama.cpp", "rtx3090", 2}}) {
+    PlanRequest r;
+    r.scenario.model = model;
+    r.scenario.quant = quant;
+    r.scenario.engine = engine;
+    const auto p = run_plan(catalog(), r);  // memory only: the resolved scenario and its sizes
+    HardwareRequest h;
+    h.gpus.push_back({gpu, 1});
+    const auto found = smallest_fitting_count(catalog(), p.scenario, p.memory, h, LayoutRequest{}, 64);
+    REQUIRE(found.has_value());
+    CHECK(found->count == static_cast<std::uint64_t>(expected));
+    CHECK(smallest_gpu_count(catalog(), p.scenario, p.memory, h, LayoutRequest{}, 64) == found->count);
+    CHECK(found->hardware.gpu_count() == found->count);
+    const Layout again = plan_layout(catalog(), p.scenario, p.memory, found->hardware, LayoutRequest{});
+    REQUIRE(found->layout.fits);
+    REQUIRE(again.gpus.size() == found->layout.gpus.size());
+    for (std::size_t i = 0; i < again.gpus.size(); ++i) {
+      CHECK(again.gpus[i].name == found->layout.gpus[i].name);
+      CHECK(again.gpus[i].total == found->layout.gpus[i].total);
+    }
+    // One count fewer does not fit (the search starts at it and must pass it by).
+    CHECK_FALSE(smallest_gpu_count(catalog(), p.scenario, p.memory, h, LayoutRequest{}, found->count - 1).has_value());
+  }
+}

@@ -692,3 +692,19 @@ TEST_CASE("Data-parallel attention: a decode step reads the whole attention and 
   REQUIRE(tb.decode_band.speed_class == "sglang/hbm-dpa/moe-671b");
   REQUIRE_FALSE(tb.decode_band.calibrated);
 }
+
+TEST_CASE("a throughput estimate given the model's inventory equals one that builds it", "[performance]") {
+  // recommend passes the inventory it keeps per model; the figures must not depend on who built it.
+  for (const Run& x : {Run{"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 4}}, 512, 128},
+                       Run{"r1", "fp8", "sglang", {{"h200", 8}}, 1024, 1024}}) {
+    const PlanResult p = run(x);
+    REQUIRE(p.throughput);
+    const TensorInventory inv = build_inventory(p.scenario.model->arch);
+    ThroughputRequest given = *p.throughput_request;
+    given.inventory = &inv;
+    const Throughput t = estimate_throughput(p.scenario, p.memory, *p.layout, *p.hardware, given);
+    CHECK(t.decode_tokens_per_s == p.throughput->decode_tokens_per_s);
+    CHECK(t.prefill_tokens_per_s == p.throughput->prefill_tokens_per_s);
+    CHECK(t.ttft_s == p.throughput->ttft_s);
+  }
+}
