@@ -317,6 +317,7 @@ TEST_CASE("smallest_fitting_count returns the first count that fits, with the la
     CHECK(found->count == static_cast<std::uint64_t>(expected));
     CHECK(smallest_gpu_count(catalog(), p.scenario, p.memory, h, LayoutRequest{}, 64) == found->count);
     CHECK(found->hardware.gpu_count() == found->count);
+    CHECK(found->layout_request == LayoutRequest{});  // a search reuses the layout for this request only
     const Layout again = plan_layout(catalog(), p.scenario, p.memory, found->hardware, LayoutRequest{});
     REQUIRE(found->layout.fits);
     REQUIRE(again.gpus.size() == found->layout.gpus.size());

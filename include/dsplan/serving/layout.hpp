@@ -81,6 +81,8 @@ struct LayoutRequest {
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;
   bool dp_attention = false;  ///< vLLM/SGLang data-parallel attention over the TP ranks
+
+  bool operator==(const LayoutRequest&) const = default;
 };
 
 /// Tensor groups (indexed like k_all_groups) each tensor-parallel rank holds whole: norms and the
@@ -111,7 +113,8 @@ struct FittingCount {
   std::uint64_t count = 0;
   HardwareRequest request;  ///< the asked hardware at that count (nodes split as with_gpu_count does)
   Hardware hardware;
-  Layout layout;  ///< plan_layout's layout on it
+  LayoutRequest layout_request;  ///< what it was placed with
+  Layout layout;                 ///< plan_layout's layout on it
 };
 
 /// The smallest number of `gpu` (first..max_count) that holds the scenario; nullopt when none
@@ -122,8 +125,9 @@ struct FittingCount {
 
 /// smallest_fitting_count's count alone.
 [[nodiscard]] std::optional<std::uint64_t> smallest_gpu_count(const Catalog& catalog, const ResolvedScenario& scenario,
-                                                             const MemoryEstimate& memory, HardwareRequest hardware,
-                                                             const LayoutRequest& request, std::uint64_t max_count,
-                                                             std::uint64_t first = 1);
+                                                              const MemoryEstimate& memory,
+                                                              const HardwareRequest& hardware,
+                                                              const LayoutRequest& request, std::uint64_t max_count,
+                                                              std::uint64_t first = 1);
 
 }  // namespace dsplan

@@ -251,19 +251,10 @@ bool may_use_dp_attention(const ResolvedScenario& s) {
 }
 
 /// Cloud: for each GPU type, the smallest count that holds the scenario (layer-split engines
-/// stay within one 8-GPU node), and a smaller one with data-parallel attention where that fits.
-struct CloudOption {
-  FittingCount fitting;
-  bool dp_attention = false;  ///< the count is data-parallel attention's
-
-  /// The layout found while counting, for the same layout request.
-  [[nodiscard]] const Layout* planned_for(const LayoutRequest& l) const {
-    return l.dp_attention == dp_attention && !l.n_cpu_moe_auto ? &fitting.layout : nullptr;
-  }
-};
-
+/// stay within one 8-GPU node), and a smaller one with data-parallel attention where that fits;
+/// each with the layout found while counting, which the search then times.
 struct CloudOptions {
-  std::vector<CloudOption> hardware;
+  std::vector<FittingCount> hardware;
   std::optional<double> cheapest_over_budget;  ///< USD a month of the cheapest option the budget ruled out
 };
 
@@ -293,13 +284,13 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
     }
     auto found = smallest_fitting_count(cat, s, m, h, LayoutRequest{}, max, std::max<std::uint64_t>(1, lower));
     const std::uint64_t n = found ? found->count : 0;  // 0: no count fits
-    if (found) out.hardware.push_back({std::move(*found), false});
+    if (found) out.hardware.push_back(std::move(*found));
     if (may_use_dp_attention(s) && (n == 0 || n > 2)) {
       LayoutRequest dpa;
       dpa.dp_attention = true;
       if (auto fewer =
               smallest_fitting_count(cat, s, m, h, dpa, n > 0 ? n - 1 : max, std::max<std::uint64_t>(2, lower)))
-        out.hardware.push_back({std::move(*fewer), true});
+        out.hardware.push_back(std::move(*fewer));
     }
   }
   return out;
@@ -437,11 +428,13 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     return rejected_before_placing(
         c, fmt::format("{} B of weights, more than the published {} ({} B), for no quality gain",
                        m.weights_loaded.count(), c.model->native_quant, native.count()));
-  const auto place_on = [&](const HardwareRequest& h, const Hardware& hw, const CloudOption* counted) {
+  // `counted`: the placement found while counting GPUs, reused for the same layout request.
+  const auto place_on = [&](const HardwareRequest& h, const Hardware& hw, const FittingCount* counted) {
     bool tp_fits = false;
     for (const auto& l : layouts_for(c, s, hw)) {
       if (l.dp_attention && tp_fits) continue;
-      const Placement p{&h, &hw, l, &cache.inventory_of(s.model), counted ? counted->planned_for(l) : nullptr};
+      const Placement p{&h, &hw, l, &cache.inventory_of(s.model),
+                        counted && counted->layout_request == l ? &counted->layout : nullptr};
       Candidate cand = evaluate(cat, c, s, m, p, r);
       tp_fits = tp_fits || (!l.dp_attention && cand.fits());
       if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, p, r, std::move(cand));
@@ -455,7 +448,7 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
       rejected.memory_total = m.total;
       return rejected;
     }
-    for (const auto& o : options.hardware) place_on(o.fitting.request, o.fitting.hardware, &o);
+    for (const auto& o : options.hardware) place_on(o.request, o.hardware, &o);
   } else {
     const std::vector<HardwareRequest> parts = own_options(*r.hardware);
     if (parts.size() == 1)

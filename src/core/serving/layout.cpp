@@ -530,14 +530,14 @@ std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const Res
     Layout l = plan_layout(cat, s, m, hardware, r);
     const bool on_gpus = tensor_parallel || l.gpu_layers == m.weights.block_bytes.size() + 1;
     if (l.fits && on_gpus && (r.offload_experts || r.n_cpu_moe || r.n_cpu_moe_auto || l.cpu.layers == 0))
-      return FittingCount{n, std::move(request), std::move(hardware), std::move(l)};
+      return FittingCount{n, std::move(request), std::move(hardware), r, std::move(l)};
   }
   return std::nullopt;
 }
 
 std::optional<std::uint64_t> smallest_gpu_count(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m,
-                                                HardwareRequest hw, const LayoutRequest& r, std::uint64_t max_count,
-                                                std::uint64_t first) {
+                                                const HardwareRequest& hw, const LayoutRequest& r,
+                                                std::uint64_t max_count, std::uint64_t first) {
   const auto found = smallest_fitting_count(cat, s, m, hw, r, max_count, first);
   return found ? std::optional<std::uint64_t>(found->count) : std::nullopt;
 }

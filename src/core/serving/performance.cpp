@@ -569,7 +569,8 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
   t.served_tokens_per_s = served_tokens_per_s(s, r, t, tokens_per_step);
   const double first_step =
-      total_time(stages_for(s, w, l, hw, {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch, false})) /
+      total_time(stages_for(s, w, l, hw,
+                            {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch, /*named=*/false})) /
       t.build_decode_factor;
   t.ttft_s = t.prefill_s + first_step;
   t.e2e_latency_s = t.ttft_s + static_cast<double>(r.output_tokens - 1) / t.decode_tokens_per_s;
