@@ -369,6 +369,20 @@ TEST_CASE("CUDA decode by weight type: a Q4_0 file's bytes stream at its own fac
   REQUIRE(catalog().require_engine("ollama").performance.classes.at("gddr").type_bandwidth_factor.at("q4_0") == f);
 }
 
+TEST_CASE("No engine class streams a weight type faster than the card's datasheet bandwidth", "[performance]") {
+  // Efficiency x type factor x architecture factor is the share of the datasheet bandwidth a
+  // decode step's weight reads reach; a share above 1 would read a file faster than the memory can.
+  for (const auto& engine : catalog().engines)
+    for (const auto& [name, cls] : engine.performance.classes) {
+      double arch = 1.0;
+      for (const auto& [a, v] : cls.architecture_bandwidth_factor) arch = std::max(arch, v);
+      for (const auto& [type, v] : cls.type_bandwidth_factor) {
+        INFO(engine.id << " " << name << " " << type);
+        REQUIRE(cls.bandwidth_efficiency * std::max(1.0, v) * arch <= 1.0);
+      }
+    }
+}
+
 TEST_CASE("CUDA decode by GPU architecture: an Ampere card streams its datasheet bandwidth at its own factor",
           "[performance]") {
   // The RTX 3090 (Ampere, 936.2 GB/s) and the RTX 4090 (Ada, 1008 GB/s): the same file's weight-read
