@@ -242,8 +242,20 @@ def put(perf, name, value):
         c[key] = value
 
 
+def within_bandwidth(params):
+    """params with CUDA's weight-type factors capped so that no class reads a file faster than the
+    card's datasheet bandwidth: efficiency x type factor x its largest architecture factor <= 1
+    (the bound tests/unit/test_performance.cpp checks on data/engines.json)."""
+    perf = next(e["performance"] for e in ENGINES["engines"] if e["id"] == "llama.cpp")
+    cap = min(1.0 / (params.get(f"{cls}.bandwidth_efficiency", get(perf, f"{cls}.bandwidth_efficiency"))
+                     * max([1.0] + list(perf["classes"][cls].get("architecture_bandwidth_factor", {}).values())))
+              for cls in ("gddr", "hbm"))
+    return {n: (min(v, cap) if n.startswith("cuda.type:") else v) for n, v in params.items()}
+
+
 def engines_catalog(params):
     """The engines of a trial as a catalog file."""
+    params = within_bandwidth(params)
     engines = []
     for e in ENGINES["engines"]:
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
@@ -328,7 +340,7 @@ def main():
         l, n = loss(residuals(params, rows_arg), pick)
         print(f"{group}: {n} fit rows, rms log residual {math.sqrt(before):.3f} -> {math.sqrt(l):.3f}", flush=True)
         for name in grid:
-            print(f"  {name} = {params[name]:.4g}", flush=True)
+            print(f"  {name} = {within_bandwidth(params)[name]:.4g}", flush=True)
 
 
 def nelder_mead(params, grid, rows_arg, pick, evaluations=300):

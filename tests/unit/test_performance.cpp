@@ -374,12 +374,13 @@ TEST_CASE("No engine class streams a weight type faster than the card's datashee
   // decode step's weight reads reach; a share above 1 would read a file faster than the memory can.
   for (const auto& engine : catalog().engines)
     for (const auto& [name, cls] : engine.performance.classes) {
+      // The fastest combination: its largest factors of each kind (1 where none is above 1).
       double arch = 1.0;
       for (const auto& [a, v] : cls.architecture_bandwidth_factor) arch = std::max(arch, v);
-      for (const auto& [type, v] : cls.type_bandwidth_factor) {
-        INFO(engine.id << " " << name << " " << type);
-        REQUIRE(cls.bandwidth_efficiency * std::max(1.0, v) * arch <= 1.0);
-      }
+      double type = 1.0;
+      for (const auto& [t, v] : cls.type_bandwidth_factor) type = std::max(type, v);
+      INFO(engine.id << " " << name);
+      REQUIRE(cls.bandwidth_efficiency * type * arch <= 1.0);
     }
 }
 
