@@ -213,6 +213,28 @@ TEST_CASE("recommend: nothing fits is exit 1 with the reasons", "[cli][recommend
   REQUIRE(o.out.find("Nothing fits") != std::string::npos);
 }
 
+// A file that fits but decodes too slowly is shown in its fastest placement: R1 at 1.6 bits on a
+// 24 GB card and 192 GiB RAM runs several times faster with its experts in RAM (--n-cpu-moe) than
+// with whole blocks there, and "decodes 1.0 tokens/s" would understate what the file can do.
+TEST_CASE("recommend: a rejected file is shown in the placement closest to the limits", "[cli][recommend]") {
+  const auto o =
+      run_cli({"recommend", "--gpu", "rtx4090", "--ram", "192", "--model", "r1", "--min-tps", "50", "--json", "--all"});
+  REQUIRE(o.code == 1);  // nothing meets 50 tokens/s
+  const auto j = json::parse(o.out);
+  REQUIRE_FALSE(j["rejected"].empty());
+  const auto& shown = j["rejected"].front();
+  REQUIRE(shown["fits"] == true);
+  double fastest = 0;
+  int placements = 0;
+  for (const auto& c : j["candidates"])
+    if (c["model"] == shown["model"] && c["quant"] == shown["quant"] && c["fits"] == true) {
+      fastest = std::max(fastest, c["throughput"]["decode_tokens_per_s"].get<double>());
+      ++placements;
+    }
+  REQUIRE(placements >= 2);  // whole blocks in RAM, and experts in RAM
+  REQUIRE(shown["throughput"]["decode_tokens_per_s"].get<double>() == fastest);
+}
+
 TEST_CASE("recommend: input errors exit 2", "[cli][recommend]") {
   require_usage_error(run_cli({"recommend", "--task", "code"}), "hardware");
   require_usage_error(run_cli({"recommend", "--vram", "24", "--task", "poetry"}), "unknown task");

@@ -101,9 +101,25 @@ std::vector<Candidate> shortlist(const Recommendation& rec) {
   return out;
 }
 
+namespace {
+
+/// Of two rejected variants of one model: the same file in another placement is shown where it
+/// fits, and then where it decodes fastest (a speed floor it misses by the least); a smaller file
+/// is closer to fitting than a larger one.
+bool closer_to_feasible(const Candidate& c, const Candidate& than) {
+  if (c.quant == than.quant) {
+    if (c.fits() != than.fits()) return c.fits();
+    if (c.fits()) return c.decode_tokens_per_s() > than.decode_tokens_per_s();
+  }
+  return c.memory_total < than.memory_total;
+}
+
+}  // namespace
+
 std::vector<Candidate> notable_rejections(const Recommendation& rec, std::size_t max) {
-  // Per model, its rejected variant closest to fitting (least memory) among those that would have
-  // outscored the pick: "the 70B would be better, but even its smallest good quant needs X".
+  // Per model, its rejected variant closest to fitting (least memory; of one file, the placement
+  // that fits and decodes fastest) among those that would have outscored the pick: "the 70B would
+  // be better, but even its smallest good quant needs X".
   const double floor = rec.ranked.empty() ? -1.0 : rec.ranked.front().score;
   std::vector<const Candidate*> out;
   const auto ranked = [&](const Candidate& c) {  // the same file fits in another engine or layout
@@ -115,7 +131,7 @@ std::vector<Candidate> notable_rejections(const Recommendation& rec, std::size_t
     const auto same = std::find_if(out.begin(), out.end(), [&](const Candidate* o) { return o->model == c.model; });
     if (same == out.end()) {
       if (out.size() < max) out.push_back(&c);
-    } else if (c.memory_total < (*same)->memory_total) {
+    } else if (closer_to_feasible(c, **same)) {
       *same = &c;
     }
   }
