@@ -77,6 +77,11 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"estimate", "r1", "-q", "fp8", "--engine", "vllm", "--gpu", "h200", "--count", "8", "--n-cpu-moe", "8"},
        "llama.cpp options"},
       {{"estimate", "r1", "--n-cpu-moe", "8"}, "--n-cpu-moe needs hardware"},
+      // Ollama offloads whole layers (num_gpu) and has no option for experts in RAM.
+      {{"estimate", "r1", "-q", "q4_k_m", "-e", "ollama", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "auto"},
+       "--n-cpu-moe: Ollama places whole layers only"},
+      {{"estimate", "r1", "-q", "q4_k_m", "-e", "ollama", "--gpu", "rtx4090", "--ram", "512", "--offload-experts"},
+       "--offload-experts: Ollama places whole layers only"},
       {{"estimate", "r1", "-q", "q4_k_m", "--ram", "512", "--n-cpu-moe", "auto"}, "--n-cpu-moe places experts on GPUs"},
       {{"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "most"}, "--n-cpu-moe"},
       {{"estimate", "70b", "--link-bandwidth", "--json"}, "--link-bandwidth: missing value (got the flag '--json')"},

@@ -95,6 +95,28 @@ TEST_CASE("CPU threads reach llama.cpp's -t and the CPU's speed", "[cli][launch]
   REQUIRE(run_json(base)["hardware"]["host"]["threads"].is_null());
 }
 
+// Ollama has no option for routed experts in RAM (ollama/ollama#11772): neither the estimate's
+// hint nor recommend may place a MoE model that way on it, since its launch line could not say so.
+TEST_CASE("n-cpu-moe: never suggested or placed for Ollama, which offloads whole layers", "[cli][launch]") {
+  const auto o = run_cli({"estimate", "r1", "-q", "iq1_s", "-e", "ollama", "--gpu", "rtx4090", "--ram", "192"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("layer_split") != std::string::npos);  // whole blocks in RAM
+  REQUIRE(o.out.find("--n-cpu-moe") == std::string::npos);
+  const auto l = run_cli({"estimate", "r1", "-q", "iq1_s", "--gpu", "rtx4090", "--ram", "192"});
+  REQUIRE(l.out.find("--n-cpu-moe auto keeps only routed experts in RAM") != std::string::npos);  // llama.cpp: hinted
+  const auto rec = run_cli({"recommend", "--gpu", "rtx4090", "--ram", "192", "--model", "r1", "--engine", "ollama",
+                            "--min-tps", "0.1", "--json", "--all"});
+  REQUIRE(rec.code == 0);
+  const auto j = nlohmann::json::parse(rec.out);
+  int placed = 0;
+  for (const auto& c : j["candidates"]) {
+    if (c["engine"] != "ollama" || !c["layout"].is_string()) continue;  // not placed at all
+    ++placed;
+    REQUIRE(c["layout"].get<std::string>().find("experts") == std::string::npos);
+  }
+  REQUIRE(placed > 0);
+}
+
 TEST_CASE("n-cpu-moe: reaches llama.cpp's flag, the layout and the JSON", "[cli][launch]") {
   // R1 Q4_K_M on one RTX 4090: the experts of blocks 0-59 in RAM, block 60's on the card.
   const auto j = run_json({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "60"});

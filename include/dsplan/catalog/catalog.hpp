@@ -372,6 +372,9 @@ struct EngineSpec {
   /// The engine pulls models from its own registry, whose tags serve default_quant_gguf (Ollama:
   /// Q4_K_M), so that is the default format even when the native one would load.
   bool registry_quant_default = false;
+  /// Keeps routed experts in system RAM apart from the rest of their blocks (llama.cpp's -ot
+  /// exps=CPU and --n-cpu-moe); an engine without it places whole layers only (Ollama's num_gpu).
+  bool experts_in_ram = false;
   MlaCacheLayout mla_cache = MlaCacheLayout::latent;
   MlaCacheLayout mla_cache_legacy_gguf = MlaCacheLayout::expanded;
   bool mla_v_is_view_of_k = true;       ///< latent layout: V read from the K cache, not stored twice

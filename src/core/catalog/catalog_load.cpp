@@ -482,6 +482,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "containers",
                 "default_quant_gguf",
                 "registry_quant_default",
+                "experts_in_ram",
                 "mla_cache",
                 "mla_cache_legacy_gguf",
                 "mla_v_is_view_of_k",
@@ -518,6 +519,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.containers = n.at("containers").strings();
   e.default_quant_gguf = n.str_or("default_quant_gguf", "");
   e.registry_quant_default = n.bool_or("registry_quant_default", false);
+  e.experts_in_ram = n.bool_or("experts_in_ram", false);
   e.mla_cache = parse_mla_layout(n.at("mla_cache"));
   e.mla_cache_legacy_gguf = n.has("mla_cache_legacy_gguf") ? parse_mla_layout(n.at("mla_cache_legacy_gguf"))
                                                            : e.mla_cache;

@@ -336,8 +336,7 @@ std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s
     dpa.dp_attention = true;
     out.push_back(dpa);
   }
-  if (c.model->arch.is_moe() && s.engine->parallelism != Parallelism::tensor_parallel && hw.host.ram &&
-      !hw.gpus.empty()) {
+  if (c.model->arch.is_moe() && s.engine->experts_in_ram && hw.host.ram && !hw.gpus.empty()) {
     LayoutRequest offload;
     offload.n_cpu_moe_auto = true;
     out.push_back(offload);

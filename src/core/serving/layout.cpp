@@ -267,6 +267,11 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
   std::optional<std::uint64_t> gpu_layers = r.gpu_layers;
   if (gpu_layers && *gpu_layers > 1) gpu_layers = std::max<std::uint64_t>(1, *gpu_layers - skipped);
   const bool n_cpu_moe = r.n_cpu_moe || r.n_cpu_moe_auto;
+  if ((n_cpu_moe || r.offload_experts) && !s.engine->experts_in_ram)
+    throw InputError(
+        fmt::format("{}: {} places whole layers only and keeps no routed experts in RAM apart from "
+                    "their blocks; give %gpu_layers%, or run the file on llama.cpp",
+                    r.offload_experts ? "%offload_experts%" : "%n_cpu_moe%", s.engine->name));
   if (n_cpu_moe && r.offload_experts)
     throw InputError("%offload_experts% keeps every block's routed experts in RAM and %n_cpu_moe% the first N "
                      "blocks'; give one");

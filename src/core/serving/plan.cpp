@@ -140,8 +140,7 @@ std::optional<std::string> experts_in_ram_hint(const Catalog& cat, const PlanReq
   const LayoutRequest& asked = r.layout;
   if (asked.gpu_layers || asked.offload_experts || asked.n_cpu_moe || asked.n_cpu_moe_auto) return std::nullopt;
   if (!p.throughput || !p.layout || p.layout->strategy != LayoutStrategy::layer_split || p.layout->cpu.layers == 0 ||
-      p.hardware->gpus.empty() || !p.scenario.model->arch.is_moe() ||
-      p.scenario.engine->parallelism != Parallelism::layer_split)
+      p.hardware->gpus.empty() || !p.scenario.model->arch.is_moe() || !p.scenario.engine->experts_in_ram)
     return std::nullopt;
   PlacementRequest alternative;
   alternative.layout.n_cpu_moe_auto = true;
