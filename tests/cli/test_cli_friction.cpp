@@ -140,22 +140,38 @@ TEST_CASE("a UD file without a published recipe says how to size it", "[cli][fri
   REQUIRE(run_cli({"list", "quants"}).out.find("UD-Q4_K_XL  deepseek-r1-0528") != std::string::npos);
 }
 
-// R1 at 1.58 bits on one 24 GB card: whole blocks spill to the CPU unless only the routed experts
-// go to RAM. The estimate says so, with the speed of that placement, when it is the faster one.
-TEST_CASE("a MoE model spilling whole blocks to the CPU hears of --n-cpu-moe", "[cli][friction]") {
-  const auto j = run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192"});
-  REQUIRE(j["layout"]["strategy"] == "layer_split");
-  bool hinted = false;
+// R1 at 1.56 bits (IQ1_S) on one 24 GB card and 192 GiB RAM: without a layout option dsplan places it as
+// llama.cpp's own fitting does (PR #16653: dense weights on the GPUs first), the first blocks'
+// routed experts in RAM, and says what whole blocks in RAM (an explicit -ngl) would decode at.
+TEST_CASE("a MoE model that does not fit its GPUs keeps its experts in RAM by default", "[cli][friction]") {
+  const auto j = run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "rtx4090", "--ram", "192"});
+  REQUIRE(j["layout"]["strategy"] == "expert_offload");
+  const auto moe_blocks = j["layout"]["experts_in_ram_blocks"].get<int>();
+  REQUIRE(moe_blocks > 0);
+  REQUIRE(moe_blocks <= 61);
+  REQUIRE(j["launch"]["command"].get<std::string>().find("--n-cpu-moe " + std::to_string(moe_blocks)) !=
+          std::string::npos);
+  bool said = false;
   for (const auto& n : j["notes"])
-    if (n.get<std::string>().rfind("--n-cpu-moe auto keeps only routed experts in RAM", 0) == 0) hinted = true;
-  REQUIRE(hinted);
-  // Asked for a layout, no hint; a dense model, no hint.
+    if (n.get<std::string>().find("as llama.cpp's own fitting places it; --gpu-layers") != std::string::npos)
+      said = true;
+  REQUIRE(said);
+  // Whole blocks in RAM, asked for: that layout, slower, and no note.
   const auto asked =
-      run_json({"estimate", "r1", "-q", "ud-iq1_s", "--gpu", "rtx4090", "--ram", "192", "--gpu-layers", "9"});
+      run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "rtx4090", "--ram", "192", "--gpu-layers", "9"});
+  REQUIRE(asked["layout"]["strategy"] == "layer_split");
+  REQUIRE(asked["throughput"]["decode_tokens_per_s"].get<double>() <
+          j["throughput"]["decode_tokens_per_s"].get<double>());
   for (const auto& n : asked.value("notes", json::array()))
     REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+  // A dense model spills whole blocks: there are no experts to keep apart.
   const auto dense = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--ram", "192"});
-  REQUIRE(dense["layout"]["cpu"]["layers"].get<int>() > 0);  // it spills too
+  REQUIRE(dense["layout"]["strategy"] == "layer_split");
+  REQUIRE(dense["layout"]["cpu"]["layers"].get<int>() > 0);
   for (const auto& n : dense.value("notes", json::array()))
     REQUIRE(n.get<std::string>().find("--n-cpu-moe") == std::string::npos);
+  // A MoE model that fits its GPU whole: nothing in RAM.
+  const auto fits = run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "h200", "--count", "2", "--ram", "192"});
+  REQUIRE(fits["layout"]["cpu"]["layers"].get<int>() == 0);
+  REQUIRE(fits["layout"]["experts_in_ram_blocks"].get<int>() == 0);
 }

@@ -133,26 +133,46 @@ std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanReque
   return fmt::format("{} x {} hold it on GPUs: %count% auto, or {}", *n, p.hardware->gpus.front().name, flags);
 }
 
-/// A MoE model whose whole blocks spill to the CPU decodes faster with only its routed experts
-/// in RAM (llama.cpp --n-cpu-moe): the attention and shared parts of every block stay on the GPUs.
-/// Said when the user chose no layout and that placement is at least 10% faster.
-std::optional<std::string> experts_in_ram_hint(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+/// No layout option given, a MoE model that does not fit its GPUs, on an engine that can keep routed
+/// experts in RAM: llama.cpp's parameter fitting (PR #16653, on by default) keeps the dense weights
+/// of every block on the GPUs first and moves the first blocks' routed experts to RAM, which
+/// `--n-cpu-moe auto` reproduces. Whole blocks in RAM are what an explicit `-ngl` gives.
+bool fits_experts_first(const PlanRequest& r, const ResolvedScenario& s, const Hardware& hw) {
   const LayoutRequest& asked = r.layout;
-  if (asked.gpu_layers || asked.offload_experts || asked.n_cpu_moe || asked.n_cpu_moe_auto) return std::nullopt;
-  if (!p.throughput || !p.layout || p.layout->strategy != LayoutStrategy::layer_split || p.layout->cpu.layers == 0 ||
-      p.hardware->gpus.empty() || !p.scenario.model->arch.is_moe() || !p.scenario.engine->experts_in_ram)
-    return std::nullopt;
-  PlacementRequest alternative;
-  alternative.layout.n_cpu_moe_auto = true;
-  alternative.throughput = *p.throughput_request;
-  const Evaluation e = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, alternative, nullptr);
-  if (!e.fits || !e.throughput || e.throughput->decode_tokens_per_s < 1.1 * p.throughput->decode_tokens_per_s)
-    return std::nullopt;
-  return fmt::format(
-      "%n_cpu_moe% auto keeps only routed experts in RAM ({} of {} blocks' experts), not whole blocks: "
-      "{} of {} layers on the GPUs, ~{:.1f} tokens/s instead of {:.1f}",
-      e.layout.experts_in_ram_blocks, e.blocks, e.layout.gpu_layers, e.blocks + 1, e.throughput->decode_tokens_per_s,
-      p.throughput->decode_tokens_per_s);
+  return !asked.gpu_layers && !asked.offload_experts && !asked.n_cpu_moe && !asked.n_cpu_moe_auto &&
+         asked.tensor_split.empty() && s.model->arch.is_moe() && s.engine->experts_in_ram &&
+         s.engine->parallelism == Parallelism::layer_split && !hw.gpus.empty();
+}
+
+/// The placement run_plan times: the requested one, or (fits_experts_first) experts in RAM where
+/// whole blocks would spill to the CPU and the experts-first placement fits, with a note saying so.
+Evaluation place_and_time(const Catalog& cat, const PlanRequest& r, PlanResult& p, PlacementRequest placement) {
+  Derivation* explain = r.explain ? &p.memory.derivation : nullptr;
+  if (!fits_experts_first(r, p.scenario, *p.hardware))
+    return evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain);
+  Evaluation whole = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, nullptr);
+  if (whole.layout.fits && whole.layout.cpu.layers == 0)
+    return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : whole;
+  placement.layout.n_cpu_moe_auto = true;
+  Evaluation experts = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, nullptr);
+  if (!experts.layout.fits) {
+    placement.layout.n_cpu_moe_auto = false;
+    return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : whole;
+  }
+  std::string instead = whole.layout.fits ? fmt::format(
+                                                "%gpu_layers% {} keeps whole blocks in RAM ({} of {} blocks on "
+                                                "the CPU)",
+                                                whole.layout.gpu_layers, whole.layout.cpu.layers, whole.blocks)
+                                          : std::string("whole blocks in RAM would not fit");
+  if (whole.throughput && experts.throughput)
+    instead += fmt::format(": ~{:.1f} tokens/s instead of {:.1f}", whole.throughput->decode_tokens_per_s,
+                           experts.throughput->decode_tokens_per_s);
+  p.notes.push_back(
+      fmt::format("a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay in RAM "
+                  "and the rest "
+                  "of every block sits on the GPUs (%n_cpu_moe% {}), as llama.cpp's own fitting places it; {}",
+                  experts.layout.experts_in_ram_blocks, experts.blocks, experts.layout.experts_in_ram_blocks, instead));
+  return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : experts;
 }
 
 }  // namespace
@@ -243,8 +263,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   placement.layout = r.layout;
   placement.throughput = *p.throughput_request;
   placement.cost = r.cost;
-  Evaluation e = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement,
-                                    r.explain ? &p.memory.derivation : nullptr);
+  Evaluation e = place_and_time(cat, r, p, placement);
   p.layout = std::move(e.layout);
   p.needs_ram = e.needs_ram;
   p.fits = e.fits;
@@ -254,7 +273,6 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
       !r.layout.gpu_layers)
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (!p.throughput) return p;  // the layout does not fit
-  if (auto hint = experts_in_ram_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }
