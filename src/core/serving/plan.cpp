@@ -133,46 +133,53 @@ std::optional<std::string> larger_count_hint(const Catalog& cat, const PlanReque
   return fmt::format("{} x {} hold it on GPUs: %count% auto, or {}", *n, p.hardware->gpus.front().name, flags);
 }
 
-/// No layout option given, a MoE model that does not fit its GPUs, on an engine that can keep routed
-/// experts in RAM: llama.cpp's parameter fitting (PR #16653, on by default) keeps the dense weights
-/// of every block on the GPUs first and moves the first blocks' routed experts to RAM, which
+/// No layout option given, a MoE model on an engine that can keep routed experts in RAM: when it
+/// does not fit its GPUs, llama.cpp's parameter fitting (PR #16653, on by default) keeps every
+/// block's dense weights on the GPUs first and moves the first blocks' routed experts to RAM, which
 /// `--n-cpu-moe auto` reproduces. Whole blocks in RAM are what an explicit `-ngl` gives.
-bool fits_experts_first(const PlanRequest& r, const ResolvedScenario& s, const Hardware& hw) {
+bool experts_first_default(const PlanRequest& r, const ResolvedScenario& s, const Hardware& hw) {
   const LayoutRequest& asked = r.layout;
   return !asked.gpu_layers && !asked.offload_experts && !asked.n_cpu_moe && !asked.n_cpu_moe_auto &&
          asked.tensor_split.empty() && s.model->arch.is_moe() && s.engine->experts_in_ram &&
          s.engine->parallelism == Parallelism::layer_split && !hw.gpus.empty();
 }
 
-/// The placement run_plan times: the requested one, or (fits_experts_first) experts in RAM where
-/// whole blocks would spill to the CPU and the experts-first placement fits, with a note saying so.
-Evaluation place_and_time(const Catalog& cat, const PlanRequest& r, PlanResult& p, PlacementRequest placement) {
-  Derivation* explain = r.explain ? &p.memory.derivation : nullptr;
-  if (!fits_experts_first(r, p.scenario, *p.hardware))
-    return evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain);
-  Evaluation whole = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, nullptr);
-  if (whole.layout.fits && whole.layout.cpu.layers == 0)
-    return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : whole;
-  placement.layout.n_cpu_moe_auto = true;
-  Evaluation experts = evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, nullptr);
-  if (!experts.layout.fits) {
-    placement.layout.n_cpu_moe_auto = false;
-    return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : whole;
-  }
-  std::string instead = whole.layout.fits ? fmt::format(
-                                                "%gpu_layers% {} keeps whole blocks in RAM ({} of {} blocks on "
-                                                "the CPU)",
-                                                whole.layout.gpu_layers, whole.layout.cpu.layers, whole.blocks)
-                                          : std::string("whole blocks in RAM would not fit");
+/// The note for an experts-first placement: what it keeps in RAM, and what whole blocks would give.
+std::string experts_first_note(const Evaluation& experts, const Evaluation& whole) {
+  std::string instead = whole.layout.fits
+                            ? fmt::format("%gpu_layers% {} keeps whole blocks in RAM ({} of {} blocks on the CPU)",
+                                          whole.layout.gpu_layers, whole.layout.cpu.layers, whole.blocks)
+                            : std::string("whole blocks in RAM would not fit");
   if (whole.throughput && experts.throughput)
     instead += fmt::format(": ~{:.1f} tokens/s instead of {:.1f}", whole.throughput->decode_tokens_per_s,
                            experts.throughput->decode_tokens_per_s);
-  p.notes.push_back(
-      fmt::format("a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay in RAM "
-                  "and the rest "
-                  "of every block sits on the GPUs (%n_cpu_moe% {}), as llama.cpp's own fitting places it; {}",
-                  experts.layout.experts_in_ram_blocks, experts.blocks, experts.layout.experts_in_ram_blocks, instead));
-  return explain ? evaluate_placement(cat, p.scenario, p.memory, *p.hardware, placement, explain) : experts;
+  const std::uint64_t n = experts.layout.experts_in_ram_blocks;
+  return fmt::format("a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay "
+                     "in RAM and the rest of every block sits on the GPUs (%n_cpu_moe% {}), as llama.cpp's own "
+                     "fitting places it; {}",
+                     n, experts.blocks, n, instead);
+}
+
+/// The placement run_plan times: the requested one, or (experts_first_default) experts in RAM where
+/// whole blocks would spill to the CPU and that placement fits, with a note saying so. The
+/// candidates are timed without --explain's derivation, and the chosen one again with it.
+Evaluation place_and_time(const Catalog& cat, const PlanRequest& r, PlanResult& p, PlacementRequest placement) {
+  Derivation* explain = r.explain ? &p.memory.derivation : nullptr;
+  const auto evaluate = [&](const PlacementRequest& pr, Derivation* d) {
+    return evaluate_placement(cat, p.scenario, p.memory, *p.hardware, pr, d);
+  };
+  const auto chosen = [&](const PlacementRequest& pr, Evaluation timed) {
+    return explain ? evaluate(pr, explain) : timed;
+  };
+  if (!experts_first_default(r, p.scenario, *p.hardware)) return evaluate(placement, explain);
+  Evaluation whole = evaluate(placement, nullptr);
+  if (whole.layout.fits && whole.layout.cpu.layers == 0) return chosen(placement, std::move(whole));
+  PlacementRequest experts_first = placement;
+  experts_first.layout.n_cpu_moe_auto = true;
+  Evaluation experts = evaluate(experts_first, nullptr);
+  if (!experts.layout.fits) return chosen(placement, std::move(whole));
+  p.notes.push_back(experts_first_note(experts, whole));
+  return chosen(experts_first, std::move(experts));
 }
 
 }  // namespace
