@@ -1,12 +1,13 @@
 // `dsplan estimate MODEL`: memory, and with hardware: layout, throughput, cost and capacity.
 #include "cli/commands.hpp"
 #include "cli/detect.hpp"
-#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "cli/render.hpp"
 #include "cli/render_svg.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/recommend/recommend.hpp"
 #include "dsplan/serving/plan.hpp"
 
 namespace dsplan::cli {
@@ -40,7 +41,9 @@ ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
     return run_sweep(c.estimate, c.svg, ctx);
   }
   const EstimateOptions& o = c.estimate;
-  const PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
+  PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
+  if (o.context != "max")
+    if (auto note = fitting_quant_note(ctx.catalog(), to_plan_request(o, false), plan)) plan.notes.push_back(*note);
   if (!c.svg.empty()) ctx.files.push_back({"--svg", c.svg, render_estimate_svg(plan)});
   const bool color = ctx.env().stdout_is_tty && !ctx.env().no_color;
   render_output(ctx, {"estimate", [&](std::ostream& out) { render_estimate_table(plan, out, ctx.global.explain, color); },

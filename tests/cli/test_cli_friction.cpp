@@ -1,6 +1,9 @@
 // What a new user hit (issue 11, item 6), each reproduced on the command line: RAM that was never
 // given, Ollama tags, --count auto with no answer, GPU names as printed, suffixes, -q, notes.
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli_support.hpp"
 
@@ -174,4 +177,58 @@ TEST_CASE("a MoE model that does not fit its GPUs keeps its experts in RAM by de
   const auto fits = run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "h200", "--count", "2", "--ram", "192"});
   REQUIRE(fits["layout"]["cpu"]["layers"].get<int>() == 0);
   REQUIRE(fits["layout"]["experts_in_ram_blocks"].get<int>() == 0);
+}
+
+namespace {
+
+/// The note of `j` that contains `part`; empty if none does.
+std::string note_with(const json& j, const std::string& part) {
+  if (!j.contains("notes")) return {};
+  for (const auto& n : j.at("notes"))
+    if (n.get<std::string>().find(part) != std::string::npos) return n.get<std::string>();
+  return {};
+}
+
+/// The flags a "fits this hardware: --quant ... (~N tokens/s ...)" note gives, as arguments.
+std::vector<std::string> flags_in(const std::string& note) {
+  const auto from = note.find(": --quant ") + 2;
+  std::istringstream words(note.substr(from, note.find(" (~") - from));
+  std::vector<std::string> out;
+  for (std::string w; words >> w;) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+// "Can I run it on my card?" answered with the file that does fit, not only with more GPUs.
+TEST_CASE("an estimate that does not fit names a quant of the same model that does", "[cli][friction]") {
+  // R1-Distill-Llama-70B in BF16 (141 GB of weights) does not fit one 24 GB card; a ~2-bit file does.
+  const std::vector<std::string> base = {"estimate", "70b", "--gpu", "rtx4090"};
+  const auto j = run_json(base);
+  REQUIRE(j["fits"] == false);
+  const std::string note = note_with(j, " fits this hardware: --quant ");
+  REQUIRE(!note.empty());
+  // What the note says fits does fit, on the same hardware.
+  std::vector<std::string> args = base;
+  for (const auto& f : flags_in(note)) args.push_back(f);
+  const auto suggested = run_json(args);
+  REQUIRE(suggested["fits"] == true);
+  // DeepSeek-R1's smallest file, IQ1_S (124.55 GiB of weights), is larger than a 24 GB card and
+  // 64 GiB of RAM together: no quant fits, and the note says which is smallest.
+  const auto r1 = run_json({"estimate", "r1", "--gpu", "rtx4090", "--ram", "64"});
+  REQUIRE(r1["fits"] == false);
+  REQUIRE(note_with(r1, "no quant of DeepSeek-R1 fits this hardware").find("the smallest, IQ1_S,") !=
+          std::string::npos);
+}
+
+TEST_CASE("the fitting-quant note keeps a named engine and stays out of pinned layouts", "[cli][friction]") {
+  // On vLLM the smallest 70B file is NF4 (~4.5 bits, ~37 GiB of weights): more than a 24 GB card.
+  const auto vllm = run_json({"estimate", "70b", "--engine", "vllm", "--gpu", "rtx4090"});
+  REQUIRE(vllm["fits"] == false);
+  REQUIRE(
+      !note_with(vllm, "no quant of DeepSeek-R1-Distill-Llama-70B fits this hardware at this context on vLLM").empty());
+  // A layout the user pinned (-ngl) is their question; no search over other files answers it.
+  const auto pinned = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--gpu-layers", "81"});
+  REQUIRE(pinned["fits"] == false);
+  REQUIRE(note_with(pinned, "fits this hardware").empty());
 }

@@ -17,6 +17,7 @@ namespace dsplan {
 // clang-format off
 enum class Setting : std::uint8_t {
   gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, pcie, cloud,  // hardware
+  quant, engine,                                                                     // what runs
   context, prompt, output, users, sweep, tokens,                                     // workload
   tp, pp, ep, dp_attention, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
   legacy_mla_gguf,

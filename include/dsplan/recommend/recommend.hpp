@@ -134,6 +134,11 @@ struct Recommendation {
 /// quants of the same models.
 [[nodiscard]] std::vector<Candidate> shortlist(const Recommendation& recommendation);
 
+/// For a plan that does not fit its hardware: the model's best-scoring quant x engine (the engine
+/// kept where the request names it) that does, as a note with the flags that give it; a note that
+/// none does; or nothing where the request pins a layout, a count search or the user's own file.
+[[nodiscard]] std::optional<std::string> fitting_quant_note(const Catalog& catalog, const PlanRequest& request,
+                                                            const PlanResult& plan);
 /// Rejected candidates worth naming: per model, its best-scoring rejection that would have beaten
 /// the pick (every model's best rejection when nothing fits), at most `max`.
 [[nodiscard]] std::vector<Candidate> notable_rejections(const Recommendation& recommendation, std::size_t max);

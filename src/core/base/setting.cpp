@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 55> k_settings{{
+constexpr std::array<EnumName<Setting>, 57> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -19,6 +19,8 @@ constexpr std::array<EnumName<Setting>, 55> k_settings{{
     {Setting::bandwidth, "bandwidth", "a generic GPU's memory bandwidth"},
     {Setting::pcie, "pcie", "the PCIe link each GPU has to the host (generation and lanes)"},
     {Setting::cloud, "cloud", "rent the GPUs instead of using your own"},
+    {Setting::quant, "quant", "the weight format (a quant or the native dtype)"},
+    {Setting::engine, "engine", "the inference engine"},
     {Setting::context, "context", "the context length, or max"},
     {Setting::prompt, "prompt", "prompt tokens per request"},
     {Setting::output, "output", "generated tokens per request"},
