@@ -23,6 +23,7 @@ namespace {
 struct CompareOptions {
   EstimateOptions estimate;  ///< model and quant unused: the matrix sets them
   std::vector<std::string> models;
+  std::vector<std::string> named;  ///< models given without --models (compare 32b 70b)
   std::vector<std::string> quants;
   std::string svg;  ///< --svg FILE: the matrix as a coloured grid
 };
@@ -94,6 +95,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("compare", "Every model x a set of quants: memory, fit and tokens/s on your hardware");
   auto o = std::make_shared<CompareOptions>();
   sub->add_option("--models", o->models, "Models to compare (comma-separated; default all)");
+  sub->add_option("models", o->named, "Models to compare, as --models (compare 32b 70b)");
   sub->add_option("--quants", o->quants,
                   "Formats to compare, comma-separated; 'native' = each model's own (default q4_k_m,q6_k,q8_0,native)");
   add_estimate_options(sub, o->estimate, {.quant = false, .cost = false, .capacity = false});
@@ -104,6 +106,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
   sub->footer(
       "Examples:\n"
       "  dsplan compare --vram 24\n"
+      "  dsplan compare 32b 70b --gpu rtx4090 --count 2\n"
       "  dsplan compare --gpus 2xrtx3090 --context 16k --quants q4_k_m,q8_0\n"
       "  dsplan compare --gpu h100-sxm --count 8 --engine vllm --quants fp8,awq,native --json\n"
       "  dsplan compare --vram 24 --model-file DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf --quants q4_k_m,q3_k_m");
@@ -120,7 +123,9 @@ void setup_compare(CLI::App& app, Context& ctx) {
       if (!r.context_max && !o->estimate.headroom.empty()) throw InputError("--headroom goes with --context max");
       r.headroom = optional_number(o->estimate.headroom, "--headroom", 0, 0.9).value_or(r.headroom);
       r.engine = r.base.scenario.engine;
-      r.models = split_commas(o->models);
+      std::vector<std::string> models = o->models;
+      models.insert(models.end(), o->named.begin(), o->named.end());
+      r.models = split_commas(models);
       if (!o->quants.empty()) r.quants = split_commas(o->quants);
       if (!o->estimate.model_file.empty()) {  // the file's column first, on its model's row
         const ModelFileChoice file = load_model_file(ctx, o->estimate.model_file, "");

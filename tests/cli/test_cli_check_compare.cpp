@@ -93,6 +93,12 @@ TEST_CASE("compare: the matrix", "[cli][compare]") {
   REQUIRE(h["rows"].size() == 2);
   REQUIRE(h["rows"][0]["cells"][0]["fits"] == true);  // 7B Q4_K_M on 24 GB
   require_usage_error(run_cli({"compare", "--quants", "q9_z"}), "unknown quant");
+  // Models named as arguments, as a new user types them, are the rows, in that order.
+  const auto named = json::parse(run_cli({"compare", "70b", "7b", "--gpu", "rtx4090", "--json"}).out);
+  REQUIRE(named["rows"].size() == 2);
+  REQUIRE(named["rows"][0]["model"] == "r1-distill-llama-70b");
+  REQUIRE(named["rows"][1]["model"] == "r1-distill-qwen-7b");
+  require_usage_error(run_cli({"compare", "7b", "nosuch"}), "unknown model 'nosuch'");
 }
 
 // Completions: generated from the command definitions, so every command appears; the bash
