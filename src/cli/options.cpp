@@ -108,6 +108,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
     h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
     if (!o.pcie.empty()) h.pcie = pcie_link(o.pcie);  // else the link nvidia-smi reported
+    if (!o.gpu_memory.empty()) throw InputError("--gpu-memory: --detect reads each GPU's memory; drop one of them");
     return h;
   }
   if (o.use_free) throw InputError("--use-free goes with --detect");
@@ -124,6 +125,10 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     if (!o.pcie.empty()) {
       (void)pcie_link(o.pcie);
       throw InputError("--pcie goes with GPUs (--gpu, --gpus or --vram)");
+    }
+    if (!o.gpu_memory.empty()) {
+      (void)parse_size(o.gpu_memory, "--gpu-memory");
+      throw InputError("--gpu-memory goes with --gpu or --gpus (the cards whose memory it sets)");
     }
     if (!o.nodes.empty()) {
       (void)optional_integer(o.nodes, "--nodes", 1, 1024);
@@ -156,6 +161,12 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   }
   if (!o.gpus.empty() && !gpus_is_count) h.gpus = parse_gpu_list(o.gpus);
   if (!o.vram.empty()) h.vram = parse_size(o.vram, "--vram");
+  if (!o.gpu_memory.empty()) {
+    const Bytes size = parse_size(o.gpu_memory, "--gpu-memory");
+    if (h.gpus.empty())
+      throw InputError("--gpu-memory sets the memory of --gpu or --gpus cards; --vram gives its own size");
+    for (auto& g : h.gpus) g.installed = size;
+  }
   h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
   if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
   h.cpu = o.cpu;
@@ -250,6 +261,10 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
          "A generic card of this size (24 = 24 GiB; 24GB = 24e9 B), modelled on the slowest catalog card of that size")
       ->group("Hardware");
   sub->add_option("--bandwidth", o.bandwidth, "GPU memory bandwidth in GB/s (overrides the catalog)")->group("Hardware");
+  sub->add_option("--gpu-memory", o.gpu_memory,
+                  "Each --gpu/--gpus card's memory, replacing the catalog's (64 = 64 GiB): a Mac's unified memory "
+                  "(--gpu m4-max --gpu-memory 64), or a card's other memory size")
+      ->group("Hardware");
   sub->add_option("--ram", o.ram, "System RAM (512 = 512 GiB) for layers or experts kept on the CPU")->group("Hardware");
   sub->add_option("--cpu", o.cpu, "CPU from the catalog ('dsplan list cpus'); default: a two-channel DDR5 desktop")
       ->group("Hardware");

@@ -232,3 +232,19 @@ TEST_CASE("the fitting-quant note keeps a named engine and stays out of pinned l
   REQUIRE(pinned["fits"] == false);
   REQUIRE(note_with(pinned, "fits this hardware").empty());
 }
+
+// A Mac's memory is chosen at purchase (an M4 Max: 36, 48, 64 or 128 GB); the catalog lists the
+// largest. --gpu-memory says which one the user has.
+TEST_CASE("gpu-memory sets a named card's memory, a Mac's unified memory included", "[cli][friction]") {
+  const auto mac = run_json({"estimate", "7b", "-q", "q4_k_m", "--gpu", "m4-max", "--gpu-memory", "64"});
+  // macOS wires about 3/4 of a Mac's memory for the GPU (the catalog's usable share, 0.75); the rest
+  // is the system's: 64 GiB -> 48 GiB for the GPU, 16 GiB of RAM.
+  REQUIRE(mac["layout"]["devices"][0]["capacity_bytes"] == 48ULL << 30);
+  REQUIRE(mac["layout"]["cpu"]["capacity_bytes"] == 16ULL << 30);
+  // Cards sold in more than one size (a 48 GB RTX 4090): each named card gets it.
+  const auto two = run_json({"estimate", "7b", "-q", "q4_k_m", "--gpus", "2xrtx4090", "--gpu-memory", "48GiB"});
+  for (const auto& d : two["layout"]["devices"]) REQUIRE(d["capacity_bytes"] == 48ULL << 30);
+  require_usage_error(run_cli({"estimate", "7b", "--gpu-memory", "64"}), "--gpu-memory goes with --gpu or --gpus");
+  require_usage_error(run_cli({"estimate", "7b", "--vram", "24", "--gpu-memory", "64"}), "--vram gives its own size");
+  require_usage_error(run_cli({"estimate", "7b", "--gpu", "m4-max", "--gpu-memory", "0"}), "--gpu-memory: '0'");
+}
