@@ -4,13 +4,15 @@
 
 #include "cli/commands.hpp"
 #include "cli/detect.hpp"
-#include "cli/output.hpp"
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
-#include "dsplan/serving/check.hpp"
+#include "cli/setting_flags.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/recommend/recommend.hpp"
+#include "dsplan/serving/check.hpp"
 
 namespace dsplan::cli {
 
@@ -34,7 +36,11 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   const CheckLimits limits = to_limits(o);
   resolve_detection(o.estimate.hw, ctx);
   resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
-  const PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
+  PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
+  std::optional<std::string> fitting;  // what does fit, when this does not
+  if (o.estimate.context != "max")
+    fitting = fitting_quant_note(ctx.catalog(), to_plan_request(o.estimate, false), plan);
+  if (fitting) plan.notes.push_back(*fitting);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
   const auto json = [&](std::ostream& out) {
@@ -51,6 +57,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   };
   const auto table = [&](std::ostream& out) {
     for (const auto& c : checks) out << (c.passed ? "ok    " : "FAIL  ") << c.text << '\n';
+    if (fitting) out << "note  " << with_flags(*fitting) << '\n';
     if (plan.fits) launch_lines(plan, out, "");
   };
   render_output(ctx, {"check", table, json, {"/checks/*"}});

@@ -45,6 +45,16 @@ TEST_CASE("check: a scenario that does not fit fails every limit", "[cli][check]
                           "64", "--min-tps", "1"});
   REQUIRE(o.code == 1);
   REQUIRE(count_lines_starting(o.out, "FAIL") == 2);
+  // 141 GB of BF16 weights do not fit 24 GB + 64 GiB; the note names a file on llama.cpp that does,
+  // and checking that one passes.
+  const std::string marker = "fits this hardware: --quant ";
+  const auto at = o.out.find(marker);
+  REQUIRE(count_lines_starting(o.out, "note  ") == 1);
+  REQUIRE(at != std::string::npos);
+  const std::string quant = o.out.substr(at + marker.size(), o.out.find(' ', at + marker.size()) - at - marker.size());
+  const auto again =
+      run_cli({"check", "70b", "--quant", quant, "--engine", "llama.cpp", "--gpu", "rtx4090", "--ram", "64"});
+  REQUIRE(again.code == 0);
 }
 
 // Layers spilled to system RAM only pass when --ram says the RAM exists.
