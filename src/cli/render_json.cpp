@@ -109,6 +109,7 @@ ordered_json stages_json(const std::vector<StageTime>& stages) {
                    {"fixed_s", st.fixed_s},
                    {"score_bytes", st.score_bytes},
                    {"scores_s", st.scores_s},
+                   {"batch_compute_s", st.batch_compute_s},
                    {"total_s", st.total_s},
                    {"bandwidth_bytes_per_s", st.bandwidth_bytes_per_s},
                    {"efficiency", st.efficiency},

@@ -34,7 +34,11 @@ struct StageTime {
   /// efficiency), in kernels of their own after the weight products.
   double score_bytes = 0;
   double scores_s = 0;
-  double total_s = 0;  ///< max(memory, compute) + scores + fixed; memory + compute when copy_then_compute
+  /// Batched decode on engines with decode_batch_mfu: the FLOPs of the sequences after the first,
+  /// after the weight reads instead of hidden behind them.
+  double batch_compute_s = 0;
+  double total_s =
+      0;  ///< max(memory, compute) + scores + batch compute + fixed; memory + compute when copy_then_compute
   /// The bytes are a copy (RAM-resident weights over PCIe) that the compute waits for, so the two
   /// add up instead of overlapping.
   bool copy_then_compute = false;

@@ -224,7 +224,8 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
     // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
     const double extra = static_cast<double>(ph.tokens - 1) / static_cast<double>(ph.tokens);
-    st.total_s += work.flops * extra / (peak_tflops * 1e12 * pc.decode_batch_mfu);
+    st.batch_compute_s = work.flops * extra / (peak_tflops * 1e12 * pc.decode_batch_mfu);
+    st.total_s += st.batch_compute_s;
   }
   return st;
 }
@@ -470,6 +471,23 @@ double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput
   return t.tokens_per_step;
 }
 
+/// A stage's time as --explain writes it: the larger of its memory and compute times, plus its
+/// per-block fixed time and, with flash attention off, its attention scores.
+std::string stage_formula(const StageTime& st) {
+  return fmt::format(
+      "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {:.3e} FLOP / "
+      "({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}{}",
+      st.total_s * 1e3, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, efficiency_terms(st), st.efficiency,
+      st.memory_s * 1e3, st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s * 1e3, st.fixed_s * 1e3,
+      st.score_bytes > 0 ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
+                                       st.score_bytes, st.scores_s * 1e3)
+                         : "",
+      st.batch_compute_s > 0
+          ? fmt::format(" + the FLOPs of the sequences after the first, after the weight reads = {:.3f} ms",
+                        st.batch_compute_s * 1e3)
+          : "");
+}
+
 /// Output tokens per second of a server with `batch` requests in flight: per round, every request
 /// prefills its prompt and then decodes its output. The engine packs the prompts of several
 /// requests into its micro-batches (llama-server's slots, vLLM/SGLang's chunked prefill), so the
@@ -583,17 +601,8 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.bound = fixed > std::max(memory, compute) ? "overhead" : (compute > memory ? "compute" : "memory");
   if (explain) {
     for (const auto& st : t.decode_stages)
-      explain->push_back(
-          {"decode step on " + st.device,
-           fmt::format(
-               "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {:.3e} FLOP / "
-               "({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}",
-               st.total_s * 1e3, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, efficiency_terms(st), st.efficiency,
-               st.memory_s * 1e3, st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s * 1e3, st.fixed_s * 1e3,
-               st.score_bytes > 0 ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
-                                                st.score_bytes, st.scores_s * 1e3)
-                                  : ""),
-           "data/engines.json performance factors; docs/methodology.md section 8"});
+      explain->push_back({"decode step on " + st.device, stage_formula(st),
+                          "data/engines.json performance factors; docs/methodology.md section 8"});
     if (t.speculative_tokens > 0)
       explain->push_back({"MTP speculation",
                           fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
@@ -624,6 +633,10 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
              "llama.cpp runs batches of 32+ tokens on the GPU (ggml-backend op offload); PCIe per direction = GT/s "
              "x lanes x encoding / 8 (docs/methodology.md section 6); data/engines.json host_link_efficiency; "
              "docs/methodology.md section 8"});
+    for (const auto& st : t.prefill_stages)
+      if (!st.copy_then_compute)
+        explain->push_back({"prefill on " + st.device, stage_formula(st),
+                            "data/engines.json performance factors; docs/methodology.md section 8"});
     double scores_s = 0;
     for (const auto& st : t.prefill_stages) scores_s += st.scores_s;
     explain->push_back({"prefill",
