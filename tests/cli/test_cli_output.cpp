@@ -1,7 +1,10 @@
 // --format table|json|csv: one dispatch for every command; CSV rows from the JSON document.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli/output.hpp"
 #include "cli_support.hpp"
@@ -80,4 +83,26 @@ TEST_CASE("estimate table: a prompt that mostly copies weights in RAM over PCIe 
   const auto g = run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"});
   REQUIRE(g.code == 0);
   CHECK(g.out.find("copies weights kept in RAM") == std::string::npos);
+}
+
+// --explain writes each stage as max(memory, compute) + fixed (+ scores, + batched FLOPs); the JSON
+// stages carry the same terms, so they add up to each stage's time, decode and prefill alike.
+TEST_CASE("json stages: the terms of each stage add up to its time", "[cli][format]") {
+  for (const auto& args :
+       {std::vector<std::string>{"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--batch", "8"},
+        std::vector<std::string>{"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx3090", "--count", "2",
+                                 "--no-flash-attn"}}) {
+    const auto j = run_json(args);
+    for (const char* phase : {"decode_stages", "prefill_stages"})
+      for (const auto& st : j["throughput"][phase]) {
+        const double terms = std::max(st["memory_s"].get<double>(), st["compute_s"].get<double>()) +
+                             st["fixed_s"].get<double>() + st["scores_s"].get<double>() +
+                             st["batch_compute_s"].get<double>();
+        REQUIRE(st["total_s"].get<double>() == Approx(terms).epsilon(1e-9));
+      }
+    REQUIRE(j["throughput"]["decode_stages"][0]["batch_compute_s"].get<double>() >= 0);
+  }
+  // Batched decode on llama.cpp: the sequences after the first add FLOPs after the weight reads.
+  const auto batched = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--batch", "8"});
+  REQUIRE(batched["throughput"]["decode_stages"][0]["batch_compute_s"].get<double>() > 0);
 }
