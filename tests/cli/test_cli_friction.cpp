@@ -227,6 +227,15 @@ TEST_CASE("the fitting-quant note keeps a named engine and stays out of pinned l
   REQUIRE(vllm["fits"] == false);
   REQUIRE(
       !note_with(vllm, "no quant of DeepSeek-R1-Distill-Llama-70B fits this hardware at this context on vLLM").empty());
+  // vLLM shards evenly, so it cannot use a 24 GB and a 12 GB card together; what fits runs on one
+  // of them, and the note's flags say which (running them again fits).
+  const auto mixed = run_json({"estimate", "7b", "--engine", "vllm", "--gpus", "rtx4090,rtx3060"});
+  REQUIRE(mixed["fits"] == false);
+  const std::string part = note_with(mixed, " fits this hardware: --quant ");
+  REQUIRE(part.find(" --gpus rtx") != std::string::npos);
+  std::vector<std::string> args = {"estimate", "7b"};
+  for (const auto& f : flags_in(part)) args.push_back(f);
+  REQUIRE(run_json(args)["fits"] == true);
   // A layout the user pinned (-ngl) is their question; no search over other files answers it.
   const auto pinned = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--gpu-layers", "81"});
   REQUIRE(pinned["fits"] == false);

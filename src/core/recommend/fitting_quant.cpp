@@ -4,6 +4,7 @@
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/setting.hpp"
+#include "dsplan/base/text.hpp"
 #include "dsplan/recommend/recommend.hpp"
 
 namespace dsplan {
@@ -35,6 +36,15 @@ std::string layout_flags(const LayoutRequest& l) {
   return out;
 }
 
+/// Where the search placed the candidate on part of mixed GPUs (an engine that needs identical
+/// cards, or a small model on the faster card alone): the %gpus% list of that part.
+std::string part_flags(const HardwareRequest& asked, const Candidate& c) {
+  if (!c.placed_on || c.placed_on->gpus.size() == asked.gpus.size()) return {};
+  std::vector<std::string> cards;
+  for (const auto& g : c.placed_on->gpus) cards.push_back(g.count > 1 ? fmt::format("{}x{}", g.count, g.name) : g.name);
+  return fmt::format(" {} {}", setting_marker(Setting::gpus), join(cards, ","));
+}
+
 }  // namespace
 
 std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
@@ -64,10 +74,10 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
                        smallest->quant->name, smallest->memory_total.gib());
   }
   const Candidate& c = rec.ranked.front();
-  return fmt::format("{} as {} on {} fits this hardware: {} {} {} {}{} (~{:.1f} tokens/s per sequence)", model,
+  return fmt::format("{} as {} on {} fits this hardware: {} {} {} {}{}{} (~{:.1f} tokens/s per sequence)", model,
                      c.quant->name, c.engine->name, setting_marker(Setting::quant), c.quant->id,
-                     setting_marker(Setting::engine), c.engine->id, layout_flags(c.layout_request),
-                     c.decode_tokens_per_s());
+                     setting_marker(Setting::engine), c.engine->id, part_flags(*r.hardware, c),
+                     layout_flags(c.layout_request), c.decode_tokens_per_s());
 }
 
 }  // namespace dsplan
