@@ -240,6 +240,12 @@ TEST_CASE("the fitting-quant note keeps a named engine and stays out of pinned l
   const auto pinned = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--gpu-layers", "81"});
   REQUIRE(pinned["fits"] == false);
   REQUIRE(note_with(pinned, "fits this hardware").empty());
+  // So is a setting the search leaves at the engine's default (here the KV cache type): a note
+  // sized with f16 caches could call a file too large that q8_0 caches fit.
+  const auto kv = run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090", "--kv-type", "q8_0"});
+  REQUIRE(kv["fits"] == false);
+  REQUIRE(note_with(kv, "fits this hardware").empty());
+  REQUIRE(!note_with(run_json({"estimate", "70b", "-q", "q8_0", "--gpu", "rtx4090"}), "fits this hardware").empty());
 }
 
 // A Mac's memory is chosen at purchase (an M4 Max: 36, 48, 64 or 128 GB); the catalog lists the

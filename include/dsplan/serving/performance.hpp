@@ -37,8 +37,8 @@ struct StageTime {
   /// Batched decode on engines with decode_batch_mfu: the FLOPs of the sequences after the first,
   /// after the weight reads instead of hidden behind them.
   double batch_compute_s = 0;
-  double total_s =
-      0;  ///< max(memory, compute) + scores + batch compute + fixed; memory + compute when copy_then_compute
+  /// max(memory, compute) + scores + batch compute + fixed; memory + compute when copy_then_compute.
+  double total_s = 0;
   /// The bytes are a copy (RAM-resident weights over PCIe) that the compute waits for, so the two
   /// add up instead of overlapping.
   bool copy_then_compute = false;

@@ -472,7 +472,7 @@ double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput
 }
 
 /// A stage's time as --explain writes it: the larger of its memory and compute times, plus its
-/// per-block fixed time and, with flash attention off, its attention scores.
+/// per-block fixed time, its attention scores (flash attention off) and its batched-decode FLOPs.
 std::string stage_formula(const StageTime& st) {
   return fmt::format(
       "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {:.3e} FLOP / "
