@@ -37,12 +37,12 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   resolve_detection(o.estimate.hw, ctx);
   resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
   PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
-  std::optional<std::string> fitting;  // what does fit, when this does not
-  if (o.estimate.context != "max")
-    fitting = fitting_quant_note(ctx.catalog(), to_plan_request(o.estimate, false), plan);
-  if (fitting) plan.notes.push_back(*fitting);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
+  std::optional<std::string> fitting;  // what does pass, when this does not
+  if (!pass && o.estimate.context != "max")
+    fitting = fitting_quant_note(ctx.catalog(), to_plan_request(o.estimate, false), plan, limits);
+  if (fitting) plan.notes.push_back(*fitting);
   const auto json = [&](std::ostream& out) {
     nlohmann::ordered_json j;
     j["schema_version"] = 1;

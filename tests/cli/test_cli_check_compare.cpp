@@ -22,6 +22,14 @@ std::size_t count_lines_starting(const std::string& text, const std::string& pre
   return n;
 }
 
+/// The quant id the note's flags name after `marker`; fails the test when the marker is missing.
+std::string quant_after(const std::string& text, const std::string& marker) {
+  const auto at = text.find(marker);
+  REQUIRE(at != std::string::npos);
+  const auto begin = at + marker.size();
+  return text.substr(begin, text.find(' ', begin) - begin);
+}
+
 }  // namespace
 
 // 32B Q4_K_M on a 4090 decodes well above 1 token/s and well below 10,000: the first limit holds,
@@ -45,16 +53,34 @@ TEST_CASE("check: a scenario that does not fit fails every limit", "[cli][check]
                           "64", "--min-tps", "1"});
   REQUIRE(o.code == 1);
   REQUIRE(count_lines_starting(o.out, "FAIL") == 2);
-  // 141 GB of BF16 weights do not fit 24 GB + 64 GiB; the note names a file on llama.cpp that does,
-  // and checking that one passes.
-  const std::string marker = "fits this hardware: --quant ";
-  const auto at = o.out.find(marker);
+  // 141 GB of BF16 weights do not fit 24 GB + 64 GiB; the note names a file on llama.cpp that does
+  // and meets the limit, and checking that one passes.
+  const std::string marker = "fits this hardware and meets these limits: --quant ";
   REQUIRE(count_lines_starting(o.out, "note  ") == 1);
-  REQUIRE(at != std::string::npos);
-  const std::string quant = o.out.substr(at + marker.size(), o.out.find(' ', at + marker.size()) - at - marker.size());
-  const auto again =
-      run_cli({"check", "70b", "--quant", quant, "--engine", "llama.cpp", "--gpu", "rtx4090", "--ram", "64"});
+  const std::string quant = quant_after(o.out, marker);
+  const auto again = run_cli(
+      {"check", "70b", "--quant", quant, "--engine", "llama.cpp", "--gpu", "rtx4090", "--ram", "64", "--min-tps", "1"});
   REQUIRE(again.code == 0);
+}
+
+// 70B at Q8_0 (about 75 GB) fits one 80 GB H100 but streams 75 GB per token: at most 3.35 TB/s /
+// 75 GB = 45 tokens/s, so 30 fails once the bandwidth efficiency is applied. The note names a
+// smaller file that, checked with the same limit, passes.
+TEST_CASE("check: a plan that fits but misses a limit gets a note naming a file that meets it", "[cli][check]") {
+  const auto o =
+      run_cli({"check", "70b", "--quant", "q8_0", "--engine", "llama.cpp", "--gpu", "h100-sxm", "--min-tps", "30"});
+  REQUIRE(o.code == 1);
+  REQUIRE(count_lines_starting(o.out, "ok    fits") == 1);
+  REQUIRE(count_lines_starting(o.out, "FAIL  decode") == 1);
+  const std::string quant = quant_after(o.out, "fits this hardware and meets these limits: --quant ");
+  REQUIRE(quant != "q8_0");
+  REQUIRE(run_cli({"check", "70b", "--quant", quant, "--engine", "llama.cpp", "--gpu", "h100-sxm", "--min-tps", "30"})
+              .code == 0);
+  // 100,000 tokens/s on a 1 TB/s card would read under 10 MB per token: no 8B file is that small.
+  const auto none = run_cli({"check", "8b", "--gpu", "rtx4090", "--min-tps", "100000"});
+  REQUIRE(none.code == 1);
+  REQUIRE(none.out.find("note  no quant of DeepSeek-R1-Distill-Llama-8B meets these limits on this hardware") !=
+          std::string::npos);
 }
 
 // Layers spilled to system RAM only pass when --ram says the RAM exists.

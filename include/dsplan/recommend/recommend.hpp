@@ -9,12 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "dsplan/cost/cost.hpp"
-#include "dsplan/scenario/hardware.hpp"
-#include "dsplan/serving/layout.hpp"
 #include "dsplan/base/names.hpp"
-#include "dsplan/serving/plan.hpp"
+#include "dsplan/cost/cost.hpp"
 #include "dsplan/model/quality.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/check.hpp"
+#include "dsplan/serving/layout.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan {
 
@@ -134,11 +135,12 @@ struct Recommendation {
 /// quants of the same models.
 [[nodiscard]] std::vector<Candidate> shortlist(const Recommendation& recommendation);
 
-/// For a plan that does not fit its hardware: the model's best-scoring quant x engine (the engine
-/// kept where the request names it) that does, as a note with the flags that give it; a note that
-/// none does; or nothing where the request pins a layout, a count search or the user's own file.
+/// For a plan that does not fit its hardware or misses one of `limits` (check's): the model's
+/// best-scoring quant x engine (the engine kept where the request names it) that fits and meets
+/// them, run again as its flags give it, as a note with those flags; a note that none does; or
+/// nothing where the plan passes, or the request pins a layout, a count search or the user's file.
 [[nodiscard]] std::optional<std::string> fitting_quant_note(const Catalog& catalog, const PlanRequest& request,
-                                                            const PlanResult& plan);
+                                                            const PlanResult& plan, const CheckLimits& limits = {});
 /// Rejected candidates worth naming: per model, its best-scoring rejection that would have beaten
 /// the pick (every model's best rejection when nothing fits), at most `max`.
 [[nodiscard]] std::vector<Candidate> notable_rejections(const Recommendation& recommendation, std::size_t max);

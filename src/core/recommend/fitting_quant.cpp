@@ -1,11 +1,15 @@
-// An estimate that does not fit: which quant of the same model would, on the same hardware and
-// workload. It is recommend's search narrowed to one model, with no speed floor.
+// An estimate that does not fit, or a check that fails a limit: which quant of the same model would
+// pass, on the same hardware and workload. It is recommend's search narrowed to one model, with the
+// check's limits (or none) as its floor, and each pick run again as its flags give it.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/setting.hpp"
 #include "dsplan/base/text.hpp"
 #include "dsplan/recommend/recommend.hpp"
+#include "dsplan/serving/check.hpp"
 
 namespace dsplan {
 
@@ -51,16 +55,60 @@ std::string part_flags(const HardwareRequest& asked, const Candidate& c) {
   return fmt::format(" {} {}", setting_marker(Setting::gpus), join(cards, ","));
 }
 
+/// The plan passes: it fits and meets every limit.
+bool passes(const PlanResult& p, const CheckLimits& limits) {
+  const auto checks = run_checks(p, limits);
+  return std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
+}
+
+/// The request as the candidate would be run: its quant, engine, layout and (on mixed cards) part.
+PlanRequest as_candidate(const PlanRequest& r, const Candidate& c) {
+  PlanRequest out = r;
+  out.scenario.quant = c.quant->id;
+  out.scenario.engine = c.engine->id;
+  out.layout = c.layout_request;
+  if (c.placed_on) out.hardware = *c.placed_on;
+  out.explain = false;
+  out.suggest_count = false;
+  return out;
+}
+
+/// The best-ranked candidate that, run as the note's flags would run it, passes the limits. The
+/// search ranks on its own defaults (prompt length, headroom), so each is checked as given.
+const Candidate* first_passing(const Catalog& cat, const PlanRequest& r, const Recommendation& rec,
+                               const CheckLimits& limits) {
+  constexpr std::size_t k_tries = 6;  // bounds the extra plans on a failing path
+  for (std::size_t i = 0; i < rec.ranked.size() && i < k_tries; ++i) {
+    try {
+      if (passes(run_plan(cat, as_candidate(r, rec.ranked[i])), limits)) return &rec.ranked[i];
+    } catch (const InputError&) {
+      continue;  // a limit this candidate cannot be measured on (no price for it): not a pick
+    }
+  }
+  return nullptr;
+}
+
+std::string candidate_flags(const PlanRequest& r, const Candidate& c) {
+  return fmt::format("{} {} {} {}{}{}", setting_marker(Setting::quant), c.quant->id, setting_marker(Setting::engine),
+                     c.engine->id, part_flags(*r.hardware, c), layout_flags(c.layout_request));
+}
+
+bool any_limit(const CheckLimits& l) {
+  return l.min_tokens_per_s || l.max_ttft_s || l.max_usd_per_million_tokens || l.max_memory_fraction;
+}
+
 }  // namespace
 
-std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
-  if (p.fits || !searchable(r, p)) return std::nullopt;
+std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p,
+                                              const CheckLimits& limits) {
+  if (!searchable(r, p) || (p.fits && passes(p, limits))) return std::nullopt;
   RecommendRequest q;
   q.hardware = r.hardware;
   q.context = p.scenario.context;
   q.users = p.scenario.batch;
-  q.min_tokens_per_s = 0;  // any speed: the question is what fits
-  q.headroom = 0;          // as estimate places it
+  q.min_tokens_per_s = limits.min_tokens_per_s.value_or(0);  // no floor but the user's: the question is what fits
+  q.max_ttft_s = limits.max_ttft_s;
+  q.headroom = 0;  // as estimate places it; a --max-memory-fraction is checked on each pick
   q.models = {p.scenario.model->id};
   if (!r.scenario.engine.empty()) q.engines = {p.scenario.engine->id};
   q.cost = r.cost;
@@ -71,19 +119,21 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
     return std::nullopt;  // a request recommend cannot search (the estimate itself stands)
   }
   const std::string model = p.scenario.model->name;
-  if (rec.ranked.empty()) {
-    const Candidate* smallest = smallest_placed(rec);
-    if (!smallest) return std::nullopt;
-    return fmt::format("no quant of {} fits this hardware at this context{}: the smallest, {}, needs {:.2f} GiB in all",
-                       model,
-                       r.scenario.engine.empty() ? std::string() : fmt::format(" on {}", p.scenario.engine->name),
-                       smallest->quant->name, smallest->memory_total.gib());
+  const std::string on_engine =
+      r.scenario.engine.empty() ? std::string() : fmt::format(" on {}", p.scenario.engine->name);
+  if (const Candidate* c = first_passing(cat, r, rec, limits))
+    return fmt::format("{} as {} on {} fits this hardware{}: {} (~{:.1f} tokens/s per sequence)", model, c->quant->name,
+                       c->engine->name, any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, *c),
+                       c->decode_tokens_per_s());
+  if (any_limit(limits)) {  // none meets them: say so, then what fits without them
+    const auto fitting = fitting_quant_note(cat, r, p, CheckLimits{});
+    const std::string none = fmt::format("no quant of {}{} meets these limits on this hardware", model, on_engine);
+    return fitting ? fmt::format("{}; {}", none, *fitting) : none;
   }
-  const Candidate& c = rec.ranked.front();
-  return fmt::format("{} as {} on {} fits this hardware: {} {} {} {}{}{} (~{:.1f} tokens/s per sequence)", model,
-                     c.quant->name, c.engine->name, setting_marker(Setting::quant), c.quant->id,
-                     setting_marker(Setting::engine), c.engine->id, part_flags(*r.hardware, c),
-                     layout_flags(c.layout_request), c.decode_tokens_per_s());
+  const Candidate* smallest = smallest_placed(rec);
+  if (!smallest) return std::nullopt;
+  return fmt::format("no quant of {} fits this hardware at this context{}: the smallest, {}, needs {:.2f} GiB in all",
+                     model, on_engine, smallest->quant->name, smallest->memory_total.gib());
 }
 
 }  // namespace dsplan
