@@ -41,11 +41,22 @@ std::string one_line(std::string_view text) {
 
 /// Names people bring from llama.cpp, vLLM and Ollama that are not dsplan's, and what to use.
 constexpr std::pair<std::string_view, std::string_view> k_familiar_flags[] = {
-    {"--ctx", "--context"},         {"--n-ctx", "--context"},         {"--num-ctx", "--context"},
-    {"--num-gpus", "--count N or --gpus N"}, {"--n-gpus", "--count N or --gpus N"}, {"--gpu-count", "--count"},
-    {"-n", "--output"},              {"--n-predict", "--output"},      {"--num-gpu", "--gpu-layers"},
-    {"--model", "the model as the first argument"}, {"--kv-cache-dtype", "--kv-type"}, {"-np", "--batch"},
-    {"--parallel", "--batch"},       {"--max-num-seqs", "--batch"},
+    {"--ctx", "--context"},
+    {"--n-ctx", "--context"},
+    {"--num-ctx", "--context"},
+    {"--num-gpus", "--count N or --gpus N"},
+    {"--n-gpus", "--count N or --gpus N"},
+    {"--gpu-count", "--count"},
+    {"-n", "--output"},
+    {"--n-predict", "--output"},
+    {"--num-gpu", "--gpu-layers"},
+    {"--model", "the model as the first argument"},
+    {"--kv-cache-dtype", "--kv-type"},
+    {"-np", "--batch"},
+    {"--parallel", "--batch"},
+    {"--max-num-seqs", "--batch"},
+    // estimate prices rent for the cards it is given; only recommend chooses rented cards
+    {"--cloud", "--gpu NAME --count auto, which prints the rent; recommend --cloud chooses the cards"},
 };
 
 std::string long_name(const CLI::Option& opt) {

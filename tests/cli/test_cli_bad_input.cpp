@@ -112,6 +112,8 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"estimate", "70b", "--foo", "1", "--ngl", "2"}, "unexpected arguments '--foo' '1'"},
       {{"estimate", "70b", "--ctx", "4096"}, "(did you mean --context?)"},
       {{"estimate", "70b", "--contxt", "4096"}, "(did you mean --context"},
+      // Only recommend chooses rented GPUs; estimate prices the cards it is given.
+      {{"estimate", "r1", "--cloud"}, "unexpected argument '--cloud' (did you mean --gpu NAME --count auto"},
   }));
   CAPTURE(args);
   require_usage_error(run_cli(args), fragment);
