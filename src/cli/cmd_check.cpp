@@ -40,8 +40,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
   std::optional<std::string> fitting;  // what does pass, when this does not
-  if (!pass && o.estimate.context != "max")
-    fitting = fitting_quant_note(ctx.catalog(), to_plan_request(o.estimate, false), plan, limits);
+  if (!pass) fitting = fitting_quant_note(ctx.catalog(), to_plan_request(o.estimate, false), plan, limits);
   if (fitting) plan.notes.push_back(*fitting);
   const auto json = [&](std::ostream& out) {
     nlohmann::ordered_json j;

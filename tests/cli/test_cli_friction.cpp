@@ -221,6 +221,24 @@ TEST_CASE("an estimate that does not fit names a quant of the same model that do
           std::string::npos);
 }
 
+// "How much context can I have?" where the model's default file holds none: R1-Distill-Qwen-32B in
+// BF16 (61 GiB of weights) on a 24 GB card. The note names a file that fits at the default 4096
+// tokens, and --context max with it finds a longer context that fits.
+TEST_CASE("context max that finds no context names a file to search with", "[cli][friction]") {
+  const std::vector<std::string> base = {"estimate", "32b", "--gpu", "rtx3090", "--context", "max"};
+  const auto j = run_json(base);
+  REQUIRE(j["fits"] == false);
+  const std::string note = note_with(j, " fits this hardware at 4096 tokens: --quant ");
+  REQUIRE(!note.empty());
+  REQUIRE(note.find("--context max then finds its longest") != std::string::npos);
+  std::vector<std::string> args = base;
+  for (const auto& f : flags_in(note.substr(0, note.find(';')))) args.push_back(f);
+  const auto suggested = run_json(args);
+  REQUIRE(suggested["fits"] == true);
+  REQUIRE(suggested["context_search"]["found"] == true);
+  REQUIRE(suggested["context"].get<std::uint64_t>() >= 4096);
+}
+
 TEST_CASE("the fitting-quant note keeps a named engine and stays out of pinned layouts", "[cli][friction]") {
   // On vLLM the smallest 70B file is NF4 (~4.5 bits, ~37 GiB of weights): more than a 24 GB card.
   const auto vllm = run_json({"estimate", "70b", "--engine", "vllm", "--gpu", "rtx4090"});

@@ -104,7 +104,9 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   if (!searchable(r, p) || (p.fits && passes(p, limits))) return std::nullopt;
   RecommendRequest q;
   q.hardware = r.hardware;
-  q.context = p.scenario.context;
+  // The request's context: with --context max, whose search found none that fits, the default
+  // one it starts from, so the note names a file that leaves room to search from.
+  q.context = r.scenario.context;
   q.users = p.scenario.batch;
   q.min_tokens_per_s = limits.min_tokens_per_s.value_or(0);  // no floor but the user's: the question is what fits
   q.max_ttft_s = limits.max_ttft_s;
@@ -121,10 +123,13 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   const std::string model = p.scenario.model->name;
   const std::string on_engine =
       r.scenario.engine.empty() ? std::string() : fmt::format(" on {}", p.scenario.engine->name);
+  const bool context_max = p.context_search.has_value();
   if (const Candidate* c = first_passing(cat, r, rec, limits))
-    return fmt::format("{} as {} on {} fits this hardware{}: {} (~{:.1f} tokens/s per sequence)", model, c->quant->name,
-                       c->engine->name, any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, *c),
-                       c->decode_tokens_per_s());
+    return fmt::format("{} as {} on {} fits this hardware{}{}: {} (~{:.1f} tokens/s per sequence){}", model,
+                       c->quant->name, c->engine->name,
+                       context_max ? fmt::format(" at {} tokens", r.scenario.context) : "",
+                       any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, *c),
+                       c->decode_tokens_per_s(), context_max ? "; --context max then finds its longest" : "");
   if (any_limit(limits)) {  // none meets them: say so, then what fits without them
     const auto fitting = fitting_quant_note(cat, r, p, CheckLimits{});
     const std::string none = fmt::format("no quant of {}{} meets these limits on this hardware", model, on_engine);
@@ -132,8 +137,9 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   }
   const Candidate* smallest = smallest_placed(rec);
   if (!smallest) return std::nullopt;
-  return fmt::format("no quant of {} fits this hardware at this context{}: the smallest, {}, needs {:.2f} GiB in all",
-                     model, on_engine, smallest->quant->name, smallest->memory_total.gib());
+  return fmt::format("no quant of {} fits this hardware at {}{}: the smallest, {}, needs {:.2f} GiB in all", model,
+                     context_max ? fmt::format("{} tokens", r.scenario.context) : "this context", on_engine,
+                     smallest->quant->name, smallest->memory_total.gib());
 }
 
 }  // namespace dsplan
