@@ -6,10 +6,13 @@
 #include <tuple>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "cli/parse_units.hpp"
-#include "dsplan/serving/context_search.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 #include "dsplan/model/kv_cache.hpp"
+#include "dsplan/serving/context_search.hpp"
 
 namespace dsplan::cli {
 
@@ -21,6 +24,13 @@ constexpr std::uint64_t k_max_threads = 512;
 MlaCacheOverride parse_mla_cache(const std::string& v) {
   if (v.empty()) return MlaCacheOverride::engine;
   return parse_choice<MlaCacheOverride>(k_mla_cache_overrides, v, "--mla-cache");
+}
+
+bool parse_on_off(const std::string& v, const char* flag) {
+  const std::string l = to_lower(v);
+  if (l == "on" || l == "yes" || l == "true" || l == "1") return true;
+  if (l == "off" || l == "no" || l == "false" || l == "0") return false;
+  throw InputError(fmt::format("{}: '{}' is not on or off", flag, v));
 }
 
 std::optional<std::uint64_t> bandwidth(const std::string& text, const char* flag) {
@@ -58,6 +68,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.batch = parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
+  if (!o.imatrix.empty()) s.imatrix = parse_on_off(o.imatrix, "--imatrix");
   s.build_date = o.build_date;
   s.speculative_tokens = o.mtp;
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
@@ -337,6 +348,10 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
   sub->add_option("--ubatch", o.ubatch, "Tokens per forward pass (llama.cpp -ub; vLLM max_num_batched_tokens)");
   sub->add_flag("--legacy-mla-gguf", o.legacy_mla_gguf,
                 "DeepSeek-V3/R1 GGUF converted before April 2025 (attn_kv_b whole): llama.cpp caches expanded K/V");
+  sub->add_option("--imatrix", o.imatrix,
+                  "on/off: the GGUF was quantized with an importance matrix (changes Q4_0, Q5_0, IQ4_XS, IQ4_NL, "
+                  "IQ3_XXS files; default: off where llama-quantize makes the format without one)")
+      ->type_name("on|off");
   sub->add_flag("--no-flash-attn", o.no_flash_attn, "Attention without flash attention (llama.cpp -fa off)");
   sub->add_option("--build-date", o.build_date,
                   "Speeds of an older engine build (YYYY-MM or YYYY-MM-DD; llama.cpp, Ollama); default: current builds")

@@ -26,6 +26,7 @@ struct EstimateOptions {
   std::string context = "4096";
   std::string batch = "1";
   bool legacy_mla_gguf = false;
+  std::string imatrix;  ///< --imatrix on|off: the GGUF recipe's importance matrix
   std::string build_date;
   std::uint64_t mtp = 0;  ///< --mtp: speculative draft tokens per step with the model's MTP module
   bool no_flash_attn = false;

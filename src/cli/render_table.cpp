@@ -275,7 +275,8 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   const auto& s = r.scenario;
   const auto& m = r.memory;
   out << s.model->name << " | " << s.quant->name << " (" << s.layout.container
-      << (s.layout.legacy_mla_gguf ? ", legacy attn_kv_b layout" : "") << ") | " << s.engine->name << '\n';
+      << (s.layout.legacy_mla_gguf ? ", legacy attn_kv_b layout" : "")
+      << (recipe_imatrix(*s.quant, s.layout).value_or(false) ? ", imatrix" : "") << ") | " << s.engine->name << '\n';
   out << "Context " << with_commas(s.context) << " tokens x " << s.batch << (s.batch == 1 ? " sequence" : " sequences")
       << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << '\n';
   if (const auto& cs = r.context_search) {

@@ -21,7 +21,7 @@ using nlohmann::json;
 std::filesystem::path write_catalog_model(const std::filesystem::path& dir, const std::string& id,
                                           std::uint64_t& tensor_bytes) {
   const dsplan::ModelSpec& m = catalog().require_model(id);
-  const auto inv = dsplan::file_inventory(dsplan::build_inventory(m.arch), m.arch, {"gguf", false});
+  const auto inv = dsplan::file_inventory(dsplan::build_inventory(m.arch), m.arch, {"gguf", false, std::nullopt});
   GgufWriter w;
   w.kv_str("general.architecture", m.arch.traits.llama_cpp_arch);
   w.kv_str("general.name", m.name);

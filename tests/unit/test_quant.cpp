@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <optional>
 
 #include "dsplan/model/quant.hpp"
 #include "dsplan/scenario/scenario.hpp"
@@ -12,13 +13,13 @@ using dsplan::test::catalog;
 
 namespace {
 
-QuantizedModel quantize(const char* model, const char* quant, bool legacy = false, bool imatrix_override = false,
-                        bool imatrix = false) {
+/// `imatrix` set: the recipe with (true) or without an importance matrix, as --imatrix gives it.
+QuantizedModel quantize(const char* model, const char* quant, bool legacy = false,
+                        std::optional<bool> imatrix = std::nullopt) {
   const auto& m = catalog().require_model(model);
-  QuantFormat q = catalog().require_quant(quant);
-  if (imatrix_override) q.imatrix = imatrix;
+  const QuantFormat& q = catalog().require_quant(quant);
   const std::string container = q.containers.front();
-  return quantize_model(catalog(), m, q, FileLayout{container, legacy});
+  return quantize_model(catalog(), m, q, FileLayout{container, legacy, imatrix});
 }
 
 std::map<std::string, std::uint64_t> type_counts(const QuantizedModel& q) {
@@ -100,7 +101,7 @@ TEST_CASE("GGUF tensor types match real llama.cpp files", "[quant][gguf]") {
       {"deepseek-r1", "q4_0", true, true, {{"f32", 361}, {"q4_0", 652}, {"q4_1", 11}, {"q6_K", 1}}, 353.00},
   }));
   CAPTURE(c.model, c.quant, c.legacy);
-  const auto q = quantize(c.model, c.quant, c.legacy, true, c.imatrix);
+  const auto q = quantize(c.model, c.quant, c.legacy, c.imatrix);
   REQUIRE(type_counts(q) == c.counts);
   // llama.cpp prints two decimals: the exact size lies within half a unit of the last digit.
   REQUIRE(gib(q.total) == Approx(c.printed_gib).margin(0.005 + 1e-9));
@@ -169,16 +170,37 @@ TEST_CASE("MLA GGUF layout: attn_kv_b split, attn_k_b falls back to Q5_0 under Q
 TEST_CASE("stock formats added from llama-quant.cpp match published llama-bench sizes", "[quant][gguf]") {
   // llama-bench "size" (tensor bytes, GiB, two decimals). 8B: LLaMA-3.1-8B-Instruct quantized with
   // mainline b4384 (ik_llama.cpp discussion #164); 70B: Llama-3.x-70B IQ3_XS llama-bench lines.
-  auto [model, quant, printed] = GENERATE(table<const char*, const char*, double>({
-      {"r1-distill-llama-8b", "iq2_xs", 2.42},
-      {"r1-distill-llama-8b", "iq3_s", 3.42},
-      {"r1-distill-llama-8b", "iq4_nl", 4.35},
-      {"r1-distill-llama-8b", "q2_k_s", 2.78},
-      {"r1-distill-llama-70b", "iq3_xs", 27.29},
+  // ikawrakow quantizes with an importance matrix, which keeps IQ4_NL's first ffn_down blocks IQ4_NL.
+  auto [model, quant, printed, imatrix] = GENERATE(table<const char*, const char*, double, bool>({
+      {"r1-distill-llama-8b", "iq2_xs", 2.42, true},
+      {"r1-distill-llama-8b", "iq3_s", 3.42, true},
+      {"r1-distill-llama-8b", "iq4_nl", 4.35, true},
+      {"r1-distill-llama-8b", "q2_k_s", 2.78, true},
+      {"r1-distill-llama-70b", "iq3_xs", 27.29, true},
   }));
   CAPTURE(model, quant);
   // R1-Distill-Llama-8B has Llama-3.1-8B's shapes (its rope_freqs adds 256 bytes: below the rounding).
-  REQUIRE(gib(quantize(model, quant).total) == Approx(printed).margin(0.005 + 1e-9));
+  REQUIRE(gib(quantize(model, quant, false, imatrix).total) == Approx(printed).margin(0.005 + 1e-9));
+}
+
+TEST_CASE("IQ4_XS and IQ4_NL without an importance matrix: the first eighth of ffn_down is Q5_K", "[quant][gguf]") {
+  // llama-quantize (llama_tensor_get_type_impl): for IQ4_NL/IQ4_XS without an imatrix, ffn_down of
+  // blocks i < n_layer/8 becomes Q5_K (176 bytes per 256 weights). That is llama-quantize's default
+  // (neither format requires an imatrix) and dsplan's; --imatrix on keeps them.
+  // R1-Distill-Qwen-32B: 64 blocks -> 8; ffn_down 27,648 x 5,120 = 141,557,760 weights each.
+  const std::uint64_t weights = 8ULL * 27'648 * 5'120;
+  const auto plain = quantize("r1-distill-qwen-32b", "iq4_xs");
+  const auto with_imatrix = quantize("r1-distill-qwen-32b", "iq4_xs", false, true);
+  REQUIRE(type_counts(plain)["q5_K"] == type_counts(with_imatrix)["q5_K"] + 8);
+  // IQ4_XS is 136 bytes per 256 weights: 40 more per 256 for each re-typed weight.
+  REQUIRE(plain.total.count() - with_imatrix.total.count() == weights / 256 * (176 - 136));
+  REQUIRE(quantize("r1-distill-qwen-32b", "iq4_xs", false, false).total == plain.total);
+  // IQ4_NL is 18 bytes per 32 weights (144 per 256): 32 more per 256. Llama-8B: 4 of 32 blocks,
+  // ffn_down 14,336 x 4,096.
+  const std::uint64_t llama = 4ULL * 14'336 * 4'096;
+  REQUIRE(quantize("r1-distill-llama-8b", "iq4_nl").total.count() -
+              quantize("r1-distill-llama-8b", "iq4_nl", false, true).total.count() ==
+          llama / 256 * (176 - 144));
 }
 
 TEST_CASE("unsloth's dynamic quants of R1 match the published files", "[quant][gguf][unsloth]") {

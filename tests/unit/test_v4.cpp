@@ -17,7 +17,8 @@ namespace {
 
 QuantizedModel native(const char* model) {
   const auto& m = catalog().require_model(model);
-  return quantize_model(catalog(), m, catalog().require_quant("fp4_fp8"), FileLayout{"safetensors", false});
+  return quantize_model(catalog(), m, catalog().require_quant("fp4_fp8"),
+                        FileLayout{"safetensors", false, std::nullopt});
 }
 
 KvCacheSize v4_kv(const char* model, const char* engine, std::uint64_t context) {

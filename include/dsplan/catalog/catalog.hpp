@@ -227,7 +227,12 @@ struct QuantFormat {
   std::vector<std::string> aliases;
   std::vector<std::string> containers;  ///< file containers that hold it (gguf, safetensors), preferred first
   std::string default_type;
-  bool imatrix = false;   ///< assume an importance matrix was used (published IQ files all use one)
+  /// Assume an importance matrix was used: the formats llama-quantize refuses to make without one
+  /// (IQ1, IQ2, IQ3_XXS, Q2_K_S); the others as llama-quantize writes them when given none.
+  bool imatrix = false;
+  /// Some rule depends on the importance matrix (Q4_0, Q5_0, IQ4_XS, IQ4_NL, IQ3_XXS): the recipe
+  /// changes the file's tensor types. Filled by load_catalog.
+  bool imatrix_sensitive = false;
   std::vector<QuantRule> rules;
   std::vector<std::string> engines;  ///< engines that load it
   ComputeDtype compute = ComputeDtype::activation;

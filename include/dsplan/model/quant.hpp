@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,14 @@ struct FileLayout {
   /// GGUF conversions of DeepSeek-V3/R1 made before llama.cpp split attn_kv_b into
   /// attn_k_b/attn_v_b (convert_hf_to_gguf.py, PR #12801, April 2025) keep attn_kv_b whole.
   bool legacy_mla_gguf = false;
+  /// Quantized with an importance matrix (llama-quantize --imatrix), which changes some formats'
+  /// tensor types; unset: the format's own assumption (QuantFormat::imatrix).
+  std::optional<bool> imatrix;
 };
+
+/// Whether the file was quantized with an importance matrix, where that changes its tensor types
+/// (a format with imatrix-dependent rules, made by dsplan's recipe); unset otherwise.
+[[nodiscard]] std::optional<bool> recipe_imatrix(const QuantFormat& quant, const FileLayout& layout);
 
 /// The inventory as `layout` stores it. GGUF (llama.cpp convert_hf_to_gguf.py): the MTP block
 /// is not converted; attn_kv_b becomes attn_k_b [qk_nope, kv_lora, heads] and attn_v_b

@@ -32,6 +32,7 @@ struct Scenario {
   std::uint64_t batch = 1;
   std::string kv_type;   ///< default: the engine's
   bool legacy_mla_gguf = false;
+  std::optional<bool> imatrix;  ///< the GGUF's recipe: with an importance matrix; default: the format's
   std::uint64_t ubatch = 0;  ///< tokens per forward pass (llama.cpp n_ubatch); 0 = engine default
   std::optional<bool> flash_attention;  ///< default: the engine's
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 57> k_settings{{
+constexpr std::array<EnumName<Setting>, 58> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -39,6 +39,7 @@ constexpr std::array<EnumName<Setting>, 57> k_settings{{
     {Setting::kv_type, "kv_type", "the KV cache's element type"},
     {Setting::mla_cache, "mla_cache", "the MLA cache layout"},
     {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},
+    {Setting::imatrix, "imatrix", "whether the GGUF was quantized with an importance matrix"},
     {Setting::model_file, "model_file", "a model file whose exact tensors replace the quant format"},
     {Setting::no_flash_attn, "no_flash_attn", "flash attention off"},
     {Setting::mtp, "mtp", "MTP draft tokens per step"},

@@ -341,6 +341,7 @@ QuantFormat parse_quant(const JsonNode& n) {
   q.default_type = n.str("default_type");
   q.imatrix = n.bool_or("imatrix", false);
   if (const auto r = n.find("rules")) q.rules = parse_rules(*r);
+  q.imatrix_sensitive = std::any_of(q.rules.begin(), q.rules.end(), [](const QuantRule& r) { return r.when.imatrix; });
   q.engines = n.strings_or_empty("engines");
   if (const auto c = n.find("compute")) q.compute = parse_enum<ComputeDtype>(*c, k_compute_dtypes);
   q.description = n.str_or("description", "");

@@ -307,6 +307,11 @@ double QuantizedModel::bits_per_weight() const {
   return params.count() == 0 ? 0.0 : 8.0 * static_cast<double>(total.count()) / static_cast<double>(params.count());
 }
 
+std::optional<bool> recipe_imatrix(const QuantFormat& quant, const FileLayout& layout) {
+  if (!quant.imatrix_sensitive || quant.file || layout.container != "gguf") return std::nullopt;
+  return layout.imatrix.value_or(quant.imatrix);
+}
+
 QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const QuantFormat& quant,
                               const FileLayout& layout, bool keep_tensors) {
   if (quant.file) return quantize_model(cat, model, quant, layout, TensorInventory{}, keep_tensors);
@@ -327,8 +332,8 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   const auto inv = file_inventory(inventory, a, layout);
   // llama-quantize's n_layer is the file's block count (MTP blocks included, when written).
   const auto n_layer = static_cast<std::int64_t>(layout.container == "gguf" ? inv.blocks.size() : inv.main_blocks);
-  const ModelFacts facts{n_layer, a.num_heads / a.num_kv_heads,
-                         a.n_routed_experts, model.llama_cpp_type, quant.imatrix};
+  const ModelFacts facts{n_layer, a.num_heads / a.num_kv_heads, a.n_routed_experts, model.llama_cpp_type,
+                         layout.imatrix.value_or(quant.imatrix)};
   const Resolver resolver{cat,   container_it->second,  quant,
                           facts, a.tie_word_embeddings, converter_output(container_it->second, cat, quant)};
 
@@ -428,7 +433,7 @@ void check_formats(const Catalog& cat) {
         if (container == "gguf" && model.arch.traits.llama_cpp_arch.empty()) continue;  // no GGUF layout in the catalog
         if (!quant_holds_model(quant, model)) continue;
         try {
-          (void)quantize_model(cat, model, quant, FileLayout{container, false}, false);
+          (void)quantize_model(cat, model, quant, FileLayout{container, false, std::nullopt}, false);
         } catch (const InputError& e) {
           throw InputError("quant '" + quant.id + "' cannot store model '" + model.id + "' (" + container +
                            "): " + e.what());

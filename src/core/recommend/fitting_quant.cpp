@@ -23,7 +23,7 @@ namespace {
 bool searchable(const PlanRequest& r, const PlanResult& p) {
   const Scenario& s = r.scenario;
   const bool engine_defaults = s.kv_type.empty() && s.ubatch == 0 && !s.flash_attention && !s.legacy_mla_gguf &&
-                               s.mla_cache == MlaCacheOverride::engine && s.speculative_tokens == 0 &&
+                               !s.imatrix && s.mla_cache == MlaCacheOverride::engine && s.speculative_tokens == 0 &&
                                s.build_date.empty();
   return r.hardware && !r.count_auto && r.layout == LayoutRequest{} && !p.scenario.quant->file && engine_defaults;
 }

@@ -172,6 +172,22 @@ std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
                      " (it does for llama.cpp and Ollama)");
   return *date;
 }
+/// The GGUF recipe's importance matrix: the user's --imatrix, else the format's assumption, said
+/// where it changes the file (a model file's tensors are read as they are).
+std::optional<bool> checked_imatrix(const Scenario& s, ResolvedScenario& r) {
+  const QuantFormat& q = *r.quant;
+  if (!s.imatrix) {
+    if (q.imatrix_sensitive && !q.file)
+      r.defaults_applied.push_back(
+          q.imatrix ? "imatrix: yes (llama-quantize makes " + q.name + " only with one)"
+                    : "imatrix: no (llama-quantize's recipe without one; %imatrix% on for imatrix files)");
+    return std::nullopt;
+  }
+  if (q.file) throw InputError("%imatrix%: " + q.name + " is sized from its own tensors, as they were quantized");
+  if (r.layout.container != "gguf") throw InputError("%imatrix% applies to GGUF formats, not " + q.name);
+  return s.imatrix;
+}
+
 }  // namespace
 
 ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
@@ -204,6 +220,7 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     r.legacy_mla_gguf = legacy;
   }
   r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
+  r.layout.imatrix = checked_imatrix(s, r);
   if (s.mla_cache != MlaCacheOverride::engine && !latent_cache)
     throw InputError("%mla_cache% applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses " +
                      std::string(attention_name(r.model->arch.traits.attention)));

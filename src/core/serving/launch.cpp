@@ -227,7 +227,8 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
   s.gpu_layers = l.gpu_layers;
   s.experts_in_ram_blocks = l.experts_in_ram_blocks;
   s.layers = blocks;
-  s.skipped_file_blocks = skipped_file_blocks(model->arch, FileLayout{"gguf"});  // llama.cpp commands only
+  s.skipped_file_blocks =
+      skipped_file_blocks(model->arch, FileLayout{"gguf", false, std::nullopt});  // llama.cpp commands only
   s.tensor_parallel = l.tensor_parallel;
   s.pipeline_parallel = l.pipeline_parallel;
   s.attention_data_parallel = l.attention_data_parallel;
