@@ -110,7 +110,8 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   q.users = p.scenario.batch;
   q.min_tokens_per_s = limits.min_tokens_per_s.value_or(0);  // no floor but the user's: the question is what fits
   q.max_ttft_s = limits.max_ttft_s;
-  q.headroom = 0;  // as estimate places it; a --max-memory-fraction is checked on each pick
+  // As estimate places it, or leaving what --max-memory-fraction asks (each pick is checked too).
+  q.headroom = limits.max_memory_fraction ? 1.0 - *limits.max_memory_fraction : 0.0;
   q.models = {p.scenario.model->id};
   if (!r.scenario.engine.empty()) q.engines = {p.scenario.engine->id};
   q.cost = r.cost;
@@ -130,6 +131,8 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
                        context_max ? fmt::format(" at {} tokens", r.scenario.context) : "",
                        any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, *c),
                        c->decode_tokens_per_s(), context_max ? "; --context max then finds its longest" : "");
+  // Picks the search ranked but none of which passed when run as given: nothing to say for sure.
+  if (!rec.ranked.empty()) return std::nullopt;
   if (any_limit(limits)) {  // none meets them: say so, then what fits without them
     const auto fitting = fitting_quant_note(cat, r, p, CheckLimits{});
     const std::string none = fmt::format("no quant of {}{} meets these limits on this hardware", model, on_engine);
