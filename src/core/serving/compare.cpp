@@ -32,6 +32,9 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
       p.scenario.quant = cell.quant;
       p.scenario.engine = r.engine;
       p.scenario.context = std::min(p.scenario.context, m->arch.max_context);
+      // A recipe option (--imatrix) changes only the formats whose files it changes; other columns
+      // (the native checkpoint, K-quants) are planned without it rather than refused.
+      if (!cat.require_quant(cell.quant).imatrix_sensitive) p.scenario.imatrix.reset();
       p.suggest_count = false;  // a cell shows no notes
       try {
         const PlanResult plan = r.context_max ? find_max_context(cat, {p, r.kv_auto, r.headroom}) : run_plan(cat, p);
