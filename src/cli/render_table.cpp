@@ -142,6 +142,10 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
     i = j;
   }
   if (l.cpu.total.count() > 0) rows.push_back(l.cpu);
+  if (rows.empty()) {  // nothing placed (a GPU engine on a machine without GPUs): only why
+    for (const auto& why : l.reasons) out << "  Note: " << why << '\n';
+    return;
+  }
   Table t({{"Device"}, {"Blocks"}, {"Weights [GiB]", Table::Align::right}, {"KV [GiB]", Table::Align::right},
            {"Buffers [GiB]", Table::Align::right}, {"Total [GiB]", Table::Align::right},
            {"Capacity [GiB]", Table::Align::right}, {"Fits"}});
