@@ -221,6 +221,23 @@ TEST_CASE("an estimate that does not fit names a quant of the same model that do
           std::string::npos);
 }
 
+// "Can my PC run it?" with RAM and no GPU: vLLM (the default engine of the distills' BF16 checkpoint)
+// needs a GPU, so the default is the first layer-split GGUF engine, llama.cpp, which runs on the CPU.
+TEST_CASE("hardware without a GPU defaults to an engine that runs on the CPU", "[cli][friction]") {
+  const auto cpu = run_json({"estimate", "7b", "--ram", "64"});
+  REQUIRE(cpu["engine"]["id"] == "llama.cpp");
+  REQUIRE(cpu["fits"] == true);
+  REQUIRE(cpu["defaults_applied"][0].get<std::string>().find("no GPU given") != std::string::npos);
+  // R1's FP8 checkpoint has no GGUF: llama.cpp's default quant stands in, as for any GGUF engine.
+  REQUIRE(run_json({"estimate", "r1", "--ram", "512"})["quant"]["id"] == "q4_k_m");
+  // A named engine is kept, and says why it cannot run there.
+  const auto vllm = run_json({"estimate", "7b", "--ram", "64", "--engine", "vllm"});
+  REQUIRE(vllm["engine"]["id"] == "vllm");
+  REQUIRE(vllm["fits"] == false);
+  // A GPU given: the format's first engine, as before.
+  REQUIRE(run_json({"estimate", "7b", "--gpu", "rtx4090"})["engine"]["id"] == "vllm");
+}
+
 // "How much context can I have?" where the model's default file holds none: R1-Distill-Qwen-32B in
 // BF16 (61 GiB of weights) on a 24 GB card. The note names a file that fits at the default 4096
 // tokens, and --context max with it finds a longer context that fits.

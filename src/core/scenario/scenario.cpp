@@ -56,12 +56,14 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
       r.quant = own;
     }
   if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
-  if (!r.engine && s.layer_split_options)
+  if (!r.engine && (s.layer_split_options || s.no_gpus))
     for (const auto& e : cat.engines)
       if (e.parallelism == Parallelism::layer_split && !e.default_quant_gguf.empty() &&
           (!r.quant || !shared_container(*r.quant, e).empty())) {
         r.engine = &e;
-        r.defaults_applied.push_back("engine: " + e.id + " (the layout options given are a layer split's)");
+        r.defaults_applied.push_back("engine: " + e.id +
+                                     (s.layer_split_options ? " (the layout options given are a layer split's)"
+                                                            : " (no GPU given; tensor-parallel engines need one)"));
         break;
       }
   const EngineSpec* registry = registry_of_tag(cat, s.model);
