@@ -228,7 +228,6 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.layout.tensor_split = tensor_split_shares(o.tensor_split);
   r.scenario.layer_split_options =
       !o.gpu_layers.empty() || o.offload_experts || !o.n_cpu_moe.empty() || !o.tensor_split.empty();
-  r.scenario.no_gpus = r.hardware && r.hardware->gpus.empty() && !r.hardware->vram;
   r.layout.tensor_parallel = optional_integer(o.tp, "--tp", 1, 4096);
   r.layout.pipeline_parallel = optional_integer(o.pp, "--pp", 1, 4096);
   r.layout.dp_attention = o.dp_attention;

@@ -221,13 +221,14 @@ TEST_CASE("an estimate that does not fit names a quant of the same model that do
           std::string::npos);
 }
 
-// "Can my PC run it?" with RAM and no GPU: vLLM (the default engine of the distills' BF16 checkpoint)
-// needs a GPU, so the default is the first layer-split GGUF engine, llama.cpp, which runs on the CPU.
-TEST_CASE("hardware without a GPU defaults to an engine that runs on the CPU", "[cli][friction]") {
+// "Can my PC run it?" with RAM and no GPU, or on a Mac: vLLM (the default engine of the distills' BF16
+// checkpoint) needs a CUDA or ROCm GPU, so the default is the first layer-split GGUF engine,
+// llama.cpp, which runs on the CPU and on Apple's GPUs.
+TEST_CASE("hardware without a CUDA or ROCm GPU defaults to an engine that runs there", "[cli][friction]") {
   const auto cpu = run_json({"estimate", "7b", "--ram", "64"});
   REQUIRE(cpu["engine"]["id"] == "llama.cpp");
   REQUIRE(cpu["fits"] == true);
-  REQUIRE(cpu["defaults_applied"][0].get<std::string>().find("no GPU given") != std::string::npos);
+  REQUIRE(cpu["defaults_applied"][0].get<std::string>().find("no CUDA or ROCm GPU given") != std::string::npos);
   // R1's FP8 checkpoint has no GGUF: llama.cpp's default quant stands in, as for any GGUF engine.
   REQUIRE(run_json({"estimate", "r1", "--ram", "512"})["quant"]["id"] == "q4_k_m");
   // A named engine is kept, and says why it cannot run there.
@@ -236,6 +237,13 @@ TEST_CASE("hardware without a GPU defaults to an engine that runs on the CPU", "
   REQUIRE(vllm["fits"] == false);
   // A GPU given: the format's first engine, as before.
   REQUIRE(run_json({"estimate", "7b", "--gpu", "rtx4090"})["engine"]["id"] == "vllm");
+  // A Mac's GPU runs llama.cpp (Metal), not vLLM: the same default, and vLLM named says why not.
+  const auto mac = run_json({"estimate", "7b", "--gpu", "m4-max"});
+  REQUIRE(mac["engine"]["id"] == "llama.cpp");
+  REQUIRE(mac["fits"] == true);
+  const auto mac_vllm = run_cli({"estimate", "7b", "--gpu", "m4-max", "--engine", "vllm"});
+  REQUIRE(mac_vllm.code == 0);
+  REQUIRE(mac_vllm.out.find("vLLM needs CUDA or ROCm GPUs, not Apple's") != std::string::npos);
 }
 
 // "How much context can I have?" where the model's default file holds none: R1-Distill-Qwen-32B in

@@ -119,6 +119,12 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 /// Builds the hardware from the request. Throws InputError on unknown names or bad counts.
 [[nodiscard]] Hardware build_hardware(const Catalog& catalog, const HardwareRequest& request);
 
+/// Tensor-parallel engines (vLLM, SGLang) run on CUDA and ROCm GPUs: the hardware has one of them
+/// (a generic --vram card counts), not only Apple's or none.
+[[nodiscard]] bool has_tensor_parallel_gpus(const Catalog& catalog, const HardwareRequest& request);
+/// Why a tensor-parallel engine cannot run on these GPUs (none, or Apple's); unset when it can.
+[[nodiscard]] std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw);
+
 /// The GPU family that architecture factors are keyed by: "Ada Lovelace AD102" -> "ada", "CDNA 3 (gfx942)" -> "cdna3".
 [[nodiscard]] std::string architecture_family(const std::string& description);
 

@@ -44,9 +44,10 @@ struct Scenario {
   /// Layer-split layout options were given (llama.cpp's -ngl, -ot exps=CPU, --n-cpu-moe): without
   /// an engine, the first layer-split GGUF engine (llama.cpp) that loads the format is the default.
   bool layer_split_options = false;
-  /// The hardware has no GPU: without an engine, the first layer-split GGUF engine that loads the
-  /// format is the default, as above (tensor-parallel engines need GPUs).
-  bool no_gpus = false;
+  /// The hardware has no GPU a tensor-parallel engine runs on (none, or only Apple's): without an
+  /// engine, the first layer-split GGUF engine that loads the format is the default, as above.
+  /// Set by run_plan from the hardware.
+  bool no_tensor_parallel_gpus = false;
 };
 
 /// The scenario with every default applied and every name looked up.

@@ -112,4 +112,8 @@ struct PlanResult {
 
 [[nodiscard]] PlanResult run_plan(const Catalog& catalog, const PlanRequest& request);
 
+/// The request's scenario with what its hardware implies for the defaults (no GPU that vLLM or
+/// SGLang runs on: a layer-split engine by default). Every plan of the request resolves this one.
+[[nodiscard]] Scenario scenario_on_hardware(const Catalog& catalog, const PlanRequest& request);
+
 }  // namespace dsplan

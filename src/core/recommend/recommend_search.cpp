@@ -350,10 +350,8 @@ std::optional<std::string> unplaceable_reason(const Combo& c, const TaskSpec& ta
                                               const std::optional<Hardware>& own) {
   if (!c.benchmark) return fmt::format("no published {} benchmark for this model", task.id);
   if (!c.penalty) return std::string("no quality figure for this quant format");
-  if (own && c.engine->parallelism == Parallelism::tensor_parallel &&
-      std::any_of(own->gpus.begin(), own->gpus.end(),
-                  [](const Device& d) { return d.device_class == DeviceClass::apple; }))
-    return fmt::format("{} needs CUDA or ROCm GPUs, not Apple's", c.engine->name);
+  if (own && c.engine->parallelism == Parallelism::tensor_parallel && !own->gpus.empty())
+    return tensor_parallel_refusal(c.engine->name, *own);
   return std::nullopt;
 }
 

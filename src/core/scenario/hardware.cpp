@@ -171,6 +171,21 @@ std::vector<HardwareRequest::Gpus> parse_gpu_list(std::string_view text) {
   return out;
 }
 
+bool has_tensor_parallel_gpus(const Catalog& cat, const HardwareRequest& r) {
+  if (r.vram) return true;
+  return std::any_of(r.gpus.begin(), r.gpus.end(), [&](const HardwareRequest::Gpus& g) {
+    const GpuSpec* spec = cat.find_gpu(g.name);
+    return !spec || spec->vendor != "apple";  // an unknown name is refused later, with its own message
+  });
+}
+
+std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw) {
+  if (hw.gpus.empty()) return fmt::format("{} runs on GPUs: give %gpu%, %gpus% or %vram%", engine_name);
+  if (std::any_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& d) { return d.device_class == DeviceClass::apple; }))
+    return fmt::format("{} needs CUDA or ROCm GPUs, not Apple's", engine_name);
+  return std::nullopt;
+}
+
 Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   Hardware hw;
   if (r.nodes == 0 || r.nodes > 1024) throw InputError("%nodes% must be 1 to 1024");

@@ -56,14 +56,15 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
       r.quant = own;
     }
   if (!s.engine.empty()) r.engine = &cat.require_engine(s.engine);
-  if (!r.engine && (s.layer_split_options || s.no_gpus))
+  if (!r.engine && (s.layer_split_options || s.no_tensor_parallel_gpus))
     for (const auto& e : cat.engines)
       if (e.parallelism == Parallelism::layer_split && !e.default_quant_gguf.empty() &&
           (!r.quant || !shared_container(*r.quant, e).empty())) {
         r.engine = &e;
         r.defaults_applied.push_back("engine: " + e.id +
-                                     (s.layer_split_options ? " (the layout options given are a layer split's)"
-                                                            : " (no GPU given; tensor-parallel engines need one)"));
+                                     (s.layer_split_options
+                                          ? " (the layout options given are a layer split's)"
+                                          : " (no CUDA or ROCm GPU given, which tensor-parallel engines need)"));
         break;
       }
   const EngineSpec* registry = registry_of_tag(cat, s.model);

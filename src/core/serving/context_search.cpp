@@ -70,7 +70,7 @@ std::uint64_t largest_fit(const Catalog& cat, const ContextSearchRequest& r, con
 /// bf16 -> fp8 for vLLM and SGLang).
 std::vector<std::string> kv_candidates(const Catalog& cat, const ContextSearchRequest& r) {
   if (!r.kv_auto) return {r.base.scenario.kv_type};
-  Scenario s = r.base.scenario;
+  Scenario s = scenario_on_hardware(cat, r.base);
   s.kv_type.clear();
   const ResolvedScenario resolved = resolve_scenario(cat, s);
   std::vector<std::string> out{resolved.kv_type->id};

@@ -367,8 +367,8 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   Layout layout;
   layout.strategy = LayoutStrategy::tensor_parallel;
   const ModelArch& a = s.model->arch;
-  if (hw.gpus.empty()) {
-    layout.reasons.push_back(s.engine->name + " runs on GPUs: give %gpu%, %gpus% or %vram%");
+  if (auto refusal = tensor_parallel_refusal(s.engine->name, hw)) {
+    layout.reasons.push_back(std::move(*refusal));
     return layout;
   }
   const std::uint64_t gpus = hw.gpu_count();

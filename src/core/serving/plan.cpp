@@ -43,7 +43,7 @@ void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate
 /// the placement. Capacity compares speeds only: no ranges, no prices.
 Evaluation evaluate_batch(const Catalog& cat, const PlanRequest& r, std::uint64_t batch, const Hardware& hw,
                           const ThroughputRequest& tr) {
-  Scenario sc = r.scenario;
+  Scenario sc = scenario_on_hardware(cat, r);
   sc.batch = batch;
   const ResolvedScenario s = resolve_scenario(cat, sc);
   const MemoryEstimate m = estimate_memory(cat, s, false);
@@ -241,9 +241,15 @@ void refuse_hardware_settings(const PlanRequest& r) {
 
 }  // namespace
 
+Scenario scenario_on_hardware(const Catalog& cat, const PlanRequest& r) {
+  Scenario s = r.scenario;
+  s.no_tensor_parallel_gpus = r.hardware && !has_tensor_parallel_gpus(cat, *r.hardware);
+  return s;
+}
+
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   PlanResult p;
-  p.scenario = resolve_scenario(cat, r.scenario);
+  p.scenario = resolve_scenario(cat, scenario_on_hardware(cat, r));
   if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
   p.memory = estimate_memory(cat, p.scenario, r.explain);
   if (!r.hardware) {
