@@ -63,9 +63,10 @@ TEST_CASE("check: a scenario that does not fit fails every limit", "[cli][check]
   REQUIRE(again.code == 0);
 }
 
-// 70B at Q8_0 (about 75 GB) fits one 80 GB H100 but streams 75 GB per token: at most 3.35 TB/s /
-// 75 GB = 45 tokens/s, so 30 fails once the bandwidth efficiency is applied. The note names a
-// smaller file that, checked with the same limit, passes.
+// 70B at Q8_0 (about 75 GB) fits one 80 GB H100 but streams 75 GB per token: 45 tokens/s even at
+// the full 3.35 TB/s, which no llama.cpp run reaches (the HBM rows it was calibrated on run at
+// well under 0.7 of it), so 30 fails. The note names a smaller file that, checked with the same
+// limit, passes: the assertion that matters is that its own flags pass.
 TEST_CASE("check: a plan that fits but misses a limit gets a note naming a file that meets it", "[cli][check]") {
   const auto o =
       run_cli({"check", "70b", "--quant", "q8_0", "--engine", "llama.cpp", "--gpu", "h100-sxm", "--min-tps", "30"});

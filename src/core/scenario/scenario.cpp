@@ -175,6 +175,7 @@ std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
                      " (it does for llama.cpp and Ollama)");
   return *date;
 }
+
 /// The GGUF recipe's importance matrix: the user's --imatrix, else the format's assumption, said
 /// where it changes the file (a model file's tensors are read as they are).
 std::optional<bool> checked_imatrix(const Scenario& s, ResolvedScenario& r) {
