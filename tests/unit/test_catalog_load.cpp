@@ -29,7 +29,7 @@ TEST_CASE("the embedded catalog loads", "[catalog]") {
   const auto cat = load_embedded_catalog();
   REQUIRE(cat.models.size() >= 13);
   REQUIRE(cat.gpus.size() >= 30);
-  REQUIRE(cat.engines.size() == 5);
+  REQUIRE(cat.engines.size() == 6);
 }
 
 TEST_CASE("a user file overrides an entry by id and adds new ones", "[catalog]") {
@@ -107,4 +107,34 @@ TEST_CASE("the network between nodes is catalog data with a source", "[catalog]"
   REQUIRE_FALSE(load_embedded_catalog().internode_source.empty());
   REQUIRE(error_of(R"({"internode": {"bytes_per_s": 0, "source": ["x"]}})").find("/internode/bytes_per_s") !=
           std::string::npos);
+}
+
+namespace {
+
+/// A fork declared as users would: the fields an engine needs, and "performance" naming another engine.
+std::string fork_engine(const std::string& performance) {
+  return R"({"engines": [{"id": "my-fork", "containers": ["gguf"], "mla_cache": "latent", "kv_cache_types": ["f16"],
+      "default_kv_type": "f16", "runtime_overhead_bytes": 0, "compute_buffer_model": "llama.cpp",
+      "performance": ")" +
+         performance + R"(", "source": {"kv": "k", "compute": "c", "overhead": "o"}}]})";
+}
+
+}  // namespace
+
+TEST_CASE("an engine can run with another engine's performance constants", "[catalog]") {
+  const auto cat = load_with(fork_engine("llama.cpp"));
+  const auto& fork = cat.require_engine("my-fork");
+  const auto& llama = cat.require_engine("llama.cpp");
+  REQUIRE(fork.performance_of == "llama.cpp");
+  REQUIRE(fork.performance.classes.at("gddr").bandwidth_efficiency ==
+          llama.performance.classes.at("gddr").bandwidth_efficiency);
+  REQUIRE(fork.performance.build_eras.size() == llama.performance.build_eras.size());
+  REQUIRE(fork.speed_class == "my-fork");  // its bands come from its own runs
+  // The embedded fork does the same.
+  REQUIRE(cat.require_engine("ik_llama.cpp").performance.hop_seconds == llama.performance.hop_seconds);
+  REQUIRE(error_of(fork_engine("nope")) ==
+          "user.json: /engines/my-fork/performance: 'nope' is not an engine with performance constants of its own");
+  REQUIRE(error_of(fork_engine("ik_llama.cpp")) ==
+          "user.json: /engines/my-fork/performance: 'ik_llama.cpp' is not an engine with performance constants of its "
+          "own");
 }

@@ -27,6 +27,19 @@ enum class ComputeDtype {
   fp8,         ///< FP8 GEMMs on GPUs with FP8 tensor cores (w8a8)
 };
 
+/// When recommend considers an engine it is not told to use (--engine names any engine back in).
+enum class RecommendScope {
+  always,  ///< local and rented hardware
+  local,   ///< a desktop wrapper: not for rented GPUs (Ollama)
+  named,   ///< only when named: a reference implementation (Transformers), or a fork whose speeds are another engine's
+           ///< (ik_llama.cpp)
+};
+
+inline constexpr EnumName<RecommendScope> k_recommend_scopes[] = {
+    {RecommendScope::always, "always", "local and rented hardware"},
+    {RecommendScope::local, "local", "local hardware only"},
+    {RecommendScope::named, "named", "only when --engine names it"}};
+
 inline constexpr EnumName<Parallelism> k_parallelisms[] = {
     {Parallelism::layer_split, "layer_split", "whole layers per device, devices in turn"},
     {Parallelism::tensor_parallel, "tensor_parallel", "layers sharded over ranks, plus pipeline stages"}};
@@ -417,6 +430,10 @@ struct EngineSpec {
   /// and the output layer only with N = blocks + 1.
   std::string output_layer_first_since;
   std::string speed_class;              ///< whose measurements its speed bands come from (Ollama: llama.cpp); default id
+  RecommendScope recommend = RecommendScope::always;
+  /// The engine whose performance constants this one runs with ("performance": "<id>" in the
+  /// catalog: a fork with the same kernels); empty: its own. Resolved when the catalog loads.
+  std::string performance_of;
   EnginePerformance performance;
   /// Sources by topic: "kv", "compute", "overhead" always; "cells", "mla", ... where relevant.
   std::map<std::string, std::string> sources;

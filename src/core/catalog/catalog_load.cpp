@@ -509,6 +509,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "parallelism",
                 "output_layer_first_since",
                 "speed_class",
+                "recommend",
                 "performance",
                 "source",
                 "notes"});
@@ -571,7 +572,11 @@ EngineSpec parse_engine(const JsonNode& n) {
   if (!k_models.count(e.compute_buffer_model))
     n.at("compute_buffer_model").fail("expected llama.cpp, vllm or transformers");
   e.speed_class = n.str_or("speed_class", e.id);
-  e.performance = parse_performance(n.at("performance"));
+  if (const auto r = n.find("recommend")) e.recommend = parse_enum<RecommendScope>(*r, k_recommend_scopes);
+  if (n.at("performance").is_string())
+    e.performance_of = n.str("performance");
+  else
+    e.performance = parse_performance(n.at("performance"));
   for (const auto& [topic, text] : n.at("source").members()) e.sources[topic] = text.str();
   for (const char* topic : {"kv", "compute", "overhead"})
     if (!e.sources.count(topic)) n.at("source").fail(std::string("missing the '") + topic + "' source");
@@ -879,8 +884,15 @@ void resolve_and_check(Catalog& cat) {
     for (const auto& m : q.models)
       if (!cat.find_model(m)) reference_error(q.origin, where + "/models", "unknown model '" + m + "'");
   }
-  for (const auto& e : cat.engines) {
+  for (auto& e : cat.engines) {
     const std::string where = "/engines/" + e.id;
+    if (!e.performance_of.empty()) {
+      const EngineSpec* of = cat.find_engine(e.performance_of);
+      if (!of || !of->performance_of.empty())
+        reference_error(e.origin, where + "/performance",
+                        "'" + e.performance_of + "' is not an engine with performance constants of its own");
+      e.performance = of->performance;
+    }
     for (const auto& t : e.kv_cache_types) check_type_ref(cat, t, e.origin, where + "/kv_cache_types");
     if (e.default_kv_type != "model") check_type_ref(cat, e.default_kv_type, e.origin, where + "/default_kv_type");
     if (!e.default_quant_gguf.empty() && !cat.find_quant(e.default_quant_gguf))

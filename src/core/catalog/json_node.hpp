@@ -41,6 +41,7 @@ class JsonNode {
   [[nodiscard]] std::uint64_t u64_in(std::uint64_t min, std::uint64_t max) const;
   [[nodiscard]] double number_in(double min, double max) const;
   [[nodiscard]] std::string str() const;         ///< non-empty string
+  [[nodiscard]] bool is_string() const { return is(JsonType::string); }  ///< for members of either kind
   [[nodiscard]] bool boolean() const;
   [[nodiscard]] std::vector<std::string> strings() const;  ///< array of non-empty strings
   /// `source` fields: a string or an array of strings, never empty.

@@ -59,10 +59,10 @@ std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, c
         const EngineSpec* e = cat.find_engine(engine_id);
         if (!e) continue;
         if (!engines.empty() && std::find(engines.begin(), engines.end(), e) == engines.end()) continue;
-        // Transformers is the reference implementation, not a server (and its speed is not
-        // calibrated); renting, Ollama (a desktop wrapper of llama.cpp) goes too. --engine
-        // names them back in.
-        if (r.engines.empty() && (e->id == "transformers" || (r.cloud && e->id == "ollama"))) continue;
+        // Engines only for some searches (data/engines.json "recommend"); --engine names them back in.
+        if (r.engines.empty() &&
+            (e->recommend == RecommendScope::named || (r.cloud && e->recommend == RecommendScope::local)))
+          continue;
         Combo c{m, q, e, benchmark, quant_penalty(*m, *q), 0};
         if (c.benchmark && c.penalty) c.score = c.benchmark->score * c.penalty->factor;
         out.push_back(std::move(c));

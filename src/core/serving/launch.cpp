@@ -8,11 +8,14 @@
 #include "dsplan/serving/launch.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/files/file_weights.hpp"
+#include "dsplan/model/attention.hpp"
 
 namespace dsplan {
 
@@ -91,17 +94,29 @@ std::string llama_runtime_flags(const LaunchSpec& s) {
   return flags;
 }
 
-LaunchCommand llama_cpp(const LaunchSpec& s) {
+/// llama-server and llama-bench lines: llama.cpp and its fork differ in how a file is named and in
+/// the flags the fork takes.
+LaunchCommand llama_server(const LaunchSpec& s, const std::string& model, const std::string& engine_flags) {
   LaunchCommand c;
   // -c is the whole cache; -np splits it into one slot per sequence.
   c.command =
-      fmt::format("llama-server {} -c {} -np {} -fa {}{}{}", llama_model(s), s.context * s.sequences, s.sequences,
-                  s.flash_attention ? "on" : "off", llama_runtime_flags(s), llama_layout_flags(s, ','));
+      fmt::format("llama-server {} -c {} -np {} -fa {}{}{}{}", model, s.context * s.sequences, s.sequences,
+                  s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s), llama_layout_flags(s, ','));
   const std::string bench_model =
       s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
-  c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
-                         s.flash_attention ? 1 : 0, llama_runtime_flags(s), llama_layout_flags(s, '/'));
+  c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
+                         s.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'));
   return c;
+}
+
+LaunchCommand llama_cpp(const LaunchSpec& s) { return llama_server(s, llama_model(s), ""); }
+
+LaunchCommand ik_llama_cpp(const LaunchSpec& s) {
+  // The fork has no -hf repo:tag download (only -hfr/-hff), so the file is named. -mla 3 (its
+  // default since PR #943) is the latent cache dsplan sizes; -fa takes a value since PR #944.
+  std::string model = "-m " + gguf_file(s);
+  if (s.quant->file) model = (is_url(s.quant->file->files.front()) ? "-mu " : "-m ") + s.quant->file->files.front();
+  return llama_server(s, model, attention_of(s.model->arch).latent_cache ? " -mla 3" : "");
 }
 
 LaunchCommand ollama(const LaunchSpec& s) {
@@ -238,14 +253,16 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
 }  // namespace
 
 LaunchCommand launch(const LaunchSpec& s) {
-  const std::string& e = s.engine->id;
-  if (e == "llama.cpp") return llama_cpp(s);
-  if (e == "ollama") return ollama(s);
-  if (e == "vllm") return vllm(s);
-  if (e == "sglang") return sglang(s);
-  if (e == "transformers") return transformers(s);
-  throw InputError("no launch command for engine '" + e +
-                   "': dsplan starts llama.cpp, ollama, vllm, sglang and transformers");
+  using Launcher = LaunchCommand (*)(const LaunchSpec&);
+  static constexpr std::pair<std::string_view, Launcher> k_launchers[] = {
+      {"llama.cpp", llama_cpp}, {"ik_llama.cpp", ik_llama_cpp}, {"ollama", ollama}, {"vllm", vllm},
+      {"sglang", sglang},       {"transformers", transformers}};
+  std::string known;
+  for (const auto& [id, launcher] : k_launchers) {
+    if (id == s.engine->id) return launcher(s);
+    known += (known.empty() ? "" : ", ") + std::string(id);
+  }
+  throw InputError("no launch command for engine '" + s.engine->id + "': dsplan starts " + known);
 }
 
 LaunchSpec launch_spec(const PlanResult& p) {

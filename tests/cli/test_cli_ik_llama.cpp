@@ -1,0 +1,82 @@
+// ik_llama.cpp: llama.cpp's fork caches DeepSeek's MLA latent for every GGUF (-mla 3), names
+// its files, and is recommended only when named.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using dsplan::test::require_usage_error;
+using dsplan::test::run_cli;
+using dsplan::test::run_json;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+// DeepSeek-R1 config: 61 layers, 128 heads, qk_nope 128 + qk_rope 64 = 192 K and v_head 128 values
+// per head, kv_lora_rank 512. unsloth's UD-IQ1_S keeps attn_kv_b whole (January 2025).
+TEST_CASE("ik_llama.cpp caches the MLA latent also for files that keep attn_kv_b whole", "[cli][ik_llama]") {
+  const auto mainline = run_json({"estimate", "r1", "-q", "ud-iq1_s", "-e", "llama.cpp", "-c", "4096"});
+  const auto fork = run_json({"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik_llama.cpp", "-c", "4096"});
+  REQUIRE(mainline["kv_bytes_per_token"] == 61ULL * 128 * (192 + 128) * 2);
+  REQUIRE(fork["kv_bytes_per_token"] == 61ULL * (512 + 64) * 2);
+  REQUIRE(fork["memory"]["kv_cache"]["v_values_per_token_layer"] == 0);
+  // The same file: the weights do not depend on the engine that loads them.
+  REQUIRE(fork["memory"]["weights_bytes"] == mainline["memory"]["weights_bytes"]);
+  // --mla-cache still names another layout (the fork's -mla 0 caches per-head K and V).
+  const auto expanded =
+      run_json({"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik_llama.cpp", "-c", "4096", "--mla-cache", "expanded"});
+  REQUIRE(expanded["kv_bytes_per_token"] == mainline["kv_bytes_per_token"]);
+}
+
+// The fork pads n_ctx, all slots together, to 256 cells with flash attention; current llama.cpp
+// pads each slot's share.
+TEST_CASE("ik_llama.cpp pads the whole cache, not each slot", "[cli][ik_llama]") {
+  const auto fork = run_json({"estimate", "8b", "-q", "q4_k_m", "-e", "ik_llama.cpp", "-c", "900", "--batch", "3"});
+  const auto mainline = run_json({"estimate", "8b", "-q", "q4_k_m", "-e", "llama.cpp", "-c", "900", "--batch", "3"});
+  REQUIRE(fork["memory"]["kv_cache"]["cells"] == 2816);      // 2,700 up to 11 x 256
+  REQUIRE(mainline["memory"]["kv_cache"]["cells"] == 3072);  // 3 x (900 up to 1,024)
+}
+
+TEST_CASE("ik_llama.cpp's launch command names the file and the MLA mode it was sized for", "[cli][ik_llama]") {
+  const auto r1 = run_json(
+      {"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik_llama.cpp", "--gpu", "rtx3090", "--count", "8", "-c", "8192"});
+  const std::string command = r1["launch"]["command"];
+  // No -hf repo:tag download in the fork (only -hfr/-hff): the file is named.
+  REQUIRE(command.rfind("llama-server -m <UD-IQ1_S .gguf of unsloth/DeepSeek-R1-GGUF> -c 8192 -np 1 -fa on -mla 3",
+                        0) == 0);
+  REQUIRE(has(r1["launch"]["verify"], " -mla 3"));
+  // A dense model has no MLA mode to name.
+  const auto dense = run_json({"estimate", "8b", "-q", "q4_k_m", "-e", "ik_llama.cpp", "--gpu", "rtx3090"});
+  REQUIRE_FALSE(has(dense["launch"]["command"], "-mla"));
+}
+
+TEST_CASE("recommend leaves ik_llama.cpp out unless it is named", "[cli][ik_llama]") {
+  const auto plain = run_json({"recommend", "--vram", "24", "--task", "code"});
+  REQUIRE(plain["pick"]["engine"] != "ik_llama.cpp");
+  for (const auto& r : plain["runners_up"]) REQUIRE(r["engine"] != "ik_llama.cpp");
+  const auto named = run_json({"recommend", "--vram", "24", "--task", "code", "--engine", "ik_llama.cpp"});
+  REQUIRE(named["pick"]["engine"] == "ik_llama.cpp");
+}
+
+TEST_CASE("ik_llama.cpp is refused for DeepSeek Sparse Attention", "[cli][ik_llama]") {
+  // The fork has no deepseek32 architecture (src/llama-arch.cpp), hence no indexer cache.
+  require_usage_error(run_cli({"estimate", "v3.2", "-q", "q4_k_m", "-e", "ik_llama.cpp"}), "is not known to run it");
+}
+
+// Its speeds are llama.cpp's formulas; how far off they are comes from the fork's own published
+// runs (16 x RTX 3090, DeepSeek-R1, ik_llama.cpp issue #263 and discussion #266).
+TEST_CASE("ik_llama.cpp's speed bands come from its own measurements", "[cli][ik_llama]") {
+  const auto fork = run_json(
+      {"estimate", "r1", "-q", "q3_k_m", "-e", "ik_llama.cpp", "--gpu", "rtx3090", "--count", "16", "-c", "4096"});
+  const auto& band = fork["throughput"]["decode_band"];
+  REQUIRE(band["class"] == "ik_llama.cpp/gddr/moe-671b");
+  REQUIRE(band["measurements"].get<std::uint64_t>() >= 2);
+  const auto mainline = run_json(
+      {"estimate", "r1", "-q", "q3_k_m", "-e", "llama.cpp", "--gpu", "rtx3090", "--count", "16", "-c", "4096"});
+  REQUIRE(mainline["throughput"]["decode_band"]["speed_class"] == "llama.cpp/gddr/moe-671b");
+}
