@@ -13,7 +13,7 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json weights_json(const QuantizedModel& q, Bytes loaded) {
+ordered_json weights_json(const QuantizedModel& q, Bytes loaded, Bytes derived) {
   ordered_json by_role = ordered_json::array();
   for (const auto& g : q.groups)
     if (g.params.count() > 0)
@@ -23,10 +23,14 @@ ordered_json weights_json(const QuantizedModel& q, Bytes loaded) {
   for (const auto& t : q.types)
     by_type.push_back({{"type", t.type}, {"tensors", t.tensors}, {"params", t.params.count()},
                        {"bytes", t.bytes.count()}});
-  return {{"loaded_bytes", loaded.count()},       {"file_tensor_bytes", q.total.count()},
-          {"mtp_bytes", q.mtp.count()},           {"tensor_info_bytes", q.tensor_info_bytes.count()},
+  return {{"loaded_bytes", loaded.count()},
+          {"file_tensor_bytes", q.total.count()},
+          {"derived_bytes", derived.count()},
+          {"mtp_bytes", q.mtp.count()},
+          {"tensor_info_bytes", q.tensor_info_bytes.count()},
           {"bits_per_weight", q.bits_per_weight()},
-          {"shape_fallbacks", q.fallbacks},       {"by_role", by_role},
+          {"shape_fallbacks", q.fallbacks},
+          {"by_role", by_role},
           {"by_type", by_type}};
 }
 
@@ -229,7 +233,7 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
                    {"compute_buffer_bytes", m.runtime.compute_buffer.count()},
                    {"overhead_bytes", m.runtime.overhead.count()},
                    {"total_bytes", m.total.count()},
-                   {"weights", weights_json(m.weights, m.weights_loaded)},
+                   {"weights", weights_json(m.weights, m.weights_loaded, m.weights_derived)},
                    {"kv_cache", kv_json(m.kv)}}},
                  {"disk_bytes", m.download.count()},
                  {"cpu_ram_bytes", m.cpu_ram.count()},

@@ -42,6 +42,10 @@ void memory_table(const PlanResult& r, std::ostream& out) {
   row("Weights", m.weights_loaded, fmt::format("{:.2f} bits/weight", m.weights.bits_per_weight()));
   for (const auto& g : m.weights.groups)
     if (g.params.count() > 0) row("  " + std::string(group_name(g.group)), g.bytes, params_short(g.params.count()) + " params");
+  if (m.weights_derived.count() > 0)
+    row("  derived at load", m.weights_derived,
+        r.scenario.engine->id + (r.scenario.legacy_mla_gguf ? ": wk_b and wv_b from attn_kv_b, beside it"
+                                                            : ": attn_kv_b from attn_k_b and attn_v_b, beside them"));
   row("KV cache", m.kv.total,
       fmt::format("{} cells x {} B/token", with_commas(m.kv.cells), with_commas(m.kv.bytes_per_token.count())));
   row("Compute buffer", m.runtime.compute_buffer, r.scenario.engine->compute_buffer_model + " activations");

@@ -1,7 +1,9 @@
 // ik_llama.cpp: llama.cpp's fork caches DeepSeek's MLA latent for every GGUF (-mla 3), names
 // its files, and is recommended only when named.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,8 +27,12 @@ TEST_CASE("ik_llama.cpp caches the MLA latent also for files that keep attn_kv_b
   REQUIRE(mainline["kv_bytes_per_token"] == 61ULL * 128 * (192 + 128) * 2);
   REQUIRE(fork["kv_bytes_per_token"] == 61ULL * (512 + 64) * 2);
   REQUIRE(fork["memory"]["kv_cache"]["v_values_per_token_layer"] == 0);
-  // The same file: the weights do not depend on the engine that loads them.
-  REQUIRE(fork["memory"]["weights_bytes"] == mainline["memory"]["weights_bytes"]);
+  // The same file on disk; the fork holds what it derives from attn_kv_b beside it.
+  REQUIRE(fork["disk_bytes"] == mainline["disk_bytes"]);
+  REQUIRE(fork["memory"]["weights"]["file_tensor_bytes"] == mainline["memory"]["weights"]["file_tensor_bytes"]);
+  REQUIRE(fork["memory"]["weights_bytes"].get<std::uint64_t>() ==
+          mainline["memory"]["weights_bytes"].get<std::uint64_t>() +
+              fork["memory"]["weights"]["derived_bytes"].get<std::uint64_t>());
   // --mla-cache still names another layout (the fork's -mla 0 caches per-head K and V).
   const auto expanded =
       run_json({"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik_llama.cpp", "-c", "4096", "--mla-cache", "expanded"});
@@ -79,4 +85,33 @@ TEST_CASE("ik_llama.cpp's speed bands come from its own measurements", "[cli][ik
   const auto mainline = run_json(
       {"estimate", "r1", "-q", "q3_k_m", "-e", "llama.cpp", "--gpu", "rtx3090", "--count", "16", "-c", "4096"});
   REQUIRE(mainline["throughput"]["decode_band"]["speed_class"] == "llama.cpp/gddr/moe-671b");
+}
+
+// llm_prepare_mla, per block of R1 (heads 128, qk_nope 128, v_head 128, kv_lora 512). From
+// attn_kv_b whole: wk_b [128, 512, 128] in Q8_0 (65,536 rows of 128 = 4 blocks of 34 B) and wv_b
+// [512, 128, 128] in attn_kv_b's type; from attn_k_b and attn_v_b: attn_kv_b [512, 32,768].
+TEST_CASE("ik_llama.cpp holds the MLA projections it derives at load", "[cli][ik_llama]") {
+  const auto derived = [](std::initializer_list<std::string> extra) {
+    std::vector<std::string> args = {"estimate", "r1", "-e", "ik_llama.cpp", "-c", "4096"};
+    args.insert(args.end(), extra);
+    return run_json(args)["memory"]["weights"]["derived_bytes"].get<std::uint64_t>();
+  };
+  const std::uint64_t wk_b_q8 = 65'536ULL * 4 * 34;
+  const std::uint64_t wv_b_q8 = 16'384ULL * 16 * 34;  // rows of 512: 16 blocks
+  REQUIRE(derived({"-q", "q8_0", "--legacy-mla-gguf"}) == 61 * (wk_b_q8 + wv_b_q8));
+  REQUIRE(derived({"-q", "q8_0"}) == 61 * 32'768ULL * 16 * 34);  // attn_kv_b again, Q8_0
+  // BF16 projections stay BF16: 2 bytes per weight either way.
+  REQUIRE(derived({"-q", "bf16"}) == 61 * 32'768ULL * 512 * 2);
+  // -mla 1 (latent + V) rebuilds no attn_kv_b; -mla 0 (expanded) derives nothing.
+  REQUIRE(derived({"-q", "q8_0", "--mla-cache", "latent+v"}) == 0);
+  REQUIRE(derived({"-q", "q8_0", "--legacy-mla-gguf", "--mla-cache", "expanded"}) == 0);
+  // llama.cpp derives nothing, and the derived tensors are placed with their blocks.
+  REQUIRE(run_json({"estimate", "r1", "-q", "q8_0", "-c", "4096"})["memory"]["weights"]["derived_bytes"] == 0);
+  const auto placed =
+      run_json({"estimate", "r1", "-q", "q8_0", "-e", "ik_llama.cpp", "-c", "4096", "--gpu", "h200", "--count", "8"});
+  std::uint64_t on_devices = placed["layout"]["cpu"]["weights_bytes"].get<std::uint64_t>();
+  for (const auto& d : placed["layout"]["devices"]) on_devices += d["weights_bytes"].get<std::uint64_t>();
+  REQUIRE(on_devices == placed["memory"]["weights_bytes"].get<std::uint64_t>());
+  REQUIRE(has(run_cli({"estimate", "r1", "-q", "q8_0", "-e", "ik_llama.cpp", "-c", "4096"}).out,
+              "derived at load    1,087,373,312    1.01 GiB  ik_llama.cpp: attn_kv_b from attn_k_b and attn_v_b"));
 }

@@ -431,6 +431,9 @@ struct EngineSpec {
   std::string output_layer_first_since;
   std::string speed_class;              ///< whose measurements its speed bands come from (Ollama: llama.cpp); default id
   RecommendScope recommend = RecommendScope::always;
+  /// Computes the other layout's MLA up-projections when it loads a DeepSeek GGUF and keeps both
+  /// (ik_llama.cpp's llm_prepare_mla; sources["derived_weights"]).
+  bool derives_mla_projections = false;
   /// The engine whose performance constants this one runs with ("performance": "<id>" in the
   /// catalog: a fork with the same kernels); empty: its own. Resolved when the catalog loads.
   std::string performance_of;

@@ -52,6 +52,14 @@ struct StoredTensor {
   bool fell_back = false;   ///< the shape forced a fallback type (llama.cpp's incompatible-shape rule)
 };
 
+/// Storage types (block type ids) of one block's MLA up-projections; empty where the file has no
+/// such tensor: attn_kv_b whole (legacy GGUFs), or attn_k_b and attn_v_b (split since PR #12801).
+struct MlaProjectionTypes {
+  std::string kv_b;
+  std::string k_b;
+  std::string v_b;
+};
+
 struct TypeUsage {
   std::string type;
   std::uint64_t tensors = 0;
@@ -76,6 +84,11 @@ struct QuantizedModel {
   /// Per main-model block, its bytes by tensor group (indexed like k_all_groups): routed experts
   /// for expert offload, the groups an engine replicates under data-parallel attention.
   std::vector<std::array<Bytes, k_group_count>> block_group_bytes;
+  /// Per main-model block, its MLA up-projections' types (GGUF files of MLA models; else empty).
+  std::vector<MlaProjectionTypes> block_mla_types;
+  /// Per main-model block, tensors the engine derives at load and holds beside the file's
+  /// (ik_llama.cpp's MLA projections, serving/derived_weights.hpp); empty: none. Not read per token.
+  std::vector<Bytes> block_derived_bytes;
   ParamCount params;              ///< elements in the file (MTP included)
   std::uint64_t tensor_count = 0;
   std::vector<GroupUsage> groups; ///< main model only (MTP apart), indexed like k_all_groups
@@ -90,6 +103,10 @@ struct QuantizedModel {
   /// Bytes of block `b`'s routed experts.
   [[nodiscard]] Bytes block_routed_bytes(std::size_t b) const {
     return block_group_bytes[b][static_cast<std::size_t>(TensorGroup::routed_experts)];
+  }
+  /// Block `b`'s bytes in memory: the file's and what the engine derives from them.
+  [[nodiscard]] Bytes block_memory(std::size_t b) const {
+    return block_derived_bytes.empty() ? block_bytes[b] : block_bytes[b] + block_derived_bytes[b];
   }
   /// Bytes an engine holds in memory when it does not load the MTP module.
   [[nodiscard]] Bytes without_mtp() const;

@@ -20,6 +20,7 @@ struct MemoryEstimate {
   ParamCount params_mtp;
   QuantizedModel weights;                   ///< every stored tensor, its type and bytes
   Bytes weights_loaded;                     ///< what the engine holds (the MTP block is not loaded)
+  Bytes weights_derived;                    ///< of which tensors it computes at load (serving/derived_weights.hpp)
   KvCacheSize kv;
   RuntimeMemory runtime;
   Bytes total;                              ///< weights_loaded + kv + compute buffer + overhead

@@ -510,6 +510,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "output_layer_first_since",
                 "speed_class",
                 "recommend",
+                "derives_mla_projections",
                 "performance",
                 "source",
                 "notes"});
@@ -573,6 +574,7 @@ EngineSpec parse_engine(const JsonNode& n) {
     n.at("compute_buffer_model").fail("expected llama.cpp, vllm or transformers");
   e.speed_class = n.str_or("speed_class", e.id);
   if (const auto r = n.find("recommend")) e.recommend = parse_enum<RecommendScope>(*r, k_recommend_scopes);
+  e.derives_mla_projections = n.bool_or("derives_mla_projections", false);
   if (n.at("performance").is_string())
     e.performance_of = n.str("performance");
   else
@@ -580,6 +582,8 @@ EngineSpec parse_engine(const JsonNode& n) {
   for (const auto& [topic, text] : n.at("source").members()) e.sources[topic] = text.str();
   for (const char* topic : {"kv", "compute", "overhead"})
     if (!e.sources.count(topic)) n.at("source").fail(std::string("missing the '") + topic + "' source");
+  if (e.derives_mla_projections && !e.sources.count("derived_weights"))
+    n.at("source").fail("missing the 'derived_weights' source");
   e.notes = n.str_or("notes", "");
   return e;
 }

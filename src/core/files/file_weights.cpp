@@ -141,6 +141,20 @@ std::int64_t file_tensor_block(std::string_view name, TensorNaming naming) {
   return static_cast<std::int64_t>(n);
 }
 
+namespace {
+
+/// Records the storage type of a GGUF block's MLA up-projection (any other tensor is not one).
+void note_mla_type(MlaProjectionTypes& types, std::string_view name, std::string_view type) {
+  const auto ends = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (ends(".attn_kv_b.weight")) types.kv_b = std::string(type);
+  if (ends(".attn_k_b.weight")) types.k_b = std::string(type);
+  if (ends(".attn_v_b.weight")) types.v_b = std::string(type);
+}
+
+}  // namespace
+
 QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming naming, const ModelArch& arch,
                             const FileLayout& layout) {
   QuantizedModel q;
@@ -148,6 +162,8 @@ QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming na
   const auto layers = static_cast<std::size_t>(arch.num_layers);
   q.block_bytes.assign(layers, Bytes(0));
   q.block_group_bytes.assign(layers, {});
+  const bool mla_file = naming == TensorNaming::gguf && arch.kv_lora_rank > 0;
+  if (mla_file) q.block_mla_types.assign(layers, {});
   for (const auto g : k_all_groups) q.groups.push_back({g, ParamCount(0), Bytes(0)});
   std::map<std::string_view, std::size_t> type_index;
   for (const auto& t : tensors) {
@@ -177,6 +193,7 @@ QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming na
       continue;
     }
     const auto b = static_cast<std::size_t>(block);
+    if (mla_file) note_mla_type(q.block_mla_types[b], t.name, t.type);
     q.block_bytes[b] += t.bytes;
     if (group < k_group_count) q.block_group_bytes[b][group] += t.bytes;
   }

@@ -90,8 +90,8 @@ struct SplitInputs {
 bool experts_in_ram(const SplitInputs& in, std::size_t b) { return b < in.experts_in_ram_blocks; }
 
 Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
-  return experts_in_ram(in, b) ? Bytes(in.q.block_bytes[b].count() - in.q.block_routed_bytes(b).count())
-                               : in.q.block_bytes[b];
+  return experts_in_ram(in, b) ? Bytes(in.q.block_memory(b).count() - in.q.block_routed_bytes(b).count())
+                               : in.q.block_memory(b);
 }
 
 /// Each GPU's cumulative share of the offloaded layers, normalised to end at 1, in single
@@ -149,7 +149,7 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   cpu.weights = in.q.embedding;
   for (std::uint64_t b = 0; b < in.layers; ++b) {
     if (!slot_on_gpu(b)) {
-      cpu.weights += in.q.block_bytes[b];
+      cpu.weights += in.q.block_memory(b);
       cpu.kv_cache += in.kv_per_layer;
       cpu.layers += 1;
       continue;

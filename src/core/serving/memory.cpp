@@ -5,12 +5,13 @@
 
 #include "dsplan/files/file_weights.hpp"
 #include "dsplan/model/tensors.hpp"
+#include "dsplan/serving/derived_weights.hpp"
 
 namespace dsplan {
 
 namespace {
 
-void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes loaded, Derivation& d) {
+void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes loaded, Bytes derived, Derivation& d) {
   std::string types;
   for (const auto& t : q.types)
     types += fmt::format("{}{} {} tensors = {} B", types.empty() ? "" : "; ", t.type, t.tensors, t.bytes.count());
@@ -20,6 +21,12 @@ void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes l
                            q.mtp.count() > 0 && loaded < q.total ? fmt::format(", minus the MTP module ({} B)", q.mtp.count())
                                                                   : ""),
                s.quant->source});
+  if (derived.count() > 0)
+    d.push_back({"weights derived at load",
+                 fmt::format("{} B of MLA projections {} computes from the file's and keeps beside them (in the "
+                             "weights above)",
+                             derived.count(), s.engine->id),
+                 s.engine->source("derived_weights")});
 }
 
 void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d) {
@@ -69,8 +76,7 @@ MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, bo
   return estimate_memory(cat, s, estimate_weights(cat, s), explain);
 }
 
-MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenario& s, const ModelWeights& w,
-                               bool explain) {
+MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, const ModelWeights& w, bool explain) {
   MemoryEstimate m;
   const ModelArch& a = s.model->arch;
   m.params_total = w.params_total;
@@ -80,7 +86,9 @@ MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenari
   m.weights = w.weights;
   // Engines load the MTP module only to draft with it (--mtp); its layer then caches like the others.
   const bool mtp = s.speculative_tokens > 0;
-  m.weights_loaded = mtp ? m.weights.total : m.weights.without_mtp();
+  m.weights.block_derived_bytes = derived_block_bytes(cat, s, m.weights);
+  for (const Bytes b : m.weights.block_derived_bytes) m.weights_derived += b;
+  m.weights_loaded = (mtp ? m.weights.total : m.weights.without_mtp()) + m.weights_derived;
   // llama.cpp allocates cache for every block of the file (n_layer_all), so the MTP block a
   // deepseek32 GGUF carries gets cache cells though its weights are skipped at load.
   ModelArch cached = a;
@@ -92,7 +100,7 @@ MemoryEstimate estimate_memory(const Catalog& /*catalog*/, const ResolvedScenari
   m.download = w.download;
   m.cpu_ram = m.weights_loaded + m.kv.total + m.runtime.compute_buffer;
   if (explain) {
-    explain_weights(s, m.weights, m.weights_loaded, m.derivation);
+    explain_weights(s, m.weights, m.weights_loaded, m.weights_derived, m.derivation);
     explain_kv(m.kv, s, m.derivation);
     m.derivation.push_back({"total", fmt::format("{} B = weights {} + KV {} + compute {} + overhead {}",
                                                  m.total.count(), m.weights_loaded.count(), m.kv.total.count(),
