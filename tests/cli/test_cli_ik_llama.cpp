@@ -115,3 +115,19 @@ TEST_CASE("ik_llama.cpp holds the MLA projections it derives at load", "[cli][ik
   REQUIRE(has(run_cli({"estimate", "r1", "-q", "q8_0", "-e", "ik_llama.cpp", "-c", "4096"}).out,
               "derived at load    1,087,373,312    1.01 GiB  ik_llama.cpp: attn_kv_b from attn_k_b and attn_v_b"));
 }
+
+// 32,768 cells x 61 x 128 x (192 + 128) x 2 B = 152.50 GiB in llama.cpp; x 61 x 576 x 2 B = 2.14 GiB.
+TEST_CASE("a file that keeps attn_kv_b whole points to the engine that caches its latent", "[cli][ik_llama]") {
+  const auto legacy = run_json({"estimate", "r1", "-q", "ud-iq1_s", "-c", "32768"});
+  bool named = false;
+  for (const auto& n : legacy["notes"])
+    named = named || has(n.get<std::string>(),
+                         "keeps attn_kv_b whole, so llama.cpp caches per-head K and V: 4.77 MiB per token, 152.50 GiB "
+                         "at this context; ik_llama.cpp caches the latent of the same file: 68.6 KiB per token, 2.14 "
+                         "GiB (--engine ik_llama.cpp)");
+  REQUIRE(named);
+  // A split file caches the latent in llama.cpp already; the fork itself needs no pointer.
+  for (const auto& args : {std::vector<std::string>{"estimate", "r1", "-q", "q4_k_m", "-c", "32768"},
+                           std::vector<std::string>{"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik", "-c", "32768"}})
+    for (const auto& n : run_json(args)["notes"]) REQUIRE_FALSE(has(n.get<std::string>(), "keeps attn_kv_b whole"));
+}

@@ -229,6 +229,33 @@ std::vector<Setting> hardware_settings_given(const PlanRequest& r) {
   return out;
 }
 
+std::string binary_size(Bytes b) {
+  const double bytes = static_cast<double>(b.count());
+  return bytes < 1024.0 * 1024 ? fmt::format("{:.1f} KiB", bytes / 1024)
+                               : fmt::format("{:.2f} MiB", bytes / (1024.0 * 1024));
+}
+
+/// A GGUF that keeps attn_kv_b whole makes llama.cpp cache per-head K and V, 71 times the latent;
+/// an engine that caches the latent of such files (ik_llama.cpp) loads the same file.
+std::optional<std::string> latent_engine_note(const Catalog& cat, const PlanResult& p) {
+  const ResolvedScenario& s = p.scenario;
+  if (!s.legacy_mla_gguf || s.mla_cache != MlaCacheOverride::engine || p.memory.kv.layout != KvLayout::mla_expanded)
+    return std::nullopt;
+  for (const auto& id : s.quant->engines) {
+    const EngineSpec* e = cat.find_engine(id);
+    if (!e || e == s.engine || e->mla_cache_legacy_gguf != MlaCacheLayout::latent ||
+        !contains(e->kv_cache_types, s.kv_type->id))
+      continue;
+    const KvCacheSize kv = estimate_kv_cache(s.model->arch, *e, *s.kv_type, {s.context, s.batch, true});
+    return fmt::format(
+        "{} keeps attn_kv_b whole, so {} caches per-head K and V: {} per token, {:.2f} GiB at this context; {} "
+        "caches the latent of the same file: {} per token, {:.2f} GiB (--engine {})",
+        s.quant->name, s.engine->id, binary_size(p.memory.kv.bytes_per_token), p.memory.kv.total.gib(), e->id,
+        binary_size(kv.bytes_per_token), kv.total.gib(), e->id);
+  }
+  return std::nullopt;
+}
+
 void refuse_hardware_settings(const PlanRequest& r) {
   const auto given = hardware_settings_given(r);
   if (given.empty()) return;
@@ -252,6 +279,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   p.scenario = resolve_scenario(cat, scenario_on_hardware(cat, r));
   if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
   p.memory = estimate_memory(cat, p.scenario, r.explain);
+  if (auto note = latent_engine_note(cat, p)) p.notes.push_back(std::move(*note));
   if (!r.hardware) {
     if (r.users) throw InputError("%users% needs hardware to serve them on (%gpu%, %gpus% or %vram%)");
     refuse_hardware_settings(r);
