@@ -84,7 +84,8 @@ void setup_recommend(CLI::App& app, Context& ctx) {
                   "Only this file (.gguf, .safetensors, directory, https:// URL or hf:OWNER/REPO/FILE), in its exact "
                   "tensors; a file of a catalog model keeps that model's benchmarks")
       ->group("Filters");
-  sub->add_option("--engine", o->engines, "Only these engines: llama.cpp, ollama, vllm, sglang, transformers")
+  sub->add_option("--engine", o->engines,
+                  "Only these engines: llama.cpp, ik_llama.cpp, ollama, vllm, sglang, transformers")
       ->group("Filters");
   sub->footer(
       "Examples:\n"

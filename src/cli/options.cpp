@@ -337,8 +337,9 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
                   "https:// URL or hf:OWNER/REPO/FILE; its exact tensors replace --quant");
   if (quant)
     sub->add_option("-q,--quant", o.quant, "Quant format (default: the model's native dtype; see 'dsplan list quants')");
-  sub->add_option("-e,--engine", o.engine,
-                  "llama.cpp, ollama, vllm, sglang, transformers (default: the first engine that loads the quant)");
+  sub->add_option(
+      "-e,--engine", o.engine,
+      "llama.cpp, ik_llama.cpp, ollama, vllm, sglang, transformers (default: the first engine that loads the quant)");
   sub->add_option("-c,--context", o.context,
                   "Tokens per sequence: 4096, 32k, 128k, or 'max' for the largest that fits (default 4096)");
   sub->add_option("-b,--batch", o.batch, "Sequences in flight at once, each with --context tokens (default 1)");

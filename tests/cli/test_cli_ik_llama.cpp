@@ -128,6 +128,23 @@ TEST_CASE("a file that keeps attn_kv_b whole points to the engine that caches it
   REQUIRE(named);
   // A split file caches the latent in llama.cpp already; the fork itself needs no pointer.
   for (const auto& args : {std::vector<std::string>{"estimate", "r1", "-q", "q4_k_m", "-c", "32768"},
-                           std::vector<std::string>{"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik", "-c", "32768"}})
-    for (const auto& n : run_json(args)["notes"]) REQUIRE_FALSE(has(n.get<std::string>(), "keeps attn_kv_b whole"));
+                           std::vector<std::string>{"estimate", "r1", "-q", "ud-iq1_s", "-e", "ik", "-c", "32768"}}) {
+    const auto plan = run_json(args);
+    for (const auto& n : plan.value("notes", nlohmann::json::array()))
+      REQUIRE_FALSE(has(n.get<std::string>(), "keeps attn_kv_b whole"));
+  }
+}
+
+// ik_llama.cpp's README: "The only fully functional and performant compute backends are CPU ... and CUDA".
+TEST_CASE("ik_llama.cpp on a GPU backend its authors call unsupported says so", "[cli][ik_llama]") {
+  const auto note_of = [](const std::string& gpu) {
+    std::string found;
+    const auto plan = run_json({"estimate", "8b", "-q", "q4_k_m", "-e", "ik_llama.cpp", "--gpu", gpu});
+    for (const auto& n : plan.value("notes", nlohmann::json::array()))
+      if (has(n.get<std::string>(), "authors support")) found = n.get<std::string>();
+    return found;
+  };
+  REQUIRE(has(note_of("m4-max"), "ik_llama.cpp's authors support its CUDA GPU backend fully, not Metal"));
+  REQUIRE(has(note_of("mi300x"), "not ROCm"));
+  REQUIRE(note_of("rtx4090").empty());
 }

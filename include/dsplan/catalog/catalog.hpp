@@ -434,6 +434,9 @@ struct EngineSpec {
   /// Computes the other layout's MLA up-projections when it loads a DeepSeek GGUF and keeps both
   /// (ik_llama.cpp's llm_prepare_mla; sources["derived_weights"]).
   bool derives_mla_projections = false;
+  /// GPU backends it supports fully (cuda, rocm, metal; sources["backends"]); a plan on others
+  /// says so. Empty: every backend the catalog's GPUs use.
+  std::vector<std::string> gpu_backends;
   /// The engine whose performance constants this one runs with ("performance": "<id>" in the
   /// catalog: a fork with the same kernels); empty: its own. Resolved when the catalog loads.
   std::string performance_of;

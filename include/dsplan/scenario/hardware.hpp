@@ -125,6 +125,9 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 /// Why a tensor-parallel engine cannot run on these GPUs (none, or Apple's); unset when it can.
 [[nodiscard]] std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw);
 
+/// The GPU backend an engine runs on a device: "metal" (Apple), its vendor's stack ("rocm"), else "cuda".
+[[nodiscard]] std::string_view gpu_backend(const Device& device);
+
 /// The GPU family that architecture factors are keyed by: "Ada Lovelace AD102" -> "ada", "CDNA 3 (gfx942)" -> "cdna3".
 [[nodiscard]] std::string architecture_family(const std::string& description);
 

@@ -511,6 +511,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "speed_class",
                 "recommend",
                 "derives_mla_projections",
+                "gpu_backends",
                 "performance",
                 "source",
                 "notes"});
@@ -575,6 +576,10 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.speed_class = n.str_or("speed_class", e.id);
   if (const auto r = n.find("recommend")) e.recommend = parse_enum<RecommendScope>(*r, k_recommend_scopes);
   e.derives_mla_projections = n.bool_or("derives_mla_projections", false);
+  e.gpu_backends = n.strings_or_empty("gpu_backends");
+  for (const auto& b : e.gpu_backends)
+    if (b != "cuda" && b != "rocm" && b != "metal")
+      n.at("gpu_backends").fail("expected cuda, rocm or metal, not '" + b + "'");
   if (n.at("performance").is_string())
     e.performance_of = n.str("performance");
   else
@@ -584,6 +589,7 @@ EngineSpec parse_engine(const JsonNode& n) {
     if (!e.sources.count(topic)) n.at("source").fail(std::string("missing the '") + topic + "' source");
   if (e.derives_mla_projections && !e.sources.count("derived_weights"))
     n.at("source").fail("missing the 'derived_weights' source");
+  if (!e.gpu_backends.empty() && !e.sources.count("backends")) n.at("source").fail("missing the 'backends' source");
   e.notes = n.str_or("notes", "");
   return e;
 }

@@ -186,6 +186,11 @@ std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name,
   return std::nullopt;
 }
 
+std::string_view gpu_backend(const Device& d) {
+  if (d.device_class == DeviceClass::apple) return "metal";
+  return d.software_stack.empty() ? std::string_view("cuda") : d.software_stack;
+}
+
 Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   Hardware hw;
   if (r.nodes == 0 || r.nodes > 1024) throw InputError("%nodes% must be 1 to 1024");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -256,6 +257,26 @@ std::optional<std::string> latent_engine_note(const Catalog& cat, const PlanResu
   return std::nullopt;
 }
 
+std::string backend_names(const std::vector<std::string>& ids) {
+  static const std::map<std::string, std::string> k_names = {{"cuda", "CUDA"}, {"rocm", "ROCm"}, {"metal", "Metal"}};
+  std::vector<std::string> names;
+  for (const auto& id : ids) names.push_back(k_names.count(id) ? k_names.at(id) : id);
+  return join(names, " and ");
+}
+
+/// A GPU whose backend the engine does not support fully (ik_llama.cpp on Metal or ROCm) still
+/// runs it as its catalog says; the plan says that the engine's own authors do not stand behind it.
+std::optional<std::string> backend_note(const EngineSpec& e, const Hardware& hw) {
+  if (e.gpu_backends.empty()) return std::nullopt;
+  for (const Device& d : hw.gpus)
+    if (!contains(e.gpu_backends, std::string(gpu_backend(d))))
+      return fmt::format(
+          "{}'s authors support its {} GPU backend fully, not {}: these figures assume a build they "
+          "call unsupported",
+          e.id, backend_names(e.gpu_backends), backend_names({std::string(gpu_backend(d))}));
+  return std::nullopt;
+}
+
 void refuse_hardware_settings(const PlanRequest& r) {
   const auto given = hardware_settings_given(r);
   if (given.empty()) return;
@@ -300,6 +321,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     }
   }
   p.hardware = build_hardware(cat, hw_request);
+  if (auto note = backend_note(*p.scenario.engine, *p.hardware)) p.notes.push_back(std::move(*note));
   PlacementRequest placement;
   placement.layout = r.layout;
   placement.throughput = *p.throughput_request;
