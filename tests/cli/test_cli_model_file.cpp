@@ -162,3 +162,23 @@ TEST_CASE("estimate a safetensors checkpoint directory: blocks past the config's
   REQUIRE(j["disk_bytes"] == std::filesystem::file_size(dir / "model.safetensors"));
   REQUIRE(j["engine"]["id"] == "vllm");
 }
+
+// ik_llama.cpp derives the other MLA layout from the file's own projections (F32 here). Legacy:
+// wk_b [16, 32, 2] and wv_b [32, 16, 2] in attn_kv_b's F32, 1,024 values each = 8,192 B per block.
+// Split: attn_kv_b [32, 2 x (16 + 16)] in Q8_0 (F32 inputs are neither BF16 nor F16): 64 rows of
+// one 34-byte block = 2,176 B per block.
+TEST_CASE("a GGUF file on ik_llama.cpp holds the MLA projections it derives", "[cli][model_file][ik_llama]") {
+  const auto dir = temp_dir("model-file-ik");
+  for (const bool split : {false, true}) {
+    const auto path = dir / (split ? "toy-ds.gguf" : "toy-ds-legacy.gguf");
+    write_file(path, toy_deepseek(split).build().bytes);
+    const auto o = run_cli({"estimate", path.string(), "-e", "ik_llama.cpp", "--json"});
+    CAPTURE(o.err);
+    REQUIRE(o.code == 0);
+    const json j = json::parse(o.out);
+    const std::uint64_t derived = split ? 2 * 2176 : 2 * 8192;
+    REQUIRE(j["memory"]["weights"]["derived_bytes"] == derived);
+    REQUIRE(j["memory"]["weights_bytes"].get<std::uint64_t>() ==
+            j["memory"]["weights"]["file_tensor_bytes"].get<std::uint64_t>() + derived);
+  }
+}

@@ -127,3 +127,14 @@ TEST_CASE("add_model_file: a model outside the catalog, and refusals", "[file_we
   missing.weights->block_bytes[1] = Bytes(0);
   REQUIRE_THROWS_WITH(add_model_file(cat, missing, "", "x"), Catch::Contains("no tensors for block 1"));
 }
+
+TEST_CASE("file weights of a GGUF record each block's MLA projection types", "[file_weights]") {
+  const auto split = *inspect_one(toy_deepseek(true).build().bytes, "toy-ds.gguf").weights;
+  const auto legacy = *inspect_one(toy_deepseek(false).build().bytes, "toy-ds-legacy.gguf").weights;
+  REQUIRE(split.block_mla_types.size() == 2);
+  REQUIRE(split.block_mla_types[1].kv_b.empty());
+  REQUIRE(split.block_mla_types[1].k_b == "f32");
+  REQUIRE(split.block_mla_types[1].v_b == "f32");
+  REQUIRE(legacy.block_mla_types[0].kv_b == "f32");
+  REQUIRE(legacy.block_mla_types[0].k_b.empty());
+}

@@ -84,7 +84,8 @@ struct QuantizedModel {
   /// Per main-model block, its bytes by tensor group (indexed like k_all_groups): routed experts
   /// for expert offload, the groups an engine replicates under data-parallel attention.
   std::vector<std::array<Bytes, k_group_count>> block_group_bytes;
-  /// Per main-model block, its MLA up-projections' types (GGUF files of MLA models; else empty).
+  /// Per main-model block, its MLA up-projections' types: filled for a GGUF model file of an MLA
+  /// model (read from its tensors); a catalog format lists them in `tensors` when asked.
   std::vector<MlaProjectionTypes> block_mla_types;
   /// Per main-model block, tensors the engine derives at load and holds beside the file's
   /// (ik_llama.cpp's MLA projections, serving/derived_weights.hpp); empty: none. Not read per token.

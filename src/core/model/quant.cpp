@@ -235,13 +235,6 @@ Bytes tensor_info_bytes(const TensorInventory& inv, const FileLayout& layout) {
   return Bytes(bytes * 116);
 }
 
-/// Records an MLA up-projection's storage type (any other role is not one).
-void note_mla_type(MlaProjectionTypes& types, TensorRole role, const std::string& type) {
-  if (role == TensorRole::attn_kv_b) types.kv_b = type;
-  if (role == TensorRole::attn_k_b) types.k_b = type;
-  if (role == TensorRole::attn_v_b) types.v_b = type;
-}
-
 }  // namespace
 
 std::string gguf_name(const Tensor& t, std::int64_t block) {
@@ -379,8 +372,6 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   q.layout = layout;
   q.block_bytes.assign(inv.main_blocks, Bytes(0));
   q.block_group_bytes.assign(inv.main_blocks, {});
-  const bool mla_file = layout.container == "gguf" && model.arch.kv_lora_rank > 0;
-  if (mla_file) q.block_mla_types.assign(inv.main_blocks, {});
   Totals main(cat.block_types.size());
   Totals mtp(cat.block_types.size());
   for (const auto& s : globals) {
@@ -412,8 +403,8 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
     for (std::size_t i = 0; i < layouts[l].size(); ++i) {
       const Slot& s = layouts[l][i];
       if (!s.dynamic) {
-        if (keep_tensors) q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[s.type].id, s.bytes, s.fell_back});
-        if (mla_file && !is_mtp) note_mla_type(q.block_mla_types[b], s.tensor->role, cat.block_types[s.type].id);
+        if (keep_tensors)
+          q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[s.type].id, s.bytes, s.fell_back});
         continue;
       }
       const auto c = static_cast<std::size_t>(s.category);
@@ -423,8 +414,8 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
       (is_mtp ? mtp : main).add(*s.tensor, type, tensor_bytes, 1, fell_back);
       bytes += tensor_bytes;
       groups[static_cast<std::size_t>(group_of(s.tensor->role))] += tensor_bytes;
-      if (keep_tensors) q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[type].id, tensor_bytes, fell_back});
-      if (mla_file && !is_mtp) note_mla_type(q.block_mla_types[b], s.tensor->role, cat.block_types[type].id);
+      if (keep_tensors)
+        q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[type].id, tensor_bytes, fell_back});
     }
     if (!is_mtp) {
       q.block_bytes[b] = bytes;

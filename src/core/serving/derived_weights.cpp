@@ -34,17 +34,34 @@ Bytes whole_from_split(const Catalog& cat, const ModelArch& a, const std::string
       type, {TensorRole::attn_kv_b, a.kv_lora_rank, a.num_heads * (a.qk_nope_head_dim + a.v_head_dim), 1, false});
 }
 
+/// Each main block's MLA projection types: a model file's, or those of the format's recipe (listed
+/// only here, so that plans on other engines do not pay for the list).
+std::vector<MlaProjectionTypes> projection_types(const Catalog& cat, const ResolvedScenario& s,
+                                                 const QuantizedModel& q) {
+  if (!q.block_mla_types.empty() || s.quant->file) return q.block_mla_types;
+  std::vector<MlaProjectionTypes> out(q.block_bytes.size());
+  for (const StoredTensor& t : quantize_model(cat, *s.model, *s.quant, s.layout, true).tensors) {
+    if (t.block < 0 || t.mtp) continue;
+    auto& types = out[static_cast<std::size_t>(t.block)];
+    if (t.tensor.role == TensorRole::attn_kv_b) types.kv_b = t.type;
+    if (t.tensor.role == TensorRole::attn_k_b) types.k_b = t.type;
+    if (t.tensor.role == TensorRole::attn_v_b) types.v_b = t.type;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Bytes> derived_block_bytes(const Catalog& cat, const ResolvedScenario& s, const QuantizedModel& q) {
-  if (!s.engine->derives_mla_projections || q.block_mla_types.empty()) return {};
+  if (!s.engine->derives_mla_projections || s.model->arch.kv_lora_rank == 0 || s.layout.container != "gguf") return {};
   // -mla 0 (the expanded cache) derives nothing; -mla 1 (latent + V) only the split projections.
   if (s.mla_cache == MlaCacheOverride::expanded) return {};
   const bool rebuilds_whole = s.mla_cache != MlaCacheOverride::latent_plus_v;
   const ModelArch& a = s.model->arch;
-  std::vector<Bytes> out(q.block_mla_types.size(), Bytes(0));
+  const std::vector<MlaProjectionTypes> types = projection_types(cat, s, q);
+  std::vector<Bytes> out(types.size(), Bytes(0));
   for (std::size_t b = 0; b < out.size(); ++b) {
-    const MlaProjectionTypes& t = q.block_mla_types[b];
+    const MlaProjectionTypes& t = types[b];
     if (!t.kv_b.empty() && t.k_b.empty())
       out[b] = split_from_whole(cat, a, block_type(cat, t.kv_b));
     else if (t.kv_b.empty() && !t.k_b.empty() && !t.v_b.empty() && rebuilds_whole)
