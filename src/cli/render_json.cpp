@@ -266,7 +266,8 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
   if (r.throughput) j["throughput"] = throughput_json(r);
   if (r.layout && r.layout->fits) {
     const LaunchCommand c = launch(launch_spec(r));
-    j["launch"] = {{"command", c.command}, {"verify", c.verify.empty() ? ordered_json(nullptr) : ordered_json(c.verify)}};
+    j["launch"] = {{"command", c.command.empty() ? ordered_json(nullptr) : ordered_json(c.command)},
+                   {"verify", c.verify.empty() ? ordered_json(nullptr) : ordered_json(c.verify)}};
   }
   if (r.cost) j["cost"] = cost_json(*r.cost);
   if (r.capacity) j["capacity"] = capacity_json(*r.capacity);

@@ -72,7 +72,8 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["score"] = c.score;
   j["reasoning_model"] = c.reasoning_model;
   j["reasons"] = c.reasons;
-  j["command"] = c.fits() ? ordered_json(launch_command(c, r.context, r.users)) : ordered_json(nullptr);
+  const std::string command = c.fits() ? launch_command(c, r.context, r.users).command : std::string();
+  j["command"] = command.empty() ? ordered_json(nullptr) : ordered_json(command);
   if (r.context_max)
     j["max_context"] = c.max_context_search
                            ? ordered_json{{"context", c.max_context},
@@ -108,7 +109,8 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
         pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
                                            r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
                              : "");
-    out << "  Run: " << launch_command(pick, r.context, r.users) << '\n';
+    const LaunchCommand run = launch_command(pick, r.context, r.users);
+    out << "  Run: " << (run.command.empty() ? "(" + run.none + ")" : run.command) << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
                          with_commas(pick.max_context), with_commas(cs->limit),

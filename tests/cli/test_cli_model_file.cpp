@@ -182,3 +182,24 @@ TEST_CASE("a GGUF file on ik_llama.cpp holds the MLA projections it derives", "[
             j["memory"]["weights"]["file_tensor_bytes"].get<std::uint64_t>() + derived);
   }
 }
+
+// A user catalog may add an engine (here a fork with llama.cpp's speeds); dsplan plans it and says
+// it writes no command for it, rather than refusing the plan or printing another engine's command.
+TEST_CASE("a user catalog's engine is planned without a launch command", "[cli][model_file][ik_llama]") {
+  const auto dir = temp_dir("user-engine");
+  const auto path = dir / "fork.json";
+  const std::string catalog = R"({"engines": [{"id": "my-fork", "containers": ["gguf"], "mla_cache": "latent",
+    "kv_cache_types": ["f16"], "default_kv_type": "f16", "runtime_overhead_bytes": 0, "compute_buffer_model": "llama.cpp",
+    "performance": "llama.cpp", "source": {"kv": "k", "compute": "c", "overhead": "o"}}],
+    "quants": [{"id": "fork-q8", "containers": ["gguf"], "default_type": "q8_0", "engines": ["my-fork"], "source": "s"}]})";
+  write_file(path, ByteVec(catalog.begin(), catalog.end()));
+  const auto o = run_cli({"--catalog", path.string(), "estimate", "8b", "-q", "fork-q8", "--gpu", "rtx4090", "--json"});
+  CAPTURE(o.err);
+  REQUIRE(o.code == 0);
+  const json j = json::parse(o.out);
+  REQUIRE(j["engine"]["id"] == "my-fork");
+  REQUIRE(j["launch"]["command"].is_null());
+  const auto table = run_cli({"--catalog", path.string(), "estimate", "8b", "-q", "fork-q8", "--gpu", "rtx4090"});
+  REQUIRE(table.out.find("Run:    (dsplan writes no launch command for engine 'my-fork'; it does for llama.cpp") !=
+          std::string::npos);
+}

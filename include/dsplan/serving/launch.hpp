@@ -45,11 +45,12 @@ struct LaunchSpec {
 struct LaunchCommand {
   std::string command;  ///< starts the engine with the layout
   std::string verify;   ///< measures it (llama-bench, vllm bench serve, ...); "" when the engine has no benchmark tool
+  std::string none;     ///< why there is no command (an engine dsplan writes none for); "" when there is one
 };
 
 /// The command and its verification line. Checkpoints dsplan cannot name (third-party AWQ or GPTQ
 /// conversions, a local .gguf for llama-bench) appear as <placeholders>. An engine dsplan has no
-/// command for (a user catalog's) is an InputError, never another engine's command.
+/// command for (a user catalog's) gets none, with the reason, never another engine's command.
 [[nodiscard]] LaunchCommand launch(const LaunchSpec& spec);
 
 /// The -ngl that asks llama.cpp for every layer (more than any model has).
@@ -64,6 +65,6 @@ inline constexpr std::uint64_t k_llama_all_layers = 999;
 [[nodiscard]] LaunchSpec launch_spec(const PlanResult& plan);
 
 /// A recommended candidate's command, for `context` tokens x `users`.
-[[nodiscard]] std::string launch_command(const Candidate& candidate, std::uint64_t context, std::uint64_t users);
+[[nodiscard]] LaunchCommand launch_command(const Candidate& candidate, std::uint64_t context, std::uint64_t users);
 
 }  // namespace dsplan

@@ -228,7 +228,7 @@ LaunchCommand transformers(const LaunchSpec& s) {
   return {fmt::format("python3 -c \"from transformers import AutoModelForCausalLM; "
                       "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='auto', device_map='auto')\"",
                       model),
-          ""};
+          "", ""};
 }
 
 /// The files, the engine and the layout's shape, which every launch spec starts from.
@@ -262,7 +262,7 @@ LaunchCommand launch(const LaunchSpec& s) {
     if (id == s.engine->id) return launcher(s);
     known += (known.empty() ? "" : ", ") + std::string(id);
   }
-  throw InputError("no launch command for engine '" + s.engine->id + "': dsplan starts " + known);
+  return {"", "", "dsplan writes no launch command for engine '" + s.engine->id + "'; it does for " + known};
 }
 
 LaunchSpec launch_spec(const PlanResult& p) {
@@ -293,13 +293,13 @@ LaunchSpec launch_spec(const PlanResult& p) {
   return s;
 }
 
-std::string launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
   if (!c.evaluation) throw InternalError("launch_command: the candidate was not placed");
   LaunchSpec s = placed_spec(c.model, c.quant, c.engine, c.evaluation->layout, c.evaluation->blocks);
   s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
   s.context = context;
   s.sequences = users;
-  return launch(s).command;
+  return launch(s);
 }
 
 }  // namespace dsplan
