@@ -209,6 +209,13 @@ TEST_CASE("GGUF hostile files: one-line errors naming the file and byte offset",
     GgufWriter w;
     w.tensor("a.weight", {32}, 99, 0);
     REQUIRE_THAT(error_of(w.build().bytes), Catch::Contains("tensor 'a.weight': unknown ggml type id 99"));
+    // ik_llama.cpp's IQ4_KS is type 144 in the fork's ggml.h; 60 is in nobody's table.
+    GgufWriter ik;
+    ik.tensor("a.weight", {256}, 144, 0);
+    REQUIRE_THAT(error_of(ik.build().bytes), Catch::Contains("unknown ggml type id 144 (ik_llama.cpp's own types"));
+    GgufWriter unknown;
+    unknown.tensor("a.weight", {32}, 60, 0);
+    REQUIRE_THAT(error_of(unknown.build().bytes), !Catch::Contains("ik_llama.cpp"));
     GgufWriter d;
     d.tensor("a.weight", {1, 1, 1, 1, 1}, F32, 4);
     REQUIRE_THAT(error_of(d.build().bytes), Catch::Contains("5 dimensions (expected 1 to 4)"));

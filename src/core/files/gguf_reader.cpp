@@ -224,7 +224,14 @@ class GgufParser {
     const std::uint64_t type_at = m_in.pos();
     t.type_id = m_in.u32("the tensor type");
     const auto name = ggml_type_name(t.type_id);
-    if (!name) m_in.fail(type_at, where + "unknown ggml type id " + std::to_string(t.type_id));
+    // ik_llama.cpp numbers its own types from 97 (Q8_0_X4) and 133 (Q6_0) up (ggml/include/ggml.h @8337e4cd).
+    constexpr std::uint32_t k_first_ik_llama_type = 97;
+    if (!name)
+      m_in.fail(type_at, where + "unknown ggml type id " + std::to_string(t.type_id) +
+                             (t.type_id >= k_first_ik_llama_type
+                                  ? " (ik_llama.cpp's own types, such as IQ4_KS (144) and the _R4/_R8 repacks, are not "
+                                    "ones dsplan can size)"
+                                  : ""));
     t.type = std::string(*name);
     const BlockType* bt = m_catalog.find_block_type(t.type);
     if (!bt || !bt->is_row_block())
