@@ -109,8 +109,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
         pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
                                            r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
                              : "");
-    const LaunchCommand run = launch_command(pick, r.context, r.users);
-    out << "  Run: " << (run.command.empty() ? "(" + run.none + ")" : run.command) << '\n';
+    out << "  Run: " << launch_command(pick, r.context, r.users).shown() << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
                          with_commas(pick.max_context), with_commas(cs->limit),

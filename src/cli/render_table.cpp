@@ -230,7 +230,7 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
 
 void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent) {
   const LaunchCommand c = launch(launch_spec(r));
-  out << indent << "Run:    " << (c.command.empty() ? "(" + c.none + ")" : c.command) << '\n';
+  out << indent << "Run:    " << c.shown() << '\n';
   if (!c.verify.empty()) out << indent << "Verify: " << c.verify << '\n';
 }
 

@@ -112,6 +112,20 @@ TEST_CASE("ik_llama.cpp holds the MLA projections it derives at load", "[cli][ik
   std::uint64_t on_devices = placed["layout"]["cpu"]["weights_bytes"].get<std::uint64_t>();
   for (const auto& d : placed["layout"]["devices"]) on_devices += d["weights_bytes"].get<std::uint64_t>();
   REQUIRE(on_devices == placed["memory"]["weights_bytes"].get<std::uint64_t>());
+  // --explain derives the file's weights and the derived ones apart, and their sum.
+  const auto explained = run_json({"estimate", "r1", "-q", "q8_0", "-e", "ik_llama.cpp", "-c", "4096", "--explain"});
+  const auto& w = explained["memory"]["weights"];
+  const std::uint64_t file_in_memory =
+      w["file_tensor_bytes"].get<std::uint64_t>() - w["mtp_bytes"].get<std::uint64_t>();
+  std::string weights_line;
+  std::string derived_line;
+  for (const auto& d : explained["derivation"]) {
+    if (d["figure"] == "weights") weights_line = d["formula"];
+    if (d["figure"] == "weights derived at load") derived_line = d["formula"];
+  }
+  REQUIRE(weights_line.rfind(std::to_string(file_in_memory) + " B in memory", 0) == 0);
+  REQUIRE(derived_line.rfind("1087373312 B of MLA projections", 0) == 0);
+  REQUIRE(has(derived_line, std::to_string(file_in_memory + 1'087'373'312ULL) + " B of weights in memory"));
   REQUIRE(has(run_cli({"estimate", "r1", "-q", "q8_0", "-e", "ik_llama.cpp", "-c", "4096"}).out,
               "derived at load    1,087,373,312    1.01 GiB  ik_llama.cpp: attn_kv_b from attn_k_b and attn_v_b"));
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dsplan/base/names.hpp"
@@ -39,6 +40,10 @@ inline constexpr EnumName<RecommendScope> k_recommend_scopes[] = {
     {RecommendScope::always, "always", "local and rented hardware"},
     {RecommendScope::local, "local", "local hardware only"},
     {RecommendScope::named, "named", "only when --engine names it"}};
+
+/// GPU backends an engine can name as fully supported (engines.json gpu_backends), as spelled in messages.
+inline constexpr std::pair<std::string_view, std::string_view> k_gpu_backends[] = {
+    {"cuda", "CUDA"}, {"rocm", "ROCm"}, {"metal", "Metal"}};
 
 inline constexpr EnumName<Parallelism> k_parallelisms[] = {
     {Parallelism::layer_split, "layer_split", "whole layers per device, devices in turn"},

@@ -46,6 +46,9 @@ struct LaunchCommand {
   std::string command;  ///< starts the engine with the layout
   std::string verify;   ///< measures it (llama-bench, vllm bench serve, ...); "" when the engine has no benchmark tool
   std::string none;     ///< why there is no command (an engine dsplan writes none for); "" when there is one
+
+  /// What a Run: line shows: the command, or why there is none.
+  [[nodiscard]] std::string shown() const { return command.empty() ? "(" + none + ")" : command; }
 };
 
 /// The command and its verification line. Checkpoints dsplan cannot name (third-party AWQ or GPTQ

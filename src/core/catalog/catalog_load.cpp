@@ -578,7 +578,7 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.derives_mla_projections = n.bool_or("derives_mla_projections", false);
   e.gpu_backends = n.strings_or_empty("gpu_backends");
   for (const auto& b : e.gpu_backends)
-    if (b != "cuda" && b != "rocm" && b != "metal")
+    if (std::none_of(std::begin(k_gpu_backends), std::end(k_gpu_backends), [&](const auto& k) { return k.first == b; }))
       n.at("gpu_backends").fail("expected cuda, rocm or metal, not '" + b + "'");
   if (n.at("performance").is_string())
     e.performance_of = n.str("performance");

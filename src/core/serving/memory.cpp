@@ -15,17 +15,19 @@ void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes l
   std::string types;
   for (const auto& t : q.types)
     types += fmt::format("{}{} {} tensors = {} B", types.empty() ? "" : "; ", t.type, t.tensors, t.bytes.count());
-  d.push_back({"weights",
-               fmt::format("{} B in memory = sum over {} tensors of rows x blocks per row x bytes per block ({}){}",
-                           loaded.count(), q.tensor_count, types,
-                           q.mtp.count() > 0 && loaded < q.total ? fmt::format(", minus the MTP module ({} B)", q.mtp.count())
-                                                                  : ""),
-               s.quant->source});
+  const Bytes from_file(loaded.count() - derived.count());
+  d.push_back(
+      {"weights",
+       fmt::format(
+           "{} B in memory = sum over {} tensors of rows x blocks per row x bytes per block ({}){}", from_file.count(),
+           q.tensor_count, types,
+           q.mtp.count() > 0 && from_file < q.total ? fmt::format(", minus the MTP module ({} B)", q.mtp.count()) : ""),
+       s.quant->source});
   if (derived.count() > 0)
     d.push_back({"weights derived at load",
-                 fmt::format("{} B of MLA projections {} computes from the file's and keeps beside them (in the "
-                             "weights above)",
-                             derived.count(), s.engine->id),
+                 fmt::format("{} B of MLA projections {} computes from the file's and keeps beside them: {} B of "
+                             "weights in memory",
+                             derived.count(), s.engine->id, loaded.count()),
                  s.engine->source("derived_weights")});
 }
 

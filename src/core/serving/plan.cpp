@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -258,9 +257,12 @@ std::optional<std::string> latent_engine_note(const Catalog& cat, const PlanResu
 }
 
 std::string backend_names(const std::vector<std::string>& ids) {
-  static const std::map<std::string, std::string> k_names = {{"cuda", "CUDA"}, {"rocm", "ROCm"}, {"metal", "Metal"}};
   std::vector<std::string> names;
-  for (const auto& id : ids) names.push_back(k_names.count(id) ? k_names.at(id) : id);
+  for (const auto& id : ids) {
+    names.push_back(id);
+    for (const auto& [known, name] : k_gpu_backends)
+      if (known == id) names.back() = std::string(name);
+  }
   return join(names, " and ");
 }
 
