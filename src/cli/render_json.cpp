@@ -247,6 +247,7 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
     j["quant"]["files"] = f->files;
     j["quant"]["file_bytes"] = f->file_bytes.count();
     j["quant"]["stand_in"] = f->stand_in;
+    j["quant"]["engine_limiting_types"] = f->engine_limiting_types;
   }
   if (r.layout) {
     j["fits"] = r.fits;

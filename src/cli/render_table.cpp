@@ -7,9 +7,10 @@
 #include "cli/format.hpp"
 #include "cli/render.hpp"
 #include "cli/table.hpp"
-#include "dsplan/serving/launch.hpp"
+#include "dsplan/base/text.hpp"
 #include "dsplan/files/file_weights.hpp"
 #include "dsplan/model/tensors.hpp"
+#include "dsplan/serving/launch.hpp"
 
 namespace dsplan::cli {
 
@@ -320,8 +321,11 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   if (const auto& f = s.quant->file)
     out << "  File: " << f->files.front()
         << (f->files.size() > 1 ? fmt::format(" (+{} more parts)", f->files.size() - 1) : std::string())
-        << "; its exact tensors; engines and quality figure as " << f->stand_in
-        << " (the catalog format closest in size)\n";
+        << "; its exact tensors; "
+        << (f->engine_limiting_types.empty()
+                ? "engines and quality figure"
+                : "engines: those that load " + join(f->engine_limiting_types) + "; quality figure")
+        << " as " << f->stand_in << " (the catalog format closest in size)\n";
   out << "  CPU only: " << gib(m.cpu_ram) << " of system RAM (weights + KV + compute buffer)\n";
   if (s.engine->gpu_memory_utilization < 1.0)
     out << "  " << s.engine->name << " claims " << fixed(s.engine->gpu_memory_utilization * 100, 0)

@@ -18,8 +18,17 @@ using nlohmann::json;
 
 /// A catalog model as llama.cpp writes it in Q8_0 (vectors F32), header only, the data left
 /// sparse: every tensor of its GGUF inventory, named as llama.cpp names them.
+/// How the writer stores a matrix: its ggml type id and bytes for (cols, rows x stack).
+struct MatrixType {
+  std::uint32_t id = Q8_0;
+  std::string name = "Q8_0";
+  std::uint64_t (*bytes)(std::uint64_t cols, std::uint64_t rows) = [](std::uint64_t c, std::uint64_t r) {
+    return q8(c * r);
+  };
+};
+
 std::filesystem::path write_catalog_model(const std::filesystem::path& dir, const std::string& id,
-                                          std::uint64_t& tensor_bytes) {
+                                          std::uint64_t& tensor_bytes, const MatrixType& matrix = {}) {
   const dsplan::ModelSpec& m = catalog().require_model(id);
   const auto inv = dsplan::file_inventory(dsplan::build_inventory(m.arch), m.arch, {"gguf", false, std::nullopt});
   GgufWriter w;
@@ -35,18 +44,18 @@ std::filesystem::path write_catalog_model(const std::filesystem::path& dir, cons
   tensor_bytes = 0;
   const auto add = [&](const dsplan::Tensor& t, std::int64_t block) {
     const std::uint64_t n = t.cols * t.rows * t.stack;
-    const std::uint64_t bytes = t.is_vector ? f32(n) : q8(n);
+    const std::uint64_t bytes = t.is_vector ? f32(n) : matrix.bytes(t.cols, t.rows * t.stack);
     std::vector<std::uint64_t> ne{t.cols};
     if (!t.is_vector) ne.push_back(t.rows);
     if (t.stack > 1) ne.push_back(t.stack);
-    w.tensor(dsplan::gguf_name(t, block), ne, t.is_vector ? F32 : Q8_0, bytes);
+    w.tensor(dsplan::gguf_name(t, block), ne, t.is_vector ? F32 : matrix.id, bytes);
     tensor_bytes += bytes;
   };
   for (const auto& t : inv.globals) add(t, -1);
   for (std::size_t b = 0; b < inv.main_blocks; ++b)
     for (const auto& t : inv.layout_of(b).tensors) add(t, static_cast<std::int64_t>(b));
   const auto out = w.build(true);
-  const auto path = dir / (id + "-Q8_0.gguf");
+  const auto path = dir / (id + "-" + matrix.name + ".gguf");
   write_file(path, out.bytes);
   std::filesystem::resize_file(path, out.full_size);  // sparse: no tensor data on disk
   return path;
@@ -202,4 +211,25 @@ TEST_CASE("a user catalog's engine is planned without a launch command", "[cli][
   const auto table = run_cli({"--catalog", path.string(), "estimate", "8b", "-q", "fork-q8", "--gpu", "rtx4090"});
   REQUIRE(table.out.find("Run:    (dsplan writes no launch command for engine 'my-fork'; it does for llama.cpp") !=
           std::string::npos);
+}
+
+// ik_llama.cpp's IQ4_KS (type 144 in the fork's ggml.h): 136 bytes per 256 weights plus a 4-byte
+// float scale per row (ggml-common.h, ggml.c row_meta_size @8337e4cd). R1-Distill-Qwen-1.5B's rows
+// are 1,536 or 8,960 weights, both multiples of 256. Only the fork loads the type.
+TEST_CASE("a GGUF file of ik_llama.cpp's own types sizes exactly and runs only there", "[cli][model_file][ik_llama]") {
+  const auto dir = temp_dir("model-file-ik-types");
+  std::uint64_t tensor_bytes = 0;
+  const MatrixType iq4_ks{144, "IQ4_KS",
+                          [](std::uint64_t cols, std::uint64_t rows) { return rows * (4 + cols / 256 * 136); }};
+  const auto path = write_catalog_model(dir, "r1-distill-qwen-1.5b", tensor_bytes, iq4_ks);
+  const auto o = run_cli({"estimate", path.string(), "--json"});
+  CAPTURE(o.err);
+  REQUIRE(o.code == 0);
+  const json j = json::parse(o.out);
+  REQUIRE(j["engine"]["id"] == "ik_llama.cpp");
+  REQUIRE(j["memory"]["weights"]["file_tensor_bytes"] == tensor_bytes);
+  const auto mainline = run_cli({"estimate", path.string(), "--engine", "llama.cpp"});
+  REQUIRE(mainline.code == 2);
+  REQUIRE(mainline.out.empty());
+  REQUIRE_THAT(mainline.err, Catch::Contains("ik_llama.cpp"));
 }

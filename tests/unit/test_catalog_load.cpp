@@ -138,3 +138,22 @@ TEST_CASE("an engine can run with another engine's performance constants", "[cat
           "user.json: /engines/my-fork/performance: 'ik_llama.cpp' is not an engine with performance constants of its "
           "own");
 }
+
+TEST_CASE("a fork's own block types bind the formats and engines that use them", "[catalog]") {
+  const auto cat = load_embedded_catalog();
+  // ik_llama.cpp's IQ4_KS: 136 bytes per 256 weights plus a 4-byte float per row (its
+  // ggml-common.h and type_traits row_meta_size); a 7,168 x 2,048 matrix is 2,048 x (4 + 28 x 136).
+  const BlockType& iq4_ks = cat.require_block_type("iq4_ks");
+  REQUIRE(iq4_ks.bytes_per_row == 4);
+  REQUIRE(iq4_ks.loaded_by("ik_llama.cpp"));
+  REQUIRE_FALSE(iq4_ks.loaded_by("llama.cpp"));
+  REQUIRE(cat.require_block_type("q4_K").loaded_by("llama.cpp"));
+  REQUIRE(
+      error_of(R"({"quants": [{"id": "ik-only", "containers": ["gguf"], "default_type": "iq2_k",
+      "engines": ["ik_llama.cpp", "llama.cpp"], "source": "s"}]})") ==
+      "user.json: /quants/ik-only/engines: engine 'llama.cpp' does not load block type 'iq2_k' (only ik_llama.cpp)");
+  REQUIRE(error_of(R"({"block_types": [{"id": "x", "weights_per_block": 32, "bytes_per_block": 20,
+      "engines": ["nope"], "source": "s"}]})") == "catalog: /block_types/x/engines: unknown engine 'nope'");
+  REQUIRE_THAT(error_of(R"({"block_types": [{"id": "x", "element_bits": 4, "bytes_per_row": 2, "source": "s"}]})"),
+               Catch::Contains("bytes_per_row needs the row-block layout"));
+}

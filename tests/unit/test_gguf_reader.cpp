@@ -209,13 +209,10 @@ TEST_CASE("GGUF hostile files: one-line errors naming the file and byte offset",
     GgufWriter w;
     w.tensor("a.weight", {32}, 99, 0);
     REQUIRE_THAT(error_of(w.build().bytes), Catch::Contains("tensor 'a.weight': unknown ggml type id 99"));
-    // ik_llama.cpp's IQ4_KS is type 144 in the fork's ggml.h; 60 is in nobody's table.
+    // ik_llama.cpp's Q8_0_X4 (97) is an activation format its kernels convert to; no file stores it.
     GgufWriter ik;
-    ik.tensor("a.weight", {256}, 144, 0);
-    REQUIRE_THAT(error_of(ik.build().bytes), Catch::Contains("unknown ggml type id 144 (ik_llama.cpp's own types"));
-    GgufWriter unknown;
-    unknown.tensor("a.weight", {32}, 60, 0);
-    REQUIRE_THAT(error_of(unknown.build().bytes), !Catch::Contains("ik_llama.cpp"));
+    ik.tensor("a.weight", {256}, 97, 0);
+    REQUIRE_THAT(error_of(ik.build().bytes), Catch::Contains("unknown ggml type id 97"));
     GgufWriter d;
     d.tensor("a.weight", {1, 1, 1, 1, 1}, F32, 4);
     REQUIRE_THAT(error_of(d.build().bytes), Catch::Contains("5 dimensions (expected 1 to 4)"));
@@ -234,10 +231,38 @@ TEST_CASE("GGUF hostile files: one-line errors naming the file and byte offset",
   }
 }
 
+TEST_CASE("ik_llama.cpp's own types size as its ggml_nbytes: blocks plus per-row bytes", "[gguf]") {
+  // Ids and sizes from the fork's ggml.h, ggml-common.h and ggml.c type_traits (@8337e4cd):
+  // IQ4_KS 144 (136 B per 256 + a 4-byte float per row), IQ2_K_R4 337 (76 B per 256),
+  // IQ1_S_R4 219 (6 B per 32 + 2 B per row), Q6_0 133 (26 B per 32), IQ2_KT 153 (68 B per 256 + 4).
+  GgufWriter w;
+  w.tensor("a.weight", {512, 3}, 144, 3 * (4 + 2 * 136));  // 828
+  w.tensor("b.weight", {256, 4}, 337, 4 * 76);             // 304
+  w.tensor("c.weight", {256, 4}, 219, 4 * (2 + 8 * 6));    // 200
+  w.tensor("d.weight", {64, 2}, 133, 2 * 2 * 26);          // 104
+  w.tensor("e.weight", {256, 2, 3}, 153, 6 * (4 + 68));    // 432: rows span ne1 x ne2
+  const GgufFile f = read(w.build().bytes);
+  REQUIRE(f.tensors[0].type == "iq4_ks");
+  REQUIRE(f.tensors[0].bytes.count() == 828);
+  REQUIRE(f.tensors[1].type == "iq2_k_r4");
+  REQUIRE(f.tensors[1].bytes.count() == 304);
+  REQUIRE(f.tensors[2].type == "iq1_s_r4");
+  REQUIRE(f.tensors[2].bytes.count() == 200);
+  REQUIRE(f.tensors[3].type == "q6_0");
+  REQUIRE(f.tensors[3].bytes.count() == 104);
+  REQUIRE(f.tensors[4].type == "iq2_kt");
+  REQUIRE(f.tensors[4].bytes.count() == 432);
+  REQUIRE(f.tensor_bytes.count() == 828 + 304 + 200 + 104 + 432);
+}
+
 TEST_CASE("ggml type names follow ggml.h", "[gguf]") {
   REQUIRE(ggml_type_name(0) == std::string_view("f32"));
   REQUIRE(ggml_type_name(12) == std::string_view("q4_K"));
   REQUIRE(ggml_type_name(30) == std::string_view("bf16"));
   REQUIRE_FALSE(ggml_type_name(4));  // Q4_2, removed
   REQUIRE_FALSE(ggml_type_name(40));
+  // ik_llama.cpp's numbering above mainline's
+  REQUIRE(ggml_type_name(145) == std::string_view("iq2_ks"));
+  REQUIRE(ggml_type_name(399) == std::string_view("q8_k_r8"));
+  REQUIRE_FALSE(ggml_type_name(136));  // Q8_K64, an activation format
 }

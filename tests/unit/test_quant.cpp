@@ -55,6 +55,8 @@ TEST_CASE("row-block bytes: rows x blocks per row x block bytes", "[quant]") {
   REQUIRE(stored_bytes(catalog().require_block_type("q4_K"), t).count() == 1536ULL * 35 * 144);
   const Tensor experts{TensorRole::ffn_gate_exps, 7168, 2048, 256, false};
   REQUIRE(stored_bytes(catalog().require_block_type("q4_K"), experts).count() == 256ULL * 2048 * 28 * 144);
+  // ik_llama.cpp's IQ4_KS adds a 4-byte float per row (row_meta_size): every expert's every row.
+  REQUIRE(stored_bytes(catalog().require_block_type("iq4_ks"), experts).count() == 256ULL * 2048 * (28 * 136 + 4));
 }
 
 TEST_CASE("grouped-layout bytes: payload plus one scale per tile", "[quant]") {

@@ -1,6 +1,7 @@
 // Catalog: ModelSpec, BlockType, QuantFormat, GpuSpec, EngineSpec; lookup by id or alias, with suggestions.
 #pragma once
 
+#include <algorithm>
 #include <bitset>
 #include <cstdint>
 #include <map>
@@ -182,6 +183,9 @@ struct BlockType {
   // Row-block layout (GGUF, and plain dense types with 1 weight per block).
   std::uint64_t weights_per_block = 0;
   std::uint64_t bytes_per_block = 0;
+  /// Bytes a row stores besides its blocks: ik_llama.cpp's row_meta_size (a float scale per
+  /// row for IQ4_KS, the trellis types, ...); its ggml_row_size is this plus the blocks.
+  std::uint64_t bytes_per_row = 0;
   // Grouped layout (safetensors quantizers); used when weights_per_block == 0.
   std::uint64_t element_bits = 0;
   std::uint64_t scale_rows = 0;  ///< tile height in output rows (1 = per row)
@@ -191,9 +195,15 @@ struct BlockType {
   std::uint64_t second_level_bits = 0;
   std::uint64_t per_input_column_bits = 0;  ///< e.g. GPTQ g_idx: one int32 per input column
   std::uint64_t per_tensor_bytes = 0;       ///< constant per quantized tensor (codebooks)
+  /// Engines that load this type; empty: every engine of its container. A fork's own types
+  /// (ik_llama.cpp's IQ*_K, the _R4 repacks) load nowhere else.
+  std::vector<std::string> engines;
   std::string source;
 
   [[nodiscard]] bool is_row_block() const { return weights_per_block > 0; }
+  [[nodiscard]] bool loaded_by(std::string_view engine) const {
+    return engines.empty() || std::find(engines.begin(), engines.end(), engine) != engines.end();
+  }
 };
 
 /// llama.cpp's layer-position tests (llama-quant.cpp): use_more_bits, i < n/8, i < n/16, and

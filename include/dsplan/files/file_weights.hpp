@@ -56,6 +56,9 @@ struct FileWeights {
   QuantizedModel weights;
   Bytes file_bytes;        ///< the files on disk (the download)
   std::string stand_in;    ///< catalog format closest in bytes: its engines and quality figure apply
+  /// The file's types that only some engines load (ik_llama.cpp's IQ*_K ...): when any, the
+  /// engines are those that load them all, not the stand-in's.
+  std::vector<std::string> engine_limiting_types;
 };
 
 /// Quant id under which add_model_file registers a file.

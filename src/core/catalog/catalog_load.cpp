@@ -239,8 +239,8 @@ ModelSpec parse_model(const JsonNode& n) {
 }
 
 BlockType parse_block_type(const JsonNode& n) {
-  n.check_keys({"id", "name", "weights_per_block", "bytes_per_block", "element_bits", "scale_tile", "scale_bits",
-                "second_level", "per_input_column_bits", "per_tensor_bytes", "source"});
+  n.check_keys({"id", "name", "weights_per_block", "bytes_per_block", "bytes_per_row", "element_bits", "scale_tile",
+                "scale_bits", "second_level", "per_input_column_bits", "per_tensor_bytes", "engines", "source"});
   BlockType b;
   b.id = n.str("id");
   b.name = n.str_or("name", b.id);
@@ -248,7 +248,10 @@ BlockType parse_block_type(const JsonNode& n) {
     // ggml's largest block is QK_K = 256 weights (ggml-common.h); 1024 leaves room.
     b.weights_per_block = n.u64_in("weights_per_block", 1, 1024);
     b.bytes_per_block = n.u64_in("bytes_per_block", 1, 8 * 1024);
+    b.bytes_per_row = n.u64_in_or("bytes_per_row", 0, 0, 1024);
   } else {
+    if (n.has("bytes_per_row"))
+      n.at("bytes_per_row").fail("bytes_per_row needs the row-block layout (weights_per_block)");
     b.element_bits = n.u64_in("element_bits", 1, 64);
     if (const auto tile = n.find("scale_tile")) {
       const auto dims = tile->elements();
@@ -265,6 +268,7 @@ BlockType parse_block_type(const JsonNode& n) {
     b.per_input_column_bits = n.u64_in_or("per_input_column_bits", 0, 0, 64);
     b.per_tensor_bytes = n.u64_in_or("per_tensor_bytes", 0, 0, 1ULL << 20);
   }
+  if (const auto e = n.find("engines")) b.engines = e->strings();
   b.source = join_sources(n.at("source"));
   return b;
 }
@@ -847,6 +851,20 @@ std::size_t check_type_ref(const Catalog& cat, const std::string& type, const st
                   "unknown block type '" + type + "'" + (close.empty() ? "" : " (did you mean '" + close[0] + "'?)"));
 }
 
+/// A format may list only engines that load every type its rules and default store.
+void check_engines_load_types(const Catalog& cat, const QuantFormat& q, const std::string& where) {
+  auto check = [&](std::size_t type_index) {
+    const BlockType& t = cat.block_types[type_index];
+    for (const auto& e : q.engines)
+      if (!t.loaded_by(e))
+        reference_error(
+            q.origin, where + "/engines",
+            "engine '" + e + "' does not load block type '" + t.id + "' (only " + join(t.engines, ", ") + ")");
+  };
+  check(q.default_type_index);
+  for (const auto& r : q.rules) check(r.type_index);
+}
+
 /// Resolves a rule's tag names to bits and its type to a block-type index.
 void compile_rule(const Catalog& cat, QuantRule& r, const std::string& origin, const std::string& where) {
   r.mask.reset();
@@ -885,12 +903,17 @@ void resolve_and_check(Catalog& cat) {
     if (!c.final_fallback.empty())
       c.final_fallback_index = check_type_ref(cat, c.final_fallback, c.origin, "/containers/" + id);
   }
+  for (const auto& b : cat.block_types)
+    for (const auto& e : b.engines)
+      if (!cat.find_engine(e))
+        reference_error("catalog", "/block_types/" + b.id + "/engines", "unknown engine '" + e + "'");
   for (auto& q : cat.quants) {
     const std::string where = "/quants/" + q.id;
     for (const auto& c : q.containers)
       if (!cat.containers.count(c)) reference_error(q.origin, where + "/containers", "unknown container '" + c + "'");
     q.default_type_index = check_type_ref(cat, q.default_type, q.origin, where + "/default_type");
     for (auto& r : q.rules) compile_rule(cat, r, q.origin, where + "/rules");
+    check_engines_load_types(cat, q, where);
     for (const auto& m : q.models)
       if (!cat.find_model(m)) reference_error(q.origin, where + "/models", "unknown model '" + m + "'");
   }
@@ -903,7 +926,10 @@ void resolve_and_check(Catalog& cat) {
                         "'" + e.performance_of + "' is not an engine with performance constants of its own");
       e.performance = of->performance;
     }
-    for (const auto& t : e.kv_cache_types) check_type_ref(cat, t, e.origin, where + "/kv_cache_types");
+    for (const auto& t : e.kv_cache_types)
+      if (cat.block_types[check_type_ref(cat, t, e.origin, where + "/kv_cache_types")].bytes_per_row > 0)
+        reference_error(e.origin, where + "/kv_cache_types",
+                        "'" + t + "' stores per-row bytes, which a KV cache size does not model");
     if (e.default_kv_type != "model") check_type_ref(cat, e.default_kv_type, e.origin, where + "/default_kv_type");
     if (!e.default_quant_gguf.empty() && !cat.find_quant(e.default_quant_gguf))
       reference_error(e.origin, where + "/default_quant_gguf", "unknown quant '" + e.default_quant_gguf + "'");

@@ -200,6 +200,30 @@ QuantizedModel file_weights(std::span<const FileTensor> tensors, TensorNaming na
   return q;
 }
 
+namespace {
+
+/// The engines that load a file: its stand-in format's, unless the file stores types that only
+/// some engines load (ik_llama.cpp's IQ*_K and _R4 types, listed in `limiting`): then those that
+/// load every such type.
+std::vector<std::string> file_engines(const Catalog& cat, const QuantizedModel& w,
+                                      const std::vector<std::string>& stand_in_engines, const std::string& file,
+                                      std::vector<std::string>& limiting) {
+  std::vector<std::string> out;
+  std::vector<std::string> which;  // "type (engines)", for the error
+  for (const auto& e : cat.engines) out.push_back(e.id);
+  for (const auto& t : w.types)
+    if (const BlockType* b = cat.find_block_type(t.type); b && !b->engines.empty()) {
+      limiting.push_back(t.type);
+      which.push_back(t.type + " (" + join(b->engines) + ")");
+      std::erase_if(out, [&](const std::string& e) { return !b->loaded_by(e); });
+    }
+  if (limiting.empty()) return stand_in_engines;
+  if (out.empty()) throw InputError(file + ": no engine loads all of its types " + join(which));
+  return out;
+}
+
+}  // namespace
+
 ModelFileChoice add_model_file(Catalog& cat, const ModelFileInfo& info, const std::string& model,
                                const std::string& label) {
   const std::string& file = info.files.front();
@@ -247,7 +271,7 @@ ModelFileChoice add_model_file(Catalog& cat, const ModelFileInfo& info, const st
   q.default_type = stand_in->default_type;
   q.default_type_index = stand_in->default_type_index;
   q.imatrix = stand_in->imatrix;
-  for (const auto& e : stand_in->engines)
+  for (const auto& e : file_engines(cat, w, stand_in->engines, file, fw->engine_limiting_types))
     if (const EngineSpec* engine = cat.find_engine(e);
         engine && std::find(engine->containers.begin(), engine->containers.end(), container) != engine->containers.end())
       q.engines.push_back(e);

@@ -21,6 +21,26 @@ constexpr std::string_view k_ggml_types[] = {
     "i32",  "i64",  "f64",  "iq1_m", "bf16", "", "", "", "tq1_0", "tq2_0", "", "", "", "mxfp4",
 };
 
+// ik_llama.cpp's own storage types: ids of its ggml/include/ggml.h and names as its type_traits
+// print them (ggml/src/ggml.c), both @8337e4cd. Left out: the activation formats its kernels
+// convert to (Q8_0_X4 97 ... Q8_KR8 150, Q8_K_R16 397), which llama-quantize does not write.
+struct IdName {
+  std::uint32_t id;
+  std::string_view name;
+};
+constexpr IdName k_ik_llama_types[] = {
+    {133, "q6_0"},     {134, "iq1_bn"},    {135, "iq2_bn"},     {137, "iq2_k"},     {138, "iq3_k"},
+    {139, "iq4_k"},    {140, "iq5_k"},     {141, "iq6_k"},      {144, "iq4_ks"},    {145, "iq2_ks"},
+    {146, "iq4_kss"},  {151, "q8_KV"},     {152, "iq5_ks"},     {153, "iq2_kt"},    {154, "iq3_kt"},
+    {155, "iq4_kt"},   {156, "iq3_ks"},    {157, "iq2_kl"},     {158, "iq1_kt"},    {202, "q4_0_r8"},
+    {206, "q5_0_r4"},  {208, "q8_0_r8"},   {210, "q2_k_r4"},    {211, "q3_k_r4"},   {212, "q4_k_r4"},
+    {213, "q5_k_r4"},  {214, "q6_k_r4"},   {216, "iq2_xxs_r4"}, {217, "iq2_xs_r4"}, {218, "iq3_xxs_r4"},
+    {219, "iq1_s_r4"}, {220, "iq4_nl_r4"}, {221, "iq3_s_r4"},   {222, "iq2_s_r4"},  {223, "iq4_xs_r8"},
+    {229, "iq1_m_r4"}, {230, "bf16_r16"},  {233, "q6_0_r4"},    {335, "iq2_bn_r4"}, {337, "iq2_k_r4"},
+    {338, "iq3_k_r4"}, {339, "iq4_k_r4"},  {340, "iq5_k_r4"},   {344, "iq4_ks_r4"}, {352, "iq5_ks_r4"},
+    {353, "mxfp4_r8"}, {398, "q8_KV_r8"},  {399, "q8_k_r8"},
+};
+
 constexpr std::uint32_t k_gguf_version_min = 2;  // v1 (u32 counts) is no longer loaded by llama.cpp
 constexpr std::uint32_t k_gguf_version_max = 3;
 
@@ -224,14 +244,7 @@ class GgufParser {
     const std::uint64_t type_at = m_in.pos();
     t.type_id = m_in.u32("the tensor type");
     const auto name = ggml_type_name(t.type_id);
-    // ik_llama.cpp numbers its own types from 97 (Q8_0_X4) and 133 (Q6_0) up (ggml/include/ggml.h @8337e4cd).
-    constexpr std::uint32_t k_first_ik_llama_type = 97;
-    if (!name)
-      m_in.fail(type_at, where + "unknown ggml type id " + std::to_string(t.type_id) +
-                             (t.type_id >= k_first_ik_llama_type
-                                  ? " (ik_llama.cpp's own types, such as IQ4_KS (144) and the _R4/_R8 repacks, are not "
-                                    "ones dsplan can size)"
-                                  : ""));
+    if (!name) m_in.fail(type_at, where + "unknown ggml type id " + std::to_string(t.type_id));
     t.type = std::string(*name);
     const BlockType* bt = m_catalog.find_block_type(t.type);
     if (!bt || !bt->is_row_block())
@@ -245,8 +258,12 @@ class GgufParser {
     if (t.offset % alignment != 0)
       m_in.fail(off_at, where + "offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
                             std::to_string(alignment));
+    // ggml_nbytes: rows x ggml_row_size, the blocks of a row plus its row bytes (ik_llama.cpp).
     std::uint64_t bytes = 0;
-    if (__builtin_mul_overflow(t.elements / bt->weights_per_block, bt->bytes_per_block, &bytes))
+    std::uint64_t row_bytes = 0;
+    if (__builtin_mul_overflow(t.elements / bt->weights_per_block, bt->bytes_per_block, &bytes) ||
+        __builtin_mul_overflow(t.ne[0] == 0 ? 0 : t.elements / t.ne[0], bt->bytes_per_row, &row_bytes) ||
+        __builtin_add_overflow(bytes, row_bytes, &bytes))
       m_in.fail(dims_at, where + "byte size overflows 64 bits");
     t.bytes = Bytes(bytes);
     return t;
@@ -259,8 +276,13 @@ class GgufParser {
 }  // namespace
 
 std::optional<std::string_view> ggml_type_name(std::uint32_t type_id) {
-  if (type_id >= std::size(k_ggml_types) || k_ggml_types[type_id].empty()) return std::nullopt;
-  return k_ggml_types[type_id];
+  if (type_id < std::size(k_ggml_types)) {
+    if (k_ggml_types[type_id].empty()) return std::nullopt;
+    return k_ggml_types[type_id];
+  }
+  for (const auto& t : k_ik_llama_types)
+    if (t.id == type_id) return t.name;
+  return std::nullopt;
 }
 
 std::optional<std::uint64_t> GgufKv::as_u64() const {

@@ -285,8 +285,10 @@ Bytes stored_bytes(const BlockType& b, const Tensor& t) {
       throw InputError("block type '" + b.id + "' stores blocks of " + std::to_string(b.weights_per_block) +
                        " weights, which do not divide a row of " + std::to_string(t.cols) +
                        " (check its weights_per_block)");
-    const std::uint64_t blocks = checked_mul(t.rows * t.stack, t.cols / b.weights_per_block, "tensor blocks");
-    return Bytes(checked_mul(blocks, b.bytes_per_block, "tensor bytes"));
+    const std::uint64_t rows = t.rows * t.stack;
+    const std::uint64_t blocks = checked_mul(rows, t.cols / b.weights_per_block, "tensor blocks");
+    return Bytes(checked_add(checked_mul(blocks, b.bytes_per_block, "tensor bytes"),
+                             checked_mul(rows, b.bytes_per_row, "row bytes"), "tensor bytes"));
   }
   const std::uint64_t payload_bits = checked_mul(t.elements(), b.element_bits, "tensor bits");
   std::uint64_t bytes = ceil_div(payload_bits, 8);

@@ -13,6 +13,20 @@ namespace dsplan {
 
 namespace {
 
+/// A storage type of the format (of the file's tensors, for a model file) the engine cannot load.
+const BlockType* type_not_loaded(const Catalog& cat, const QuantFormat& q, const EngineSpec& e) {
+  const auto refused = [&](const BlockType& t) { return !t.loaded_by(e.id); };
+  if (q.file) {
+    for (const auto& u : q.file->weights.types)
+      if (const BlockType* t = cat.find_block_type(u.type); t && refused(*t)) return t;
+    return nullptr;
+  }
+  if (refused(cat.block_types[q.default_type_index])) return &cat.block_types[q.default_type_index];
+  for (const auto& rule : q.rules)
+    if (refused(cat.block_types[rule.type_index])) return &cat.block_types[rule.type_index];
+  return nullptr;
+}
+
 /// "llama.cpp, vLLM, SGLang": the engines that run a DSA indexer.
 std::string indexer_engines(const Catalog& cat) {
   std::vector<std::string> names;
@@ -95,6 +109,9 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
   if (container.empty())
     throw InputError("engine '" + r.engine->id + "' cannot load quant '" + r.quant->id + "' (" +
                      join(r.quant->containers) + "); engines that can: " + join(r.quant->engines));
+  if (const BlockType* t = type_not_loaded(cat, *r.quant, *r.engine))
+    throw InputError(r.quant->name + " stores " + t->name + " tensors, which " + r.engine->id +
+                     " does not load; engines that do: " + join(t->engines));
   if (container == "gguf" && r.model->arch.traits.llama_cpp_arch.empty())
     throw InputError(r.model->id + " (" + r.model->arch.model_type +
                      ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized; "
