@@ -162,3 +162,18 @@ TEST_CASE("ik_llama.cpp on a GPU backend its authors call unsupported says so", 
   REQUIRE(has(note_of("mi300x"), "not ROCm"));
   REQUIRE(note_of("rtx4090").empty());
 }
+
+// ubergarm's mixes are published for ik_llama.cpp only, in his own repositories; his R1-0528 and
+// V3-0324 files keep attn_kv_b beside attn_k_b/attn_v_b, so the fork derives nothing at load.
+TEST_CASE("ubergarm files plan on ik_llama.cpp from his repository with nothing derived", "[cli][ik_llama]") {
+  const auto j = run_json({"estimate", "r1-0528", "-q", "ubergarm-iq2_k_r4", "--gpu", "rtx4090", "--ram", "256"});
+  REQUIRE(j["engine"]["id"] == "ik_llama.cpp");
+  REQUIRE(j["memory"]["weights"]["derived_bytes"] == 0);
+  REQUIRE(j["kv_bytes_per_token"] == 61ULL * (512 + 64) * 2);  // the latent, -mla 3
+  REQUIRE(has(j["launch"]["command"].get<std::string>(), "-m <IQ2_K_R4 .gguf of ubergarm/DeepSeek-R1-0528-GGUF>"));
+  // The V3-0324 file of the same name is his other recipe (226.003 GiB against 219.019).
+  const auto v3 = run_json({"estimate", "v3-0324", "-q", "ubergarm-iq2_k_r4"});
+  REQUIRE(v3["quant"]["id"] == "ubergarm-iq2_k_r4-v3-0324");
+  require_usage_error(run_cli({"estimate", "r1-0528", "-q", "ubergarm-iq2_k_r4", "-e", "llama.cpp"}),
+                      "stores IQ2_K_R4 tensors, which llama.cpp does not load; engines that do: ik_llama.cpp");
+}

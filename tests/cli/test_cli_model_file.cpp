@@ -30,7 +30,8 @@ struct MatrixType {
 std::filesystem::path write_catalog_model(const std::filesystem::path& dir, const std::string& id,
                                           std::uint64_t& tensor_bytes, const MatrixType& matrix = {}) {
   const dsplan::ModelSpec& m = catalog().require_model(id);
-  const auto inv = dsplan::file_inventory(dsplan::build_inventory(m.arch), m.arch, {"gguf", false, std::nullopt});
+  const auto inv =
+      dsplan::file_inventory(dsplan::build_inventory(m.arch), m.arch, {"gguf", false, std::nullopt, false});
   GgufWriter w;
   w.kv_str("general.architecture", m.arch.traits.llama_cpp_arch);
   w.kv_str("general.name", m.name);

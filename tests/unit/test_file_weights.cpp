@@ -33,7 +33,7 @@ TEST_CASE("file weights: blocks, routed experts, MTP, embedding and scales from 
       {"model.layers.1.self_attn.q_proj.weight", "F8_E4M3", 30, Bytes(30)},
       {"lm_head.weight", "BF16", 25, Bytes(50)},
   };
-  const QuantizedModel q = file_weights(tensors, TensorNaming::hf, arch, {"safetensors", false, std::nullopt});
+  const QuantizedModel q = file_weights(tensors, TensorNaming::hf, arch, {"safetensors", false, std::nullopt, false});
   REQUIRE(q.block_bytes == std::vector<Bytes>{Bytes(20 + 40 + 4)});
   REQUIRE(q.block_routed_bytes(0) == Bytes(40 + 4));  // the scale goes with its expert
   REQUIRE(q.block_group_bytes[0][static_cast<std::size_t>(TensorGroup::attention)] == Bytes(20));

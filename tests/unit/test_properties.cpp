@@ -80,7 +80,8 @@ TEST_CASE("more bits never fewer bytes", "[properties]") {
     Bytes previous;
     for (const char* q : ladder) {
       CAPTURE(q);
-      const auto bytes = quantize_model(catalog(), m, catalog().require_quant(q), {"gguf", false, std::nullopt}).total;
+      const auto bytes =
+          quantize_model(catalog(), m, catalog().require_quant(q), {"gguf", false, std::nullopt, false}).total;
       REQUIRE(bytes >= previous);
       previous = bytes;
     }

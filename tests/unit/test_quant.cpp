@@ -270,3 +270,68 @@ TEST_CASE("DeepSeek-V3.2 GGUF (deepseek32): V3.1's blocks plus the indexer, and 
   // PR #23346's llama-bench of its DeepSeek-V3.2-Q8_0.gguf: "678.56 GiB" of tensors.
   REQUIRE(gib(v32.total) == Approx(678.56).margin(0.005));
 }
+
+TEST_CASE("ubergarm's ik_llama.cpp mixes match the published files", "[quant][gguf][ik_llama]") {
+  // The "model size" line (GiB, three decimals) ik_llama.cpp printed loading each file, or the
+  // model card's heading for the V3.1 files (docs/validation.md 2.8); type counts from the load
+  // logs where one was published. Block sizes of the fork's types: data/quants.json block_types.
+  struct Case {
+    const char* model;
+    const char* quant;
+    double printed_gib;
+    std::map<std::string, std::uint64_t> counts;  // empty: not published
+  };
+  const auto c = GENERATE(values<Case>({
+      {"deepseek-r1-0528",
+       "ubergarm-iq4_ks_r4",
+       367.774,
+       {{"f32", 361}, {"q8_0", 612}, {"iq4_ks_r4", 116}, {"iq5_ks_r4", 58}}},
+      {"deepseek-r1-0528", "ubergarm-iq3_k_r4", 300.938, {}},
+      {"deepseek-r1-0528",
+       "ubergarm-iq2_k_r4",
+       219.019,
+       {{"f32", 361}, {"q5_0", 61}, {"iq4_ks", 116}, {"iq5_ks", 435}, {"iq2_k_r4", 116}, {"iq3_k_r4", 58}}},
+      {"deepseek-r1-0528",
+       "ubergarm-iq1_s_r4",
+       130.203,
+       {{"f32", 361}, {"q4_0", 61}, {"iq4_ks", 551}, {"iq1_s_r4", 116}, {"iq1_m_r4", 58}}},
+      {"deepseek-v3-0324",
+       "ubergarm-iq2_k_r4-v3-0324",
+       226.003,
+       {{"f32", 361}, {"q8_0", 612}, {"iq2_k_r4", 116}, {"iq3_k_r4", 58}}},
+      {"deepseek-v3-0324",
+       "ubergarm-iq4_k_r4",
+       386.183,
+       {{"f32", 361}, {"q8_0", 612}, {"iq4_k_r4", 116}, {"iq5_k_r4", 58}}},
+      {"deepseek-v3-0324", "ubergarm-iq1_s_r4", 130.203, {}},
+      {"deepseek-v3.1", "ubergarm-iq5_k", 465.075, {}},
+      {"deepseek-v3.1", "ubergarm-iq4_k", 384.765, {}},
+      {"deepseek-v3.1", "ubergarm-iq4_ks", 363.151, {}},
+      {"deepseek-v3.1", "ubergarm-iq4_kss", 325.088, {}},
+      {"deepseek-v3.1", "ubergarm-smol-iq4_kss", 318.745, {}},
+      {"deepseek-v3.1", "ubergarm-iq3_k", 293.177, {}},
+      {"deepseek-v3.1", "ubergarm-iq3_ks", 277.397, {}},
+      {"deepseek-v3.1", "ubergarm-iq2_kl", 231.206, {}},
+      {"deepseek-v3.1", "ubergarm-iq2_kt", 204.592, {}},
+      {"deepseek-v3.1", "ubergarm-iq2_ks", 193.144, {}},
+      {"deepseek-v3.1", "ubergarm-iq1_kt", 154.968, {}},
+      {"deepseek-v3.1", "ubergarm-iq1_s", 133.610, {}},
+  }));
+  CAPTURE(c.model, c.quant);
+  const auto& m = catalog().require_model(c.model);
+  const QuantFormat& f = catalog().require_quant(c.quant);
+  REQUIRE(quant_holds_model(f, m));
+  const auto q = quantize_model(catalog(), m, f, FileLayout{"gguf", false, std::nullopt, f.keeps_attn_kv_b});
+  if (!c.counts.empty()) REQUIRE(type_counts(q) == c.counts);
+  REQUIRE(gib(q.total) == Approx(c.printed_gib).margin(0.0005 + 1e-9));
+}
+
+TEST_CASE("ubergarm's R1-0528 and V3-0324 files keep attn_kv_b beside the split projections", "[quant][ik_llama]") {
+  // 1,147 tensors in their load logs: llama.cpp's 1,086 plus attn_kv_b in each of 61 blocks.
+  const auto& m = catalog().require_model("deepseek-r1-0528");
+  const QuantFormat& f = catalog().require_quant("ubergarm-iq2_k_r4");
+  REQUIRE(f.keeps_attn_kv_b);
+  REQUIRE(quantize_model(catalog(), m, f, FileLayout{"gguf", false, std::nullopt, true}).tensor_count == 1147);
+  REQUIRE(quantize_model(catalog(), m, f, FileLayout{"gguf", false, std::nullopt, false}).tensor_count == 1086);
+  REQUIRE_FALSE(catalog().require_quant("ubergarm-iq4_k").keeps_attn_kv_b);  // V3.1: 1,086 (its size says so)
+}

@@ -18,7 +18,7 @@ namespace {
 QuantizedModel native(const char* model) {
   const auto& m = catalog().require_model(model);
   return quantize_model(catalog(), m, catalog().require_quant("fp4_fp8"),
-                        FileLayout{"safetensors", false, std::nullopt});
+                        FileLayout{"safetensors", false, std::nullopt, false});
 }
 
 KvCacheSize v4_kv(const char* model, const char* engine, std::uint64_t context) {

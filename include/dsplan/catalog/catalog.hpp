@@ -271,12 +271,18 @@ struct QuantFormat {
   std::string quality_unknown;
   /// A published file of these models only (unsloth's dynamic quants); empty: any model.
   std::vector<std::string> models;
+  /// The repository that publishes the files, by model id, where it is not the model's gguf_repo
+  /// (a publisher's own mixes, such as ubergarm's for ik_llama.cpp).
+  std::map<std::string, std::string> gguf_repos;
   /// GPUs whose catalog `architecture` starts with one of these run it (kernels that exist only
   /// there); empty: any GPU the engine supports.
   std::vector<std::string> gpu_architectures;
   std::string gpu_architectures_source;
   /// The published files keep DeepSeek's attn_kv_b whole (converted before llama.cpp PR #12801).
   bool legacy_mla_gguf = false;
+  /// The published files keep attn_kv_b beside attn_k_b/attn_v_b (ik_llama.cpp's conversions:
+  /// 1,147 tensors for R1, where llama.cpp's have 1,086).
+  bool keeps_attn_kv_b = false;
   /// Set when the per-tensor recipe is fitted to published file sizes rather than transcribed
   /// from code: what is exact and what is not. Shown by `list quants` and with every estimate.
   std::string recipe_note;

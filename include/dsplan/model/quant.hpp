@@ -22,6 +22,8 @@ struct FileLayout {
   /// Quantized with an importance matrix (llama-quantize --imatrix), which changes some formats'
   /// tensor types; unset: the format's own assumption (QuantFormat::imatrix).
   std::optional<bool> imatrix;
+  /// A split-MLA GGUF that keeps attn_kv_b as well (ik_llama.cpp's conversions).
+  bool keeps_attn_kv_b = false;
 };
 
 /// Whether the file was quantized with an importance matrix, where that changes its tensor types

@@ -332,9 +332,26 @@ ContainerRules parse_container(const std::string& id, const JsonNode& n) {
 }
 
 QuantFormat parse_quant(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "containers", "default_type", "imatrix", "rules", "engines", "description",
-                "source", "quality", "quality_unknown", "models", "legacy_mla_gguf", "recipe_note", "compute",
-                "gpu_architectures", "gpu_architectures_source"});
+  n.check_keys({"id",
+                "name",
+                "aliases",
+                "containers",
+                "default_type",
+                "imatrix",
+                "rules",
+                "engines",
+                "description",
+                "source",
+                "quality",
+                "quality_unknown",
+                "models",
+                "gguf_repos",
+                "legacy_mla_gguf",
+                "keeps_attn_kv_b",
+                "recipe_note",
+                "compute",
+                "gpu_architectures",
+                "gpu_architectures_source"});
   QuantFormat q;
   q.origin = n.origin();
   q.id = n.str("id");
@@ -362,6 +379,12 @@ QuantFormat parse_quant(const JsonNode& n) {
   if (!q.gpu_architectures.empty() && q.gpu_architectures_source.empty())
     n.fail("gpu_architectures needs a gpu_architectures_source");
   q.legacy_mla_gguf = n.bool_or("legacy_mla_gguf", false);
+  q.keeps_attn_kv_b = n.bool_or("keeps_attn_kv_b", false);
+  if (const auto r = n.find("gguf_repos"))
+    for (const auto& [model, repo] : r->members()) q.gguf_repos[model] = repo.str();
+  if (q.legacy_mla_gguf && q.keeps_attn_kv_b)
+    n.at("keeps_attn_kv_b")
+        .fail("a legacy GGUF keeps attn_kv_b only: legacy_mla_gguf and keeps_attn_kv_b exclude each other");
   q.recipe_note = n.str_or("recipe_note", "");
   return q;
 }
@@ -916,6 +939,8 @@ void resolve_and_check(Catalog& cat) {
     check_engines_load_types(cat, q, where);
     for (const auto& m : q.models)
       if (!cat.find_model(m)) reference_error(q.origin, where + "/models", "unknown model '" + m + "'");
+    for (const auto& [m, repo] : q.gguf_repos)
+      if (!cat.find_model(m)) reference_error(q.origin, where + "/gguf_repos", "unknown model '" + m + "'");
   }
   for (auto& e : cat.engines) {
     const std::string where = "/engines/" + e.id;

@@ -261,7 +261,8 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
     std::vector<FileTensor> tensors;
     for (const auto& p : parts)
       for (const auto& t : p.tensors) tensors.push_back({t.name, t.type, t.elements, t.bytes});
-    info.weights = file_weights(tensors, TensorNaming::gguf, *info.arch, {"gguf", legacy && !split, std::nullopt});
+    info.weights = file_weights(tensors, TensorNaming::gguf, *info.arch,
+                                {"gguf", legacy && !split, std::nullopt, legacy && split});
   }
   return info;
 }
@@ -329,7 +330,7 @@ ModelFileInfo inspect_safetensors(std::span<const SafetensorsFile> shards, const
     std::vector<FileTensor> tensors;
     for (const auto& s : shards)
       for (const auto& t : s.tensors) tensors.push_back({t.name, t.dtype, t.elements, t.bytes});
-    info.weights = file_weights(tensors, TensorNaming::hf, *info.arch, {"safetensors", false, std::nullopt});
+    info.weights = file_weights(tensors, TensorNaming::hf, *info.arch, {"safetensors", false, std::nullopt, false});
   }
   return info;
 }

@@ -264,10 +264,8 @@ TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& a, c
     for (auto& l : out.layouts) {
       std::vector<Tensor> split;
       for (const auto& t : l.tensors) {
-        if (t.role != TensorRole::attn_kv_b) {
-          split.push_back(t);
-          continue;
-        }
+        if (t.role != TensorRole::attn_kv_b || layout.keeps_attn_kv_b) split.push_back(t);
+        if (t.role != TensorRole::attn_kv_b) continue;
         split.push_back({TensorRole::attn_k_b, a.qk_nope_head_dim, a.kv_lora_rank, a.num_heads, false});
         split.push_back({TensorRole::attn_v_b, a.kv_lora_rank, a.v_head_dim, a.num_heads, false});
       }
@@ -437,7 +435,7 @@ void check_formats(const Catalog& cat) {
         if (container == "gguf" && model.arch.traits.llama_cpp_arch.empty()) continue;  // no GGUF layout in the catalog
         if (!quant_holds_model(quant, model)) continue;
         try {
-          (void)quantize_model(cat, model, quant, FileLayout{container, false, std::nullopt}, false);
+          (void)quantize_model(cat, model, quant, FileLayout{container, false, std::nullopt, false}, false);
         } catch (const InputError& e) {
           throw InputError("quant '" + quant.id + "' cannot store model '" + model.id + "' (" + container +
                            "): " + e.what());

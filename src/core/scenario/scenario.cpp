@@ -241,6 +241,9 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     r.legacy_mla_gguf = legacy;
   }
   r.layout.legacy_mla_gguf = r.legacy_mla_gguf;
+  r.layout.keeps_attn_kv_b = r.quant->keeps_attn_kv_b;
+  if (r.layout.keeps_attn_kv_b && s.legacy_mla_gguf)
+    throw InputError("%legacy_mla_gguf%: " + r.quant->name + " has the split MLA tensors (attn_k_b, attn_v_b) as well");
   r.layout.imatrix = checked_imatrix(s, r);
   if (s.mla_cache != MlaCacheOverride::engine && !latent_cache)
     throw InputError("%mla_cache% applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses " +

@@ -25,25 +25,31 @@ namespace {
 /// ("UD-IQ1_S (unsloth dynamic 1.58-bit)" -> "UD-IQ1_S"; "Q4_K_M" stays).
 std::string file_tag(const QuantFormat& q) { return q.name.substr(0, q.name.find_first_of(" ,")); }
 
+/// The repository holding the format's files: its publisher's for this model, else the model's.
+const std::string& gguf_repo(const LaunchSpec& s) {
+  const auto it = s.quant->gguf_repos.find(s.model->id);
+  return it != s.quant->gguf_repos.end() ? it->second : s.model->gguf_repo;
+}
+
 /// The file to download (repo:tag), or a placeholder naming the conversion when no repository has it.
 std::string gguf_ref(const LaunchSpec& s) {
-  if (s.model->gguf_repo.empty())
+  if (gguf_repo(s).empty())
     return fmt::format("<{} .gguf made from {} with llama.cpp's convert_hf_to_gguf.py and llama-quantize>",
                        file_tag(*s.quant), s.model->hf_repo);
-  return fmt::format("{}:{}", s.model->gguf_repo, file_tag(*s.quant));
+  return fmt::format("{}:{}", gguf_repo(s), file_tag(*s.quant));
 }
 
 /// The local file llama-bench reads.
 std::string gguf_file(const LaunchSpec& s) {
-  if (s.model->gguf_repo.empty()) return gguf_ref(s);
-  return fmt::format("<{} .gguf of {}>", file_tag(*s.quant), s.model->gguf_repo);
+  if (gguf_repo(s).empty()) return gguf_ref(s);
+  return fmt::format("<{} .gguf of {}>", file_tag(*s.quant), gguf_repo(s));
 }
 
 bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
 
 /// llama.cpp's model argument: a --model-file's first part (-m path, -mu URL), else the -hf reference.
 std::string llama_model(const LaunchSpec& s) {
-  if (!s.quant->file) return (s.model->gguf_repo.empty() ? "-m " : "-hf ") + gguf_ref(s);
+  if (!s.quant->file) return (gguf_repo(s).empty() ? "-m " : "-hf ") + gguf_ref(s);
   const std::string& f = s.quant->file->files.front();
   return (is_url(f) ? "-mu " : "-m ") + f;
 }
@@ -122,7 +128,7 @@ LaunchCommand ik_llama_cpp(const LaunchSpec& s) {
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
   const bool local = s.quant->file && !is_url(s.quant->file->files.front());
-  if (local || s.model->gguf_repo.empty()) {  // a local GGUF, or one to convert: import it (Modelfile FROM)
+  if (local || gguf_repo(s).empty()) {  // a local GGUF, or one to convert: import it (Modelfile FROM)
     c.command = fmt::format(
         "printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
         "OLLAMA_NUM_PARALLEL={} ollama run {}",
