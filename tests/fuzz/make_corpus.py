@@ -104,6 +104,11 @@ def main():
     write(f"{ROOT}/gguf/mla_legacy.gguf", gguf(*deepseek(False)))
     write(f"{ROOT}/gguf/mla_split.gguf", gguf(*deepseek(True)))
     write(f"{ROOT}/gguf/truncated.gguf", dense_file[:300])
+    # ik_llama.cpp's own types (ggml.h ids @8337e4cd): IQ4_KS 144 and IQ1_S_R4 219 store bytes per
+    # row besides their blocks; IQ2_K_R4 337 does not.
+    write(f"{ROOT}/gguf/ik_types.gguf", gguf([("general.architecture", "str", "llama")],
+                                            [("a.weight", [512, 3], 144, 828), ("b.weight", [256, 4], 337, 304),
+                                             ("c.weight", [256, 4], 219, 200)]))
     bad = bytearray(dense_file); bad[4] = 7
     write(f"{ROOT}/gguf/bad_version.gguf", bytes(bad))
     write(f"{ROOT}/safetensors/bf16.safetensors", safetensors(
