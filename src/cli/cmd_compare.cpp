@@ -59,7 +59,7 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4); n/a = no engine "
          "loads it\n";
   if (m.hardware)
-    out << "  * partly in system RAM (llama.cpp offload); without --ram dsplan does not check that the RAM is there\n";
+    out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
 }
 
 void render_json(const CompareMatrix& m, std::ostream& out) {
