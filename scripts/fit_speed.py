@@ -52,7 +52,7 @@ PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
 MIN_GROUP_ROWS = 3
 # Groups whose declaration also asks for rows from several sources (fit rule, stops 27-29).
 MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "serving cdna3 prefill": 2,
-                     "hybrid prefill over PCIe": 2}
+                     "hybrid prefill over PCIe": 2, "ik cpu prefill": 2}
 
 
 def architecture_family(description):
@@ -133,7 +133,13 @@ GROUPS = [
     ("moe-671b on CPU prefill",
      lambda e, c, k, i: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
      {"cpu.moe_mfu_factor": (0.01, 1.5)}),
+    # ik_llama.cpp's own CPU kernels against mainline's (fit rule, stop 41): its prompt rows in which
+    # the CPU computes weights (CPU only, or experts in RAM below the fork's offload batch).
+    ("ik cpu prefill",
+     lambda e, c, k, i: e == "ik_llama.cpp" and (c.startswith("cpu/") or c.startswith("hybrid/")) and k == "prefill",
+     {"ik:cpu_prefill_factor": (0.5, 3.0)}),
 ]
+
 
 
 # Declared trials that were not kept: run only when FIT_ONLY names them, so a full fit never carries
@@ -189,6 +195,8 @@ def engine_of(name):
     for engine in ("vllm", "sglang", "ollama", "serving"):  # "serving:": vLLM's and SGLang's alike
         if name.startswith(engine + ":"):
             return engine, name[len(engine) + 1:]
+    if name.startswith("ik:"):  # an ik_llama.cpp engine key (it runs with llama.cpp's constants)
+        return "ik_llama.cpp", name[3:]
     return "llama.cpp", name
 
 
@@ -267,6 +275,14 @@ def engines_catalog(params):
     params = within_bandwidth(params)
     engines = []
     for e in ENGINES["engines"]:
+        if e["id"] == "ik_llama.cpp":
+            e = json.loads(json.dumps(e))
+            for full, v in params.items():
+                engine, name = engine_of(full)
+                if engine == "ik_llama.cpp":
+                    e[name] = v
+                    e["source"].setdefault("cpu_prefill", "a trial of scripts/fit_speed.py")
+            engines.append(e)
         if e["id"] in LLAMA_FAMILY or e["id"] in ("vllm", "sglang"):
             e = json.loads(json.dumps(e))
             # llama.cpp's values first (Ollama runs llama.cpp), then Ollama's own ("ollama:...")
@@ -320,6 +336,9 @@ def main():
     for _, _, grid in groups:
         for full in grid:
             engine, name = engine_of(full)
+            if engine == "ik_llama.cpp":  # an engine key, not a performance constant
+                params[full] = next(e for e in ENGINES["engines"] if e["id"] == engine).get(name, 1.0)
+                continue
             params[full] = get(perf_of["sglang" if engine == "serving" else engine], name)
     for setting in os.environ.get("FIT_SET", "").split():  # start values, e.g. a full run's legacy.decode
         name, value = setting.split("=")

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -176,4 +177,29 @@ TEST_CASE("ubergarm files plan on ik_llama.cpp from his repository with nothing 
   REQUIRE(v3["quant"]["id"] == "ubergarm-iq2_k_r4-v3-0324");
   require_usage_error(run_cli({"estimate", "r1-0528", "-q", "ubergarm-iq2_k_r4", "-e", "llama.cpp"}),
                       "stores IQ2_K_R4 tensors, which llama.cpp does not load; engines that do: ik_llama.cpp");
+}
+
+// R1's routed experts in RAM on one RTX 4090: at the fork's default 512-token batch the CPU computes
+// them (PR #520 copies them only from 32 x 256 / 8 = 1,024 tokens); a 4,096-token batch copies them
+// to the GPU once per batch. The note's figures are those of the run it suggests.
+TEST_CASE("a larger micro-batch is suggested where it moves the prompt's experts onto the GPU", "[cli][ik_llama]") {
+  const std::vector<std::string> base = {"estimate", "r1",      "-q",    "q2_k", "-e", "ik_llama.cpp",
+                                         "--gpu",    "rtx4090", "--ram", "256",  "-c", "32768"};
+  const auto now = run_json(base);
+  std::vector<std::string> larger = base;
+  larger.insert(larger.end(), {"--ubatch", "4096"});
+  const auto then = run_json(larger);
+  const double slow = now["throughput"]["prefill_tokens_per_s"].get<double>();
+  const double fast = then["throughput"]["prefill_tokens_per_s"].get<double>();
+  REQUIRE(fast > 1.5 * slow);
+  std::string note;
+  for (const auto& n : now["notes"])
+    if (has(n.get<std::string>(), "--ubatch 4096")) note = n.get<std::string>();
+  REQUIRE(has(note, "(at 512 tokens per batch ik_llama.cpp leaves them to the CPU)"));
+  REQUIRE(has(note, fmt::format("~{:.0f} tokens/s instead of {:.0f}", fast, slow)));
+  REQUIRE(has(then["launch"]["command"].get<std::string>(), "-b 4096 -ub 4096"));
+  // Asked for explicitly, the batch is the user's: no suggestion.
+  std::vector<std::string> asked = base;
+  asked.insert(asked.end(), {"--ubatch", "512"});
+  for (const auto& n : run_json(asked)["notes"]) REQUIRE_FALSE(has(n.get<std::string>(), "--ubatch 4096"));
 }

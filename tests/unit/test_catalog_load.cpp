@@ -112,11 +112,12 @@ TEST_CASE("the network between nodes is catalog data with a source", "[catalog]"
 namespace {
 
 /// A fork declared as users would: the fields an engine needs, and "performance" naming another engine.
-std::string fork_engine(const std::string& performance) {
+std::string fork_engine(const std::string& performance, const std::string& extra = "",
+                        const std::string& extra_source = "") {
   return R"({"engines": [{"id": "my-fork", "containers": ["gguf"], "mla_cache": "latent", "kv_cache_types": ["f16"],
-      "default_kv_type": "f16", "runtime_overhead_bytes": 0, "compute_buffer_model": "llama.cpp",
-      "performance": ")" +
-         performance + R"(", "source": {"kv": "k", "compute": "c", "overhead": "o"}}]})";
+      "default_kv_type": "f16", "runtime_overhead_bytes": 0, "compute_buffer_model": "llama.cpp", )" +
+         extra + R"("performance": ")" + performance + R"(", "source": {"kv": "k", "compute": "c", "overhead": "o")" +
+         extra_source + "}}]}";
 }
 
 }  // namespace
@@ -137,6 +138,29 @@ TEST_CASE("an engine can run with another engine's performance constants", "[cat
   REQUIRE(error_of(fork_engine("ik_llama.cpp")) ==
           "user.json: /engines/my-fork/performance: 'ik_llama.cpp' is not an engine with performance constants of its "
           "own");
+}
+
+TEST_CASE("a fork's expert offload rule and CPU kernel factor are engine data with their sources", "[catalog]") {
+  const auto cat = load_with(fork_engine(
+      "llama.cpp",
+      R"("expert_offload": {"min_batch": 64, "per_routed_expert": true, "source": "s"}, "cpu_prefill_factor": 1.5, )",
+      R"(, "cpu_prefill": "fit")"));
+  const auto& fork = cat.require_engine("my-fork");
+  REQUIRE(fork.expert_offload_min_batch == 64);
+  REQUIRE(fork.expert_offload_per_expert);
+  REQUIRE(fork.cpu_prefill_factor == 1.5);
+  REQUIRE(fork.source("expert_offload") == "s");
+  // Mainline's defaults: ggml's 32 tokens, whatever the experts, and its own kernels.
+  const auto& llama = cat.require_engine("llama.cpp");
+  REQUIRE(llama.expert_offload_min_batch == 32);
+  REQUIRE_FALSE(llama.expert_offload_per_expert);
+  REQUIRE(llama.cpu_prefill_factor == 1.0);
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("cpu_prefill_factor": 1.5, )")) ==
+          "user.json: /engines/0/source: missing the 'cpu_prefill' source");
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("cpu_prefill_factor": 0, )", R"(, "cpu_prefill": "fit")"))
+              .find("/engines/0/cpu_prefill_factor") != std::string::npos);
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("expert_offload": {"min_batch": 32}, )"))
+              .find("/engines/0/expert_offload: missing required field 'source'") != std::string::npos);
 }
 
 TEST_CASE("a fork's own block types bind the formats and engines that use them", "[catalog]") {

@@ -622,6 +622,63 @@ TEST_CASE(
   REQUIRE(pcie->total_s == Approx(pcie->memory_s + pcie->compute_s).epsilon(1e-12));
 }
 
+namespace {
+
+/// R1 Q4_K_M on one RTX 4090 with every routed expert in 512 GiB of RAM: the prompt's stages.
+PlanResult experts_in_ram(const char* engine, std::uint64_t prompt, std::uint64_t ubatch) {
+  PlanRequest r = request({"r1", "q4_k_m", engine, {{"rtx4090", 1}}, prompt, 1});
+  r.scenario.ubatch = ubatch;
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  return run_plan(catalog(), r);
+}
+
+bool copies_over_pcie(const PlanResult& p) {
+  const auto& stages = p.throughput->prefill_stages;
+  return std::any_of(stages.begin(), stages.end(), [](const auto& st) { return st.copy_then_compute; });
+}
+
+const StageTime& cpu_stage(const std::vector<StageTime>& stages) {
+  const auto it =
+      std::find_if(stages.begin(), stages.end(), [](const auto& st) { return st.device.rfind("CPU", 0) == 0; });
+  REQUIRE(it != stages.end());
+  return *it;
+}
+
+}  // namespace
+
+TEST_CASE("experts in RAM: which prompt micro-batches copy them to the GPU follows the engine's offload rule",
+          "[performance]") {
+  // Mainline ggml offloads an op of host-resident weights from 32 tokens on, whatever the experts.
+  CHECK_FALSE(copies_over_pcie(experts_in_ram("llama.cpp", 31, 512)));
+  CHECK(copies_over_pcie(experts_in_ram("llama.cpp", 32, 512)));
+  // ik_llama.cpp (PR #520) counts tokens per routed expert: ubatch x 8 >= 32 x 256, so 1,024 tokens.
+  CHECK_FALSE(copies_over_pcie(experts_in_ram("ik_llama.cpp", 512, 512)));
+  CHECK_FALSE(copies_over_pcie(experts_in_ram("ik_llama.cpp", 1023, 1023)));
+  CHECK(copies_over_pcie(experts_in_ram("ik_llama.cpp", 1024, 1024)));
+  // A 4,096-token prompt in 512-token micro-batches still leaves every one to the CPU.
+  CHECK_FALSE(copies_over_pcie(experts_in_ram("ik_llama.cpp", 4096, 512)));
+}
+
+TEST_CASE("ik_llama.cpp's CPU kernels: its prompt factor scales the CPU's prefill MFU and leaves decode alone",
+          "[performance]") {
+  const double factor = catalog().require_engine("ik_llama.cpp").cpu_prefill_factor;
+  REQUIRE(factor != 1.0);
+  const auto ik = experts_in_ram("ik_llama.cpp", 512, 512);
+  const auto mainline = experts_in_ram("llama.cpp", 16, 512);  // below 32 tokens: its CPU computes too
+  const StageTime& ik_cpu = cpu_stage(ik.throughput->prefill_stages);
+  const StageTime& mainline_cpu = cpu_stage(mainline.throughput->prefill_stages);
+  CHECK(ik_cpu.factors.kernel_mfu == factor);
+  CHECK(mainline_cpu.factors.kernel_mfu == 1.0);
+  // Same constants otherwise (the fork runs with llama.cpp's), so the MFUs differ by the factor alone.
+  CHECK(ik_cpu.mfu == Approx(mainline_cpu.mfu * factor).epsilon(1e-12));
+  CHECK(ik_cpu.compute_s == Approx(ik_cpu.flops / (ik_cpu.peak_tflops * 1e12 * ik_cpu.mfu)).epsilon(1e-12));
+  CHECK(mfu_terms(ik_cpu).find("the engine's own CPU kernels") != std::string::npos);
+  // Decode steps are weight reads: the factor stays out of them.
+  CHECK(cpu_stage(ik.throughput->decode_stages).factors.kernel_mfu == 1.0);
+  CHECK(cpu_stage(ik.throughput->decode_stages).mfu == Approx(cpu_stage(mainline.throughput->decode_stages).mfu));
+}
+
 TEST_CASE("PCIe link (--pcie): the slot's, as far as the card can use it, carries the weights in RAM",
           "[performance][hardware]") {
   // PCIe per direction = GT/s x lanes x 128/130 / 8: gen 4 is 16 GT/s, gen 3 8 GT/s. An RTX 4090 is

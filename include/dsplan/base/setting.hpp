@@ -20,6 +20,7 @@ enum class Setting : std::uint8_t {
   quant, engine,                                                                     // what runs
   context, prompt, output, users, sweep, tokens,                                     // workload
   tp, pp, ep, dp_attention, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
+  ubatch,
   legacy_mla_gguf, imatrix,
   model_file, no_flash_attn, mtp, build_date,
   gpu_memory_utilization,

@@ -458,6 +458,16 @@ struct EngineSpec {
   /// GPU backends it supports fully (cuda, rocm, metal; sources["backends"]); a plan on others
   /// says so. Empty: every backend the catalog's GPUs use.
   std::vector<std::string> gpu_backends;
+  /// Prefill micro-batches copy RAM-resident routed experts to the GPU only from this many tokens
+  /// (ggml's op offload); counted per routed expert when `expert_offload_per_expert` (ik_llama.cpp
+  /// PR #520: ubatch x experts per token >= this x routed experts). Smaller ones leave the experts
+  /// to the CPU. sources["expert_offload"].
+  std::uint64_t expert_offload_min_batch = 32;
+  bool expert_offload_per_expert = false;
+  /// The engine's own CPU matrix kernels' prefill rate against those of the engine whose
+  /// performance constants it runs with (ik_llama.cpp's iqk kernels against mainline's);
+  /// sources["cpu_prefill"].
+  double cpu_prefill_factor = 1;
   /// The engine whose performance constants this one runs with ("performance": "<id>" in the
   /// catalog: a fork with the same kernels); empty: its own. Resolved when the catalog loads.
   std::string performance_of;

@@ -50,6 +50,7 @@ struct StageTime {
   struct Factors {
     double bandwidth_efficiency = 1, type_bandwidth = 1, architecture_bandwidth = 1;
     double prefill_mfu = 1, architecture_mfu = 1, type_mfu = 1, moe_mfu = 1;
+    double kernel_mfu = 1;                ///< the engine's own CPU kernels against its constants' (cpu_prefill_factor)
     std::string main_type, architecture;  ///< the keys the factors were looked up by
   } factors;
 };

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 58> k_settings{{
+constexpr std::array<EnumName<Setting>, 59> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -38,6 +38,7 @@ constexpr std::array<EnumName<Setting>, 58> k_settings{{
     {Setting::tensor_split, "tensor_split", "each GPU's share of the layers on GPUs (llama.cpp -ts)"},
     {Setting::kv_type, "kv_type", "the KV cache's element type"},
     {Setting::mla_cache, "mla_cache", "the MLA cache layout"},
+    {Setting::ubatch, "ubatch", "tokens per forward pass (llama.cpp -ub)"},
     {Setting::legacy_mla_gguf, "legacy_mla_gguf", "a GGUF with the legacy attn_kv_b tensor"},
     {Setting::imatrix, "imatrix", "whether the GGUF was quantized with an importance matrix"},
     {Setting::model_file, "model_file", "a model file whose exact tensors replace the quant format"},

@@ -539,6 +539,8 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "recommend",
                 "derives_mla_projections",
                 "gpu_backends",
+                "expert_offload",
+                "cpu_prefill_factor",
                 "performance",
                 "source",
                 "notes"});
@@ -607,6 +609,13 @@ EngineSpec parse_engine(const JsonNode& n) {
   for (const auto& b : e.gpu_backends)
     if (std::none_of(std::begin(k_gpu_backends), std::end(k_gpu_backends), [&](const auto& k) { return k.first == b; }))
       n.at("gpu_backends").fail("expected cuda, rocm or metal, not '" + b + "'");
+  if (const auto offload = n.find("expert_offload")) {
+    offload->check_keys({"min_batch", "per_routed_expert", "source"});
+    e.expert_offload_min_batch = offload->u64_in("min_batch", 1, 1ULL << 20);
+    e.expert_offload_per_expert = offload->bool_or("per_routed_expert", false);
+    e.sources["expert_offload"] = offload->str("source");
+  }
+  e.cpu_prefill_factor = n.number_in_or("cpu_prefill_factor", 1.0, 0.1, 10);
   if (n.at("performance").is_string())
     e.performance_of = n.str("performance");
   else
@@ -617,6 +626,8 @@ EngineSpec parse_engine(const JsonNode& n) {
   if (e.derives_mla_projections && !e.sources.count("derived_weights"))
     n.at("source").fail("missing the 'derived_weights' source");
   if (!e.gpu_backends.empty() && !e.sources.count("backends")) n.at("source").fail("missing the 'backends' source");
+  if (n.has("cpu_prefill_factor") && !e.sources.count("cpu_prefill"))
+    n.at("source").fail("missing the 'cpu_prefill' source");
   e.notes = n.str_or("notes", "");
   return e;
 }

@@ -196,7 +196,7 @@ double score_bytes_per_block(const ResolvedScenario& s, const ModelWork& w, cons
 
 StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
                 double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
-                const std::string& architecture = {}) {
+                const std::string& architecture = {}, double kernel_mfu = 1.0) {
   StageTime st;
   if (ph.named) st.device = name;
   st.read_bytes = work.bytes;
@@ -209,12 +209,13 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   f.architecture_mfu = factor_or_one(pc.architecture_mfu_factor, architecture);
   f.type_mfu = factor_or_one(pc.type_mfu_factor, main_type);
   f.moe_mfu = ph.prefill && w.routed_experts > 0 ? pc.moe_mfu_factor : 1.0;
+  f.kernel_mfu = ph.prefill ? kernel_mfu : 1.0;
   f.main_type = main_type;
   f.architecture = architecture;
   st.bandwidth_bytes_per_s = bandwidth;
   st.efficiency = f.bandwidth_efficiency * f.type_bandwidth * f.architecture_bandwidth;
   st.peak_tflops = peak_tflops;
-  st.mfu = f.prefill_mfu * f.architecture_mfu * f.type_mfu * f.moe_mfu;
+  st.mfu = f.prefill_mfu * f.architecture_mfu * f.type_mfu * f.moe_mfu * f.kernel_mfu;
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * st.efficiency) : 0.0;
   st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * st.mfu) : 0.0;
   st.fixed_s = fixed_s;
@@ -294,6 +295,15 @@ StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w,
   return st;
 }
 
+/// Whether a prefill micro-batch of `tokens` copies RAM-resident routed experts to the GPU (else
+/// the CPU computes them): ggml's op offload from a minimum batch, which ik_llama.cpp counts per
+/// routed expert (tokens x experts per token >= minimum x routed experts).
+bool copies_experts(const EngineSpec& e, const ModelWork& w, std::uint64_t tokens) {
+  if (tokens < e.expert_offload_min_batch) return false;
+  if (!e.expert_offload_per_expert || w.routed_experts == 0) return true;
+  return tokens * w.experts_per_token >= e.expert_offload_min_batch * w.routed_experts;
+}
+
 /// Layer split: the GPU placements in order, then the CPU's share; PCIe hops between devices.
 std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const ModelWork& w, const Layout& l,
                                           const Hardware& hw, const Phase& ph) {
@@ -347,7 +357,8 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   }
   if (cpu_work.bytes > 0) {
     const auto& pc = class_factors(e, DeviceClass::cpu);
-    if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() && hw.gpus.front().host_link_bytes_per_s > 0) {
+    if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() &&
+        hw.gpus.front().host_link_bytes_per_s > 0 && copies_experts(e, w, step_tokens)) {
       stages.push_back(weights_over_pcie_stage(s, w, hw, ph, cpu_work));
     } else {
       // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
@@ -363,8 +374,8 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
         if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
         if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
       }
-      stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(),
-                             pc, fixed * chunks, w, ph, s.quant->default_type));
+      stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(), pc,
+                             fixed * chunks, w, ph, s.quant->default_type, {}, e.cpu_prefill_factor));
     }
   }
   return stages;
@@ -553,6 +564,7 @@ std::string product_terms(double base, std::initializer_list<std::pair<double, c
   return out;
 }
 const std::string k_routed_experts = "routed experts";
+const std::string k_engine_kernels = "the engine's own CPU kernels";
 }  // namespace
 
 std::string efficiency_terms(const StageTime& st) {
@@ -563,9 +575,10 @@ std::string efficiency_terms(const StageTime& st) {
 
 std::string mfu_terms(const StageTime& st) {
   const auto& f = st.factors;
-  return product_terms(
-      f.prefill_mfu,
-      {{f.architecture_mfu, &f.architecture}, {f.type_mfu, &f.main_type}, {f.moe_mfu, &k_routed_experts}});
+  return product_terms(f.prefill_mfu, {{f.architecture_mfu, &f.architecture},
+                                       {f.type_mfu, &f.main_type},
+                                       {f.moe_mfu, &k_routed_experts},
+                                       {f.kernel_mfu, &k_engine_kernels}});
 }
 
 Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& m, const Layout& l, const Hardware& hw,
