@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "core/model/tensor_tags.hpp"
 #include "dsplan/base/error.hpp"
@@ -88,16 +89,26 @@ bool converter_output(const ContainerRules& container, const Catalog& cat, const
   return contains(container.converter_outtypes, cat.block_types[quant.default_type_index].id);
 }
 
+/// A storage type a tensor gets (after fallback), with its bytes.
+struct Choice {
+  std::size_t type = 0;
+  bool fell_back = false;
+  Bytes bytes;
+};
+
 /// One tensor position (a model-level tensor, or a tensor of a block layout), resolved once.
 struct Slot {
   const Tensor* tensor = nullptr;
   LlamaCategory category = LlamaCategory::other;
+  std::size_t group = 0;                    ///< index into k_all_groups
+  std::int64_t position = 0;                ///< among its layout's slots of its category that reach the rules
   bool reaches_rules = false;               ///< not kept as converted by a container rule
   bool dynamic = false;                     ///< type depends on the block index or a counter
-  std::size_t type = 0;                     ///< fixed slots: final type (after fallback)
-  bool fell_back = false;
-  Bytes bytes;                              ///< fixed slots
+  Choice fixed;                             ///< fixed slots: the type
   std::vector<const QuantRule*> candidates; ///< dynamic slots: rules that may apply, in order
+  /// Dynamic slots: the choice per candidate (the format's default last), worked out at the first
+  /// block that takes it (where a fallback that fails names that block, as block by block would).
+  std::vector<std::optional<Choice>> choices;
 };
 
 struct Resolver {
@@ -113,12 +124,13 @@ struct Resolver {
     Slot s;
     s.tensor = &t;
     s.category = detail::llama_category(t.role, tied);
+    s.group = static_cast<std::size_t>(group_of(t.role));
     const TagMask tags = detail::tensor_tags(t, tied, mtp);
     for (const auto& r : container.unquantized)
-      if ((r.mask & tags).any()) return fixed(s, r.type_index, -1);
+      if ((r.mask & tags).any()) return fixed(std::move(s), r.type_index);
     if (converter_output)
       for (const auto& r : container.converter_types)
-        if ((r.mask & tags).any()) return fixed(s, r.type_index, -1);
+        if ((r.mask & tags).any()) return fixed(std::move(s), r.type_index);
     s.reaches_rules = true;
     const bool default_fits = row_fits(cat.block_types[quant.default_type_index], t);
     for (const auto& r : quant.rules) {
@@ -126,42 +138,52 @@ struct Resolver {
       s.candidates.push_back(&r);
       if (!layer_dependent(r.when)) break;  // an unconditional match ends the list
     }
-    if (s.candidates.empty()) return fixed(s, quant.default_type_index, -1);
-    if (!layer_dependent(s.candidates.front()->when)) return fixed(s, s.candidates.front()->type_index, -1);
+    if (s.candidates.empty()) return fixed(std::move(s), quant.default_type_index);
+    if (!layer_dependent(s.candidates.front()->when)) return fixed(std::move(s), s.candidates.front()->type_index);
     s.dynamic = true;
+    s.choices.resize(s.candidates.size() + 1);
     return s;
   }
 
-  Slot fixed(Slot s, std::size_t type, std::int64_t block) const {
+  Slot fixed(Slot s, std::size_t type) const {
     s.candidates.clear();
-    s.type = s.reaches_rules ? apply_fallback(cat, container, *s.tensor, type, block, s.fell_back) : type;
-    s.bytes = stored_bytes(cat.block_types[s.type], *s.tensor);
+    s.fixed = choice(s, type, -1);
     return s;
   }
 
-  /// Type of a dynamic slot at a position, after fallback.
-  std::size_t type_at(const Slot& s, std::int64_t block, std::int64_t ordinal, std::int64_t count,
-                      bool& fell_back) const {
-    std::size_t type = quant.default_type_index;
-    for (const auto* r : s.candidates)
-      if (!layer_dependent(r->when) || holds_at(r->when, s.category, block, ordinal, count, facts.n_layer)) {
-        type = r->type_index;
-        break;
-      }
-    return apply_fallback(cat, container, *s.tensor, type, block, fell_back);
+  /// `type` for the slot's tensor at `block` (-1: model-level or any), after fallback.
+  Choice choice(const Slot& s, std::size_t type, std::int64_t block) const {
+    Choice c;
+    c.type = s.reaches_rules ? apply_fallback(cat, container, *s.tensor, type, block, c.fell_back) : type;
+    c.bytes = stored_bytes(cat.block_types[c.type], *s.tensor);
+    return c;
+  }
+
+  /// The type of a dynamic slot at a position.
+  const Choice& choice_at(Slot& s, std::int64_t block, std::int64_t ordinal, std::int64_t count) const {
+    std::size_t pick = 0;
+    while (pick < s.candidates.size() && layer_dependent(s.candidates[pick]->when) &&
+           !holds_at(s.candidates[pick]->when, s.category, block, ordinal, count, facts.n_layer))
+      ++pick;
+    auto& c = s.choices[pick];
+    if (!c)
+      c = choice(s, pick < s.candidates.size() ? s.candidates[pick]->type_index : quant.default_type_index, block);
+    return *c;
   }
 };
 
 /// Sums by storage type and by group, added to in bulk (a layout's fixed tensors x its blocks).
+/// Only the types a file uses are kept (a handful of the catalog's ~170), so a quantization
+/// neither allocates nor walks a slot per catalog type.
 class Totals {
  public:
-  explicit Totals(std::size_t types) : m_types(types), m_groups(std::size(k_all_groups)) {}
+  Totals() { m_types.reserve(8); }  // formats use a few types: one allocation, not a growing vector
 
   void add(const Tensor& t, std::size_t type, Bytes bytes, std::uint64_t times, bool fell_back) {
     if (times == 0) return;
     const ParamCount params(checked_mul(t.elements(), times, "parameters"));
     const Bytes all = bytes * times;
-    auto& u = m_types[type];
+    auto& u = find_or_add(m_types, type);
     u.tensors += times;
     u.params += params;
     u.bytes += all;
@@ -176,15 +198,18 @@ class Totals {
 
   /// Writes the sums into `q`: everything counts toward the file; `mtp` totals go apart.
   void into(const Catalog& cat, QuantizedModel& q, const Totals& mtp) const {
-    for (std::size_t i = 0; i < m_types.size(); ++i) {
-      TypeUsage u = m_types[i];
-      u.tensors += mtp.m_types[i].tensors;
-      u.params += mtp.m_types[i].params;
-      u.bytes += mtp.m_types[i].bytes;
-      if (u.tensors == 0) continue;
-      u.type = cat.block_types[i].id;
-      q.types.push_back(std::move(u));
+    std::vector<TypeSums> types = m_types;
+    for (const auto& m : mtp.m_types) {
+      auto& u = find_or_add(types, m.type);
+      u.tensors += m.tensors;
+      u.params += m.params;
+      u.bytes += m.bytes;
     }
+    // By catalog index: the order a catalog format's types have always been listed in.
+    std::sort(types.begin(), types.end(), [](const TypeSums& a, const TypeSums& b) { return a.type < b.type; });
+    q.types.reserve(types.size());
+    for (const auto& u : types) q.types.push_back({cat.block_types[u.type].id, u.tensors, u.params, u.bytes});
+    q.groups.reserve(m_groups.size());
     for (std::size_t g = 0; g < m_groups.size(); ++g)
       q.groups.push_back({k_all_groups[g], m_groups[g].params, m_groups[g].bytes});
     q.total = m_bytes + mtp.m_bytes;
@@ -195,8 +220,25 @@ class Totals {
   }
 
  private:
-  std::vector<TypeUsage> m_types;
-  std::vector<GroupUsage> m_groups;
+  struct TypeSums {
+    std::size_t type = 0;  ///< index into the catalog's block types
+    std::uint64_t tensors = 0;
+    ParamCount params;
+    Bytes bytes;
+  };
+  struct GroupSums {
+    ParamCount params;
+    Bytes bytes;
+  };
+
+  static TypeSums& find_or_add(std::vector<TypeSums>& types, std::size_t type) {
+    const auto it = std::find_if(types.begin(), types.end(), [&](const TypeSums& u) { return u.type == type; });
+    if (it != types.end()) return *it;
+    return types.emplace_back(TypeSums{type, 0, {}, {}});
+  }
+
+  std::vector<TypeSums> m_types;  ///< the types used, in order of first use
+  std::array<GroupSums, k_group_count> m_groups{};
   Bytes m_bytes;
   ParamCount m_params;
   std::uint64_t m_tensors = 0;
@@ -262,6 +304,9 @@ TensorInventory file_inventory(const TensorInventory& inv, const ModelArch& a, c
   out.blocks.resize(inv.main_blocks + skipped_file_blocks(a, layout));
   if (!layout.legacy_mla_gguf) {
     for (auto& l : out.layouts) {
+      if (std::none_of(l.tensors.begin(), l.tensors.end(),
+                       [](const Tensor& t) { return t.role == TensorRole::attn_kv_b; }))
+        continue;  // nothing to split: keep the layout as it is
       std::vector<Tensor> split;
       for (const auto& t : l.tensors) {
         if (t.role != TensorRole::attn_kv_b || layout.keeps_attn_kv_b) split.push_back(t);
@@ -329,7 +374,10 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   if (container_it == cat.containers.end())
     throw InputError("quant '" + quant.id + "' has no container '" + layout.container + "'");
   const ModelArch& a = model.arch;
-  const auto inv = file_inventory(inventory, a, layout);
+  // The file's tensors: a GGUF conversion's, else the inventory as it is (not copied).
+  std::optional<TensorInventory> converted;
+  if (layout.container == "gguf") converted = file_inventory(inventory, a, layout);
+  const TensorInventory& inv = converted ? *converted : inventory;
   // llama-quantize's n_layer is the file's block count (MTP blocks included, when written).
   const auto n_layer = static_cast<std::int64_t>(layout.container == "gguf" ? inv.blocks.size() : inv.main_blocks);
   const ModelFacts facts{n_layer, a.num_heads / a.num_kv_heads, a.n_routed_experts, model.llama_cpp_type,
@@ -338,6 +386,7 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
                           facts, a.tie_word_embeddings, converter_output(container_it->second, cat, quant)};
 
   std::vector<Slot> globals;
+  globals.reserve(inv.globals.size());
   for (const auto& t : inv.globals) globals.push_back(resolver.resolve(t, false));
   // Resolve each layout the file uses once; a layout used only by MTP blocks carries the mtp tag.
   std::vector<std::vector<Slot>> layouts(inv.layouts.size());
@@ -348,18 +397,19 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
     if (inv.is_mtp_block(b)) mtp_layout[inv.blocks[b]] = true;
   }
   for (std::size_t l = 0; l < inv.layouts.size(); ++l)
-    if (used[l])
+    if (used[l]) {
+      layouts[l].reserve(inv.layouts[l].tensors.size());
       for (const auto& t : inv.layouts[l].tensors) layouts[l].push_back(resolver.resolve(t, mtp_layout[l]));
+    }
 
   // llama.cpp's per-category counters count the tensors that reach the rules, in file order:
   // per layout, each slot's position among same-category slots and the layout's totals.
   using Counts = std::array<std::int64_t, k_categories>;
   std::vector<Counts> layout_counts(inv.layouts.size(), Counts{});
-  std::vector<std::vector<std::int64_t>> position(inv.layouts.size());
   for (std::size_t l = 0; l < inv.layouts.size(); ++l)
-    for (const auto& s : layouts[l]) {
+    for (auto& s : layouts[l]) {
       auto& n = layout_counts[l][static_cast<std::size_t>(s.category)];
-      position[l].push_back(n);
+      s.position = n;
       n += s.reaches_rules ? 1 : 0;
     }
   Counts counter{};
@@ -372,13 +422,14 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   q.layout = layout;
   q.block_bytes.assign(inv.main_blocks, Bytes(0));
   q.block_group_bytes.assign(inv.main_blocks, {});
-  Totals main(cat.block_types.size());
-  Totals mtp(cat.block_types.size());
+  Totals main;
+  Totals mtp;
   for (const auto& s : globals) {
-    main.add(*s.tensor, s.type, s.bytes, 1, s.fell_back);
-    q.globals += s.bytes;
-    if (s.tensor->role == TensorRole::token_embd) q.embedding += s.bytes;
-    if (keep_tensors) q.tensors.push_back({*s.tensor, -1, false, cat.block_types[s.type].id, s.bytes, s.fell_back});
+    const Choice& c = s.fixed;
+    main.add(*s.tensor, c.type, c.bytes, 1, c.fell_back);
+    q.globals += c.bytes;
+    if (s.tensor->role == TensorRole::token_embd) q.embedding += c.bytes;
+    if (keep_tensors) q.tensors.push_back({*s.tensor, -1, false, cat.block_types[c.type].id, c.bytes, c.fell_back});
   }
   // Fixed slots: once per layout, times the blocks that use it.
   const auto main_count = inv.blocks_per_layout(false);
@@ -388,34 +439,37 @@ QuantizedModel quantize_model(const Catalog& cat, const ModelSpec& model, const 
   for (std::size_t l = 0; l < inv.layouts.size(); ++l)
     for (const auto& s : layouts[l])
       if (!s.dynamic) {
-        main.add(*s.tensor, s.type, s.bytes, main_count[l], s.fell_back);
-        mtp.add(*s.tensor, s.type, s.bytes, mtp_count[l], s.fell_back);
-        fixed_bytes[l] += s.bytes;
-        fixed_groups[l][static_cast<std::size_t>(group_of(s.tensor->role))] += s.bytes;
+        const Choice& c = s.fixed;
+        main.add(*s.tensor, c.type, c.bytes, main_count[l], c.fell_back);
+        mtp.add(*s.tensor, c.type, c.bytes, mtp_count[l], c.fell_back);
+        fixed_bytes[l] += c.bytes;
+        fixed_groups[l][s.group] += c.bytes;
       }
-  // Dynamic slots (and, when asked, every tensor): block by block.
+  // Dynamic slots (and, when asked, every tensor): block by block. A layout's fixed slots are
+  // not visited there unless their tensors are listed (most slots are fixed).
+  std::vector<std::vector<Slot*>> visited(inv.layouts.size());
+  for (std::size_t l = 0; l < inv.layouts.size(); ++l)
+    for (auto& s : layouts[l])
+      if (s.dynamic || keep_tensors) visited[l].push_back(&s);
   for (std::size_t b = 0; b < inv.blocks.size(); ++b) {
     const auto l = inv.blocks[b];
     const bool is_mtp = inv.is_mtp_block(b);
     const auto block = static_cast<std::int64_t>(b);
     Bytes bytes = fixed_bytes[l];
     std::array<Bytes, k_group_count> groups = fixed_groups[l];
-    for (std::size_t i = 0; i < layouts[l].size(); ++i) {
-      const Slot& s = layouts[l][i];
-      if (!s.dynamic) {
-        if (keep_tensors)
-          q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[s.type].id, s.bytes, s.fell_back});
+    for (Slot* s : visited[l]) {
+      if (!s->dynamic) {
+        const Choice& c = s->fixed;
+        q.tensors.push_back({*s->tensor, block, is_mtp, cat.block_types[c.type].id, c.bytes, c.fell_back});
         continue;
       }
-      const auto c = static_cast<std::size_t>(s.category);
-      bool fell_back = false;
-      const std::size_t type = resolver.type_at(s, block, counter[c] + position[l][i], total[c], fell_back);
-      const Bytes tensor_bytes = stored_bytes(cat.block_types[type], *s.tensor);
-      (is_mtp ? mtp : main).add(*s.tensor, type, tensor_bytes, 1, fell_back);
-      bytes += tensor_bytes;
-      groups[static_cast<std::size_t>(group_of(s.tensor->role))] += tensor_bytes;
+      const auto category = static_cast<std::size_t>(s->category);
+      const Choice& c = resolver.choice_at(*s, block, counter[category] + s->position, total[category]);
+      (is_mtp ? mtp : main).add(*s->tensor, c.type, c.bytes, 1, c.fell_back);
+      bytes += c.bytes;
+      groups[s->group] += c.bytes;
       if (keep_tensors)
-        q.tensors.push_back({*s.tensor, block, is_mtp, cat.block_types[type].id, tensor_bytes, fell_back});
+        q.tensors.push_back({*s->tensor, block, is_mtp, cat.block_types[c.type].id, c.bytes, c.fell_back});
     }
     if (!is_mtp) {
       q.block_bytes[b] = bytes;
