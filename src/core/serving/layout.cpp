@@ -76,8 +76,29 @@ void finish(DevicePlacement& p) {
 
 // ---- llama.cpp-style layer split ---------------------------------------------------------
 
+/// Running sums of the blocks' bytes: blocks [b0, b1) add as one difference, so a trial split
+/// (the -ngl and --n-cpu-moe searches try several per placement) costs a step per device, not per block.
+struct BlockSums {
+  std::vector<Bytes> memory;  ///< memory[b]: blocks [0, b) in memory (QuantizedModel::block_memory)
+  std::vector<Bytes> routed;  ///< routed[b]: their routed experts
+
+  explicit BlockSums(const QuantizedModel& q) : memory(q.block_bytes.size() + 1), routed(q.block_bytes.size() + 1) {
+    for (std::size_t b = 0; b < q.block_bytes.size(); ++b) {
+      memory[b + 1] = memory[b] + q.block_memory(b);
+      routed[b + 1] = routed[b] + q.block_routed_bytes(b);
+    }
+  }
+  [[nodiscard]] Bytes memory_of(std::uint64_t b0, std::uint64_t b1) const {
+    return Bytes(memory[b1].count() - memory[b0].count());
+  }
+  [[nodiscard]] Bytes routed_of(std::uint64_t b0, std::uint64_t b1) const {
+    return Bytes(routed[b1].count() - routed[b0].count());
+  }
+};
+
 struct SplitInputs {
   const QuantizedModel& q;
+  const BlockSums& sums;
   const RuntimeMemory& runtime;
   Bytes kv_per_layer;
   Bytes skipped_blocks_kv;  ///< cache of the file's skipped blocks (V3.2's MTP block), next to the output layer
@@ -86,13 +107,6 @@ struct SplitInputs {
   bool output_first = true;             ///< -ngl counts the output layer first (llama.cpp PR #18148)
   const std::vector<double>* tensor_split = nullptr;  ///< -ts shares; null or empty: free memory
 };
-
-bool experts_in_ram(const SplitInputs& in, std::size_t b) { return b < in.experts_in_ram_blocks; }
-
-Bytes block_on_gpu(const SplitInputs& in, std::size_t b) {
-  return experts_in_ram(in, b) ? Bytes(in.q.block_memory(b).count() - in.q.block_routed_bytes(b).count())
-                               : in.q.block_memory(b);
-}
 
 /// Each GPU's cumulative share of the offloaded layers, normalised to end at 1, in single
 /// precision as llama.cpp computes them: -ts when given, else free memory.
@@ -147,22 +161,30 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   cpu.capacity = hw.host.ram.value_or(Bytes(0));
   cpu.embedding = true;
   cpu.weights = in.q.embedding;
-  for (std::uint64_t b = 0; b < in.layers; ++b) {
-    if (!slot_on_gpu(b)) {
-      cpu.weights += in.q.block_memory(b);
-      cpu.kv_cache += in.kv_per_layer;
-      cpu.layers += 1;
-      continue;
-    }
-    DevicePlacement& g = layout.gpus[device_of(b)];
+  // The blocks on GPUs are one run, [gpu_begin, gpu_end); the CPU runs the others.
+  const std::uint64_t gpu_begin = std::min(first_gpu_slot, in.layers);
+  const std::uint64_t gpu_end =
+      on_gpu == 0 ? gpu_begin : std::max(gpu_begin, std::min(in.layers, first_gpu_slot + on_gpu));
+  const std::uint64_t cpu_blocks = in.layers - (gpu_end - gpu_begin);
+  cpu.weights += in.sums.memory_of(0, gpu_begin) + in.sums.memory_of(gpu_end, in.layers);
+  cpu.kv_cache += in.kv_per_layer * cpu_blocks;
+  cpu.layers += cpu_blocks;
+  // Each GPU takes a run of them; device_of never moves past the last GPU, which takes the rest.
+  for (std::uint64_t b = gpu_begin; b < gpu_end;) {
+    const std::size_t d = device_of(b);
+    std::uint64_t end = b + 1;
+    if (d + 1 == layout.gpus.size()) end = gpu_end;
+    while (end < gpu_end && device_of(end) == d) ++end;
+    DevicePlacement& g = layout.gpus[d];
     if (g.layers == 0) g.first_layer = b;
-    g.layers += 1;
-    g.weights += block_on_gpu(in, b);
-    g.kv_cache += in.kv_per_layer;
-    if (experts_in_ram(in, b)) {
-      cpu.weights += in.q.block_routed_bytes(b);
-      cpu.routed_experts = cpu.routed_experts || in.q.block_routed_bytes(b).count() > 0;
-    }
+    g.layers += end - b;
+    // Blocks [0, experts_in_ram_blocks) keep their routed experts in RAM.
+    const Bytes routed_in_ram = in.sums.routed_of(b, std::max(b, std::min(end, in.experts_in_ram_blocks)));
+    g.weights += Bytes(in.sums.memory_of(b, end).count() - routed_in_ram.count());
+    g.kv_cache += in.kv_per_layer * (end - b);
+    cpu.weights += routed_in_ram;
+    cpu.routed_experts = cpu.routed_experts || routed_in_ram.count() > 0;
+    b = end;
   }
   if (slot_on_gpu(in.layers)) {
     DevicePlacement& g = layout.gpus[device_of(in.layers)];
@@ -285,7 +307,9 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
                                  s.model->name, layers, layers));
   check_tensor_split(r.tensor_split, hw);
   const Bytes kv_per_layer(m.kv.total.count() / m.kv.layers);
+  const BlockSums sums(m.weights);
   SplitInputs in{m.weights,
+                 sums,
                  m.runtime,
                  kv_per_layer,
                  Bytes(kv_per_layer.count() * (m.kv.layers - std::min(m.kv.layers, layers))),
