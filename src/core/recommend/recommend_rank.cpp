@@ -2,7 +2,6 @@
 // shortlist (pick and runners-up) and the rejections worth naming.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "dsplan/base/text.hpp"
 #include "core/recommend/recommend_steps.hpp"
@@ -53,19 +52,6 @@ void prefer_direct_answers(Recommendation& out) {
   if (it != out.ranked.end()) std::rotate(out.ranked.begin(), it, it + 1);
 }
 
-/// std::stable_sort of `v` by `before`, through indices: a Candidate is large, and a merge sort
-/// moves each element about log2(n) times (recommend sorts over a thousand); here each moves once.
-template <typename Before>
-void stable_sort_candidates(std::vector<Candidate>& v, Before before) {
-  std::vector<std::size_t> order(v.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return before(v[a], v[b]); });
-  std::vector<Candidate> sorted;
-  sorted.reserve(v.size());
-  for (const std::size_t i : order) sorted.push_back(std::move(v[i]));
-  v = std::move(sorted);
-}
-
 /// The best candidate per model x quant (engines and layouts of the same file collapse), in order.
 std::vector<const Candidate*> best_per_file(const std::vector<Candidate>& sorted) {
   std::vector<const Candidate*> out;
@@ -84,11 +70,11 @@ std::vector<const Candidate*> best_per_file(const std::vector<Candidate>& sorted
 std::string key_of(const Candidate& c) { return c.model->id + "/" + c.quant->id; }
 
 void rank(const RecommendRequest& r, double best_feasible, Recommendation& out) {
-  stable_sort_candidates(out.ranked, [&](const Candidate& a, const Candidate& b) {
+  stable_sort_by_index(out.ranked, [&](const Candidate& a, const Candidate& b) {
     return better(a, b, r.prefer, best_feasible, r.cloud);
   });
   prefer_direct_answers(out);
-  stable_sort_candidates(out.rejected, [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  stable_sort_by_index(out.rejected, [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
 }
 
 }  // namespace detail

@@ -68,7 +68,7 @@ std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, c
         out.push_back(std::move(c));
       }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Combo& a, const Combo& b) { return a.score > b.score; });
+  stable_sort_by_index(out, [](const Combo& a, const Combo& b) { return a.score > b.score; });
   return out;
 }
 

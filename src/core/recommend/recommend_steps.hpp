@@ -2,8 +2,11 @@
 // and explain (recommend_explain.cpp) — and the thresholds they share.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "dsplan/recommend/recommend.hpp"
 
@@ -25,6 +28,20 @@ void rank(const RecommendRequest& request, double best_feasible, Recommendation&
 
 /// The decision tree's branches that led to the pick, in `out.why`.
 void explain(const RecommendRequest& request, Recommendation& out);
+
+/// std::stable_sort of `v` by `before`, through indices: the search sorts over a thousand
+/// combinations and candidates, each large, and a merge sort moves every element about log2(n)
+/// times; here each moves once, into the same order.
+template <typename T, typename Before>
+void stable_sort_by_index(std::vector<T>& v, Before before) {
+  std::vector<std::size_t> order(v.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return before(v[a], v[b]); });
+  std::vector<T> sorted;
+  sorted.reserve(v.size());
+  for (const std::size_t i : order) sorted.push_back(std::move(v[i]));
+  v = std::move(sorted);
+}
 
 /// A candidate's file: model and quant ("deepseek-r1/q4_k_m").
 [[nodiscard]] std::string key_of(const Candidate& candidate);
