@@ -195,45 +195,67 @@ bool copies_weights_in_ram(const Throughput& t) {
                      [](const StageTime& st) { return st.copy_then_compute; });
 }
 
-/// Weights in RAM at the engine's default micro-batch: a larger one (4,096 tokens, as ubergarm's
-/// model cards run llama.cpp and ik_llama.cpp) copies them to the GPU once per batch of its size,
-/// and lets ik_llama.cpp copy its experts at all (it does from 32 x E / k tokens per batch).
-/// Said when it makes the prompt at least 1.5 times faster and still fits.
-std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+/// Weights in RAM at the engine's default micro-batch: the larger one to try (4,096 tokens, as
+/// ubergarm's model cards run llama.cpp and ik_llama.cpp, or the whole prompt when shorter).
+std::optional<std::uint64_t> larger_ubatch_to_try(const PlanRequest& r, const PlanResult& p) {
   constexpr std::uint64_t k_large_ubatch = 4096;
   const ResolvedScenario& s = p.scenario;
-  if (r.scenario.ubatch != 0 || !p.throughput || !s.engine->performance.expert_prefill_over_pcie ||
-      s.engine->parallelism != Parallelism::layer_split || p.hardware->gpus.empty() || !p.layout ||
+  if (r.scenario.ubatch != 0 || !p.throughput || !p.layout || !s.engine->performance.expert_prefill_over_pcie ||
+      s.engine->parallelism != Parallelism::layer_split || p.hardware->gpus.empty() ||
       (p.layout->experts_in_ram_blocks == 0 && p.layout->cpu.layers == 0))
     return std::nullopt;
   const std::uint64_t ubatch = std::min(k_large_ubatch, p.throughput_request->prompt_tokens);
   if (ubatch <= s.ubatch) return std::nullopt;
+  return ubatch;
+}
+
+/// The same request placed and timed at another micro-batch (its compute buffer differs); `m`
+/// receives its memory.
+Evaluation at_ubatch(const Catalog& cat, const PlanRequest& r, const PlanResult& p, std::uint64_t ubatch,
+                     MemoryEstimate& m) {
   Scenario sc = scenario_on_hardware(cat, r);
   sc.ubatch = ubatch;
-  const ResolvedScenario larger = resolve_scenario(cat, sc);
-  const MemoryEstimate m = estimate_memory(cat, larger, false);
+  const ResolvedScenario s = resolve_scenario(cat, sc);
+  m = estimate_memory(cat, s, false);
   PlacementRequest placement;
   placement.layout = placed_with(r, p);
   placement.throughput = *p.throughput_request;
-  const Evaluation e = evaluate_placement(cat, larger, m, *p.hardware, placement);
+  return evaluate_placement(cat, s, m, *p.hardware, placement);
+}
+
+/// A larger micro-batch copies the weights kept in RAM to the GPU once per batch of its size, and
+/// lets ik_llama.cpp copy its experts at all (it does from 32 x E / k tokens per batch). Said when
+/// it makes the prompt at least 1.5 times faster and still fits.
+std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+  const auto ubatch = larger_ubatch_to_try(r, p);
+  if (!ubatch) return std::nullopt;
+  MemoryEstimate m;
+  Evaluation e;
+  try {
+    e = at_ubatch(cat, r, p, *ubatch, m);
+  } catch (const InputError&) {
+    return std::nullopt;  // a setting the other batch does not allow: nothing to suggest
+  }
   if (!e.fits || !e.throughput) return std::nullopt;
-  const double now = p.throughput->prefill_tokens_per_s, then = e.throughput->prefill_tokens_per_s;
-  if (then < 1.5 * now) return std::nullopt;
+  const Throughput& now = *p.throughput;
+  const Throughput& then = *e.throughput;
+  if (then.prefill_tokens_per_s < 1.5 * now.prefill_tokens_per_s) return std::nullopt;
+  const std::uint64_t current = p.scenario.ubatch;
   const std::string how =
-      copies_weights_in_ram(*p.throughput)
+      copies_weights_in_ram(now)
           ? fmt::format("copies the weights kept in RAM to the GPU once per {} prompt tokens instead of once per {}",
-                        ubatch, s.ubatch)
+                        *ubatch, current)
           : fmt::format(
                 "has the GPU compute the routed experts kept in RAM, copied to it once per {} prompt tokens "
                 "(at {} tokens per batch {} leaves them to the CPU)",
-                ubatch, s.ubatch, s.engine->id);
-  const double decode_now = p.throughput->decode_tokens_per_s, decode_then = e.throughput->decode_tokens_per_s;
-  const std::string decode = std::abs(decode_then / decode_now - 1.0) > 0.02
-                                 ? fmt::format(" (decode ~{:.1f} tokens/s instead of {:.1f})", decode_then, decode_now)
+                *ubatch, current, p.scenario.engine->id);
+  const std::string decode = std::abs(then.decode_tokens_per_s / now.decode_tokens_per_s - 1.0) > 0.02
+                                 ? fmt::format(" (decode ~{:.1f} tokens/s instead of {:.1f})", then.decode_tokens_per_s,
+                                               now.decode_tokens_per_s)
                                  : std::string();
   return fmt::format(
-      "prompt speed: %ubatch% {} {}: ~{:.0f} tokens/s instead of {:.0f}, for {:.2f} GiB more compute buffer{}", ubatch,
-      how, then, now, m.total.gib() - p.memory.total.gib(), decode);
+      "prompt speed: %ubatch% {} {}: ~{:.0f} tokens/s instead of {:.0f}, for {:.2f} GiB more compute buffer{}", *ubatch,
+      how, then.prefill_tokens_per_s, now.prefill_tokens_per_s, m.total.gib() - p.memory.total.gib(), decode);
 }
 
 }  // namespace
