@@ -56,8 +56,9 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   t.render(out, "  ");
   for (const auto& q : m.quants)
     if (q == k_file_quant_id) out << "  file = the tensors of the --model-file\n";
-  out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4); n/a = no engine "
-         "loads it\n";
+  out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4); n/a "
+         "= cannot "
+         "be planned here (a format no engine loads, or a file made for another model; --json gives why_not)\n";
   if (m.hardware)
     out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
 }

@@ -431,7 +431,7 @@ constexpr CellStyle k_cell_styles[] = {
     {"fits-ram", "fits with system RAM", "#ffd98e"},
     {"no-fit", "does not fit", "#f4a3a3"},
     {"memory", "memory only (no hardware given)", "#d6e4f0"},
-    {"na", "n/a (no engine loads it)", "#e6e6e6"},
+    {"na", "n/a (cannot be planned)", "#e6e6e6"},
 };
 
 const CellStyle& cell_style(const CompareCell& c) {
