@@ -258,6 +258,20 @@ std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequ
       how, then.prefill_tokens_per_s, now.prefill_tokens_per_s, m.total.gib() - p.memory.total.gib(), decode);
 }
 
+/// Weights in RAM with no CPU named: their speed is the catalog's default desktop's, which says so.
+std::optional<std::string> assumed_cpu_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+  if (!p.layout || p.hardware->host.cpu != k_default_cpu || !r.hardware->cpu.empty() || r.hardware->ram_bandwidth)
+    return std::nullopt;
+  const bool uses_cpu = p.hardware->gpus.empty() || p.layout->experts_in_ram_blocks > 0 ||
+                        keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size());
+  if (!uses_cpu) return std::nullopt;
+  const CpuSpec& cpu = cat.require_cpu(k_default_cpu);
+  return fmt::format(
+      "the weights in system RAM run on an assumed CPU, the catalog's {} ({:.1f} GB/s, {:.1f} TFLOPS "
+      "FP32), which sets their speed: give %cpu% for yours ('dsplan list cpus')",
+      cpu.name, static_cast<double>(cpu.bandwidth_bytes_per_s) / 1e9, cpu.fp32_tflops);
+}
+
 }  // namespace
 
 Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
@@ -414,6 +428,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
       !r.layout.gpu_layers)
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (!p.throughput) return p;  // the layout does not fit
+  if (auto note = assumed_cpu_note(cat, r, p)) p.notes.push_back(std::move(*note));
   if (auto note = larger_ubatch_note(cat, r, p)) p.notes.push_back(std::move(*note));
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
