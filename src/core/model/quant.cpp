@@ -139,7 +139,12 @@ struct Resolver {
       if (!layer_dependent(r.when)) break;  // an unconditional match ends the list
     }
     if (s.candidates.empty()) return fixed(std::move(s), quant.default_type_index);
-    if (!layer_dependent(s.candidates.front()->when)) return fixed(std::move(s), s.candidates.front()->type_index);
+    if (!layer_dependent(s.candidates.front()->when)) {
+      // Read before the move: the order in which arguments are evaluated is unspecified (clang
+      // moves `s` first, which left front() reading an empty vector: the fuzzers' finding).
+      const std::size_t type = s.candidates.front()->type_index;
+      return fixed(std::move(s), type);
+    }
     s.dynamic = true;
     s.choices.resize(s.candidates.size() + 1);
     return s;
