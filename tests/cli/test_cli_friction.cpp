@@ -323,4 +323,11 @@ TEST_CASE("a plan with weights in RAM names the CPU it assumed", "[cli]") {
   // A named CPU, or everything on the GPU, has nothing to say.
   CHECK(notes_of({"estimate", "8b", "--ram", "32", "--cpu", "epyc-9654"}).find("assumed CPU") == std::string::npos);
   CHECK(notes_of({"estimate", "8b", "--gpu", "rtx4090", "--ram", "32"}).find("assumed CPU") == std::string::npos);
+  // recommend, whose placements may keep weights in RAM, says it once for all of them.
+  const auto rec = run_cli({"recommend", "--gpu", "rtx4090", "--ram", "512", "--task", "reasoning"});
+  CHECK(rec.out.find("placements with weights in system RAM assume the catalog's Generic desktop") !=
+        std::string::npos);
+  const auto named =
+      run_cli({"recommend", "--gpu", "rtx4090", "--ram", "512", "--cpu", "epyc-9654", "--task", "reasoning"});
+  CHECK(named.out.find("placements with weights in system RAM assume") == std::string::npos);
 }

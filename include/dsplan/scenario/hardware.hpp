@@ -125,6 +125,12 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 /// Why a tensor-parallel engine cannot run on these GPUs (none, or Apple's); unset when it can.
 [[nodiscard]] std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw);
 
+/// The catalog's default desktop CPU, described ("the catalog's Generic desktop, ... (89.6 GB/s,
+/// 0.9 TFLOPS FP32)"), when `hw` runs on it because `r` named no CPU nor its bandwidth: what
+/// weights kept in system RAM then run on. Nothing otherwise (a Mac's unified memory included).
+[[nodiscard]] std::optional<std::string> assumed_cpu(const Catalog& catalog, const HardwareRequest& r,
+                                                     const Hardware& hw);
+
 /// The GPU backend an engine runs on a device: "metal" (Apple), its vendor's stack ("rocm"), else "cuda".
 [[nodiscard]] std::string_view gpu_backend(const Device& device);
 

@@ -469,6 +469,10 @@ double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out
   std::optional<Hardware> own;
   if (r.hardware) own = build_hardware(cat, *r.hardware);
   if (own && !own->assumed.empty()) out.notes.push_back(fmt::format("speeds assume a {}", own->assumed));
+  if (own && own->host.ram)
+    if (const auto cpu = assumed_cpu(cat, *r.hardware, *own))
+      out.notes.push_back(
+          fmt::format("placements with weights in system RAM assume {} as the CPU: give %cpu% for yours", *cpu));
   Placed placed;
   SearchCache cache;
   for (const Combo& c : combos) {

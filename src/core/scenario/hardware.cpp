@@ -269,6 +269,13 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   return hw;
 }
 
+std::optional<std::string> assumed_cpu(const Catalog& catalog, const HardwareRequest& r, const Hardware& hw) {
+  if (hw.host.cpu != k_default_cpu || !r.cpu.empty() || r.ram_bandwidth) return std::nullopt;
+  const CpuSpec& cpu = catalog.require_cpu(k_default_cpu);
+  return fmt::format("the catalog's {} ({:.1f} GB/s, {:.1f} TFLOPS FP32)", cpu.name,
+                     static_cast<double>(cpu.bandwidth_bytes_per_s) / 1e9, cpu.fp32_tflops);
+}
+
 double Host::compute_share() const {
   if (cores == 0 || threads == 0 || threads >= cores) return 1.0;
   return static_cast<double>(threads) / static_cast<double>(cores);

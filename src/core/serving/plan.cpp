@@ -260,16 +260,15 @@ std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequ
 
 /// Weights in RAM with no CPU named: their speed is the catalog's default desktop's, which says so.
 std::optional<std::string> assumed_cpu_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
-  if (!p.layout || p.hardware->host.cpu != k_default_cpu || !r.hardware->cpu.empty() || r.hardware->ram_bandwidth)
-    return std::nullopt;
+  const auto cpu = assumed_cpu(cat, *r.hardware, *p.hardware);
+  if (!cpu || !p.layout) return std::nullopt;
   const bool uses_cpu = p.hardware->gpus.empty() || p.layout->experts_in_ram_blocks > 0 ||
                         keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size());
   if (!uses_cpu) return std::nullopt;
-  const CpuSpec& cpu = cat.require_cpu(k_default_cpu);
   return fmt::format(
-      "the weights in system RAM run on an assumed CPU, the catalog's {} ({:.1f} GB/s, {:.1f} TFLOPS "
-      "FP32), which sets their speed: give %cpu% for yours ('dsplan list cpus')",
-      cpu.name, static_cast<double>(cpu.bandwidth_bytes_per_s) / 1e9, cpu.fp32_tflops);
+      "the weights in system RAM run on an assumed CPU, {}, which sets their speed: give %cpu% for "
+      "yours ('dsplan list cpus')",
+      *cpu);
 }
 
 }  // namespace
