@@ -205,3 +205,17 @@ TEST_CASE("a larger micro-batch is suggested where it moves the prompt's experts
   for (const auto& n : asked_json.value("notes", nlohmann::json::array()))
     REQUIRE_FALSE(has(n.get<std::string>(), "--ubatch 4096"));
 }
+
+// check, for CI: a time-to-first-token limit missed at the default batch says what the larger one gives.
+TEST_CASE("check repeats the larger micro-batch when a limit fails", "[cli][ik_llama]") {
+  const auto failed = run_cli({"check", "r1", "-q", "q2_k", "-e", "ik_llama.cpp", "--gpu", "rtx4090", "--ram", "256",
+                               "-c", "8192", "--max-ttft-ms", "60000"});
+  REQUIRE(failed.code == 1);
+  REQUIRE(has(failed.out, "FAIL  time to first token"));
+  REQUIRE(has(failed.out, "note  prompt speed: --ubatch 4096"));
+  // Passing, it has nothing to add.
+  const auto passed = run_cli({"check", "r1", "-q", "q2_k", "-e", "ik_llama.cpp", "--gpu", "rtx4090", "--ram", "256",
+                               "-c", "8192", "--max-ttft-ms", "100000000"});
+  REQUIRE(passed.code == 0);
+  REQUIRE_FALSE(has(passed.out, "prompt speed"));
+}

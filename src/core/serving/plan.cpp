@@ -428,7 +428,8 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (!p.throughput) return p;  // the layout does not fit
   if (auto note = assumed_cpu_note(cat, r, p)) p.notes.push_back(std::move(*note));
-  if (auto note = larger_ubatch_note(cat, r, p)) p.notes.push_back(std::move(*note));
+  p.larger_ubatch = larger_ubatch_note(cat, r, p);
+  if (p.larger_ubatch) p.notes.push_back(*p.larger_ubatch);
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }
