@@ -141,7 +141,6 @@ GROUPS = [
 ]
 
 
-
 # Declared trials that were not kept: run only when FIT_ONLY names them, so a full fit never carries
 # their value into the groups after them.
 TRIAL_GROUPS = [
