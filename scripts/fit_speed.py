@@ -44,15 +44,10 @@ def cuda_prefill(group, pick):
     return lambda e, c, k, i: pick(e, c, k, i) and not (k == "prefill" and i in ROCM_ROWS)
 
 
-# Rows run on NVIDIA GPUs with part of the model in system RAM: llama.cpp's prefill copies that part
-# over PCIe (Apple's unified memory has no such copy).
-PCIE_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"])
-             if r.get("backend") == "hybrid-cuda-cpu" or r.get("backend") == "cuda" and r.get("offload") not in (None, "none")}
-
 MIN_GROUP_ROWS = 3
 # Groups whose declaration also asks for rows from several sources (fit rule, stops 27-29).
 MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "serving cdna3 prefill": 2,
-                     "hybrid prefill over PCIe": 2, "ik cpu prefill": 2}
+                     "ik cpu prefill": 2}
 
 
 def architecture_family(description):
@@ -123,12 +118,9 @@ GROUPS = [
     # After the dense prefill MFUs: how much lower the MFU of a routed-expert model is on NVIDIA GPUs.
     # V2-Lite's rows joined at stop 37 (fit rule): rows from more than one source.
     ("moe-671b on GPUs prefill", MOE_GPU_PREFILL, {"cuda.moe_mfu_factor": (0.1, 1.5)}),
-    # llama.cpp's prefill with weights in RAM (fit rule, stop 28): the copy's achieved share of the
-    # PCIe link, on rows where that copy runs; kept only with 3 rows from 2 sources and a 10 % lower
-    # rms log residual.
-    ("hybrid prefill over PCIe",
-     lambda e, c, k, i: e in LLAMA_FAMILY and c.startswith("hybrid/") and k == "prefill" and i in PCIE_ROWS,
-     {"host_link_efficiency": (0.1, 1.0)}),
+    # llama.cpp's prefill with weights in RAM: the copy's share of the PCIe link is not fitted since
+    # stop 42 (fit rule): host_link_efficiency and pageable_host_link_factor come from published copy
+    # rates (data/engines.json source host_link).
     # The MoE factor for llama.cpp's CPU kernels (ik_llama.cpp's much faster CPU MoE kernels do not stand in).
     ("moe-671b on CPU prefill",
      lambda e, c, k, i: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
@@ -214,8 +206,6 @@ def get(perf, name):
         return get(perf, "gddr." + name[5:])
     if name == "hop_seconds":
         return perf.get("hop_seconds", 0.0)
-    if name == "host_link_efficiency":
-        return perf.get(name, 1.0)
     cls, key = name.split(".")
     c = perf["classes"][cls]
     if key.startswith("type:"):
@@ -241,7 +231,7 @@ def put(perf, name, value):
         put(perf, "gddr." + name[5:], value)
         put(perf, "hbm." + name[5:], value)
         return
-    if name in ("hop_seconds", "host_link_efficiency"):
+    if name == "hop_seconds":
         perf[name] = value
         return
     cls, key = name.split(".")

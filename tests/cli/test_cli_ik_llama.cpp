@@ -219,3 +219,24 @@ TEST_CASE("check repeats the larger micro-batch when a limit fails", "[cli][ik_l
   REQUIRE(passed.code == 0);
   REQUIRE_FALSE(has(passed.out, "prompt speed"));
 }
+
+// Mainline with R1's experts in RAM copies them from the mapped file; --no-mmap pins them, which the
+// launch lines carry and the table's prompt line names.
+TEST_CASE("no-mmap: pinned weights in the plan, the launch lines and the prompt note", "[cli]") {
+  const std::vector<std::string> base = {"estimate", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256"};
+  std::vector<std::string> pinned = base;
+  pinned.push_back("--no-mmap");
+  const auto mapped_json = run_json(base);
+  const auto pinned_json = run_json(pinned);
+  REQUIRE(pinned_json["throughput"]["prefill_tokens_per_s"].get<double>() >
+          mapped_json["throughput"]["prefill_tokens_per_s"].get<double>());
+  REQUIRE(has(pinned_json["launch"]["command"].get<std::string>(), " --no-mmap"));
+  REQUIRE(has(pinned_json["launch"]["verify"].get<std::string>(), " -mmp 0"));
+  REQUIRE_FALSE(has(mapped_json["launch"]["command"].get<std::string>(), "mmap"));
+  const auto table = run_cli(base);
+  REQUIRE(table.code == 0);
+  REQUIRE(has(table.out, "from mapped (pageable) memory"));
+  REQUIRE(has(table.out, "--no-mmap pins the weights"));
+  const auto pinned_table = run_cli(pinned);
+  REQUIRE(has(pinned_table.out, "from pinned memory"));
+}

@@ -67,6 +67,8 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "70b", "--quant", "q4_k_m", "--kv-type", "q8_0", "--no-flash-attn"}),
                       "flash attention");
   require_usage_error(run_cli({"estimate", "70b", "--kv-type", "q4_0"}), "not offered by vllm");
+  require_usage_error(run_cli({"estimate", "70b", "--no-mmap"}), "--no-mmap is a llama-server flag");  // vLLM's default
+  require_usage_error(run_cli({"estimate", "70b", "-e", "ollama", "--no-mmap"}), "does not take it");
   require_usage_error(run_cli({"estimate", "70b", "--legacy-mla-gguf"}), "MLA");
   // V4's catalog architecture has no llama_cpp_arch (no merged llama.cpp support to follow).
   require_usage_error(run_cli({"estimate", "v4-flash", "--quant", "q4_k_m"}), "has no GGUF layout in dsplan's catalog");

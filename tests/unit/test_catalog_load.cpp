@@ -163,6 +163,22 @@ TEST_CASE("a fork's expert offload rule and CPU kernel factor are engine data wi
               .find("/engines/0/expert_offload: missing required field 'source'") != std::string::npos);
 }
 
+TEST_CASE("when an engine pins the weights it keeps in RAM is engine data with its source", "[catalog]") {
+  const auto cat = load_with(
+      fork_engine("llama.cpp", R"("pinned_host_weights": "no_mmap_or_overrides", )", R"(, "pinned_host": "s")"));
+  REQUIRE(cat.require_engine("my-fork").pinned_host_weights == PinnedHostWeights::no_mmap_or_overrides);
+  REQUIRE(cat.require_engine("my-fork").source("pinned_host") == "s");
+  const auto embedded = load_embedded_catalog();
+  REQUIRE(embedded.require_engine("llama.cpp").pinned_host_weights == PinnedHostWeights::no_mmap);
+  REQUIRE(embedded.require_engine("ik_llama.cpp").pinned_host_weights == PinnedHostWeights::no_mmap_or_overrides);
+  REQUIRE(embedded.require_engine("ollama").pinned_host_weights == PinnedHostWeights::never);
+  REQUIRE(embedded.require_engine("vllm").pinned_host_weights == PinnedHostWeights::never);
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("pinned_host_weights": "no_mmap", )")) ==
+          "user.json: /engines/0/source: missing the 'pinned_host' source");
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("pinned_host_weights": "always", )", R"(, "pinned_host": "s")"))
+              .find("/engines/0/pinned_host_weights") != std::string::npos);
+}
+
 TEST_CASE("a fork's own block types bind the formats and engines that use them", "[catalog]") {
   const auto cat = load_embedded_catalog();
   // ik_llama.cpp's IQ4_KS: 136 bytes per 256 weights plus a 4-byte float per row (its

@@ -612,7 +612,10 @@ TEST_CASE(
   for (std::size_t b = 0; b < 61; ++b) routed += static_cast<double>(p.memory.weights.block_routed_bytes(b).count());
   const double touched = 1.0 - std::pow(248.0 / 256.0, 512.0);
   const double link = 16e9 * 16 * 128.0 / 130.0 / 8.0;
-  const double efficiency = catalog().require_engine("llama.cpp").performance.host_link_efficiency;
+  // llama.cpp maps the file by default, so the copy reads pageable memory.
+  const auto& perf = catalog().require_engine("llama.cpp").performance;
+  const double efficiency = perf.host_link_efficiency * perf.pageable_host_link_factor;
+  REQUIRE(pcie->pageable_copy);
   REQUIRE(pcie->read_bytes == Approx(routed * touched).epsilon(1e-9));
   REQUIRE(pcie->memory_s == Approx(routed * touched / (link * efficiency)).epsilon(1e-6));
   const double flops = 2.0 * 512 * 58 * 256.0 * 3 * 7168 * 2048 * 8 / 256;
@@ -658,6 +661,53 @@ TEST_CASE("experts in RAM: which prompt micro-batches copy them to the GPU follo
   CHECK(copies_over_pcie(experts_in_ram("ik_llama.cpp", 1024, 1024)));
   // A 4,096-token prompt in 512-token micro-batches still leaves every one to the CPU.
   CHECK_FALSE(copies_over_pcie(experts_in_ram("ik_llama.cpp", 4096, 512)));
+}
+
+namespace {
+
+const StageTime& pcie_stage(const PlanResult& p) {
+  const auto& stages = p.throughput->prefill_stages;
+  const auto it = std::find_if(stages.begin(), stages.end(), [](const auto& st) { return st.copy_then_compute; });
+  REQUIRE(it != stages.end());
+  return *it;
+}
+
+}  // namespace
+
+TEST_CASE("experts in RAM: the copy reads mapped (pageable) memory unless the engine pins it", "[performance]") {
+  const auto& perf = catalog().require_engine("llama.cpp").performance;
+  // Published copy rates (engines.json source host_link): pinned below the link's rate, pageable
+  // below pinned.
+  REQUIRE(perf.host_link_efficiency < 1.0);
+  REQUIRE(perf.pageable_host_link_factor < 1.0);
+  PlanRequest r = request({"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 1});
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  const auto mapped = run_plan(catalog(), r);
+  r.scenario.no_mmap = true;
+  const auto pinned = run_plan(catalog(), r);
+  const StageTime& from_mapped = pcie_stage(mapped);
+  const StageTime& from_pinned = pcie_stage(pinned);
+  CHECK(from_mapped.pageable_copy);
+  CHECK_FALSE(from_pinned.pageable_copy);
+  // The same bytes; only the copy's rate differs, by the pageable factor; the compute is the same.
+  CHECK(from_mapped.read_bytes == from_pinned.read_bytes);
+  CHECK(from_pinned.memory_s == Approx(from_mapped.memory_s * perf.pageable_host_link_factor).epsilon(1e-12));
+  CHECK(from_pinned.compute_s == Approx(from_mapped.compute_s).epsilon(1e-12));
+  CHECK(pinned.throughput->prefill_tokens_per_s > mapped.throughput->prefill_tokens_per_s);
+  // Decode reads the experts where they are: no copy, the same speed.
+  CHECK(pinned.throughput->decode_tokens_per_s == Approx(mapped.throughput->decode_tokens_per_s));
+  // ik_llama.cpp pins tensors overridden to the CPU whether the file is mapped or not (PR #1510);
+  // its copy needs micro-batches of 1,024+ tokens (PR #520).
+  CHECK_FALSE(pcie_stage(experts_in_ram("ik_llama.cpp", 1024, 1024)).pageable_copy);
+  // Whole blocks left on the CPU by -ngl are no override: they stay mapped.
+  PlanRequest ngl = request({"r1", "q4_k_m", "ik_llama.cpp", {{"h200", 2}}, 1024, 1});
+  ngl.scenario.ubatch = 1024;
+  ngl.hardware->ram = Bytes{512ULL << 30};
+  ngl.layout.gpu_layers = 40;
+  CHECK(pcie_stage(run_plan(catalog(), ngl)).pageable_copy);
+  ngl.scenario.no_mmap = true;
+  CHECK_FALSE(pcie_stage(run_plan(catalog(), ngl)).pageable_copy);
 }
 
 TEST_CASE("ik_llama.cpp's CPU kernels: its prompt factor scales the CPU's prefill MFU and leaves decode alone",

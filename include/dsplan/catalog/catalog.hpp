@@ -42,6 +42,15 @@ inline constexpr EnumName<RecommendScope> k_recommend_scopes[] = {
     {RecommendScope::local, "local", "local hardware only"},
     {RecommendScope::named, "named", "only when --engine names it"}};
 
+/// When an engine keeps the weights in system RAM in pinned (page-locked) memory, by catalog name
+/// (engines.json pinned_host_weights).
+enum class PinnedHostWeights { never, no_mmap, no_mmap_or_overrides };
+inline constexpr EnumName<PinnedHostWeights> k_pinned_host_weights[] = {
+    {PinnedHostWeights::never, "never", "always pageable"},
+    {PinnedHostWeights::no_mmap, "no_mmap", "pinned with --no-mmap"},
+    {PinnedHostWeights::no_mmap_or_overrides, "no_mmap_or_overrides",
+     "pinned with --no-mmap or with routed experts kept in RAM"}};
+
 /// GPU backends an engine can name as fully supported (engines.json gpu_backends), as spelled in messages.
 inline constexpr std::pair<std::string_view, std::string_view> k_gpu_backends[] = {
     {"cuda", "CUDA"}, {"rocm", "ROCm"}, {"metal", "Metal"}};
@@ -389,9 +398,12 @@ struct EnginePerformance {
   double prefill_layer_seconds = 0;
   double hop_seconds = 0;              ///< layer split: per step and hand-over between devices
   bool expert_prefill_over_pcie = false;  ///< prefill streams RAM-resident experts to the GPU
-  /// That stream's achieved share of the link's rate: llama.cpp copies from pageable (mmap-ed)
-  /// host memory, which CUDA stages through a pinned buffer.
+  /// That stream's achieved share of the link's rate when the weights sit in pinned (page-locked)
+  /// host memory, which the GPU reads by DMA.
   double host_link_efficiency = 1;
+  /// The rate from pageable memory (an mmap-ed file) against pinned: CUDA stages each copy through
+  /// a pinned buffer of its own. Which memory the weights sit in: EngineSpec::pinned_host_weights.
+  double pageable_host_link_factor = 1;
   /// 16-bit GEMMs accumulate in FP32 (PyTorch engines), so they run at the card's FP32-accumulate
   /// tensor rate; llama.cpp's kernels use the FP16-accumulate (or int8) rate where a card has one.
   bool fp32_accumulate = false;
@@ -468,6 +480,10 @@ struct EngineSpec {
   /// performance constants it runs with (ik_llama.cpp's iqk kernels against mainline's);
   /// sources["cpu_prefill"].
   double cpu_prefill_factor = 1;
+  /// When the weights kept in system RAM sit in pinned memory (else pageable): never (the engine
+  /// offers no such setting), with --no-mmap (llama.cpp), or also whenever tensors are overridden
+  /// to the CPU (ik_llama.cpp PR #1510). sources["pinned_host"].
+  PinnedHostWeights pinned_host_weights = PinnedHostWeights::never;
   /// The engine whose performance constants this one runs with ("performance": "<id>" in the
   /// catalog: a fork with the same kernels); empty: its own. Resolved when the catalog loads.
   std::string performance_of;

@@ -35,6 +35,7 @@ struct Scenario {
   std::optional<bool> imatrix;  ///< the GGUF's recipe: with an importance matrix; default: the format's
   std::uint64_t ubatch = 0;  ///< tokens per forward pass (llama.cpp n_ubatch); 0 = engine default
   std::optional<bool> flash_attention;  ///< default: the engine's
+  bool no_mmap = false;                 ///< llama.cpp --no-mmap: the weights kept in RAM are read into pinned memory
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
   /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
@@ -61,6 +62,7 @@ struct ResolvedScenario {
   std::uint64_t batch = 1;
   std::uint64_t ubatch = 512;
   bool flash_attention = true;
+  bool mmap = true;  ///< false: --no-mmap (checked: the engine offers it)
   bool legacy_mla_gguf = false;
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)

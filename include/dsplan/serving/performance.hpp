@@ -42,6 +42,8 @@ struct StageTime {
   /// The bytes are a copy (RAM-resident weights over PCIe) that the compute waits for, so the two
   /// add up instead of overlapping.
   bool copy_then_compute = false;
+  /// That copy reads pageable (mmap-ed) memory, at the engine's pageable_host_link_factor.
+  bool pageable_copy = false;
   double bandwidth_bytes_per_s = 0;  ///< the device's memory bandwidth (a CPU's: what its threads can draw)
   double efficiency = 0;             ///< share of it the engine's reads reach, all factors applied
   double peak_tflops = 0;            ///< the compute peak the engine's kernels run against
@@ -58,6 +60,10 @@ struct StageTime {
 /// "0.848 x 0.925 (ampere)": a stage's efficiency, or its MFU, as the product it is.
 [[nodiscard]] std::string efficiency_terms(const StageTime& st);
 [[nodiscard]] std::string mfu_terms(const StageTime& st);
+
+/// Whether the weights the scenario keeps in system RAM sit in pinned memory (the engine's rule:
+/// catalog pinned_host_weights; --no-mmap; routed experts kept in RAM by the layout).
+[[nodiscard]] bool pinned_host_weights(const ResolvedScenario& s, const Layout& l);
 
 /// The range published speeds of similar runs fall in around one of dsplan's figures.
 struct SpeedRange {

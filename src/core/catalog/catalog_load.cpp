@@ -442,7 +442,8 @@ BuildEra parse_build_era(const JsonNode& n) {
 
 EnginePerformance parse_performance(const JsonNode& n) {
   n.check_keys({"classes", "tp_layer_seconds", "internode_layer_seconds", "prefill_layer_seconds", "hop_seconds",
-                "expert_prefill_over_pcie", "host_link_efficiency", "fp32_accumulate", "build_eras", "source"});
+                "expert_prefill_over_pcie", "host_link_efficiency", "pageable_host_link_factor", "fp32_accumulate",
+                "build_eras", "source"});
   EnginePerformance p;
   for (const auto& [name, c] : n.at("classes").members()) {
     if (name != "gddr" && name != "hbm" && name != "apple" && name != "cpu")
@@ -478,6 +479,7 @@ EnginePerformance parse_performance(const JsonNode& n) {
   p.hop_seconds = n.number_in_or("hop_seconds", 0, 0, 1);
   p.expert_prefill_over_pcie = n.bool_or("expert_prefill_over_pcie", false);
   p.host_link_efficiency = n.number_in_or("host_link_efficiency", 1, 1e-3, 1);
+  p.pageable_host_link_factor = n.number_in_or("pageable_host_link_factor", 1, 1e-3, 1);
   p.fp32_accumulate = n.bool_or("fp32_accumulate", false);
   if (const auto eras = n.find("build_eras"))
     for (const auto& e : eras->elements()) p.build_eras.push_back(parse_build_era(e));
@@ -541,6 +543,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "gpu_backends",
                 "expert_offload",
                 "cpu_prefill_factor",
+                "pinned_host_weights",
                 "performance",
                 "source",
                 "notes"});
@@ -616,6 +619,8 @@ EngineSpec parse_engine(const JsonNode& n) {
     e.sources["expert_offload"] = offload->str("source");
   }
   e.cpu_prefill_factor = n.number_in_or("cpu_prefill_factor", 1.0, 0.1, 10);
+  if (const auto pinned = n.find("pinned_host_weights"))
+    e.pinned_host_weights = parse_enum<PinnedHostWeights>(*pinned, k_pinned_host_weights);
   if (n.at("performance").is_string())
     e.performance_of = n.str("performance");
   else
@@ -628,6 +633,8 @@ EngineSpec parse_engine(const JsonNode& n) {
   if (!e.gpu_backends.empty() && !e.sources.count("backends")) n.at("source").fail("missing the 'backends' source");
   if (n.has("cpu_prefill_factor") && !e.sources.count("cpu_prefill"))
     n.at("source").fail("missing the 'cpu_prefill' source");
+  if (n.has("pinned_host_weights") && !e.sources.count("pinned_host"))
+    n.at("source").fail("missing the 'pinned_host' source");
   e.notes = n.str_or("notes", "");
   return e;
 }

@@ -255,6 +255,10 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   if (quantized_cache && !r.flash_attention && r.engine->quantized_v_needs_flash_attention)
     throw InputError(r.engine->id + " needs flash attention for a quantized V cache ('" + r.kv_type->id +
                      "'); drop %no_flash_attn% or use %kv_type% f16");
+  if (s.no_mmap && r.engine->pinned_host_weights == PinnedHostWeights::never)
+    throw InputError("%no_mmap% is a llama-server flag (llama.cpp, ik_llama.cpp); " + r.engine->name +
+                     " does not take it");
+  r.mmap = !s.no_mmap;
   r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
   r.build_date = checked_build_date(s, r);
   return r;

@@ -276,11 +276,27 @@ double host_bandwidth(const Host& host, const PerformanceClass& pc) {
   return std::min(bus, static_cast<double>(threads) * pc.thread_bytes_per_s / pc.bandwidth_efficiency);
 }
 
+}  // namespace
+
+bool pinned_host_weights(const ResolvedScenario& s, const Layout& l) {
+  switch (s.engine->pinned_host_weights) {
+    case PinnedHostWeights::never:
+      return false;
+    case PinnedHostWeights::no_mmap:
+      return !s.mmap;
+    case PinnedHostWeights::no_mmap_or_overrides:
+      return !s.mmap || l.experts_in_ram_blocks > 0;
+  }
+  return false;
+}
+
+namespace {
+
 /// llama.cpp's prefill with weights in RAM: batches of 32+ tokens run on GPU0, which first copies
 /// the RAM-resident weights over PCIe (at the engine's achieved share of the link) and then
 /// computes their products; copy and compute follow each other.
-StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w, const Hardware& hw, const Phase& ph,
-                                  const Work& cpu_work) {
+StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w, const Layout& l, const Hardware& hw,
+                                  const Phase& ph, const Work& cpu_work) {
   const Device& gpu0 = hw.gpus.front();
   StageTime st =
       stage("PCIe (RAM-resident weights to GPU0, computed there)", Work{0.0, cpu_work.flops, 0.0},
@@ -288,7 +304,9 @@ StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w,
             class_factors(*s.engine, gpu0.device_class), 0.0, w, ph, s.quant->default_type, gpu0.architecture);
   st.read_bytes = cpu_work.bytes;
   st.bandwidth_bytes_per_s = static_cast<double>(gpu0.host_link_bytes_per_s);
-  st.efficiency = s.engine->performance.host_link_efficiency;
+  st.pageable_copy = !pinned_host_weights(s, l);
+  st.efficiency = s.engine->performance.host_link_efficiency *
+                  (st.pageable_copy ? s.engine->performance.pageable_host_link_factor : 1.0);
   st.memory_s = cpu_work.bytes / (st.bandwidth_bytes_per_s * st.efficiency);
   st.copy_then_compute = true;
   st.total_s = st.memory_s + st.compute_s;
@@ -359,7 +377,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const auto& pc = class_factors(e, DeviceClass::cpu);
     if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() &&
         hw.gpus.front().host_link_bytes_per_s > 0 && copies_experts(e, w, step_tokens)) {
-      stages.push_back(weights_over_pcie_stage(s, w, hw, ph, cpu_work));
+      stages.push_back(weights_over_pcie_stage(s, w, l, hw, ph, cpu_work));
     } else {
       // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
       // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
@@ -564,6 +582,14 @@ std::string product_terms(double base, std::initializer_list<std::pair<double, c
   return out;
 }
 const std::string k_routed_experts = "routed experts";
+const std::string k_pageable = "pageable (mapped) memory";
+
+/// "0.8 (pinned) x 0.549 (pageable (mapped) memory) = 0.439": the copy's share of the link.
+std::string link_terms(const StageTime& st, const ResolvedScenario& s) {
+  const auto& p = s.engine->performance;
+  return product_terms(p.host_link_efficiency, {{st.pageable_copy ? p.pageable_host_link_factor : 1.0, &k_pageable}}) +
+         fmt::format(" = {:.3g}", st.efficiency);
+}
 const std::string k_engine_kernels = "the engine's own CPU kernels";
 }  // namespace
 
@@ -639,13 +665,13 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
       if (st.copy_then_compute)
         explain->push_back(
             {"prefill, weights in RAM",
-             fmt::format("{:.3f} s = {:.3e} B copied to GPU0 over PCIe / ({:.1f} GB/s x link efficiency {:.3g}) = "
+             fmt::format("{:.3f} s = {:.3e} B copied to GPU0 over PCIe / ({:.1f} GB/s x link efficiency {}) = "
                          "{:.3f} s, then GPU0 computes {:.3e} FLOP / ({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} s",
-                         st.total_s, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, st.efficiency, st.memory_s,
+                         st.total_s, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, link_terms(st, s), st.memory_s,
                          st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s),
              "llama.cpp runs batches of 32+ tokens on the GPU (ggml-backend op offload); PCIe per direction = GT/s "
-             "x lanes x encoding / 8 (docs/methodology.md section 6); data/engines.json host_link_efficiency; "
-             "docs/methodology.md section 8"});
+             "x lanes x encoding / 8 (docs/methodology.md section 6); data/engines.json host_link_efficiency and "
+             "pageable_host_link_factor; docs/methodology.md section 8"});
     for (const auto& st : t.prefill_stages)
       if (!st.copy_then_compute)
         explain->push_back({"prefill on " + st.device, stage_formula(st),
