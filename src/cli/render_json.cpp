@@ -155,7 +155,10 @@ ordered_json throughput_json(const PlanResult& r) {
 }
 
 ordered_json cost_json(const CostEstimate& c) {
-  ordered_json j{{"tokens_per_day", c.tokens_per_day}, {"hours_per_day", c.hours_per_day}, {"notes", c.notes}};
+  ordered_json j{{"tokens_per_day", c.tokens_per_day},
+                 {"hours_per_day", c.hours_per_day},
+                 {"deployments", c.deployments},
+                 {"notes", c.notes}};
   if (c.cloud)
     j["cloud"] = {{"usd_per_hour", c.cloud->usd_per_hour},
                   {"usd_per_million_tokens", c.cloud->usd_per_million_tokens},

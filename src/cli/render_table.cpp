@@ -245,7 +245,10 @@ void launch_lines(const PlanResult& r, std::ostream& out, const std::string& ind
 void cost_section(const PlanResult& r, std::ostream& out) {
   const CostEstimate& c = *r.cost;
   out << "\nCost (" << fixed(c.tokens_per_day / 1e6, 2) << " M output tokens/day = " << fixed(c.hours_per_day, 1)
-      << " h/day of this deployment)\n";
+      << " h/day of this deployment"
+      << (c.deployments > 1 ? ": " + std::to_string(c.deployments) + " of them, owned, or as many rented"
+                            : std::string())
+      << ")\n";
   if (c.cloud)
     out << "  Cloud: $" << fixed(c.cloud->usd_per_hour, 2) << "/h -> $" << fixed(c.cloud->usd_per_million_tokens, 2)
         << " per 1M output tokens, $" << fixed(c.cloud->usd_per_month, 0) << "/month\n";

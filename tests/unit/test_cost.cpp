@@ -35,7 +35,11 @@ TEST_CASE("cloud and owned cost by hand", "[cost]") {
   const double fixed_per_hour = 2000.0 * (0.25 + 0.1) / 8760.0;
   const double power_per_hour = 0.312 * 0.2;
   REQUIRE(c.owned->usd_per_hour == Approx(fixed_per_hour + power_per_hour));
-  REQUIRE(c.owned->usd_per_million_tokens == Approx((fixed_per_hour + power_per_hour) / 36'000.0 * 1e6));
+  // Per token of the demand: the hardware's 24 hours a day and 12 hours of power over 12 hours of
+  // tokens (the same figure per day as per month).
+  REQUIRE(c.owned->usd_per_million_tokens ==
+          Approx((fixed_per_hour * 24 + power_per_hour * 12) / (36'000.0 * 12) * 1e6));
+  REQUIRE(c.deployments == 1);
   REQUIRE(c.owned->usd_per_month == Approx(fixed_per_hour * 24 * 365.0 / 12 + power_per_hour * 12 * 365.0 / 12));
   REQUIRE(c.owned->tco_usd == Approx(2000.0 * (1 + 0.1 * 4) + power_per_hour * 12 * 365 * 4));
   // Break-even: fixed cost per day over the per-token saving.
@@ -94,6 +98,27 @@ TEST_CASE("a full day of use never buys the hardware twice", "[cost]") {
     // Same fixed part (one purchase); power scales with hours, which is 24 for every rate.
     REQUIRE(c.owned->usd_per_month == Approx(base.owned->usd_per_month));
   }
+}
+
+// 30 hours of output a day from a deployment that makes 10 tokens/s: two are bought, each runs 15 h.
+TEST_CASE("demand past 24 hours a day buys more deployments and counts them per token", "[cost]") {
+  HardwareRequest h;
+  h.gpus.push_back({"tiny-gpu", 1});
+  const Hardware hw = build_hardware(fixture_catalog(), h);
+  CostRequest r;
+  r.purchase_usd_per_gpu = 1000;
+  r.electricity_usd_per_kwh = 0.2;
+  r.years = 4;
+  r.maintenance_fraction_per_year = 0.1;
+  r.tokens_per_day = 36'000.0 * 30;
+  const CostEstimate c = estimate_cost(fixture_catalog(), hw, 10.0, r, HostNeeds{});
+  REQUIRE(c.hours_per_day == Approx(30.0));
+  REQUIRE(c.deployments == 2);
+  const double fixed_per_hour = (1000.0 + c.owned->host_usd) * (0.25 + 0.1) / 8760.0;
+  const double power_per_hour = c.owned->power_watts / 1000.0 * 0.2;
+  // Two deployments' fixed cost around the clock, power for the 30 hours served.
+  REQUIRE(c.owned->usd_per_million_tokens ==
+          Approx((2 * fixed_per_hour * 24 + power_per_hour * 30) / (36'000.0 * 30) * 1e6));
 }
 
 TEST_CASE("a cloud price must rent the deployment's shape: GPUs per instance, clusters across nodes", "[cost]") {

@@ -1,6 +1,7 @@
 // Cost: cloud $/GPU-hour or owned hardware (purchase, power, maintenance) -> $ per 1M tokens, monthly, TCO.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,8 @@ struct OwnedCost {
   std::vector<BomLine> bom;                 ///< GPUs, then the host parts
   double power_watts = 0;                   ///< at the wall, while serving
   double usd_per_hour = 0;                  ///< amortization + maintenance + power, while serving
+  /// Per output token of the demand: usd_per_month over a month of tokens_per_day (the hardware
+  /// is paid for while idle too; at 24 h a day it is usd_per_hour / tokens per hour).
   double usd_per_million_tokens = 0;
   double usd_per_month = 0;
   double tco_usd = 0;                       ///< over `years`
@@ -65,6 +68,8 @@ struct OwnedCost {
 struct CostEstimate {
   double tokens_per_day = 0;                ///< demand the monthly figures assume
   double hours_per_day = 0;                 ///< hours the deployment runs to serve it
+  /// Owned copies of the deployment the demand takes: more than one past 24 hours a day.
+  std::uint64_t deployments = 1;
   std::optional<CloudCost> cloud;
   std::optional<OwnedCost> owned;
   std::optional<double> break_even_tokens_per_day;  ///< owning is cheaper above this volume

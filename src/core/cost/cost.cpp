@@ -220,15 +220,18 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     const double fixed_per_hour = hardware_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
     const double power_per_hour = owned.power_watts / 1000.0 * kwh;
     owned.usd_per_hour = fixed_per_hour + power_per_hour;
-    owned.usd_per_million_tokens = owned.usd_per_hour / tokens_per_hour * 1e6;
     // Owned hardware costs its amortization and maintenance whether busy or not; power only
     // while serving. Beyond 24 h of output a day the same hardware is bought again.
     // (The relative tolerance keeps 24 h computed as 24.000000000000004 from buying twice.)
     const double units = std::max(1.0, std::ceil(c.hours_per_day / 24.0 * (1.0 - 1e-9)));
+    c.deployments = static_cast<std::uint64_t>(units);
     const double fixed_per_month = fixed_per_hour * k_hours_per_month * units;
     owned.usd_per_month = fixed_per_month + power_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
     owned.tco_usd = hardware_usd * units * (1.0 + maintenance * owned.years) +
                     power_per_hour * c.hours_per_day * 365.0 * owned.years;
+    // Per token of the demand: the hardware is paid for whether busy or idle, so a deployment
+    // used a few hours a day costs more per token than one serving around the clock.
+    owned.usd_per_million_tokens = owned.usd_per_month / (c.tokens_per_day * k_hours_per_month / 24.0) * 1e6;
     c.owned = owned;
     if (c.cloud) {
       const double cloud_per_token = cloud.usd_per_hour / tokens_per_hour;
