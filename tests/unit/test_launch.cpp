@@ -161,6 +161,38 @@ TEST_CASE("vLLM over two nodes: one pipeline stage per node on a Ray cluster", "
   REQUIRE(has(c.command, " --pipeline-parallel-size 2 --distributed-executor-backend ray"));
 }
 
+TEST_CASE("pipeline stages on one node need no Ray cluster but nodes do, for SGLang too", "[launch]") {
+  // R1-Distill-Qwen-1.5B has 12 attention heads: TP 4 x PP 2 on one node of 8 H100s.
+  PlanRequest one = request_on("1.5b", "h100-sxm", 8);
+  one.scenario.engine = "vllm";
+  one.layout.tensor_parallel = 4;
+  const PlanResult p = run_plan(catalog(), one);
+  REQUIRE(p.layout->pipeline_parallel == 2);
+  const LaunchCommand c = launch(launch_spec(p));
+  REQUIRE(has(c.command, " --pipeline-parallel-size 2"));
+  REQUIRE_FALSE(has(c.command, "ray"));
+  // SGLang over two nodes of 8: every node starts with its rank.
+  PlanRequest two = request_on("r1", "h100-sxm", 8);
+  two.scenario.engine = "sglang";
+  two.hardware->nodes = 2;
+  const LaunchCommand s = launch(launch_spec(run_plan(catalog(), two)));
+  REQUIRE(has(s.command, " --nnodes 2 --node-rank <0..1>"));
+}
+
+TEST_CASE("MTP speculation is in the launch line it was planned with", "[launch]") {
+  PlanRequest r = request_on("r1", "h200", 8);
+  r.scenario.speculative_tokens = 2;
+  r.scenario.engine = "vllm";
+  REQUIRE(has(launch(launch_spec(run_plan(catalog(), r))).command,
+              R"( --speculative-config '{"method": "deepseek_mtp", "num_speculative_tokens": 2}')"));
+  r.scenario.engine = "sglang";
+  REQUIRE(has(launch(launch_spec(run_plan(catalog(), r))).command,
+              " --speculative-algorithm EAGLE --speculative-num-steps 2 --speculative-eagle-topk 1 "
+              "--speculative-num-draft-tokens 3"));
+  r.scenario.speculative_tokens = 0;
+  REQUIRE_FALSE(has(launch(launch_spec(run_plan(catalog(), r))).command, "speculative"));
+}
+
 TEST_CASE("an unsloth dynamic quant is fetched by its file tag, not its display name", "[launch]") {
   // unsloth/DeepSeek-R1-GGUF files the 1.58-bit quant under UD-IQ1_S/ (the -hf tag llama.cpp takes).
   const PlanResult p = plan("r1", "ud-iq1_s", "llama.cpp", "rtx4090", 1, 4096, 1, "f16");

@@ -28,6 +28,8 @@ struct LaunchSpec {
   std::vector<std::uint64_t> tensor_split;      ///< llama.cpp -ts: layers per GPU; empty = one GPU or as llama.cpp splits
   std::uint64_t tensor_parallel = 1;
   std::uint64_t pipeline_parallel = 1;
+  std::uint64_t nodes = 1;                      ///< machines the GPUs span (a multi-node launch when > 1)
+  std::uint64_t speculative_tokens = 0;         ///< MTP draft tokens per step (--mtp; 0: off)
   std::uint64_t attention_data_parallel = 1;    ///< data-parallel attention ranks (1: none)
   std::uint64_t context = 0;                    ///< tokens per sequence
   std::uint64_t sequences = 1;                  ///< concurrent sequences (users, --batch)

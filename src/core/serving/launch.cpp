@@ -185,15 +185,18 @@ LaunchCommand vllm(const LaunchSpec& s) {
   // Each data-parallel engine core schedules its own sequences.
   c.command = fmt::format("vllm serve {} {} --max-model-len {} --max-num-seqs {}{}", model, ranks, s.context,
                           ceil_div(s.sequences, s.attention_data_parallel), flags);
-  // One pipeline stage per node, as dsplan places it: vLLM spans nodes with a Ray cluster.
-  if (s.pipeline_parallel > 1)
-    c.command += fmt::format(" --pipeline-parallel-size {} --distributed-executor-backend ray", s.pipeline_parallel);
+  if (s.pipeline_parallel > 1) c.command += fmt::format(" --pipeline-parallel-size {}", s.pipeline_parallel);
+  if (s.nodes > 1) c.command += " --distributed-executor-backend ray";  // vLLM spans nodes with a Ray cluster
+  if (s.speculative_tokens > 0)
+    c.command += fmt::format(" --speculative-config '{{\"method\": \"deepseek_mtp\", \"num_speculative_tokens\": {}}}'",
+                             s.speculative_tokens);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
   if (s.ubatch > 0) c.command += fmt::format(" --max-num-batched-tokens {}", s.ubatch);
-  if (s.pipeline_parallel > 1)
-    c.command = fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
-                            s.pipeline_parallel - 1, c.command);
+  if (s.nodes > 1)
+    c.command =
+        fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
+                    s.nodes - 1, c.command);
   if (s.prompt_tokens > 0)
     c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
                            "--num-prompts {} --max-concurrency {}",
@@ -218,10 +221,16 @@ LaunchCommand sglang(const LaunchSpec& s) {
   if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
   if (s.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.ubatch);
-  // One pipeline stage per node, as dsplan places it.
-  if (s.pipeline_parallel > 1)
-    c.command += fmt::format(" --pp-size {} --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>",
-                             s.pipeline_parallel, s.pipeline_parallel, s.pipeline_parallel - 1);
+  if (s.pipeline_parallel > 1) c.command += fmt::format(" --pp-size {}", s.pipeline_parallel);
+  if (s.nodes > 1)
+    c.command +=
+        fmt::format(" --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>", s.nodes, s.nodes - 1);
+  // DeepSeek's MTP module as the draft (NEXTN weights), one chain of N tokens.
+  if (s.speculative_tokens > 0)
+    c.command += fmt::format(
+        " --speculative-algorithm EAGLE --speculative-num-steps {} --speculative-eagle-topk 1 "
+        "--speculative-num-draft-tokens {}",
+        s.speculative_tokens, s.speculative_tokens + 1);
   if (s.prompt_tokens > 0)
     c.verify = fmt::format("python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
                            "--random-output-len {} --num-prompts {} --max-concurrency {}",
@@ -288,6 +297,8 @@ LaunchSpec launch_spec(const PlanResult& p) {
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
   s.flash_attention = p.scenario.flash_attention;
   s.mmap = p.scenario.mmap;
+  s.speculative_tokens = p.scenario.speculative_tokens;
+  if (p.hardware) s.nodes = p.hardware->nodes;
   if (p.hardware) s.threads = p.hardware->host.threads;
   if (p.scenario.ubatch != p.scenario.engine->default_ubatch) s.ubatch = p.scenario.ubatch;
   if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
