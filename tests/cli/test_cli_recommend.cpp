@@ -45,6 +45,10 @@ void require_pick_sane(const json& rec, double gpu_memory_gib) {
   REQUIRE(gpu_gib(pick) <= gpu_memory_gib);
   REQUIRE(pick["throughput"]["decode_tokens_per_s"].get<double>() >= 5.0);  // the default floor
   REQUIRE(pick["command"].is_string());
+  // What the placed devices hold adds up to the total.
+  const auto& memory = pick["memory"];
+  REQUIRE(memory["total_bytes"].get<std::uint64_t>() ==
+          memory["gpu_bytes"].get<std::uint64_t>() + memory["ram_bytes"].get<std::uint64_t>());
   // The pick ranks first: no feasible candidate scores more than half a point (a tie) above it.
   for (const auto& c : rec["candidates"])
     if (c["feasible"] == true) REQUIRE(c["score"].get<double>() <= pick["score"].get<double>() + 0.5);
