@@ -100,6 +100,33 @@ TEST_CASE("a full day of use never buys the hardware twice", "[cost]") {
   }
 }
 
+// A DGX Spark or a Mac is the whole computer: its price has no host beside it, and its power figure
+// is the machine's, with no host share added.
+TEST_CASE("a whole-system device is costed as the machine it is", "[cost]") {
+  const Catalog& cat = catalog();
+  HardwareRequest h;
+  h.gpus.push_back({"dgx-spark", 1});
+  h.ram = Bytes(64 * k_gib);
+  const Hardware spark = build_hardware(cat, h);
+  CostRequest r;
+  r.pue = 1.0;
+  const auto c = estimate_cost(cat, spark, 10.0, r, HostNeeds{Bytes(64 * k_gib), Bytes(50'000'000'000)});
+  REQUIRE(c.owned->host_usd == 0);
+  REQUIRE(c.owned->bom.size() == 1);  // the machine alone
+  REQUIRE(c.owned->purchase_usd == Approx(3999));
+  // 140 W x 0.6 (draw while serving, prices.json cost_defaults) x PUE 1, no host share.
+  REQUIRE(c.owned->power_watts == Approx(140 * cat.cost_defaults.gpu_power_fraction));
+  // A machine with no power figure says that electricity is left out.
+  HardwareRequest mac;
+  mac.gpus.push_back({"apple-m3-ultra", 1});
+  r.purchase_usd_per_gpu = 9499;
+  const auto m = estimate_cost(cat, build_hardware(cat, mac), 10.0, r);
+  REQUIRE(m.owned->power_watts == 0);
+  REQUIRE(std::any_of(m.notes.begin(), m.notes.end(), [](const std::string& n) {
+    return n.find("no power figure for Apple M3 Ultra") != std::string::npos;
+  }));
+}
+
 // 30 hours of output a day from a deployment that makes 10 tokens/s: two are bought, each runs 15 h.
 TEST_CASE("demand past 24 hours a day buys more deployments and counts them per token", "[cost]") {
   HardwareRequest h;

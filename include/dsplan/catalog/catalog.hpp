@@ -519,6 +519,9 @@ struct GpuSpec {
   std::optional<double> launch_price_usd;
   std::string launch_price_date;
   double usable_memory_fraction = 1.0;  ///< Apple: macOS lets the GPU wire only part of unified memory
+  /// A whole computer (Apple silicon, DGX Spark): its price and power are the machine's, so the
+  /// owned cost adds no host parts and tdp_watts is the machine's draw at the wall.
+  bool whole_system = false;
   /// GPUs one node (server, scale-up domain) of this part holds; tensor parallelism spans a node
   /// before it spans nodes. Catalog default 8 (HGX/DGX baseboards; 8-slot servers).
   std::uint64_t gpus_per_node = 8;

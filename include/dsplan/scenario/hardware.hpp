@@ -38,6 +38,7 @@ struct Device {
   double peak_fp32_accumulate_tflops = 0;
   double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
   double tdp_watts = 0;
+  bool whole_system = false;             ///< GpuSpec::whole_system: price and power are the whole machine's
   std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)
   std::uint64_t host_link_bytes_per_s = 0;  ///< to the host (PCIe)
   std::uint64_t pcie_gen = 0, pcie_lanes = 0;  ///< its PCIe link: the card's, or the lower with --pcie (lanes 0: none)

@@ -640,10 +640,30 @@ EngineSpec parse_engine(const JsonNode& n) {
 }
 
 GpuSpec parse_gpu(const JsonNode& n) {
-  n.check_keys({"id", "name", "aliases", "vendor", "class", "architecture", "memory_bytes", "memory_marketing",
-                "memory_bandwidth_bytes_per_s", "bf16_tflops", "fp16_tflops", "fp16_acc16_tflops", "fp8_tflops",
-                "int8_tops", "fp32_tflops", "tdp_watts", "interconnect", "launch_price_usd", "launch_price_date",
-                "usable_memory_fraction", "gpus_per_node", "source", "notes"});
+  n.check_keys({"id",
+                "name",
+                "aliases",
+                "vendor",
+                "class",
+                "architecture",
+                "memory_bytes",
+                "memory_marketing",
+                "memory_bandwidth_bytes_per_s",
+                "bf16_tflops",
+                "fp16_tflops",
+                "fp16_acc16_tflops",
+                "fp8_tflops",
+                "int8_tops",
+                "fp32_tflops",
+                "tdp_watts",
+                "interconnect",
+                "launch_price_usd",
+                "launch_price_date",
+                "usable_memory_fraction",
+                "gpus_per_node",
+                "whole_system",
+                "source",
+                "notes"});
   GpuSpec g;
   g.id = n.str("id");
   g.name = n.str("name");
@@ -674,6 +694,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
   if (n.has("launch_price_usd")) g.launch_price_usd = n.number_in("launch_price_usd", 0, k_max_usd);
   g.launch_price_date = n.str_or("launch_price_date", "");
   g.usable_memory_fraction = n.number_in_or("usable_memory_fraction", 1.0, 0.01, 1);
+  g.whole_system = n.bool_or("whole_system", false);
   g.sources = n.at("source").sources();
   g.notes = n.str_or("notes", "");
   return g;

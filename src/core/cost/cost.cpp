@@ -174,8 +174,11 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   double gpu_watts = 0;
   std::optional<std::pair<double, std::string>> price;
   std::string price_id;
+  double system_watts = 0;  // whole machines: their own draw at the wall, host included
   for (const auto& g : hw.gpus) {
-    gpu_watts += g.tdp_watts * d.gpu_power_fraction * nodes;
+    (g.whole_system ? system_watts : gpu_watts) += g.tdp_watts * d.gpu_power_fraction * nodes;
+    if (g.tdp_watts <= 0)
+      add_note_once(c.notes, "no power figure for " + g.name + " in the catalog: electricity is not in the owned cost");
     if (r.purchase_usd_per_gpu) {
       owned.purchase_usd += *r.purchase_usd_per_gpu * nodes;
       add_gpus(owned.bom, g.name, nodes, *r.purchase_usd_per_gpu, "%purchase_price%");
@@ -196,12 +199,12 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
       owned.price_sources.push_back(price->second);
   }
   if (owned_ok) {
-    const bool apple = std::any_of(hw.gpus.begin(), hw.gpus.end(),
-                                   [](const Device& g) { return g.device_class == DeviceClass::apple; });
+    const bool whole_system =
+        std::any_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& g) { return g.whole_system; });
     if (r.host_usd_per_node) {
       owned.bom.push_back({"Host (%host_price%)", static_cast<double>(hw.nodes), "node", *r.host_usd_per_node,
                            *r.host_usd_per_node * static_cast<double>(hw.nodes), true, "%host_price%"});
-    } else if (!apple) {
+    } else if (!whole_system) {
       const auto host = host_bom(cat, hw, needs, !desk_side(hw));
       owned.bom.insert(owned.bom.end(), host.begin(), host.end());
       std::string unpriced;
@@ -215,7 +218,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     const double pue = r.pue.value_or(desk_side(hw) ? d.pue_desk : d.pue_datacenter);
     const double kwh = r.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
     const double maintenance = r.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
-    owned.power_watts = gpu_watts * (1.0 + d.host_power_fraction) * pue;
+    owned.power_watts = (gpu_watts * (1.0 + d.host_power_fraction) + system_watts) * pue;
     const double hardware_usd = owned.purchase_usd + owned.host_usd;
     const double fixed_per_hour = hardware_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
     const double power_per_hour = owned.power_watts / 1000.0 * kwh;

@@ -103,6 +103,7 @@ Device device_from(const GpuSpec& g) {
   d.peak_fp32_accumulate_tflops = g.bf16_tflops > 0 ? g.bf16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : d.peak_tflops);
   d.peak_fp8_tflops = g.fp8_tflops;
   d.tdp_watts = g.tdp_watts;
+  d.whole_system = g.whole_system;
   d.pcie_gen = g.pcie_gen;
   d.pcie_lanes = g.pcie_lanes;
   d.host_link_bytes_per_s = pcie_bytes_per_s(g.pcie_gen, g.pcie_lanes);
