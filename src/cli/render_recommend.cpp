@@ -37,6 +37,18 @@ std::string layout_text(const Evaluation& e) {
   return fmt::format("{} of {} layers on GPU", l.gpu_layers, e.blocks + 1);
 }
 
+/// What the pick costs, as the budget counts it: up front for the GPUs (--budget-period upfront),
+/// else a month of renting or owning.
+std::string spend_text(const Candidate& pick, const RecommendRequest& r) {
+  if (r.cloud && r.budget_period == BudgetPeriod::upfront && pick.upfront_usd())
+    return fmt::format(
+        "; {} up front for the GPUs{}", money(pick.upfront_usd()),
+        pick.usd_per_month() ? fmt::format(" (renting them: {} a month)", money(pick.usd_per_month())) : "");
+  if (!pick.usd_per_month()) return "";
+  return fmt::format("; {} a month {}", money(pick.usd_per_month()),
+                     r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)");
+}
+
 ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank, const RecommendRequest& r) {
   ordered_json j;
   j["rank"] = json_or_null(rank);
@@ -104,13 +116,10 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
             : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
     const std::string decode_band =
         pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.decode_tokens_per_s())) : "";
-    out << fmt::format(
-        "  Score {:.1f}; {}{}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score, gpu_memory,
-        pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
-        pick.decode_tokens_per_s(), decode_band, pick.ttft_s(),
-        pick.usd_per_month() ? fmt::format("; {} a month {}", money(pick.usd_per_month()),
-                                           r.cloud ? "to rent" : "to own (purchase over the years, power, upkeep)")
-                             : "");
+    out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
+                       gpu_memory,
+                       pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
+                       pick.decode_tokens_per_s(), decode_band, pick.ttft_s(), spend_text(pick, r));
     out << "  Run: " << launch_command(pick, r.context, r.users).shown() << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
@@ -128,7 +137,9 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                     {"tok/s", Table::Align::right}, {"TTFT s", Table::Align::right}};
     if (r.cloud) cols.push_back({"Hardware"});
     if (r.context_max) cols.push_back({"Max context", Table::Align::right});
-    if (priced) cols.push_back({r.cloud ? "Rent USD/month" : "Own USD/month", Table::Align::right});
+    const bool buying = r.cloud && r.budget_period == BudgetPeriod::upfront;
+    if (priced)
+      cols.push_back({buying ? "Buy GPUs USD" : r.cloud ? "Rent USD/month" : "Own USD/month", Table::Align::right});
     Table t(cols);
     for (std::size_t i = 1; i < list.size(); ++i) {
       const Candidate& c = list[i];
@@ -137,7 +148,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                    fixed(c.decode_tokens_per_s(), 1), fixed(c.ttft_s(), 2)};
       if (r.cloud) row.push_back(c.hardware);
       if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
-      if (priced) row.push_back(money(c.usd_per_month()));
+      if (priced) row.push_back(money(buying ? c.upfront_usd() : c.usd_per_month()));
       t.add_row(row);
     }
     t.render(out, "  ");

@@ -272,3 +272,27 @@ TEST_CASE("recommend: a rental price on own hardware is named as unused, not sil
   const json plain = dsplan::test::run_json({"recommend", "--vram", "24"});
   for (const auto& n : plain.at("notes")) REQUIRE(n.get<std::string>().find("--price") == std::string::npos);
 }
+
+// The only MI300X offering in data/prices.json is a one-GPU droplet (DigitalOcean, max_gpus_per_
+// instance 1, no clusters): two single droplets are not a two-GPU machine, so no rented candidate
+// may put a model on more than one MI300X.
+TEST_CASE("recommend --cloud rents only deployments an offering provides", "[cli][recommend]") {
+  const auto rec = recommend({"--cloud", "--budget-usd", "5000", "--task", "code", "--users", "20"});
+  std::size_t mi300x = 0;
+  for (const auto& c : rec["candidates"]) {
+    if (!c["hardware"].is_string() || c["hardware"].get<std::string>().find("MI300X") == std::string::npos) continue;
+    ++mi300x;
+    REQUIRE(c["gpus"].get<int>() == 1);
+  }
+  REQUIRE(mi300x > 0);  // the type is still rented, one GPU at a time
+}
+
+// An up-front budget counts the purchase: the pick's line and the runners-up show what was counted.
+TEST_CASE("recommend with an up-front budget shows the purchase it counted", "[cli][recommend]") {
+  const auto o =
+      run_cli({"recommend", "--cloud", "--budget-usd", "100000", "--budget-period", "upfront", "--task", "code"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("up front for the GPUs") != std::string::npos);
+  REQUIRE(o.out.find("Buy GPUs USD") != std::string::npos);
+  REQUIRE(o.out.find("Rent USD/month") == std::string::npos);
+}

@@ -243,6 +243,21 @@ std::vector<std::string> cloud_gpus(const Catalog& cat) {
   return out;
 }
 
+/// The most GPUs of type `id` one rented deployment can have: the largest instance an offering
+/// rents, or any count where an offering rents multi-node clusters of data-center parts with a
+/// scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
+std::uint64_t max_rentable_gpus(const Catalog& cat, const GpuSpec& g, bool tensor_parallel, std::uint64_t max_gpus) {
+  std::uint64_t per_instance = 0;
+  bool clusters = false;
+  for (const auto& p : cat.cloud_prices) {
+    if (p.gpu != g.id || !(p.usd_per_gpu_hour > 0)) continue;
+    per_instance = std::max(per_instance, p.max_gpus_per_instance);
+    clusters = clusters || p.multi_node;
+  }
+  clusters = clusters && tensor_parallel && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
+  return clusters ? max_gpus : std::min({max_gpus, g.gpus_per_node, per_instance});
+}
+
 /// Several users of a latent-cache (MLA) model on a serving engine that offers data-parallel
 /// attention: its ranks do not each hold every user's cache, so it may fit where TP does not.
 bool may_use_dp_attention(const ResolvedScenario& s) {
@@ -268,10 +283,7 @@ CloudOptions cloud_options(const Catalog& cat, const ResolvedScenario& s, const 
     const auto lower = static_cast<std::uint64_t>(std::ceil(static_cast<double>(m.weights_loaded.count()) / usable));
     HardwareRequest h;
     h.gpus.push_back({id, 1});
-    // Clouds rent multi-node clusters (InfiniBand between nodes) of data-center parts with a
-    // scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
-    const bool clusters = tp && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
-    const std::uint64_t max = clusters ? r.max_gpus : std::min(r.max_gpus, g.gpus_per_node);
+    const std::uint64_t max = max_rentable_gpus(cat, g, tp, r.max_gpus);
     if (lower > max) continue;
     // A monthly budget the fewest GPUs that could hold the weights already exceed.
     if (r.budget_usd && r.budget_period == BudgetPeriod::month) {
