@@ -296,3 +296,18 @@ TEST_CASE("recommend with an up-front budget shows the purchase it counted", "[c
   REQUIRE(o.out.find("Buy GPUs USD") != std::string::npos);
   REQUIRE(o.out.find("Rent USD/month") == std::string::npos);
 }
+
+// An 8 GB card holds the small distills, but none answers a 4,096-token prompt within 200 ms: the
+// rejections shown must be those the card holds, naming the limit they miss, not the 671B models
+// that would need RAM.
+TEST_CASE("recommend with nothing feasible shows the candidates the hardware holds and the limit they miss",
+          "[cli][recommend]") {
+  const auto o = run_cli({"recommend", "--vram", "8", "--task", "classify", "--latency-ms", "200"});
+  REQUIRE(o.code == 1);
+  const auto closest = o.out.find("Closest candidates");
+  REQUIRE(closest != std::string::npos);
+  const std::string rejected = o.out.substr(closest);
+  REQUIRE(rejected.find("first token after") != std::string::npos);
+  REQUIRE(rejected.find("4096-token prompt") != std::string::npos);
+  REQUIRE(rejected.find("of system RAM") == std::string::npos);
+}

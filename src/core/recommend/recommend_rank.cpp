@@ -125,15 +125,22 @@ std::vector<Candidate> notable_rejections(const Recommendation& rec, std::size_t
     return std::any_of(rec.ranked.begin(), rec.ranked.end(),
                        [&](const Candidate& f) { return f.model == c.model && f.quant == c.quant; });
   };
-  for (const auto& c : rec.rejected) {  // best score first, so models appear best first
-    if (c.score <= floor || c.memory_total.count() == 0 || ranked(c)) continue;  // not even sized, or it fits
-    const auto same = std::find_if(out.begin(), out.end(), [&](const Candidate* o) { return o->model == c.model; });
-    if (same == out.end()) {
-      if (out.size() < max) out.push_back(&c);
-    } else if (closer_to_feasible(c, **same)) {
-      *same = &c;
+  const auto consider = [&](bool placed_only) {
+    for (const auto& c : rec.rejected) {  // best score first, so models appear best first
+      if (c.score <= floor || c.memory_total.count() == 0 || ranked(c)) continue;  // not even sized, or it fits
+      if (placed_only && !c.fits()) continue;
+      const auto same = std::find_if(out.begin(), out.end(), [&](const Candidate* o) { return o->model == c.model; });
+      if (same == out.end()) {
+        if (out.size() < max) out.push_back(&c);
+      } else if (closer_to_feasible(c, **same)) {
+        *same = &c;
+      }
     }
-  }
+  };
+  // With nothing feasible, those the hardware holds come first: the limit each misses is the one
+  // to relax (a time to first token, a speed floor, a budget).
+  if (rec.ranked.empty()) consider(true);
+  consider(false);
   std::vector<Candidate> copies;
   for (const Candidate* c : out) copies.push_back(*c);
   return copies;

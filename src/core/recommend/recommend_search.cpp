@@ -21,6 +21,9 @@ namespace dsplan::detail {
 
 namespace {
 
+/// The prompt a candidate is timed with: half the context (the other half is the answer).
+std::uint64_t prompt_tokens(std::uint64_t context) { return std::max<std::uint64_t>(1, context / 2); }
+
 /// A model x quant x engine scored for the task, not yet placed (kept small: the search sorts
 /// and walks over a thousand of them).
 struct Combo {
@@ -128,8 +131,10 @@ void check_limits(const RecommendRequest& r, Candidate& c) {
     c.reasons.push_back(fmt::format("decodes {:.1f} tokens/s per user, below the required {:g}",
                                     c.decode_tokens_per_s(), r.min_tokens_per_s));
   if (r.max_ttft_s && c.ttft_s() > *r.max_ttft_s)
-    c.reasons.push_back(fmt::format("first token after {:.0f} ms, above the limit of {:.0f} ms", c.ttft_s() * 1000,
-                                    *r.max_ttft_s * 1000));
+    c.reasons.push_back(
+        fmt::format("first token after {:.0f} ms for a {}-token prompt (half of %context%), above "
+                    "the limit of {:.0f} ms",
+                    c.ttft_s() * 1000, prompt_tokens(r.context), *r.max_ttft_s * 1000));
   if (r.budget_usd && r.cloud) {
     const bool monthly = r.budget_period == BudgetPeriod::month;
     const std::optional<double> spend = monthly ? c.usd_per_month() : c.upfront_usd();
@@ -153,7 +158,7 @@ Candidate evaluate(const Catalog& cat, const Combo& c, const ResolvedScenario& s
   out.memory_total = m.total;
   PlacementRequest placement;
   placement.layout = p.layout;
-  placement.throughput.prompt_tokens = std::max<std::uint64_t>(1, r.context / 2);
+  placement.throughput.prompt_tokens = prompt_tokens(r.context);
   placement.throughput.output_tokens = r.context - placement.throughput.prompt_tokens;
   placement.throughput.inventory = p.inventory;
   placement.planned = p.planned;
