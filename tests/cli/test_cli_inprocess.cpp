@@ -161,7 +161,10 @@ TEST_CASE("a request that does not fit is an answer, not an error", "[cli]") {
   REQUIRE(j["fits"] == false);
   REQUIRE_FALSE(j["layout"]["reasons"].empty());
   REQUIRE_FALSE(j.contains("throughput"));
-  const auto heads = json::parse(run_cli({"estimate", "7b", "--gpu", "rtx4090", "--count", "8", "--json"}).out);
+  // A split that cannot shard the heads is a reason too: --pp 1 puts all 8 GPUs in one
+  // tensor-parallel group, and 8 does not divide R1-Distill-Qwen-7B's 28 heads.
+  const auto heads =
+      json::parse(run_cli({"estimate", "7b", "--gpu", "rtx4090", "--count", "8", "--pp", "1", "--json"}).out);
   REQUIRE(heads["fits"] == false);
   REQUIRE(heads["layout"]["reasons"][0].get<std::string>().find("attention heads") != std::string::npos);
 }

@@ -365,6 +365,15 @@ std::string tp_rule_violation(const ModelArch& a, std::uint64_t tp) {
   return attention_of(a).tp_violation(a, tp);
 }
 
+/// Without --tp or --pp: a node's GPUs in one tensor-parallel group, or the largest group that
+/// divides both them and the model's heads (12 heads on 8 GPUs: TP 4, the rest pipeline stages).
+std::uint64_t default_tensor_parallel(const ModelArch& a, const Hardware& hw) {
+  const std::uint64_t per_node = hw.gpus.size();
+  for (std::uint64_t tp = per_node; tp > 1; --tp)
+    if (per_node % tp == 0 && tp_rule_violation(a, tp).empty()) return tp;
+  return 1;
+}
+
 /// Bytes of block `b` in the groups `replicated` marks.
 double replicated_bytes(const QuantizedModel& q, std::size_t b, const std::array<bool, k_group_count>& replicated) {
   double bytes = 0;
@@ -397,8 +406,8 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   }
   const std::uint64_t gpus = hw.gpu_count();
   // Data-parallel attention spans one TP group, across nodes too (SGLang --tp 16 --dp 16 on two).
-  const std::uint64_t tp = r.tensor_parallel.value_or(r.pipeline_parallel ? gpus / *r.pipeline_parallel
-                                                                          : (r.dp_attention ? gpus : hw.gpus.size()));
+  const std::uint64_t tp = r.tensor_parallel.value_or(
+      r.pipeline_parallel ? gpus / *r.pipeline_parallel : (r.dp_attention ? gpus : default_tensor_parallel(a, hw)));
   const std::uint64_t pp = r.pipeline_parallel.value_or(tp == 0 ? 0 : gpus / tp);
   layout.tensor_parallel = tp;
   layout.pipeline_parallel = pp;
