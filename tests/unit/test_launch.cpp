@@ -137,6 +137,19 @@ TEST_CASE("Ollama: num_ctx and num_gpu when only part of the model is on the GPU
   REQUIRE(all.command.rfind("OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run hf.co/", 0) == 0);
 }
 
+// Ollama's registry serves deepseek-r1:671b (R1-0528) and deepseek-r1:70b as Q4_K_M (engines.json
+// source 'registry'); the 671B file on Hugging Face is split in shards, which `ollama run hf.co/...`
+// does not pull. The format the registry serves is launched by its tag; another by hf.co.
+TEST_CASE("Ollama runs its registry's tag where the registry serves the format", "[launch]") {
+  REQUIRE(launch(launch_spec(plan("deepseek-r1:671b", "q4_k_m", "ollama", "h200", 4))).command ==
+          "OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run deepseek-r1:671b");
+  const LaunchCommand q8 = launch(launch_spec(plan("70b", "q8_0", "ollama", "h200", 1)));
+  REQUIRE(has(q8.command, " ollama run hf.co/unsloth/DeepSeek-R1-Distill-Llama-70B-GGUF:Q8_0"));
+  // A model without a registry tag (the Llama-8B distill: deepseek-r1:8b is the Qwen3 one now).
+  REQUIRE(has(launch(launch_spec(plan("r1-distill-llama-8b", "q4_k_m", "ollama", "rtx4090", 1))).command,
+              " ollama run hf.co/"));
+}
+
 TEST_CASE("an engine dsplan cannot start gets no command, not another engine's", "[launch]") {
   EngineSpec mine = catalog().require_engine("vllm");
   mine.id = "my-engine";

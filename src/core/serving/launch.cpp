@@ -126,6 +126,16 @@ LaunchCommand ik_llama_cpp(const LaunchSpec& s) {
   return llama_server(s, model, attention_of(s.model->arch).latent_cache ? " -mla 3" : "");
 }
 
+/// The model as the engine's registry names it (Ollama's `deepseek-r1:671b`), where the registry
+/// serves this format under a tag (its default format: data/engines.json registry_quant_default);
+/// else "hf.co/<repo>:<QUANT>", which Ollama pulls from Hugging Face (one-file GGUFs only).
+std::string ollama_model(const LaunchSpec& s) {
+  if (s.engine->registry_quant_default && s.quant->id == s.engine->default_quant_gguf)
+    for (const auto& alias : s.model->aliases)
+      if (alias.find(':') != std::string::npos) return alias;
+  return "hf.co/" + gguf_ref(s);
+}
+
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
   const bool local = s.quant->file && !is_url(s.quant->file->files.front());
@@ -144,14 +154,14 @@ LaunchCommand ollama(const LaunchSpec& s) {
     // Layers per GPU are an option of the request (num_gpu), not of the server.
     c.command = fmt::format(
         "OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
-        "'{{\"model\": \"hf.co/{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
-        s.sequences, kv, gguf_ref(s), s.context, s.gpus == 0 ? 0 : s.gpu_layers);
+        "'{{\"model\": \"{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
+        s.sequences, kv, ollama_model(s), s.context, s.gpus == 0 ? 0 : s.gpu_layers);
   } else {
-    c.command = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run hf.co/{}", s.context,
-                            s.sequences, kv, gguf_ref(s));
+    c.command = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run {}", s.context, s.sequences,
+                            kv, ollama_model(s));
   }
-  c.verify = fmt::format("ollama run hf.co/{} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate",
-                         gguf_ref(s), s.prompt_tokens);
+  c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate",
+                         ollama_model(s), s.prompt_tokens);
   return c;
 }
 
