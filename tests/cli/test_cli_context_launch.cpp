@@ -1,4 +1,5 @@
 // --context max, --sweep context and the launch lines of estimate and check, through the CLI.
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -206,4 +207,28 @@ TEST_CASE("dp-attention: reaches SGLang's and vLLM's flags, the layout and the J
   require_usage_error(
       run_cli({"estimate", "8b", "--engine", "llama.cpp", "--gpu", "rtx4090", "--count", "2", "--dp-attention"}),
       "--dp-attention are vLLM/SGLang options");
+}
+
+// unsloth/DeepSeek-R1-GGUF's files keep attn_kv_b whole (models.json gguf_repo legacy_mla), while
+// the plan sizes the latent cache of a file converted since April 2025: the note says what the
+// downloaded file costs, and its figure is the --legacy-mla-gguf plan's.
+TEST_CASE("a plan whose launch line downloads a legacy MLA GGUF says what that file caches", "[cli]") {
+  const std::vector<std::string> base = {"estimate", "r1",   "-q",      "q4_k_m", "-e",    "llama.cpp",
+                                         "--gpu",    "h200", "--count", "4",      "--json"};
+  const auto split = run_json(base);
+  std::vector<std::string> legacy_args = base;
+  legacy_args.push_back("--legacy-mla-gguf");
+  const auto legacy = run_json(legacy_args);
+  std::string note;
+  for (const auto& n : split.value("notes", nlohmann::json::array()))
+    if (n.get<std::string>().find("keep attn_kv_b whole") != std::string::npos) note = n.get<std::string>();
+  REQUIRE(note.find("unsloth/DeepSeek-R1-GGUF") != std::string::npos);
+  const double legacy_gib = legacy["memory"]["kv_cache_bytes"].get<double>() / (1024.0 * 1024.0 * 1024.0);
+  REQUIRE(note.find(fmt::format("{:.2f} GiB at this context", legacy_gib)) != std::string::npos);
+  // R1-0528's files have the split tensors: nothing to say.
+  std::vector<std::string> r1_0528 = base;
+  r1_0528[1] = "r1-0528";
+  const auto current = run_json(r1_0528);
+  for (const auto& n : current.value("notes", nlohmann::json::array()))
+    REQUIRE(n.get<std::string>().find("keep attn_kv_b whole") == std::string::npos);
 }

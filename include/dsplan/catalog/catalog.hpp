@@ -163,6 +163,9 @@ struct ModelSpec {
   /// repository holds that layout (the launch command then names the conversion to make).
   std::string gguf_repo;
   std::string gguf_repo_source;  ///< why this repository (or why none)
+  /// Its files keep attn_kv_b whole (converted before llama.cpp PR #12801, April 2025): loading
+  /// them, llama.cpp caches per-head K and V, not the latent dsplan sizes by default.
+  bool gguf_repo_legacy_mla = false;
   std::string base_model;
   std::string license;
   std::string release_date;

@@ -199,9 +199,10 @@ ModelSpec parse_model(const JsonNode& n) {
   m.hf_repo = n.str("hf_repo");
   if (const auto g = n.find("gguf_repo")) {
     // "repo" names one; "none" says why no public repository holds the layout dsplan sizes.
-    g->check_keys({"repo", "none", "source"});
+    g->check_keys({"repo", "none", "legacy_mla", "source"});
     if (g->has("repo") == g->has("none")) g->fail("gguf_repo needs exactly one of 'repo' and 'none'");
     m.gguf_repo = g->has("repo") ? g->str("repo") : std::string();
+    m.gguf_repo_legacy_mla = g->bool_or("legacy_mla", false);
     m.gguf_repo_source = (g->has("none") ? g->str("none") + " " : std::string()) + join_sources(g->at("source"));
   } else {  // Unsloth converts every DeepSeek checkpoint under its own name
     m.gguf_repo = "unsloth/" + m.hf_repo.substr(m.hf_repo.rfind('/') + 1) + "-GGUF";

@@ -345,6 +345,25 @@ std::optional<std::string> latent_engine_note(const Catalog& cat, const PlanResu
   return std::nullopt;
 }
 
+/// The launch line downloads the model's published GGUF; where those files predate llama.cpp's MLA
+/// layout (catalog gguf_repo legacy_mla), the engine caches per-head K and V with them, not the
+/// latent these figures assume for a file converted since.
+std::optional<std::string> published_gguf_note(const PlanResult& p) {
+  const ResolvedScenario& s = p.scenario;
+  const ModelSpec& m = *s.model;
+  const bool from_repo = !s.quant->file && !s.quant->gguf_repos.count(m.id) && !m.gguf_repo.empty();
+  if (!m.gguf_repo_legacy_mla || !from_repo || s.legacy_mla_gguf || s.layout.container != "gguf" ||
+      s.mla_cache != MlaCacheOverride::engine || p.memory.kv.layout != KvLayout::mla_latent ||
+      s.engine->mla_cache_legacy_gguf == MlaCacheLayout::latent)
+    return std::nullopt;
+  const KvCacheSize legacy = estimate_kv_cache(m.arch, *s.engine, *s.kv_type, {s.context, s.batch, true});
+  return fmt::format(
+      "the files of {} keep attn_kv_b whole (converted before llama.cpp's MLA layout, PR #12801 of April 2025): "
+      "with one, {} caches per-head K and V, {} per token, {:.2f} GiB at this context (%legacy_mla_gguf% plans it); "
+      "these figures are for a GGUF converted since, or ik_llama.cpp, which caches the latent of either",
+      m.gguf_repo, s.engine->id, binary_size(legacy.bytes_per_token), legacy.total.gib());
+}
+
 std::string backend_names(const std::vector<std::string>& ids) {
   std::vector<std::string> names;
   for (const auto& id : ids) {
@@ -392,6 +411,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
   p.memory = estimate_memory(cat, p.scenario, r.explain);
   if (auto note = latent_engine_note(cat, p)) p.notes.push_back(std::move(*note));
+  if (auto note = published_gguf_note(p)) p.notes.push_back(std::move(*note));
   if (!r.hardware) {
     if (r.users) throw InputError("%users% needs hardware to serve them on (%gpu%, %gpus% or %vram%)");
     refuse_hardware_settings(r);
