@@ -127,6 +127,23 @@ TEST_CASE("a whole-system device is costed as the machine it is", "[cost]") {
   }));
 }
 
+TEST_CASE("a cloud price of GPUs alone says so when the plan keeps weights in RAM", "[cost]") {
+  HardwareRequest h;
+  h.gpus.push_back({"rtx4090", 1});
+  const Hardware hw = build_hardware(catalog(), h);
+  const auto mentions_ram = [](const CostEstimate& c) {
+    return std::any_of(c.notes.begin(), c.notes.end(),
+                       [](const std::string& n) { return n.find("GPUs' alone") != std::string::npos; });
+  };
+  CostRequest r;
+  r.usd_per_gpu_hour = 0.5;
+  const auto experts_in_ram = estimate_cost(catalog(), hw, 10.0, r, HostNeeds{Bytes(120 * k_gib), Bytes(0)});
+  REQUIRE(experts_in_ram.cloud);
+  REQUIRE(mentions_ram(experts_in_ram));
+  // Buffers alone (half a GiB) are no such plan.
+  REQUIRE_FALSE(mentions_ram(estimate_cost(catalog(), hw, 10.0, r, HostNeeds{Bytes(k_gib / 2), Bytes(0)})));
+}
+
 // 30 hours of output a day from a deployment that makes 10 tokens/s: two are bought, each runs 15 h.
 TEST_CASE("demand past 24 hours a day buys more deployments and counts them per token", "[cost]") {
   HardwareRequest h;

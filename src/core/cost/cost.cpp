@@ -162,6 +162,15 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   }
   if (r.usd_per_gpu_hour) cloud.price_sources.push_back(fmt::format("%price% ${:.2f}/GPU-h", *r.usd_per_gpu_hour));
   if (cloud_ok) {
+    // Offerings are priced per GPU; the RAM and CPU a layout with weights in RAM needs come with
+    // whatever instance rents the GPUs, which the price does not say.
+    constexpr double k_ram_worth_a_note_gib = 1.0;  // buffers alone stay below it
+    if (needs.ram.gib() > k_ram_worth_a_note_gib)
+      c.notes.push_back(
+          fmt::format("the cloud price is the GPUs' alone: this plan also keeps {:.1f} GiB in system RAM, "
+                      "which an instance renting them must have (its CPU then sets the speed of "
+                      "that part)",
+                      needs.ram.gib()));
     cloud.usd_per_million_tokens = cloud.usd_per_hour / tokens_per_hour * 1e6;
     cloud.usd_per_month = cloud.usd_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
     c.cloud = cloud;
