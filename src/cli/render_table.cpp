@@ -323,7 +323,10 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   std::string types;
   for (const auto& t : by_bytes)
     types += fmt::format("{}{} x{} ({})", types.empty() ? "" : ", ", t.type, t.tensors, gib(t.bytes));
-  out << "  Tensor types: " << types << '\n';
+  // The file's tensors: with the MTP module where the file has one, loaded or not.
+  out << "  Tensor types"
+      << (m.weights.mtp.count() > 0 ? " (the file's, with the MTP module's " + gib(m.weights.mtp) + ")" : std::string())
+      << ": " << types << '\n';
   if (m.weights.fallbacks > 0)
     out << "  Shape fallbacks: " << m.weights.fallbacks << " tensors whose rows the chosen block does not divide\n";
   out << "  Download: " << gb(m.download) << " (" << s.layout.container << " file"
