@@ -106,6 +106,32 @@ TEST_CASE("train --count auto with no answer exits 1 and names the flags that fi
   REQUIRE(j["fit_hint"]["gpus"].get<int>() >= 2);
 }
 
+// Full fine-tuning of the 7B distill needs ~126 GiB per GPU with AdamW at any data-parallel count
+// (each rank keeps all states); on one GPU ZeRO-3 shards nothing, so a hint that fits on one GPU
+// must not carry it, and each flag it names is one the fit needs.
+TEST_CASE("train's fit hint names only the flags the count needs", "[cli][friction]") {
+  const auto j = run_json({"train", "7b", "--method", "full", "--gpu", "a100-80g", "--count", "auto"}, 1);
+  REQUIRE(j["fit_hint"]["gpus"].get<int>() == 1);
+  std::vector<std::string> flags;
+  for (const auto& f : j["fit_hint"]["flags"]) flags.push_back(f.get<std::string>());
+  REQUIRE(std::find(flags.begin(), flags.end(), "--zero 3") == flags.end());
+  // Dropping any named flag leaves it without a count on one GPU.
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    std::vector<std::string> args = {"train", "7b", "--method", "full", "--gpu", "a100-80g", "--count", "auto"};
+    for (std::size_t k = 0; k < flags.size(); ++k) {
+      if (k == i) continue;
+      const auto space = flags[k].find(' ');
+      args.push_back(flags[k].substr(0, space));
+      if (space != std::string::npos) args.push_back(flags[k].substr(space + 1));
+    }
+    args.push_back("--json");
+    const auto o = run_cli(args);
+    INFO(flags[i]);
+    REQUIRE(o.code == 1);  // no count fits without it
+    REQUIRE(nlohmann::json::parse(o.out)["auto_count"].is_null());
+  }
+}
+
 // Full fine-tuning past one node: whole 8-GPU nodes, and 5% of every card left free.
 TEST_CASE("train --count auto picks whole nodes and keeps headroom", "[cli][friction]") {
   const auto j = run_json({"train", "70b", "--method", "full", "--gpu", "h100-sxm", "--count", "auto", "--zero", "3"});

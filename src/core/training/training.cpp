@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 
 #include <fmt/format.h>
 
@@ -91,53 +90,78 @@ namespace {
 
 TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint);
 
-/// The first cumulative set of memory-saving flags under which --count auto finds a count.
-std::optional<TrainResult::FitHint> find_fit_hint(const Catalog& catalog, const TrainRequest& r) {
+/// One memory-saving setting: applies itself to a request and returns the flags it adds (none where
+/// the request has it already).
+using FitStep = std::vector<std::string> (*)(TrainRequest&);
+
+std::vector<std::string> zero3(TrainRequest& t) {
+  if (t.zero == 3) return {};
+  t.zero = 3;
+  if (t.method != TrainMethod::qlora || t.fsdp_qlora) return {"%zero% 3"};
+  t.fsdp_qlora = true;
+  return {"%zero% 3", "%fsdp_qlora%"};
+}
+std::vector<std::string> fused_loss(TrainRequest& t) {
+  if (t.fused_loss) return {};
+  t.fused_loss = true;
+  return {"%fused_loss%"};
+}
+std::vector<std::string> full_checkpointing(TrainRequest& t) {
+  if (t.checkpointing.value_or(default_checkpointing(t.method)) == Checkpointing::full) return {};
+  t.checkpointing = Checkpointing::full;
+  return {"%checkpointing% full"};
+}
+std::vector<std::string> adamw8bit(TrainRequest& t) {
+  if (t.optimizer != Optimizer::adamw) return {};
+  t.optimizer = Optimizer::adamw8bit;
+  return {"%optimizer% adamw8bit"};
+}
+constexpr FitStep k_fit_steps[] = {zero3, fused_loss, full_checkpointing, adamw8bit};
+
+/// The GPUs --count auto finds for `r` with the steps `use` marks, if any count fits.
+std::optional<std::uint64_t> fitting_count(const Catalog& catalog, const TrainRequest& r, const std::vector<bool>& use,
+                                           std::vector<std::string>* flags) {
   TrainRequest t = r;
-  std::vector<std::string> flags;
-  const std::function<bool()> steps[] = {
-      [&] {
-        if (t.zero == 3) return false;
-        t.zero = 3;
-        flags.push_back("%zero% 3");
-        if (t.method == TrainMethod::qlora && !t.fsdp_qlora) {
-          t.fsdp_qlora = true;
-          flags.push_back("%fsdp_qlora%");
-        }
-        return true;
-      },
-      [&] {
-        if (t.fused_loss) return false;
-        t.fused_loss = true;
-        flags.push_back("%fused_loss%");
-        return true;
-      },
-      [&] {
-        if (t.checkpointing.value_or(default_checkpointing(t.method)) == Checkpointing::full) return false;
-        t.checkpointing = Checkpointing::full;
-        flags.push_back("%checkpointing% full");
-        return true;
-      },
-      [&] {
-        if (t.optimizer != Optimizer::adamw) return false;
-        t.optimizer = Optimizer::adamw8bit;
-        flags.push_back("%optimizer% adamw8bit");
-        return true;
-      },
-  };
-  // Each flag is added on top of the previous ones; the fewest GPUs wins, then the fewest flags.
-  std::optional<TrainResult::FitHint> best;
-  for (const auto& step : steps) {
-    if (!step()) continue;
-    try {
-      const TrainResult tried = estimate(catalog, t, false);
-      if (tried.auto_count && (!best || *tried.auto_count < best->gpus))
-        best = TrainResult::FitHint{flags, *tried.auto_count};
-    } catch (const InputError&) {
-      // a flag this setup cannot take (ZeRO-3 with pipeline stages, ...): try the next one on top
+  for (std::size_t i = 0; i < use.size(); ++i)
+    if (use[i])
+      for (auto& f : k_fit_steps[i](t))
+        if (flags) flags->push_back(std::move(f));
+  try {
+    return estimate(catalog, t, false).auto_count;
+  } catch (const InputError&) {
+    return std::nullopt;  // a set this setup cannot take (ZeRO-3 with pipeline stages, ...)
+  }
+}
+
+/// Memory-saving flags under which --count auto finds a count: added one on top of another until
+/// the fewest GPUs, then each dropped again that the count does not need (ZeRO-3 on one GPU).
+std::optional<TrainResult::FitHint> find_fit_hint(const Catalog& catalog, const TrainRequest& r) {
+  constexpr std::size_t n = std::size(k_fit_steps);
+  std::vector<bool> use(n, false);
+  std::optional<std::uint64_t> best;
+  std::vector<bool> best_use;
+  for (std::size_t i = 0; i < n; ++i) {
+    TrainRequest probe = r;
+    for (std::size_t j = 0; j < i; ++j)
+      if (use[j]) k_fit_steps[j](probe);
+    if (k_fit_steps[i](probe).empty()) continue;  // already set
+    use[i] = true;
+    const auto count = fitting_count(catalog, r, use, nullptr);
+    if (count && (!best || *count < *best)) {
+      best = count;
+      best_use = use;
     }
   }
-  return best;
+  if (!best) return std::nullopt;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!best_use[i]) continue;
+    best_use[i] = false;
+    const auto without = fitting_count(catalog, r, best_use, nullptr);
+    if (!without || *without > *best) best_use[i] = true;
+  }
+  std::vector<std::string> flags;
+  fitting_count(catalog, r, best_use, &flags);
+  return TrainResult::FitHint{flags, *best};
 }
 
 }  // namespace
