@@ -79,8 +79,14 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
                          r.price_source);
   } else if (r.count_auto_failed()) {
     out << "  Time and cost: none, no count of GPUs fits\n";
+  } else if (r.gpu && r.fits && !*r.fits) {
+    out << "  Time and cost: none, it does not fit these GPUs\n";
   } else {
-    out << "  Time and cost: give --gpu NAME and --tokens N\n";
+    // What is missing to time it: the GPUs, the tokens, or both.
+    std::vector<std::string> missing;
+    if (!r.gpu) missing.push_back("--gpu NAME");
+    if (!r.tokens) missing.push_back("--tokens N");
+    out << "  Time and cost: give " << join(missing, " and ") << '\n';
   }
   for (const auto& n : r.notes) out << "  Note: " << n << '\n';
 }

@@ -64,6 +64,7 @@ void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, T
 
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
   out.utilization = r.utilization.value_or(k_default_utilization);
+  out.tokens = r.tokens;
   out.utilization_source = r.utilization ? "%mfu%"
                                          : "default 0.40: Llama 3 405B BF16 MFU 38-43% on H100 (arXiv 2407.21783, Table 4)";
   if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
@@ -75,7 +76,6 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
     out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
   if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
   if (!r.tokens || peak <= 0) return;
-  out.tokens = r.tokens;
   out.total_flops = *r.tokens * out.per_token.flops;
   out.steps = *r.tokens / static_cast<double>(out.global_batch * r.seq);
   out.seconds = *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization);
