@@ -56,9 +56,9 @@ void memory_table(const PlanResult& r, std::ostream& out) {
 }
 
 /// Where weights kept in RAM cross PCIe for a prompt (llama.cpp), the share of the prefill the copy
-/// takes and the link it assumes, when the copy is most of it: the figure a narrower slot changes,
-/// and pinned memory (--no-mmap), where the engine offers it, speeds up.
-void pcie_copy_note(const Throughput& t, const Device& gpu0, const EngineSpec& engine, std::ostream& out) {
+/// takes, the link it assumes and the memory it reads, when the copy is most of it: the figures a
+/// narrower slot and pinned memory (--no-mmap, a plan note) change.
+void pcie_copy_note(const Throughput& t, const Device& gpu0, std::ostream& out) {
   double total = 0;
   const StageTime* copy = nullptr;
   for (const auto& st : t.prefill_stages) {
@@ -70,11 +70,7 @@ void pcie_copy_note(const Throughput& t, const Device& gpu0, const EngineSpec& e
       << " % of it copies weights kept in RAM to GPU0 over PCIe " << gpu0.pcie_gen << " x" << gpu0.pcie_lanes << " at "
       << fixed(copy->bandwidth_bytes_per_s / 1e9, 1) << " GB/s x " << fixed(copy->efficiency, 2)
       << (copy->pageable_copy ? " from mapped (pageable) memory" : " from pinned memory")
-      << " (--pcie sets the slot's link"
-      << (copy->pageable_copy && engine.pinned_host_weights != PinnedHostWeights::never
-              ? "; --no-mmap pins the weights: copies x" + fixed(1.0 / engine.performance.pageable_host_link_factor, 1)
-              : std::string())
-      << ")\n";
+      << " (--pcie sets the slot's link)\n";
 }
 
 }  // namespace
@@ -227,7 +223,7 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
       << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
       << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
-  if (r.hardware && !r.hardware->gpus.empty()) pcie_copy_note(t, r.hardware->gpus.front(), *r.scenario.engine, out);
+  if (r.hardware && !r.hardware->gpus.empty()) pcie_copy_note(t, r.hardware->gpus.front(), out);
   if (!t.decode_band.calibrated && !t.prefill_band.calibrated)
     out << "  Warning: no published measurement of a " << t.decode_band.speed_class
         << " run; these speeds are uncalibrated (docs/validation.md section 6.10)\n";

@@ -209,12 +209,13 @@ std::optional<std::uint64_t> larger_ubatch_to_try(const PlanRequest& r, const Pl
   return ubatch;
 }
 
-/// The same request placed and timed at another micro-batch (its compute buffer differs); `m`
+/// The same request, with `change` made to its scenario, placed and timed as the plan was; `m`
 /// receives its memory.
-Evaluation at_ubatch(const Catalog& cat, const PlanRequest& r, const PlanResult& p, std::uint64_t ubatch,
-                     MemoryEstimate& m) {
+template <typename Change>
+Evaluation reevaluated(const Catalog& cat, const PlanRequest& r, const PlanResult& p, Change change,
+                       MemoryEstimate& m) {
   Scenario sc = scenario_on_hardware(cat, r);
-  sc.ubatch = ubatch;
+  change(sc);
   const ResolvedScenario s = resolve_scenario(cat, sc);
   m = estimate_memory(cat, s, false);
   PlacementRequest placement;
@@ -232,7 +233,8 @@ std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequ
   MemoryEstimate m;
   Evaluation e;
   try {
-    e = at_ubatch(cat, r, p, *ubatch, m);
+    e = reevaluated(
+        cat, r, p, [&](Scenario& sc) { sc.ubatch = *ubatch; }, m);
   } catch (const InputError&) {
     return std::nullopt;  // a setting the other batch does not allow: nothing to suggest
   }
@@ -256,6 +258,26 @@ std::optional<std::string> larger_ubatch_note(const Catalog& cat, const PlanRequ
   return fmt::format(
       "prompt speed: %ubatch% {} {}: ~{:.0f} tokens/s instead of {:.0f}, for {:.2f} GiB more compute buffer{}", *ubatch,
       how, then.prefill_tokens_per_s, now.prefill_tokens_per_s, m.total.gib() - p.memory.total.gib(), decode);
+}
+
+/// The weights kept in RAM copied to the GPU from mapped (pageable) memory, by an engine that pins
+/// them with --no-mmap: how much faster the prompt runs pinned. Said from 1.2 times faster.
+std::optional<std::string> pinned_memory_note(const Catalog& cat, const PlanRequest& r, const PlanResult& p) {
+  if (!p.throughput || r.scenario.no_mmap || p.scenario.engine->pinned_host_weights == PinnedHostWeights::never)
+    return std::nullopt;
+  const auto& stages = p.throughput->prefill_stages;
+  if (std::none_of(stages.begin(), stages.end(), [](const StageTime& st) { return st.pageable_copy; }))
+    return std::nullopt;
+  MemoryEstimate m;
+  const Evaluation e = reevaluated(
+      cat, r, p, [](Scenario& sc) { sc.no_mmap = true; }, m);
+  if (!e.throughput || e.throughput->prefill_tokens_per_s < 1.2 * p.throughput->prefill_tokens_per_s)
+    return std::nullopt;
+  return fmt::format(
+      "prompt speed: %no_mmap% reads the weights kept in RAM into pinned memory, which the GPU copies from {:.1f}x "
+      "as fast as from the mapped file: ~{:.0f} tokens/s instead of {:.0f} (the {:.1f} GiB are then locked in RAM)",
+      1.0 / p.scenario.engine->performance.pageable_host_link_factor, e.throughput->prefill_tokens_per_s,
+      p.throughput->prefill_tokens_per_s, p.layout->cpu.total.gib());
 }
 
 /// Weights in RAM with no CPU named: their speed is the catalog's default desktop's, which says so.
@@ -450,6 +472,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   if (auto note = assumed_cpu_note(cat, r, p)) p.notes.push_back(std::move(*note));
   p.larger_ubatch = larger_ubatch_note(cat, r, p);
   if (p.larger_ubatch) p.notes.push_back(*p.larger_ubatch);
+  if (auto note = pinned_memory_note(cat, r, p)) p.notes.push_back(std::move(*note));
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }
