@@ -118,16 +118,21 @@ std::vector<std::string> adamw8bit(TrainRequest& t) {
 }
 constexpr FitStep k_fit_steps[] = {zero3, fused_loss, full_checkpointing, adamw8bit};
 
-/// The GPUs --count auto finds for `r` with the steps `use` marks, if any count fits.
-std::optional<std::uint64_t> fitting_count(const Catalog& catalog, const TrainRequest& r, const std::vector<bool>& use,
-                                           std::vector<std::string>* flags) {
+/// `r` with the steps `use` marks applied; `flags` receives the flags they add.
+TrainRequest with_steps(const TrainRequest& r, const std::vector<bool>& use, std::vector<std::string>* flags) {
   TrainRequest t = r;
   for (std::size_t i = 0; i < use.size(); ++i)
     if (use[i])
       for (auto& f : k_fit_steps[i](t))
         if (flags) flags->push_back(std::move(f));
+  return t;
+}
+
+/// The GPUs --count auto finds for `r` with the steps `use` marks, if any count fits.
+std::optional<std::uint64_t> fitting_count(const Catalog& catalog, const TrainRequest& r,
+                                           const std::vector<bool>& use) {
   try {
-    return estimate(catalog, t, false).auto_count;
+    return estimate(catalog, with_steps(r, use, nullptr), false).auto_count;
   } catch (const InputError&) {
     return std::nullopt;  // a set this setup cannot take (ZeRO-3 with pipeline stages, ...)
   }
@@ -141,12 +146,10 @@ std::optional<TrainResult::FitHint> find_fit_hint(const Catalog& catalog, const 
   std::optional<std::uint64_t> best;
   std::vector<bool> best_use;
   for (std::size_t i = 0; i < n; ++i) {
-    TrainRequest probe = r;
-    for (std::size_t j = 0; j < i; ++j)
-      if (use[j]) k_fit_steps[j](probe);
+    TrainRequest probe = with_steps(r, use, nullptr);
     if (k_fit_steps[i](probe).empty()) continue;  // already set
     use[i] = true;
-    const auto count = fitting_count(catalog, r, use, nullptr);
+    const auto count = fitting_count(catalog, r, use);
     if (count && (!best || *count < *best)) {
       best = count;
       best_use = use;
@@ -156,11 +159,11 @@ std::optional<TrainResult::FitHint> find_fit_hint(const Catalog& catalog, const 
   for (std::size_t i = 0; i < n; ++i) {
     if (!best_use[i]) continue;
     best_use[i] = false;
-    const auto without = fitting_count(catalog, r, best_use, nullptr);
+    const auto without = fitting_count(catalog, r, best_use);
     if (!without || *without > *best) best_use[i] = true;
   }
   std::vector<std::string> flags;
-  fitting_count(catalog, r, best_use, &flags);
+  with_steps(r, best_use, &flags);
   return TrainResult::FitHint{flags, *best};
 }
 
