@@ -57,7 +57,8 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   const auto table = [&](std::ostream& out) {
     for (const auto& c : checks) out << (c.passed ? "ok    " : "FAIL  ") << c.text << '\n';
     if (fitting) out << "note  " << with_flags(*fitting) << '\n';
-    if (!pass && plan.larger_ubatch) out << "note  " << with_flags(*plan.larger_ubatch) << '\n';
+    if (!pass)
+      for (const auto& speedup : plan.prompt_speedups) out << "note  " << with_flags(speedup) << '\n';
     if (plan.fits) launch_lines(plan, out, "");
   };
   render_output(ctx, {"check", table, json, {"/checks/*"}});

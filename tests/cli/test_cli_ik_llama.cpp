@@ -248,3 +248,16 @@ TEST_CASE("no-mmap: pinned weights in the plan, the launch lines and the prompt 
   const auto pinned_table = run_cli(pinned);
   REQUIRE(has(pinned_table.out, "from pinned memory"));
 }
+
+// Mainline with R1's experts in RAM: a time-to-first-token limit missed on the mapped file names
+// both faster settings, the larger micro-batch and pinned memory.
+TEST_CASE("check repeats the pinned-memory note when a limit fails", "[cli]") {
+  const auto failed = run_cli(
+      {"check", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256", "-c", "8192", "--max-ttft-ms", "60000"});
+  REQUIRE(failed.code == 1);
+  REQUIRE(has(failed.out, "note  prompt speed: --ubatch 4096"));
+  REQUIRE(has(failed.out, "note  prompt speed: --no-mmap reads the weights"));
+  const auto pinned = run_cli({"check", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256", "-c", "8192",
+                               "--max-ttft-ms", "60000", "--no-mmap"});
+  REQUIRE_FALSE(has(pinned.out, "--no-mmap reads"));
+}

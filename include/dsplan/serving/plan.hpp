@@ -107,9 +107,9 @@ struct PlanResult {
   std::optional<CostEstimate> cost;
   std::optional<CapacityPlan> capacity;
   std::vector<std::string> notes;
-  /// Of the notes: the micro-batch that would make a prompt with weights in RAM much faster
-  /// (`check` repeats it when a limit fails).
-  std::optional<std::string> larger_ubatch;
+  /// Of the notes: the settings that would make a prompt with weights in RAM much faster, a larger
+  /// micro-batch or pinned memory (`check` repeats them when a limit fails).
+  std::vector<std::string> prompt_speedups;
   std::optional<ContextSearch> context_search;  ///< set by find_max_context
 };
 

@@ -470,9 +470,11 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
   if (!p.throughput) return p;  // the layout does not fit
   if (auto note = assumed_cpu_note(cat, r, p)) p.notes.push_back(std::move(*note));
-  p.larger_ubatch = larger_ubatch_note(cat, r, p);
-  if (p.larger_ubatch) p.notes.push_back(*p.larger_ubatch);
-  if (auto note = pinned_memory_note(cat, r, p)) p.notes.push_back(std::move(*note));
+  for (auto note : {larger_ubatch_note(cat, r, p), pinned_memory_note(cat, r, p)})
+    if (note) {
+      p.prompt_speedups.push_back(*note);
+      p.notes.push_back(std::move(*note));
+    }
   if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
   return p;
 }
