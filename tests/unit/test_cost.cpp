@@ -11,16 +11,31 @@ using namespace dsplan;
 using dsplan::test::catalog;
 using dsplan::test::fixture_catalog;
 
-TEST_CASE("cloud and owned cost by hand", "[cost]") {
+namespace {
+
+/// `count` of the fixture's tiny GPU (200 W TDP).
+Hardware tiny_gpus(std::uint64_t count) {
   HardwareRequest h;
-  h.gpus.push_back({"tiny-gpu", 2});
-  const Hardware hw = build_hardware(fixture_catalog(), h);
+  h.gpus.push_back({"tiny-gpu", count});
+  return build_hardware(fixture_catalog(), h);
+}
+
+/// Round figures to cost by hand: $1,000 a GPU over 4 years, 10 % upkeep a year, $0.20 per kWh.
+CostRequest round_figures() {
   CostRequest r;
-  r.usd_per_gpu_hour = 1.5;
   r.purchase_usd_per_gpu = 1000;
   r.electricity_usd_per_kwh = 0.2;
   r.years = 4;
   r.maintenance_fraction_per_year = 0.1;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("cloud and owned cost by hand", "[cost]") {
+  const Hardware hw = tiny_gpus(2);
+  CostRequest r = round_figures();
+  r.usd_per_gpu_hour = 1.5;
   r.tokens_per_day = 36'000.0 * 12;  // 12 hours a day at 10 tokens/s
   r.host_usd_per_node = 0;           // the GPUs alone (the host has its own test below)
   const CostEstimate c = estimate_cost(fixture_catalog(), hw, 10.0, r);
@@ -146,16 +161,9 @@ TEST_CASE("a cloud price of GPUs alone says so when the plan keeps weights in RA
 
 // 30 hours of output a day from a deployment that makes 10 tokens/s: two are bought, each runs 15 h.
 TEST_CASE("demand past 24 hours a day buys more deployments and counts them per token", "[cost]") {
-  HardwareRequest h;
-  h.gpus.push_back({"tiny-gpu", 1});
-  const Hardware hw = build_hardware(fixture_catalog(), h);
-  CostRequest r;
-  r.purchase_usd_per_gpu = 1000;
-  r.electricity_usd_per_kwh = 0.2;
-  r.years = 4;
-  r.maintenance_fraction_per_year = 0.1;
+  CostRequest r = round_figures();
   r.tokens_per_day = 36'000.0 * 30;
-  const CostEstimate c = estimate_cost(fixture_catalog(), hw, 10.0, r, HostNeeds{});
+  const CostEstimate c = estimate_cost(fixture_catalog(), tiny_gpus(1), 10.0, r, HostNeeds{});
   REQUIRE(c.hours_per_day == Approx(30.0));
   REQUIRE(c.deployments == 2);
   const double fixed_per_hour = (1000.0 + c.owned->host_usd) * (0.25 + 0.1) / 8760.0;

@@ -248,7 +248,7 @@ std::vector<std::string> cloud_gpus(const Catalog& cat) {
   return out;
 }
 
-/// The most GPUs of type `id` one rented deployment can have: the largest instance an offering
+/// The most GPUs of type `g` one rented deployment can have: the largest instance an offering
 /// rents, or any count where an offering rents multi-node clusters of data-center parts with a
 /// scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
 std::uint64_t max_rentable_gpus(const Catalog& cat, const GpuSpec& g, bool tensor_parallel, std::uint64_t max_gpus) {
