@@ -74,6 +74,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
   if (o.no_flash_attn) s.flash_attention = false;
   s.no_mmap = o.no_mmap;
+  s.no_op_offload = o.no_op_offload;
   s.mla_cache = parse_mla_cache(o.mla_cache);
   return s;
 }
@@ -358,6 +359,9 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
   sub->add_flag("--no-mmap", o.no_mmap,
                 "llama.cpp --no-mmap: weights kept in RAM are read into pinned memory, which the GPU copies from "
                 "about twice as fast in prompt processing (default: mapped, as llama.cpp)");
+  sub->add_flag("--no-op-offload", o.no_op_offload,
+                "llama.cpp --no-op-offload: the CPU computes the prompt's work on weights kept in RAM instead of "
+                "copying them to the GPU for each micro-batch (default: copied from 32 tokens, as llama.cpp)");
   sub->add_option("--build-date", o.build_date,
                   "Speeds of an older engine build (YYYY-MM or YYYY-MM-DD; llama.cpp, Ollama); default: current builds")
       ->type_name("DATE");

@@ -31,6 +31,7 @@ struct EstimateOptions {
   std::uint64_t mtp = 0;  ///< --mtp: speculative draft tokens per step with the model's MTP module
   bool no_flash_attn = false;
   bool no_mmap = false;
+  bool no_op_offload = false;
   HardwareOptions hw;
   // Layout.
   std::string gpu_layers, tp, pp, gpu_memory_utilization;

@@ -261,3 +261,43 @@ TEST_CASE("check repeats the pinned-memory note when a limit fails", "[cli]") {
                                "--max-ttft-ms", "60000", "--no-mmap"});
   REQUIRE_FALSE(has(pinned.out, "--no-mmap reads"));
 }
+
+// Mainline with R1's experts in RAM on a 128-core Xeon: its CPU computes the prompt's experts faster
+// than the GPU gets them over PCIe 512 tokens at a time, so the plan says what --no-op-offload gives,
+// which the launch lines carry; with the flag on a desktop CPU, the note points the other way.
+TEST_CASE("no-op-offload: the CPU computes the prompt's experts, in the plan, the launch lines and the notes",
+          "[cli]") {
+  const std::vector<std::string> base = {"estimate", "r1",    "-q",         "q2_k",  "--gpu",
+                                         "rtx4090",  "--cpu", "xeon-6980p", "--ram", "512"};
+  std::vector<std::string> on_cpu = base;
+  on_cpu.push_back("--no-op-offload");
+  const auto copied_json = run_json(base);
+  const auto on_cpu_json = run_json(on_cpu);
+  REQUIRE(has(on_cpu_json["launch"]["command"].get<std::string>(), " --no-op-offload"));
+  REQUIRE(has(on_cpu_json["launch"]["verify"].get<std::string>(), " -nopo 1"));
+  REQUIRE_FALSE(has(copied_json["launch"]["command"].get<std::string>(), "op-offload"));
+  const double copied = copied_json["throughput"]["prefill_tokens_per_s"].get<double>();
+  const double computed = on_cpu_json["throughput"]["prefill_tokens_per_s"].get<double>();
+  REQUIRE(computed > 1.2 * copied);
+  std::string note;
+  for (const auto& n : copied_json["notes"])
+    if (has(n.get<std::string>(), "--no-op-offload has the CPU compute")) note = n.get<std::string>();
+  REQUIRE(has(note, fmt::format("~{:.0f} tokens/s instead of {:.0f}", computed, copied)));
+  // The desktop CPU is slower than the copy: with the flag, the note says what leaving it off gives.
+  const std::vector<std::string> desktop = {"estimate", "r1",    "-q",  "q2_k",           "--gpu",
+                                            "rtx4090",  "--ram", "256", "--no-op-offload"};
+  const auto desktop_json = run_json(desktop);
+  std::vector<std::string> desktop_copied = desktop;
+  desktop_copied.pop_back();
+  const auto desktop_copied_json = run_json(desktop_copied);
+  std::string back;
+  for (const auto& n : desktop_json["notes"])
+    if (has(n.get<std::string>(), "without --no-op-offload the GPU computes")) back = n.get<std::string>();
+  REQUIRE(has(back, fmt::format("~{:.0f} tokens/s instead of {:.0f}",
+                                desktop_copied_json["throughput"]["prefill_tokens_per_s"].get<double>(),
+                                desktop_json["throughput"]["prefill_tokens_per_s"].get<double>())));
+  for (const auto& n : desktop_copied_json["notes"]) REQUIRE_FALSE(has(n.get<std::string>(), "--no-op-offload"));
+  require_usage_error(run_cli({"estimate", "r1", "-q", "q2_k", "-e", "ik_llama.cpp", "--gpu", "rtx4090", "--ram", "256",
+                               "--no-op-offload"}),
+                      "--no-op-offload is a llama.cpp flag; ik_llama.cpp");
+}

@@ -163,6 +163,24 @@ TEST_CASE("a fork's expert offload rule and CPU kernel factor are engine data wi
               .find("/engines/0/expert_offload: missing required field 'source'") != std::string::npos);
 }
 
+TEST_CASE("the flags that turn an engine's op offload off are engine data", "[catalog]") {
+  const auto cat = load_with(fork_engine(
+      "llama.cpp", R"("expert_offload": {"min_batch": 32, "off_flags": {"server": "--off", "bench": "-off 1"}, )"
+                   R"("source": "s"}, )"));
+  REQUIRE(cat.require_engine("my-fork").op_offload_off_server_flag == "--off");
+  REQUIRE(cat.require_engine("my-fork").op_offload_off_bench_flag == "-off 1");
+  // llama.cpp PR #13386: llama-server --no-op-offload, llama-bench -nopo 1; the fork has neither.
+  REQUIRE(cat.require_engine("llama.cpp").op_offload_off_server_flag == "--no-op-offload");
+  REQUIRE(cat.require_engine("llama.cpp").op_offload_off_bench_flag == "-nopo 1");
+  REQUIRE(cat.require_engine("ik_llama.cpp").op_offload_off_server_flag.empty());
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("expert_offload": {"min_batch": 32, "off_flags": )"
+                                            R"({"server": "--off", "bench": ""}, "source": "s"}, )"))
+              .find("/engines/0/expert_offload/off_flags/bench: expected a non-empty string") != std::string::npos);
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("expert_offload": {"min_batch": 32, "off_flags": )"
+                                            R"({"server": "--off"}, "source": "s"}, )"))
+              .find("/engines/0/expert_offload/off_flags") != std::string::npos);
+}
+
 TEST_CASE("when an engine pins the weights it keeps in RAM is engine data with its source", "[catalog]") {
   const auto cat = load_with(
       fork_engine("llama.cpp", R"("pinned_host_weights": "no_mmap_or_overrides", )", R"(, "pinned_host": "s")"));

@@ -710,6 +710,32 @@ TEST_CASE("experts in RAM: the copy reads mapped (pageable) memory unless the en
   CHECK_FALSE(pcie_stage(run_plan(catalog(), ngl)).pageable_copy);
 }
 
+TEST_CASE("experts in RAM: no-op-offload has the CPU compute the prompt's work on them at any micro-batch",
+          "[performance]") {
+  PlanRequest r = request({"r1", "q4_k_m", "llama.cpp", {{"rtx4090", 1}}, 512, 1});
+  r.scenario.ubatch = 512;
+  r.hardware->ram = Bytes{512ULL << 30};
+  r.layout.offload_experts = true;
+  const auto copied = run_plan(catalog(), r);
+  r.scenario.no_op_offload = true;
+  const auto on_cpu = run_plan(catalog(), r);
+  REQUIRE(copies_over_pcie(copied));
+  REQUIRE_FALSE(copies_over_pcie(on_cpu));
+  REQUIRE_FALSE(on_cpu.scenario.op_offload);
+  // The same work, on the CPU instead of GPU0: the FLOPs the copy stage had the GPU compute.
+  const StageTime& cpu = cpu_stage(on_cpu.throughput->prefill_stages);
+  CHECK(cpu.flops == Approx(pcie_stage(copied).flops).epsilon(1e-12));
+  CHECK(cpu.compute_s == Approx(cpu.flops / (cpu.peak_tflops * 1e12 * cpu.mfu)).epsilon(1e-12));
+  CHECK(cpu.memory_s > 0);  // the CPU reads the experts where they are: no copy
+  // One token per decode step never copies: decode is the same either way.
+  CHECK(on_cpu.throughput->decode_tokens_per_s == Approx(copied.throughput->decode_tokens_per_s));
+  // Below 32 tokens per micro-batch the CPU computes them anyway: the flag changes nothing.
+  const auto small = experts_in_ram("llama.cpp", 512, 16);
+  r.scenario.ubatch = 16;
+  CHECK(run_plan(catalog(), r).throughput->prefill_tokens_per_s ==
+        Approx(small.throughput->prefill_tokens_per_s).epsilon(1e-12));
+}
+
 TEST_CASE("ik_llama.cpp's CPU kernels: its prompt factor scales the CPU's prefill MFU and leaves decode alone",
           "[performance]") {
   const double factor = catalog().require_engine("ik_llama.cpp").cpu_prefill_factor;

@@ -87,3 +87,20 @@ TEST_CASE("a UD name asked of a model with its own recipe of that file takes tha
   REQUIRE(r.defaults_applied.front() == "quant: ud-iq2_xxs-v3-0324 (deepseek-v3-0324's own ud-iq2_xxs recipe)");
   REQUIRE(resolve_scenario(catalog(), scenario("r1", "ud-iq2_xxs")).quant->id == "ud-iq2_xxs");
 }
+
+// --no-op-offload is llama.cpp's switch (PR #13386): the fork has its own offload rule and option,
+// which dsplan does not plan, and the serving engines keep no weights in RAM for a prompt.
+TEST_CASE("no-op-offload is taken by the engines whose catalog entry names its flags", "[scenario]") {
+  auto llama = scenario("deepseek-r1", "q4_k_m", "llama.cpp");
+  llama.no_op_offload = true;
+  REQUIRE_FALSE(resolve_scenario(catalog(), llama).op_offload);
+  REQUIRE(resolve_scenario(catalog(), scenario("deepseek-r1", "q4_k_m", "llama.cpp")).op_offload);
+  for (const char* engine : {"ik_llama.cpp", "ollama"}) {
+    auto other = scenario("deepseek-r1", "q4_k_m", engine);
+    other.no_op_offload = true;
+    REQUIRE_THROWS_AS(resolve_scenario(catalog(), other), InputError);
+  }
+  auto vllm = scenario("70b", "fp8", "vllm");
+  vllm.no_op_offload = true;
+  REQUIRE_THROWS_AS(resolve_scenario(catalog(), vllm), InputError);
+}

@@ -22,7 +22,7 @@ enum class Setting : std::uint8_t {
   tp, pp, ep, dp_attention, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
   ubatch,
   legacy_mla_gguf, imatrix,
-  model_file, no_flash_attn, no_mmap, mtp, build_date,
+  model_file, no_flash_attn, no_mmap, no_op_offload, mtp, build_date,
   gpu_memory_utilization,
   price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
   tokens_per_day, kwh_price, pue, years, maintenance,

@@ -479,6 +479,10 @@ struct EngineSpec {
   /// to the CPU. sources["expert_offload"].
   std::uint64_t expert_offload_min_batch = 32;
   bool expert_offload_per_expert = false;
+  /// The flags that turn that offload off, so the CPU computes at any batch (llama-server
+  /// --no-op-offload, llama-bench -nopo 1); empty: the engine offers no such switch.
+  std::string op_offload_off_server_flag;
+  std::string op_offload_off_bench_flag;
   /// The engine's own CPU matrix kernels' prefill rate against those of the engine whose
   /// performance constants it runs with (ik_llama.cpp's iqk kernels against mainline's);
   /// sources["cpu_prefill"].

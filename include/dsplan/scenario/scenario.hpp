@@ -36,6 +36,7 @@ struct Scenario {
   std::uint64_t ubatch = 0;  ///< tokens per forward pass (llama.cpp n_ubatch); 0 = engine default
   std::optional<bool> flash_attention;  ///< default: the engine's
   bool no_mmap = false;                 ///< llama.cpp --no-mmap: the weights kept in RAM are read into pinned memory
+  bool no_op_offload = false;  ///< llama.cpp --no-op-offload: the CPU computes the prompt's work on weights in RAM
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   /// Speculative decoding with the model's multi-token-prediction module: draft tokens per step
   /// (vLLM's deepseek_mtp, SGLang's EAGLE/NEXTN); 0 = off.
@@ -63,6 +64,7 @@ struct ResolvedScenario {
   std::uint64_t ubatch = 512;
   bool flash_attention = true;
   bool mmap = true;  ///< false: --no-mmap (checked: the engine offers it)
+  bool op_offload = true;  ///< false: --no-op-offload (checked: the engine offers it)
   bool legacy_mla_gguf = false;
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)

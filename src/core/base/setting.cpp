@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 60> k_settings{{
+constexpr std::array<EnumName<Setting>, 61> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -44,6 +44,8 @@ constexpr std::array<EnumName<Setting>, 60> k_settings{{
     {Setting::model_file, "model_file", "a model file whose exact tensors replace the quant format"},
     {Setting::no_flash_attn, "no_flash_attn", "flash attention off"},
     {Setting::no_mmap, "no_mmap", "the weights read into pinned memory instead of mapped (llama.cpp --no-mmap)"},
+    {Setting::no_op_offload, "no_op_offload",
+     "the prompt's work on weights kept in RAM computed by the CPU, not copied to the GPU (llama.cpp --no-op-offload)"},
     {Setting::mtp, "mtp", "MTP draft tokens per step"},
     {Setting::build_date, "build_date", "the engine build the speeds describe"},
     {Setting::gpu_memory_utilization, "gpu_memory_utilization", "the share of each GPU a serving engine takes"},

@@ -614,9 +614,14 @@ EngineSpec parse_engine(const JsonNode& n) {
     if (std::none_of(std::begin(k_gpu_backends), std::end(k_gpu_backends), [&](const auto& k) { return k.first == b; }))
       n.at("gpu_backends").fail("expected cuda, rocm or metal, not '" + b + "'");
   if (const auto offload = n.find("expert_offload")) {
-    offload->check_keys({"min_batch", "per_routed_expert", "source"});
+    offload->check_keys({"min_batch", "per_routed_expert", "off_flags", "source"});
     e.expert_offload_min_batch = offload->u64_in("min_batch", 1, 1ULL << 20);
     e.expert_offload_per_expert = offload->bool_or("per_routed_expert", false);
+    if (const auto off = offload->find("off_flags")) {
+      off->check_keys({"server", "bench"});
+      e.op_offload_off_server_flag = off->str("server");
+      e.op_offload_off_bench_flag = off->str("bench");
+    }
     e.sources["expert_offload"] = offload->str("source");
   }
   e.cpu_prefill_factor = n.number_in_or("cpu_prefill_factor", 1.0, 0.1, 10);

@@ -259,6 +259,15 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     throw InputError("%no_mmap% is a llama-server flag (llama.cpp, ik_llama.cpp); " + r.engine->name +
                      " does not take it");
   r.mmap = !s.no_mmap;
+  if (s.no_op_offload && r.engine->op_offload_off_server_flag.empty())
+    throw InputError("%no_op_offload% is a llama.cpp flag; " + r.engine->name + " does not take it" +
+                     (r.engine->expert_offload_per_expert
+                          ? " (it copies the experts kept in RAM to the GPU only for micro-batches that give each "
+                            "routed expert " +
+                                std::to_string(r.engine->expert_offload_min_batch) +
+                                " tokens on average: a smaller %ubatch% leaves them to the CPU)"
+                          : std::string()));
+  r.op_offload = !s.no_op_offload;
   r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
   r.build_date = checked_build_date(s, r);
   return r;

@@ -105,14 +105,17 @@ std::string llama_runtime_flags(const LaunchSpec& s) {
 LaunchCommand llama_server(const LaunchSpec& s, const std::string& model, const std::string& engine_flags) {
   LaunchCommand c;
   // -c is the whole cache; -np splits it into one slot per sequence.
-  c.command = fmt::format("llama-server {} -c {} -np {} -fa {}{}{}{}{}", model, s.context * s.sequences, s.sequences,
-                          s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s),
-                          llama_layout_flags(s, ','), s.mmap ? "" : " --no-mmap");
+  const EngineSpec& e = *s.engine;
+  c.command =
+      fmt::format("llama-server {} -c {} -np {} -fa {}{}{}{}{}{}", model, s.context * s.sequences, s.sequences,
+                  s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s), llama_layout_flags(s, ','),
+                  s.mmap ? "" : " --no-mmap", s.op_offload ? "" : " " + e.op_offload_off_server_flag);
   const std::string bench_model =
       s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
-  c.verify = fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
-                         s.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'),
-                         s.mmap ? "" : " -mmp 0");
+  c.verify =
+      fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}{}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
+                  s.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'),
+                  s.mmap ? "" : " -mmp 0", s.op_offload ? "" : " " + e.op_offload_off_bench_flag);
   return c;
 }
 
@@ -307,6 +310,7 @@ LaunchSpec launch_spec(const PlanResult& p) {
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
   s.flash_attention = p.scenario.flash_attention;
   s.mmap = p.scenario.mmap;
+  s.op_offload = p.scenario.op_offload;
   s.speculative_tokens = p.scenario.speculative_tokens;
   if (p.hardware) s.nodes = p.hardware->nodes;
   if (p.hardware) s.threads = p.hardware->host.threads;

@@ -376,7 +376,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   if (cpu_work.bytes > 0) {
     const auto& pc = class_factors(e, DeviceClass::cpu);
     if (ph.prefill && e.performance.expert_prefill_over_pcie && !hw.gpus.empty() &&
-        hw.gpus.front().host_link_bytes_per_s > 0 && copies_experts(e, w, step_tokens)) {
+        hw.gpus.front().host_link_bytes_per_s > 0 && s.op_offload && copies_experts(e, w, step_tokens)) {
       stages.push_back(weights_over_pcie_stage(s, w, l, hw, ph, cpu_work));
     } else {
       // Hand-overs: one into the CPU's whole blocks, and two per block whose experts alone run
