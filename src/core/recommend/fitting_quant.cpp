@@ -18,13 +18,14 @@ namespace {
 /// The request pins nothing a search over quants and engines would vary: no layout option (the
 /// search places each candidate its own way), a fixed count, and the catalog's formats rather than
 /// the user's own file. Nor does it set what the search leaves at each engine's default (KV type,
-/// micro-batch, attention and cache options, MTP, an older build): a note sized without them could
-/// call a file too large that the user's settings would fit.
+/// micro-batch, attention and cache options, MTP, an older build, llama.cpp's memory and offload
+/// switches): a note sized without them could call a file too large that the user's settings would
+/// fit, or time it with switches the user turned off.
 bool searchable(const PlanRequest& r, const PlanResult& p) {
   const Scenario& s = r.scenario;
   const bool engine_defaults = s.kv_type.empty() && s.ubatch == 0 && !s.flash_attention && !s.legacy_mla_gguf &&
                                !s.imatrix && s.mla_cache == MlaCacheOverride::engine && s.speculative_tokens == 0 &&
-                               s.build_date.empty();
+                               s.build_date.empty() && !s.no_mmap && !s.no_op_offload;
   return r.hardware && !r.count_auto && r.layout == LayoutRequest{} && !p.scenario.quant->file && engine_defaults;
 }
 
