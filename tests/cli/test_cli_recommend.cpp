@@ -161,6 +161,41 @@ TEST_CASE("recommend: 24 GB card and 512 GB RAM", "[cli][recommend]") {
   REQUIRE(rec["pick"]["memory"]["ram_bytes"].get<double>() <= 512.0 * k_gib);
 }
 
+// The same 671B pick with its experts in RAM: on a 96-core EPYC the CPU computes the prompt's experts
+// faster than the GPU gets them over PCIe for each 512-token batch, so recommend runs it with
+// --no-op-offload and times it so; estimate of the same plan with the flag gives the same first token.
+// On a desktop CPU the copy is the faster, and the command keeps llama.cpp's default.
+TEST_CASE("recommend: experts in RAM run the prompt where it is faster, CPU or GPU", "[cli][recommend]") {
+  const auto rec = recommend({"--gpu", "rtx4090", "--ram", "512", "--cpu", "epyc-9654", "--task", "reasoning"});
+  const auto& pick = rec["pick"];
+  const std::string command = pick["command"];
+  REQUIRE(command.find(" --no-op-offload") != std::string::npos);
+  const auto n_cpu_moe = command.find("--n-cpu-moe ");
+  REQUIRE(n_cpu_moe != std::string::npos);
+  const std::string blocks = std::to_string(std::stoi(command.substr(n_cpu_moe + 12)));
+  const auto plan = [&](bool on_cpu) {
+    std::vector<std::string> args = {"estimate", pick["model"], "-q",          pick["quant"], "--gpu",
+                                     "rtx4090",  "--cpu",       "epyc-9654",   "--ram",       "512",
+                                     "-c",       "8192",        "--n-cpu-moe", blocks,        "--json"};
+    if (on_cpu) args.push_back("--no-op-offload");
+    const auto o = run_cli(args);
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    return json::parse(o.out);
+  };
+  const auto on_cpu = plan(true);
+  const auto copied = plan(false);
+  REQUIRE(pick["throughput"]["ttft_s"].get<double>() ==
+          Approx(on_cpu["throughput"]["ttft_s"].get<double>()).epsilon(1e-6));
+  REQUIRE(on_cpu["throughput"]["ttft_s"].get<double>() < copied["throughput"]["ttft_s"].get<double>());
+  bool explained = false;
+  for (const auto& line : rec["why"])
+    explained = explained || line.get<std::string>().find("--no-op-offload") != std::string::npos;
+  REQUIRE(explained);
+  const auto desktop = recommend({"--gpu", "rtx4090", "--ram", "256", "--task", "reasoning"});
+  REQUIRE(desktop["pick"]["command"].get<std::string>().find("op-offload") == std::string::npos);
+}
+
 // A Mac with 128 GB of unified memory (M3 Max): macOS lets the GPU wire 96 GiB, enough for the
 // 70B distill at Q4_K_M but not for any 671B quant (130+ GiB).
 TEST_CASE("recommend: Mac with 128 GB", "[cli][recommend]") {

@@ -74,6 +74,10 @@ struct Candidate {
   std::uint64_t gpus = 0;
   std::optional<HardwareRequest> placed_on; ///< the hardware it was placed on (own, a part of it, or rented)
   LayoutRequest layout_request;             ///< expert offload or not
+  /// false: the CPU computes the prompt's work on the weights kept in RAM (--no-op-offload), which
+  /// was the faster; `copied_prefill_tokens_per_s` is then the prompt speed of copying them.
+  bool op_offload = true;
+  double copied_prefill_tokens_per_s = 0;
   bool rented = false;                      ///< priced as rent (--cloud) where the catalog has a price, else as owned
   Bytes memory_total;                       ///< what the scenario needs in all (also when no rented GPU holds it)
   /// The placement as `estimate` would evaluate it; null: rejected before placing (no score, engine

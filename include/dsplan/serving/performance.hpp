@@ -104,6 +104,9 @@ struct Throughput {
   std::vector<StageTime> prefill_stages;
 };
 
+/// Whether the prompt copies weights kept in RAM to a GPU (and computes them there).
+[[nodiscard]] bool copies_weights_in_ram(const Throughput& t);
+
 /// Decode and prefill time on a placed model. Formulas and the measurements behind each factor:
 /// docs/methodology.md section 6; comparisons with published runs: docs/validation.md.
 [[nodiscard]] Throughput estimate_throughput(const ResolvedScenario& scenario, const MemoryEstimate& memory,

@@ -92,6 +92,11 @@ void explain(const RecommendRequest& r, Recommendation& out) {
   out.why.push_back(preference_text(out));
   out.why.push_back(pick_text(pick));
   if (auto reasoning = reasoning_text(task, pick)) out.why.push_back(std::move(*reasoning));
+  if (!pick.op_offload)
+    out.why.push_back(fmt::format(
+        "Prompt on the CPU (%no_op_offload%): it computes the prompt's work on the weights kept in RAM at {:.0f} "
+        "tokens/s, faster than the GPU after copying them over PCIe for each micro-batch ({:.0f} tokens/s).",
+        pick.prefill_tokens_per_s(), pick.copied_prefill_tokens_per_s));
   if (pick.evaluation && pick.evaluation->layout.attention_data_parallel > 1)
     out.why.push_back(
         fmt::format("Data-parallel attention: under tensor parallelism every GPU would hold the cache of all {} users; "

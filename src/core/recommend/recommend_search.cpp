@@ -228,6 +228,36 @@ Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenar
   return first;  // when no step helps, the first placement's reason stands
 }
 
+/// A placement whose prompt copies weights kept in RAM to the GPU, on an engine that can turn that
+/// off: the same placement with the CPU computing them instead (--no-op-offload), when its prompt
+/// is the faster. Decode and memory are the same either way.
+Candidate with_faster_prompt(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
+                             const Placement& p, const RecommendRequest& r, Candidate first) {
+  if (s.engine->op_offload_off_server_flag.empty() || !first.evaluation || !first.evaluation->throughput ||
+      !copies_weights_in_ram(*first.evaluation->throughput))
+    return first;
+  // The CPU cannot beat the copy when, at its peak rates, computing the same FLOPs or reading the
+  // same bytes from RAM takes longer: most desktops, which a second evaluation would only confirm.
+  const auto& stages = first.evaluation->throughput->prefill_stages;
+  const auto copy =
+      std::find_if(stages.begin(), stages.end(), [](const StageTime& st) { return st.copy_then_compute; });
+  const Host& host = p.hardware->host;
+  const double cpu_flops = host.tflops * host.compute_share() * 1e12;
+  const double ram_bytes = static_cast<double>(host.bandwidth_bytes_per_s);
+  if (cpu_flops <= 0 || ram_bytes <= 0 ||
+      std::max(copy->flops / cpu_flops, copy->read_bytes / ram_bytes) >= copy->total_s)
+    return first;
+  ResolvedScenario on_cpu = s;
+  on_cpu.op_offload = false;
+  Candidate alt =
+      evaluate(cat, c, on_cpu, m,
+               Placement{p.request, p.hardware, first.layout_request, p.inventory, &first.evaluation->layout}, r);
+  if (!alt.evaluation->throughput || alt.prefill_tokens_per_s() <= first.prefill_tokens_per_s()) return first;
+  alt.op_offload = false;
+  alt.copied_prefill_tokens_per_s = first.prefill_tokens_per_s();
+  return alt;
+}
+
 /// Bytes of a model's published weights as an engine loads them, computed once per model.
 Bytes native_weights(const Catalog& cat, const ModelSpec& m, std::map<std::string, Bytes>& cache) {
   const auto it = cache.find(m.id);
@@ -452,6 +482,7 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
       Candidate cand = evaluate(cat, c, s, m, p, r);
       tp_fits = tp_fits || (!l.dp_attention && cand.fits());
       if (over_headroom(cand)) cand = with_headroom(cat, c, s, m, p, r, std::move(cand));
+      if (cand.fits()) cand = with_faster_prompt(cat, c, s, m, p, r, std::move(cand));
       placed.add(std::move(cand));
     }
   };

@@ -332,6 +332,7 @@ LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uin
   s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
   s.context = context;
   s.sequences = users;
+  s.op_offload = c.op_offload;
   return launch(s);
 }
 

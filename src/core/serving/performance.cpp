@@ -278,6 +278,11 @@ double host_bandwidth(const Host& host, const PerformanceClass& pc) {
 
 }  // namespace
 
+bool copies_weights_in_ram(const Throughput& t) {
+  return std::any_of(t.prefill_stages.begin(), t.prefill_stages.end(),
+                     [](const StageTime& st) { return st.copy_then_compute; });
+}
+
 bool pinned_host_weights(const ResolvedScenario& s, const Layout& l) {
   switch (s.engine->pinned_host_weights) {
     case PinnedHostWeights::never:

@@ -190,11 +190,6 @@ LayoutRequest placed_with(const PlanRequest& r, const PlanResult& p) {
   return out;
 }
 
-bool copies_weights_in_ram(const Throughput& t) {
-  return std::any_of(t.prefill_stages.begin(), t.prefill_stages.end(),
-                     [](const StageTime& st) { return st.copy_then_compute; });
-}
-
 /// Weights in RAM at the engine's default micro-batch: the larger one to try (4,096 tokens, as
 /// ubergarm's model cards run llama.cpp and ik_llama.cpp, or the whole prompt when shorter).
 std::optional<std::uint64_t> larger_ubatch_to_try(const PlanRequest& r, const PlanResult& p) {
