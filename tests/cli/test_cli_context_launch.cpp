@@ -232,3 +232,55 @@ TEST_CASE("a plan whose launch line downloads a legacy MLA GGUF says what that f
   for (const auto& n : current.value("notes", nlohmann::json::array()))
     REQUIRE(n.get<std::string>().find("keep attn_kv_b whole") == std::string::npos);
 }
+
+// A 70B Q4_K_M (40 GiB) on one 24 GB card with 64 GiB of RAM: at any context some layers stay in
+// RAM, and the search's 5 % headroom is kept by leaving more of them there. Every context up to
+// the window fits so (the plan at 131,072 tokens with the chosen -ngl leaves the headroom), where
+// the search had answered "not even 256 tokens" from layouts packed to the last layer.
+TEST_CASE("context max with layers in RAM keeps its headroom by moving layers, not the context", "[cli][context]") {
+  const auto j = run_json({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "64", "--context", "max"});
+  REQUIRE(j["context"] == 131072);
+  REQUIRE(j["context_search"]["limited_by"] == "model");
+  const std::string ngl = std::to_string(j["layout"]["gpu_layers"].get<std::uint64_t>());
+  const auto same = run_json({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "64", "--context",
+                              "131072", "--gpu-layers", ngl});
+  const auto& gpu = same["layout"]["devices"][0];
+  REQUIRE(gpu["total_bytes"].get<double>() <= 0.95 * gpu["capacity_bytes"].get<double>());
+  // check and compare search the same way.
+  const auto c = run_json(
+      {"compare", "--gpu", "rtx4090", "--ram", "64", "--context", "max", "--models", "70b", "--quants", "q4_k_m"});
+  REQUIRE(c["rows"][0]["cells"][0]["max_context"] == 131072);
+}
+
+// R1 Q2_K on eight 24 GB cards and 256 GiB of RAM: with no -ts, dsplan fills the GPUs in turn and
+// keeps the fewest blocks' experts in RAM that lets them hold the rest. Splitting by free memory
+// instead spreads the light expert-less blocks over GPUs 0-6 and piles the heavy ones onto GPU 7.
+TEST_CASE("n-cpu-moe auto on several GPUs fills each GPU with a tensor split of its own", "[cli][launch]") {
+  const std::vector<std::string> base = {"estimate", "r1", "-q", "q2_k", "--gpus", "8xrtx3090", "--ram", "256"};
+  const auto j = run_json(base);
+  const std::string command = j["launch"]["command"];
+  const auto ts = command.find(" -ts ");
+  const auto moe = command.find("--n-cpu-moe ");
+  REQUIRE(ts != std::string::npos);
+  REQUIRE(moe != std::string::npos);
+  const std::string split = command.substr(ts + 5, command.find(' ', ts + 5) - ts - 5);
+  const std::uint64_t n = std::stoull(command.substr(moe + 12));
+  const auto with = [&](const std::string& s, std::uint64_t blocks) {
+    std::vector<std::string> args = base;
+    for (const std::string& a : {std::string("--tensor-split"), s, std::string("--n-cpu-moe"), std::to_string(blocks)})
+      args.push_back(a);
+    return run_json(args);
+  };
+  // The launch line's split and count give the same plan, every block on the GPUs.
+  const auto again = with(split, n);
+  REQUIRE(again["layout"]["gpu_layers"] == 62);
+  REQUIRE(again["throughput"]["decode_tokens_per_s"].get<double>() ==
+          Approx(j["throughput"]["decode_tokens_per_s"].get<double>()));
+  // The fewest: one block's experts fewer in RAM does not fit with that split.
+  REQUIRE(with(split, n - 1)["layout"]["gpu_layers"].get<std::uint64_t>() < 62);
+  // llama.cpp's default split (by free memory) at the same count does not hold every block either.
+  std::vector<std::string> by_memory = base;
+  by_memory.push_back("--n-cpu-moe");
+  by_memory.push_back(std::to_string(n));
+  REQUIRE(run_json(by_memory)["layout"]["gpu_layers"].get<std::uint64_t>() < 62);
+}

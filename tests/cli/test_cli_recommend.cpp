@@ -196,6 +196,18 @@ TEST_CASE("recommend: experts in RAM run the prompt where it is faster, CPU or G
   REQUIRE(desktop["pick"]["command"].get<std::string>().find("op-offload") == std::string::npos);
 }
 
+// Eight 24 GB cards and 256 GiB of RAM: the 671B pick keeps its routed experts in RAM for as few
+// blocks as the GPUs need, with a tensor split that fills each GPU up to recommend's 5 % headroom
+// (it had left seven of them nearly empty: 31 of 192 GiB used), and its Run line carries that split.
+TEST_CASE("recommend: several GPUs with experts in RAM are filled up to the headroom", "[cli][recommend]") {
+  const auto rec = recommend({"--gpus", "8xrtx3090", "--ram", "256", "--model", "r1", "--quant", "q2_k"});
+  const auto& pick = rec["pick"];
+  REQUIRE(pick["layout"] == "experts in RAM");
+  REQUIRE(pick["fullest_device_fraction"].get<double>() <= 0.95);
+  REQUIRE(gpu_gib(pick) > 0.75 * 192.0);
+  REQUIRE(pick["command"].get<std::string>().find(" -ts ") != std::string::npos);
+}
+
 // A Mac with 128 GB of unified memory (M3 Max): macOS lets the GPU wire 96 GiB, enough for the
 // 70B distill at Q4_K_M but not for any 671B quant (130+ GiB).
 TEST_CASE("recommend: Mac with 128 GB", "[cli][recommend]") {

@@ -81,6 +81,10 @@ struct LayoutRequest {
   std::optional<std::uint64_t> pipeline_parallel;
   std::optional<double> gpu_memory_utilization;
   bool dp_attention = false;  ///< vLLM/SGLang data-parallel attention over the TP ranks
+  /// Share of each GPU to leave free where dsplan chooses the split itself (how many layers go to
+  /// the GPUs, --n-cpu-moe auto, the -ts of a filled split): --context max's and recommend's
+  /// headroom, so that the layout they judge is one that leaves it. 0: fill the GPUs.
+  double headroom = 0;
 
   bool operator==(const LayoutRequest&) const = default;
 };

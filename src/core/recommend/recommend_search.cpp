@@ -376,15 +376,19 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
 /// several users of a latent-cache (MLA) model on a serving engine over several GPUs, also
 /// data-parallel attention, whose ranks do not each hold every user's cache (tried only when
 /// tensor parallelism does not fit: its speeds are not calibrated yet).
-std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw) {
-  std::vector<LayoutRequest> out{LayoutRequest{}};
+std::vector<LayoutRequest> layouts_for(const Combo& c, const ResolvedScenario& s, const Hardware& hw, double headroom) {
+  LayoutRequest base;
+  // Where dsplan splits the model itself, it leaves recommend's headroom by moving weights to RAM;
+  // without RAM the layouts are the same either way (and the GPU count search's can be reused).
+  base.headroom = hw.host.ram ? headroom : 0.0;
+  std::vector<LayoutRequest> out{base};
   if (may_use_dp_attention(s) && hw.gpu_count() > 1) {
-    LayoutRequest dpa;
+    LayoutRequest dpa = base;
     dpa.dp_attention = true;
     out.push_back(dpa);
   }
   if (c.model->arch.is_moe() && s.engine->experts_in_ram && hw.host.ram && !hw.gpus.empty()) {
-    LayoutRequest offload;
+    LayoutRequest offload = base;
     offload.n_cpu_moe_auto = true;
     out.push_back(offload);
   }
@@ -475,7 +479,7 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
   // `counted`: the placement found while counting GPUs, reused for the same layout request.
   const auto place_on = [&](const HardwareRequest& h, const Hardware& hw, const FittingCount* counted) {
     bool tp_fits = false;
-    for (const auto& l : layouts_for(c, s, hw)) {
+    for (const auto& l : layouts_for(c, s, hw, r.headroom)) {
       if (l.dp_attention && tp_fits) continue;
       const Placement p{&h, &hw, l, &cache.inventory_of(s.model),
                         counted && counted->layout_request == l ? &counted->layout : nullptr};

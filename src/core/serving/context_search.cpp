@@ -10,9 +10,11 @@ namespace dsplan {
 namespace {
 
 /// The base request at `context` tokens with cache type `kv_type` ("" = as asked), reduced to
-/// what decides the fit: no capacity search, no derivation, the default prompt split.
-PlanRequest at(const PlanRequest& base, std::uint64_t context, const std::string& kv_type) {
+/// what decides the fit: no capacity search, no derivation, the default prompt split. The layout
+/// dsplan chooses leaves the search's headroom where it can (layers or experts moved to RAM).
+PlanRequest at(const PlanRequest& base, std::uint64_t context, const std::string& kv_type, double headroom) {
   PlanRequest r = base;
+  r.layout.headroom = headroom;
   r.scenario.context = context;
   if (!kv_type.empty()) r.scenario.kv_type = kv_type;
   r.prompt_tokens.reset();
@@ -52,7 +54,7 @@ struct Best {
 /// The largest multiple of k_context_step (or the window itself) that fits with one cache type.
 std::uint64_t largest_fit(const Catalog& cat, const ContextSearchRequest& r, const std::string& kv, std::uint64_t limit) {
   const auto fits = [&](std::uint64_t context) {
-    return fits_with_headroom(run_plan(cat, at(r.base, context, kv)), r.headroom);
+    return fits_with_headroom(run_plan(cat, at(r.base, context, kv, r.headroom)), r.headroom);
   };
   if (fits(limit)) return limit;
   // In steps: lo fits (0 = none yet), hi does not (the window, rounded up).
@@ -106,6 +108,7 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
     if (context == limit) break;
   }
   PlanRequest final_request = r.base;
+  final_request.layout.headroom = r.headroom;
   final_request.scenario.context = std::max(best.context, k_context_step);
   if (!best.kv_type.empty()) final_request.scenario.kv_type = best.kv_type;
   PlanResult plan = run_plan(cat, final_request);
@@ -117,7 +120,7 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
     search.limited_by = "model";
   } else {
     const std::uint64_t next = std::min(limit, best.context + k_context_step);
-    search.limited_by = binding_device(run_plan(cat, at(r.base, next, best.kv_type)));
+    search.limited_by = binding_device(run_plan(cat, at(r.base, next, best.kv_type, r.headroom)));
   }
   plan.context_search = search;
   return plan;
@@ -127,8 +130,9 @@ std::vector<ContextPoint> sweep_context(const Catalog& cat, const PlanRequest& b
   if (base.count_auto) throw InputError("%sweep% context needs a fixed count: %count% auto sizes for a given context");
   const std::uint64_t limit = cat.require_model(base.scenario.model).arch.max_context;
   std::vector<ContextPoint> out;
-  for (std::uint64_t c = 1024; c < limit; c *= 2) out.push_back({c, run_plan(cat, at(base, c, ""))});
-  out.push_back({limit, run_plan(cat, at(base, limit, ""))});
+  for (std::uint64_t c = 1024; c < limit; c *= 2)
+    out.push_back({c, run_plan(cat, at(base, c, "", base.layout.headroom))});
+  out.push_back({limit, run_plan(cat, at(base, limit, "", base.layout.headroom))});
   return out;
 }
 

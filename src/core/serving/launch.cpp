@@ -276,6 +276,12 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
   s.tensor_parallel = l.tensor_parallel;
   s.pipeline_parallel = l.pipeline_parallel;
   s.attention_data_parallel = l.attention_data_parallel;
+  // Slots (blocks, and the output layer) per GPU: as -ts shares they place each slot where the
+  // layout put it, whatever split produced it.
+  const bool split = l.strategy == LayoutStrategy::layer_split || l.strategy == LayoutStrategy::expert_offload;
+  if (split && l.gpus.size() > 1)
+    for (const auto& g : l.gpus)  // a skipped file block sits next to the output layer
+      s.tensor_split.push_back(g.layers + (g.output_head ? 1 + s.skipped_file_blocks : 0));
   return s;
 }
 
@@ -299,12 +305,6 @@ LaunchSpec launch_spec(const PlanResult& p) {
   const Layout& l = *p.layout;
   LaunchSpec s = placed_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l, p.memory.weights.block_bytes.size());
   s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
-  // Slots (blocks, and the output layer) per GPU: as -ts shares they place each slot where the
-  // layout put it, whatever split produced it.
-  const bool split = l.strategy == LayoutStrategy::layer_split || l.strategy == LayoutStrategy::expert_offload;
-  if (split && l.gpus.size() > 1)
-    for (const auto& g : l.gpus)  // a skipped file block sits next to the output layer
-      s.tensor_split.push_back(g.layers + (g.output_head ? 1 + s.skipped_file_blocks : 0));
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;
   if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;

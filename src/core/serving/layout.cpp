@@ -229,21 +229,57 @@ void add_over_capacity_reasons(Layout& l, Text text) {
   }
 }
 
+/// Every GPU holds its share with `headroom` of it left free (the layout's fit, at 0).
+bool gpus_hold(const Layout& l, double headroom) {
+  return std::all_of(l.gpus.begin(), l.gpus.end(), [&](const DevicePlacement& p) {
+    return p.fits && static_cast<double>(p.total.count()) <= (1.0 - headroom) * static_cast<double>(p.capacity.count());
+  });
+}
+
 bool gpus_fit(const Layout& l) {
   return std::all_of(l.gpus.begin(), l.gpus.end(), [](const DevicePlacement& p) { return p.fits; });
 }
 
+/// Several GPUs and no -ts: the slots each GPU takes when each in turn holds as many as fit (the
+/// longest run for GPU0, then GPU1, ...), as llama.cpp's --fit fills the devices. Splitting by free
+/// memory instead counts slots, not bytes: with the first blocks' experts in RAM, their light slots
+/// spread over the first GPUs and the heavy ones pile onto the last. Empty when the last GPU cannot
+/// hold what is left.
+std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64_t gpu_layers, double headroom) {
+  std::vector<double> counts(hw.gpus.size(), 0.0);
+  in.tensor_split = &counts;
+  std::uint64_t left = std::min(gpu_layers, in.layers + 1);
+  for (std::size_t k = 0; k + 1 < counts.size() && left > 0; ++k) {
+    // The most slots GPU k holds, the rest going to the next GPU (which does not change GPU k's share).
+    const auto holds = [&](std::uint64_t c) {
+      counts[k] = static_cast<double>(c);
+      counts[k + 1] = static_cast<double>(left - c);
+      const DevicePlacement& g = split_layers(in, hw, gpu_layers).gpus[k];
+      return g.fits &&
+             static_cast<double>(g.total.count()) <= (1.0 - headroom) * static_cast<double>(g.capacity.count());
+    };
+    std::uint64_t lo = 0, hi = left + 1;  // lo holds (no slot always does), hi does not
+    while (hi - lo > 1) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      (holds(mid) ? lo : hi) = mid;
+    }
+    counts[k] = static_cast<double>(lo);
+    counts[k + 1] = 0.0;
+    left -= lo;
+  }
+  counts.back() += static_cast<double>(left);
+  if (!gpus_hold(split_layers(in, hw, gpu_layers), headroom)) return {};
+  return counts;
+}
+
 /// --n-cpu-moe auto: the fewest blocks, from the first, whose routed experts must stay in RAM for
-/// the GPUs to hold `gpu_layers`. More experts in RAM never need more GPU memory, so a binary
-/// search; all of them when even that is not enough (then fewer blocks go to the GPUs).
-std::uint64_t fewest_experts_in_ram(SplitInputs in, const Hardware& hw, std::uint64_t gpu_layers) {
-  const auto fits = [&](std::uint64_t n) {
-    in.experts_in_ram_blocks = n;
-    return gpus_fit(split_layers(in, hw, gpu_layers));
-  };
+/// the GPUs to hold `gpu_layers` (`fits(n)`). More experts in RAM never need more GPU memory, so a
+/// binary search; all of them when even that is not enough (then fewer blocks go to the GPUs).
+template <typename Fits>
+std::uint64_t fewest_experts_in_ram(std::uint64_t layers, Fits fits) {
   if (fits(0)) return 0;
-  if (!fits(in.layers)) return in.layers;
-  std::uint64_t lo = 0, hi = in.layers;  // lo does not fit, hi fits
+  if (!fits(layers)) return layers;
+  std::uint64_t lo = 0, hi = layers;  // lo does not fit, hi fits
   while (hi - lo > 1) {
     const std::uint64_t mid = lo + (hi - lo) / 2;
     (fits(mid) ? hi : lo) = mid;
@@ -317,7 +353,21 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
                  r.offload_experts ? layers : r.n_cpu_moe.value_or(0),
                  output_layer_first(s),
                  &r.tensor_split};
-  if (r.n_cpu_moe_auto) in.experts_in_ram_blocks = fewest_experts_in_ram(in, hw, gpu_layers.value_or(layers + 1));
+  // Headroom is kept by moving weights to system RAM, so only where there is RAM to move them to.
+  const double headroom = hw.host.ram ? r.headroom : 0.0;
+  std::vector<double> filled;  // the -ts of a filled split, when dsplan chooses it
+  if (r.n_cpu_moe_auto) {
+    const std::uint64_t slots = gpu_layers.value_or(layers + 1);
+    const bool fill = hw.gpus.size() > 1 && r.tensor_split.empty();
+    SplitInputs trial = in;
+    in.experts_in_ram_blocks = fewest_experts_in_ram(layers, [&](std::uint64_t n) {
+      trial.experts_in_ram_blocks = n;
+      return fill ? !filled_split(trial, hw, slots, headroom).empty()
+                  : gpus_hold(split_layers(trial, hw, slots), headroom);
+    });
+    if (fill) filled = filled_split(in, hw, slots, headroom);
+    if (!filled.empty()) in.tensor_split = &filled;
+  }
   const std::uint64_t experts_in_ram_blocks = in.experts_in_ram_blocks;
   Layout layout;
   if (gpu_layers) {
@@ -328,11 +378,11 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     // fit in log2(blocks) placements instead of one per block (recommend places thousands).
     const std::uint64_t top = hw.gpus.empty() ? 0 : layers + 1;
     layout = split_layers(in, hw, top);
-    if (top > 0 && !gpus_fit(layout)) {
+    if (top > 0 && !gpus_hold(layout, headroom)) {
       std::uint64_t lo = 0, hi = top;  // hi does not fit; lo fits or is 0
       while (hi - lo > 1) {
         const std::uint64_t mid = lo + (hi - lo) / 2;
-        (gpus_fit(split_layers(in, hw, mid)) ? lo : hi) = mid;
+        (gpus_hold(split_layers(in, hw, mid), headroom) ? lo : hi) = mid;
       }
       layout = split_layers(in, hw, lo);
     }
