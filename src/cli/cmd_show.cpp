@@ -42,6 +42,9 @@ ordered_json arch_json(const ModelArch& a) {
                  {"rope_type", a.rope_type}};
   ordered_json fields = ordered_json::object();
   for (const auto& [key, value] : attention_of(a).config_fields(a)) fields[std::string(key)] = value;
+  // One head width only where the attention kind has one (MLA's Q/K and V widths differ, in
+  // attention_config); hidden_size / heads would be a number no tensor has.
+  j["head_dim"] = fields.contains("head_dim") ? fields["head_dim"] : ordered_json(nullptr);
   j["attention_config"] = fields;
   if (a.is_moe())
     j["moe"] = {{"routed_experts", a.n_routed_experts}, {"shared_experts", a.n_shared_experts},

@@ -5,9 +5,10 @@
 
 #include "cli_support.hpp"
 
-using nlohmann::json;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
+using dsplan::test::run_json;
+using nlohmann::json;
 
 namespace {
 
@@ -161,4 +162,16 @@ TEST_CASE("every command has --help with examples", "[cli]") {
     REQUIRE(o.code == 0);
     REQUIRE(o.out.find("Example") != std::string::npos);
   }
+}
+
+// check's lines give large figures in full (67,853 ms printed as 6.785e+04 read as a typo), and
+// show --json gives no single head width for MLA, whose Q/K (192) and V (128) widths differ.
+TEST_CASE("check prints large figures without an exponent and show gives MLA no head_dim", "[cli]") {
+  const auto c = run_cli({"check", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256", "--max-ttft-ms", "60000"});
+  REQUIRE(c.out.find("e+0") == std::string::npos);
+  REQUIRE(c.out.find("required at most 60000") != std::string::npos);
+  const auto r1 = run_json({"show", "r1"});
+  REQUIRE(r1["architecture"]["head_dim"].is_null());
+  REQUIRE(r1["architecture"]["attention_config"]["v_head_dim"] == 128);
+  REQUIRE(run_json({"show", "8b"})["architecture"]["head_dim"] == 128);  // Llama-3.1-8B: 4096 / 32
 }

@@ -358,3 +358,13 @@ TEST_CASE("recommend with nothing feasible shows the candidates the hardware hol
   REQUIRE(rejected.find("4096-token prompt") != std::string::npos);
   REQUIRE(rejected.find("of system RAM") == std::string::npos);
 }
+
+// --max-gpus bounds every rented deployment, also the one more GPU the headroom retry adds: at most
+// 2 GPUs means no 3 x B200 pick or runner-up.
+TEST_CASE("recommend --cloud --max-gpus bounds the headroom retry too", "[cli][recommend]") {
+  const auto rec = recommend({"--cloud", "--max-gpus", "2", "--model", "r1"});
+  for (const auto& c : rec["candidates"])
+    if (c["fits"] == true) REQUIRE(c["gpus"].get<int>() <= 2);
+  const auto one = recommend({"--cloud", "--max-gpus", "1", "--model", "r1"});
+  REQUIRE(one["pick"]["gpus"] == 1);
+}

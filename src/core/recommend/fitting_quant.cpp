@@ -68,30 +68,35 @@ PlanRequest as_candidate(const PlanRequest& r, const Candidate& c) {
   out.scenario.quant = c.quant->id;
   out.scenario.engine = c.engine->id;
   out.layout = c.layout_request;
+  out.scenario.no_op_offload = !c.op_offload;
   if (c.placed_on) out.hardware = *c.placed_on;
   out.explain = false;
   out.suggest_count = false;
   return out;
 }
 
-/// The best-ranked candidate that, run as the note's flags would run it, passes the limits. The
-/// search ranks on its own defaults (prompt length, headroom), so each is checked as given.
-const Candidate* first_passing(const Catalog& cat, const PlanRequest& r, const Recommendation& rec,
-                               const CheckLimits& limits) {
+/// The best-ranked candidate that, run as the note's flags would run it, passes the limits, with
+/// that run (whose speed the note quotes). The search ranks on its own defaults (prompt length,
+/// headroom, its placement), so each is checked as given.
+std::optional<std::pair<const Candidate*, PlanResult>> first_passing(const Catalog& cat, const PlanRequest& r,
+                                                                     const Recommendation& rec,
+                                                                     const CheckLimits& limits) {
   constexpr std::size_t k_tries = 6;  // bounds the extra plans on a failing path
   for (std::size_t i = 0; i < rec.ranked.size() && i < k_tries; ++i) {
     try {
-      if (passes(run_plan(cat, as_candidate(r, rec.ranked[i])), limits)) return &rec.ranked[i];
+      PlanResult run = run_plan(cat, as_candidate(r, rec.ranked[i]));
+      if (passes(run, limits)) return std::make_pair(&rec.ranked[i], std::move(run));
     } catch (const InputError&) {
       continue;  // a limit this candidate cannot be measured on (no price for it): not a pick
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 std::string candidate_flags(const PlanRequest& r, const Candidate& c) {
-  return fmt::format("{} {} {} {}{}{}", setting_marker(Setting::quant), c.quant->id, setting_marker(Setting::engine),
-                     c.engine->id, part_flags(*r.hardware, c), layout_flags(c.layout_request));
+  return fmt::format("{} {} {} {}{}{}{}", setting_marker(Setting::quant), c.quant->id, setting_marker(Setting::engine),
+                     c.engine->id, part_flags(*r.hardware, c), layout_flags(c.layout_request),
+                     c.op_offload ? "" : fmt::format(" {}", setting_marker(Setting::no_op_offload)));
 }
 
 bool any_limit(const CheckLimits& l) {
@@ -126,12 +131,15 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   const std::string on_engine =
       r.scenario.engine.empty() ? std::string() : fmt::format(" on {}", p.scenario.engine->name);
   const bool context_max = p.context_search.has_value();
-  if (const Candidate* c = first_passing(cat, r, rec, limits))
+  if (const auto found = first_passing(cat, r, rec, limits)) {
+    const Candidate& c = *found->first;
     return fmt::format("{} as {} on {} fits this hardware{}{}: {} (~{:.1f} tokens/s per sequence){}", model,
-                       c->quant->name, c->engine->name,
+                       c.quant->name, c.engine->name,
                        context_max ? fmt::format(" at {} tokens", r.scenario.context) : "",
-                       any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, *c),
-                       c->decode_tokens_per_s(), context_max ? "; --context max then finds its longest" : "");
+                       any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, c),
+                       found->second.throughput ? found->second.throughput->decode_tokens_per_s : 0.0,
+                       context_max ? "; --context max then finds its longest" : "");
+  }
   // Picks the search ranked but none of which passed when run as given: nothing to say for sure.
   if (!rec.ranked.empty()) return std::nullopt;
   if (any_limit(limits)) {  // none meets them: say so, then what fits without them

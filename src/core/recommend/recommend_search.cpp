@@ -189,15 +189,35 @@ bool ram_is_fullest(const Evaluation& e) {
 
 bool over_headroom(const Candidate& c) { return c.evaluation && c.evaluation->over_headroom; }
 
+/// The most GPUs of type `g` one rented deployment can have: the largest instance an offering
+/// rents, or any count where an offering rents multi-node clusters of data-center parts with a
+/// scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
+std::uint64_t max_rentable_gpus(const Catalog& cat, const GpuSpec& g, bool tensor_parallel, std::uint64_t max_gpus) {
+  std::uint64_t per_instance = 0;
+  bool clusters = false;
+  for (const auto& p : cat.cloud_prices) {
+    if (p.gpu != g.id || !(p.usd_per_gpu_hour > 0)) continue;
+    per_instance = std::max(per_instance, p.max_gpus_per_instance);
+    clusters = clusters || p.multi_node;
+  }
+  clusters = clusters && tensor_parallel && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
+  return clusters ? max_gpus : std::min({max_gpus, g.gpus_per_node, per_instance});
+}
+
 /// A layer-split placement that fills a device past the headroom: one block fewer on the GPUs at
 /// a time, or with experts in RAM by block (--n-cpu-moe) one more block's experts in RAM, when RAM
-/// is known to take them; or, renting, one more GPU (up to a node).
+/// is known to take them; or, renting, one more GPU (up to a node, an instance's shape and
+/// --max-gpus).
 Candidate with_headroom(const Catalog& cat, const Combo& c, const ResolvedScenario& s, const MemoryEstimate& m,
                         const Placement& p, const RecommendRequest& r, Candidate first) {
   constexpr std::uint64_t k_max_steps = 8;
   if (r.cloud) {
     HardwareRequest h = *p.request;
-    if (h.gpus.size() != 1 || h.nodes != 1 || h.gpus[0].count >= cat.require_gpu(h.gpus[0].name).gpus_per_node)
+    const GpuSpec& g = cat.require_gpu(h.gpus[0].name);
+    if (h.gpus.size() != 1 || h.nodes != 1 ||
+        h.gpus[0].count >=
+            std::min(g.gpus_per_node,
+                     max_rentable_gpus(cat, g, s.engine->parallelism == Parallelism::tensor_parallel, r.max_gpus)))
       return first;
     ++h.gpus[0].count;
     const Hardware hw = build_hardware(cat, h);
@@ -276,21 +296,6 @@ std::vector<std::string> cloud_gpus(const Catalog& cat) {
   for (const auto& p : cat.cloud_prices)
     if (!contains(out, p.gpu)) out.push_back(p.gpu);
   return out;
-}
-
-/// The most GPUs of type `g` one rented deployment can have: the largest instance an offering
-/// rents, or any count where an offering rents multi-node clusters of data-center parts with a
-/// scale-up link (NVLink, Infinity Fabric); other cards come as single machines of one node.
-std::uint64_t max_rentable_gpus(const Catalog& cat, const GpuSpec& g, bool tensor_parallel, std::uint64_t max_gpus) {
-  std::uint64_t per_instance = 0;
-  bool clusters = false;
-  for (const auto& p : cat.cloud_prices) {
-    if (p.gpu != g.id || !(p.usd_per_gpu_hour > 0)) continue;
-    per_instance = std::max(per_instance, p.max_gpus_per_instance);
-    clusters = clusters || p.multi_node;
-  }
-  clusters = clusters && tensor_parallel && g.device_class == "datacenter" && g.nvlink_bytes_per_s > 0;
-  return clusters ? max_gpus : std::min({max_gpus, g.gpus_per_node, per_instance});
 }
 
 /// Several users of a latent-cache (MLA) model on a serving engine that offers data-parallel

@@ -2,6 +2,7 @@
 #include "dsplan/serving/check.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -11,15 +12,18 @@ namespace dsplan {
 
 namespace {
 
+/// Four significant figures, without an exponent for large ones (68,050 ms, not 6.805e+04).
+std::string figure(double x) { return std::abs(x) >= 1e4 ? fmt::format("{:.0f}", x) : fmt::format("{:.4g}", x); }
+
 CheckOutcome at_least(std::string name, std::string what, double measured, double required, std::string unit) {
   CheckOutcome c{std::move(name), measured, required, unit, measured >= required, ""};
-  c.text = fmt::format("{} {:.4g} {}, required at least {:g}", what, measured, unit, required);
+  c.text = fmt::format("{} {} {}, required at least {}", what, figure(measured), unit, figure(required));
   return c;
 }
 
 CheckOutcome at_most(std::string name, std::string what, double measured, double required, std::string unit) {
   CheckOutcome c{std::move(name), measured, required, unit, measured <= required, ""};
-  c.text = fmt::format("{} {:.4g} {}, required at most {:g}", what, measured, unit, required);
+  c.text = fmt::format("{} {} {}, required at most {}", what, figure(measured), unit, figure(required));
   return c;
 }
 
