@@ -188,6 +188,10 @@ void reject_unknown_command(const std::string& word) {
                    "; commands: " + join(names));
 }
 
+/// Global options given before the command whose value is the next word (`--format csv`), so
+/// that word is not the command.
+bool global_takes_value(const std::string& arg) { return arg == "--catalog" || arg == "--format"; }
+
 /// After a command with a -q format option (estimate, check), `-q` is `--quant`, as in
 /// llama.cpp's and vLLM's own `-q`; the global `-q` (quiet) only goes before the command. A `-q`
 /// there with no format after it was meant as quiet: say so rather than "--quant: missing value".
@@ -195,7 +199,8 @@ void reject_quiet_after_command(CLI::App& app, const std::vector<std::string>& a
   const CLI::App* command = nullptr;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (!command) {
-      if (args[i] == "--catalog") ++i;
+      if (global_takes_value(args[i]))
+        ++i;
       else if (!args[i].empty() && args[i][0] != '-') {
         for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
           if (sub->get_name() == args[i]) command = sub;
@@ -224,7 +229,7 @@ int print_help(CLI::App& app, const CLI::Error& e, std::ostream& out, std::ostre
 std::string command_word(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--catalog") {  // the only global option that takes a value
+    if (global_takes_value(a)) {
       ++i;
       continue;
     }

@@ -357,3 +357,15 @@ TEST_CASE("a plan with weights in RAM names the CPU it assumed", "[cli]") {
       run_cli({"recommend", "--gpu", "rtx4090", "--ram", "512", "--cpu", "epyc-9654", "--task", "reasoning"});
   CHECK(named.out.find("placements with weights in system RAM assume") == std::string::npos);
 }
+
+// docs/cli.md's usage line puts global options before the command: `--format csv` there takes its
+// value, which is not the command (it had said "unknown command 'csv'").
+TEST_CASE("global --format with its value before the command", "[cli]") {
+  const auto csv = run_cli({"--format", "csv", "list"});
+  REQUIRE(csv.code == 0);
+  REQUIRE(csv.out.rfind("id,name,", 0) == 0);
+  const auto as_json = run_cli({"--format", "json", "estimate", "8b"});
+  REQUIRE(as_json.code == 0);
+  REQUIRE(as_json.out.rfind("{", 0) == 0);
+  require_usage_error(run_cli({"--format", "xml", "list"}), "--format: 'xml' is not one of");
+}

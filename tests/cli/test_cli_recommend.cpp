@@ -368,3 +368,19 @@ TEST_CASE("recommend --cloud --max-gpus bounds the headroom retry too", "[cli][r
   const auto one = recommend({"--cloud", "--max-gpus", "1", "--model", "r1"});
   REQUIRE(one["pick"]["gpus"] == 1);
 }
+
+// --prefer quality takes the fastest of the scores within 0.5 of the best: the Why line says so
+// when the pick is not the top score itself (it had called a 79.7 "the highest task score").
+TEST_CASE("recommend: Why names the score tie when the faster of tied candidates is picked", "[cli][recommend]") {
+  const auto rec = recommend({"--gpu", "rtx4090", "--ram", "512", "--cpu", "epyc-9654", "--task", "reasoning"});
+  double best = 0;
+  for (const auto& c : rec["candidates"])
+    if (c["feasible"] == true) best = std::max(best, c["score"].get<double>());
+  const double pick = rec["pick"]["score"].get<double>();
+  REQUIRE(pick < best);  // the case: a tie, not the top score
+  REQUIRE(best - pick < 0.5);
+  bool named = false;
+  for (const auto& line : rec["why"])
+    named = named || line.get<std::string>().find("ties with scores up to 0.5 below") != std::string::npos;
+  REQUIRE(named);
+}

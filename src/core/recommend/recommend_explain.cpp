@@ -35,6 +35,11 @@ std::string preference_text(const Recommendation& out) {
                       })->score;
   switch (out.prefer) {
     case Preference::quality:
+      if (pick.score < best)  // a tie with a higher score, which the faster candidate wins
+        return fmt::format(
+            "Prefer quality: the highest task score that fits, {:.1f}, ties with scores up to {:g} below it, "
+            "of which the fastest wins: {} = {:.1f}.",
+            best, k_score_tie, score_text(pick), pick.score);
       return fmt::format("Prefer quality: the highest task score that fits, {} = {:.1f}.", score_text(pick),
                          pick.score);
     case Preference::speed:

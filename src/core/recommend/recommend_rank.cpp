@@ -12,10 +12,6 @@ namespace detail {
 
 namespace {
 
-/// Task scores closer than this are a tie (pass@1 over 30 AIME problems moves by more from one
-/// sampling run to the next); --prefer quality then takes the faster candidate.
-constexpr double k_score_tie = 0.5;
-
 /// Money compared in whole cents (so sums that differ in the last bit tie), unpriced last.
 std::int64_t cents(const std::optional<double>& usd) {
   // Beyond ~9e16 USD (or not finite) llround is undefined; such a cost ranks last anyway.

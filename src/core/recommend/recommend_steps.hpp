@@ -15,6 +15,9 @@ namespace dsplan::detail {
 /// Candidates within this share of the best feasible score compete on speed or cost
 /// (--prefer speed|cost), and a non-reasoning model within it wins short-answer tasks.
 inline constexpr double k_near_best = 0.90;
+/// Task scores closer than this are a tie (pass@1 over 30 AIME problems moves by more from one
+/// sampling run to the next); --prefer quality then takes the faster candidate.
+inline constexpr double k_score_tie = 0.5;
 /// Runners-up shown after the pick.
 inline constexpr std::size_t k_runners_up = 5;
 
