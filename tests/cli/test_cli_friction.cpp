@@ -369,3 +369,14 @@ TEST_CASE("global --format with its value before the command", "[cli]") {
   REQUIRE(as_json.out.rfind("{", 0) == 0);
   require_usage_error(run_cli({"--format", "xml", "list"}), "--format: 'xml' is not one of");
 }
+
+// With no --cpu, the bill of materials prices a Ryzen 9 9950X while the speeds of the weights in
+// RAM assume the catalog's generic desktop: the line says so rather than leave the two apart.
+TEST_CASE("the priced representative CPU says which CPU the speeds assume", "[cli]") {
+  const auto hybrid = run_cli({"estimate", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256"});
+  REQUIRE(hybrid.code == 0);
+  REQUIRE(hybrid.out.find("speeds assume the Generic desktop, dual-channel DDR5-5600") != std::string::npos);
+  const auto named =
+      run_cli({"estimate", "r1", "-q", "q2_k", "--gpu", "rtx4090", "--ram", "256", "--cpu", "ryzen-9950x"});
+  REQUIRE(named.out.find("speeds assume") == std::string::npos);
+}

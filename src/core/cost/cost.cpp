@@ -78,8 +78,15 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   const std::string cpu = named ? hw.host.cpu : (server ? d.host_cpu_server : d.host_cpu_desktop);
   const double sockets = named || !server ? 1.0 : static_cast<double>(d.host_cpus_per_server);
   const auto* cpu_spec = cat.find_cpu(cpu);
-  line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (representative; %cpu% names yours)"), sockets,
-       "CPU", prices.find(prices.cpus, cpu));
+  // The priced part is not the one the speeds assume (the catalog's generic desktop): where weights
+  // run on the CPU (more in RAM than the embedding llama.cpp keeps there), say which that is.
+  const auto* timed = cat.find_cpu(hw.host.cpu);
+  const bool cpu_timed = needs.ram.count() > k_gib;
+  const std::string why = cpu_timed ? "a representative price; speeds assume the " +
+                                          (timed ? timed->name : hw.host.cpu) + "; %cpu% names yours"
+                                    : "representative; %cpu% names yours";
+  line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (" + why + ")"), sockets, "CPU",
+       prices.find(prices.cpus, cpu));
   // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
   // the weights), in 32 GiB steps.
   std::uint64_t gpu_memory = 0;
