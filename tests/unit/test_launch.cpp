@@ -63,9 +63,16 @@ TEST_CASE("llama.cpp: -ngl, -ts, -c, -np, -ctk/-ctv, -fa from the layout", "[lau
   const auto ts = split_values(c.command, ',');
   REQUIRE(ts.size() == 2);
   REQUIRE(std::accumulate(ts.begin(), ts.end(), std::uint64_t{0}) == 81);
-  REQUIRE(c.verify.rfind("llama-bench -m <Q4_K_M .gguf", 0) == 0);
-  REQUIRE(split_values(c.verify, '/') == ts);  // llama-bench separates the split with '/'
-  REQUIRE(has(c.verify, " -p 4096 -n 4096 -fa 1 -ctk q8_0 -ctv q8_0 -ngl 81"));
+  // Two sequences side by side: llama-batched-bench, which takes the server's flags and cache.
+  REQUIRE(c.verify.rfind("llama-batched-bench -m <Q4_K_M .gguf", 0) == 0);
+  REQUIRE(has(c.verify, " -c 16384 -npp 4096 -ntg 4096 -npl 2 -fa on -ctk q8_0 -ctv q8_0 -ngl 81 -ts "));
+  REQUIRE(split_values(c.verify, ',') == ts);
+  // One sequence: llama-bench, which separates the split with '/'.
+  const PlanResult one = plan("70b", "q4_k_m", "llama.cpp", "rtx3090", 2, 8192, 1, "q8_0");
+  const LaunchCommand single = launch(launch_spec(one));
+  REQUIRE(single.verify.rfind("llama-bench -m <Q4_K_M .gguf", 0) == 0);
+  REQUIRE(split_values(single.verify, '/') == split_values(single.command, ','));
+  REQUIRE(has(single.verify, " -p 4096 -n 4096 -fa 1 -ctk q8_0 -ctv q8_0 -ngl 81"));
 }
 
 TEST_CASE("llama.cpp: a deepseek32 file's skipped MTP block takes an -ngl slot next to the output layer", "[launch]") {

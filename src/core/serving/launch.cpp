@@ -112,6 +112,16 @@ LaunchCommand llama_server(const LaunchSpec& s, const std::string& model, const 
                   s.mmap ? "" : " --no-mmap", s.op_offload ? "" : " " + e.op_offload_off_server_flag);
   const std::string bench_model =
       s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
+  if (s.sequences > 1) {
+    // llama-bench times one stream; llama-batched-bench runs -npl sequences side by side and takes
+    // the server's flags (common's), as it shares their cache of -c cells.
+    c.verify =
+        fmt::format("llama-batched-bench -m {} -c {} -npp {} -ntg {} -npl {} -fa {}{}{}{}{}{}", bench_model,
+                    s.context * s.sequences, s.prompt_tokens, s.output_tokens, s.sequences,
+                    s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s), llama_layout_flags(s, ','),
+                    s.mmap ? "" : " --no-mmap", s.op_offload ? "" : " " + e.op_offload_off_server_flag);
+    return c;
+  }
   c.verify =
       fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}{}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
                   s.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'),
