@@ -170,7 +170,8 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     if (count_auto) throw InputError("--count auto goes with --gpu NAME, not --vram");
     h.vram_count = count;
   } else if (!count_text.empty()) {
-    throw InputError("--count goes with --gpu NAME or --vram SIZE (a mixed list says its counts: --gpus 2xrtx3090,rtx4090)");
+    throw InputError(std::string(gpus_is_count ? "--gpus " + o.gpus + " (a count)" : "--count") +
+                     " goes with --gpu NAME or --vram SIZE (a list names its cards: --gpus 2xrtx3090,rtx4090)");
   }
   if (!o.gpus.empty() && !gpus_is_count) h.gpus = parse_gpu_list(o.gpus);
   if (!o.vram.empty()) h.vram = parse_size(o.vram, "--vram");

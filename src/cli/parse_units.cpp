@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include <fmt/format.h>
@@ -99,8 +100,11 @@ double parse_amount(std::string_view text, std::string_view flag, double min, do
     }
   }
   if (scale != 1) s.remove_suffix(1);
-  const double value = parse_number(s, flag, 0, 1e300) * scale;
-  if (value < min || value > max) throw InputError(fmt::format("{}: {} is out of range ({} to {})", flag, trim(text), min, max));
+  // One range in every message: the number is read without bounds, then the amount is checked.
+  const double value =
+      parse_number(s, flag, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max()) * scale;
+  if (!(value >= min && value <= max))
+    throw InputError(fmt::format("{}: {} is out of range ({} to {})", flag, trim(text), min, max));
   return value;
 }
 

@@ -188,6 +188,26 @@ void reject_unknown_command(const std::string& word) {
                    "; commands: " + join(names));
 }
 
+/// CLI11's own wording where it reads as a library's: an option given twice, a command group
+/// without its command.
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
+  std::string text = one_line(e.what());
+  constexpr std::string_view k_twice = ": At Most 1 required but received ";
+  if (const auto at = text.find(k_twice); at != std::string::npos)
+    return text.substr(0, at) + " given " + text.substr(at + k_twice.size()) + " times; give it once";
+  if (text.rfind("A subcommand is required", 0) == 0) {
+    const CLI::App* group = &app;
+    for (auto parsed = app.get_subcommands(); !parsed.empty(); parsed = group->get_subcommands())
+      group = parsed.front();
+    std::vector<std::string> names;
+    for (const auto* sub : group->get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (group != &app && !names.empty())
+      return "dsplan " + group->get_name() + " needs one of its commands: " + join(names);
+  }
+  return text + " (see 'dsplan --help')";
+}
+
 /// Global options given before the command whose value is the next word (`--format csv`), so
 /// that word is not the command.
 bool global_takes_value(const std::string& arg) { return arg == "--catalog" || arg == "--format"; }
@@ -274,7 +294,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   } catch (const CLI::CallForVersion& e) {
     return print_help(app, e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "dsplan: error: " << one_line(e.what()) << " (see 'dsplan --help')\n";
+    err << "dsplan: error: " << parse_error_text(app, e) << '\n';
     return static_cast<int>(ExitCode::usage);
   } catch (const InputError& e) {
     err << "dsplan: error: " << one_line(with_flags(e.what())) << '\n';

@@ -98,9 +98,17 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"compare", "--vram", "24", "--prompt", "100000"}, "--prompt 100000 leaves no room"},
       // An explicit tensor/pipeline split that cannot exist (train already refused it).
       {{"estimate", "70b", "--engine", "vllm", "--gpu", "h100-sxm", "--tp", "4096"},
-       "--tp/--pp: tensor parallel 4096 x pipeline parallel 0 must equal the 1 GPUs"},
+       "--tp/--pp: tensor parallel 4096 does not divide the 1 GPUs"},
       {{"estimate", "70b", "--engine", "vllm", "--gpu", "h100-sxm", "--count", "8", "--tp", "3"},
-       "tensor parallel 3 x pipeline parallel 2 must equal the 8 GPUs"},
+       "tensor parallel 3 does not divide the 8 GPUs"},
+      {{"estimate", "70b", "--engine", "vllm", "--gpu", "h100-sxm", "--count", "8", "--tp", "4", "--pp", "4"},
+       "tensor parallel 4 x pipeline parallel 4 must equal the 8 GPUs"},
+      // CLI11's wording, and a limit nothing can meet.
+      {{"estimate", "8b", "--gpu", "rtx4090", "--gpu", "h100-sxm"}, "--gpu given 2 times; give it once"},
+      {{"catalog", "foo"}, "dsplan catalog needs one of its commands: validate"},
+      {{"recommend", "--ram", "64", "--gpus", "2"}, "--gpus 2 (a count) goes with --gpu NAME or --vram SIZE"},
+      {{"check", "8b", "--gpu", "rtx4090", "--max-ttft-ms", "0"}, "--max-ttft-ms: 0 is out of range"},
+      {{"train", "8b", "--gpu", "h100-sxm", "--tokens", "-5"}, "--tokens: -5 is out of range (1 to 1e+18)"},
       // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow).
       {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"}, "too large to represent"},
       // Work is bounded: a node holds at most 72 GPUs (these took 12-26 s).

@@ -463,9 +463,15 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   layout.pipeline_parallel = pp;
   // A split the user asked for that cannot exist is an input error; a default one that cannot is a
   // reason the hardware does not fit.
-  const bool asked = r.tensor_parallel || r.pipeline_parallel;
+  const bool asked = r.tensor_parallel.has_value() || r.pipeline_parallel.has_value();
   if (tp == 0 || pp == 0 || tp * pp != gpus) {
-    const std::string why = fmt::format("tensor parallel {} x pipeline parallel {} must equal the {} GPUs", tp, pp, gpus);
+    // One of the two asked for: it must divide the GPUs (the other is the quotient).
+    const bool only_pp = r.pipeline_parallel && !r.tensor_parallel;
+    const std::string why =
+        asked && !(r.tensor_parallel && r.pipeline_parallel)
+            ? fmt::format("{} {} does not divide the {} GPUs", only_pp ? "pipeline parallel" : "tensor parallel",
+                          only_pp ? *r.pipeline_parallel : tp, gpus)
+            : fmt::format("tensor parallel {} x pipeline parallel {} must equal the {} GPUs", tp, pp, gpus);
     if (asked) throw InputError("%tp%/%pp%: " + why);
     layout.reasons.push_back(why);
     return layout;
