@@ -157,6 +157,21 @@ TEST_CASE("Ollama runs its registry's tag where the registry serves the format",
               " ollama run hf.co/"));
 }
 
+// Hugging Face stores files of up to 50 GB, so R1's Q2_K (244 GB) on the hub is split, and Ollama
+// pulls one-file GGUFs only: the launch downloads the parts, merges them and imports the result.
+// The 32B distill's Q4_K_M (about 20 GB) is one file, which Ollama pulls itself.
+TEST_CASE("Ollama imports a GGUF the hub splits instead of pulling it", "[launch]") {
+  const LaunchCommand split = launch(launch_spec(plan("deepseek-r1", "q8_0", "ollama", "h200", 8)));
+  REQUIRE(split.command.rfind("huggingface-cli download unsloth/DeepSeek-R1-GGUF --include '*Q8_0*'", 0) == 0);
+  REQUIRE(has(split.command, "llama-gguf-split --merge "));
+  REQUIRE(has(split.command, "ollama create deepseek-r1 -f Modelfile && "));
+  REQUIRE(has(split.command, "ollama run deepseek-r1"));
+  REQUIRE_FALSE(has(split.command, "hf.co/"));
+  const LaunchCommand one = launch(launch_spec(plan("r1-distill-qwen-32b", "q4_k_m", "ollama", "h200", 1)));
+  REQUIRE(has(one.command, "ollama run "));
+  REQUIRE_FALSE(has(one.command, "llama-gguf-split"));
+}
+
 TEST_CASE("an engine dsplan cannot start gets no command, not another engine's", "[launch]") {
   EngineSpec mine = catalog().require_engine("vllm");
   mine.id = "my-engine";

@@ -37,6 +37,7 @@ struct LaunchSpec {
   bool flash_attention = true;
   bool mmap = true;                             ///< false: llama.cpp --no-mmap (llama-bench -mmp 0)
   bool op_offload = true;                       ///< false: the engine's op-offload-off flags (--no-op-offload)
+  std::uint64_t file_bytes = 0;                 ///< the weight file(s) to download (0: not known)
   std::optional<double> gpu_memory_utilization; ///< vLLM/SGLang share of each card, when planned
   std::uint64_t prompt_tokens = 0;              ///< for the verification line
   std::uint64_t output_tokens = 0;

@@ -149,6 +149,20 @@ std::string ollama_model(const LaunchSpec& s) {
   return "hf.co/" + gguf_ref(s);
 }
 
+/// Hugging Face stores files of up to 50 GB, so publishers split larger GGUFs (llama-gguf-split),
+/// and Ollama pulls a one-file GGUF only: a larger one is downloaded, merged and imported.
+constexpr std::uint64_t k_hub_file_limit = 50'000'000'000;
+
+/// The commands that make a split GGUF an Ollama model named after the dsplan model.
+std::string ollama_import_split(const LaunchSpec& s) {
+  const std::string tag = file_tag(*s.quant);
+  return fmt::format(
+      "huggingface-cli download {} --include '*{}*' --local-dir {} && llama-gguf-split --merge "
+      "<the first part, {}/...-00001-of-N.gguf> {}-{}.gguf && printf 'FROM ./{}-{}.gguf\\n' > Modelfile && "
+      "ollama create {} -f Modelfile",
+      gguf_repo(s), tag, s.model->id, s.model->id, s.model->id, tag, s.model->id, tag, s.model->id);
+}
+
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
   const bool local = s.quant->file && !is_url(s.quant->file->files.front());
@@ -163,18 +177,24 @@ LaunchCommand ollama(const LaunchSpec& s) {
   }
   const std::string kv = s.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.kv_type);
   const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
+  std::string model = ollama_model(s);
+  std::string import;
+  if (model.rfind("hf.co/", 0) == 0 && s.file_bytes > k_hub_file_limit) {
+    import = ollama_import_split(s);
+    model = s.model->id;
+  }
   if (partial || s.gpus == 0) {
     // Layers per GPU are an option of the request (num_gpu), not of the server.
     c.command = fmt::format(
-        "OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
+        "{}OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
         "'{{\"model\": \"{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
-        s.sequences, kv, ollama_model(s), s.context, s.gpus == 0 ? 0 : s.gpu_layers);
+        import.empty() ? "" : import + "; ", s.sequences, kv, model, s.context, s.gpus == 0 ? 0 : s.gpu_layers);
   } else {
-    c.command = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run {}", s.context, s.sequences,
-                            kv, ollama_model(s));
+    c.command = fmt::format("{}OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run {}",
+                            import.empty() ? "" : import + " && ", s.context, s.sequences, kv, model);
   }
-  c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate",
-                         ollama_model(s), s.prompt_tokens);
+  c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", model,
+                         s.prompt_tokens);
   return c;
 }
 
@@ -321,6 +341,7 @@ LaunchSpec launch_spec(const PlanResult& p) {
   s.flash_attention = p.scenario.flash_attention;
   s.mmap = p.scenario.mmap;
   s.op_offload = p.scenario.op_offload;
+  s.file_bytes = p.memory.download.count();
   s.speculative_tokens = p.scenario.speculative_tokens;
   if (p.hardware) s.nodes = p.hardware->nodes;
   if (p.hardware) s.threads = p.hardware->host.threads;
@@ -343,6 +364,8 @@ LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uin
   s.context = context;
   s.sequences = users;
   s.op_offload = c.op_offload;
+  for (const auto& g : c.evaluation->layout.gpus) s.file_bytes += g.weights.count();  // the weights it loads
+  s.file_bytes += c.evaluation->layout.cpu.weights.count();
   return launch(s);
 }
 
