@@ -150,8 +150,11 @@ TEST_CASE("Ollama: num_ctx and num_gpu when only part of the model is on the GPU
 TEST_CASE("Ollama runs its registry's tag where the registry serves the format", "[launch]") {
   REQUIRE(launch(launch_spec(plan("deepseek-r1:671b", "q4_k_m", "ollama", "h200", 4))).command ==
           "OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run deepseek-r1:671b");
+  const LaunchCommand q4_k_s = launch(launch_spec(plan("70b", "q4_k_s", "ollama", "h200", 1)));
+  REQUIRE(has(q4_k_s.command, " ollama run hf.co/unsloth/DeepSeek-R1-Distill-Llama-70B-GGUF:Q4_K_S"));
+  // Its Q8_0 (75 GB) is split on the hub: downloaded and imported instead.
   const LaunchCommand q8 = launch(launch_spec(plan("70b", "q8_0", "ollama", "h200", 1)));
-  REQUIRE(has(q8.command, " ollama run hf.co/unsloth/DeepSeek-R1-Distill-Llama-70B-GGUF:Q8_0"));
+  REQUIRE(has(q8.command, "ollama create r1-distill-llama-70b -f Modelfile && "));
   // A model without a registry tag (the Llama-8B distill: deepseek-r1:8b is the Qwen3 one now).
   REQUIRE(has(launch(launch_spec(plan("r1-distill-llama-8b", "q4_k_m", "ollama", "rtx4090", 1))).command,
               " ollama run hf.co/"));
