@@ -254,7 +254,8 @@ std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64
     const auto holds = [&](std::uint64_t c) {
       counts[k] = static_cast<double>(c);
       counts[k + 1] = static_cast<double>(left - c);
-      const DevicePlacement& g = split_layers(in, hw, gpu_layers).gpus[k];
+      const Layout trial = split_layers(in, hw, gpu_layers);  // kept: g refers into it
+      const DevicePlacement& g = trial.gpus[k];
       return g.fits &&
              static_cast<double>(g.total.count()) <= (1.0 - headroom) * static_cast<double>(g.capacity.count());
     };
