@@ -225,6 +225,8 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
                   {{"id", s.engine->id},
                    {"flash_attention", s.flash_attention},
                    {"ubatch", s.ubatch},
+                   {"mmap", s.mmap},
+                   {"op_offload", s.op_offload},
                    {"gpu_memory_utilization", s.engine->gpu_memory_utilization}}},
                  {"context", s.context},
                  {"batch", s.batch},

@@ -274,6 +274,8 @@ TEST_CASE("no-op-offload: the CPU computes the prompt's experts, in the plan, th
   const auto copied_json = run_json(base);
   const auto on_cpu_json = run_json(on_cpu);
   REQUIRE(has(on_cpu_json["launch"]["command"].get<std::string>(), " --no-op-offload"));
+  REQUIRE(on_cpu_json["engine"]["op_offload"] == false);
+  REQUIRE(copied_json["engine"]["op_offload"] == true);
   REQUIRE(has(on_cpu_json["launch"]["verify"].get<std::string>(), " -nopo 1"));
   REQUIRE_FALSE(has(copied_json["launch"]["command"].get<std::string>(), "op-offload"));
   const double copied = copied_json["throughput"]["prefill_tokens_per_s"].get<double>();
