@@ -77,6 +77,9 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"estimate", "r1", "-q", "fp8", "--engine", "vllm", "--gpu", "h200", "--count", "8", "--n-cpu-moe", "8"},
        "llama.cpp options"},
       {{"estimate", "r1", "--n-cpu-moe", "8"}, "--n-cpu-moe needs hardware"},
+      // They time the weights kept in RAM: without hardware they were accepted and did nothing.
+      {{"estimate", "8b", "-q", "q4_k_m", "--no-op-offload"}, "--no-op-offload needs hardware"},
+      {{"estimate", "8b", "-q", "q4_k_m", "--no-mmap"}, "--no-mmap needs hardware"},
       // Ollama offloads whole layers (num_gpu) and has no option for experts in RAM.
       {{"estimate", "r1", "-q", "q4_k_m", "-e", "ollama", "--gpu", "rtx4090", "--ram", "512", "--n-cpu-moe", "auto"},
        "--n-cpu-moe: Ollama places whole layers only"},

@@ -341,6 +341,8 @@ std::vector<Setting> hardware_settings_given(const PlanRequest& r) {
     if (set) out.push_back(s);
   };
   given(r.layout.gpu_layers.has_value(), Setting::gpu_layers);
+  given(r.scenario.no_mmap, Setting::no_mmap);  // how weights in RAM are read and computed: timing only
+  given(r.scenario.no_op_offload, Setting::no_op_offload);
   given(r.layout.offload_experts, Setting::offload_experts);
   given(r.layout.n_cpu_moe.has_value() || r.layout.n_cpu_moe_auto, Setting::n_cpu_moe);
   given(!r.layout.tensor_split.empty(), Setting::tensor_split);
