@@ -46,4 +46,12 @@ inline void require_usage_error(const Outcome& o, const std::string& fragment) {
   REQUIRE(o.err.find(fragment) != std::string::npos);
 }
 
+/// The note of JSON output `j` that contains `part`; empty if none does.
+inline std::string note_with(const nlohmann::json& j, const std::string& part) {
+  if (!j.contains("notes")) return {};
+  for (const auto& n : j.at("notes"))
+    if (n.get<std::string>().find(part) != std::string::npos) return n.get<std::string>();
+  return {};
+}
+
 }  // namespace dsplan::test

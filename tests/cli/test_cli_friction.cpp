@@ -7,10 +7,11 @@
 
 #include "cli_support.hpp"
 
-using nlohmann::json;
+using dsplan::test::note_with;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
 using dsplan::test::run_json;
+using nlohmann::json;
 
 // V3 at Q4_K_M is ~377 GiB of weights; 4 x 80 GB hold ~300 of them, so blocks spill to system RAM.
 // Without --ram that RAM was never given: not "fits", but "fits only with >= X GiB".
@@ -206,14 +207,6 @@ TEST_CASE("a MoE model that does not fit its GPUs keeps its experts in RAM by de
 }
 
 namespace {
-
-/// The note of `j` that contains `part`; empty if none does.
-std::string note_with(const json& j, const std::string& part) {
-  if (!j.contains("notes")) return {};
-  for (const auto& n : j.at("notes"))
-    if (n.get<std::string>().find(part) != std::string::npos) return n.get<std::string>();
-  return {};
-}
 
 /// The flags a "fits this hardware: --quant ... (~N tokens/s ...)" note gives, as arguments.
 std::vector<std::string> flags_in(const std::string& note) {

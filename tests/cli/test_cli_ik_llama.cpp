@@ -10,6 +10,7 @@
 
 #include "cli_support.hpp"
 
+using dsplan::test::note_with;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
 using dsplan::test::run_json;
@@ -192,9 +193,7 @@ TEST_CASE("a larger micro-batch is suggested where it moves the prompt's experts
   const double slow = now["throughput"]["prefill_tokens_per_s"].get<double>();
   const double fast = then["throughput"]["prefill_tokens_per_s"].get<double>();
   REQUIRE(fast > 1.5 * slow);
-  std::string note;
-  for (const auto& n : now["notes"])
-    if (has(n.get<std::string>(), "--ubatch 4096")) note = n.get<std::string>();
+  const std::string note = note_with(now, "--ubatch 4096");
   REQUIRE(has(note, "(at 512 tokens per batch ik_llama.cpp leaves them to the CPU)"));
   REQUIRE(has(note, fmt::format("~{:.0f} tokens/s instead of {:.0f}", fast, slow)));
   REQUIRE(has(then["launch"]["command"].get<std::string>(), "-b 4096 -ub 4096"));
@@ -237,14 +236,11 @@ TEST_CASE("no-mmap: pinned weights in the plan, the launch lines and the prompt 
   REQUIRE(table.code == 0);
   REQUIRE(has(table.out, "from mapped (pageable) memory"));
   // The plan's note gives the pinned run's figure.
-  std::string note;
-  for (const auto& n : mapped_json["notes"])
-    if (has(n.get<std::string>(), "--no-mmap reads the weights")) note = n.get<std::string>();
-  REQUIRE(has(note, fmt::format("~{:.0f} tokens/s instead of {:.0f}",
-                                pinned_json["throughput"]["prefill_tokens_per_s"].get<double>(),
-                                mapped_json["throughput"]["prefill_tokens_per_s"].get<double>())));
-  for (const auto& n : pinned_json.value("notes", nlohmann::json::array()))
-    REQUIRE_FALSE(has(n.get<std::string>(), "--no-mmap reads"));
+  REQUIRE(has(
+      note_with(mapped_json, "--no-mmap reads the weights"),
+      fmt::format("~{:.0f} tokens/s instead of {:.0f}", pinned_json["throughput"]["prefill_tokens_per_s"].get<double>(),
+                  mapped_json["throughput"]["prefill_tokens_per_s"].get<double>())));
+  REQUIRE(note_with(pinned_json, "--no-mmap reads").empty());
   const auto pinned_table = run_cli(pinned);
   REQUIRE(has(pinned_table.out, "from pinned memory"));
 }
@@ -281,10 +277,8 @@ TEST_CASE("no-op-offload: the CPU computes the prompt's experts, in the plan, th
   const double copied = copied_json["throughput"]["prefill_tokens_per_s"].get<double>();
   const double computed = on_cpu_json["throughput"]["prefill_tokens_per_s"].get<double>();
   REQUIRE(computed > 1.2 * copied);
-  std::string note;
-  for (const auto& n : copied_json["notes"])
-    if (has(n.get<std::string>(), "--no-op-offload has the CPU compute")) note = n.get<std::string>();
-  REQUIRE(has(note, fmt::format("~{:.0f} tokens/s instead of {:.0f}", computed, copied)));
+  REQUIRE(has(note_with(copied_json, "--no-op-offload has the CPU compute"),
+              fmt::format("~{:.0f} tokens/s instead of {:.0f}", computed, copied)));
   // The desktop CPU is slower than the copy: with the flag, the note says what leaving it off gives.
   const std::vector<std::string> desktop = {"estimate", "r1",    "-q",  "q2_k",           "--gpu",
                                             "rtx4090",  "--ram", "256", "--no-op-offload"};
@@ -292,13 +286,11 @@ TEST_CASE("no-op-offload: the CPU computes the prompt's experts, in the plan, th
   std::vector<std::string> desktop_copied = desktop;
   desktop_copied.pop_back();
   const auto desktop_copied_json = run_json(desktop_copied);
-  std::string back;
-  for (const auto& n : desktop_json["notes"])
-    if (has(n.get<std::string>(), "without --no-op-offload the GPU computes")) back = n.get<std::string>();
-  REQUIRE(has(back, fmt::format("~{:.0f} tokens/s instead of {:.0f}",
-                                desktop_copied_json["throughput"]["prefill_tokens_per_s"].get<double>(),
-                                desktop_json["throughput"]["prefill_tokens_per_s"].get<double>())));
-  for (const auto& n : desktop_copied_json["notes"]) REQUIRE_FALSE(has(n.get<std::string>(), "--no-op-offload"));
+  REQUIRE(has(note_with(desktop_json, "without --no-op-offload the GPU computes"),
+              fmt::format("~{:.0f} tokens/s instead of {:.0f}",
+                          desktop_copied_json["throughput"]["prefill_tokens_per_s"].get<double>(),
+                          desktop_json["throughput"]["prefill_tokens_per_s"].get<double>())));
+  REQUIRE(note_with(desktop_copied_json, "--no-op-offload").empty());
   require_usage_error(run_cli({"estimate", "r1", "-q", "q2_k", "-e", "ik_llama.cpp", "--gpu", "rtx4090", "--ram", "256",
                                "--no-op-offload"}),
                       "--no-op-offload is a llama.cpp flag; ik_llama.cpp");

@@ -149,7 +149,8 @@ std::string ollama_model(const LaunchSpec& s) {
   return "hf.co/" + gguf_ref(s);
 }
 
-/// Hugging Face stores files of up to 50 GB, so publishers split larger GGUFs (llama-gguf-split),
+/// Hugging Face stores files of up to 50 GB (huggingface.co/docs/hub/storage-limits), so publishers
+/// split larger GGUFs (llama-gguf-split),
 /// and Ollama pulls a one-file GGUF only: a larger one is downloaded, merged and imported.
 constexpr std::uint64_t k_hub_file_limit = 50'000'000'000;
 
