@@ -214,9 +214,9 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
         << " (data/engines.json build_eras)\n";
   if (t.speculative_tokens > 0)
     out << "  MTP speculation: " << t.speculative_tokens << " draft token" << (t.speculative_tokens == 1 ? "" : "s")
-        << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step (acceptance "
-        << fixed(*r.scenario.engine->mtp_acceptance, 2) << ", DeepSeek-V3 report; later drafts assumed as good: an "
-        << "upper bound); draft passes " << fixed(t.draft_s * 1e3, 2) << " ms of the step\n";
+        << " per step -> " << fixed(t.tokens_per_step, 2) << " tokens per step ("
+        << mtp_acceptance_words(r.scenario.model->arch.traits.mtp_acceptance, t.speculative_tokens)
+        << "); draft passes " << fixed(t.draft_s * 1e3, 2) << " ms of the step\n";
   if (r.scenario.batch > 1)
     out << "  Served: ~ " << fixed(t.served_tokens_per_s, 1) << " output tokens/s with " << r.scenario.batch
         << " requests in flight, each also prefilling its " << with_commas(req.prompt_tokens) << "-token prompt\n";

@@ -181,6 +181,25 @@ TEST_CASE("the flags that turn an engine's op offload off are engine data", "[ca
               .find("/engines/0/expert_offload/off_flags") != std::string::npos);
 }
 
+TEST_CASE("MTP acceptance is the architecture's data and drafting the engine's", "[catalog][mtp]") {
+  const auto cat = load_with(fork_engine("llama.cpp", R"("mtp_draft": true, )"));
+  REQUIRE(cat.require_engine("my-fork").mtp_draft);
+  REQUIRE_FALSE(cat.require_engine("llama.cpp").mtp_draft);
+  // DeepSeek-V3 report: 85-90 % for the second token; V4: InferenceX's curve, 4 positions.
+  REQUIRE(cat.architectures.at("deepseek_v3").mtp_acceptance == std::vector<double>{0.85});
+  REQUIRE(cat.architectures.at("deepseek_v4").mtp_acceptance.size() == 4);
+  REQUIRE(cat.architectures.at("qwen2").mtp_acceptance.empty());
+  // An engine's acceptance rate (the schema before 2026-12-06) says where it went.
+  REQUIRE(error_of(fork_engine("llama.cpp", R"("mtp_acceptance": 0.8, )")).find("models.json's architectures") !=
+          std::string::npos);
+  REQUIRE(error_of(R"({"architectures": {"x": {"attention": "mla", "mtp_acceptance": {"per_position": [], )"
+                   R"("source": "s"}, "source": "s"}}})")
+              .find("/architectures/x/mtp_acceptance/per_position: expected 1 to 8 rates") != std::string::npos);
+  REQUIRE(error_of(R"({"architectures": {"x": {"attention": "mla", "mtp_acceptance": {"per_position": [1.5], )"
+                   R"("source": "s"}, "source": "s"}}})")
+              .find("/architectures/x/mtp_acceptance/per_position/0") != std::string::npos);
+}
+
 TEST_CASE("when an engine pins the weights it keeps in RAM is engine data with its source", "[catalog]") {
   const auto cat = load_with(
       fork_engine("llama.cpp", R"("pinned_host_weights": "no_mmap_or_overrides", )", R"(, "pinned_host": "s")"));

@@ -222,7 +222,7 @@ TEST_CASE("MTP speculation is in the launch line it was planned with", "[launch]
   r.scenario.speculative_tokens = 2;
   r.scenario.engine = "vllm";
   REQUIRE(has(launch(launch_spec(run_plan(catalog(), r))).command,
-              R"( --speculative-config '{"method": "deepseek_mtp", "num_speculative_tokens": 2}')"));
+              R"( --speculative-config '{"method": "mtp", "num_speculative_tokens": 2}')"));
   r.scenario.engine = "sglang";
   REQUIRE(has(launch(launch_spec(run_plan(catalog(), r))).command,
               " --speculative-algorithm EAGLE --speculative-num-steps 2 --speculative-eagle-topk 1 "

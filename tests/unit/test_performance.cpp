@@ -198,7 +198,8 @@ TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step 
   // layer is one more: 61 -> 62 layers.
   REQUIRE(off.memory.kv.bytes_per_token.count() == 61u * 576 * 2);
   REQUIRE(on.memory.kv.bytes_per_token.count() == 62u * 576 * 2);
-  // Acceptance 0.85 (engines.json, DeepSeek-V3 report): k = 1 -> 1.85 tokens; k = 2 -> 1 + a + a^2.
+  // Acceptance 0.85 (models.json, DeepSeek-V3 report, one published position reused): k = 1 ->
+  // 1.85 tokens; k = 2 -> 1 + a + a^2.
   REQUIRE(on.throughput->tokens_per_step == Approx(1.85));
   REQUIRE(two.throughput->tokens_per_step == Approx(1 + 0.85 + 0.85 * 0.85));
   // The step costs more (verifying 2 tokens, one draft pass) but yields 1.85 tokens: faster per
@@ -207,10 +208,48 @@ TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step 
   REQUIRE(speedup > 1.0);
   REQUIRE(speedup < 1.85);
   REQUIRE(on.throughput->decode_step_s > off.throughput->decode_step_s);
-  // Models without the module, engines without the draft, and V4 (not modelled) are refused.
+  // Models without the module and engines without the draft are refused.
   REQUIRE_THROWS_WITH(plan(1, "sglang", "r1-distill-llama-70b"), Catch::Contains("has none"));
   REQUIRE_THROWS_WITH(plan(1, "llama.cpp"), Catch::Contains("does not draft with the MTP module"));
-  REQUIRE_THROWS_WITH(plan(1, "sglang", "deepseek-v4-flash"), Catch::Contains("DeepSeek-V3/R1 line"));
+}
+
+TEST_CASE("MTP speculation on DeepSeek-V4: its layer caches a window only, drafts follow the published curve",
+          "[performance][mtp][v4]") {
+  const auto plan = [](std::uint64_t drafts) {
+    PlanRequest r;
+    r.scenario.model = "deepseek-v4-flash";
+    r.scenario.engine = "sglang";
+    r.scenario.context = 9216;
+    r.scenario.speculative_tokens = drafts;
+    r.prompt_tokens = 8192;
+    r.output_tokens = 1024;
+    r.hardware = HardwareRequest{};
+    r.hardware->gpus = {{"b200", 4}};
+    return run_plan(catalog(), r);
+  };
+  const PlanResult off = plan(0), three = plan(3), six = plan(6);
+  // config.json compress_ratios has 44 entries for 43 layers + 1 MTP layer; the last is 0, so
+  // the MTP layer keeps only the 128-token window: one more window layer of 584 B per token
+  // (fp8_ds_mla entry for head_dim 512, rope 64), for at most 128 tokens per sequence.
+  REQUIRE(three.memory.kv.total.count() - off.memory.kv.total.count() == 128u * 584);
+  REQUIRE(three.memory.weights_loaded == three.memory.weights.total);
+  // InferenceX's V4-Pro curve, thinking on: 1.79 / 2.27 / 2.49 tokens per step at 1 / 2 / 3
+  // drafts (the per-position rates are rounded to 2 digits, hence the margin).
+  REQUIRE(three.throughput->tokens_per_step == Approx(2.49).margin(0.01));
+  REQUIRE(plan(1).throughput->tokens_per_step == Approx(1.79));
+  // Past the 4 published positions the last rate is reused; the curve stays flat (2.55-2.58 at
+  // 5-8 drafts published), and so does dsplan's (within 0.02 of 2.54).
+  REQUIRE(six.throughput->tokens_per_step == Approx(2.54).margin(0.02));
+  REQUIRE(three.throughput->decode_tokens_per_s > off.throughput->decode_tokens_per_s);
+}
+
+TEST_CASE("MTP tokens per step from per-position acceptance", "[performance][mtp]") {
+  // 1 + c1 + c1 c2 + c1 c2 c3, the last rate reused past the list.
+  REQUIRE(mtp_tokens_per_step({0.5, 0.5}, 3) == Approx(1.875));
+  REQUIRE(mtp_tokens_per_step({0.9, 0.5}, 2) == Approx(1 + 0.9 + 0.45));
+  REQUIRE(mtp_tokens_per_step({0.9}, 0) == Approx(1.0));
+  REQUIRE_THAT(mtp_acceptance_words({0.85}, 2), Catch::Contains("upper bound"));
+  REQUIRE_THAT(mtp_acceptance_words({0.79, 0.61, 0.46, 0.23}, 3), !Catch::Contains("upper bound"));
 }
 
 namespace {

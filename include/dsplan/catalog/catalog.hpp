@@ -88,6 +88,11 @@ struct ArchTraits {
   /// convert_hf_to_gguf.py writes the MTP blocks too (DeepseekV32Model: skip_mtp = False); llama.cpp
   /// skips them at load. Otherwise GGUF files end at num_hidden_layers.
   bool gguf_mtp_blocks = false;
+  /// MTP drafting (--mtp): the share of steps whose draft i is accepted once drafts 1..i-1 were,
+  /// per position as published; the last value stands for later positions. Empty: no published
+  /// rate, so dsplan does not time drafting with this architecture's MTP module.
+  std::vector<double> mtp_acceptance;
+  std::string mtp_acceptance_source;
   std::string source;
 };
 
@@ -450,9 +455,9 @@ struct EngineSpec {
   bool flash_attention = true;          ///< default attention kernel does not materialize scores
   bool quantized_v_needs_flash_attention = false;
   double gpu_memory_utilization = 1.0;  ///< fraction of device memory the engine claims
-  /// Runs DeepSeek's MTP module as a speculative draft: the share of first drafted tokens the
-  /// main model accepts (sources["mtp"]); nullopt: the engine has no MTP speculation.
-  std::optional<double> mtp_acceptance;
+  /// Runs the model's MTP module as a speculative draft (sources["mtp"]); how often its drafts
+  /// are accepted is the model's (ArchTraits::mtp_acceptance).
+  bool mtp_draft = false;
   /// Data-parallel attention (SGLang --enable-dp-attention, vLLM --data-parallel-size): the
   /// tensor groups (group_name) each rank holds whole while the rest stays sharded; each rank
   /// caches only its own sequences. Empty: the engine has no such mode.

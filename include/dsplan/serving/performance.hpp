@@ -130,4 +130,13 @@ void attach_speed_bands(const Catalog& catalog, const ResolvedScenario& scenario
 /// k of n uniformly: 1 - (1 - k/n)^tokens.
 [[nodiscard]] double experts_touched_fraction(std::uint64_t k, std::uint64_t n, std::uint64_t tokens);
 
+/// Tokens a speculative step yields with `drafts` MTP drafts: 1 + c_1 + c_1 c_2 + ... + c_1...c_k,
+/// c_i the rate draft i is accepted once drafts 1..i-1 were (`conditional`, per position; the
+/// last value stands for later positions).
+[[nodiscard]] double mtp_tokens_per_step(const std::vector<double>& conditional, std::uint64_t drafts);
+
+/// The acceptance rates `drafts` drafts use, in words: "0.85" or "0.70, 0.41, 0.41 by position",
+/// and whether a later position borrows the last published rate (an upper bound).
+[[nodiscard]] std::string mtp_acceptance_words(const std::vector<double>& conditional, std::uint64_t drafts);
+
 }  // namespace dsplan

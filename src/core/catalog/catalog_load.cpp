@@ -71,8 +71,8 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 }
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
-  node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family", "llama_cpp_arch",
-                   "gguf_mtp_blocks", "source"});
+  node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family",
+                   "llama_cpp_arch", "gguf_mtp_blocks", "mtp_acceptance", "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
@@ -84,6 +84,12 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
   t.llama_cpp_arch = node.str_or("llama_cpp_arch", "");
   t.gguf_mtp_blocks = node.bool_or("gguf_mtp_blocks", false);
   if (t.gguf_mtp_blocks && t.llama_cpp_arch.empty()) node.at("gguf_mtp_blocks").fail("needs a llama_cpp_arch");
+  if (const auto mtp = node.find("mtp_acceptance")) {
+    mtp->check_keys({"per_position", "source"});
+    for (const auto& rate : mtp->at("per_position").elements()) t.mtp_acceptance.push_back(rate.number_in(0.01, 0.99));
+    if (t.mtp_acceptance.empty() || t.mtp_acceptance.size() > 8) mtp->at("per_position").fail("expected 1 to 8 rates");
+    t.mtp_acceptance_source = join_sources(mtp->at("source"));
+  }
   t.source = join_sources(node.at("source"));
   return t;
 }
@@ -531,6 +537,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "flash_attention",
                 "quantized_v_needs_flash_attention",
                 "gpu_memory_utilization",
+                "mtp_draft",
                 "mtp_acceptance",
                 "dp_attention",
                 "runtime_overhead_bytes",
@@ -585,7 +592,11 @@ EngineSpec parse_engine(const JsonNode& n) {
   e.flash_attention = n.bool_or("flash_attention", true);
   e.quantized_v_needs_flash_attention = n.bool_or("quantized_v_needs_flash_attention", false);
   e.gpu_memory_utilization = n.number_in_or("gpu_memory_utilization", 1.0, 0.01, 1);
-  if (const auto a = n.find("mtp_acceptance")) e.mtp_acceptance = a->number_in(0.01, 0.99);
+  e.mtp_draft = n.bool_or("mtp_draft", false);
+  if (const auto a = n.find("mtp_acceptance"))  // an engine's key until 2026-12-06
+    a->fail(
+        "the MTP acceptance rate is the model's now: \"mtp_acceptance\" in models.json's architectures; "
+        "an engine says \"mtp_draft\": true");
   if (const auto dp = n.find("dp_attention")) {
     dp->check_keys({"replicated_groups", "source"});
     e.dp_attention_replicated = dp->at("replicated_groups").strings();

@@ -165,17 +165,18 @@ namespace {
 }  // namespace
 
 namespace {
-/// MTP speculation needs the model's MTP module, an engine that drafts with it, and a model whose
-/// MTP layer's cache is one more layer of the main cache (a latent cache: the MLA line; V4's
-/// compressed per-layer caches are not modelled for it).
-std::uint64_t checked_speculative_tokens(const Scenario& s, const ResolvedScenario& r, bool latent_cache) {
+/// MTP speculation needs the model's MTP module, a published acceptance rate for it, and an
+/// engine that drafts with it. The MTP layer caches as one more layer of the model's attention
+/// kind (V4's compress_ratios name its ratio: window only).
+std::uint64_t checked_speculative_tokens(const Scenario& s, const ResolvedScenario& r) {
   if (s.speculative_tokens == 0) return 0;
   if (s.speculative_tokens > 8) throw InputError("%mtp%: at most 8 draft tokens per step");
   if (r.model->arch.mtp_layers == 0)
     throw InputError("%mtp% drafts with the model's multi-token-prediction module; " + r.model->name + " has none");
-  if (!latent_cache)
-    throw InputError("%mtp% is modelled for the DeepSeek-V3/R1 line (latent MLA cache); " + r.model->name + " is not");
-  if (!r.engine->mtp_acceptance)
+  if (r.model->arch.traits.mtp_acceptance.empty())
+    throw InputError("%mtp%: no published acceptance rate for " + r.model->name +
+                     "'s MTP module, so dsplan does not time its drafts");
+  if (!r.engine->mtp_draft)
     throw InputError("%mtp%: " + r.engine->name + " does not draft with the MTP module (vLLM and SGLang do)");
   return s.speculative_tokens;
 }
@@ -268,7 +269,7 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
                                 " tokens on average: a smaller %ubatch% leaves them to the CPU)"
                           : std::string()));
   r.op_offload = !s.no_op_offload;
-  r.speculative_tokens = checked_speculative_tokens(s, r, latent_cache);
+  r.speculative_tokens = checked_speculative_tokens(s, r);
   r.build_date = checked_build_date(s, r);
   return r;
 }

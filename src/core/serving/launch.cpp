@@ -231,8 +231,8 @@ LaunchCommand vllm(const LaunchSpec& s) {
                           ceil_div(s.sequences, s.attention_data_parallel), flags);
   if (s.pipeline_parallel > 1) c.command += fmt::format(" --pipeline-parallel-size {}", s.pipeline_parallel);
   if (s.nodes > 1) c.command += " --distributed-executor-backend ray";  // vLLM spans nodes with a Ray cluster
-  if (s.speculative_tokens > 0)
-    c.command += fmt::format(" --speculative-config '{{\"method\": \"deepseek_mtp\", \"num_speculative_tokens\": {}}}'",
+  if (s.speculative_tokens > 0)  // "mtp": vLLM's MTP method for every model with the module (V3 and V4)
+    c.command += fmt::format(" --speculative-config '{{\"method\": \"mtp\", \"num_speculative_tokens\": {}}}'",
                              s.speculative_tokens);
   if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";

@@ -488,20 +488,42 @@ std::vector<StageTime> stages_for(const ResolvedScenario& s, const ModelWork& w,
                                                        : layer_split_stages(s, w, l, hw, ph);
 }
 
+}  // namespace
+
+double mtp_tokens_per_step(const std::vector<double>& conditional, std::uint64_t drafts) {
+  double tokens = 1.0, all_accepted = 1.0;
+  for (std::uint64_t i = 0; i < drafts && !conditional.empty(); ++i) {
+    all_accepted *= conditional[std::min<std::size_t>(i, conditional.size() - 1)];
+    tokens += all_accepted;
+  }
+  return tokens;
+}
+
+std::string mtp_acceptance_words(const std::vector<double>& conditional, std::uint64_t drafts) {
+  std::string rates;
+  for (std::uint64_t i = 0; i < drafts && !conditional.empty(); ++i)
+    rates += (i > 0 ? ", " : "") + fmt::format("{:.2f}", conditional[std::min<std::size_t>(i, conditional.size() - 1)]);
+  const bool borrowed = drafts > conditional.size();
+  return fmt::format(
+      "acceptance {}{}{}", rates, drafts > 1 ? " by draft, each once the drafts before it were" : "",
+      borrowed ? fmt::format(" (drafts past the {} published reuse the last rate: an upper bound)", conditional.size())
+               : "");
+}
+
+namespace {
+
 /// Speculative decoding with the MTP module (--mtp k): the step verifies k drafted tokens per
 /// sequence (already in the decode stages: (k + 1) x batch tokens against one read of each cache),
 /// after k draft passes of the MTP block, each costing about one block of the step (the MTP
-/// module is one transformer block plus the shared head). With each draft accepted at rate a,
-/// independently (the published rate is the first draft's; later drafts do no better, so this
-/// is an upper bound), a step yields (1 - a^(k+1)) / (1 - a) tokens. Returns tokens per step.
+/// module is one transformer block plus the shared head). Draft i is accepted, once drafts
+/// 1..i-1 were, at the model's published rate c_i (the last one for later positions), so a step
+/// yields 1 + c_1 + c_1 c_2 + ... + c_1...c_k tokens. Returns tokens per step.
 double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput& t) {
   if (s.speculative_tokens == 0) return 1.0;
-  const double k = static_cast<double>(s.speculative_tokens);
-  const double a = *s.engine->mtp_acceptance;
   t.speculative_tokens = s.speculative_tokens;
-  t.draft_s = k * t.decode_step_s / static_cast<double>(w.blocks.size());
+  t.draft_s = static_cast<double>(s.speculative_tokens) * t.decode_step_s / static_cast<double>(w.blocks.size());
   t.decode_step_s += t.draft_s;
-  t.tokens_per_step = (1.0 - std::pow(a, k + 1.0)) / (1.0 - a);
+  t.tokens_per_step = mtp_tokens_per_step(s.model->arch.traits.mtp_acceptance, s.speculative_tokens);
   return t.tokens_per_step;
 }
 
@@ -649,12 +671,13 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                           "data/engines.json performance factors; docs/methodology.md section 8"});
     if (t.speculative_tokens > 0)
       explain->push_back({"MTP speculation",
-                          fmt::format("{} draft token(s) per step at acceptance {:.2f}: (1 - a^(k+1)) / (1 - a) = {:.2f} "
-                                      "tokens per step; the step verifies {} tokens per sequence and adds {:.3f} ms "
-                                      "of draft passes (one block each)",
-                                      t.speculative_tokens, *s.engine->mtp_acceptance, t.tokens_per_step,
-                                      t.speculative_tokens + 1, t.draft_s * 1e3),
-                          s.engine->source("mtp")});
+                          fmt::format("{} draft token(s) per step, {}: 1 + c1 + c1 c2 + ... = {:.2f} tokens per "
+                                      "step; the step verifies {} tokens per sequence and adds {:.3f} ms of draft "
+                                      "passes (one block each)",
+                                      t.speculative_tokens,
+                                      mtp_acceptance_words(s.model->arch.traits.mtp_acceptance, t.speculative_tokens),
+                                      t.tokens_per_step, t.speculative_tokens + 1, t.draft_s * 1e3),
+                          s.model->arch.traits.mtp_acceptance_source + "; " + s.engine->source("mtp")});
     if (!t.build_date.empty())
       explain->push_back({"build " + t.build_date,
                           fmt::format("an older build: decode at {:.3g} and prefill at {:.3g} of a current build's "
