@@ -176,19 +176,28 @@ TEST_CASE("every speed carries a band, classes without measurements are uncalibr
   REQUIRE(archs.at("deepseek_v2").speed_family != "moe-671b");
 }
 
+namespace {
+/// `model` on `engine` on the GPUs `gpus`, drafting `drafts` MTP tokens, for a request of
+/// {prompt, output} tokens at their sum of context.
+PlanRequest on_gpus(const char* model, const char* engine, const HardwareRequest::Gpus& gpus, std::uint64_t drafts,
+                    std::pair<std::uint64_t, std::uint64_t> request) {
+  PlanRequest r;
+  r.scenario.model = model;
+  r.scenario.engine = engine;
+  r.scenario.context = request.first + request.second;
+  r.scenario.speculative_tokens = drafts;
+  r.prompt_tokens = request.first;
+  r.output_tokens = request.second;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {gpus};
+  return r;
+}
+}  // namespace
+
 TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step yields 1 + a + ... tokens",
           "[performance][mtp]") {
   const auto plan = [](std::uint64_t drafts, const char* engine = "sglang", const char* model = "r1") {
-    PlanRequest r;
-    r.scenario.model = model;
-    r.scenario.engine = engine;
-    r.scenario.context = 4096;
-    r.scenario.speculative_tokens = drafts;
-    r.prompt_tokens = 1024;
-    r.output_tokens = 1024;
-    r.hardware = HardwareRequest{};
-    r.hardware->gpus = {{"h200", 8}};
-    return run_plan(catalog(), r);
+    return run_plan(catalog(), on_gpus(model, engine, {"h200", 8}, drafts, {1024, 1024}));
   };
   const PlanResult off = plan(0), on = plan(1), two = plan(2);
   // Weights: the MTP module (not loaded without drafting) is loaded with it.
@@ -216,16 +225,7 @@ TEST_CASE("MTP speculation: the module and its layer's cache are loaded, a step 
 TEST_CASE("MTP speculation on DeepSeek-V4: its layer caches a window only, drafts follow the published curve",
           "[performance][mtp][v4]") {
   const auto plan = [](std::uint64_t drafts) {
-    PlanRequest r;
-    r.scenario.model = "deepseek-v4-flash";
-    r.scenario.engine = "sglang";
-    r.scenario.context = 9216;
-    r.scenario.speculative_tokens = drafts;
-    r.prompt_tokens = 8192;
-    r.output_tokens = 1024;
-    r.hardware = HardwareRequest{};
-    r.hardware->gpus = {{"b200", 4}};
-    return run_plan(catalog(), r);
+    return run_plan(catalog(), on_gpus("deepseek-v4-flash", "sglang", {"b200", 4}, drafts, {8192, 1024}));
   };
   const PlanResult off = plan(0), three = plan(3), six = plan(6);
   // config.json compress_ratios has 44 entries for 43 layers + 1 MTP layer; the last is 0, so
