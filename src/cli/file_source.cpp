@@ -12,7 +12,9 @@
 namespace dsplan::cli {
 
 FileSource::FileSource(std::string path) : m_path(std::move(path)) {
-  m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer before the check
+  // below could refuse it; on a regular file the flag changes nothing.
+  m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (m_fd < 0) throw InputError(m_path + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(m_fd, &st) != 0 || !S_ISREG(st.st_mode)) {

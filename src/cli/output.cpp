@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -132,9 +133,20 @@ void write_csv(const std::string& json_text, const std::vector<std::string>& poi
 void check_output_path(const std::string& flag, const std::string& path) {
   if (path == "-")
     throw InputError(flag + " -: standard output holds the command's output; give a file name (" + flag + " plot.svg)");
+  // The file is written beside the path and renamed over it: that would replace a device, a FIFO
+  // or a symbolic link itself, and a read-only file its owner protected, so only a new path or a
+  // writable regular file is taken.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (S_ISLNK(st.st_mode))
+    throw InputError(flag + " " + path + ": a symbolic link; give the file it points to, or a new file name");
+  if (!S_ISREG(st.st_mode))
+    throw InputError(flag + " " + path + ": not a regular file (a directory, device or FIFO); give a file name");
+  if ((st.st_mode & 0222) == 0) throw InputError(flag + " " + path + ": the file is read-only; give another file name");
 }
 
 void write_output_file(const OutputFile& file) {
+  check_output_path(file.flag, file.path);
   const auto fail = [&](int code) {
     return InputError(file.flag + ": cannot write '" + file.path + "': " + std::strerror(code));
   };

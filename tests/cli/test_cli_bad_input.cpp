@@ -201,5 +201,9 @@ TEST_CASE("a catalog path that is not a regular file is named as such", "[cli][f
   std::filesystem::remove(fifo);
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);  // opening it to read would block forever
   require_usage_error(run_cli({"catalog", "validate", fifo.string()}), "is not a regular file");
+  // A model file given as a FIFO is refused the same way (its reader opened it first and waited
+  // for a writer forever).
+  require_usage_error(run_cli({"inspect", fifo.string()}), fifo.string() + ": not a regular file");
+  require_usage_error(run_cli({"estimate", "8b", "--model-file", fifo.string(), "--vram", "24"}), "not a regular file");
   std::filesystem::remove_all(dir);
 }

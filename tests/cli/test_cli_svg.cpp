@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -237,9 +238,25 @@ TEST_CASE("svg: written only on success, refused for stdout, one line for an unw
   REQUIRE(!fs::exists(path));
   const std::string missing = dir.file("no/such/dir/plot.svg");
   require_usage_error(run_cli({"estimate", "8b", "--svg", missing}), "--svg: cannot write '" + missing + "'");
-  require_usage_error(run_cli({"estimate", "8b", "--svg", dir.path.string()}), "--svg: cannot write");
+  require_usage_error(run_cli({"estimate", "8b", "--svg", dir.path.string()}), "not a regular file");
   // Nothing but the directory's own content is left behind (no temporary files).
   REQUIRE(fs::is_empty(dir.path));
+  // The picture is renamed over the path: a FIFO, a symbolic link or a read-only file would be
+  // replaced itself, so each is refused and left as it was.
+  const std::string fifo = dir.file("fifo.svg"), link = dir.file("link.svg"), locked = dir.file("ro.svg");
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  fs::create_symlink(dir.file("target.svg"), link);
+  { std::ofstream(locked) << "keep"; }
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  require_usage_error(run_cli({"estimate", "8b", "--svg", fifo}), "--svg " + fifo + ": not a regular file");
+  require_usage_error(run_cli({"estimate", "8b", "--svg", link}), "--svg " + link + ": a symbolic link");
+  require_usage_error(run_cli({"compare", "--svg", locked}), "--svg " + locked + ": the file is read-only");
+  REQUIRE(fs::is_fifo(fifo));
+  REQUIRE(fs::is_symlink(link));
+  REQUIRE(read_text(locked) == "keep");
+  fs::remove(fifo);
+  fs::remove(link);
+  fs::remove(locked);
   // An existing file is replaced whole.
   { std::ofstream(path) << std::string(100000, 'x'); }
   const auto o = run_cli({"estimate", "8b", "--svg", path});
