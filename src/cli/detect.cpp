@@ -252,6 +252,14 @@ const GpuSpec* match_gpu(const Catalog& catalog, const DetectedGpu& g, bool appl
 
 namespace {
 
+/// Every detected GPU is a catalog card whose memory is also the system's (a DGX Spark).
+bool unified_gpus(const Catalog& catalog, const DetectedHardware& out) {
+  return !out.gpu_ids.empty() && std::all_of(out.gpu_ids.begin(), out.gpu_ids.end(), [&](const auto& id) {
+    const GpuSpec* spec = id ? catalog.find_gpu(*id) : nullptr;
+    return spec && spec->unified_memory();
+  });
+}
+
 /// The slowest PCIe link the GPUs report (--pcie applies one link to every card), when every card
 /// reports one and has a PCIe link to the host in the catalog.
 std::optional<HardwareRequest::PcieLink> slowest_pcie_link(const Catalog& catalog, const Detection& d) {
@@ -309,6 +317,10 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     }
     for (const auto& e : h.gpus) list += (list.empty() ? "" : ",") + (e.count > 1 ? std::to_string(e.count) + "x" : "") + e.name;
     out.flags.push_back(h.gpus.size() == 1 && h.gpus.front().count == 1 ? "--gpu " + list : "--gpus " + list);
+    // A Mac sold in several sizes: the catalog's entry is one of them, the flags say which.
+    const auto& mac = h.gpus.front();
+    if (d.apple && mac.installed && *mac.installed != catalog.require_gpu(mac.name).memory)
+      out.flags.push_back("--gpu-memory " + gib_flag(*mac.installed));
   } else if (!d.gpus.empty()) {
     Bytes smallest = d.gpus.front().memory_total;
     for (const auto& g : d.gpus) {
@@ -344,8 +356,9 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
   }
   if (free_missing)
     out.notes.push_back("--use-free: " + d.source + " reports no free GPU memory; planning on the total");
-  // Apple: the unified memory the GPU may not wire is the system RAM; build_hardware derives it.
-  if (!d.apple) {
+  // Apple, DGX Spark: the unified memory the GPU does not take is the system RAM; build_hardware
+  // derives it (MemTotal there is the same memory the GPU reports).
+  if (!d.apple && !unified_gpus(catalog, out)) {
     const auto ram = use_free && d.ram_available ? d.ram_available : d.ram_total;
     if (use_free && d.ram_total && !d.ram_available) out.notes.push_back("--use-free: no MemAvailable; planning on MemTotal");
     if (ram && ram->count() > 0) {

@@ -134,6 +134,9 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
         << skipped_slots_note(r) << ")";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
   if (!l.fits) out << " -> DOES NOT FIT\n";
+  else if (r.needs_ram && ram_is_gpu_memory(*r.hardware))
+    out << " -> does not fit: it needs " << gib(*r.needs_ram) << " more, and " << r.hardware->gpus.front().name
+        << "'s one memory for CPU and GPU is all the GPU's\n";
   else if (r.needs_ram) out << " -> fits only with >= " << gib(*r.needs_ram) << " of system RAM (give --ram)\n";
   else out << " -> fits\n";
   // Ranks of a tensor-parallel stage hold the same: one row per run of identical placements.

@@ -256,6 +256,10 @@ TEST_CASE("detect: table, rocm-smi and Apple", "[detect][cli]") {
   CHECK(aj["gpus"][0]["memory_total_bytes"] == 68'719'476'736ULL);
   CHECK(aj["gpus"][0]["memory_free_bytes"].is_null());
   CHECK(aj["ram_bytes"] == 68'719'476'736ULL);
+  // The catalog's M3 Max is the 128 GB one; the flags name this Mac's 64 GiB (the wired limit the
+  // fake also sets has no flag: --detect plans on it, the flags on macOS's default 3/4).
+  const auto at = run_with(fake_env("apple", false), {"detect"});
+  CHECK(at.out.find("Flags: --gpu apple-m3-max --gpu-memory 64\n") != std::string::npos);
 }
 
 TEST_CASE("estimate --detect plans on the detected hardware", "[detect][cli]") {
@@ -325,6 +329,13 @@ TEST_CASE("a GPU that reports no memory size is mapped by name", "[detect]") {
   const auto mapped = map_detection(cat, d, false);
   REQUIRE(mapped.request);
   CHECK(mapped.request->gpus.at(0).name == "dgx-spark");
+  // /proc/meminfo on a Spark reports the same memory the GPU uses: no --ram beside the card.
+  Detection with_ram = d;
+  with_ram.ram_total = Bytes(119ULL * k_gib);
+  const auto spark = map_detection(cat, with_ram, false);
+  REQUIRE(spark.request);
+  CHECK_FALSE(spark.request->ram);
+  CHECK(spark.flags == std::vector<std::string>{"--gpu dgx-spark"});
   Detection unknown = d;
   unknown.gpus = parse_nvidia_smi("NVIDIA Future 1, [N/A], [N/A], 1\n");
   const auto refused = map_detection(cat, unknown, false);

@@ -120,8 +120,7 @@ TEST_CASE("a full day of use never buys the hardware twice", "[cost]") {
 TEST_CASE("a whole-system device is costed as the machine it is", "[cost]") {
   const Catalog& cat = catalog();
   HardwareRequest h;
-  h.gpus.push_back({"dgx-spark", 1});
-  h.ram = Bytes(64 * k_gib);
+  h.gpus.push_back({"dgx-spark", 1});  // no --ram: its memory is the GPU's (unified)
   const Hardware spark = build_hardware(cat, h);
   CostRequest r;
   r.pue = 1.0;

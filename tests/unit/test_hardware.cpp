@@ -79,3 +79,31 @@ TEST_CASE("the MI350X is the MI355X's chip at 2200 MHz instead of 2400 MHz", "[h
   CHECK(a.fp8_tflops == Approx(37000.0 / 8).epsilon(0.01));
   CHECK(device_from(a).architecture == "cdna4");
 }
+
+TEST_CASE("unified memory: the system RAM is what the GPU leaves and no more", "[hardware]") {
+  // A 64 GB M4 Max: macOS lets the GPU wire 3/4 (48 GiB), the system has the other 16 GiB.
+  HardwareRequest mac;
+  mac.gpus.push_back({"apple-m4-max", 1});
+  mac.gpus.front().installed = Bytes(64 * k_gib);
+  REQUIRE(build_hardware(catalog(), mac).host.ram == Bytes(16 * k_gib));
+  mac.ram = Bytes(12 * k_gib);  // less free is a fact the user may state
+  REQUIRE(build_hardware(catalog(), mac).host.ram == Bytes(12 * k_gib));
+  mac.ram = Bytes(32 * k_gib);  // more is memory the machine does not have
+  REQUIRE_THROWS_WITH(build_hardware(catalog(), mac), Catch::Contains("the system has the other 16.0 GiB"));
+  // DGX Spark: the GPU may use all 128 GiB, so there is no RAM to keep layers in, and none to add.
+  HardwareRequest spark;
+  spark.gpus.push_back({"dgx-spark", 1});
+  REQUIRE(catalog().require_gpu("dgx-spark").unified_memory());
+  REQUIRE_FALSE(catalog().require_gpu("rtx4090").unified_memory());
+  const Hardware hw = build_hardware(catalog(), spark);
+  REQUIRE_FALSE(hw.host.ram);
+  REQUIRE(ram_is_gpu_memory(hw));
+  spark.ram = Bytes(119 * k_gib);
+  REQUIRE_THROWS_WITH(build_hardware(catalog(), spark), Catch::Contains("one memory for CPU and GPU"));
+  // A discrete card's --ram is the host's own.
+  HardwareRequest card;
+  card.gpus.push_back({"rtx4090", 1});
+  card.ram = Bytes(64 * k_gib);
+  REQUIRE(build_hardware(catalog(), card).host.ram == Bytes(64 * k_gib));
+  REQUIRE_FALSE(ram_is_gpu_memory(build_hardware(catalog(), card)));
+}

@@ -534,6 +534,9 @@ struct GpuSpec {
   /// A whole computer (Apple silicon, DGX Spark): its price and power are the machine's, so the
   /// owned cost adds no host parts and tdp_watts is the machine's draw at the wall.
   bool whole_system = false;
+  /// One memory for CPU and GPU (a whole computer with no PCIe link: Apple silicon, DGX Spark):
+  /// what the GPU does not take is the system's RAM, not an addition to it.
+  [[nodiscard]] bool unified_memory() const { return whole_system && pcie_lanes == 0; }
   /// GPUs one node (server, scale-up domain) of this part holds; tensor parallelism spans a node
   /// before it spans nodes. Catalog default 8 (HGX/DGX baseboards; 8-slot servers).
   std::uint64_t gpus_per_node = 8;

@@ -39,6 +39,7 @@ struct Device {
   double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
   double tdp_watts = 0;
   bool whole_system = false;             ///< GpuSpec::whole_system: price and power are the whole machine's
+  bool unified_memory = false;           ///< GpuSpec::unified_memory: its memory is also the system's RAM
   std::uint64_t link_bytes_per_s = 0;    ///< to the other GPUs of its node (NVLink, else PCIe)
   std::uint64_t host_link_bytes_per_s = 0;  ///< to the host (PCIe)
   std::uint64_t pcie_gen = 0, pcie_lanes = 0;  ///< its PCIe link: the card's, or the lower with --pcie (lanes 0: none)
@@ -125,6 +126,10 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 [[nodiscard]] bool has_tensor_parallel_gpus(const Catalog& catalog, const HardwareRequest& request);
 /// Why a tensor-parallel engine cannot run on these GPUs (none, or Apple's); unset when it can.
 [[nodiscard]] std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw);
+
+/// Every GPU's memory is also the system's and the GPUs have all of it (a DGX Spark): there is no
+/// RAM to keep layers in, and none to give with --ram.
+[[nodiscard]] bool ram_is_gpu_memory(const Hardware& hw);
 
 /// The catalog's default desktop CPU, described ("the catalog's Generic desktop, ... (89.6 GB/s,
 /// 0.9 TFLOPS FP32)"), when `hw` runs on it because `r` named no CPU nor its bandwidth: what

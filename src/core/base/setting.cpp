@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 61> k_settings{{
+constexpr std::array<EnumName<Setting>, 62> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -49,6 +49,7 @@ constexpr std::array<EnumName<Setting>, 61> k_settings{{
     {Setting::mtp, "mtp", "MTP draft tokens per step"},
     {Setting::build_date, "build_date", "the engine build the speeds describe"},
     {Setting::gpu_memory_utilization, "gpu_memory_utilization", "the share of each GPU a serving engine takes"},
+    {Setting::gpu_memory, "gpu_memory", "each named card's memory (a Mac's installed memory)"},
     {Setting::price, "price", "USD per GPU-hour"},
     {Setting::host_price, "host_price", "the host's purchase price"},
     {Setting::purchase_price, "purchase_price", "a GPU's purchase price"},

@@ -104,6 +104,7 @@ Device device_from(const GpuSpec& g) {
   d.peak_fp8_tflops = g.fp8_tflops;
   d.tdp_watts = g.tdp_watts;
   d.whole_system = g.whole_system;
+  d.unified_memory = g.unified_memory();
   d.pcie_gen = g.pcie_gen;
   d.pcie_lanes = g.pcie_lanes;
   d.host_link_bytes_per_s = pcie_bytes_per_s(g.pcie_gen, g.pcie_lanes);
@@ -192,6 +193,30 @@ std::string_view gpu_backend(const Device& d) {
   return d.software_stack.empty() ? std::string_view("cuda") : d.software_stack;
 }
 
+namespace {
+/// With unified-memory GPUs only (a Mac, a DGX Spark), the system's RAM is what the GPUs leave of
+/// their memory; %ram% may say less is free, not that there is more. nullopt: other GPUs.
+bool all_unified(const std::vector<Device>& gpus) {
+  return !gpus.empty() && std::all_of(gpus.begin(), gpus.end(), [](const Device& d) { return d.unified_memory; });
+}
+
+std::optional<Bytes> unified_system_ram(const HardwareRequest& r, const std::vector<Device>& gpus) {
+  if (!all_unified(gpus)) return std::nullopt;
+  Bytes rest(0);
+  for (const auto& d : gpus) rest += Bytes(d.memory_installed.count() - std::min(d.memory, d.memory_installed).count());
+  if (r.ram && *r.ram > rest)
+    throw InputError(fmt::format(
+        "%ram% {:.1f} GiB: {} has one memory for CPU and GPU, {:.1f} GiB in all, of which "
+        "the GPU takes {:.1f} GiB; the system has the other {:.1f} GiB (%gpu_memory% gives "
+        "the machine's installed memory)",
+        r.ram->gib(), gpus.front().name, gpus.front().memory_installed.gib(), gpus.front().memory.gib(), rest.gib()));
+  // All of it the GPU's (a DGX Spark): no RAM to keep layers in; the few tensors engines keep on
+  // the CPU side (the token embedding) live in the same memory, so no size is set for them.
+  if (!r.ram && rest.count() == 0) return std::nullopt;
+  return r.ram ? *r.ram : rest;
+}
+}  // namespace
+
 Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   Hardware hw;
   if (r.nodes == 0 || r.nodes > 1024) throw InputError("%nodes% must be 1 to 1024");
@@ -244,7 +269,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     const Device& mac = hw.gpus.front();
     if (r.sockets.value_or(1) != 1) throw InputError("%sockets% goes with %cpu%: " + mac.name + " has one chip");
     hw.host.cpu = mac.id;
-    hw.host.ram = r.ram ? r.ram : std::optional<Bytes>(Bytes(mac.memory_installed.count() - mac.memory.count()));
+    hw.host.ram = unified_system_ram(r, hw.gpus);
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : mac.bandwidth_bytes_per_s;
     // llama.cpp hands large batches of CPU-resident layers to the GPU (op offload); with unified
     // memory nothing is copied, so prefill of those layers runs at the GPU's rate.
@@ -252,7 +277,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   } else {
     const CpuSpec& cpu = cat.require_cpu(r.cpu.empty() ? k_default_cpu : r.cpu);
     hw.host.cpu = cpu.id;
-    hw.host.ram = r.ram;
+    hw.host.ram = all_unified(hw.gpus) ? unified_system_ram(r, hw.gpus) : r.ram;
     // Every socket adds its own memory channels and cores; --ram-bandwidth is the whole host's.
     const std::uint64_t sockets = r.sockets.value_or(1);
     if (sockets == 0 || sockets > k_max_sockets) throw InputError(fmt::format("%sockets% must be 1 to {}", k_max_sockets));
@@ -269,6 +294,8 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   hw.internode_bytes_per_s = r.internode_bandwidth ? *r.internode_bandwidth : cat.internode_bytes_per_s;
   return hw;
 }
+
+bool ram_is_gpu_memory(const Hardware& hw) { return !hw.host.ram && all_unified(hw.gpus); }
 
 std::optional<std::string> assumed_cpu(const Catalog& catalog, const HardwareRequest& r, const Hardware& hw) {
   if (hw.host.cpu != k_default_cpu || !r.cpu.empty() || r.ram_bandwidth) return std::nullopt;

@@ -38,6 +38,9 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
   const bool fit = p.fits;
   CheckOutcome fits{"fits", fit ? 1.0 : 0.0, 1.0, "", fit, ""};
   if (fit) fits.text = "fits in memory";
+  else if (unverified && ram_is_gpu_memory(*p.hardware))
+    fits.text = fmt::format("does not fit: needs {:.2f} GiB more, and {}'s one memory for CPU and GPU is all the GPU's",
+                            p.needs_ram->gib(), p.hardware->gpus.front().name);
   else if (unverified)
     fits.text = fmt::format("keeps {:.2f} GiB of layers in system RAM; give %ram% to check that it fits", p.needs_ram->gib());
   else fits.text = "does not fit: " + (l.reasons.empty() ? std::string("memory") : l.reasons.front());
