@@ -260,8 +260,9 @@ void cost_section(const PlanResult& r, std::ostream& out) {
         << " per 1M output tokens, $" << fixed(c.owned->usd_per_month, 0) << "/month, " << fixed(c.owned->years, 0)
         << "-year TCO $" << fixed(c.owned->tco_usd, 0) << '\n';
   if (c.break_even_tokens_per_day)
-    out << "  Owning beats the cloud above " << fixed(*c.break_even_tokens_per_day / 1e6, 2)
-        << " M output tokens/day\n";
+    out << "  Owning beats the cloud where each deployment serves more than "
+        << fixed(*c.break_even_tokens_per_day / 1e6, 2) << " M output tokens/day (one serves at most "
+        << fixed(c.tokens_per_day / c.hours_per_day * 24.0 / 1e6, 2) << " M)\n";
   if (c.owned && c.owned->bom.size() > 1) {
     out << "  Bill of materials (owned):\n";
     for (const auto& l : c.owned->bom) {

@@ -60,6 +60,15 @@ TEST_CASE("cloud and owned cost by hand", "[cost]") {
   // Break-even: fixed cost per day over the per-token saving.
   REQUIRE(*c.break_even_tokens_per_day ==
           Approx(fixed_per_hour * 24 / (3.0 / 36'000.0 - power_per_hour / 36'000.0)));
+  // At $0.05 per GPU-hour the cloud costs $0.10/h, $2.78 per 1M tokens: more than the power alone
+  // ($0.0624/h, $1.73 per 1M), less than hardware and power around the clock ($0.1423/h, $3.95
+  // per 1M). The break-even would be $1.92/day over $1.05 per 1M saved = 1.83 M tokens/day, more
+  // than the 864,000 one deployment serves: owning never wins, and no break-even is given.
+  r.usd_per_gpu_hour = 0.05;
+  const CostEstimate cheap = estimate_cost(fixture_catalog(), hw, 10.0, r);
+  REQUIRE_FALSE(cheap.break_even_tokens_per_day);
+  REQUIRE(std::any_of(cheap.notes.begin(), cheap.notes.end(),
+                      [](const std::string& n) { return n.find("owning never beats the cloud") == 0; }));
 }
 
 TEST_CASE("the host is in the bill and the TCO: catalog parts, or --host-price", "[cost]") {

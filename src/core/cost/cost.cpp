@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -253,10 +254,21 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     owned.usd_per_million_tokens = owned.usd_per_month / (c.tokens_per_day * k_hours_per_month / 24.0) * 1e6;
     c.owned = owned;
     if (c.cloud) {
+      // Owning wins where each deployment's daily tokens save more on the cloud's price than its
+      // fixed cost: above fixed / (cloud - power) per token, per deployment. A deployment serves
+      // at most 24 hours of tokens, so past that owning never wins, whatever the demand.
       const double cloud_per_token = cloud.usd_per_hour / tokens_per_hour;
       const double power_per_token = power_per_hour / tokens_per_hour;
-      if (cloud_per_token > power_per_token)
-        c.break_even_tokens_per_day = fixed_per_hour * 24.0 / (cloud_per_token - power_per_token);
+      const double break_even = cloud_per_token > power_per_token
+                                    ? fixed_per_hour * 24.0 / (cloud_per_token - power_per_token)
+                                    : std::numeric_limits<double>::infinity();
+      if (break_even <= tokens_per_hour * 24.0)
+        c.break_even_tokens_per_day = break_even;
+      else
+        c.notes.push_back(fmt::format(
+            "owning never beats the cloud here: serving around the clock, one deployment's hardware and power cost "
+            "${:.2f} per 1M output tokens, the cloud ${:.2f}",
+            (fixed_per_hour + power_per_hour) / tokens_per_hour * 1e6, cloud.usd_per_million_tokens));
     }
   }
   return c;
