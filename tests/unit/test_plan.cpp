@@ -126,3 +126,25 @@ TEST_CASE("run_plan reports the figures of evaluate_placement", "[plan]") {
   REQUIRE(e.cost);
   CHECK(plan.cost->owned.has_value() == e.cost->owned.has_value());
 }
+
+TEST_CASE("a GPU count past one node fills whole nodes for an engine that spans them", "[plan][hardware]") {
+  // An H100 SXM node holds 8 (gpus.json gpus_per_node; HGX baseboard): 16 of them are 2 nodes, as
+  // --count auto and recommend place them, not one 16-GPU node.
+  PlanRequest r;
+  r.scenario.model = "r1";
+  r.scenario.engine = "vllm";
+  r.scenario.context = 4096;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"h100-sxm", 16}};
+  const PlanResult two = run_plan(catalog(), r);
+  REQUIRE(two.hardware->nodes == 2);
+  REQUIRE(two.hardware->gpu_count() == 16);
+  REQUIRE(two.layout->tensor_parallel * two.layout->pipeline_parallel == 16);
+  REQUIRE(two.layout->tensor_parallel <= 8);
+  // 12 is no whole number of nodes; a layer split keeps every card in one machine.
+  r.hardware->gpus = {{"h100-sxm", 12}};
+  REQUIRE_THROWS_WITH(run_plan(catalog(), r), Catch::Contains("a node holds 8"));
+  r.scenario.engine = "llama.cpp";
+  r.scenario.quant = "q4_k_m";
+  REQUIRE(run_plan(catalog(), r).hardware->nodes == 1);
+}

@@ -315,6 +315,23 @@ std::optional<std::string> assumed_cpu_note(const Catalog& cat, const PlanReques
 
 }  // namespace
 
+namespace {
+/// %count% N of one part past what one node holds, for an engine that spans nodes: whole nodes of
+/// the part's gpus_per_node (catalog data), as --count auto and recommend fill them.
+HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, bool tensor_parallel) {
+  if (!tensor_parallel || h.gpus.size() != 1 || h.nodes != 1) return h;
+  const GpuSpec& spec = cat.require_gpu(h.gpus.front().name);
+  const std::uint64_t count = h.gpus.front().count, per_node = spec.gpus_per_node;
+  if (count <= per_node || spec.whole_system) return h;
+  if (count % per_node != 0)
+    throw InputError(
+        fmt::format("%count% {}: a node holds {} {} (gpus_per_node); give a multiple of {}, or "
+                    "%nodes% with the GPUs of each node",
+                    count, per_node, spec.name, per_node));
+  return with_gpu_count(cat, h, count, true);
+}
+}  // namespace
+
 Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                               const PlacementRequest& r, Derivation* explain) {
   Evaluation e;
@@ -474,7 +491,8 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
       if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
       hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
     }
-  }
+  } else
+    hw_request = in_whole_nodes(cat, hw_request, p.scenario.engine->parallelism == Parallelism::tensor_parallel);
   p.hardware = build_hardware(cat, hw_request);
   if (auto note = backend_note(*p.scenario.engine, *p.hardware)) p.notes.push_back(std::move(*note));
   PlacementRequest placement;
