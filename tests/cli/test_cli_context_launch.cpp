@@ -284,3 +284,23 @@ TEST_CASE("n-cpu-moe auto on several GPUs fills each GPU with a tensor split of 
   by_memory.push_back(std::to_string(n));
   REQUIRE(run_json(by_memory)["layout"]["gpu_layers"].get<std::uint64_t>() < 62);
 }
+
+TEST_CASE("recommend: the Run line is the one estimate writes for the same pick", "[cli][recommend][launch]") {
+  // vLLM runs V4 only with an FP8 cache (its only cache type, fp8_ds_mla: --kv-cache-dtype fp8),
+  // and SGLang's KV pool is what --mem-fraction-static leaves: a command without them is another
+  // plan. Both commands come from one set of launch settings.
+  for (const std::string engine : {"vllm", "sglang"}) {
+    const auto ran =
+        run_cli({"recommend", "--gpu", "b200", "--count", "8", "--task", "code", "--json", "--engine", engine});
+    REQUIRE(ran.code == 0);
+    const auto rec = json::parse(ran.out);
+    const auto& pick = rec["pick"];
+    const std::string command = pick["command"];
+    const auto est = run_json({"estimate", pick["model"].get<std::string>(), "-q", pick["quant"].get<std::string>(),
+                               "--engine", engine, "--gpu", "b200", "--count", "8", "--context",
+                               std::to_string(rec["context"].get<std::uint64_t>())});
+    REQUIRE(command == est["launch"]["command"].get<std::string>());
+    const std::string share = engine == "vllm" ? "--gpu-memory-utilization 0.90" : "--mem-fraction-static 0.88";
+    REQUIRE(command.find(share) != std::string::npos);
+  }
+}

@@ -28,23 +28,15 @@ struct LaunchSpec {
   std::vector<std::uint64_t> tensor_split;      ///< llama.cpp -ts: layers per GPU; empty = one GPU or as llama.cpp splits
   std::uint64_t tensor_parallel = 1;
   std::uint64_t pipeline_parallel = 1;
-  std::uint64_t nodes = 1;                      ///< machines the GPUs span (a multi-node launch when > 1)
-  std::uint64_t speculative_tokens = 0;         ///< MTP draft tokens per step (--mtp; 0: off)
   std::uint64_t attention_data_parallel = 1;    ///< data-parallel attention ranks (1: none)
   std::uint64_t context = 0;                    ///< tokens per sequence
   std::uint64_t sequences = 1;                  ///< concurrent sequences (users, --batch)
-  std::string kv_type;                          ///< cache type id when it is not the engine's default; "" = default
-  bool flash_attention = true;
-  bool mmap = true;                             ///< false: llama.cpp --no-mmap (llama-bench -mmp 0)
-  bool op_offload = true;                       ///< false: the engine's op-offload-off flags (--no-op-offload)
   std::uint64_t file_bytes = 0;                 ///< the weight file(s) to download (0: not known)
-  std::optional<double> gpu_memory_utilization; ///< vLLM/SGLang share of each card, when planned
   std::uint64_t prompt_tokens = 0;              ///< for the verification line
   std::uint64_t output_tokens = 0;
-  std::uint64_t threads = 0;                    ///< llama.cpp -t when the user set it (0: the engine's default)
-  /// Tokens per forward pass when not the engine's default (0: default): llama.cpp -ub, vLLM
-  /// --max-num-batched-tokens, SGLang --chunked-prefill-size.
-  std::uint64_t ubatch = 0;
+  /// The scenario's engine settings (cache type, flash attention, --mtp, nodes, threads, micro-batch,
+  /// the card share): the placement's, as estimate and recommend planned it.
+  LaunchSettings settings;
 };
 
 struct LaunchCommand {

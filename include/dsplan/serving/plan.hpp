@@ -34,6 +34,20 @@ struct PlacementRequest {
   const Layout* planned = nullptr;
 };
 
+/// Engine settings a scenario placed on hardware runs with beyond its layout: what its launch
+/// command must carry, the same for estimate's plan and recommend's candidates.
+struct LaunchSettings {
+  std::string kv_type;  ///< cache type id when not the engine's default; "" = default
+  bool flash_attention = true;
+  bool mmap = true;
+  bool op_offload = true;
+  std::uint64_t speculative_tokens = 0;  ///< --mtp
+  std::uint64_t nodes = 1;
+  std::uint64_t threads = 0;                     ///< --threads (0: the engine's default)
+  std::uint64_t ubatch = 0;                      ///< tokens per forward pass when not the engine's default
+  std::optional<double> gpu_memory_utilization;  ///< vLLM/SGLang share of each card, for a tensor-parallel layout
+};
+
 /// A scenario placed on hardware: where it goes, whether it fits, and when it runs, how fast and
 /// at what cost. The one pipeline estimate, check, compare and recommend share.
 struct Evaluation {
@@ -46,6 +60,7 @@ struct Evaluation {
   bool fits = false;                      ///< the layout fits, needs no RAM beyond what was given, leaves the headroom
   std::optional<Throughput> throughput;   ///< when it fits (with measure_unfit: whenever the layout fits)
   std::optional<CostEstimate> cost;       ///< with the throughput, when a cost was requested
+  LaunchSettings launch;                  ///< what a launch command of this placement carries
 };
 
 /// Places a resolved scenario on the hardware, then times and prices the placement. `explain`
@@ -102,6 +117,7 @@ struct PlanResult {
   /// so the plan then does not fit (`fits` false), though the layout and its speed are shown.
   std::optional<Bytes> needs_ram;
   bool fits = false;  ///< the layout fits and needs no RAM beyond what was given
+  LaunchSettings launch;  ///< with a layout: what its launch command carries
   std::optional<ThroughputRequest> throughput_request;
   std::optional<Throughput> throughput;
   std::optional<CostEstimate> cost;

@@ -90,13 +90,15 @@ std::string llama_layout_flags(const LaunchSpec& s, char split_separator) {
 }
 
 std::string llama_runtime_flags(const LaunchSpec& s) {
-  std::string flags = s.kv_type.empty() ? std::string() : fmt::format(" -ctk {} -ctv {}", s.kv_type, s.kv_type);
-  if (s.threads > 0) flags += fmt::format(" -t {}", s.threads);
+  std::string flags = s.settings.kv_type.empty()
+                          ? std::string()
+                          : fmt::format(" -ctk {} -ctv {}", s.settings.kv_type, s.settings.kv_type);
+  if (s.settings.threads > 0) flags += fmt::format(" -t {}", s.settings.threads);
   // llama.cpp caps the micro-batch at the batch (n_ubatch = min(n_batch, n_ubatch) in llama_context;
   // n_batch defaults to 2048 in common/common.h), so a larger one raises both.
   constexpr std::uint64_t k_llama_default_batch = 2048;
-  if (s.ubatch > k_llama_default_batch) flags += fmt::format(" -b {}", s.ubatch);
-  if (s.ubatch > 0) flags += fmt::format(" -ub {}", s.ubatch);
+  if (s.settings.ubatch > k_llama_default_batch) flags += fmt::format(" -b {}", s.settings.ubatch);
+  if (s.settings.ubatch > 0) flags += fmt::format(" -ub {}", s.settings.ubatch);
   return flags;
 }
 
@@ -106,26 +108,26 @@ LaunchCommand llama_server(const LaunchSpec& s, const std::string& model, const 
   LaunchCommand c;
   // -c is the whole cache; -np splits it into one slot per sequence.
   const EngineSpec& e = *s.engine;
-  c.command =
-      fmt::format("llama-server {} -c {} -np {} -fa {}{}{}{}{}{}", model, s.context * s.sequences, s.sequences,
-                  s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s), llama_layout_flags(s, ','),
-                  s.mmap ? "" : " --no-mmap", s.op_offload ? "" : " " + e.op_offload_off_server_flag);
+  c.command = fmt::format("llama-server {} -c {} -np {} -fa {}{}{}{}{}{}", model, s.context * s.sequences, s.sequences,
+                          s.settings.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s),
+                          llama_layout_flags(s, ','), s.settings.mmap ? "" : " --no-mmap",
+                          s.settings.op_offload ? "" : " " + e.op_offload_off_server_flag);
   const std::string bench_model =
       s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
   if (s.sequences > 1) {
     // llama-bench times one stream; llama-batched-bench runs -npl sequences side by side and takes
     // the server's flags (common's), as it shares their cache of -c cells.
-    c.verify =
-        fmt::format("llama-batched-bench -m {} -c {} -npp {} -ntg {} -npl {} -fa {}{}{}{}{}{}", bench_model,
-                    s.context * s.sequences, s.prompt_tokens, s.output_tokens, s.sequences,
-                    s.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s), llama_layout_flags(s, ','),
-                    s.mmap ? "" : " --no-mmap", s.op_offload ? "" : " " + e.op_offload_off_server_flag);
+    c.verify = fmt::format("llama-batched-bench -m {} -c {} -npp {} -ntg {} -npl {} -fa {}{}{}{}{}{}", bench_model,
+                           s.context * s.sequences, s.prompt_tokens, s.output_tokens, s.sequences,
+                           s.settings.flash_attention ? "on" : "off", engine_flags, llama_runtime_flags(s),
+                           llama_layout_flags(s, ','), s.settings.mmap ? "" : " --no-mmap",
+                           s.settings.op_offload ? "" : " " + e.op_offload_off_server_flag);
     return c;
   }
   c.verify =
       fmt::format("llama-bench -m {} -p {} -n {} -fa {}{}{}{}{}{}", bench_model, s.prompt_tokens, s.output_tokens,
-                  s.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'),
-                  s.mmap ? "" : " -mmp 0", s.op_offload ? "" : " " + e.op_offload_off_bench_flag);
+                  s.settings.flash_attention ? 1 : 0, engine_flags, llama_runtime_flags(s), llama_layout_flags(s, '/'),
+                  s.settings.mmap ? "" : " -mmp 0", s.settings.op_offload ? "" : " " + e.op_offload_off_bench_flag);
   return c;
 }
 
@@ -176,7 +178,8 @@ LaunchCommand ollama(const LaunchSpec& s) {
                            s.prompt_tokens);
     return c;
   }
-  const std::string kv = s.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.kv_type);
+  const std::string kv =
+      s.settings.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.settings.kv_type);
   const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
   std::string model = ollama_model(s);
   std::string import;
@@ -214,7 +217,7 @@ std::string checkpoint(const LaunchSpec& s, std::string& flags) {
   return fmt::format("<{} checkpoint of {}>", s.quant->name, s.model->hf_repo);
 }
 
-bool fp8_cache(const LaunchSpec& s) { return s.kv_type.rfind("fp8", 0) == 0; }
+bool fp8_cache(const LaunchSpec& s) { return s.settings.kv_type.rfind("fp8", 0) == 0; }
 
 LaunchCommand vllm(const LaunchSpec& s) {
   std::string flags;
@@ -230,17 +233,18 @@ LaunchCommand vllm(const LaunchSpec& s) {
   c.command = fmt::format("vllm serve {} {} --max-model-len {} --max-num-seqs {}{}", model, ranks, s.context,
                           ceil_div(s.sequences, s.attention_data_parallel), flags);
   if (s.pipeline_parallel > 1) c.command += fmt::format(" --pipeline-parallel-size {}", s.pipeline_parallel);
-  if (s.nodes > 1) c.command += " --distributed-executor-backend ray";  // vLLM spans nodes with a Ray cluster
-  if (s.speculative_tokens > 0)  // "mtp": vLLM's MTP method for every model with the module (V3 and V4)
+  if (s.settings.nodes > 1) c.command += " --distributed-executor-backend ray";  // vLLM spans nodes with a Ray cluster
+  if (s.settings.speculative_tokens > 0)  // "mtp": vLLM's MTP method for every model with the module (V3 and V4)
     c.command += fmt::format(" --speculative-config '{{\"method\": \"mtp\", \"num_speculative_tokens\": {}}}'",
-                             s.speculative_tokens);
-  if (s.gpu_memory_utilization) c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.gpu_memory_utilization);
+                             s.settings.speculative_tokens);
+  if (s.settings.gpu_memory_utilization)
+    c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.settings.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
-  if (s.ubatch > 0) c.command += fmt::format(" --max-num-batched-tokens {}", s.ubatch);
-  if (s.nodes > 1)
+  if (s.settings.ubatch > 0) c.command += fmt::format(" --max-num-batched-tokens {}", s.settings.ubatch);
+  if (s.settings.nodes > 1)
     c.command =
         fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
-                    s.nodes - 1, c.command);
+                    s.settings.nodes - 1, c.command);
   if (s.prompt_tokens > 0)
     c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
                            "--num-prompts {} --max-concurrency {}",
@@ -262,19 +266,20 @@ LaunchCommand sglang(const LaunchSpec& s) {
       ceil_div(s.sequences, s.attention_data_parallel) * s.attention_data_parallel, flags);
   if (s.attention_data_parallel > 1)
     c.command += fmt::format(" --dp {} --enable-dp-attention", s.attention_data_parallel);
-  if (s.gpu_memory_utilization) c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.gpu_memory_utilization);
+  if (s.settings.gpu_memory_utilization)
+    c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.settings.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
-  if (s.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.ubatch);
+  if (s.settings.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.settings.ubatch);
   if (s.pipeline_parallel > 1) c.command += fmt::format(" --pp-size {}", s.pipeline_parallel);
-  if (s.nodes > 1)
-    c.command +=
-        fmt::format(" --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>", s.nodes, s.nodes - 1);
+  if (s.settings.nodes > 1)
+    c.command += fmt::format(" --nnodes {} --node-rank <0..{}> --dist-init-addr <first node:port>", s.settings.nodes,
+                             s.settings.nodes - 1);
   // DeepSeek's MTP module as the draft (NEXTN weights), one chain of N tokens.
-  if (s.speculative_tokens > 0)
+  if (s.settings.speculative_tokens > 0)
     c.command += fmt::format(
         " --speculative-algorithm EAGLE --speculative-num-steps {} --speculative-eagle-topk 1 "
         "--speculative-num-draft-tokens {}",
-        s.speculative_tokens, s.speculative_tokens + 1);
+        s.settings.speculative_tokens, s.settings.speculative_tokens + 1);
   if (s.prompt_tokens > 0)
     c.verify = fmt::format("python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
                            "--random-output-len {} --num-prompts {} --max-concurrency {}",
@@ -331,26 +336,25 @@ LaunchCommand launch(const LaunchSpec& s) {
   return {"", "", "dsplan writes no launch command for engine '" + s.engine->id + "'; it does for " + known};
 }
 
+namespace {
+/// The spec of a placed layout with the settings its scenario ran with.
+LaunchSpec settled_spec(const ModelSpec* model, const QuantFormat* quant, const EngineSpec* engine, const Layout& l,
+                        std::uint64_t blocks, const LaunchSettings& set) {
+  LaunchSpec s = placed_spec(model, quant, engine, l, blocks);
+  s.settings = set;
+  return s;
+}
+}  // namespace
+
 LaunchSpec launch_spec(const PlanResult& p) {
   if (!p.layout) throw InternalError("launch_spec: the plan has no layout");
   const Layout& l = *p.layout;
-  LaunchSpec s = placed_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l, p.memory.weights.block_bytes.size());
+  LaunchSpec s = settled_spec(p.scenario.model, p.scenario.quant, p.scenario.engine, l,
+                              p.memory.weights.block_bytes.size(), p.launch);
   s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;
-  if (p.scenario.kv_type->id != p.scenario.engine->default_kv_type) s.kv_type = p.scenario.kv_type->id;
-  s.flash_attention = p.scenario.flash_attention;
-  s.mmap = p.scenario.mmap;
-  s.op_offload = p.scenario.op_offload;
   s.file_bytes = p.memory.download.count();
-  s.speculative_tokens = p.scenario.speculative_tokens;
-  if (p.hardware) s.nodes = p.hardware->nodes;
-  if (p.hardware) s.threads = p.hardware->host.threads;
-  if (p.scenario.ubatch != p.scenario.engine->default_ubatch) s.ubatch = p.scenario.ubatch;
-  if (l.strategy == LayoutStrategy::tensor_parallel && p.hardware && !p.hardware->gpus.empty() && !l.gpus.empty()) {
-    const double memory = static_cast<double>(p.hardware->gpus.front().memory.count());
-    if (memory > 0) s.gpu_memory_utilization = static_cast<double>(l.gpus.front().capacity.count()) / memory;
-  }
   if (p.throughput_request) {
     s.prompt_tokens = p.throughput_request->prompt_tokens;
     s.output_tokens = p.throughput_request->output_tokens;
@@ -360,13 +364,14 @@ LaunchSpec launch_spec(const PlanResult& p) {
 
 LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
   if (!c.evaluation) throw InternalError("launch_command: the candidate was not placed");
-  LaunchSpec s = placed_spec(c.model, c.quant, c.engine, c.evaluation->layout, c.evaluation->blocks);
+  const Evaluation& e = *c.evaluation;
+  LaunchSpec s = settled_spec(c.model, c.quant, c.engine, e.layout, e.blocks, e.launch);
   s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
   s.context = context;
   s.sequences = users;
-  s.op_offload = c.op_offload;
-  for (const auto& g : c.evaluation->layout.gpus) s.file_bytes += g.weights.count();  // the weights it loads
-  s.file_bytes += c.evaluation->layout.cpu.weights.count();
+  s.settings.op_offload = c.op_offload;  // recommend times the prompt both ways and runs the faster
+  for (const auto& g : e.layout.gpus) s.file_bytes += g.weights.count();  // the weights it loads
+  s.file_bytes += e.layout.cpu.weights.count();
   return launch(s);
 }
 

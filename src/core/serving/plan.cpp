@@ -316,6 +316,23 @@ std::optional<std::string> assumed_cpu_note(const Catalog& cat, const PlanReques
 }  // namespace
 
 namespace {
+LaunchSettings launch_settings(const ResolvedScenario& s, const Layout& l, const Hardware& hw) {
+  LaunchSettings out;
+  if (s.kv_type->id != s.engine->default_kv_type) out.kv_type = s.kv_type->id;
+  out.flash_attention = s.flash_attention;
+  out.mmap = s.mmap;
+  out.op_offload = s.op_offload;
+  out.speculative_tokens = s.speculative_tokens;
+  out.nodes = hw.nodes;
+  out.threads = hw.host.threads;
+  if (s.ubatch != s.engine->default_ubatch) out.ubatch = s.ubatch;
+  if (l.strategy == LayoutStrategy::tensor_parallel && !hw.gpus.empty() && !l.gpus.empty() &&
+      hw.gpus.front().memory.count() > 0)
+    out.gpu_memory_utilization =
+        static_cast<double>(l.gpus.front().capacity.count()) / static_cast<double>(hw.gpus.front().memory.count());
+  return out;
+}
+
 /// %count% N of one part past what one node holds, for an engine that spans nodes: whole nodes of
 /// the part's gpus_per_node (catalog data), as --count auto and recommend fill them.
 HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, bool tensor_parallel) {
@@ -344,6 +361,7 @@ Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, con
     e.over_headroom = r.headroom && !leaves_headroom(e.layout, s.engine->parallelism, *r.headroom);
   }
   e.fits = e.layout.fits && !e.needs_ram && !e.over_headroom;
+  e.launch = launch_settings(s, e.layout, hw);
   if (e.fits || (r.measure_unfit && e.layout.fits)) measure(cat, s, m, hw, r, explain, e);
   return e;
 }
@@ -503,6 +521,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   p.layout = std::move(e.layout);
   p.needs_ram = e.needs_ram;
   p.fits = e.fits;
+  p.launch = e.launch;
   p.throughput = std::move(e.throughput);
   p.cost = std::move(e.cost);
   if (!p.fits && r.layout.tensor_parallel == std::nullopt && r.layout.pipeline_parallel == std::nullopt &&
