@@ -105,7 +105,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                      rec.task->name, with_commas(r.context), r.users, r.users == 1 ? "" : "s", r.min_tokens_per_s);
   const auto list = shortlist(rec);
   if (list.empty()) {
-    out << "\nNothing fits the hardware and the limits.\n";
+    out << "\n" << rec.nothing << ".\n";
   } else {
     const Candidate& pick = list.front();
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,

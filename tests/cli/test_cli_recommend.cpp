@@ -13,11 +13,12 @@ namespace {
 
 constexpr double k_gib = 1024.0 * 1024.0 * 1024.0;
 
-json recommend(std::vector<std::string> args) {
-  args.insert(args.begin(), "recommend");
-  args.push_back("--json");
-  args.push_back("--all");  // the cases below look through every candidate
-  const auto o = run_cli(args);
+json recommend(const std::vector<std::string>& args) {
+  std::vector<std::string> full{"recommend"};
+  full.insert(full.end(), args.begin(), args.end());
+  full.push_back("--json");
+  full.push_back("--all");  // the cases below look through every candidate
+  const auto o = run_cli(full);
   INFO(o.err);
   REQUIRE(o.code == 0);
   return json::parse(o.out);
@@ -262,6 +263,13 @@ TEST_CASE("recommend: nothing fits is exit 1 with the reasons", "[cli][recommend
   const auto o = run_cli({"recommend", "--vram", "1", "--task", "code", "--min-tps", "100000"});
   REQUIRE(o.code == 1);
   REQUIRE(o.out.find("Nothing fits") != std::string::npos);
+  // DeepSeek-V4-Flash fits 8 x H200 (it needs 2), but has no published code benchmark: the
+  // answer says so instead of claiming that nothing fits.
+  const auto v4 = run_cli({"recommend", "--gpu", "h200", "--count", "8", "--task", "code", "--model", "v4-flash"});
+  REQUIRE(v4.code == 1);
+  REQUIRE(v4.out.find("Nothing fits") == std::string::npos);
+  REQUIRE(v4.out.find("Nothing to rank: the task code ranks by published benchmarks, and DeepSeek-V4-Flash has none") !=
+          std::string::npos);
 }
 
 // A file that fits but decodes too slowly is shown in its fastest placement: R1 at 1.6 bits on a

@@ -130,6 +130,9 @@ struct Recommendation {
   std::vector<std::string> notes;
   std::uint64_t candidates = 0;             ///< combinations considered
   std::uint64_t placed = 0;                 ///< placed on hardware (the search stops once the rest cannot win)
+  /// With no pick: why, in one sentence ("Nothing fits the hardware and the limits", or that
+  /// nothing could be ranked at all); empty with a pick.
+  std::string nothing;
 };
 
 /// Throws InputError on unknown names or contradictory inputs (no hardware and no --cloud).

@@ -83,13 +83,35 @@ std::optional<std::string> reasoning_text(const TaskSpec& task, const Candidate&
   return std::nullopt;
 }
 
+constexpr std::string_view k_nothing_fits = "Nothing fits the hardware and the limits";
+
+/// No pick: nothing fits, or (nothing placed at all) no candidate has a score to rank it by.
+std::string nothing_text(const TaskSpec& task, const Recommendation& out) {
+  const std::string unscored = fmt::format("no published {} benchmark for this model", task.id);
+  const bool none_scored = out.placed == 0 && !out.rejected.empty() &&
+                           std::all_of(out.rejected.begin(), out.rejected.end(), [&](const Candidate& c) {
+                             return !c.reasons.empty() && c.reasons.front() == unscored;
+                           });
+  if (!none_scored) return std::string(k_nothing_fits);
+  std::vector<std::string> models;
+  for (const auto& c : out.rejected)
+    if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.push_back(c.model->name);
+  return fmt::format(
+      "Nothing to rank: the task {} ranks by published benchmarks, and {} has none; dsplan estimate "
+      "sizes and times it on this hardware",
+      task.id, join(models, ", "));
+}
+
 }  // namespace
 
 void explain(const RecommendRequest& r, Recommendation& out) {
   const TaskSpec& task = *out.task;
   out.why.push_back(fmt::format("Task {}: {}", task.id, task.why));
   if (out.ranked.empty()) {
-    out.why.push_back("Nothing fits the hardware and the limits; the rejected candidates below say what each lacks.");
+    out.nothing = nothing_text(task, out);
+    out.why.push_back(out.nothing == k_nothing_fits
+                          ? std::string(k_nothing_fits) + "; the rejected candidates below say what each lacks."
+                          : out.nothing);
     return;
   }
   const Candidate& pick = out.ranked.front();
