@@ -77,7 +77,10 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
       } else {
         cell["engine"] = c.engine;
         cell["memory_total_bytes"] = c.memory.count();
-        cell["fits"] = json_or_null(c.fits);
+        // estimate's verdict: a layout that keeps layers in RAM nobody gave does not fit.
+        cell["fits"] = c.fits ? nlohmann::ordered_json(*c.fits && !c.needs_ram) : nlohmann::ordered_json(nullptr);
+        cell["needs_ram_bytes"] =
+            c.needs_ram ? nlohmann::ordered_json(c.needs_ram->count()) : nlohmann::ordered_json(nullptr);
         cell["uses_ram"] = c.uses_ram;
         if (c.max_context) cell["max_context"] = *c.max_context;
         cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);

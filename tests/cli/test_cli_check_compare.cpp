@@ -130,6 +130,14 @@ TEST_CASE("compare: the matrix", "[cli][compare]") {
   const auto h = json::parse(hw.out);
   REQUIRE(h["rows"].size() == 2);
   REQUIRE(h["rows"][0]["cells"][0]["fits"] == true);  // 7B Q4_K_M on 24 GB
+  // The 70B at Q4_K_M (about 40 GiB) keeps layers in RAM nobody gave: not a fit, as estimate says,
+  // with the same RAM figure.
+  const auto& big = h["rows"][1]["cells"][0];
+  const auto est = json::parse(run_cli({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--json"}).out);
+  REQUIRE(big["uses_ram"] == true);
+  REQUIRE(big["fits"] == false);
+  REQUIRE(est["fits"] == false);
+  REQUIRE(big["needs_ram_bytes"] == est["layout"]["needs_ram_bytes"]);
   require_usage_error(run_cli({"compare", "--quants", "q9_z"}), "unknown quant");
   // Models named as arguments, as a new user types them, are the rows, in that order.
   const auto named = json::parse(run_cli({"compare", "70b", "7b", "--gpu", "rtx4090", "--json"}).out);

@@ -27,7 +27,8 @@ struct CompareCell {
   bool applicable = true;           ///< false: the engine cannot load this format for this model
   std::string why_not;
   Bytes memory;                     ///< the scenario's total
-  std::optional<bool> fits;         ///< with hardware
+  std::optional<bool> fits;         ///< with hardware: the layout fits (RAM not given is not checked: needs_ram)
+  std::optional<Bytes> needs_ram;   ///< system RAM the layout keeps layers in that --ram did not give (PlanResult)
   std::optional<double> decode_tokens_per_s;
   bool uses_ram = false;            ///< layers or experts kept in system RAM
   std::optional<std::uint64_t> max_context;  ///< with context_max: the answer (0 when nothing fits)
