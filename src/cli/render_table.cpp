@@ -26,9 +26,16 @@ std::string stream_text(const KvStreamSize& s) {
 }
 
 std::string kv_shape(const KvCacheSize& kv) {
+  if (!kv.per_token_exact()) {  // windowed or compressed streams: each with its bytes, which sum to the total
+    std::string text = fmt::format("~{} B on average over {} tokens, {}, {}", with_commas(kv.bytes_per_token.count()),
+                                   with_commas(kv.cells_per_sequence), kv.cache_type, kv_layout_name(kv.layout));
+    for (const auto& s : kv.streams)
+      text += fmt::format("\n    {} = {} B", stream_text(s), with_commas(kv.stream_bytes(s).count()));
+    return text;
+  }
   std::string v = kv.v_values > 0 ? fmt::format(" + V {}", with_commas(kv.v_values)) : " (V read from K)";
-  std::string text = fmt::format("{} layers x (K {}{}) values, {}, {}", kv.layers, with_commas(kv.k_values), v,
-                                 kv.cache_type, kv_layout_name(kv.layout));
+  std::string text = fmt::format("{} B = {} layers x (K {}{}) values, {}, {}", with_commas(kv.bytes_per_token.count()),
+                                 kv.layers, with_commas(kv.k_values), v, kv.cache_type, kv_layout_name(kv.layout));
   if (kv.streams.size() > 1)
     for (const auto& s : kv.streams) text += "\n    " + stream_text(s);
   return text;
@@ -48,7 +55,9 @@ void memory_table(const PlanResult& r, std::ostream& out) {
         r.scenario.engine->id + (r.scenario.legacy_mla_gguf ? ": wk_b and wv_b from attn_kv_b, beside it"
                                                             : ": attn_kv_b from attn_k_b and attn_v_b, beside them"));
   row("KV cache", m.kv.total,
-      fmt::format("{} cells x {} B/token", with_commas(m.kv.cells), with_commas(m.kv.bytes_per_token.count())));
+      m.kv.per_token_exact()
+          ? fmt::format("{} cells x {} B/token", with_commas(m.kv.cells), with_commas(m.kv.bytes_per_token.count()))
+          : fmt::format("{} cells; windowed and compressed caches (KV per token below)", with_commas(m.kv.cells)));
   row("Compute buffer", m.runtime.compute_buffer, r.scenario.engine->compute_buffer_model + " activations");
   row("Runtime overhead", m.runtime.overhead, "CUDA context, workspaces");
   row("Total", m.total, "one device holding everything");
@@ -319,7 +328,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << "\n\n";
   memory_table(r, out);
 
-  out << "\n  KV per token: " << with_commas(m.kv.bytes_per_token.count()) << " B = " << kv_shape(m.kv) << '\n';
+  out << "\n  KV per token: " << kv_shape(m.kv) << '\n';
   auto by_bytes = m.weights.types;
   std::stable_sort(by_bytes.begin(), by_bytes.end(), [](const TypeUsage& x, const TypeUsage& y) { return x.bytes > y.bytes; });
   std::string types;

@@ -112,3 +112,17 @@ TEST_CASE("llama.cpp's V3.2 cache: indexer keys in the K type, cells for the fil
   const auto q8 = estimate_memory(catalog(), resolve_scenario(catalog(), s));
   REQUIRE(q8.kv.bytes_per_token.count() == 62ULL * (576 + 128) / 32 * 34);
 }
+
+TEST_CASE("the streams' bytes sum to the cache, and only per-token streams make cells x bytes per token exact",
+          "[kv][v4]") {
+  const auto v4 = kv("deepseek-v4-flash", "vllm", "fp8_ds_mla", 4096);
+  REQUIRE_FALSE(v4.per_token_exact());
+  Bytes sum(0);
+  for (const auto& s : v4.streams) sum += v4.stream_bytes(s);
+  REQUIRE(sum == v4.total);
+  // The window: 43 layers x 128 tokens of one entry each (vLLM's 585 B page-aligned entry).
+  REQUIRE(v4.stream_bytes(v4.streams.front()) == v4.streams.front().bytes_per_entry * (43u * 128));
+  const auto dense = kv("8b", "llama.cpp", "f16", 4096);
+  REQUIRE(dense.per_token_exact());
+  REQUIRE(dense.total == dense.bytes_per_token * dense.cells);
+}

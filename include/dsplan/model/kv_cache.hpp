@@ -39,6 +39,9 @@ struct KvStreamSize {
   Bytes bytes_per_entry;
 };
 
+/// A stream that keeps one entry per token of every cell (no window, no compression).
+[[nodiscard]] bool one_entry_per_token(const KvStream& s);
+
 struct KvCacheSize {
   KvLayout layout = KvLayout::gqa;
   std::string cache_type;            ///< block type id of the cache (f16, q8_0, fp8_e4m3, ...)
@@ -53,7 +56,15 @@ struct KvCacheSize {
   Bytes bytes_per_token;
   std::uint64_t cells_per_sequence = 0;  ///< context rounded up to the engine's block (page)
   std::uint64_t cells = 0;           ///< token slots allocated after the engine's padding/paging
-  Bytes total;                       ///< every stream's entries for every sequence
+  std::uint64_t sequences = 0;
+  Bytes total;  ///< every stream's entries for every sequence (the sum of stream_bytes)
+
+  /// Whether every stream keeps one entry per token (no window, no compression): then total is
+  /// cells x bytes_per_token exactly.
+  [[nodiscard]] bool per_token_exact() const;
+  /// Bytes stream `s` holds: one entry per cell and layer, or a windowed or compressed stream's
+  /// entries of each sequence.
+  [[nodiscard]] Bytes stream_bytes(const KvStreamSize& s) const;
 
   /// Bytes a decode step at `context` cached tokens reads from one sequence's cache, all layers.
   [[nodiscard]] double bytes_read(double context) const;

@@ -2,6 +2,8 @@
 // the engine's allocation granularity.
 #include "dsplan/model/kv_cache.hpp"
 
+#include <algorithm>
+
 #include "dsplan/base/error.hpp"
 
 namespace dsplan {
@@ -22,9 +24,9 @@ Bytes row_bytes(const BlockType& type, std::uint64_t values, std::string_view wh
   return Bytes(ceil_div(values * type.element_bits, 8));
 }
 
-bool one_entry_per_token(const KvStream& s) { return s.tokens_per_entry <= 1 && s.window == 0; }
-
 }  // namespace
+
+bool one_entry_per_token(const KvStream& s) { return s.tokens_per_entry <= 1 && s.window == 0; }
 
 double KvCacheSize::bytes_read(double context) const {
   double n = 0;
@@ -32,6 +34,18 @@ double KvCacheSize::bytes_read(double context) const {
     n += static_cast<double>(s.bytes_per_entry.count()) * static_cast<double>(s.stream.layers) *
          s.stream.entries_read(context);
   return n;
+}
+
+bool KvCacheSize::per_token_exact() const {
+  return std::all_of(streams.begin(), streams.end(),
+                     [](const KvStreamSize& s) { return one_entry_per_token(s.stream); });
+}
+
+Bytes KvCacheSize::stream_bytes(const KvStreamSize& s) const {
+  if (one_entry_per_token(s.stream)) return s.bytes_per_entry * checked_mul(s.stream.layers, cells, "KV cache entries");
+  return s.bytes_per_entry *
+         checked_mul(checked_mul(s.stream.layers, s.stream.entries(cells_per_sequence), "KV cache entries"), sequences,
+                     "KV cache entries");
 }
 
 KvCacheSize estimate_kv_cache(const ModelArch& a, const EngineSpec& engine, const BlockType& type,
@@ -60,16 +74,17 @@ KvCacheSize estimate_kv_cache(const ModelArch& a, const EngineSpec& engine, cons
   kv.cells_per_sequence = round_up(req.context, block, "KV cache cells");
   const std::uint64_t cells = checked_mul(kv.cells_per_sequence, req.sequences, "KV cache cells");
   kv.cells = round_up(cells, engine.kv_cell_padding, "KV cache cells");
+  kv.sequences = req.sequences;
   // Streams with one entry per token fill every cell; windowed and compressed streams hold
   // their entries for each sequence.
   Bytes per_token;
   Bytes per_sequence_other;
   for (const auto& s : kv.streams) {
+    kv.total += kv.stream_bytes(s);
     if (one_entry_per_token(s.stream)) per_token += s.bytes_per_entry * s.stream.layers;
     else per_sequence_other += s.bytes_per_entry * checked_mul(s.stream.layers, s.stream.entries(kv.cells_per_sequence),
                                                                "KV cache entries");
   }
-  kv.total = per_token * kv.cells + per_sequence_other * req.sequences;
   kv.bytes_per_token = per_token + Bytes(ceil_div(per_sequence_other.count(), kv.cells_per_sequence));
   return kv;
 }

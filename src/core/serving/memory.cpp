@@ -32,6 +32,19 @@ void explain_weights(const ResolvedScenario& s, const QuantizedModel& q, Bytes l
 }
 
 void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d) {
+  if (!kv.per_token_exact()) {  // V4: each stream's entries per sequence, in its own cache type
+    std::string sum;
+    for (const auto& st : kv.streams)
+      sum += fmt::format("{}{} {} B ({} layers x {} B x {} entries{})", sum.empty() ? "" : " + ", st.stream.name,
+                         kv.stream_bytes(st).count(), st.stream.layers, st.bytes_per_entry.count(),
+                         one_entry_per_token(st.stream) ? kv.cells : st.stream.entries(kv.cells_per_sequence),
+                         one_entry_per_token(st.stream) ? " cells" : fmt::format(" per sequence x {}", kv.sequences));
+    d.push_back({"KV cache",
+                 fmt::format("{} B = {}, {} ({}); context {} rounded up to {}", kv.total.count(), sum, kv.cache_type,
+                             kv_layout_name(kv.layout), s.context, kv.cells_per_sequence),
+                 s.engine->source("kv")});
+    return;
+  }
   // Caches beside the main K/V (V3.2's indexer keys, V4's compressed streams), by their entries.
   std::string others;
   for (std::size_t i = 1; i < kv.streams.size(); ++i) {
