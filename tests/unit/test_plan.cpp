@@ -148,3 +148,20 @@ TEST_CASE("a GPU count past one node fills whole nodes for an engine that spans 
   r.scenario.quant = "q4_k_m";
   REQUIRE(run_plan(catalog(), r).hardware->nodes == 1);
 }
+
+TEST_CASE("FP8 checkpoints need an FP8 or FP8-Marlin GPU: Ampere and later, not Volta", "[plan][hardware]") {
+  // vLLM's FP8 docs: W8A8 from compute capability 8.9, weight-only W8A16 (FP8 Marlin) from 8.0; a
+  // V100 (7.0) has neither, so recommend must not pick an FP8 file for it.
+  PlanRequest r;
+  r.scenario.model = "8b";
+  r.scenario.quant = "fp8";
+  r.scenario.engine = "vllm";
+  r.scenario.context = 4096;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{"a100-80g", 1}};
+  REQUIRE(run_plan(catalog(), r).fits);
+  r.hardware->gpus = {{"v100-32g", 1}};
+  const PlanResult volta = run_plan(catalog(), r);
+  REQUIRE_FALSE(volta.fits);
+  REQUIRE_THAT(volta.layout->reasons.front(), Catch::Contains("Volta GV100"));
+}
