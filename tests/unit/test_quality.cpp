@@ -37,3 +37,15 @@ TEST_CASE("reasoning models and the native format's penalty", "[quality]") {
   REQUIRE(q2->factor < 1.0);
   REQUIRE(q2->factor == Approx(std::exp(-q2->kld)));  // factor = exp(-KLD) by definition
 }
+
+TEST_CASE("a rating past the scale's top counts as 100, so no task score passes 100", "[quality]") {
+  // V4-Pro's code figures (models.json): LiveCodeBench 93.5 and a Codeforces rating of 3206;
+  // 3206 / 30 = 106.9 is capped at 100, so the code score is (93.5 + 100) / 2 = 96.75.
+  const auto& pro = catalog().require_model("deepseek-v4-pro");
+  const auto code = task_score(catalog(), pro, catalog().require_task("code"));
+  REQUIRE(code);
+  REQUIRE(code->score == Approx((93.5 + 100.0) / 2));
+  for (const auto& m : catalog().models)
+    for (const auto& t : catalog().tasks)
+      if (const auto s = task_score(catalog(), m, t)) REQUIRE(s->score <= 100.0);
+}

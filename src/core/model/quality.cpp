@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 
@@ -19,9 +21,13 @@ std::optional<MetricValue> metric_value(const ModelSpec& model, const TaskMetric
   for (const auto& key : metric.keys) {
     const auto it = model.benchmarks.scores.find(key);
     if (it == model.benchmarks.scores.end()) continue;
-    const double v = it->second / metric.divide_by;
-    if (metric.divide_by == 1) return MetricValue{v, fmt::format("{} {:g}", key, it->second)};
-    return MetricValue{v, fmt::format("{} {:g} / {:g} = {:.1f}", key, it->second, metric.divide_by, v)};
+    if (metric.divide_by == 1) return MetricValue{it->second, fmt::format("{} {:g}", key, it->second)};
+    // A rating put on the 0-100 range of pass rates (Codeforces / 30) tops out at 100: a rating
+    // past the scale's top (3000) is not a pass rate above 100 %.
+    const double v = std::min(it->second / metric.divide_by, 100.0);
+    return MetricValue{
+        v, fmt::format("{} {:g} / {:g} = {:.1f}{}", key, it->second, metric.divide_by, it->second / metric.divide_by,
+                       v < it->second / metric.divide_by ? ", 100 at most" : "")};
   }
   return std::nullopt;
 }
