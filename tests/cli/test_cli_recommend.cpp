@@ -392,3 +392,21 @@ TEST_CASE("recommend: Why names the score tie when the faster of tied candidates
     named = named || line.get<std::string>().find("ties with scores up to 0.5 below") != std::string::npos;
   REQUIRE(named);
 }
+
+// Renting, the tie is broken by the cost per token, not the speed (recommend_rank.cpp), and the
+// Why line says that rule.
+TEST_CASE("recommend --cloud: Why names the cheaper per token as the tie-breaker", "[cli][recommend]") {
+  const auto rec = recommend({"--cloud", "--budget-usd", "5000", "--task", "code", "--users", "20"});
+  double best = 0;
+  for (const auto& c : rec["candidates"])
+    if (c["feasible"] == true) best = std::max(best, c["score"].get<double>());
+  REQUIRE(rec["pick"]["score"].get<double>() < best);  // the case: a tie, not the top score
+  bool cheapest = false, fastest = false;
+  for (const auto& line : rec["why"]) {
+    cheapest =
+        cheapest || line.get<std::string>().find("of which the cheapest per token (rented) wins") != std::string::npos;
+    fastest = fastest || line.get<std::string>().find("of which the fastest wins") != std::string::npos;
+  }
+  REQUIRE(cheapest);
+  REQUIRE_FALSE(fastest);
+}

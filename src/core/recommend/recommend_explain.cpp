@@ -28,7 +28,7 @@ std::string search_text(const RecommendRequest& r, const Recommendation& out) {
 }
 
 /// The preference that chose among the candidates that fit.
-std::string preference_text(const Recommendation& out) {
+std::string preference_text(const Recommendation& out, bool renting) {
   const Candidate& pick = out.ranked.front();
   const double best = std::max_element(out.ranked.begin(), out.ranked.end(), [](const auto& a, const auto& b) {
                         return a.score < b.score;
@@ -38,8 +38,8 @@ std::string preference_text(const Recommendation& out) {
       if (pick.score < best)  // a tie with a higher score, which the faster candidate wins
         return fmt::format(
             "Prefer quality: the highest task score that fits, {:.1f}, ties with scores up to {:g} below it, "
-            "of which the fastest wins: {} = {:.1f}.",
-            best, k_score_tie, score_text(pick), pick.score);
+            "of which the {} wins: {} = {:.1f}.",
+            best, k_score_tie, renting ? "cheapest per token (rented)" : "fastest", score_text(pick), pick.score);
       return fmt::format("Prefer quality: the highest task score that fits, {} = {:.1f}.", score_text(pick),
                          pick.score);
     case Preference::speed:
@@ -116,7 +116,7 @@ void explain(const RecommendRequest& r, Recommendation& out) {
   }
   const Candidate& pick = out.ranked.front();
   out.why.push_back(search_text(r, out));
-  out.why.push_back(preference_text(out));
+  out.why.push_back(preference_text(out, r.cloud));
   out.why.push_back(pick_text(pick));
   if (auto reasoning = reasoning_text(task, pick)) out.why.push_back(std::move(*reasoning));
   if (!pick.op_offload)
