@@ -145,13 +145,18 @@ void render_catalog_entry(const ModelFileInfo& info, std::ostream& out) {
   std::string native = "bf16";
   for (const auto& t : info.types)
     if (t.type == "F8_E4M3") native = "fp8";
-  const ordered_json entry{{"id", id},
-                           {"name", name},
-                           {"family", "custom"},
-                           {"hf_repo", "local/" + id},
-                           {"native_dtype", native},
-                           {"config", config_json(*info.arch)},
-                           {"config_source", "dsplan inspect " + file}};
+  // The model lives where the file is: engines load that directory; no hub repository has it.
+  const std::filesystem::path whole = std::filesystem::absolute(p).lexically_normal();
+  const std::filesystem::path directory = std::filesystem::is_directory(whole) ? whole : whole.parent_path();
+  const ordered_json entry{
+      {"id", id},
+      {"name", name},
+      {"family", "custom"},
+      {"hf_repo", directory.string()},
+      {"gguf_repo", {{"none", "a local model: give your GGUF file with -m"}, {"source", "dsplan inspect " + file}}},
+      {"native_dtype", native},
+      {"config", config_json(*info.arch)},
+      {"config_source", "dsplan inspect " + file}};
   out << ordered_json{{"models", ordered_json::array({entry})}}.dump(2) << '\n';
 }
 

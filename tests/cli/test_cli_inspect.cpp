@@ -107,6 +107,16 @@ TEST_CASE("inspect --emit-catalog gives an entry --catalog accepts", "[cli][insp
   CAPTURE(shown.err);
   REQUIRE(shown.code == 0);
   REQUIRE(json::parse(shown.out)["params_total"] == 7241732096ULL);
+  // Its launch lines load the directory the file is in, not a hub repository that does not exist.
+  const auto run = json::parse(run_cli({"--catalog", (dir / "mine.json").string(), "estimate",
+                                        "dsplan-test-inspect-emit", "--engine", "vllm", "--gpu", "a100-80g", "--json"})
+                                   .out);
+  const std::string command = run["launch"]["command"];
+  REQUIRE(command.rfind("vllm serve " + std::filesystem::absolute(dir).lexically_normal().string() + " ", 0) == 0);
+  const auto gguf = json::parse(run_cli({"--catalog", (dir / "mine.json").string(), "estimate",
+                                         "dsplan-test-inspect-emit", "-q", "q4_k_m", "--gpu", "rtx4090", "--json"})
+                                    .out);
+  REQUIRE(gguf["launch"]["command"].get<std::string>().find("unsloth/") == std::string::npos);
 }
 
 TEST_CASE("inspect errors are one line", "[cli][inspect]") {
