@@ -69,6 +69,13 @@ TEST_CASE("train: bad combinations exit 2 with one line", "[cli][training]") {
   require_usage_error(run_cli({"train", "7b", "--tokens", "lots"}), "--tokens");
   require_usage_error(run_cli({"train", "7b", "--ep", "2", "--gpu", "h100-sxm", "--count", "2"}), "routed experts");
   require_usage_error(run_cli({"train", "nosuchmodel"}), "unknown model");
+  // R1-Distill-Llama-8B: 32 heads, 8 KV heads, 32 blocks (config.json); R1: 256 routed experts.
+  require_usage_error(run_cli({"train", "8b", "--tp", "3", "--gpu", "h100-sxm", "--count", "3"}),
+                      "--tp: tensor parallel size 3 does not divide the 32 attention heads");
+  require_usage_error(run_cli({"train", "8b", "--pp", "33", "--gpu", "h100-sxm", "--count", "33"}),
+                      "--pp: 33 pipeline stages for 32 blocks");
+  require_usage_error(run_cli({"train", "r1", "--ep", "512", "--gpu", "h100-sxm", "--count", "512"}),
+                      "--ep: expert parallel size 512 does not divide the 256 routed experts");
 }
 
 TEST_CASE("train table says what fits", "[cli][training]") {

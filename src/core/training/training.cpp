@@ -40,6 +40,21 @@ void validate(const TrainRequest& r) {
   if (r.utilization && !(*r.utilization > 0 && *r.utilization <= 1)) throw InputError("%mfu% must be in (0, 1]");
 }
 
+/// Parallel sizes the model cannot be split into: tensor parallelism as serving checks it (the
+/// heads, then the attention kind's rule), expert parallelism over whole routed experts (Megatron's
+/// num_moe_experts % expert_model_parallel_size == 0), and no pipeline stage without a block.
+void validate_parallelism(const ModelSpec& m, const TrainRequest& r) {
+  const ModelArch& a = m.arch;
+  if (const auto why = tensor_parallel_violation(a, r.tp); !why.empty()) throw InputError("%tp%: " + why);
+  if (r.ep > 1 && !a.is_moe()) throw InputError("%ep% splits routed experts; " + m.id + " has none");
+  if (a.n_routed_experts % r.ep != 0)
+    throw InputError(
+        fmt::format("%ep%: expert parallel size {} does not divide the {} routed experts", r.ep, a.n_routed_experts));
+  if (r.pp > a.num_layers)
+    throw InputError(
+        fmt::format("%pp%: {} pipeline stages for {} blocks; a stage needs at least one", r.pp, a.num_layers));
+}
+
 bool fits_on(const TrainMemory& m, const std::optional<Device>& gpu) { return gpu && m.total <= gpu->memory; }
 
 /// --count auto: fits with the headroom left free.
@@ -176,7 +191,7 @@ namespace {
 TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   validate(r);
   const ModelFacts f = model_facts(catalog, r);
-  if (r.ep > 1 && !f.spec->arch.is_moe()) throw InputError("%ep% splits routed experts; " + f.spec->id + " has none");
+  validate_parallelism(*f.spec, r);
   TrainResult out;
   out.model_id = f.spec->id;
   out.count_auto = r.count_auto;
