@@ -112,8 +112,14 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"recommend", "--ram", "64", "--gpus", "2"}, "--gpus 2 (a count) goes with --gpu NAME or --vram SIZE"},
       {{"check", "8b", "--gpu", "rtx4090", "--max-ttft-ms", "0"}, "--max-ttft-ms: 0 is out of range"},
       {{"train", "8b", "--gpu", "h100-sxm", "--tokens", "-5"}, "--tokens: -5 is out of range (1 to 1e+18)"},
-      // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow).
-      {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"}, "too large to represent"},
+      // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow). A
+      // 16m sequence is now refused first (the 70B's window is 131,072 tokens), so the overflow
+      // case uses V4-Pro's 1m window with every s x s score stored.
+      {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"},
+       "--seq 16777216 exceeds DeepSeek-R1-Distill-Llama-70B's maximum of 131072 tokens (max_position_embeddings)"},
+      {{"train", "v4-pro", "--gpu", "h100-sxm", "--seq", "1m", "--micro-batch", "65536", "--no-flash-attn",
+        "--checkpointing", "none"},
+       "too large to represent"},
       // Work is bounded: a node holds at most 72 GPUs (these took 12-26 s).
       {{"compare", "--gpu", "h100-sxm", "--count", "4096", "--nodes", "1024"},
        "--count: 4096 is out of range (1 to 72)"},

@@ -76,6 +76,10 @@ TEST_CASE("train: bad combinations exit 2 with one line", "[cli][training]") {
                       "--pp: 33 pipeline stages for 32 blocks");
   require_usage_error(run_cli({"train", "r1", "--ep", "512", "--gpu", "h100-sxm", "--count", "512"}),
                       "--ep: expert parallel size 512 does not divide the 256 routed experts");
+  // A sequence past max_position_embeddings (131,072 for the 8B), refused as estimate refuses such a context.
+  require_usage_error(run_cli({"train", "8b", "--method", "lora", "--seq", "1m", "--tokens", "1e9"}),
+                      "--seq 1048576 exceeds DeepSeek-R1-Distill-Llama-8B's maximum of 131072 tokens");
+  REQUIRE(run_cli({"train", "8b", "--method", "lora", "--seq", "128k"}).code == 0);
 }
 
 TEST_CASE("train table says what fits", "[cli][training]") {
