@@ -86,13 +86,17 @@ bool is_count(const std::string& text) {
 
 }  // namespace
 
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+std::vector<std::string> split_commas(const std::vector<std::string>& values, std::string_view flag) {
   std::vector<std::string> out;
   for (const auto& v : values) {
     std::size_t start = 0;
-    for (std::size_t comma; (comma = v.find(',', start)) != std::string::npos; start = comma + 1)
-      if (comma > start) out.push_back(v.substr(start, comma - start));
-    if (start < v.size()) out.push_back(v.substr(start));
+    for (std::size_t comma;; start = comma + 1) {
+      comma = v.find(',', start);
+      const std::size_t end = comma == std::string::npos ? v.size() : comma;
+      if (end == start) throw InputError(fmt::format("{}: empty item in '{}'", flag, v));
+      out.push_back(v.substr(start, end - start));
+      if (comma == std::string::npos) break;
+    }
   }
   return out;
 }

@@ -95,6 +95,20 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"recommend", "--vram", "24", "--model", ""}, "--model: empty value"},
       {{"recommend", "--vram", "24", "--model", ","}, "--model: empty value ','"},
       {{"compare", "--quants", ""}, "--quants: empty value"},
+      // An empty item in a list names nothing either (it was dropped silently).
+      {{"compare", "--models", "8b,,70b"}, "--models: empty item in '8b,,70b'"},
+      {{"compare", "--models", "8b,70b,"}, "--models: empty item in '8b,70b,'"},
+      {{"compare", "8b,,70b"}, "MODEL: empty item in '8b,,70b'"},
+      {{"compare", "--quants", ",q4_k_m"}, "--quants: empty item"},
+      {{"recommend", "--vram", "24", "--engine", "vllm,,sglang"}, "--engine: empty item"},
+      // Flags that would do nothing: refused, as --rank with --method full is.
+      {{"train", "8b", "--method", "full", "--targets", "attn"}, "--targets applies to --method lora or qlora"},
+      {{"train", "8b", "--method", "lora", "--fsdp-qlora"}, "--fsdp-qlora applies to --method qlora"},
+      {{"train", "8b", "--tokens", "1e9", "--price", "2"}, "--price needs --gpu NAME"},
+      {{"train", "8b", "--tokens", "1e9", "--mfu", "0.3"}, "--mfu needs --gpu NAME"},
+      {{"recommend", "--vram", "24", "--max-gpus", "4"}, "--max-gpus goes with --cloud"},
+      {{"recommend", "--vram", "24", "--all"}, "--all lists every candidate in --json or --format csv"},
+      {{"recommend", "--gpu", "rtx4090", "--budget-period", "upfront"}, "--budget-period goes with --budget-usd"},
       // compare: a request no cell can use is an error, not a matrix of n/a.
       {{"compare", "--cpu", "nope"}, "unknown CPU 'nope'"},
       {{"compare", "--vram", "24", "--kv-type", "nope"}, "KV cache type 'nope'"},
