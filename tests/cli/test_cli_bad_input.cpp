@@ -139,6 +139,11 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
        "--count: 4096 is out of range (1 to 72)"},
       {{"recommend", "--count", "4096", "--vram", "2b"}, "--count: 4096 is out of range (1 to 72)"},
       {{"estimate", "70b", "--gpus", "40xrtx3090,40xrtx4090"}, "at most 72 GPUs per node"},
+      // A build date no build has: before llama.cpp's first release (March 2023), or after today.
+      {{"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-02-28"},
+       "--build-date: 2023-02-28 is before llama.cpp's first release (2023-03)"},
+      {{"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2999-01"},
+       "--build-date: 2999-01 is after today"},
       // Unexpected arguments in the order typed, with a suggestion.
       {{"estimate", "70b", "--foo", "1", "--ngl", "2"}, "unexpected arguments '--foo' '1'"},
       {{"estimate", "70b", "--ctx", "4096"}, "(did you mean --context?)"},
@@ -163,6 +168,14 @@ TEST_CASE("minus zero is read as 0 and 1PiB is inside the documented size range"
   REQUIRE_FALSE(std::signbit(j["min_tokens_per_s"].get<double>()));
   const auto table = run_cli({"recommend", "--vram", "24", "--min-tps", "-0"});
   REQUIRE(table.out.find("at least 0 tokens/s") != std::string::npos);
+  // Whole numbers and sizes too: --zero -0 is ZeRO stage 0; --vram -0 is 0 bytes, below the range.
+  const auto stage = run_cli({"train", "8b", "--zero", "-0", "--json"});
+  REQUIRE(stage.code == 0);
+  REQUIRE(nlohmann::json::parse(stage.out)["zero"] == 0);
+  require_usage_error(run_cli({"estimate", "8b", "--vram", "-0"}), "--vram: '-0' is out of range (1 byte to 1 PiB)");
+  // Numbers are decimal: 0x10 is not sixteen tokens.
+  require_usage_error(run_cli({"train", "8b", "--gpu", "h100-sxm", "--tokens", "0x10"}),
+                      "--tokens: '0x10' is not a number");
   // The message says "1 byte to 1 PiB": 1 PiB itself is accepted, one byte more is not.
   REQUIRE(run_cli({"estimate", "70b", "--vram", "1PiB"}).code == 0);
   require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (1 byte to 1 PiB)");

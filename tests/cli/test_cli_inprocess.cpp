@@ -80,6 +80,10 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-02-29"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "--engine", "vllm", "--build-date", "2024-05"}),
                       "no older builds of vLLM");
+  // llama.cpp's first commit is of March 2023: that month is a build date, the one before is not.
+  REQUIRE(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-03"}).code == 0);
+  require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-02"}),
+                      "before llama.cpp's first release");
   require_usage_error(run_cli({"estimate"}), "model is required");
   require_usage_error(run_cli({"estimat", "70b"}), "unknown command 'estimat' (did you mean: estimate?)");
   require_usage_error(run_cli({}), "subcommand is required");
