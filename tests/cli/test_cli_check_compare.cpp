@@ -124,6 +124,20 @@ TEST_CASE("check: input errors exit 2", "[cli][check]") {
       1);
 }
 
+// docs/cli.md checks[].unit: "USD per million output tokens", measured or not.
+TEST_CASE("check: the cost limit's unit is the documented one whether or not it was measured", "[cli][check]") {
+  const std::string unit = "USD per million output tokens";
+  const auto unmeasured = run_cli(
+      {"check", "70b", "--quant", "bf16", "--gpu", "rtx4090", "--max-usd-per-mtok", "30", "--price", "2", "--json"});
+  REQUIRE(unmeasured.code == 1);
+  const auto u = json::parse(unmeasured.out);
+  REQUIRE(u["checks"][1]["name"] == "max_usd_per_mtok");
+  REQUIRE(u["checks"][1]["unit"] == unit);
+  const auto measured = run_cli({"check", "8b", "--gpu", "h100-sxm", "--max-usd-per-mtok", "30", "--json"});
+  REQUIRE(measured.code == 0);
+  REQUIRE(json::parse(measured.out)["checks"][1]["unit"] == unit);
+}
+
 // Compare: one row per catalog model, one cell per quant; more bits never less memory in a row.
 TEST_CASE("compare: the matrix", "[cli][compare]") {
   const auto o = run_cli({"compare", "--quants", "q4_k_m,q8_0", "--json"});

@@ -27,6 +27,8 @@ CheckOutcome at_most(std::string name, std::string what, double measured, double
   return c;
 }
 
+/// The unit of the cost limit, measured or not (docs/cli.md checks[].unit).
+constexpr const char* k_usd_unit = "USD per million output tokens";
 constexpr const char* k_no_price = "%max_usd_per_mtok%: no price for this hardware in the catalog; give %price%";
 
 }  // namespace
@@ -68,7 +70,7 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
                            : unmeasured("max_ttft_ms", *limits.max_ttft_s * 1000, "ms"));
   if (limits.max_usd_per_million_tokens) {
     if (!measured) {
-      out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, "USD/Mtok"));
+      out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, k_usd_unit));
     } else {
       const auto& c = *p.cost;
       std::optional<double> usd;
@@ -76,7 +78,7 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
       else if (c.owned) usd = c.owned->usd_per_million_tokens;
       if (!usd) throw InputError(k_no_price);
       out.push_back(at_most("max_usd_per_mtok", c.cloud ? "cloud cost" : "owned cost", *usd,
-                            *limits.max_usd_per_million_tokens, "USD per million output tokens"));
+                            *limits.max_usd_per_million_tokens, k_usd_unit));
     }
   }
   if (limits.max_memory_fraction)
