@@ -158,6 +158,21 @@ TEST_CASE("estimate with hardware: layout, throughput and cost in JSON", "[cli]"
   REQUIRE(j["cost"]["usd_per_million_tokens"].get<double>() > 0);
 }
 
+// docs/cli.md: byte counts are integers. A stage's bytes are a share of the file per device, a
+// fraction where 8 tensor-parallel ranks split V4-Pro's tensors (4982451833.5 was printed).
+TEST_CASE("estimate JSON: stage byte counts are whole bytes", "[cli]") {
+  const auto o = run_cli({"estimate", "v4-pro", "--gpu", "b200", "--count", "8", "--json"});
+  REQUIRE(o.code == 0);
+  const auto j = json::parse(o.out);
+  for (const char* stages : {"decode_stages", "prefill_stages"}) {
+    REQUIRE_FALSE(j["throughput"][stages].empty());
+    for (const auto& st : j["throughput"][stages]) {
+      REQUIRE(st["read_bytes"].is_number_unsigned());
+      REQUIRE(st["score_bytes"].is_number_unsigned());
+    }
+  }
+}
+
 TEST_CASE("a request that does not fit is an answer, not an error", "[cli]") {
   const auto o = run_cli({"estimate", "r1", "--gpu", "rtx4090", "--json"});
   REQUIRE(o.code == 0);
