@@ -200,3 +200,23 @@ TEST_CASE("hardware flag errors", "[cli]") {
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "ascend-910b"}), "no published memory bandwidth");
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "rtx3090", "--cpu", "epyc-965"}), "unknown CPU");
 }
+
+// data/engines.json compute_buffer_model: SGLang and Ollama are sized by vLLM's and llama.cpp's
+// formulas; the table names whose formula it is rather than calling SGLang's buffer "vllm".
+TEST_CASE("estimate table: the compute buffer names the formula that sized it", "[cli]") {
+  const auto row = [](const std::vector<std::string>& args) {
+    const auto o = run_cli(args);
+    REQUIRE(o.code == 0);
+    const auto at = o.out.find("Compute buffer");
+    REQUIRE(at != std::string::npos);
+    return o.out.substr(at, o.out.find('\n', at) - at);
+  };
+  const auto sglang = row({"estimate", "8b", "--engine", "sglang"});
+  CHECK(sglang.find("activations (vLLM's model)") != std::string::npos);
+  CHECK(sglang.find("vllm") == std::string::npos);
+  CHECK(row({"estimate", "8b", "--engine", "vllm"}).find("vLLM activations") != std::string::npos);
+  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "ollama"}).find("activations (llama.cpp's model)") !=
+        std::string::npos);
+  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "llama.cpp"}).find("llama.cpp activations") !=
+        std::string::npos);
+}

@@ -88,3 +88,17 @@ TEST_CASE("train table says what fits", "[cli][training]") {
   REQUIRE(o.out.find("Fits:") != std::string::npos);
   REQUIRE(o.out.find("GPU-hours") != std::string::npos);
 }
+
+// One GPU, one sequence, one step are singular; 8 data-parallel GPUs at micro-batch 1 make a
+// global batch of 8 sequences (docs/cli.md --global-batch default).
+TEST_CASE("train table: counts of one are singular", "[cli][training]") {
+  const auto one = run_cli({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
+  REQUIRE(one.code == 0);
+  REQUIRE(one.out.find("global batch 1 sequence (1 accumulation step)") != std::string::npos);
+  REQUIRE(one.out.find(" on 1 GPU at ") != std::string::npos);
+  const auto eight = run_cli({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--count", "8", "--global-batch",
+                              "16", "--tokens", "1e9"});
+  REQUIRE(eight.code == 0);
+  REQUIRE(eight.out.find("global batch 16 sequences (2 accumulation steps)") != std::string::npos);
+  REQUIRE(eight.out.find(" on 8 GPUs at ") != std::string::npos);
+}
