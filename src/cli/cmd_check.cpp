@@ -38,6 +38,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   resolve_detection(o.estimate.hw, ctx);
   resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
   PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
+  require_limits_answerable(ctx.catalog(), plan, to_cost_request(o.estimate), limits);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
   std::optional<std::string> fitting;  // what does pass, when this does not

@@ -127,10 +127,9 @@ void setup_compare(CLI::App& app, Context& ctx) {
       if (!r.context_max && !o->estimate.headroom.empty()) throw InputError("--headroom goes with --context max");
       r.headroom = optional_number(o->estimate.headroom, "--headroom", 0, 0.9).value_or(r.headroom);
       r.engine = r.base.scenario.engine;
-      std::vector<std::string> models = o->models;
-      models.insert(models.end(), o->named.begin(), o->named.end());
-      r.models = split_commas(models);
-      if (!o->quants.empty()) r.quants = split_commas(o->quants);
+      r.models = split_commas(o->models, "--models");
+      for (auto& m : split_commas(o->named, "MODEL")) r.models.push_back(std::move(m));
+      if (!o->quants.empty()) r.quants = split_commas(o->quants, "--quants");
       if (!o->estimate.model_file.empty()) {  // the file's column first, on its model's row
         const ModelFileChoice file = load_model_file(ctx, o->estimate.model_file, "");
         if (std::find(r.models.begin(), r.models.end(), file.model) == r.models.end()) r.models.insert(r.models.begin(), file.model);

@@ -18,8 +18,8 @@ struct RecommendOptions {
   EstimateOptions cost;  ///< only the cost flags are used
   bool cloud = false;
   bool all = false;  ///< --json: every candidate, not only the pick, runners-up and notable rejections
-  std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period = "month";
-  std::string prefer = "quality", max_gpus = "64", headroom;
+  std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period;
+  std::string prefer = "quality", max_gpus, headroom;
   std::vector<std::string> models, quants, engines;
   std::string model_file;
 };
@@ -37,13 +37,19 @@ RecommendRequest to_request(const RecommendOptions& o) {
   if (const auto ms = optional_number(o.latency_ms, "--latency-ms", 1, 1e9)) r.max_ttft_s = *ms / 1000.0;
   if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, 1e6)) r.min_tokens_per_s = *tps;
   r.budget_usd = optional_number(o.budget, "--budget-usd", 0, 1e12);
-  r.budget_period = parse_choice<BudgetPeriod>(k_budget_periods, o.budget_period, "--budget-period");
+  if (!o.budget_period.empty()) {
+    if (o.budget.empty()) throw InputError("--budget-period goes with --budget-usd (the budget it applies to)");
+    r.budget_period = parse_choice<BudgetPeriod>(k_budget_periods, o.budget_period, "--budget-period");
+  }
   r.prefer = parse_choice<Preference>(k_preferences, o.prefer, "--prefer");
-  r.max_gpus = parse_integer(o.max_gpus, "--max-gpus", 1, 4096);
+  if (!o.max_gpus.empty()) {
+    if (!o.cloud) throw InputError("--max-gpus goes with --cloud (the largest rented deployment considered)");
+    r.max_gpus = parse_integer(o.max_gpus, "--max-gpus", 1, 4096);
+  }
   if (const auto h = optional_number(o.headroom, "--headroom", 0, 0.9)) r.headroom = *h;
-  r.models = split_commas(o.models);
-  r.quants = split_commas(o.quants);
-  r.engines = split_commas(o.engines);
+  r.models = split_commas(o.models, "--model");
+  r.quants = split_commas(o.quants, "--quant");
+  r.engines = split_commas(o.engines, "--engine");
   r.cost = to_cost_request(o.cost);
   return r;
 }
@@ -98,6 +104,9 @@ void setup_recommend(CLI::App& app, Context& ctx) {
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
       if (o->hw.detect && o->cloud) throw InputError("--detect plans on this machine; --cloud chooses rented GPUs: give one");
+      if (o->all && ctx.global.format == OutputFormat::table)
+        throw InputError(
+            "--all lists every candidate in --json or --format csv; the table shows the pick and runners-up");
       resolve_detection(o->hw, ctx);
       RecommendRequest request = to_request(*o);
       if (!o->model_file.empty()) {  // only the file: its model (benchmarks kept) in its exact bytes

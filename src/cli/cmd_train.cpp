@@ -11,7 +11,7 @@ namespace dsplan::cli {
 namespace {
 
 struct TrainOptions {
-  std::string model, method = "full", rank, targets = "all", gpu, count, zero = "0", tp = "1", pp = "1", ep = "1";
+  std::string model, method = "full", rank, targets, gpu, count, zero = "0", tp = "1", pp = "1", ep = "1";
   std::string seq = "2048", micro_batch = "1", global_batch, tokens, checkpointing, optimizer = "adamw", mfu, price;
   std::string precision = "bf16";
   bool no_flash_attn = false;
@@ -27,11 +27,19 @@ TrainRequest to_request(const TrainOptions& o) {
     if (r.method == TrainMethod::full) throw InputError("--rank applies to --method lora or qlora");
     r.rank = parse_integer(o.rank, "--rank", 1, 1'000'000);
   }
-  r.targets = parse_choice<LoraTargets>(k_lora_targets, o.targets, "--targets");
+  if (!o.targets.empty()) {
+    if (r.method == TrainMethod::full) throw InputError("--targets applies to --method lora or qlora");
+    r.targets = parse_choice<LoraTargets>(k_lora_targets, o.targets, "--targets");
+  }
+  if (o.fsdp_qlora && r.method != TrainMethod::qlora)
+    throw InputError("--fsdp-qlora applies to --method qlora (it stores the 4-bit weights in bf16 containers)");
   r.gpu = o.gpu;
   if (o.count == "auto") r.count_auto = true;
   else if (!o.count.empty()) r.count = parse_integer(o.count, "--count", 1, 1'000'000);
   if (!o.count.empty() && o.gpu.empty()) throw InputError("--count needs --gpu NAME");
+  // Time and cost need a GPU to time; without one these would be accepted and do nothing.
+  if (!o.price.empty() && o.gpu.empty()) throw InputError("--price needs --gpu NAME (the GPU-hours it prices)");
+  if (!o.mfu.empty() && o.gpu.empty()) throw InputError("--mfu needs --gpu NAME (the peak it is a fraction of)");
   r.zero = parse_integer(o.zero, "--zero", 0, 3);
   r.tp = parse_integer(o.tp, "--tp", 1, 1024);
   r.pp = parse_integer(o.pp, "--pp", 1, 1024);

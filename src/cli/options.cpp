@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "cli/parse_units.hpp"
+#include "dsplan/base/build_date.hpp"
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/text.hpp"
 #include "dsplan/model/kv_cache.hpp"
@@ -58,6 +60,19 @@ std::optional<HardwareRequest::PcieLink> pcie_link(const std::string& text) {
   return link;
 }
 
+/// --build-date after today names a build nobody has (the library checks the format and the
+/// oldest build; only the CLI reads the clock).
+std::string checked_not_future(const std::string& text) {
+  const auto date = parse_build_date(text);
+  if (!date) return text;  // the library names the malformed date
+  const auto today =
+      std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+  const std::string now = fmt::format("{:04}-{:02}-{:02}", static_cast<int>(today.year()),
+                                      static_cast<unsigned>(today.month()), static_cast<unsigned>(today.day()));
+  if (*date > now) throw InputError("--build-date: " + text + " is after today (" + now + "); give the build's date");
+  return text;
+}
+
 Scenario to_scenario(const EstimateOptions& o) {
   Scenario s;
   s.model = o.model;
@@ -69,7 +84,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
   if (!o.imatrix.empty()) s.imatrix = parse_on_off(o.imatrix, "--imatrix");
-  s.build_date = o.build_date;
+  s.build_date = checked_not_future(o.build_date);
   s.speculative_tokens = o.mtp;
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
   if (o.no_flash_attn) s.flash_attention = false;
@@ -86,13 +101,17 @@ bool is_count(const std::string& text) {
 
 }  // namespace
 
-std::vector<std::string> split_commas(const std::vector<std::string>& values) {
+std::vector<std::string> split_commas(const std::vector<std::string>& values, std::string_view flag) {
   std::vector<std::string> out;
   for (const auto& v : values) {
     std::size_t start = 0;
-    for (std::size_t comma; (comma = v.find(',', start)) != std::string::npos; start = comma + 1)
-      if (comma > start) out.push_back(v.substr(start, comma - start));
-    if (start < v.size()) out.push_back(v.substr(start));
+    for (std::size_t comma;; start = comma + 1) {
+      comma = v.find(',', start);
+      const std::size_t end = comma == std::string::npos ? v.size() : comma;
+      if (end == start) throw InputError(fmt::format("{}: empty item in '{}'", flag, v));
+      out.push_back(v.substr(start, end - start));
+      if (comma == std::string::npos) break;
+    }
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -71,8 +72,9 @@ void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet s
 void add_cost_flags(CLI::App* sub, EstimateOptions& o);
 [[nodiscard]] CostRequest to_cost_request(const EstimateOptions& o);
 
-/// Values of a repeatable, comma-separated option: {"a,b", "c"} -> {"a", "b", "c"}.
-[[nodiscard]] std::vector<std::string> split_commas(const std::vector<std::string>& values);
+/// Values of a repeatable, comma-separated option: {"a,b", "c"} -> {"a", "b", "c"}; an empty item
+/// ("a,,b", "a,") names nothing and is an InputError naming `flag`.
+[[nodiscard]] std::vector<std::string> split_commas(const std::vector<std::string>& values, std::string_view flag);
 
 /// Optional parsed values: empty text = not given.
 [[nodiscard]] std::optional<double> optional_number(const std::string& text, const char* flag, double min, double max);

@@ -182,8 +182,9 @@ void render_output(Context& ctx, const Renderers& r) {
     case OutputFormat::json: r.json(ctx.out); return;
     case OutputFormat::csv: {
       if (r.csv_rows.empty())
-        throw InputError("--format csv: dsplan " + r.command +
-                         " prints one result, not rows (csv: list, compare, recommend, estimate --sweep); use --format json");
+        throw InputError(
+            "--format csv: dsplan " + r.command +
+            " prints one result, not rows (csv: list, compare, recommend, check, estimate --sweep); use --format json");
       std::ostringstream doc;
       r.json(doc);
       write_csv(doc.str(), r.csv_rows, ctx.out);

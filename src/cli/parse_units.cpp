@@ -26,13 +26,43 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// Digits only -> value; false on anything else or overflow.
+/// Digits only -> value; false on anything else or overflow. A minus sign is taken before a zero
+/// only: "-0" is 0 (docs/cli.md), "-1" stays an error.
 bool digits(std::string_view s, std::uint64_t& value) {
+  const bool minus = !s.empty() && s.front() == '-';
+  if (minus) s.remove_prefix(1);
   if (s.empty()) return false;
   for (char c : s)
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  return ec == std::errc() && ptr == s.data() + s.size() && !(minus && value != 0);
+}
+
+/// A decimal number as docs/cli.md allows it: [+-]digits[.digits][e[+-]digits], at least one
+/// digit before the exponent. std::stod alone also reads "0x10" (hex), "inf" and "nan".
+bool is_decimal(std::string_view s) {
+  std::size_t i = 0;
+  const auto sign = [&] {
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  };
+  const auto run = [&] {
+    const std::size_t start = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    return i - start;
+  };
+  sign();
+  std::size_t mantissa = run();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    mantissa += run();
+  }
+  if (mantissa == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    sign();
+    if (run() == 0) return false;
+  }
+  return i == s.size();
 }
 
 void check_range(std::string_view flag, std::uint64_t v, std::uint64_t min, std::uint64_t max) {
@@ -72,7 +102,7 @@ std::uint64_t parse_tokens(std::string_view text, std::string_view flag, std::ui
 
 double parse_number(std::string_view text, std::string_view flag, double min, double max) {
   const std::string s(trim(text));
-  if (s.empty()) bad(flag, text, "a number");
+  if (!is_decimal(s)) bad(flag, text, "a number");
   std::size_t used = 0;
   double v = 0;
   try {
@@ -110,7 +140,7 @@ double parse_amount(std::string_view text, std::string_view flag, double min, do
 
 Bytes parse_size(std::string_view text, std::string_view flag) {
   const std::string_view s = trim(text);
-  std::size_t split = 0;
+  std::size_t split = !s.empty() && s.front() == '-' ? 1 : 0;  // "-0" is 0, refused by the byte range below
   while (split < s.size() && (std::isdigit(static_cast<unsigned char>(s[split])) || s[split] == '.')) ++split;
   const std::string number(s.substr(0, split));
   const std::string unit = to_lower(trim(s.substr(split)));
@@ -125,8 +155,8 @@ Bytes parse_size(std::string_view text, std::string_view flag) {
   else if (unit == "pb" || unit == "p") scale = static_cast<double>(k_pb);
   else if (unit == "b") scale = 1;
   else bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
-  if (number.empty()) bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
-  const double value = parse_number(number, flag, 0, 1e18) * scale;  // the byte range below decides
+  if (number.empty() || number == "-") bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
+  const double value = parse_number(number, flag, -1e18, 1e18) * scale;  // the byte range below decides
   if (value < 1 || value > static_cast<double>(k_pib))
     throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (1 byte to 1 PiB)");
   return Bytes(static_cast<std::uint64_t>(std::llround(value)));

@@ -7,6 +7,9 @@
 #include "dsplan/files/file_weights.hpp"
 #include "dsplan/model/tensors.hpp"
 
+#include <cmath>
+#include <cstdint>
+
 namespace dsplan::cli {
 
 namespace {
@@ -102,16 +105,20 @@ ordered_json layout_json(const PlanResult& r) {
   return j;
 }
 
+/// A byte count the speed model carries as a double (a share of a file per device): whole bytes in
+/// JSON, as docs/cli.md promises every byte count is.
+std::uint64_t whole_bytes(double bytes) { return bytes > 0 ? static_cast<std::uint64_t>(std::llround(bytes)) : 0; }
+
 ordered_json stages_json(const std::vector<StageTime>& stages) {
   ordered_json out = ordered_json::array();
   for (const auto& st : stages)
     out.push_back({{"device", st.device},
-                   {"read_bytes", st.read_bytes},
+                   {"read_bytes", whole_bytes(st.read_bytes)},
                    {"flops", st.flops},
                    {"memory_s", st.memory_s},
                    {"compute_s", st.compute_s},
                    {"fixed_s", st.fixed_s},
-                   {"score_bytes", st.score_bytes},
+                   {"score_bytes", whole_bytes(st.score_bytes)},
                    {"scores_s", st.scores_s},
                    {"batch_compute_s", st.batch_compute_s},
                    {"total_s", st.total_s},

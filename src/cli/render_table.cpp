@@ -16,6 +16,18 @@ namespace dsplan::cli {
 
 namespace {
 
+/// The compute buffer's detail: whose activation formula sized it (EngineSpec::compute_buffer_model).
+/// An engine sized by another's formula says so: SGLang's buffer is vLLM's profile-run model.
+std::string compute_buffer_label(const EngineSpec& e) {
+  constexpr std::pair<std::string_view, std::string_view> k_names[] = {
+      {"llama.cpp", "llama.cpp"}, {"vllm", "vLLM"}, {"transformers", "Transformers"}};
+  std::string name = e.compute_buffer_model;
+  for (const auto& [id, shown] : k_names)
+    if (id == e.compute_buffer_model) name = shown;
+  if (e.id == e.compute_buffer_model) return name + " activations";
+  return "activations (" + name + "'s model)";
+}
+
 /// One cache stream: "csa: 21 layers x 585 B per 4 tokens (reads the top 512)".
 std::string stream_text(const KvStreamSize& s) {
   std::string text = fmt::format("{}: {} layers x {} B", s.stream.name, s.stream.layers, with_commas(s.bytes_per_entry.count()));
@@ -58,7 +70,7 @@ void memory_table(const PlanResult& r, std::ostream& out) {
       m.kv.per_token_exact()
           ? fmt::format("{} cells x {} B/token", with_commas(m.kv.cells), with_commas(m.kv.bytes_per_token.count()))
           : fmt::format("{} cells; windowed and compressed caches (KV per token below)", with_commas(m.kv.cells)));
-  row("Compute buffer", m.runtime.compute_buffer, r.scenario.engine->compute_buffer_model + " activations");
+  row("Compute buffer", m.runtime.compute_buffer, compute_buffer_label(*r.scenario.engine));
   row("Runtime overhead", m.runtime.overhead, "CUDA context, workspaces");
   row("Total", m.total, "one device holding everything");
   t.render(out, "  ");

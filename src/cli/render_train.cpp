@@ -39,10 +39,12 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
                      "ZeRO-{}\n",
                      with_commas(r.seq), r.micro_batch, checkpointing_name(r.checkpointing), optimizer_name(r.optimizer),
                      r.bytes_per_trainable_param, r.zero);
-  out << fmt::format("  GPUs: {}{} = data {} x tensor {} x pipeline {}{}; global batch {} sequences ({} accumulation "
-                     "steps)\n",
-                     r.gpus, r.gpu ? " x " + r.gpu->name : std::string(), r.dp, r.tp, r.pp,
-                     r.ep > 1 ? fmt::format(" (expert {})", r.ep) : std::string(), r.global_batch, r.grad_accumulation);
+  out << fmt::format(
+      "  GPUs: {}{} = data {} x tensor {} x pipeline {}{}; global batch {} sequence{} ({} accumulation "
+      "step{})\n",
+      r.gpus, r.gpu ? " x " + r.gpu->name : std::string(), r.dp, r.tp, r.pp,
+      r.ep > 1 ? fmt::format(" (expert {})", r.ep) : std::string(), r.global_batch, r.global_batch == 1 ? "" : "s",
+      r.grad_accumulation, r.grad_accumulation == 1 ? "" : "s");
   out << "\nMemory per GPU\n";
   Table t({{"Term"}, {"Bytes", Table::Align::right}, {"Size", Table::Align::right}});
   const auto row = [&](const char* label, Bytes b) { t.add_row({label, with_commas(b.count()), gib(b)}); };
@@ -60,8 +62,8 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
   if (r.gpu) {
     const std::string count = r.auto_count ? fmt::format(" (--count auto chose {})", *r.auto_count) : std::string();
     if (r.count_auto_failed())
-      out << fmt::format("  Does not fit: {} of {} per GPU even on {} GPUs (--count auto)\n", gib(m.total),
-                         gib(r.gpu->memory), with_commas(r.gpus));
+      out << fmt::format("  Does not fit: {} of {} per GPU even on {} GPU{} (--count auto)\n", gib(m.total),
+                         gib(r.gpu->memory), with_commas(r.gpus), r.gpus == 1 ? "" : "s");
     else
       out << fmt::format("  {}: {} of {} per GPU{}\n", *r.fits ? "Fits" : "Does not fit", gib(m.total),
                          gib(r.gpu->memory), count);
@@ -71,9 +73,10 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
   out << fmt::format("\nCompute: {:.3g} FLOP per token ({:.3g} model FLOP; 6N = {:.3g})\n", r.per_token.flops,
                      r.per_token.model_flops, 6.0 * static_cast<double>(r.active_params.count()));
   if (r.seconds) {
-    out << fmt::format("  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPUs at {:.0f}% of peak = {:.0f} GPU-hours\n",
-                       *r.tokens, *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, 100 * r.utilization,
-                       *r.gpu_hours);
+    out << fmt::format(
+        "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% of peak = {:.0f} GPU-hours\n", *r.tokens,
+        *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.utilization,
+        *r.gpu_hours);
     if (r.cost_usd)
       out << fmt::format("  Cost: ${:.0f} at ${:.2f} per GPU-hour ({})\n", *r.cost_usd, *r.usd_per_gpu_hour,
                          r.price_source);

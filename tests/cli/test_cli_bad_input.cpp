@@ -95,6 +95,20 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"recommend", "--vram", "24", "--model", ""}, "--model: empty value"},
       {{"recommend", "--vram", "24", "--model", ","}, "--model: empty value ','"},
       {{"compare", "--quants", ""}, "--quants: empty value"},
+      // An empty item in a list names nothing either (it was dropped silently).
+      {{"compare", "--models", "8b,,70b"}, "--models: empty item in '8b,,70b'"},
+      {{"compare", "--models", "8b,70b,"}, "--models: empty item in '8b,70b,'"},
+      {{"compare", "8b,,70b"}, "MODEL: empty item in '8b,,70b'"},
+      {{"compare", "--quants", ",q4_k_m"}, "--quants: empty item"},
+      {{"recommend", "--vram", "24", "--engine", "vllm,,sglang"}, "--engine: empty item"},
+      // Flags that would do nothing: refused, as --rank with --method full is.
+      {{"train", "8b", "--method", "full", "--targets", "attn"}, "--targets applies to --method lora or qlora"},
+      {{"train", "8b", "--method", "lora", "--fsdp-qlora"}, "--fsdp-qlora applies to --method qlora"},
+      {{"train", "8b", "--tokens", "1e9", "--price", "2"}, "--price needs --gpu NAME"},
+      {{"train", "8b", "--tokens", "1e9", "--mfu", "0.3"}, "--mfu needs --gpu NAME"},
+      {{"recommend", "--vram", "24", "--max-gpus", "4"}, "--max-gpus goes with --cloud"},
+      {{"recommend", "--vram", "24", "--all"}, "--all lists every candidate in --json or --format csv"},
+      {{"recommend", "--gpu", "rtx4090", "--budget-period", "upfront"}, "--budget-period goes with --budget-usd"},
       // compare: a request no cell can use is an error, not a matrix of n/a.
       {{"compare", "--cpu", "nope"}, "unknown CPU 'nope'"},
       {{"compare", "--vram", "24", "--kv-type", "nope"}, "KV cache type 'nope'"},
@@ -112,13 +126,24 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
       {{"recommend", "--ram", "64", "--gpus", "2"}, "--gpus 2 (a count) goes with --gpu NAME or --vram SIZE"},
       {{"check", "8b", "--gpu", "rtx4090", "--max-ttft-ms", "0"}, "--max-ttft-ms: 0 is out of range"},
       {{"train", "8b", "--gpu", "h100-sxm", "--tokens", "-5"}, "--tokens: -5 is out of range (1 to 1e+18)"},
-      // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow).
-      {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"}, "too large to represent"},
+      // Training whose activations pass 2^64 bytes printed "0 B" (float-to-integer overflow). A
+      // 16m sequence is now refused first (the 70B's window is 131,072 tokens), so the overflow
+      // case uses V4-Pro's 1m window with every s x s score stored.
+      {{"train", "70b", "--gpu", "h100-sxm", "--seq", "16m", "--micro-batch", "65536"},
+       "--seq 16777216 exceeds DeepSeek-R1-Distill-Llama-70B's maximum of 131072 tokens (max_position_embeddings)"},
+      {{"train", "v4-pro", "--gpu", "h100-sxm", "--seq", "1m", "--micro-batch", "65536", "--no-flash-attn",
+        "--checkpointing", "none"},
+       "too large to represent"},
       // Work is bounded: a node holds at most 72 GPUs (these took 12-26 s).
       {{"compare", "--gpu", "h100-sxm", "--count", "4096", "--nodes", "1024"},
        "--count: 4096 is out of range (1 to 72)"},
       {{"recommend", "--count", "4096", "--vram", "2b"}, "--count: 4096 is out of range (1 to 72)"},
       {{"estimate", "70b", "--gpus", "40xrtx3090,40xrtx4090"}, "at most 72 GPUs per node"},
+      // A build date no build has: before llama.cpp's first release (March 2023), or after today.
+      {{"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-02-28"},
+       "--build-date: 2023-02-28 is before llama.cpp's first release (2023-03)"},
+      {{"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2999-01"},
+       "--build-date: 2999-01 is after today"},
       // Unexpected arguments in the order typed, with a suggestion.
       {{"estimate", "70b", "--foo", "1", "--ngl", "2"}, "unexpected arguments '--foo' '1'"},
       {{"estimate", "70b", "--ctx", "4096"}, "(did you mean --context?)"},
@@ -143,6 +168,14 @@ TEST_CASE("minus zero is read as 0 and 1PiB is inside the documented size range"
   REQUIRE_FALSE(std::signbit(j["min_tokens_per_s"].get<double>()));
   const auto table = run_cli({"recommend", "--vram", "24", "--min-tps", "-0"});
   REQUIRE(table.out.find("at least 0 tokens/s") != std::string::npos);
+  // Whole numbers and sizes too: --zero -0 is ZeRO stage 0; --vram -0 is 0 bytes, below the range.
+  const auto stage = run_cli({"train", "8b", "--zero", "-0", "--json"});
+  REQUIRE(stage.code == 0);
+  REQUIRE(nlohmann::json::parse(stage.out)["zero"] == 0);
+  require_usage_error(run_cli({"estimate", "8b", "--vram", "-0"}), "--vram: '-0' is out of range (1 byte to 1 PiB)");
+  // Numbers are decimal: 0x10 is not sixteen tokens.
+  require_usage_error(run_cli({"train", "8b", "--gpu", "h100-sxm", "--tokens", "0x10"}),
+                      "--tokens: '0x10' is not a number");
   // The message says "1 byte to 1 PiB": 1 PiB itself is accepted, one byte more is not.
   REQUIRE(run_cli({"estimate", "70b", "--vram", "1PiB"}).code == 0);
   require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (1 byte to 1 PiB)");

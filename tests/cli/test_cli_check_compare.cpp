@@ -111,6 +111,31 @@ TEST_CASE("check: input errors exit 2", "[cli][check]") {
   require_usage_error(run_cli({"check", "8b", "--gpu", "rtx4090", "--max-memory-fraction", "2"}),
                       "--max-memory-fraction");
   require_usage_error(run_cli({"check", "nosuch", "--gpu", "rtx4090"}), "unknown model");
+  // A generic --vram card has no price (docs/cli.md): a cost limit on it is an input error, whether
+  // the model fits (8B Q4_K_M, about 5 GB, on 24 GiB) or not (V4-Flash's FP4+FP8 file needs Hopper
+  // or Blackwell, which a generic card is not). Both were exit 2 and 1 before.
+  require_usage_error(run_cli({"check", "8b", "-q", "q4_k_m", "--vram", "24", "--max-usd-per-mtok", "1"}),
+                      "--max-usd-per-mtok: no price for this hardware in the catalog; give --price");
+  require_usage_error(run_cli({"check", "v4-flash", "--vram", "80", "--count", "2", "--max-usd-per-mtok", "30"}),
+                      "--max-usd-per-mtok: no price for this hardware in the catalog; give --price");
+  // With a price it is a verdict again: does not fit, exit 1.
+  REQUIRE(
+      run_cli({"check", "v4-flash", "--vram", "80", "--count", "2", "--max-usd-per-mtok", "30", "--price", "2"}).code ==
+      1);
+}
+
+// docs/cli.md checks[].unit: "USD per million output tokens", measured or not.
+TEST_CASE("check: the cost limit's unit is the documented one whether or not it was measured", "[cli][check]") {
+  const std::string unit = "USD per million output tokens";
+  const auto unmeasured = run_cli(
+      {"check", "70b", "--quant", "bf16", "--gpu", "rtx4090", "--max-usd-per-mtok", "30", "--price", "2", "--json"});
+  REQUIRE(unmeasured.code == 1);
+  const auto u = json::parse(unmeasured.out);
+  REQUIRE(u["checks"][1]["name"] == "max_usd_per_mtok");
+  REQUIRE(u["checks"][1]["unit"] == unit);
+  const auto measured = run_cli({"check", "8b", "--gpu", "h100-sxm", "--max-usd-per-mtok", "30", "--json"});
+  REQUIRE(measured.code == 0);
+  REQUIRE(json::parse(measured.out)["checks"][1]["unit"] == unit);
 }
 
 // Compare: one row per catalog model, one cell per quant; more bits never less memory in a row.

@@ -80,6 +80,10 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--build-date", "2025-02-29"}), "expected YYYY-MM");
   require_usage_error(run_cli({"estimate", "8b", "--engine", "vllm", "--build-date", "2024-05"}),
                       "no older builds of vLLM");
+  // llama.cpp's first commit is of March 2023: that month is a build date, the one before is not.
+  REQUIRE(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-03"}).code == 0);
+  require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--build-date", "2023-02"}),
+                      "before llama.cpp's first release");
   require_usage_error(run_cli({"estimate"}), "model is required");
   require_usage_error(run_cli({"estimat", "70b"}), "unknown command 'estimat' (did you mean: estimate?)");
   require_usage_error(run_cli({}), "subcommand is required");
@@ -154,6 +158,21 @@ TEST_CASE("estimate with hardware: layout, throughput and cost in JSON", "[cli]"
   REQUIRE(j["cost"]["usd_per_million_tokens"].get<double>() > 0);
 }
 
+// docs/cli.md: byte counts are integers. A stage's bytes are a share of the file per device, a
+// fraction where 8 tensor-parallel ranks split V4-Pro's tensors (4982451833.5 was printed).
+TEST_CASE("estimate JSON: stage byte counts are whole bytes", "[cli]") {
+  const auto o = run_cli({"estimate", "v4-pro", "--gpu", "b200", "--count", "8", "--json"});
+  REQUIRE(o.code == 0);
+  const auto j = json::parse(o.out);
+  for (const char* stages : {"decode_stages", "prefill_stages"}) {
+    REQUIRE_FALSE(j["throughput"][stages].empty());
+    for (const auto& st : j["throughput"][stages]) {
+      REQUIRE(st["read_bytes"].is_number_unsigned());
+      REQUIRE(st["score_bytes"].is_number_unsigned());
+    }
+  }
+}
+
 TEST_CASE("a request that does not fit is an answer, not an error", "[cli]") {
   const auto o = run_cli({"estimate", "r1", "--gpu", "rtx4090", "--json"});
   REQUIRE(o.code == 0);
@@ -180,4 +199,24 @@ TEST_CASE("hardware flag errors", "[cli]") {
   require_usage_error(run_cli({"estimate", "70b", "--users", "10"}), "--users needs hardware");
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "ascend-910b"}), "no published memory bandwidth");
   require_usage_error(run_cli({"estimate", "70b", "--gpu", "rtx3090", "--cpu", "epyc-965"}), "unknown CPU");
+}
+
+// data/engines.json compute_buffer_model: SGLang and Ollama are sized by vLLM's and llama.cpp's
+// formulas; the table names whose formula it is rather than calling SGLang's buffer "vllm".
+TEST_CASE("estimate table: the compute buffer names the formula that sized it", "[cli]") {
+  const auto row = [](const std::vector<std::string>& args) {
+    const auto o = run_cli(args);
+    REQUIRE(o.code == 0);
+    const auto at = o.out.find("Compute buffer");
+    REQUIRE(at != std::string::npos);
+    return o.out.substr(at, o.out.find('\n', at) - at);
+  };
+  const auto sglang = row({"estimate", "8b", "--engine", "sglang"});
+  CHECK(sglang.find("activations (vLLM's model)") != std::string::npos);
+  CHECK(sglang.find("vllm") == std::string::npos);
+  CHECK(row({"estimate", "8b", "--engine", "vllm"}).find("vLLM activations") != std::string::npos);
+  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "ollama"}).find("activations (llama.cpp's model)") !=
+        std::string::npos);
+  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "llama.cpp"}).find("llama.cpp activations") !=
+        std::string::npos);
 }

@@ -60,6 +60,10 @@ TEST_CASE("format csv of check: one row per limit, for CI", "[cli][format]") {
 TEST_CASE("format errors: one result is not rows, two formats, unknown names", "[cli][format]") {
   require_usage_error(run_cli({"estimate", "8b", "--format", "csv"}), "dsplan estimate prints one result, not rows");
   require_usage_error(run_cli({"show", "8b", "--format", "csv"}), "dsplan show prints one result");
+  // The list of commands that do print rows includes check (one row per limit, docs/cli.md).
+  require_usage_error(run_cli({"train", "8b", "--format", "csv"}),
+                      "(csv: list, compare, recommend, check, estimate --sweep)");
+  REQUIRE(run_cli({"check", "8b", "--gpu", "h100-sxm", "--format", "csv"}).code == 0);
   require_usage_error(run_cli({"list", "--json", "--format", "csv"}), "two output formats");
   require_usage_error(run_cli({"list", "--format", "xml"}), "--format: 'xml' is not one of table, json or csv");
 }

@@ -69,6 +69,17 @@ TEST_CASE("train: bad combinations exit 2 with one line", "[cli][training]") {
   require_usage_error(run_cli({"train", "7b", "--tokens", "lots"}), "--tokens");
   require_usage_error(run_cli({"train", "7b", "--ep", "2", "--gpu", "h100-sxm", "--count", "2"}), "routed experts");
   require_usage_error(run_cli({"train", "nosuchmodel"}), "unknown model");
+  // R1-Distill-Llama-8B: 32 heads, 8 KV heads, 32 blocks (config.json); R1: 256 routed experts.
+  require_usage_error(run_cli({"train", "8b", "--tp", "3", "--gpu", "h100-sxm", "--count", "3"}),
+                      "--tp: tensor parallel size 3 does not divide the 32 attention heads");
+  require_usage_error(run_cli({"train", "8b", "--pp", "33", "--gpu", "h100-sxm", "--count", "33"}),
+                      "--pp: 33 pipeline stages for 32 blocks");
+  require_usage_error(run_cli({"train", "r1", "--ep", "512", "--gpu", "h100-sxm", "--count", "512"}),
+                      "--ep: expert parallel size 512 does not divide the 256 routed experts");
+  // A sequence past max_position_embeddings (131,072 for the 8B), refused as estimate refuses such a context.
+  require_usage_error(run_cli({"train", "8b", "--method", "lora", "--seq", "1m", "--tokens", "1e9"}),
+                      "--seq 1048576 exceeds DeepSeek-R1-Distill-Llama-8B's maximum of 131072 tokens");
+  REQUIRE(run_cli({"train", "8b", "--method", "lora", "--seq", "128k"}).code == 0);
 }
 
 TEST_CASE("train table says what fits", "[cli][training]") {
@@ -76,4 +87,18 @@ TEST_CASE("train table says what fits", "[cli][training]") {
   REQUIRE(o.code == 0);
   REQUIRE(o.out.find("Fits:") != std::string::npos);
   REQUIRE(o.out.find("GPU-hours") != std::string::npos);
+}
+
+// One GPU, one sequence, one step are singular; 8 data-parallel GPUs at micro-batch 1 make a
+// global batch of 8 sequences (docs/cli.md --global-batch default).
+TEST_CASE("train table: counts of one are singular", "[cli][training]") {
+  const auto one = run_cli({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
+  REQUIRE(one.code == 0);
+  REQUIRE(one.out.find("global batch 1 sequence (1 accumulation step)") != std::string::npos);
+  REQUIRE(one.out.find(" on 1 GPU at ") != std::string::npos);
+  const auto eight = run_cli({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--count", "8", "--global-batch",
+                              "16", "--tokens", "1e9"});
+  REQUIRE(eight.code == 0);
+  REQUIRE(eight.out.find("global batch 16 sequences (2 accumulation steps)") != std::string::npos);
+  REQUIRE(eight.out.find(" on 8 GPUs at ") != std::string::npos);
 }

@@ -77,7 +77,19 @@ TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "
 TEST_CASE("a name clash between entries is refused", "[catalog]") {
   const std::string err = error_of(R"({"gpus": [{"id": "my-card", "aliases": ["3090"], "name": "X", "vendor": "v",
       "class": "c", "memory_bytes": 5, "source": "s"}]})");
-  REQUIRE(err == "catalog: /: GPU name '3090' is used by both 'rtx3090' and 'my-card'");
+  // The later entry's file and place (/COLLECTION/ID/FIELD, as other reference errors), and the
+  // earlier entry's file.
+  REQUIRE(err ==
+          "user.json: /gpus/my-card/aliases: GPU name '3090' is used by both 'rtx3090' (embedded:gpus.json) and "
+          "'my-card'");
+}
+
+TEST_CASE("a key given twice in a catalog file is refused with its pointer", "[catalog]") {
+  REQUIRE(error_of(R"({"gpus": [], "gpus": []})") ==
+          "user.json: /gpus: duplicate key 'gpus': only one value per key is read; merge the two or remove one");
+  REQUIRE(error_of(R"({"gpus": [{"id": "my-card", "name": "X", "name": "Y", "vendor": "v", "class": "c",
+      "memory_bytes": 5, "source": "s"}]})")
+              .rfind("user.json: /gpus/0/name: duplicate key 'name'", 0) == 0);
 }
 
 TEST_CASE("a model-data load parses models, formats and engines only, a user file makes it whole", "[catalog]") {

@@ -98,3 +98,26 @@ TEST_CASE("strings: special bytes at every offset of the 8-byte scan", "[json]")
     REQUIRE(error_of("\"" + plain + "\xFF" + "yz\"").find("ill-formed") != std::string::npos);
   }
 }
+
+// Catalog files ask for unique keys: the repeated member is named by its RFC 6901 pointer
+// ("/" in a key written "~1", "~" written "~0"), not silently dropped.
+TEST_CASE("objects: with unique_keys a repeated key is an error naming its pointer", "[json]") {
+  dsplan::detail::JsonLimits unique;
+  unique.unique_keys = true;
+  const auto pointer_of = [&](std::string_view text) -> std::string {
+    try {
+      (void)JsonDoc::parse(text, unique);
+    } catch (const dsplan::detail::JsonDuplicateKey& e) {
+      REQUIRE(std::string(e.what()) == "duplicate key '" + e.key() + "'");
+      return e.pointer();
+    }
+    return "no error";
+  };
+  REQUIRE(pointer_of(R"({"gpus": [], "models": [], "gpus": [1]})") == "/gpus");
+  REQUIRE(pointer_of(R"({"gpus": [{"id": "a"}, {"id": "b", "name": "x", "name": "y"}]})") == "/gpus/1/name");
+  REQUIRE(pointer_of(R"({"a/b": {"c~d": {"k": 1, "k": 2}}})") == "/a~1b/c~0d/k");
+  REQUIRE(pointer_of(R"({"gpus": [{"id": "a"}], "models": {"id": "a"}})") == "no error");  // same key, other objects
+  // Without it the last value wins, as before (config.json, as Python's json reads it).
+  const auto doc = JsonDoc::parse(R"({"k": 1, "k": 2})");
+  REQUIRE(doc.value(doc.find(doc.value(doc.root()), "k")).unsigned_value == 2);
+}

@@ -53,3 +53,21 @@ TEST_CASE("integers and numbers", "[parse]") {
   REQUIRE_THROWS_AS(parse_number("nan", "--mfu", 0, 1), InputError);
   REQUIRE_THROWS_AS(parse_number("2", "--mfu", 0, 1), InputError);
 }
+
+// docs/cli.md: "-0 is read as 0", and numbers are decimal (2e9, 14.8T), so hex is refused.
+TEST_CASE("minus zero is zero and hex is not a number", "[parse]") {
+  REQUIRE(parse_integer("-0", "--zero", 0, 3) == 0);
+  REQUIRE(parse_integer("-00", "--zero", 0, 3) == 0);
+  REQUIRE_THROWS_WITH(parse_integer("-1", "--zero", 0, 3), "--zero: '-1' is not a whole number");
+  REQUIRE(parse_tokens("-0", "--ubatch", 0, 100) == 0);
+  REQUIRE_THROWS_WITH(parse_size("-0", "--vram"), "--vram: '-0' is out of range (1 byte to 1 PiB)");
+  REQUIRE_THROWS_WITH(parse_size("-5", "--vram"), "--vram: '-5' is out of range (1 byte to 1 PiB)");
+  REQUIRE_THROWS_WITH(parse_amount("0x10", "--tokens", 1, 1e18), "--tokens: '0x10' is not a number");
+  REQUIRE_THROWS_WITH(parse_number("0x1p4", "--price", 0, 1e6), "--price: '0x1p4' is not a number");
+  REQUIRE_THROWS_WITH(parse_number("inf", "--price", 0, 1e6), "--price: 'inf' is not a number");
+  REQUIRE_THROWS_WITH(parse_number("1e", "--price", 0, 1e6), "--price: '1e' is not a number");
+  REQUIRE_THROWS_WITH(parse_number(".", "--price", 0, 1e6), "--price: '.' is not a number");
+  REQUIRE(parse_number("2.5e-1", "--mfu", 0, 1) == Approx(0.25));
+  REQUIRE(parse_number(".5", "--mfu", 0, 1) == Approx(0.5));
+  REQUIRE(parse_number("+1", "--mfu", 0, 1) == 1);
+}

@@ -195,6 +195,37 @@ TEST_CASE("training: bad combinations are input errors", "[training]") {
   REQUIRE_THROWS_AS(estimate_training(fixture_catalog(), batch), InputError);
 }
 
+// Tiny-2L has 4 attention heads, 2 KV heads and 2 blocks; DeepSeek-R1 has 256 routed experts
+// (config.json n_routed_experts). A split that cuts a head, an expert or a stage out of nothing is refused.
+TEST_CASE("training: parallel sizes the model cannot be split into are input errors", "[training]") {
+  const auto with = [](std::uint64_t tp, std::uint64_t pp) {
+    auto r = tiny();
+    r.tp = tp;
+    r.pp = pp;
+    r.count = tp * pp;
+    return r;
+  };
+  REQUIRE_THROWS_WITH(estimate_training(fixture_catalog(), with(3, 1)),
+                      "%tp%: tensor parallel size 3 does not divide the 4 attention heads");
+  REQUIRE_NOTHROW(estimate_training(fixture_catalog(), with(4, 1)));  // 4 heads, 2 KV heads each on 2 ranks
+  REQUIRE_NOTHROW(estimate_training(fixture_catalog(), with(1, 2)));
+  REQUIRE_THROWS_WITH(estimate_training(fixture_catalog(), with(1, 3)),
+                      "%pp%: 3 pipeline stages for 2 blocks; a stage needs at least one");
+  const auto experts = [](std::uint64_t ep) {
+    TrainRequest r;
+    r.model = "r1";
+    r.gpu = "h100-sxm";
+    r.ep = ep;
+    r.count = ep;
+    return r;
+  };
+  REQUIRE_THROWS_WITH(estimate_training(catalog(), experts(512)),
+                      "%ep%: expert parallel size 512 does not divide the 256 routed experts");
+  REQUIRE_THROWS_WITH(estimate_training(catalog(), experts(3)),
+                      "%ep%: expert parallel size 3 does not divide the 256 routed experts");
+  REQUIRE_NOTHROW(estimate_training(catalog(), experts(8)));
+}
+
 TEST_CASE("training: sharded terms never grow with more GPUs", "[training][property]") {
   for (const char* model : {"7b", "32b", "v3"}) {
     TrainRequest req;

@@ -7,6 +7,10 @@
 
 namespace dsplan {
 
+/// The month of llama.cpp's first commit ("Initial release", ggml-org/llama.cpp, March 2023); Ollama
+/// builds on it, so no build of either engine is older.
+inline constexpr std::string_view k_first_build_month = "2023-03";
+
 /// "YYYY-MM-DD", a day that exists in its month (dates compare as strings).
 [[nodiscard]] bool is_build_date(std::string_view text);
 

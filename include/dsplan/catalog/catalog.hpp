@@ -542,6 +542,7 @@ struct GpuSpec {
   std::uint64_t gpus_per_node = 8;
   std::vector<std::string> sources;
   std::string notes;
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
 };
 
 /// A host CPU and its memory system (for layers or experts kept in system RAM).
@@ -560,6 +561,7 @@ struct CpuSpec {
   double tdp_watts = 0;
   std::vector<std::string> sources;
   std::string notes;
+  std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
 };
 
 struct CloudPrice {

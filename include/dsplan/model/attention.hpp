@@ -125,5 +125,8 @@ struct AttentionTraits {
 [[nodiscard]] const AttentionTraits& attention_traits(AttentionKind kind);
 [[nodiscard]] const AttentionTraits& attention_of(const ModelArch& arch);
 [[nodiscard]] std::string_view attention_name(AttentionKind kind);
+/// Why `tp` tensor-parallel ranks cannot split this model's attention: the heads must divide
+/// evenly, then the attention kind's own rule (AttentionTraits::tp_violation); empty when they can.
+[[nodiscard]] std::string tensor_parallel_violation(const ModelArch& arch, std::uint64_t tp);
 
 }  // namespace dsplan

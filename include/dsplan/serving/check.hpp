@@ -30,4 +30,10 @@ struct CheckOutcome {
 /// hardware; a cost limit with no price in the catalog and none given).
 [[nodiscard]] std::vector<CheckOutcome> run_checks(const PlanResult& plan, const CheckLimits& limits);
 
+/// Throws the InputError run_checks throws for a cost limit on hardware with no price (none in
+/// the catalog, none in `cost`), whether or not the plan fits: the same bad input is exit 2, not a
+/// "does not fit" verdict that hides it. Call before run_checks.
+void require_limits_answerable(const Catalog& catalog, const PlanResult& plan, const CostRequest& cost,
+                               const CheckLimits& limits);
+
 }  // namespace dsplan

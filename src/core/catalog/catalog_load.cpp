@@ -682,6 +682,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
                 "source",
                 "notes"});
   GpuSpec g;
+  g.origin = n.origin();
   g.id = n.str("id");
   g.name = n.str("name");
   g.aliases = n.strings_or_empty("aliases");
@@ -722,6 +723,7 @@ CpuSpec parse_cpu(const JsonNode& n) {
                 "memory_bandwidth_bytes_per_s", "max_memory_bytes", "fp32_tflops", "bf16_tflops", "isa", "tdp_watts",
                 "source", "notes"});
   CpuSpec c;
+  c.origin = n.origin();
   c.id = n.str("id");
   c.name = n.str("name");
   c.aliases = n.strings_or_empty("aliases");
@@ -848,7 +850,12 @@ void merge_host_prices(HostPrices& h, const JsonNode& n) {
 /// `doc` is scratch space, reused from layer to layer.
 void merge_layer(Catalog& cat, const std::string& origin, std::string_view text, detail::JsonDoc& doc) {
   try {
-    doc.reparse(text);
+    detail::JsonLimits limits;
+    limits.unique_keys = true;  // a key given twice would drop its first value unseen
+    doc.reparse(text, limits);
+  } catch (const detail::JsonDuplicateKey& e) {
+    throw CatalogError(origin, e.pointer(),
+                       "duplicate key '" + e.key() + "': only one value per key is read; merge the two or remove one");
   } catch (const detail::JsonParseError& e) {
     throw CatalogError(origin, "", std::string("invalid JSON: ") + e.what());
   }
@@ -899,23 +906,34 @@ void merge_layer(Catalog& cat, const std::string& origin, std::string_view text,
   throw CatalogError(origin, where, problem);
 }
 
-void check_unique_names(const std::vector<std::pair<std::string, std::string>>& names_and_owners,
-                        std::string_view kind) {
-  std::map<std::string, std::string> seen;
-  for (const auto& [name, owner] : names_and_owners) {
-    const auto [it, inserted] = seen.emplace(to_lower(name), owner);
-    if (!inserted && it->second != owner)
-      throw CatalogError("catalog", "", std::string(kind) + " name '" + name + "' is used by both '" + it->second +
-                                            "' and '" + owner + "'");
+/// A name an entry answers to: its id or one of its aliases.
+struct EntryName {
+  std::string name;
+  std::string owner;   ///< the entry's id
+  std::string origin;  ///< the catalog file of the entry
+  std::string field;   ///< "id" or "aliases"
+};
+
+/// A name used by two entries is refused at the later one (a user file's, as layers come after the
+/// embedded catalog): its file, and the pointer /COLLECTION/ID/FIELD, as other reference errors.
+void check_unique_names(const std::vector<EntryName>& names, std::string_view kind, std::string_view collection) {
+  std::map<std::string, const EntryName*> seen;
+  for (const auto& n : names) {
+    const auto [it, inserted] = seen.emplace(to_lower(n.name), &n);
+    if (inserted || it->second->owner == n.owner) continue;
+    const EntryName& first = *it->second;
+    throw CatalogError(n.origin, "/" + std::string(collection) + "/" + n.owner + "/" + n.field,
+                       std::string(kind) + " name '" + n.name + "' is used by both '" + first.owner + "' (" +
+                           first.origin + ") and '" + n.owner + "'");
   }
 }
 
 template <typename T>
-std::vector<std::pair<std::string, std::string>> names_of(const std::vector<T>& items) {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<EntryName> names_of(const std::vector<T>& items) {
+  std::vector<EntryName> out;
   for (const auto& item : items) {
-    out.emplace_back(item.id, item.id);
-    for (const auto& a : item.aliases) out.emplace_back(a, item.id);
+    out.push_back({item.id, item.id, item.origin, "id"});
+    for (const auto& a : item.aliases) out.push_back({a, item.id, item.origin, "aliases"});
   }
   return out;
 }
@@ -1025,12 +1043,12 @@ void resolve_and_check(Catalog& cat) {
     for (const auto& other : t.blend_of)
       if (const auto* o = cat.find_task(other); !o || !o->blend_of.empty())
         reference_error(t.origin, "/tasks/" + t.id, "blend_of must name tasks scored by metrics, not '" + other + "'");
-  check_unique_names(names_of(cat.models), "model");
-  check_unique_names(names_of(cat.quants), "quant");
-  check_unique_names(names_of(cat.engines), "engine");
-  check_unique_names(names_of(cat.gpus), "GPU");
-  check_unique_names(names_of(cat.cpus), "CPU");
-  check_unique_names(names_of(cat.tasks), "task");
+  check_unique_names(names_of(cat.models), "model", "models");
+  check_unique_names(names_of(cat.quants), "quant", "quants");
+  check_unique_names(names_of(cat.engines), "engine", "engines");
+  check_unique_names(names_of(cat.gpus), "GPU", "gpus");
+  check_unique_names(names_of(cat.cpus), "CPU", "cpus");
+  check_unique_names(names_of(cat.tasks), "task", "tasks");
 }
 
 }  // namespace

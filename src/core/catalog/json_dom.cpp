@@ -122,6 +122,25 @@ class JsonParser {
     }
   }
 
+  /// One step of the path to the value being parsed, for the pointer of a duplicate key.
+  struct PathStep {
+    std::string_view key;     ///< object member
+    std::uint32_t index = 0;  ///< array element, where key is empty and is_index
+    bool is_index = false;
+  };
+
+  /// RFC 6901 pointer of the path so far, then `key`: "~" as "~0", "/" as "~1".
+  [[nodiscard]] std::string pointer_to(std::string_view key) const {
+    std::string out;
+    const auto append = [&](std::string_view k) {
+      out += '/';
+      for (char c : k) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    };
+    for (const auto& step : m_path) step.is_index ? append(std::to_string(step.index)) : append(step.key);
+    append(key);
+    return out;
+  }
+
   void parse_object(int depth) {
     enter(depth);
     const std::uint32_t v = new_value(JsonType::object);
@@ -133,7 +152,9 @@ class JsonParser {
       expect(':', "object separator");
       skip_space();
       m_member_stack.push_back({key, static_cast<std::uint32_t>(m_doc.m_values.size())});
+      if (m_limits.unique_keys) m_path.push_back({key, 0, false});
       parse_value(depth + 1);
+      if (m_limits.unique_keys) m_path.pop_back();
     });
     // Sorted by key, a repeated key keeping its last value (stable sort, then keep the last of each run).
     const auto begin = m_member_stack.begin() + static_cast<std::ptrdiff_t>(mark);
@@ -141,7 +162,10 @@ class JsonParser {
     JsonValue& object = m_doc.m_values[v];
     object.first = static_cast<std::uint32_t>(m_doc.m_members.size());
     for (auto it = begin; it != m_member_stack.end(); ++it) {
-      if (std::next(it) != m_member_stack.end() && std::next(it)->key == it->key) continue;
+      if (std::next(it) != m_member_stack.end() && std::next(it)->key == it->key) {
+        if (m_limits.unique_keys) throw JsonDuplicateKey(pointer_to(it->key), std::string(it->key));
+        continue;
+      }
       m_doc.m_members.push_back(*it);
     }
     object.count = static_cast<std::uint32_t>(m_doc.m_members.size() - object.first);
@@ -153,9 +177,12 @@ class JsonParser {
     const std::uint32_t v = new_value(JsonType::array);
     ++m_pos;  // '['
     const std::size_t mark = m_item_stack.size();
+    std::uint32_t index = 0;
     parse_elements(']', "array", [&] {
       m_item_stack.push_back(static_cast<std::uint32_t>(m_doc.m_values.size()));
+      if (m_limits.unique_keys) m_path.push_back({{}, index++, true});
       parse_value(depth + 1);
+      if (m_limits.unique_keys) m_path.pop_back();
     });
     JsonValue& array = m_doc.m_values[v];
     array.first = static_cast<std::uint32_t>(m_doc.m_items.size());
@@ -383,6 +410,7 @@ class JsonParser {
   std::uint64_t m_count = 0;
   std::vector<JsonMember> m_member_stack;
   std::vector<std::uint32_t> m_item_stack;
+  std::vector<PathStep> m_path;  ///< only with JsonLimits::unique_keys
 };
 
 JsonDoc JsonDoc::parse(std::string_view text, JsonLimits limits) {

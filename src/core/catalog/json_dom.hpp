@@ -19,6 +19,20 @@ class JsonParseError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A key given twice in one object, where JsonLimits::unique_keys asks for an error: `pointer` is
+/// the JSON pointer of the repeated member ("/gpus"), `key` the key.
+class JsonDuplicateKey : public JsonParseError {
+ public:
+  JsonDuplicateKey(std::string pointer, std::string key)
+      : JsonParseError("duplicate key '" + key + "'"), m_pointer(std::move(pointer)), m_key(std::move(key)) {}
+  [[nodiscard]] const std::string& pointer() const { return m_pointer; }
+  [[nodiscard]] const std::string& key() const { return m_key; }
+
+ private:
+  std::string m_pointer;
+  std::string m_key;
+};
+
 enum class JsonType : std::uint8_t { null, boolean, integer, unsigned_integer, floating, string, array, object };
 
 struct JsonValue {
@@ -42,11 +56,15 @@ struct JsonMember {
 struct JsonLimits {
   int max_depth = 64;                      ///< containers nested deeper are an error
   std::uint64_t max_values = 4'000'000;
+  /// A repeated key in an object is a JsonDuplicateKey (catalog files: the earlier value would be
+  /// dropped unseen), rather than the last value winning (config.json, as Python's json reads it).
+  bool unique_keys = false;
 };
 
 /// A parsed document. Strings without escapes are views into the parsed text, which must outlive
 /// the document. Object members are sorted by key, a repeated key keeping its last value (as a
-/// std::map-based DOM does), so iteration order and lookups match what the catalog had before.
+/// std::map-based DOM does) unless JsonLimits::unique_keys, so iteration order and lookups match
+/// what the catalog had before.
 class JsonDoc {
  public:
   [[nodiscard]] static JsonDoc parse(std::string_view text, JsonLimits limits = {});

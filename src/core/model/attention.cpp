@@ -493,4 +493,10 @@ const AttentionTraits& attention_traits(AttentionKind kind) {
 
 const AttentionTraits& attention_of(const ModelArch& arch) { return attention_traits(arch.traits.attention); }
 
+std::string tensor_parallel_violation(const ModelArch& arch, std::uint64_t tp) {
+  if (arch.num_heads % tp != 0)
+    return fmt::format("tensor parallel size {} does not divide the {} attention heads", tp, arch.num_heads);
+  return attention_of(arch).tp_violation(arch, tp);
+}
+
 }  // namespace dsplan

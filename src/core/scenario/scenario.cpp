@@ -188,6 +188,9 @@ std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
   if (s.build_date.empty()) return {};
   const auto date = parse_build_date(s.build_date);
   if (!date) throw InputError("%build_date%: expected YYYY-MM or YYYY-MM-DD, got '" + s.build_date + "'");
+  if (date->substr(0, 7) < k_first_build_month)
+    throw InputError("%build_date%: " + s.build_date + " is before llama.cpp's first release (" +
+                     std::string(k_first_build_month) + "); no build is that old");
   if (r.engine->performance.build_eras.empty())
     throw InputError("%build_date%: the catalog describes no older builds of " + r.engine->name +
                      " (it does for llama.cpp and Ollama)");

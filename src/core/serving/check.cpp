@@ -27,7 +27,19 @@ CheckOutcome at_most(std::string name, std::string what, double measured, double
   return c;
 }
 
+/// The unit of the cost limit, measured or not (docs/cli.md checks[].unit).
+constexpr const char* k_usd_unit = "USD per million output tokens";
+constexpr const char* k_no_price = "%max_usd_per_mtok%: no price for this hardware in the catalog; give %price%";
+
 }  // namespace
+
+void require_limits_answerable(const Catalog& catalog, const PlanResult& p, const CostRequest& cost,
+                               const CheckLimits& limits) {
+  if (!limits.max_usd_per_million_tokens || !p.hardware) return;
+  // Whether a price exists does not depend on the speed: any positive rate asks the same question.
+  const CostEstimate c = estimate_cost(catalog, *p.hardware, 1.0, cost);
+  if (!c.cloud && !c.owned) throw InputError(k_no_price);
+}
 
 std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& limits) {
   if (!p.layout) throw InputError("check needs hardware to check against: %gpu% NAME, %gpus% LIST or %vram% SIZE");
@@ -61,15 +73,15 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
                            : unmeasured("max_ttft_ms", *limits.max_ttft_s * 1000, "ms"));
   if (limits.max_usd_per_million_tokens) {
     if (!measured) {
-      out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, "USD/Mtok"));
+      out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, k_usd_unit));
     } else {
       const auto& c = *p.cost;
       std::optional<double> usd;
       if (c.cloud) usd = c.cloud->usd_per_million_tokens;
       else if (c.owned) usd = c.owned->usd_per_million_tokens;
-      if (!usd) throw InputError("%max_usd_per_mtok%: no price for this hardware in the catalog; give %price%");
+      if (!usd) throw InputError(k_no_price);
       out.push_back(at_most("max_usd_per_mtok", c.cloud ? "cloud cost" : "owned cost", *usd,
-                            *limits.max_usd_per_million_tokens, "USD per million output tokens"));
+                            *limits.max_usd_per_million_tokens, k_usd_unit));
     }
   }
   if (limits.max_memory_fraction)

@@ -40,6 +40,25 @@ void validate(const TrainRequest& r) {
   if (r.utilization && !(*r.utilization > 0 && *r.utilization <= 1)) throw InputError("%mfu% must be in (0, 1]");
 }
 
+/// What the model cannot take: a sequence past its position embeddings (as estimate refuses a
+/// context), and parallel sizes it cannot be split into: tensor parallelism as serving checks it
+/// (the heads, then the attention kind's rule), expert parallelism over whole routed experts
+/// (Megatron's num_moe_experts % expert_model_parallel_size == 0), no pipeline stage without a block.
+void validate_for_model(const ModelSpec& m, const TrainRequest& r) {
+  const ModelArch& a = m.arch;
+  if (r.seq > a.max_context)
+    throw InputError(fmt::format("%seq% {} exceeds {}'s maximum of {} tokens (max_position_embeddings)", r.seq, m.name,
+                                 a.max_context));
+  if (const auto why = tensor_parallel_violation(a, r.tp); !why.empty()) throw InputError("%tp%: " + why);
+  if (r.ep > 1 && !a.is_moe()) throw InputError("%ep% splits routed experts; " + m.id + " has none");
+  if (a.n_routed_experts % r.ep != 0)
+    throw InputError(
+        fmt::format("%ep%: expert parallel size {} does not divide the {} routed experts", r.ep, a.n_routed_experts));
+  if (r.pp > a.num_layers)
+    throw InputError(
+        fmt::format("%pp%: {} pipeline stages for {} blocks; a stage needs at least one", r.pp, a.num_layers));
+}
+
 bool fits_on(const TrainMemory& m, const std::optional<Device>& gpu) { return gpu && m.total <= gpu->memory; }
 
 /// --count auto: fits with the headroom left free.
@@ -175,8 +194,8 @@ namespace {
 
 TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   validate(r);
+  validate_for_model(catalog.require_model(r.model), r);
   const ModelFacts f = model_facts(catalog, r);
-  if (r.ep > 1 && !f.spec->arch.is_moe()) throw InputError("%ep% splits routed experts; " + f.spec->id + " has none");
   TrainResult out;
   out.model_id = f.spec->id;
   out.count_auto = r.count_auto;
