@@ -410,18 +410,12 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
 
 // ---- vLLM/SGLang tensor + pipeline parallelism -------------------------------------------
 
-std::string tp_rule_violation(const ModelArch& a, std::uint64_t tp) {
-  if (a.num_heads % tp != 0)
-    return fmt::format("tensor parallel size {} does not divide the {} attention heads", tp, a.num_heads);
-  return attention_of(a).tp_violation(a, tp);
-}
-
 /// Without --tp or --pp: a node's GPUs in one tensor-parallel group, or the largest group that
 /// divides both them and the model's heads (12 heads on 8 GPUs: TP 4, the rest pipeline stages).
 std::uint64_t default_tensor_parallel(const ModelArch& a, const Hardware& hw) {
   const std::uint64_t per_node = hw.gpus.size();
   for (std::uint64_t tp = per_node; tp > 1; --tp)
-    if (per_node % tp == 0 && tp_rule_violation(a, tp).empty()) return tp;
+    if (per_node % tp == 0 && tensor_parallel_violation(a, tp).empty()) return tp;
   return 1;
 }
 
@@ -480,7 +474,7 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   const std::uint64_t dp = attention_ranks(s, r, tp, pp);
   layout.attention_data_parallel = dp;
   // Data-parallel attention does not shard the heads.
-  if (const auto why = dp > 1 ? std::string() : tp_rule_violation(a, tp); !why.empty()) {
+  if (const auto why = dp > 1 ? std::string() : tensor_parallel_violation(a, tp); !why.empty()) {
     if (r.tensor_parallel) throw InputError("%tp%: " + why);
     layout.reasons.push_back(why);
   }
