@@ -37,7 +37,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
   const CheckLimits limits = to_limits(o);
   resolve_detection(o.estimate.hw, ctx);
   resolve_model_argument(o.estimate.model, o.estimate.quant, o.estimate.model_file, ctx);
-  PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, false);
+  PlanResult plan = plan_from_options(ctx.catalog(), o.estimate, ctx.global.explain);
   require_limits_answerable(ctx.catalog(), plan, to_cost_request(o.estimate), limits);
   const auto checks = run_checks(plan, limits);
   const bool pass = std::all_of(checks.begin(), checks.end(), [](const CheckOutcome& c) { return c.passed; });
@@ -53,7 +53,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
       list.push_back({{"name", c.name}, {"passed", c.passed}, {"measured", c.measured}, {"required", c.required},
                       {"unit", c.unit}, {"text", c.text}});
     j["checks"] = list;
-    j["estimate"] = estimate_to_json(plan, false);
+    j["estimate"] = estimate_to_json(plan, ctx.global.explain);
     out << j.dump(2) << '\n';
   };
   const auto table = [&](std::ostream& out) {
@@ -62,6 +62,7 @@ ExitCode run_check(CheckOptions o, Context& ctx) {
     if (!pass)
       for (const auto& speedup : plan.prompt_speedups) out << "note  " << with_flags(speedup) << '\n';
     if (plan.fits) launch_lines(plan, out, "");
+    if (ctx.global.explain) derivation_section(plan.memory.derivation, out);
   };
   render_output(ctx, {"check", table, json, {"/checks/*"}});
   return pass ? ExitCode::ok : ExitCode::check_failed;

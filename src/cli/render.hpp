@@ -15,6 +15,8 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
 /// "Run: ..." and "Verify: ..." for a plan whose layout fits (estimate, check).
 void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent);
 void render_estimate_json(const PlanResult& r, std::ostream& out, bool explain);
+/// --explain's section: each figure with its formula and source.
+void derivation_section(const Derivation& derivation, std::ostream& out);
 /// "(typically -25%...+30%; 14 similar measurements)" from a band around `value`.
 [[nodiscard]] std::string band_note(const SpeedRange& band, double value);
 void render_recommend_table(const Recommendation& rec, const RecommendRequest& r, std::ostream& out);

@@ -383,10 +383,13 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   if (r.cost) cost_section(r, out);
   if (r.capacity) capacity_section(r, out);
   for (const auto& n : r.notes) out << "Note: " << n << '\n';
-  if (explain) {
-    out << "\nHow these figures were derived\n";
-    for (const auto& line : m.derivation) out << "  " << line.figure << ": " << line.formula << "\n    source: " << line.source << '\n';
-  }
+  if (explain) derivation_section(m.derivation, out);
+}
+
+void derivation_section(const Derivation& d, std::ostream& out) {
+  out << "\nHow these figures were derived\n";
+  for (const auto& line : d)
+    out << "  " << line.figure << ": " << line.formula << "\n    source: " << line.source << '\n';
 }
 
 }  // namespace dsplan::cli

@@ -208,6 +208,16 @@ std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
   return text + " (see 'dsplan --help')";
 }
 
+/// --explain writes how estimate's (and check's, and train's) figures were derived; the other
+/// commands derive no figure of their own, so there it would be a flag that does nothing.
+void reject_explain_without_derivation(const std::string& command, const GlobalOptions& g) {
+  static constexpr std::array<std::string_view, 3> k_explained{"estimate", "check", "train"};
+  if (!g.explain || std::find(k_explained.begin(), k_explained.end(), command) != k_explained.end()) return;
+  throw InputError("--explain: dsplan " + command +
+                   " derives no figure of its own; 'dsplan estimate ... --explain' shows how a plan's figures are "
+                   "derived (estimate, check and train take it)");
+}
+
 /// Global options given before the command whose value is the next word (`--format csv`), so
 /// that word is not the command.
 bool global_takes_value(const std::string& arg) { return arg == "--catalog" || arg == "--format"; }
@@ -274,6 +284,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     }
     check_option_values(app);
     resolve_format(ctx.global);
+    reject_explain_without_derivation(command, ctx.global);
     if (!ctx.runner) throw InternalError("no command was selected");
     const ExitCode code = ctx.runner();
     // The library names settings in its messages; here they become flags (setting_flags.hpp).

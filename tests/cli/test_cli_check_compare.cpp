@@ -106,6 +106,18 @@ TEST_CASE("check: --json and --quiet", "[cli][check]") {
   REQUIRE(q.out.empty());
 }
 
+TEST_CASE("check --explain shows the plan's derivation and other commands refuse the flag", "[cli][check]") {
+  const auto t = run_cli({"check", "8b", "--vram", "24", "--min-tps", "5", "--explain"});
+  REQUIRE(t.code == 0);
+  REQUIRE(t.out.find("How these figures were derived") != std::string::npos);
+  const auto j = json::parse(run_cli({"check", "8b", "--vram", "24", "--min-tps", "5", "--explain", "--json"}).out);
+  REQUIRE(j["estimate"]["derivation"].is_array());
+  REQUIRE_FALSE(j["estimate"]["derivation"].empty());
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"compare", "--explain"}, {"recommend", "--vram", "24", "--explain"}, {"--explain", "list", "models"}})
+    require_usage_error(run_cli(args), "derives no figure of its own");
+}
+
 TEST_CASE("check: input errors exit 2", "[cli][check]") {
   require_usage_error(run_cli({"check", "8b", "--min-tps", "5"}), "hardware");
   require_usage_error(run_cli({"check", "8b", "--gpu", "rtx4090", "--max-memory-fraction", "2"}),
