@@ -22,7 +22,9 @@ void detect_json(const Detection& d, const DetectedHardware& m, std::ostream& ou
     const auto& g = d.gpus[i];
     gpus.push_back({{"name", g.name},
                     {"catalog_id", m.gpu_ids[i] ? ordered_json(*m.gpu_ids[i]) : ordered_json(nullptr)},
-                    {"memory_total_bytes", g.memory_total.count()},
+                    // [N/A] (a DGX Spark's unified memory): no size reported, not a size of 0
+                    {"memory_total_bytes",
+                     g.memory_total.count() > 0 ? ordered_json(g.memory_total.count()) : ordered_json(nullptr)},
                     {"memory_free_bytes", bytes_or_null(g.memory_free)},
                     {"driver", g.driver.empty() ? ordered_json(nullptr) : ordered_json(g.driver)},
                     {"pcie_gen", g.pcie_gen > 0 ? ordered_json(g.pcie_gen) : ordered_json(nullptr)},
@@ -43,8 +45,9 @@ void detect_table(const Detection& d, const DetectedHardware& m, std::ostream& o
   if (d.gpus.empty()) out << "GPUs:  none found (no nvidia-smi, rocm-smi or Apple sysctl answered)\n";
   for (std::size_t i = 0; i < d.gpus.size(); ++i) {
     const auto& g = d.gpus[i];
-    out << "GPU " << i << ": " << g.name << " -> " << (m.gpu_ids[i] ? *m.gpu_ids[i] : "not in the catalog (a generic card)")
-        << ", " << gib(g.memory_total) << " total";
+    out << "GPU " << i << ": " << g.name << " -> "
+        << (m.gpu_ids[i] ? *m.gpu_ids[i] : "not in the catalog (a generic card)") << ", "
+        << (g.memory_total.count() > 0 ? gib(g.memory_total) + " total" : std::string("no size reported ([N/A])"));
     if (g.memory_free) out << ", " << gib(*g.memory_free) << " free";
     if (g.memory_usable) out << ", " << gib(*g.memory_usable) << " GPU wired limit";
     if (!g.driver.empty()) out << ", driver " << g.driver;

@@ -336,6 +336,17 @@ TEST_CASE("a GPU that reports no memory size is mapped by name", "[detect]") {
   REQUIRE(spark.request);
   CHECK_FALSE(spark.request->ram);
   CHECK(spark.flags == std::vector<std::string>{"--gpu dgx-spark"});
+  // Through detect with a fake tool: the size not reported is null in JSON and said so in the
+  // table, not 0 bytes; the flags plan on the card alone, and --detect plans as they do.
+  const auto table = run_with(fake_env("spark"), {"detect"});
+  REQUIRE(table.code == 0);
+  CHECK(table.out.find("NVIDIA GB10 -> dgx-spark, no size reported ([N/A])") != std::string::npos);
+  CHECK(table.out.find("Flags: --gpu dgx-spark\n") != std::string::npos);
+  const auto js = run_with(fake_env("spark"), {"detect", "--json"});
+  CHECK(nlohmann::json::parse(js.out)["gpus"][0]["memory_total_bytes"].is_null());
+  const auto planned = run_with(fake_env("spark"), {"estimate", "r1", "-q", "q2_k", "--detect", "--json"});
+  REQUIRE(planned.code == 0);
+  CHECK(nlohmann::json::parse(planned.out)["fits"] == false);
   Detection unknown = d;
   unknown.gpus = parse_nvidia_smi("NVIDIA Future 1, [N/A], [N/A], 1\n");
   const auto refused = map_detection(cat, unknown, false);
