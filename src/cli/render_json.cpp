@@ -166,6 +166,9 @@ ordered_json cost_json(const CostEstimate& c) {
                  {"hours_per_day", c.hours_per_day},
                  {"deployments", c.deployments},
                  {"notes", c.notes}};
+  // Every key is always there, null where no price gave a figure (as recommend's cost object).
+  j["cloud"] = nullptr;
+  j["owned"] = nullptr;
   if (c.cloud)
     j["cloud"] = {{"usd_per_hour", c.cloud->usd_per_hour},
                   {"usd_per_million_tokens", c.cloud->usd_per_million_tokens},
@@ -184,9 +187,11 @@ ordered_json cost_json(const CostEstimate& c) {
                   {"years", c.owned->years},                     {"price_sources", c.owned->price_sources}};
   }
   // The headline figure: the cloud price where there is one, else owning.
-  if (c.cloud) j["usd_per_million_tokens"] = c.cloud->usd_per_million_tokens;
-  else if (c.owned) j["usd_per_million_tokens"] = c.owned->usd_per_million_tokens;
-  if (c.break_even_tokens_per_day) j["break_even_tokens_per_day"] = *c.break_even_tokens_per_day;
+  j["usd_per_million_tokens"] = c.cloud   ? ordered_json(c.cloud->usd_per_million_tokens)
+                                : c.owned ? ordered_json(c.owned->usd_per_million_tokens)
+                                          : ordered_json(nullptr);
+  j["break_even_tokens_per_day"] =
+      c.break_even_tokens_per_day ? ordered_json(*c.break_even_tokens_per_day) : ordered_json(nullptr);
   return j;
 }
 
