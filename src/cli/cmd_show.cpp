@@ -118,8 +118,9 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
   facts.add_row({"Architecture", m.arch.model_type + ": " + describe_arch(m.arch)});
   facts.add_row({"Max context", with_commas(m.arch.max_context) + " tokens" +
                                     (m.arch.rope_type.empty() ? "" : " (RoPE " + m.arch.rope_type + ")")});
-  facts.add_row({"Config source", m.config_source.substr(0, m.config_source.find(' '))});
+  facts.add_row({"Config source", m.config_source});
   facts.render(out, "  ");
+  if (!m.notes.empty()) out << "\nNotes: " << m.notes << '\n';
 
   out << "\nParameters\n";
   Table params({{"Count"}, {"Parameters", Table::Align::right}, {"Short", Table::Align::right}});
