@@ -15,12 +15,8 @@ constexpr double k_gib_d = 1024.0 * 1024.0 * 1024.0;
 
 PlanRequest request(const char* model, const char* quant, const char* gpu, std::uint64_t count,
                     const char* kv_type = "") {
-  PlanRequest r;
-  r.scenario.model = model;
-  r.scenario.quant = quant;
+  PlanRequest r = test::plan_request(model, quant, "", gpu, count, Scenario{}.context);
   r.scenario.kv_type = kv_type;
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{gpu, count}};
   return r;
 }
 

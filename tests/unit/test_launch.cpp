@@ -16,15 +16,9 @@ namespace {
 
 PlanResult plan(const char* model, const char* quant, const char* engine, const char* gpu, std::uint64_t count,
                 std::uint64_t context = 4096, std::uint64_t batch = 1, const char* kv = "") {
-  PlanRequest r;
-  r.scenario.model = model;
-  r.scenario.quant = quant;
-  r.scenario.engine = engine;
-  r.scenario.context = context;
+  PlanRequest r = test::plan_request(model, quant, engine, gpu, count, context);
   r.scenario.batch = batch;
   r.scenario.kv_type = kv;
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{gpu, count}};
   return run_plan(catalog(), r);
 }
 

@@ -7,6 +7,7 @@
 
 using namespace dsplan;
 using dsplan::test::catalog;
+using dsplan::test::plan_request;
 
 namespace {
 
@@ -105,14 +106,7 @@ TEST_CASE("a placement without a cost request is timed, not priced", "[plan]") {
 }
 
 TEST_CASE("run_plan reports the figures of evaluate_placement", "[plan]") {
-  PlanRequest p;
-  p.scenario.model = "32b";
-  p.scenario.quant = "q4_k_m";
-  p.scenario.engine = "llama.cpp";
-  p.scenario.context = 8192;
-  p.hardware = HardwareRequest{};
-  p.hardware->gpus = {{"rtx4090", 1}};
-  const PlanResult plan = run_plan(catalog(), p);
+  const PlanResult plan = run_plan(catalog(), plan_request("32b", "q4_k_m", "llama.cpp", "rtx4090", 1, 8192));
   const Sized s = sized("32b", "q4_k_m", "llama.cpp");
   const Evaluation e =
       evaluate_placement(catalog(), s.scenario, s.memory, hardware("rtx4090", 1, std::nullopt), request(std::nullopt, true));
@@ -130,12 +124,7 @@ TEST_CASE("run_plan reports the figures of evaluate_placement", "[plan]") {
 TEST_CASE("a GPU count past one node fills whole nodes for an engine that spans them", "[plan][hardware]") {
   // An H100 SXM node holds 8 (gpus.json gpus_per_node; HGX baseboard): 16 of them are 2 nodes, as
   // --count auto and recommend place them, not one 16-GPU node.
-  PlanRequest r;
-  r.scenario.model = "r1";
-  r.scenario.engine = "vllm";
-  r.scenario.context = 4096;
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{"h100-sxm", 16}};
+  PlanRequest r = plan_request("r1", "", "vllm", "h100-sxm", 16, 4096);  // "": the native FP8
   const PlanResult two = run_plan(catalog(), r);
   REQUIRE(two.hardware->nodes == 2);
   REQUIRE(two.hardware->gpu_count() == 16);
@@ -152,13 +141,7 @@ TEST_CASE("a GPU count past one node fills whole nodes for an engine that spans 
 TEST_CASE("FP8 checkpoints need an FP8 or FP8-Marlin GPU: Ampere and later, not Volta", "[plan][hardware]") {
   // vLLM's FP8 docs: W8A8 from compute capability 8.9, weight-only W8A16 (FP8 Marlin) from 8.0; a
   // V100 (7.0) has neither, so recommend must not pick an FP8 file for it.
-  PlanRequest r;
-  r.scenario.model = "8b";
-  r.scenario.quant = "fp8";
-  r.scenario.engine = "vllm";
-  r.scenario.context = 4096;
-  r.hardware = HardwareRequest{};
-  r.hardware->gpus = {{"a100-80g", 1}};
+  PlanRequest r = plan_request("8b", "fp8", "vllm", "a100-80g", 1, 4096);
   REQUIRE(run_plan(catalog(), r).fits);
   r.hardware->gpus = {{"v100-32g", 1}};
   const PlanResult volta = run_plan(catalog(), r);

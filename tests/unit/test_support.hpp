@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dsplan/catalog/catalog_load.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan::test {
 
@@ -28,6 +29,20 @@ inline Catalog catalog_with_file(const std::string& path) {
 inline const Catalog& fixture_catalog() {
   static const Catalog cat = catalog_with_file(std::string(DSPLAN_FIXTURES_DIR) + "/tiny_catalog.json");
   return cat;
+}
+
+/// A plan of `model` as `quant` ("": its default) on `engine` ("": the default), on `count` of
+/// `gpu`, at `context` tokens.
+inline PlanRequest plan_request(const char* model, const char* quant, const char* engine, const char* gpu,
+                                std::uint64_t count, std::uint64_t context) {
+  PlanRequest r;
+  r.scenario.model = model;
+  r.scenario.quant = quant;
+  r.scenario.engine = engine;
+  r.scenario.context = context;
+  r.hardware = HardwareRequest{};
+  r.hardware->gpus = {{gpu, count}};
+  return r;
 }
 
 }  // namespace dsplan::test
