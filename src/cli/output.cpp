@@ -52,12 +52,22 @@ void flatten(const json& v, const std::string& prefix, Row& row) {
   row.emplace_back(prefix, scalar_text(v));
 }
 
-/// The scalar fields of an object (the context repeated on the rows below it).
+bool is_record(const json& v) {
+  return v.is_object() && std::none_of(v.begin(), v.end(), [](const json& e) { return e.is_structured(); });
+}
+
+/// The scalar fields of an object, and of its records of scalars (recommend's task: task.id, task.name),
+/// which are the context repeated on the rows below it.
 Row scalars_of(const json& object) {
   Row out;
   if (!object.is_object()) return out;
-  for (const auto& [key, child] : object.items())
-    if (!child.is_structured() && key != "schema_version") out.emplace_back(key, scalar_text(child));
+  for (const auto& [key, child] : object.items()) {
+    if (key == "schema_version") continue;
+    if (!child.is_structured())
+      out.emplace_back(key, scalar_text(child));
+    else if (is_record(child))
+      flatten(child, key, out);
+  }
   return out;
 }
 

@@ -67,6 +67,10 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "70b", "--quant", "q4_k_m", "--kv-type", "q8_0", "--no-flash-attn"}),
                       "flash attention");
   require_usage_error(run_cli({"estimate", "70b", "--kv-type", "q4_0"}), "not offered by vllm");
+  // 'auto' is vLLM's name for the model's dtype; llama.cpp has none, and used to get bf16 silently.
+  require_usage_error(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--kv-type", "auto"}),
+                      "llama.cpp has no 'auto' cache type");
+  REQUIRE(run_cli({"estimate", "70b", "--gpu", "h100-sxm", "--kv-type", "auto"}).code == 0);
   require_usage_error(run_cli({"estimate", "70b", "--no-mmap"}), "--no-mmap is a llama-server flag");  // vLLM's default
   require_usage_error(run_cli({"estimate", "70b", "-e", "ollama", "--no-mmap"}), "does not take it");
   require_usage_error(run_cli({"estimate", "70b", "--legacy-mla-gguf"}), "MLA");

@@ -57,6 +57,21 @@ TEST_CASE("format csv of check: one row per limit, for CI", "[cli][format]") {
   REQUIRE(lines(o.out).front() == "pass,name,passed,measured,required,unit,text");
 }
 
+TEST_CASE("format csv of recommend: each row names the task it was ranked for", "[cli][format]") {
+  // Rows of two tasks pasted into one sheet must stay apart: the task is the first column.
+  const auto o = run_cli({"recommend", "--vram", "24", "--task", "code", "--format", "csv"});
+  REQUIRE(o.code == 0);
+  const auto l = lines(o.out);
+  REQUIRE(l[0].rfind("task.id,task.name,", 0) == 0);
+  REQUIRE(l[1].rfind("code,Writing and fixing code,", 0) == 0);
+}
+
+TEST_CASE("CSV context: a record of scalars on the path labels the rows below it", "[cli][format]") {
+  std::ostringstream out;
+  dsplan::cli::write_csv(R"({"task": {"id": "t"}, "deep": {"x": {"y": 1}}, "rows": [{"a": 1}]})", {"/rows/*"}, out);
+  REQUIRE(out.str() == "task.id,a\r\nt,1\r\n");
+}
+
 TEST_CASE("format errors: one result is not rows, two formats, unknown names", "[cli][format]") {
   require_usage_error(run_cli({"estimate", "8b", "--format", "csv"}), "dsplan estimate prints one result, not rows");
   require_usage_error(run_cli({"show", "8b", "--format", "csv"}), "dsplan show prints one result");

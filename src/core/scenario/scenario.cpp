@@ -136,6 +136,13 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   }
   std::string id = s.kv_type.empty() ? r.engine->default_kv_type : s.kv_type;
   if (id == "fp8") id = "fp8_e4m3";  // vLLM's --kv-cache-dtype spelling
+  // 'auto' is vLLM's and SGLang's name for the model's dtype; llama.cpp has no such cache type.
+  if (id == "auto" && r.engine->default_kv_type != "model")
+    throw InputError("%kv_type% auto: " + r.engine->id +
+                     " has no 'auto' cache type ('auto' is vLLM's and SGLang's "
+                     "name for the model's dtype); give one of " +
+                     join(r.engine->kv_cache_types) +
+                     ", or --context max --kv-type auto for the type that fits the most context");
   if (id == "model" || id == "auto") {
     // The activations' dtype: FP16 checkpoints (AWQ/GPTQ) run in FP16, everything else in BF16.
     id = cat.require_block_type(r.quant->default_type).id == "f16" ? "f16" : "bf16";
