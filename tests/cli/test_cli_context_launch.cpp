@@ -304,3 +304,29 @@ TEST_CASE("recommend: the Run line is the one estimate writes for the same pick"
     REQUIRE(command.find(share) != std::string::npos);
   }
 }
+
+TEST_CASE("a GPU without BF16 runs a BF16 model in FP16: --dtype half, an f16 cache, train says so", "[cli][launch]") {
+  // vLLM refuses BF16 below compute capability 8.0 and tells the user to pass --dtype=half; the
+  // V100's catalog entry has FP16 but no BF16 tensor rate (NVIDIA's datasheet).
+  const auto v100 = run_json({"estimate", "8b", "--gpu", "v100-32g"});
+  REQUIRE(v100["kv_type"] == "f16");
+  const std::string run = v100["launch"]["command"].get<std::string>();
+  REQUIRE(run.find("vllm serve") == 0);
+  REQUIRE(run.find(" --dtype half") != std::string::npos);
+  const auto sglang = run_json({"estimate", "8b", "--gpu", "v100-32g", "--engine", "sglang"});
+  REQUIRE(sglang["launch"]["command"].get<std::string>().find(" --dtype half") != std::string::npos);
+  const auto a100 = run_json({"estimate", "8b", "--gpu", "a100-80g"});
+  REQUIRE(a100["kv_type"] == "bf16");
+  REQUIRE(a100["launch"]["command"].get<std::string>().find("--dtype") == std::string::npos);
+  // An FP16 cache holds as many bytes as a BF16 one: the memory is unchanged.
+  REQUIRE(v100["memory"]["total_bytes"] == a100["memory"]["total_bytes"]);
+  // recommend's Run line carries it as well.
+  const auto rec = run_json({"recommend", "--gpu", "v100-32g", "--task", "code"});
+  const std::string pick = rec["pick"]["command"].get<std::string>();
+  if (pick.find("vllm serve") == 0) REQUIRE(pick.find(" --dtype half") != std::string::npos);
+  const auto train = run_cli({"train", "8b", "--method", "lora", "--gpu", "v100-32g", "--tokens", "1e8"});
+  REQUIRE(train.code == 0);
+  REQUIRE(train.out.find("has no BF16: training runs in FP16 mixed precision") != std::string::npos);
+  REQUIRE(run_cli({"train", "8b", "--method", "lora", "--gpu", "a100-80g", "--tokens", "1e8"}).out.find("no BF16") ==
+          std::string::npos);
+}

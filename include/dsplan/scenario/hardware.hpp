@@ -37,6 +37,9 @@ struct Device {
   /// equal wherever the catalog gives no FP32-accumulate figure).
   double peak_fp32_accumulate_tflops = 0;
   double peak_fp8_tflops = 0;            ///< dense FP8 tensor throughput (0 = no FP8 tensor cores)
+  /// BF16 arithmetic (every GPU from Ampere and CDNA on; not Volta): without it, PyTorch engines
+  /// and training run BF16 models in FP16 (vLLM's --dtype half).
+  bool bf16 = true;
   double tdp_watts = 0;
   bool whole_system = false;             ///< GpuSpec::whole_system: price and power are the whole machine's
   bool unified_memory = false;           ///< GpuSpec::unified_memory: its memory is also the system's RAM
@@ -124,6 +127,9 @@ inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 /// Tensor-parallel engines (vLLM, SGLang) run on CUDA and ROCm GPUs: the hardware has one of them
 /// (a generic --vram card counts), not only Apple's or none.
 [[nodiscard]] bool has_tensor_parallel_gpus(const Catalog& catalog, const HardwareRequest& request);
+/// The first of the request's GPUs without BF16 arithmetic (a V100), by name; empty when every
+/// one has it (a generic --vram card does).
+[[nodiscard]] std::string gpu_without_bf16(const Catalog& catalog, const HardwareRequest& request);
 /// Why a tensor-parallel engine cannot run on these GPUs (none, or Apple's); unset when it can.
 [[nodiscard]] std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw);
 

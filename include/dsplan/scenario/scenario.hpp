@@ -50,6 +50,9 @@ struct Scenario {
   /// engine, the first layer-split GGUF engine that loads the format is the default, as above.
   /// Set by run_plan from the hardware.
   bool no_tensor_parallel_gpus = false;
+  /// A GPU of the hardware without BF16 (its name; empty: none): an engine that runs the model's
+  /// activation dtype runs a BF16 model in FP16 there. Set by run_plan from the hardware.
+  std::string gpu_without_bf16;
 };
 
 /// The scenario with every default applied and every name looked up.
@@ -68,6 +71,8 @@ struct ResolvedScenario {
   bool legacy_mla_gguf = false;
   MlaCacheOverride mla_cache = MlaCacheOverride::engine;
   std::uint64_t speculative_tokens = 0;  ///< MTP draft tokens per step (checked: model, engine)
+  /// The engine runs the BF16 model in FP16 (vLLM's --dtype half): the GPUs have no BF16.
+  bool half_precision = false;
   std::string build_date;                ///< "YYYY-MM-DD" of an older build the speeds describe; empty = current
   std::vector<std::string> defaults_applied;  ///< human-readable, e.g. "quant: bf16 (native)"
 };

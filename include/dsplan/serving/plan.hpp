@@ -42,6 +42,7 @@ struct LaunchSettings {
   bool mmap = true;
   bool op_offload = true;
   std::uint64_t speculative_tokens = 0;  ///< --mtp
+  bool half_precision = false;           ///< a BF16 model in FP16 (--dtype half), the GPUs lacking BF16
   std::uint64_t nodes = 1;
   std::uint64_t threads = 0;                     ///< --threads (0: the engine's default)
   std::uint64_t ubatch = 0;                      ///< tokens per forward pass when not the engine's default

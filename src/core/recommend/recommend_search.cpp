@@ -467,6 +467,12 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
   sc.engine = c.engine->id;
   sc.context = r.context;
   sc.batch = r.users;
+  if (own)  // a V100: the safetensors engines run BF16 models in FP16 there (--dtype half)
+    for (const Device& d : own->gpus)
+      if (!d.bf16) {
+        sc.gpu_without_bf16 = d.name;
+        break;
+      }
   ResolvedScenario s;
   MemoryEstimate m;
   try {

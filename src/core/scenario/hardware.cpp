@@ -89,6 +89,12 @@ std::string architecture_family(const std::string& description) {
   return generation ? family + next : family;
 }
 
+/// A CUDA or ROCm card the catalog gives FP16 but no BF16 tensor rate (Volta). Apple's GPUs run
+/// llama.cpp's Metal kernels, which choose their own types, so they do not count.
+namespace {
+bool gpu_lacks_bf16(const GpuSpec& g) { return g.vendor != "apple" && g.bf16_tflops <= 0 && g.fp16_tflops > 0; }
+}  // namespace
+
 Device device_from(const GpuSpec& g) {
   Device d;
   d.id = g.id;
@@ -102,6 +108,7 @@ Device device_from(const GpuSpec& g) {
   d.peak_tflops = g.fp16_acc16_tflops > 0 ? g.fp16_acc16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : g.bf16_tflops);
   d.peak_fp32_accumulate_tflops = g.bf16_tflops > 0 ? g.bf16_tflops : (g.fp16_tflops > 0 ? g.fp16_tflops : d.peak_tflops);
   d.peak_fp8_tflops = g.fp8_tflops;
+  d.bf16 = !gpu_lacks_bf16(g);
   d.tdp_watts = g.tdp_watts;
   d.whole_system = g.whole_system;
   d.unified_memory = g.unified_memory();
@@ -179,6 +186,12 @@ bool has_tensor_parallel_gpus(const Catalog& cat, const HardwareRequest& r) {
     const GpuSpec* spec = cat.find_gpu(g.name);
     return !spec || spec->vendor != "apple";  // an unknown name is refused later, with its own message
   });
+}
+
+std::string gpu_without_bf16(const Catalog& cat, const HardwareRequest& r) {
+  for (const auto& g : r.gpus)
+    if (const GpuSpec* spec = cat.find_gpu(g.name); spec && gpu_lacks_bf16(*spec)) return spec->name;
+  return {};
 }
 
 std::optional<std::string> tensor_parallel_refusal(std::string_view engine_name, const Hardware& hw) {

@@ -146,6 +146,12 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   if (id == "model" || id == "auto") {
     // The activations' dtype: FP16 checkpoints (AWQ/GPTQ) run in FP16, everything else in BF16.
     id = cat.require_block_type(r.quant->default_type).id == "f16" ? "f16" : "bf16";
+    if (id == "bf16" && !s.gpu_without_bf16.empty()) {  // vLLM refuses BF16 below compute capability 8.0
+      id = "f16";
+      r.half_precision = true;
+      r.defaults_applied.push_back("dtype: half (" + s.gpu_without_bf16 + " has no BF16, so " + r.engine->name +
+                                   " runs the model in FP16)");
+    }
     if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + id + " (the model's activation dtype)");
   } else if (s.kv_type.empty()) {
     r.defaults_applied.push_back("kv-type: " + id + " (" + r.engine->id + "'s default)");

@@ -240,6 +240,7 @@ LaunchCommand vllm(const LaunchSpec& s) {
   if (s.settings.gpu_memory_utilization)
     c.command += fmt::format(" --gpu-memory-utilization {:.2f}", *s.settings.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8";
+  if (s.settings.half_precision) c.command += " --dtype half";
   if (s.settings.ubatch > 0) c.command += fmt::format(" --max-num-batched-tokens {}", s.settings.ubatch);
   if (s.settings.nodes > 1)
     c.command =
@@ -269,6 +270,7 @@ LaunchCommand sglang(const LaunchSpec& s) {
   if (s.settings.gpu_memory_utilization)
     c.command += fmt::format(" --mem-fraction-static {:.2f}", *s.settings.gpu_memory_utilization);
   if (fp8_cache(s)) c.command += " --kv-cache-dtype fp8_e4m3";
+  if (s.settings.half_precision) c.command += " --dtype half";
   if (s.settings.ubatch > 0) c.command += fmt::format(" --chunked-prefill-size {}", s.settings.ubatch);
   if (s.pipeline_parallel > 1) c.command += fmt::format(" --pp-size {}", s.pipeline_parallel);
   if (s.settings.nodes > 1)
@@ -291,8 +293,8 @@ LaunchCommand transformers(const LaunchSpec& s) {
   std::string flags;
   const std::string model = checkpoint(s, flags);
   return {fmt::format("python3 -c \"from transformers import AutoModelForCausalLM; "
-                      "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='auto', device_map='auto')\"",
-                      model),
+                      "AutoModelForCausalLM.from_pretrained('{}', torch_dtype='{}', device_map='auto')\"",
+                      model, s.settings.half_precision ? "float16" : "auto"),
           "", ""};
 }
 

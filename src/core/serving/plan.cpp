@@ -323,6 +323,7 @@ LaunchSettings launch_settings(const ResolvedScenario& s, const Layout& l, const
   out.mmap = s.mmap;
   out.op_offload = s.op_offload;
   out.speculative_tokens = s.speculative_tokens;
+  out.half_precision = s.half_precision;
   out.nodes = hw.nodes;
   out.threads = hw.host.threads;
   if (s.ubatch != s.engine->default_ubatch) out.ubatch = s.ubatch;
@@ -481,6 +482,7 @@ void refuse_hardware_settings(const PlanRequest& r) {
 Scenario scenario_on_hardware(const Catalog& cat, const PlanRequest& r) {
   Scenario s = r.scenario;
   s.no_tensor_parallel_gpus = r.hardware && !has_tensor_parallel_gpus(cat, *r.hardware);
+  if (r.hardware) s.gpu_without_bf16 = gpu_without_bf16(cat, *r.hardware);
   return s;
 }
 

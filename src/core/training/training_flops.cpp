@@ -72,6 +72,9 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0)
                           ? out.gpu->peak_fp8_tflops
                           : out.gpu->peak_fp32_accumulate_tflops;
+  if (!out.gpu->bf16)
+    out.notes.push_back(out.gpu->name + " has no BF16: training runs in FP16 mixed precision (with loss scaling), " +
+                        "timed at its FP16 tensor rate; the memory is the same");
   if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
     out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
   if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
