@@ -218,6 +218,12 @@ const CpuSpec* match_cpu(const Catalog& catalog, std::string_view model_name) {
 
 namespace {
 
+/// More than 1 % apart: a card with ECC switched the other way, or another memory size.
+bool differs_from_catalog(Bytes detected, Bytes catalog) {
+  const auto gap = detected > catalog ? detected.count() - catalog.count() : catalog.count() - detected.count();
+  return detected.count() > 0 && gap * 100 > catalog.count();
+}
+
 /// "62.5": GiB rounded down to 0.1, as --ram reads a bare number.
 std::string gib_flag(Bytes b) {
   const auto tenths = b.count() * 10 / k_gib;
@@ -302,7 +308,10 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     for (std::size_t i = 0; i < d.gpus.size(); ++i) {
       const auto& g = d.gpus[i];
       HardwareRequest::Gpus entry(*out.gpu_ids[i], 1);
-      if (d.apple) entry.installed = g.memory_total;
+      // A Mac is sold in several sizes; a card whose driver reports other than the catalog's size
+      // (ECC switched off or on, a variant) is planned on what the driver reports.
+      if (d.apple || differs_from_catalog(g.memory_total, catalog.require_gpu(entry.name).memory))
+        entry.installed = g.memory_total;
       if (g.memory_usable) entry.usable = g.memory_usable;
       if (use_free) {
         if (g.memory_free) entry.usable = g.memory_free;
@@ -319,7 +328,7 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     out.flags.push_back(h.gpus.size() == 1 && h.gpus.front().count == 1 ? "--gpu " + list : "--gpus " + list);
     // A Mac sold in several sizes: the catalog's entry is one of them, the flags say which.
     const auto& mac = h.gpus.front();
-    if (d.apple && mac.installed && *mac.installed != catalog.require_gpu(mac.name).memory)
+    if (mac.installed && *mac.installed != catalog.require_gpu(mac.name).memory)
       out.flags.push_back("--gpu-memory " + gib_flag(*mac.installed));
   } else if (!d.gpus.empty()) {
     Bytes smallest = d.gpus.front().memory_total;

@@ -209,6 +209,26 @@ TEST_CASE("map_detection: requests and flags", "[detect]") {
   CHECK_FALSE(map_detection(cat, Detection{}, false).request);
 }
 
+TEST_CASE("map_detection: a card whose driver reports another size is planned on that size", "[detect]") {
+  const auto& cat = test::catalog();
+  Detection d;
+  d.source = "nvidia-smi";
+  // An L40S with ECC switched off reports all 48 GiB (49152 MiB), 6.7 % above the catalog's
+  // 46068 MiB with ECC on: the plan and the flags use what the driver reports.
+  d.gpus = parse_nvidia_smi("NVIDIA L40S, 49152, 49000, 1\n");
+  const auto off = map_detection(cat, d, false);
+  REQUIRE(off.request);
+  REQUIRE(off.request->gpus.at(0).installed);
+  CHECK(off.request->gpus[0].installed->count() == 49152 * k_one_mib);
+  CHECK(join(off.flags, " ") == "--gpu l40s --gpu-memory 48");
+  // Within 1 % of the catalog (an RTX 4090's 24564 MiB against 24576): the catalog's card as it is.
+  d.gpus = parse_nvidia_smi("NVIDIA GeForce RTX 4090, 24564, 23012, 1\n");
+  const auto same = map_detection(cat, d, false);
+  REQUIRE(same.request);
+  CHECK_FALSE(same.request->gpus.at(0).installed);
+  CHECK(join(same.flags, " ") == "--gpu rtx4090");
+}
+
 TEST_CASE("detect --json with a fake nvidia-smi and /proc", "[detect][cli]") {
   const auto o = run_with(fake_env("nvidia"), {"detect", "--json"});
   INFO(o.err);

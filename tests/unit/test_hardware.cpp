@@ -107,3 +107,15 @@ TEST_CASE("unified memory: the system RAM is what the GPU leaves and no more", "
   REQUIRE(build_hardware(catalog(), card).host.ram == Bytes(64 * k_gib));
   REQUIRE_FALSE(ram_is_gpu_memory(build_hardware(catalog(), card)));
 }
+
+TEST_CASE("a card's memory is what its driver reports, not the marketing GB read as GiB", "[hardware]") {
+  // nvidia-smi "FB Memory Usage: Total" (thamada/nvidia-smi: L4_smi.py, L40S_smi.py,
+  // H100SXMx8_smi.py): ECC, on by default on these parts, takes 1/16 of a GDDR6 card.
+  constexpr std::uint64_t mib = 1024 * 1024;
+  REQUIRE(catalog().require_gpu("l4").memory.count() == 23034 * mib);
+  REQUIRE(catalog().require_gpu("l40s").memory.count() == 46068 * mib);
+  REQUIRE(catalog().require_gpu("h100-sxm").memory.count() == 81559 * mib);
+  REQUIRE(catalog().require_gpu("h200").memory.count() == 143771 * mib);
+  // No catalog card holds more than its marketing size in GiB (the error the L40S had: 48 GiB).
+  REQUIRE(catalog().require_gpu("l40s").memory.count() < 48 * 1024 * mib);
+}
