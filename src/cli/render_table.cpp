@@ -53,6 +53,14 @@ std::string kv_shape(const KvCacheSize& kv) {
   return text;
 }
 
+/// The backend whose context the overhead is: CUDA, ROCm (HIP) or Metal, as the GPUs run.
+std::string runtime_label(const PlanResult& r) {
+  if (!r.hardware || r.hardware->gpus.empty()) return "CUDA context, workspaces";
+  const std::string_view backend = gpu_backend(r.hardware->gpus.front());
+  const std::string name = backend == "metal" ? "Metal" : backend == "rocm" ? "ROCm (HIP)" : "CUDA";
+  return name + " context, workspaces";
+}
+
 void memory_table(const PlanResult& r, std::ostream& out) {
   const auto& m = r.memory;
   Table t({{"Memory"}, {"Bytes", Table::Align::right}, {"Size", Table::Align::right}, {"Detail"}});
@@ -71,7 +79,7 @@ void memory_table(const PlanResult& r, std::ostream& out) {
           ? fmt::format("{} cells x {} B/token", with_commas(m.kv.cells), with_commas(m.kv.bytes_per_token.count()))
           : fmt::format("{} cells; windowed and compressed caches (KV per token below)", with_commas(m.kv.cells)));
   row("Compute buffer", m.runtime.compute_buffer, compute_buffer_label(*r.scenario.engine));
-  row("Runtime overhead", m.runtime.overhead, "CUDA context, workspaces");
+  row("Runtime overhead", m.runtime.overhead, runtime_label(r));
   row("Total", m.total, "one device holding everything");
   t.render(out, "  ");
 }

@@ -330,3 +330,10 @@ TEST_CASE("a GPU without BF16 runs a BF16 model in FP16: --dtype half, an f16 ca
   REQUIRE(run_cli({"train", "8b", "--method", "lora", "--gpu", "a100-80g", "--tokens", "1e8"}).out.find("no BF16") ==
           std::string::npos);
 }
+
+TEST_CASE("the runtime overhead is named after the backend the GPUs run", "[cli][launch]") {
+  REQUIRE(run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "apple-m3-max"}).out.find("Metal context") !=
+          std::string::npos);
+  REQUIRE(run_cli({"estimate", "8b", "--gpu", "mi300x"}).out.find("ROCm (HIP) context") != std::string::npos);
+  REQUIRE(run_cli({"estimate", "8b", "--gpu", "h100-sxm"}).out.find("CUDA context") != std::string::npos);
+}

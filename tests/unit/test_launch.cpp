@@ -135,7 +135,15 @@ TEST_CASE("Ollama: num_ctx and num_gpu when only part of the model is on the GPU
   REQUIRE(has(c.command, "\"num_gpu\": " + std::to_string(p.layout->gpu_layers)));
   REQUIRE(has(c.command, "\"num_ctx\": 4096"));
   const LaunchCommand all = launch(launch_spec(plan("8b", "q4_k_m", "ollama", "rtx4090", 1)));
-  REQUIRE(all.command.rfind("OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run hf.co/", 0) == 0);
+  // The settings are the server's environment: `ollama run` is a client and does not read them.
+  REQUIRE(all.command.rfind("OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 OLLAMA_FLASH_ATTENTION=1 ollama serve & ",
+                            0) == 0);
+  REQUIRE(has(all.command, "; ollama run hf.co/"));
+  // The request names a model the server has: pulled first.
+  REQUIRE(has(c.command, "ollama pull deepseek-r1:70b && curl "));
+  // A quantized cache needs flash attention on (Ollama's FAQ), and both go to the server.
+  const LaunchCommand kv = launch(launch_spec(plan("8b", "q4_k_m", "ollama", "rtx4090", 1, 4096, 1, "q8_0")));
+  REQUIRE(has(kv.command, "OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q8_0 ollama serve & "));
 }
 
 // Ollama's registry serves deepseek-r1:671b (R1-0528) and deepseek-r1:70b as Q4_K_M (engines.json
@@ -143,7 +151,8 @@ TEST_CASE("Ollama: num_ctx and num_gpu when only part of the model is on the GPU
 // does not pull. The format the registry serves is launched by its tag; another by hf.co.
 TEST_CASE("Ollama runs its registry's tag where the registry serves the format", "[launch]") {
   REQUIRE(launch(launch_spec(plan("deepseek-r1:671b", "q4_k_m", "ollama", "h200", 4))).command ==
-          "OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 ollama run deepseek-r1:671b");
+          "OLLAMA_CONTEXT_LENGTH=4096 OLLAMA_NUM_PARALLEL=1 OLLAMA_FLASH_ATTENTION=1 ollama serve & sleep 5; "
+          "ollama run deepseek-r1:671b");
   const LaunchCommand q4_k_s = launch(launch_spec(plan("70b", "q4_k_s", "ollama", "h200", 1)));
   REQUIRE(has(q4_k_s.command, " ollama run hf.co/unsloth/DeepSeek-R1-Distill-Llama-70B-GGUF:Q4_K_S"));
   // Its Q8_0 (75 GB) is split on the hub: downloaded and imported instead.
@@ -159,7 +168,8 @@ TEST_CASE("Ollama runs its registry's tag where the registry serves the format",
 // The 32B distill's Q4_K_M (about 20 GB) is one file, which Ollama pulls itself.
 TEST_CASE("Ollama imports a GGUF the hub splits instead of pulling it", "[launch]") {
   const LaunchCommand split = launch(launch_spec(plan("deepseek-r1", "q8_0", "ollama", "h200", 8)));
-  REQUIRE(split.command.rfind("huggingface-cli download unsloth/DeepSeek-R1-GGUF --include '*Q8_0*'", 0) == 0);
+  REQUIRE(has(split.command,
+              "ollama serve & sleep 5; huggingface-cli download unsloth/DeepSeek-R1-GGUF --include '*Q8_0*'"));
   REQUIRE(has(split.command, "llama-gguf-split --merge "));
   REQUIRE(has(split.command, "ollama create deepseek-r1 -f Modelfile && "));
   REQUIRE(has(split.command, "ollama run deepseek-r1"));

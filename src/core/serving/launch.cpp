@@ -166,20 +166,26 @@ std::string ollama_import_split(const LaunchSpec& s) {
       gguf_repo(s), tag, s.model->id, s.model->id, s.model->id, tag, s.model->id, tag, s.model->id);
 }
 
+/// Ollama's settings are the server's environment (`ollama run` is a client of `ollama serve`), and
+/// a quantized cache needs flash attention on (Ollama's FAQ), so the line starts the server with them.
+std::string ollama_server(const LaunchSpec& s) {
+  std::string env = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}", s.context, s.sequences);
+  if (s.settings.flash_attention) env += " OLLAMA_FLASH_ATTENTION=1";
+  if (!s.settings.kv_type.empty()) env += fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.settings.kv_type);
+  return env + " ollama serve & sleep 5; ";
+}
+
 LaunchCommand ollama(const LaunchSpec& s) {
   LaunchCommand c;
+  const std::string server = ollama_server(s);
   const bool local = s.quant->file && !is_url(s.quant->file->files.front());
   if (local || gguf_repo(s).empty()) {  // a local GGUF, or one to convert: import it (Modelfile FROM)
-    c.command = fmt::format(
-        "printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && OLLAMA_CONTEXT_LENGTH={} "
-        "OLLAMA_NUM_PARALLEL={} ollama run {}",
-        local ? s.quant->file->files.front() : gguf_ref(s), s.model->id, s.context, s.sequences, s.model->id);
+    c.command = fmt::format("{}printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && ollama run {}",
+                            server, local ? s.quant->file->files.front() : gguf_ref(s), s.model->id, s.model->id);
     c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", s.model->id,
                            s.prompt_tokens);
     return c;
   }
-  const std::string kv =
-      s.settings.kv_type.empty() ? std::string() : fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.settings.kv_type);
   const bool partial = s.strategy != LayoutStrategy::expert_offload && s.gpus > 0 && s.gpu_layers < s.layers + 1;
   std::string model = ollama_model(s);
   std::string import;
@@ -190,12 +196,12 @@ LaunchCommand ollama(const LaunchSpec& s) {
   if (partial || s.gpus == 0) {
     // Layers per GPU are an option of the request (num_gpu), not of the server.
     c.command = fmt::format(
-        "{}OLLAMA_NUM_PARALLEL={}{} ollama serve & sleep 5; curl http://localhost:11434/api/generate -d "
-        "'{{\"model\": \"{}\", \"options\": {{\"num_ctx\": {}, \"num_gpu\": {}}}}}'",
-        import.empty() ? "" : import + "; ", s.sequences, kv, model, s.context, s.gpus == 0 ? 0 : s.gpu_layers);
+        "{}{}curl http://localhost:11434/api/generate -d '{{\"model\": \"{}\", \"options\": {{\"num_ctx\": {}, "
+        "\"num_gpu\": {}}}}}'",
+        server, import.empty() ? "ollama pull " + model + " && " : import + " && ", model, s.context,
+        s.gpus == 0 ? 0 : s.gpu_layers);
   } else {
-    c.command = fmt::format("{}OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}{} ollama run {}",
-                            import.empty() ? "" : import + " && ", s.context, s.sequences, kv, model);
+    c.command = fmt::format("{}{}ollama run {}", server, import.empty() ? "" : import + " && ", model);
   }
   c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", model,
                          s.prompt_tokens);
