@@ -106,7 +106,7 @@ void setup_train(CLI::App& app, Context& ctx) {
       "  dsplan train 70b --method lora --rank 16 --gpu a100-80g --count auto --zero 3\n"
       "  dsplan train 14b --method full --gpu h100-sxm --count 8 --zero 3 --tokens 2e9\n"
       "  dsplan train v3 --gpu h800 --count 2048 --pp 16 --ep 64 --zero 1 --seq 4096 \\\n"
-      "      --checkpointing full --precision fp8 --tokens 14.8T");
+      "      --global-batch 15360 --checkpointing full --precision fp8 --tokens 14.8T");
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
       const TrainResult r = estimate_training(ctx.catalog(), to_request(*o));

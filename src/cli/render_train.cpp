@@ -74,8 +74,9 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
                      r.per_token.model_flops, 6.0 * static_cast<double>(r.active_params.count()));
   if (r.seconds) {
     out << fmt::format(
-        "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% of peak = {:.0f} GPU-hours\n", *r.tokens,
-        *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.utilization,
+        "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% of peak{} = {:.0f} GPU-hours\n",
+        *r.tokens, *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.utilization,
+        r.pipeline_bubble > 0 ? fmt::format(", {:.0f}% pipeline bubble", 100 * r.pipeline_bubble) : std::string(),
         *r.gpu_hours);
     if (r.cost_usd)
       out << fmt::format("  Cost: ${:.0f} at ${:.2f} per GPU-hour ({})\n", *r.cost_usd, *r.usd_per_gpu_hour,
@@ -110,6 +111,7 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
   j["micro_batch"] = r.micro_batch;
   j["global_batch"] = r.global_batch;
   j["grad_accumulation"] = r.grad_accumulation;
+  j["pipeline_bubble"] = r.pipeline_bubble;
   j["total_params"] = r.total_params.count();
   j["trainable_params"] = r.trainable_params.count();
   j["routed_trainable_params"] = r.routed_trainable_params.count();

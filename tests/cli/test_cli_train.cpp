@@ -102,3 +102,25 @@ TEST_CASE("train table: counts of one are singular", "[cli][training]") {
   REQUIRE(eight.out.find("global batch 16 sequences (2 accumulation steps)") != std::string::npos);
   REQUIRE(eight.out.find(" on 8 GPUs at ") != std::string::npos);
 }
+
+TEST_CASE("train: a pipeline's 1F1B bubble lengthens the time by 1 / (1 - (p - 1) / (m + p - 1))", "[cli][training]") {
+  const auto seconds = [](std::vector<std::string> extra) {
+    std::vector<std::string> args{"train",  "14b", "--gpu",    "h100-sxm", "--count", "16",
+                                  "--zero", "1",   "--tokens", "1e9",      "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto o = run_cli(args);
+    REQUIRE(o.code == 0);
+    return json::parse(o.out);
+  };
+  const auto flat = seconds({});
+  REQUIRE(flat["pipeline_bubble"].get<double>() == 0.0);
+  // 4 stages, 1 micro-batch per step: 3 of 4 slots idle, the same FLOPs on 16 GPUs take 4 times as long.
+  const auto deep = seconds({"--pp", "4"});
+  REQUIRE(deep["pipeline_bubble"].get<double>() == Approx(0.75));
+  REQUIRE(deep["seconds"].get<double>() == Approx(4 * flat["seconds"].get<double>()));
+  // 4 data-parallel ranks x 12 micro-batches: 3 / (12 + 3) = 20 % idle.
+  const auto batched = seconds({"--pp", "4", "--global-batch", "48"});
+  REQUIRE(batched["grad_accumulation"] == 12);
+  REQUIRE(batched["pipeline_bubble"].get<double>() == Approx(0.2));
+  REQUIRE(batched["seconds"].get<double>() == Approx(flat["seconds"].get<double>() / 0.8));
+}

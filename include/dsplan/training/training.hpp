@@ -147,6 +147,9 @@ struct TrainResult {
   std::uint64_t dp = 1, tp = 1, pp = 1, ep = 1;
   std::uint64_t global_batch = 0;           ///< sequences per optimizer step
   std::uint64_t grad_accumulation = 1;
+  /// Share of each step a pipeline stage idles, (pp - 1) / (micro-batches + pp - 1) under 1F1B;
+  /// the time divides by 1 minus it.
+  double pipeline_bubble = 0;
   TrainMemory memory;                       ///< per GPU
   std::optional<bool> fits;
 

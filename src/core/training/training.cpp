@@ -257,11 +257,15 @@ TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
     evaluate(*s);
   }
   if (out.gpu) out.fits = fits_on(out.memory, out.gpu) && !(r.count_auto && !out.auto_count);
-  if (out.pp > 1 && out.grad_accumulation < out.pp)
-    out.notes.push_back(fmt::format("{} micro-batches per step keep a {}-stage pipeline partly idle (bubble)",
-                                    out.grad_accumulation, out.pp));
   flops_for(f, r, out.checkpointing, out.per_token);
   add_time_and_cost(catalog, r, out);
+  if (out.pp > 1 && out.grad_accumulation < out.pp)
+    out.notes.push_back(fmt::format(
+        "{} micro-batch{} per step through a {}-stage pipeline: each stage idles {:.0f}% of the step (1F1B bubble, "
+        "(p - 1) / (m + p - 1)), which the time includes; %global_batch% {} ({} micro-batches per data-parallel "
+        "rank) brings it down to half",
+        out.grad_accumulation, out.grad_accumulation == 1 ? "" : "es", out.pp, 100.0 * out.pipeline_bubble,
+        (out.pp - 1) * r.micro_batch * out.dp, out.pp - 1));
   if (f.spec->arch.mtp_layers > 0)
     out.notes.push_back("the multi-token-prediction module is not trained (DeepSeek-V3 pretraining adds it)");
   return out;

@@ -81,7 +81,12 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   if (!r.tokens || peak <= 0) return;
   out.total_flops = *r.tokens * out.per_token.flops;
   out.steps = *r.tokens / static_cast<double>(out.global_batch * r.seq);
-  out.seconds = *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization);
+  // 1F1B pipeline schedule: each step runs m + p - 1 stage slots of work for m micro-batches, so
+  // p - 1 of them idle every stage (Narayanan et al., arXiv 2104.04473, section 2.2.1).
+  const double m = static_cast<double>(out.grad_accumulation);
+  out.pipeline_bubble = out.pp > 1 ? static_cast<double>(out.pp - 1) / (m + static_cast<double>(out.pp) - 1.0) : 0.0;
+  out.seconds =
+      *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization) / (1.0 - out.pipeline_bubble);
   out.gpu_hours = *out.seconds * static_cast<double>(out.gpus) / 3600.0;
   out.days = *out.seconds / 86400.0;
   if (r.usd_per_gpu_hour) {
