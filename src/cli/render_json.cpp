@@ -204,6 +204,7 @@ ordered_json capacity_json(const CapacityPlan& c) {
                  {"gpus", c.gpus}};
   if (c.cloud_usd_per_hour) j["cloud_usd_per_hour"] = *c.cloud_usd_per_hour;
   if (c.cloud_usd_per_month) j["cloud_usd_per_month"] = *c.cloud_usd_per_month;
+  if (c.cloud_usd_per_million_tokens) j["cloud_usd_per_million_tokens"] = *c.cloud_usd_per_million_tokens;
   return j;
 }
 

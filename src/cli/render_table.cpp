@@ -315,9 +315,12 @@ void capacity_section(const PlanResult& r, std::ostream& out) {
     return;
   }
   out << ": " << c.sequences_per_replica << " per replica (" << fixed(c.tokens_per_s_at_that_batch, 1)
-      << " tokens/s each) -> " << c.replicas << (c.replicas == 1 ? " replica, " : " replicas, ") << c.gpus << " GPUs";
+      << " tokens/s each) -> " << c.replicas << (c.replicas == 1 ? " replica, " : " replicas, ") << c.gpus
+      << (c.gpus == 1 ? " GPU" : " GPUs");
   if (c.cloud_usd_per_hour)
     out << ", $" << fixed(*c.cloud_usd_per_hour, 2) << "/h ($" << fixed(*c.cloud_usd_per_month, 0) << "/month)";
+  if (c.cloud_usd_per_million_tokens)
+    out << " -> $" << fixed(*c.cloud_usd_per_million_tokens, 2) << " per 1M output tokens at this load";
   out << '\n';
 }
 

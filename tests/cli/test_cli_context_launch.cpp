@@ -337,3 +337,18 @@ TEST_CASE("the runtime overhead is named after the backend the GPUs run", "[cli]
   REQUIRE(run_cli({"estimate", "8b", "--gpu", "mi300x"}).out.find("ROCm (HIP) context") != std::string::npos);
   REQUIRE(run_cli({"estimate", "8b", "--gpu", "h100-sxm"}).out.find("CUDA context") != std::string::npos);
 }
+
+TEST_CASE("estimate with users: the Run line and the cost per token are the capacity plan's, not one sequence's",
+          "[cli][launch]") {
+  const auto j =
+      run_json({"estimate", "8b", "--gpu", "h100-sxm", "--users", "100", "--target-tps", "20", "--context", "8192"});
+  const auto& c = j["capacity"];
+  const auto per_replica = c["sequences_per_replica"].get<std::uint64_t>();
+  REQUIRE(per_replica > 1);
+  REQUIRE(j["launch"]["command"].get<std::string>().find(fmt::format("--max-num-seqs {} ", per_replica)) !=
+          std::string::npos);
+  // Rent of the replicas per hour over the tokens the users get in an hour, per million.
+  const double tokens_per_hour = 100 * c["tokens_per_s_per_user"].get<double>() * 3600;
+  REQUIRE(c["cloud_usd_per_million_tokens"].get<double>() ==
+          Approx(c["cloud_usd_per_hour"].get<double>() / tokens_per_hour * 1e6));
+}

@@ -97,6 +97,8 @@ struct CapacityPlan {
   std::uint64_t gpus = 0;
   std::optional<double> cloud_usd_per_hour;
   std::optional<double> cloud_usd_per_month;
+  /// The rented replicas' cost per million output tokens, serving every user at its speed around the clock.
+  std::optional<double> cloud_usd_per_million_tokens;
 };
 
 /// How `--context max` found the context: the largest that fits with the headroom.

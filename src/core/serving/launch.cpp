@@ -362,6 +362,8 @@ LaunchSpec launch_spec(const PlanResult& p) {
   s.gpus = l.strategy == LayoutStrategy::cpu_only ? 0 : l.gpus.size();
   s.context = p.scenario.context;
   s.sequences = p.scenario.batch;
+  // --users: each replica of the capacity plan serves that many sequences at once.
+  if (p.capacity && p.capacity->sequences_per_replica > 0) s.sequences = p.capacity->sequences_per_replica;
   s.file_bytes = p.memory.download.count();
   if (p.throughput_request) {
     s.prompt_tokens = p.throughput_request->prompt_tokens;

@@ -94,6 +94,8 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
   if (cost_at_batch_one && cost_at_batch_one->cloud) {
     c.cloud_usd_per_hour = cost_at_batch_one->cloud->usd_per_hour * static_cast<double>(c.replicas);
     c.cloud_usd_per_month = *c.cloud_usd_per_hour * k_hours_per_month;
+    const double tokens_per_hour = static_cast<double>(c.users) * c.tokens_per_s_at_that_batch * 3600.0;
+    if (tokens_per_hour > 0) c.cloud_usd_per_million_tokens = *c.cloud_usd_per_hour / tokens_per_hour * 1e6;
   }
   return c;
 }
