@@ -352,3 +352,15 @@ TEST_CASE("estimate with users: the Run line and the cost per token are the capa
   REQUIRE(c["cloud_usd_per_million_tokens"].get<double>() ==
           Approx(c["cloud_usd_per_hour"].get<double>() / tokens_per_hour * 1e6));
 }
+
+TEST_CASE("count auto steps through whole nodes past one node, not powers of two", "[cli][launch]") {
+  // A tensor-parallel engine runs a power-of-two group within a node and one pipeline stage per
+  // node, so 5 nodes of 8 are a layout; the search used to jump from 32 to 64.
+  const auto j = run_json({"estimate", "r1", "--gpu", "rtx4090", "--count", "auto"});
+  const auto n = j["gpu_count"].get<std::uint64_t>();
+  REQUIRE(n % 8 == 0);
+  REQUIRE((n & (n - 1)) != 0);  // 40 here: not a power of two
+  REQUIRE(j["fits"] == true);
+  const auto fewer = run_json({"estimate", "r1", "--gpu", "rtx4090", "--count", std::to_string(n - 8)});
+  REQUIRE(fewer["fits"] == false);
+}

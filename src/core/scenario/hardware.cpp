@@ -322,6 +322,11 @@ double Host::compute_share() const {
   return static_cast<double>(threads) / static_cast<double>(cores);
 }
 
+std::uint64_t next_tensor_parallel_count(const Catalog& catalog, const HardwareRequest& request, std::uint64_t count) {
+  const std::uint64_t per_node = catalog.require_gpu(request.gpus.front().name).gpus_per_node;
+  return count < per_node ? count * 2 : (count / per_node + 1) * per_node;
+}
+
 HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
                                bool tensor_parallel) {
   if (request.gpus.size() != 1) throw InternalError("with_gpu_count needs one GPU model");

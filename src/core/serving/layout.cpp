@@ -612,8 +612,10 @@ std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const Res
                                                    std::uint64_t first) {
   if (hw.gpus.size() != 1) throw InputError("%count% auto needs one GPU model (%gpu% NAME)");
   const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
-  for (std::uint64_t n = std::max<std::uint64_t>(first, 1); n <= max_count; ++n) {
-    if (tensor_parallel && (n & (n - 1)) != 0) continue;  // TP/PP sizes are powers of two
+  std::uint64_t n = 1;  // a tensor-parallel engine's counts start at 1 and step as it can run them
+  if (!tensor_parallel) n = std::max<std::uint64_t>(first, 1);
+  for (; n <= max_count; n = tensor_parallel ? next_tensor_parallel_count(cat, hw, n) : n + 1) {
+    if (n < first) continue;
     HardwareRequest request = with_gpu_count(cat, hw, n, tensor_parallel);
     Hardware hardware = build_hardware(cat, request);
     Layout l = plan_layout(cat, s, m, hardware, r);

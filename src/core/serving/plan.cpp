@@ -107,7 +107,7 @@ std::uint64_t best_count_for_users(const Catalog& cat, const PlanRequest& r, con
   const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
   std::uint64_t best = smallest;
   std::uint64_t best_total = UINT64_MAX;
-  for (std::uint64_t n = smallest; n <= r.max_count; n = tp ? n * 2 : n + 1) {
+  for (std::uint64_t n = smallest; n <= r.max_count; n = tp ? next_tensor_parallel_count(cat, *r.hardware, n) : n + 1) {
     if (best_total != UINT64_MAX && n > best_total) break;
     const Hardware hw = build_hardware(cat, with_gpu_count(cat, *r.hardware, n, tp));
     const CapacityPlan c = plan_capacity(cat, r, hw, tr, std::nullopt);
