@@ -34,3 +34,16 @@ TEST_CASE("V4's KV cache in JSON: the window, the compressed caches and the inde
   REQUIRE(kv["streams"][1]["bytes_per_entry"] == 585);
   REQUIRE(kv["streams"][1]["read_limit_entries"] == 1024);
 }
+
+TEST_CASE("recommend names the models its task cannot rank instead of dropping them silently", "[cli][v4]") {
+  // V4-Flash has no published benchmark in the catalog and V4-Pro no math figure, which the chat
+  // blend needs (docs/decisions.md): both fit 8 x H200 and were missing from the answer without a word.
+  const auto o = run_cli({"recommend", "--gpu", "h200", "--count", "8"});
+  REQUIRE(o.code == 0);
+  const auto note = o.out.find("not ranked for chat:");
+  REQUIRE(note != std::string::npos);
+  const std::string line = o.out.substr(note, o.out.find('\n', note) - note);
+  REQUIRE(line.find("DeepSeek-V4-Flash") != std::string::npos);
+  REQUIRE(line.find("DeepSeek-V4-Pro") != std::string::npos);
+  REQUIRE(line.find("DeepSeek-V3.1") == std::string::npos);  // ranked: it is the pick
+}

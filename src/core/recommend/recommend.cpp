@@ -5,8 +5,12 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include "core/recommend/recommend_steps.hpp"
+
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/model/quality.hpp"
 #include "dsplan/serving/context_search.hpp"
 #include "dsplan/serving/performance.hpp"
 
@@ -70,6 +74,25 @@ void add_max_contexts(const Catalog& cat, const RecommendRequest& r, Recommendat
   });
 }
 
+/// Models the task cannot rank (a benchmark it blends is not published for them) would otherwise
+/// vanish without a word, however well they fit: the note names them. Not when nothing is ranked
+/// at all, which the answer itself says.
+void note_unranked_models(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
+  if (out.ranked.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& m : cat.models) {
+    if (!r.models.empty() && std::none_of(r.models.begin(), r.models.end(),
+                                          [&](const std::string& n) { return &cat.require_model(n) == &m; }))
+      continue;
+    if (!task_score(cat, m, *out.task)) names.push_back(m.name);
+  }
+  if (names.empty()) return;
+  out.notes.push_back(fmt::format(
+      "not ranked for {}: {} (no published figure for a benchmark the task needs; 'dsplan show MODEL' lists "
+      "what is published, 'dsplan estimate' sizes and times them)",
+      out.task->id, join(names, ", ")));
+}
+
 }  // namespace
 
 std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
@@ -120,6 +143,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   const double best_feasible = detail::search(cat, r, out);
   detail::rank(r, best_feasible, out);
   detail::explain(r, out);
+  note_unranked_models(cat, r, out);
   add_speed_bands(cat, out);
   if (r.context_max) add_max_contexts(cat, r, out);
   return out;
