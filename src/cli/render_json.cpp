@@ -1,11 +1,12 @@
 // JSON rendering: nlohmann::ordered_json from the result structs; integer bytes, units in keys.
 #include <nlohmann/json.hpp>
 
+#include "cli/json_optional.hpp"
 #include "cli/render.hpp"
 #include "cli/render_json.hpp"
-#include "dsplan/serving/launch.hpp"
 #include "dsplan/files/file_weights.hpp"
 #include "dsplan/model/tensors.hpp"
+#include "dsplan/serving/launch.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -257,10 +258,13 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
                  {"cpu_ram_bytes", m.cpu_ram.count()},
                  {"defaults_applied", s.defaults_applied}};
   if (r.context_search)
-    j["context_search"] = {{"limit", r.context_search->limit},
-                           {"kv_type", r.context_search->kv_type},
-                           {"limited_by", r.context_search->limited_by},
-                           {"found", r.context_search->found}};
+    j["context_search"] = {
+        {"limit", r.context_search->limit},
+        {"kv_type", r.context_search->kv_type},
+        {"limited_by", r.context_search->limited_by},
+        {"found", r.context_search->found},
+        {"gpu_only_context", r.context_search->gpu_only_context},
+        {"gpu_only_decode_tokens_per_s", json_or_null(r.context_search->gpu_only_decode_tokens_per_s)}};
   if (const auto& f = s.quant->file) {
     j["quant"]["files"] = f->files;
     j["quant"]["file_bytes"] = f->file_bytes.count();

@@ -364,3 +364,17 @@ TEST_CASE("count auto steps through whole nodes past one node, not powers of two
   const auto fewer = run_json({"estimate", "r1", "--gpu", "rtx4090", "--count", std::to_string(n - 8)});
   REQUIRE(fewer["fits"] == false);
 }
+
+TEST_CASE("context max past what the GPUs hold also gives the context with every layer on them", "[cli][context]") {
+  // 70B Q4_K_M on two RTX 4090s with RAM: the whole window fits with layers in RAM, at a fraction
+  // of the speed; the largest context on the GPUs alone is what the same search finds without RAM.
+  const auto with_ram =
+      run_json({"estimate", "70b", "-q", "q4_k_m", "--gpus", "2xrtx4090", "--ram", "62.5", "--context", "max"});
+  const auto gpus_only = run_json({"estimate", "70b", "-q", "q4_k_m", "--gpus", "2xrtx4090", "--context", "max"});
+  const auto& cs = with_ram["context_search"];
+  REQUIRE(cs["gpu_only_context"] == gpus_only["context"]);
+  REQUIRE(cs["gpu_only_context"].get<std::uint64_t>() < with_ram["context"].get<std::uint64_t>());
+  REQUIRE(cs["gpu_only_decode_tokens_per_s"].get<double>() >
+          2 * with_ram["throughput"]["decode_tokens_per_s"].get<double>());
+  REQUIRE(gpus_only["context_search"]["gpu_only_context"] == 0);  // nothing in RAM: nothing to add
+}

@@ -107,6 +107,10 @@ struct ContextSearch {
   std::string kv_type;          ///< the cache type the answer uses
   std::string limited_by;       ///< "model" (the window), a device name, or "system RAM (not given: --ram)"
   bool found = false;           ///< some context fits; false: even the smallest step does not
+  /// When the answer keeps blocks in system RAM: the largest context with every block on the GPUs,
+  /// and its decode speed (0 / unset: none fits there).
+  std::uint64_t gpu_only_context = 0;
+  std::optional<double> gpu_only_decode_tokens_per_s;
 };
 
 struct PlanResult {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dsplan/base/error.hpp"
+#include "dsplan/serving/layout.hpp"
 
 namespace dsplan {
 
@@ -51,10 +52,18 @@ struct Best {
   std::string kv_type;
 };
 
-/// The largest multiple of k_context_step (or the window itself) that fits with one cache type.
-std::uint64_t largest_fit(const Catalog& cat, const ContextSearchRequest& r, const std::string& kv, std::uint64_t limit) {
+/// Every block and the output layer on GPUs: nothing of the model's layers in system RAM.
+bool blocks_on_gpus(const PlanResult& p) {
+  return p.layout && !keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size());
+}
+
+/// The largest multiple of k_context_step (or the window itself) that fits with one cache type
+/// (with gpu_only, with every block on the GPUs as well).
+std::uint64_t largest_fit(const Catalog& cat, const ContextSearchRequest& r, const std::string& kv, std::uint64_t limit,
+                          bool gpu_only = false) {
   const auto fits = [&](std::uint64_t context) {
-    return fits_with_headroom(run_plan(cat, at(r.base, context, kv, r.headroom)), r.headroom);
+    const PlanResult p = run_plan(cat, at(r.base, context, kv, r.headroom));
+    return fits_with_headroom(p, r.headroom) && (!gpu_only || blocks_on_gpus(p));
   };
   if (fits(limit)) return limit;
   // In steps: lo fits (0 = none yet), hi does not (the window, rounded up).
@@ -121,6 +130,15 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
   } else {
     const std::uint64_t next = std::min(limit, best.context + k_context_step);
     search.limited_by = binding_device(run_plan(cat, at(r.base, next, best.kv_type, r.headroom)));
+  }
+  // A dense model's layers moved to RAM for more context run many times slower: say how far the
+  // GPUs alone go (not for experts kept in RAM, which are the layout at any context).
+  if (search.found && plan.layout && plan.layout->strategy == LayoutStrategy::layer_split && !blocks_on_gpus(plan)) {
+    search.gpu_only_context = largest_fit(cat, r, best.kv_type, limit, true);
+    if (search.gpu_only_context > 0) {
+      const PlanResult there = run_plan(cat, at(r.base, search.gpu_only_context, best.kv_type, r.headroom));
+      if (there.throughput) search.gpu_only_decode_tokens_per_s = there.throughput->decode_tokens_per_s;
+    }
   }
   plan.context_search = search;
   return plan;
