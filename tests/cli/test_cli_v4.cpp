@@ -47,3 +47,14 @@ TEST_CASE("recommend names the models its task cannot rank instead of dropping t
   REQUIRE(line.find("DeepSeek-V4-Pro") != std::string::npos);
   REQUIRE(line.find("DeepSeek-V3.1") == std::string::npos);  // ranked: it is the pick
 }
+
+TEST_CASE("V4's weight groups sum to its parameter count: the hash-routing tables are not parameters", "[cli][v4]") {
+  // tid2eid (int64, vocab x k per hash layer) is stored and loaded but is a lookup table, not a
+  // learned weight; counted in the router group it put the groups 2,327,040 above the total.
+  const auto o = run_cli({"estimate", "v4-pro", "--json"});
+  REQUIRE(o.code == 0);
+  const auto j = json::parse(o.out);
+  std::uint64_t sum = 0;
+  for (const auto& g : j["memory"]["weights"]["by_role"]) sum += g["params"].get<std::uint64_t>();
+  REQUIRE(sum == j["model"]["params_total"].get<std::uint64_t>());
+}

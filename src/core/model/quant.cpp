@@ -193,7 +193,7 @@ class Totals {
     u.params += params;
     u.bytes += all;
     auto& g = m_groups[static_cast<std::size_t>(group_of(t.role))];
-    g.params += params;
+    if (t.is_parameter()) g.params += params;  // a group's parameters sum to the model's (V4's tid2eid is a table)
     g.bytes += all;
     m_bytes += all;
     m_params += params;
