@@ -58,3 +58,14 @@ TEST_CASE("V4's weight groups sum to its parameter count: the hash-routing table
   for (const auto& g : j["memory"]["weights"]["by_role"]) sum += g["params"].get<std::uint64_t>();
   REQUIRE(sum == j["model"]["params_total"].get<std::uint64_t>());
 }
+
+TEST_CASE("V4's KV derivation cites V4's page layout, not V3's MLA cache", "[cli][v4]") {
+  const auto o = run_cli({"estimate", "v4-flash", "--gpu", "b200", "--count", "4", "--explain"});
+  REQUIRE(o.code == 0);
+  const auto kv = o.out.find("  KV cache: ");
+  REQUIRE(kv != std::string::npos);
+  const auto source = o.out.find("source: ", kv);
+  const std::string line = o.out.substr(source, o.out.find('\n', source) - source);
+  REQUIRE(line.find("DeepSeek-V4") != std::string::npos);
+  REQUIRE(line.find("576-wide latent") == std::string::npos);
+}

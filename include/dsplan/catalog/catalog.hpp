@@ -450,6 +450,7 @@ struct EngineSpec {
   std::uint64_t compressed_kv_page_tokens = 0;
   std::uint64_t window_kv_page_tokens = 0;
   std::uint64_t kv_page_align_bytes = 0;
+  std::string compressed_kv_pages_source;  ///< where the compressed caches' page layout comes from
   std::uint64_t default_ubatch = 512;   ///< tokens per forward pass when sizing activations
   std::uint64_t sampler_sequences = 0;  ///< sequences whose logits the memory profile samples (vLLM max_num_seqs)
   bool flash_attention = true;          ///< default attention kernel does not materialize scores

@@ -585,7 +585,7 @@ EngineSpec parse_engine(const JsonNode& n) {
     e.compressed_kv_page_tokens = pages->u64_in("tokens", 1, k_max_count);
     e.window_kv_page_tokens = pages->u64_in("window_tokens", 1, k_max_count);
     e.kv_page_align_bytes = pages->u64_in("align_bytes", 1, k_max_count);
-    (void)pages->at("source");
+    e.compressed_kv_pages_source = pages->str("source");
   }
   e.default_ubatch = n.u64_in_or("default_ubatch", 512, 0, 1ULL << 20);  // 0: the whole prompt
   e.sampler_sequences = n.u64_in_or("sampler_sequences", 0, 0, k_max_count);

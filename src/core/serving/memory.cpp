@@ -42,7 +42,8 @@ void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d)
     d.push_back({"KV cache",
                  fmt::format("{} B = {}, {} ({}); context {} rounded up to {}", kv.total.count(), sum, kv.cache_type,
                              kv_layout_name(kv.layout), s.context, kv.cells_per_sequence),
-                 s.engine->source("kv")});
+                 s.engine->compressed_kv_pages_source.empty() ? s.model->arch.traits.source
+                                                              : s.engine->compressed_kv_pages_source});
     return;
   }
   // Caches beside the main K/V (V3.2's indexer keys, V4's compressed streams), by their entries.
