@@ -378,3 +378,19 @@ TEST_CASE("context max past what the GPUs hold also gives the context with every
           2 * with_ram["throughput"]["decode_tokens_per_s"].get<double>());
   REQUIRE(gpus_only["context_search"]["gpu_only_context"] == 0);  // nothing in RAM: nothing to add
 }
+
+TEST_CASE("estimate --explain derives the cost figures it prints", "[cli][explain]") {
+  const auto j = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--explain"});
+  std::string cloud, owned;
+  for (const auto& line : j["derivation"]) {
+    if (line["figure"] == "cloud cost") cloud = line["formula"].get<std::string>();
+    if (line["figure"] == "owned cost") owned = line["formula"].get<std::string>();
+  }
+  REQUIRE_FALSE(cloud.empty());
+  REQUIRE_FALSE(owned.empty());
+  // The per-1M figure the line ends its first clause with is the one the cost section reports.
+  REQUIRE(cloud.find(fmt::format("= ${:.4f} per 1M output tokens",
+                                 j["cost"]["cloud"]["usd_per_million_tokens"].get<double>())) != std::string::npos);
+  REQUIRE(owned.find(fmt::format("= ${:.4f}; TCO", j["cost"]["owned"]["usd_per_million_tokens"].get<double>())) !=
+          std::string::npos);
+}

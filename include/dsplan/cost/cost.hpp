@@ -8,6 +8,7 @@
 
 #include "dsplan/catalog/catalog.hpp"
 #include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/explain.hpp"
 
 namespace dsplan {
 
@@ -82,6 +83,6 @@ struct CostEstimate {
 /// Costs of serving `aggregate_tokens_per_s` output tokens on `hardware` (every node).
 [[nodiscard]] CostEstimate estimate_cost(const Catalog& catalog, const Hardware& hardware,
                                          double aggregate_tokens_per_s, const CostRequest& request,
-                                         const HostNeeds& host = {});
+                                         const HostNeeds& host = {}, Derivation* explain = nullptr);
 
 }  // namespace dsplan

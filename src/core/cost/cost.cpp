@@ -126,7 +126,7 @@ bool desk_side(const Hardware& hw) {
 }  // namespace
 
 CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, const CostRequest& r,
-                           const HostNeeds& needs) {
+                           const HostNeeds& needs, Derivation* explain) {
   CostEstimate c;
   if (!(tps > 0) || !std::isfinite(tps)) throw InternalError("cost of a deployment that produces no tokens");
   const CostDefaults& d = cat.cost_defaults;
@@ -181,6 +181,14 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
                       needs.ram.gib()));
     cloud.usd_per_million_tokens = cloud.usd_per_hour / tokens_per_hour * 1e6;
     cloud.usd_per_month = cloud.usd_per_hour * c.hours_per_day / 24.0 * k_hours_per_month;
+    if (explain)
+      explain->push_back(
+          {"cloud cost",
+           fmt::format("${:.4f}/h / ({:.2f} output tokens/s x 3600 s) x 1e6 = ${:.4f} per 1M output tokens; "
+                       "${:.4f}/h x {:.2f} h/day / 24 x {:.0f} h/month = ${:.2f}/month",
+                       cloud.usd_per_hour, tps, cloud.usd_per_million_tokens, cloud.usd_per_hour, c.hours_per_day,
+                       k_hours_per_month, cloud.usd_per_month),
+           join(cloud.price_sources, "; ")});
     c.cloud = cloud;
   }
 
@@ -252,6 +260,19 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     // Per token of the demand: the hardware is paid for whether busy or idle, so a deployment
     // used a few hours a day costs more per token than one serving around the clock.
     owned.usd_per_million_tokens = owned.usd_per_month / (c.tokens_per_day * k_hours_per_month / 24.0) * 1e6;
+    if (explain)
+      explain->push_back(
+          {"owned cost",
+           fmt::format("hardware ${:.0f} (GPUs ${:.0f} + host ${:.0f}) x (1 / {:.1f} years + {:.3f} maintenance) / "
+                       "8760 h = ${:.4f}/h; power {:.0f} W at the wall (PUE {:.2f}) x ${:.3f}/kWh = ${:.4f}/h; month "
+                       "= ${:.4f}/h x {:.0f} h x {:.0f} deployment(s) + power x {:.2f} h/day / 24 x {:.0f} h = "
+                       "${:.2f}; per 1M output tokens = ${:.2f} / ({:.0f} tokens/day x {:.2f} days) x 1e6 = ${:.4f}; "
+                       "TCO over {:.1f} years = ${:.0f}",
+                       hardware_usd, owned.purchase_usd, owned.host_usd, owned.years, maintenance, fixed_per_hour,
+                       owned.power_watts, pue, kwh, power_per_hour, fixed_per_hour, k_hours_per_month, units,
+                       c.hours_per_day, k_hours_per_month, owned.usd_per_month, owned.usd_per_month, c.tokens_per_day,
+                       k_hours_per_month / 24.0, owned.usd_per_million_tokens, owned.years, owned.tco_usd),
+           join(owned.price_sources, "; ") + "; cost_defaults in data/prices.json (docs/methodology.md section 9)"});
     c.owned = owned;
     if (c.cloud) {
       // Owning wins where each deployment's daily tokens save more on the cloud's price than its

@@ -35,8 +35,8 @@ void measure(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate
   if (r.speed_bands) attach_speed_bands(cat, s, e.layout, *e.throughput, explain);
   if (r.cost)
     // Per output token of a server that also prefills each request's prompt.
-    e.cost =
-        estimate_cost(cat, hw, e.throughput->served_tokens_per_s, *r.cost, HostNeeds{e.layout.cpu.total, m.download});
+    e.cost = estimate_cost(cat, hw, e.throughput->served_tokens_per_s, *r.cost,
+                           HostNeeds{e.layout.cpu.total, m.download}, explain);
 }
 
 /// The scenario at another batch size on the same hardware: memory again (the KV cache grows), then
