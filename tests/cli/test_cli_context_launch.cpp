@@ -394,3 +394,17 @@ TEST_CASE("estimate --explain derives the cost figures it prints", "[cli][explai
   REQUIRE(owned.find(fmt::format("= ${:.4f}; TCO", j["cost"]["owned"]["usd_per_million_tokens"].get<double>())) !=
           std::string::npos);
 }
+
+TEST_CASE("recommend says when its R1 GGUF pick downloads a file with the old MLA layout", "[cli][launch]") {
+  // unsloth/DeepSeek-R1-GGUF predates llama.cpp PR #12801 (models.json gguf_repo.legacy_mla): the
+  // Run line pulls it while the plan is for the latent cache, 128 x (192 + 128) / 576 = 71 x smaller.
+  const auto gguf =
+      run_cli({"recommend", "--gpu", "rtx3090", "--count", "8", "--ram", "256", "--task", "math", "--model", "r1"});
+  REQUIRE(gguf.code == 0);
+  REQUIRE(gguf.out.find("-hf unsloth/DeepSeek-R1-GGUF:") != std::string::npos);
+  REQUIRE(gguf.out.find("keep attn_kv_b whole") != std::string::npos);
+  // R1-0528's files were converted after the split: no such note.
+  REQUIRE(
+      run_cli({"recommend", "--gpu", "rtx3090", "--count", "8", "--ram", "256", "--task", "math", "--model", "r1-0528"})
+          .out.find("keep attn_kv_b whole") == std::string::npos);
+}

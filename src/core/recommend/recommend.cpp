@@ -93,6 +93,25 @@ void note_unranked_models(const Catalog& cat, const RecommendRequest& r, Recomme
       out.task->id, join(names, ", ")));
 }
 
+/// The pick's Run line downloads a GGUF that keeps attn_kv_b whole (unsloth's January 2025 R1), where
+/// llama.cpp caches per-head K and V, while the plan is for a file converted since (the latent
+/// cache): say so, as estimate does, instead of ranking on a cache the downloaded file does not have.
+void note_legacy_gguf_pick(Recommendation& out) {
+  if (out.ranked.empty()) return;
+  const Candidate& c = out.ranked.front();
+  const bool from_repo = !c.quant->file && !c.quant->gguf_repos.count(c.model->id) && !c.model->gguf_repo.empty();
+  if (!c.model->gguf_repo_legacy_mla || !from_repo || c.quant->legacy_mla_gguf ||
+      c.engine->mla_cache_legacy_gguf == MlaCacheLayout::latent || c.quant->containers.empty() ||
+      c.quant->containers.front() != "gguf")
+    return;
+  out.notes.push_back(fmt::format(
+      "the pick is planned for a GGUF of {} converted since llama.cpp's MLA layout (PR #12801, April 2025): the "
+      "published {} files keep attn_kv_b whole, with which {} caches per-head K and V, about 71 times the KV "
+      "memory planned; 'dsplan estimate ... --legacy-mla-gguf' plans such a file, ik_llama.cpp caches the latent "
+      "of either",
+      c.model->name, c.model->gguf_repo, c.engine->id));
+}
+
 }  // namespace
 
 std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
@@ -144,6 +163,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   detail::rank(r, best_feasible, out);
   detail::explain(r, out);
   note_unranked_models(cat, r, out);
+  note_legacy_gguf_pick(out);
   add_speed_bands(cat, out);
   if (r.context_max) add_max_contexts(cat, r, out);
   return out;
