@@ -321,9 +321,10 @@ TEST_CASE("a GPU without BF16 runs a BF16 model in FP16: --dtype half, an f16 ca
   // An FP16 cache holds as many bytes as a BF16 one: the memory is unchanged.
   REQUIRE(v100["memory"]["total_bytes"] == a100["memory"]["total_bytes"]);
   // recommend's Run line carries it as well.
-  const auto rec = run_json({"recommend", "--gpu", "v100-32g", "--task", "code"});
+  const auto rec = run_json({"recommend", "--gpu", "v100-32g", "--task", "code", "--engine", "vllm"});
   const std::string pick = rec["pick"]["command"].get<std::string>();
-  if (pick.find("vllm serve") == 0) REQUIRE(pick.find(" --dtype half") != std::string::npos);
+  REQUIRE(pick.find("vllm serve") == 0);
+  REQUIRE(pick.find(" --dtype half") != std::string::npos);
   const auto train = run_cli({"train", "8b", "--method", "lora", "--gpu", "v100-32g", "--tokens", "1e8"});
   REQUIRE(train.code == 0);
   REQUIRE(train.out.find("has no BF16: training runs in FP16 mixed precision") != std::string::npos);
@@ -403,6 +404,8 @@ TEST_CASE("recommend says when its R1 GGUF pick downloads a file with the old ML
   REQUIRE(gguf.code == 0);
   REQUIRE(gguf.out.find("-hf unsloth/DeepSeek-R1-GGUF:") != std::string::npos);
   REQUIRE(gguf.out.find("keep attn_kv_b whole") != std::string::npos);
+  // f16 both ways: 128 heads x (K 192 + V 128) values per token and layer against one 576-wide latent.
+  REQUIRE(gguf.out.find("caches per-head K and V, 71 times the KV memory planned") != std::string::npos);
   // R1-0528's files were converted after the split: no such note.
   REQUIRE(
       run_cli({"recommend", "--gpu", "rtx3090", "--count", "8", "--ram", "256", "--task", "math", "--model", "r1-0528"})

@@ -116,13 +116,13 @@ inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
 inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 
-/// `count` GPUs of the request's (single) GPU model as hardware: with tensor parallelism up to
-/// one node of the part's gpus_per_node, then whole nodes; a layer split keeps them in one box.
 /// The count after `count` a tensor-parallel engine can run on `request`'s one GPU model: the next
 /// power of two within a node (a tensor-parallel group), then whole nodes (8, 16, 24, ...: one
 /// pipeline stage per node, any number of stages).
 [[nodiscard]] std::uint64_t next_tensor_parallel_count(const Catalog& catalog, const HardwareRequest& request,
                                                        std::uint64_t count);
+/// `count` GPUs of the request's (single) GPU model as hardware: with tensor parallelism up to
+/// one node of the part's gpus_per_node, then whole nodes; a layer split keeps them in one box.
 [[nodiscard]] HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
                                              bool tensor_parallel);
 

@@ -138,6 +138,12 @@ struct PlanResult {
 
 [[nodiscard]] PlanResult run_plan(const Catalog& catalog, const PlanRequest& request);
 
+/// The launch line downloads the model's published GGUF (its gguf_repo, not a publisher's own mix
+/// or the user's file), those files keep attn_kv_b whole (gguf_repo legacy_mla) and the engine
+/// caches per-head K and V with such a file: not the latent cache planned for a file converted since.
+[[nodiscard]] bool published_gguf_expands_mla(const ModelSpec& model, const QuantFormat& quant,
+                                              const EngineSpec& engine);
+
 /// The request's scenario with what its hardware implies for the defaults (no GPU that vLLM or
 /// SGLang runs on: a layer-split engine by default). Every plan of the request resolves this one.
 [[nodiscard]] Scenario scenario_on_hardware(const Catalog& catalog, const PlanRequest& request);

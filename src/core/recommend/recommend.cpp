@@ -6,13 +6,15 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include "core/recommend/recommend_steps.hpp"
 
+#include "core/recommend/recommend_steps.hpp"
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/model/kv_cache.hpp"
 #include "dsplan/model/quality.hpp"
 #include "dsplan/serving/context_search.hpp"
 #include "dsplan/serving/performance.hpp"
+#include "dsplan/serving/plan.hpp"
 
 namespace dsplan {
 
@@ -95,21 +97,24 @@ void note_unranked_models(const Catalog& cat, const RecommendRequest& r, Recomme
 
 /// The pick's Run line downloads a GGUF that keeps attn_kv_b whole (unsloth's January 2025 R1), where
 /// llama.cpp caches per-head K and V, while the plan is for a file converted since (the latent
-/// cache): say so, as estimate does, instead of ranking on a cache the downloaded file does not have.
-void note_legacy_gguf_pick(Recommendation& out) {
+/// cache): say so, as estimate does, with the ratio of the two caches.
+void note_legacy_gguf_pick(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
   if (out.ranked.empty()) return;
   const Candidate& c = out.ranked.front();
-  const bool from_repo = !c.quant->file && !c.quant->gguf_repos.count(c.model->id) && !c.model->gguf_repo.empty();
-  if (!c.model->gguf_repo_legacy_mla || !from_repo || c.quant->legacy_mla_gguf ||
-      c.engine->mla_cache_legacy_gguf == MlaCacheLayout::latent || c.quant->containers.empty() ||
+  if (!published_gguf_expands_mla(*c.model, *c.quant, *c.engine) || c.quant->containers.empty() ||
       c.quant->containers.front() != "gguf")
     return;
+  const BlockType& type = cat.require_block_type(c.engine->default_kv_type);
+  const KvCacheRequest latent{r.context, 1, false};
+  const KvCacheRequest legacy{r.context, 1, true};
+  const double ratio =
+      static_cast<double>(estimate_kv_cache(c.model->arch, *c.engine, type, legacy).bytes_per_token.count()) /
+      static_cast<double>(estimate_kv_cache(c.model->arch, *c.engine, type, latent).bytes_per_token.count());
   out.notes.push_back(fmt::format(
       "the pick is planned for a GGUF of {} converted since llama.cpp's MLA layout (PR #12801, April 2025): the "
-      "published {} files keep attn_kv_b whole, with which {} caches per-head K and V, about 71 times the KV "
-      "memory planned; 'dsplan estimate ... --legacy-mla-gguf' plans such a file, ik_llama.cpp caches the latent "
-      "of either",
-      c.model->name, c.model->gguf_repo, c.engine->id));
+      "published {} files keep attn_kv_b whole, with which {} caches per-head K and V, {:.0f} times the KV memory "
+      "planned; 'dsplan estimate ... --legacy-mla-gguf' plans such a file, ik_llama.cpp caches the latent of either",
+      c.model->name, c.model->gguf_repo, c.engine->id, ratio));
 }
 
 }  // namespace
@@ -163,7 +168,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   detail::rank(r, best_feasible, out);
   detail::explain(r, out);
   note_unranked_models(cat, r, out);
-  note_legacy_gguf_pick(out);
+  note_legacy_gguf_pick(cat, r, out);
   add_speed_bands(cat, out);
   if (r.context_max) add_max_contexts(cat, r, out);
   return out;

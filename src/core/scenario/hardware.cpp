@@ -89,9 +89,9 @@ std::string architecture_family(const std::string& description) {
   return generation ? family + next : family;
 }
 
+namespace {
 /// A CUDA or ROCm card the catalog gives FP16 but no BF16 tensor rate (Volta). Apple's GPUs run
 /// llama.cpp's Metal kernels, which choose their own types, so they do not count.
-namespace {
 bool gpu_lacks_bf16(const GpuSpec& g) { return g.vendor != "apple" && g.bf16_tflops <= 0 && g.fp16_tflops > 0; }
 }  // namespace
 
@@ -324,7 +324,7 @@ double Host::compute_share() const {
 
 std::uint64_t next_tensor_parallel_count(const Catalog& catalog, const HardwareRequest& request, std::uint64_t count) {
   const std::uint64_t per_node = catalog.require_gpu(request.gpus.front().name).gpus_per_node;
-  return count < per_node ? count * 2 : (count / per_node + 1) * per_node;
+  return count < per_node ? std::min(count * 2, per_node) : (count / per_node + 1) * per_node;
 }
 
 HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,

@@ -142,7 +142,7 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
                      " has no 'auto' cache type ('auto' is vLLM's and SGLang's "
                      "name for the model's dtype); give one of " +
                      join(r.engine->kv_cache_types) +
-                     ", or --context max --kv-type auto for the type that fits the most context");
+                     ", or %context% max %kv_type% auto for the type that fits the most context");
   if (id == "model" || id == "auto") {
     // The activations' dtype: FP16 checkpoints (AWQ/GPTQ) run in FP16, everything else in BF16.
     id = cat.require_block_type(r.quant->default_type).id == "f16" ? "f16" : "bf16";

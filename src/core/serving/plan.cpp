@@ -427,16 +427,13 @@ std::optional<std::string> latent_engine_note(const Catalog& cat, const PlanResu
   return std::nullopt;
 }
 
-/// The launch line downloads the model's published GGUF; where those files predate llama.cpp's MLA
-/// layout (catalog gguf_repo legacy_mla), the engine caches per-head K and V with them, not the
-/// latent these figures assume for a file converted since.
+/// Where the published GGUF has the old MLA layout (published_gguf_expands_mla) and the plan is
+/// for the latent cache: the cache the downloaded file gets instead.
 std::optional<std::string> published_gguf_note(const PlanResult& p) {
   const ResolvedScenario& s = p.scenario;
   const ModelSpec& m = *s.model;
-  const bool from_repo = !s.quant->file && !s.quant->gguf_repos.count(m.id) && !m.gguf_repo.empty();
-  if (!m.gguf_repo_legacy_mla || !from_repo || s.legacy_mla_gguf || s.layout.container != "gguf" ||
-      s.mla_cache != MlaCacheOverride::engine || p.memory.kv.layout != KvLayout::mla_latent ||
-      s.engine->mla_cache_legacy_gguf == MlaCacheLayout::latent)
+  if (!published_gguf_expands_mla(m, *s.quant, *s.engine) || s.legacy_mla_gguf || s.layout.container != "gguf" ||
+      s.mla_cache != MlaCacheOverride::engine || p.memory.kv.layout != KvLayout::mla_latent)
     return std::nullopt;
   const KvCacheSize legacy = estimate_kv_cache(m.arch, *s.engine, *s.kv_type, {s.context, s.batch, true});
   return fmt::format(
@@ -486,6 +483,12 @@ Scenario scenario_on_hardware(const Catalog& cat, const PlanRequest& r) {
   s.no_tensor_parallel_gpus = r.hardware && !has_tensor_parallel_gpus(cat, *r.hardware);
   if (r.hardware) s.gpu_without_bf16 = gpu_without_bf16(cat, *r.hardware);
   return s;
+}
+
+bool published_gguf_expands_mla(const ModelSpec& model, const QuantFormat& quant, const EngineSpec& engine) {
+  const bool from_repo = !quant.file && !quant.gguf_repos.count(model.id) && !model.gguf_repo.empty();
+  return model.gguf_repo_legacy_mla && from_repo && !quant.legacy_mla_gguf &&
+         engine.mla_cache_legacy_gguf != MlaCacheLayout::latent;
 }
 
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
