@@ -148,6 +148,8 @@ ordered_json throughput_json(const PlanResult& r) {
           {"decode_band", speed_band_json(t.decode_band)},
           {"aggregate_tokens_per_s", t.aggregate_tokens_per_s},
           {"served_tokens_per_s", t.served_tokens_per_s},
+          {"served_decode_tokens_per_s", t.served_decode_tokens_per_s},
+          {"prefill_round_s", t.prefill_round_s},
           {"decode_step_s", t.decode_step_s},
           {"speculative_tokens", t.speculative_tokens},
           {"tokens_per_step", t.tokens_per_step},

@@ -251,7 +251,10 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
         << "); draft passes " << fixed(t.draft_s * 1e3, 2) << " ms of the step\n";
   if (r.scenario.batch > 1)
     out << "  Served: ~ " << fixed(t.served_tokens_per_s, 1) << " output tokens/s with " << r.scenario.batch
-        << " requests in flight, each also prefilling its " << with_commas(req.prompt_tokens) << "-token prompt\n";
+        << " requests in flight, each also prefilling its " << with_commas(req.prompt_tokens) << "-token prompt; ~ "
+        << fixed(t.served_decode_tokens_per_s, 1) << " tokens/s per sequence (TPOT "
+        << fixed(1e3 / t.served_decode_tokens_per_s, 1) << " ms) while the others' prompts are prefilled between its "
+        << "decode steps\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
       << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
       << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";

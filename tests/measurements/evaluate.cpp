@@ -39,7 +39,7 @@ void predict(Evaluated& e, const nlohmann::json& t) {
   if (e.metric == "decode_tokens_per_s") {
     e.predicted = decode;
   } else if (e.metric == "tpot_ms") {
-    e.predicted = 1000.0 / decode;
+    e.predicted = 1000.0 / t.at("served_decode_tokens_per_s").get<double>();  // metric_rule, 2026-12-07
   } else if (e.metric == "aggregate_output_tokens_per_s") {
     e.predicted = t.at("aggregate_tokens_per_s").get<double>();
   } else if (e.metric == "served_output_tokens_per_s") {

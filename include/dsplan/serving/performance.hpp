@@ -84,6 +84,11 @@ struct Throughput {
   /// prompts packed into shared micro-batches. What serving benchmarks report as output
   /// throughput, and what costs are taken per token from.
   double served_tokens_per_s = 0;
+  /// One sequence's speed under that load, as serving benchmarks publish it (1 / TPOT): the decode
+  /// step plus the other requests' prefills, which the server runs while this one decodes,
+  /// (batch - 1) / batch x prefill_round_s spread over the output tokens. decode_tokens_per_s at batch 1.
+  double served_decode_tokens_per_s = 0;
+  double prefill_round_s = 0;         ///< the packed prefills of `batch` requests' prompts
   double prefill_s = 0;               ///< the prompt of one sequence
   double prefill_tokens_per_s = 0;
   double ttft_s = 0;                  ///< prefill + the first decode step

@@ -92,7 +92,7 @@ struct CapacityPlan {
   std::uint64_t users = 0;
   double target_tokens_per_s = 0;
   std::uint64_t sequences_per_replica = 0;  ///< largest batch that fits and stays above the target
-  double tokens_per_s_at_that_batch = 0;    ///< per user
+  double tokens_per_s_at_that_batch = 0;    ///< per user, the other users' prefills interleaved
   std::uint64_t replicas = 0;
   std::uint64_t gpus = 0;
   std::optional<double> cloud_usd_per_hour;

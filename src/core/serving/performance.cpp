@@ -544,16 +544,13 @@ std::string stage_formula(const StageTime& st) {
           : "");
 }
 
-/// Output tokens per second of a server with `batch` requests in flight: per round, every request
-/// prefills its prompt and then decodes its output. The engine packs the prompts of several
-/// requests into its micro-batches (llama-server's slots, vLLM/SGLang's chunked prefill), so the
-/// weights are read, and the per-micro-batch fixed time paid, once per packed micro-batch:
-/// ceil(batch x prompt / micro-batch) of them, not batch x ceil(prompt / micro-batch). The FLOPs
-/// and the attention scores are each request's own.
-double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t,
-                           double tokens_per_step) {
+/// The prefills of one round of `batch` requests, as a server runs them: the engine packs the
+/// prompts of several requests into its micro-batches (llama-server's slots, vLLM/SGLang's chunked
+/// prefill), so the weights are read, and the per-micro-batch fixed time paid, once per packed
+/// micro-batch: ceil(batch x prompt / micro-batch) of them, not batch x ceil(prompt / micro-batch).
+/// The FLOPs and the attention scores are each request's own.
+double packed_prefill_round_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t) {
   const double batch = static_cast<double>(s.batch);
-  const double output = static_cast<double>(r.output_tokens);
   const std::uint64_t chunk = std::max<std::uint64_t>(1, s.ubatch);
   // Micro-batch passes of the packed prompts, per pass of one request's prompt.
   const double passes = static_cast<double>(ceil_div(s.batch * r.prompt_tokens, chunk)) /
@@ -564,8 +561,25 @@ double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r
     prefill += (st.copy_then_compute ? memory + compute : std::max(memory, compute)) + st.scores_s * batch +
                st.fixed_s * passes;
   }
-  prefill /= t.build_prefill_factor;  // an older build's era (--build-date); 1 for a current build
-  return batch * output / (prefill + output / tokens_per_step * t.decode_step_s);
+  return prefill / t.build_prefill_factor;  // an older build's era (--build-date); 1 for a current build
+}
+
+/// Output tokens per second of a server with `batch` requests in flight: per round, every request
+/// prefills its prompt and then decodes its output.
+double served_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t) {
+  const double output = static_cast<double>(r.output_tokens);
+  return static_cast<double>(s.batch) * output / (t.prefill_round_s + output / t.tokens_per_step * t.decode_step_s);
+}
+
+/// One sequence's speed while the server keeps `batch` requests in flight and admits a new one as
+/// each finishes: during a request's output the other batch - 1 requests each arrive and prefill
+/// once, between or inside its decode steps, so its time per output token is the decode step plus
+/// (batch - 1) / batch of the round's packed prefills spread over its output tokens. At batch 1 it
+/// is the decode speed.
+double served_decode_tokens_per_s(const ResolvedScenario& s, const ThroughputRequest& r, const Throughput& t) {
+  const double batch = static_cast<double>(s.batch);
+  const double interleaved = t.prefill_round_s * (batch - 1.0) / batch / static_cast<double>(r.output_tokens);
+  return 1.0 / (t.decode_step_s / t.tokens_per_step + interleaved);
 }
 
 /// Every block on NVIDIA or AMD GPUs (the layouts the build eras were fitted on).
@@ -651,7 +665,9 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
   t.decode_tokens_per_s = tokens_per_step / t.decode_step_s;
   t.aggregate_tokens_per_s = static_cast<double>(s.batch) * tokens_per_step / t.decode_step_s;
   t.prefill_tokens_per_s = static_cast<double>(r.prompt_tokens) / t.prefill_s;
-  t.served_tokens_per_s = served_tokens_per_s(s, r, t, tokens_per_step);
+  t.prefill_round_s = packed_prefill_round_s(s, r, t);
+  t.served_tokens_per_s = served_tokens_per_s(s, r, t);
+  t.served_decode_tokens_per_s = served_decode_tokens_per_s(s, r, t);
   const double first_step =
       total_time(stages_for(s, w, l, hw,
                             {s.batch, static_cast<double>(r.prompt_tokens), false, 1, s.batch, /*named=*/false})) /

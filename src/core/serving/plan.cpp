@@ -64,7 +64,7 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
   const auto good = [&](std::uint64_t batch, double& tps) {
     const Evaluation e = evaluate_batch(cat, r, batch, hw, tr);
     if (!e.throughput) return false;  // the layout does not fit
-    tps = e.throughput->decode_tokens_per_s;
+    tps = e.throughput->served_decode_tokens_per_s;  // users keep arriving: their prefills interleave
     return tps >= c.target_tokens_per_s;
   };
   double tps = 0;

@@ -1,0 +1,91 @@
+// A sequence's speed under load (served_decode_tokens_per_s): a server that keeps `batch` requests in
+// flight prefills the prompts of the requests that arrive while one decodes, so the time per
+// output token a user sees is the decode step plus (batch - 1) / batch of the batch's packed
+// prefills spread over the output tokens (docs/methodology.md section 8).
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using namespace dsplan::test;
+using json = nlohmann::json;
+
+namespace {
+json estimate_json(const std::vector<std::string>& scenario) {
+  std::vector<std::string> args{"estimate"};
+  for (const auto& a : scenario) args.push_back(a);
+  args.emplace_back("--json");
+  const auto o = run_cli(args);
+  REQUIRE(o.code == 0);
+  return json::parse(o.out);
+}
+}  // namespace
+
+TEST_CASE("one request in flight decodes between no other prefills", "[cli][served]") {
+  const auto t = estimate_json({"8b", "--gpu", "rtx4090", "--context", "4096"})["throughput"];
+  REQUIRE(t["served_decode_tokens_per_s"].get<double>() ==
+          Approx(t["decode_tokens_per_s"].get<double>()).epsilon(1e-12));
+}
+
+TEST_CASE("with 64 requests in flight each one's time per token holds 63/64 of the round's prefills", "[cli][served]") {
+  const auto t = estimate_json({"r1-0528", "--engine", "sglang", "--gpu", "h200", "--count", "8", "--batch", "64",
+                                "--context", "9216", "--prompt", "8192", "--output", "1024"})["throughput"];
+  const double step = t["decode_step_s"].get<double>();
+  const double round = t["prefill_round_s"].get<double>();
+  const double served = t["served_decode_tokens_per_s"].get<double>();
+  REQUIRE(round > 0);
+  REQUIRE(served == Approx(1.0 / (step + round * 63.0 / 64.0 / 1024.0)).epsilon(1e-9));
+  // 64 prompts of 8,192 tokens are 524,288 tokens to prefill per 1,024 output tokens: no
+  // accelerator does that for free, so a user sees less than the decode-only speed.
+  REQUIRE(served < 0.95 * t["decode_tokens_per_s"].get<double>());
+  // The served output of the whole batch counts the same prefills, all of them: it is below 64
+  // users' served speed and above nothing but zero.
+  REQUIRE(t["served_tokens_per_s"].get<double>() <= 64 * served);
+  REQUIRE(t["served_tokens_per_s"].get<double>() > 0.9 * 64 * served);
+}
+
+TEST_CASE("check's per-sequence floor is taken under load", "[cli][served]") {
+  const std::vector<std::string> scenario = {"r1-0528", "--engine", "sglang",  "--gpu",    "h200",
+                                             "--count", "8",        "--batch", "64",       "--context",
+                                             "9216",    "--prompt", "8192",    "--output", "1024"};
+  const auto t = estimate_json(scenario)["throughput"];
+  const double decode = t["decode_tokens_per_s"].get<double>();
+  const double served = t["served_decode_tokens_per_s"].get<double>();
+  REQUIRE(served < decode);
+  // A floor between the two: the decode-only speed would pass it, what users see does not.
+  std::vector<std::string> args = {"check"};
+  args.insert(args.end(), scenario.begin(), scenario.end());
+  args.insert(args.end(), {"--min-tps", std::to_string((served + decode) / 2), "--json"});
+  const auto o = run_cli(args);
+  REQUIRE(o.code == 1);
+  bool found = false;
+  const auto checks = json::parse(o.out)["checks"];
+  for (const auto& c : checks)
+    if (c["name"] == "min_tps") {
+      found = true;
+      REQUIRE(c["passed"] == false);
+      REQUIRE(c["measured"].get<double>() == Approx(served).epsilon(1e-6));
+    }
+  REQUIRE(found);
+}
+
+TEST_CASE("a capacity plan's speed per user is the speed under load at its batch", "[cli][served]") {
+  const std::vector<std::string> scenario = {"r1-0528",   "--engine", "sglang",   "--gpu", "h200",     "--count", "8",
+                                             "--context", "9216",     "--prompt", "8192",  "--output", "1024"};
+  std::vector<std::string> args = scenario;
+  args.insert(args.end(), {"--users", "64", "--target-tps", "20"});
+  const auto c = estimate_json(args)["capacity"];
+  const auto per_replica = c["sequences_per_replica"].get<std::uint64_t>();
+  REQUIRE(per_replica >= 1);
+  args = scenario;
+  args.insert(args.end(), {"--batch", std::to_string(per_replica)});
+  const auto t = estimate_json(args)["throughput"];
+  REQUIRE(c["tokens_per_s_per_user"].get<double>() ==
+          Approx(t["served_decode_tokens_per_s"].get<double>()).epsilon(1e-9));
+  REQUIRE(c["tokens_per_s_per_user"].get<double>() >= 20.0);
+  if (per_replica < 64) {  // one more user per replica would fall below the target
+    args.back() = std::to_string(per_replica + 1);
+    REQUIRE(estimate_json(args)["throughput"]["served_decode_tokens_per_s"].get<double>() < 20.0);
+  }
+}
