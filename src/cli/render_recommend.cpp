@@ -70,6 +70,7 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
                              : ordered_json(nullptr);
   const auto band = [](const SpeedRange* b) { return b ? speed_band_json(*b) : ordered_json(nullptr); };
   j["throughput"] = c.fits() ? ordered_json{{"decode_tokens_per_s", c.decode_tokens_per_s()},
+                                            {"served_decode_tokens_per_s", c.per_user_tokens_per_s()},
                                             {"decode_band", band(c.decode_band())},
                                             {"aggregate_tokens_per_s", c.aggregate_tokens_per_s()},
                                             {"prefill_tokens_per_s", c.prefill_tokens_per_s()},
@@ -115,11 +116,11 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
             ? std::string("CPU only, no GPU memory")
             : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
     const std::string decode_band =
-        pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.decode_tokens_per_s())) : "";
+        pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.per_user_tokens_per_s())) : "";
     out << fmt::format("  Score {:.1f}; {}{}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
                        gpu_memory,
                        pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
-                       pick.decode_tokens_per_s(), decode_band, pick.ttft_s(), spend_text(pick, r));
+                       pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(), spend_text(pick, r));
     out << "  Run: " << launch_command(pick, r.context, r.users).shown() << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
@@ -143,9 +144,14 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     Table t(cols);
     for (std::size_t i = 1; i < list.size(); ++i) {
       const Candidate& c = list[i];
-      std::vector<std::string> row{c.model->name,                c.quant->name,       c.engine->id,
-                                   layout_text(*c.evaluation),        fixed(c.score, 1),   fixed(c.gpu_used().gib(), 2),
-                                   fixed(c.decode_tokens_per_s(), 1), fixed(c.ttft_s(), 2)};
+      std::vector<std::string> row{c.model->name,
+                                   c.quant->name,
+                                   c.engine->id,
+                                   layout_text(*c.evaluation),
+                                   fixed(c.score, 1),
+                                   fixed(c.gpu_used().gib(), 2),
+                                   fixed(c.per_user_tokens_per_s(), 1),
+                                   fixed(c.ttft_s(), 2)};
       if (r.cloud) row.push_back(c.hardware);
       if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
       if (priced) row.push_back(money(buying ? c.upfront_usd() : c.usd_per_month()));

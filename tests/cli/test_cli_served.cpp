@@ -89,3 +89,24 @@ TEST_CASE("a capacity plan's speed per user is the speed under load at its batch
     REQUIRE(estimate_json(args)["throughput"]["served_decode_tokens_per_s"].get<double>() < 20.0);
   }
 }
+
+TEST_CASE("recommend's speed per user counts the other users' prefills", "[cli][served]") {
+  const auto o =
+      run_cli({"recommend", "--gpu", "rtx4090", "--task", "chat", "--users", "20", "--min-tps", "20", "--json"});
+  REQUIRE(o.code == 0);
+  const auto r = json::parse(o.out);
+  const auto t = r["pick"]["throughput"];
+  const double per_user = t["served_decode_tokens_per_s"].get<double>();
+  // 20 users with 4,096-token prompts (half the 8,192 context): their prefills take a share of
+  // every user's time, so the speed a user sees is below the decode step's and still meets the floor.
+  REQUIRE(per_user < t["decode_tokens_per_s"].get<double>());
+  REQUIRE(per_user >= 20.0);
+  for (const auto& c : r["runners_up"]) {
+    if (c["throughput"].is_null()) continue;
+    REQUIRE(c["throughput"]["served_decode_tokens_per_s"].get<double>() >= 20.0);
+  }
+  // One user: nothing else is prefilled, the two figures are one.
+  const auto one = json::parse(run_cli({"recommend", "--gpu", "rtx4090", "--task", "chat", "--json"}).out);
+  REQUIRE(one["pick"]["throughput"]["served_decode_tokens_per_s"].get<double>() ==
+          Approx(one["pick"]["throughput"]["decode_tokens_per_s"].get<double>()).epsilon(1e-12));
+}

@@ -100,10 +100,9 @@ struct Candidate {
   [[nodiscard]] Bytes ram_used() const;
   /// Per user.
   [[nodiscard]] double decode_tokens_per_s() const { return timed() ? timed()->decode_tokens_per_s : 0.0; }
-  /// Per user with the other users' requests arriving: their prompts prefilled between its decode steps.
-  [[nodiscard]] double served_decode_tokens_per_s() const {
-    return timed() ? timed()->served_decode_tokens_per_s : 0.0;
-  }
+  /// Per user with the other users' requests arriving: their prompts prefilled between its decode
+  /// steps (the decode speed with one user). What recommend shows, filters and ranks by.
+  [[nodiscard]] double per_user_tokens_per_s() const { return timed() ? timed()->served_decode_tokens_per_s : 0.0; }
   [[nodiscard]] double aggregate_tokens_per_s() const { return timed() ? timed()->aggregate_tokens_per_s : 0.0; }
   [[nodiscard]] double prefill_tokens_per_s() const { return timed() ? timed()->prefill_tokens_per_s : 0.0; }
   [[nodiscard]] double ttft_s() const { return timed() ? timed()->ttft_s : 0.0; }

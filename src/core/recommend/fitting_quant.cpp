@@ -137,7 +137,7 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
                        c.quant->name, c.engine->name,
                        context_max ? fmt::format(" at {} tokens", r.scenario.context) : "",
                        any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, c),
-                       found->second.throughput ? found->second.throughput->decode_tokens_per_s : 0.0,
+                       found->second.throughput ? found->second.throughput->served_decode_tokens_per_s : 0.0,
                        context_max ? "; --context max then finds its longest" : "");
   }
   // Picks the search ranked but none of which passed when run as given: nothing to say for sure.

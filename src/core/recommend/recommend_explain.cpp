@@ -65,7 +65,7 @@ std::string pick_text(const Candidate& pick) {
   return fmt::format("{} {} on {}: {}{}, {:.1f} tokens/s per user, first token in {:.2f} s{}.", pick.model->name,
                      pick.quant->name, pick.engine->name, gpu_memory,
                      pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
-                     pick.decode_tokens_per_s(), pick.ttft_s(),
+                     pick.per_user_tokens_per_s(), pick.ttft_s(),
                      pick.usd_per_month() ? fmt::format(", ${:.0f} a month", *pick.usd_per_month()) : "");
 }
 

@@ -27,15 +27,16 @@ bool better(const Candidate& a, const Candidate& b, Preference p, double best, b
   const bool a_near = a.score >= near_best;
   const bool b_near = b.score >= near_best;
   if (p != Preference::quality && a_near != b_near) return a_near;
-  if (p == Preference::speed && a_near && a.decode_tokens_per_s() != b.decode_tokens_per_s())
-    return a.decode_tokens_per_s() > b.decode_tokens_per_s();
+  if (p == Preference::speed && a_near && a.per_user_tokens_per_s() != b.per_user_tokens_per_s())
+    return a.per_user_tokens_per_s() > b.per_user_tokens_per_s();
   if (p == Preference::cost && a_near && cents(a.usd_per_month()) != cents(b.usd_per_month()))
     return cents(a.usd_per_month()) < cents(b.usd_per_month());
   const auto band = [&](const Candidate& c) { return std::floor((best - c.score) / k_score_tie); };
   if (band(a) != band(b)) return band(a) < band(b);
   if (renting && cents(a.usd_per_million_tokens()) != cents(b.usd_per_million_tokens()))
     return cents(a.usd_per_million_tokens()) < cents(b.usd_per_million_tokens());
-  if (a.decode_tokens_per_s() != b.decode_tokens_per_s()) return a.decode_tokens_per_s() > b.decode_tokens_per_s();
+  if (a.per_user_tokens_per_s() != b.per_user_tokens_per_s())
+    return a.per_user_tokens_per_s() > b.per_user_tokens_per_s();
   return a.score > b.score;
 }
 
@@ -104,7 +105,7 @@ namespace {
 bool closer_to_feasible(const Candidate& c, const Candidate& than) {
   if (c.quant == than.quant) {
     if (c.fits() != than.fits()) return c.fits();
-    if (c.fits()) return c.decode_tokens_per_s() > than.decode_tokens_per_s();
+    if (c.fits()) return c.per_user_tokens_per_s() > than.per_user_tokens_per_s();
   }
   return c.memory_total < than.memory_total;
 }

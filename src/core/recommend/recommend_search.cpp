@@ -127,9 +127,9 @@ std::optional<std::string> unfit_reason(const Evaluation& e, double headroom) {
 
 /// The request's limits on a candidate that fits: speed per user, first-token latency, budget.
 void check_limits(const RecommendRequest& r, Candidate& c) {
-  if (c.served_decode_tokens_per_s() < r.min_tokens_per_s)
+  if (c.per_user_tokens_per_s() < r.min_tokens_per_s)
     c.reasons.push_back(
-        fmt::format("decodes {:.1f} tokens/s per user{}, below the required {:g}", c.served_decode_tokens_per_s(),
+        fmt::format("decodes {:.1f} tokens/s per user{}, below the required {:g}", c.per_user_tokens_per_s(),
                     r.users > 1 ? " while the other users' prompts are prefilled" : "", r.min_tokens_per_s));
   if (r.max_ttft_s && c.ttft_s() > *r.max_ttft_s)
     c.reasons.push_back(
