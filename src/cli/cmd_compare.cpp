@@ -39,6 +39,17 @@ std::string cell_text(const CompareCell& c) {
   return fmt::format("{:.1f} tok/s{}", *c.decode_tokens_per_s, c.uses_ram ? "*" : "");
 }
 
+/// Why the n/a cells are n/a, each distinct reason once: a setting the row's engine refuses
+/// (--kv-type auto on llama.cpp) is not the catalog's doing and the table alone would hide it.
+void na_reasons(const CompareMatrix& m, std::ostream& out) {
+  std::vector<std::string> seen;
+  for (const auto& row : m.rows)
+    for (const auto& c : row.cells)
+      if (!c.applicable && !c.why_not.empty() && std::find(seen.begin(), seen.end(), c.why_not) == seen.end())
+        seen.push_back(c.why_not);
+  for (const auto& why : seen) out << "  n/a: " << why << '\n';
+}
+
 void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   if (context_max)
     out << "Largest context that fits (tokens per sequence) and the decode tokens/s there; 'no' where none does\n";
@@ -59,6 +70,7 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4); n/a "
          "= cannot "
          "be planned here (a format no engine loads, or a file made for another model; --json gives why_not)\n";
+  na_reasons(m, out);
   if (m.hardware)
     out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
 }

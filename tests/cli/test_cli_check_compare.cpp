@@ -220,3 +220,16 @@ TEST_CASE("check prints large figures without an exponent and show gives MLA no 
   REQUIRE(r1["architecture"]["attention_config"]["v_head_dim"] == 128);
   REQUIRE(run_json({"show", "8b"})["architecture"]["head_dim"] == 128);  // Llama-3.1-8B: 4096 / 32
 }
+
+TEST_CASE("compare says why its n/a cells are n/a", "[cli][compare]") {
+  // llama.cpp has no 'auto' cache type: the GGUF cells cannot be planned with it, the native
+  // (vLLM) cell can. The table names the reason once instead of leaving bare n/a cells.
+  const auto o = run_cli({"compare", "8b", "32b", "--gpu", "rtx4090", "--kv-type", "auto"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("n/a: --kv-type auto: llama.cpp has no 'auto' cache type") != std::string::npos);
+  const auto first = o.out.find("n/a: ");
+  REQUIRE(o.out.find("n/a: ", first + 1) == std::string::npos);
+  // Nothing n/a, no reason line.
+  const auto plain = run_cli({"compare", "8b", "--gpu", "rtx4090"});
+  REQUIRE(plain.out.find("n/a: ") == std::string::npos);
+}
