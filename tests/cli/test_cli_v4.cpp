@@ -13,10 +13,13 @@ TEST_CASE("V4's FP4+FP8 checkpoint runs on Hopper and Blackwell data-center GPUs
   REQUIRE(amd.code == 0);
   const auto a = json::parse(amd.out);
   REQUIRE(a["fits"] == false);
-  REQUIRE(a["layout"]["reasons"][0].get<std::string>().find("Hopper GH100 or Blackwell GB100 GPUs only") !=
-          std::string::npos);
+  REQUIRE(a["layout"]["reasons"][0].get<std::string>().find(
+              "Hopper GH100 or Blackwell GB100 or Blackwell Ultra GPUs only") != std::string::npos);
   const auto h200 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "h200", "--count", "2", "--json"}).out);
   REQUIRE(h200["fits"] == true);
+  // Blackwell Ultra (B300, SM103) runs it in the SGLang cookbook's V4 cells.
+  const auto b300 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "b300", "--count", "2", "--json"}).out);
+  REQUIRE(b300["fits"] == true);
   // Consumer Blackwell cards (GB202: 8 x RTX 5090) are not in the list either.
   const auto rtx = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "rtx5090", "--count", "8", "--json"}).out);
   REQUIRE(rtx["fits"] == false);

@@ -116,6 +116,10 @@ TEST_CASE("a card's memory is what its driver reports, not the marketing GB read
   REQUIRE(catalog().require_gpu("l40s").memory.count() == 46068 * mib);
   REQUIRE(catalog().require_gpu("h100-sxm").memory.count() == 81559 * mib);
   REQUIRE(catalog().require_gpu("h200").memory.count() == 143771 * mib);
+  // B300 SXM6 AC: "0MiB / 275040MiB" in public nvidia-smi logs (NVIDIA's aiconfigurator b300_sxm.yaml:
+  // mem_capacity 288400343040, "275040MiB reported by nvidia-smi"); 268.6 GiB, sold as 270 GB.
+  REQUIRE(catalog().require_gpu("b300").memory.count() == 275040 * mib);
+  REQUIRE(catalog().require_gpu("NVIDIA B300 SXM6 AC").id == "b300");
   // ECC on: 46068 MiB is 6.3 % (about 1/16) below the L40S's 48 GiB of GDDR6, the size it had here.
   REQUIRE(catalog().require_gpu("l40s").memory.count() < 48 * 1024 * mib);
 }
