@@ -411,3 +411,24 @@ TEST_CASE("recommend says when its R1 GGUF pick downloads a file with the old ML
       run_cli({"recommend", "--gpu", "rtx3090", "--count", "8", "--ram", "256", "--task", "math", "--model", "r1-0528"})
           .out.find("keep attn_kv_b whole") == std::string::npos);
 }
+
+TEST_CASE("Verify lines measure the planned lengths and multi-node vLLM uses the right Ray backend", "[cli][launch]") {
+  // sglang.bench_serving draws each length from [ratio x len, len] with ratio 0 by default: half the
+  // planned lengths on average, unless --random-range-ratio 1.
+  const auto sg = run_json({"estimate", "8b", "--engine", "sglang", "--gpu", "h100-sxm", "--json"});
+  REQUIRE(sg["launch"]["verify"].get<std::string>().find("--random-range-ratio 1 ") != std::string::npos);
+  // vllm bench serve stops a request at its first EOS unless --ignore-eos.
+  const auto vl = run_json({"estimate", "8b", "--engine", "vllm", "--gpu", "h100-sxm", "--json"});
+  REQUIRE(vl["launch"]["verify"].get<std::string>().find("--ignore-eos") != std::string::npos);
+  // Data-parallel engine cores over two nodes: vLLM's data-parallel backend, not the executor's.
+  const auto dp = run_json({"estimate", "r1", "-e", "vllm", "--dp-attention", "--gpu", "h100-sxm", "--count", "8",
+                            "--nodes", "2", "--batch", "64", "--context", "8k", "--json"});
+  const auto dp_cmd = dp["launch"]["command"].get<std::string>();
+  REQUIRE(dp_cmd.find("--data-parallel-size 16") != std::string::npos);
+  REQUIRE(dp_cmd.find("--data-parallel-backend ray") != std::string::npos);
+  REQUIRE(dp_cmd.find("--distributed-executor-backend") == std::string::npos);
+  // Tensor and pipeline parallel workers over two nodes: the distributed executor.
+  const auto tp = run_json({"estimate", "r1", "-e", "vllm", "--gpu", "h100-sxm", "--count", "8", "--nodes", "2",
+                            "--context", "8k", "--json"});
+  REQUIRE(tp["launch"]["command"].get<std::string>().find("--distributed-executor-backend ray") != std::string::npos);
+}

@@ -239,7 +239,10 @@ LaunchCommand vllm(const LaunchSpec& s) {
   c.command = fmt::format("vllm serve {} {} --max-model-len {} --max-num-seqs {}{}", model, ranks, s.context,
                           ceil_div(s.sequences, s.attention_data_parallel), flags);
   if (s.pipeline_parallel > 1) c.command += fmt::format(" --pipeline-parallel-size {}", s.pipeline_parallel);
-  if (s.settings.nodes > 1) c.command += " --distributed-executor-backend ray";  // vLLM spans nodes with a Ray cluster
+  // vLLM spans nodes with a Ray cluster: a replica's TP/PP workers through the distributed executor,
+  // data-parallel engine cores through the data-parallel backend (ParallelConfig.data_parallel_backend).
+  if (s.settings.nodes > 1)
+    c.command += s.attention_data_parallel > 1 ? " --data-parallel-backend ray" : " --distributed-executor-backend ray";
   if (s.settings.speculative_tokens > 0)  // "mtp": vLLM's MTP method for every model with the module (V3 and V4)
     c.command += fmt::format(" --speculative-config '{{\"method\": \"mtp\", \"num_speculative_tokens\": {}}}'",
                              s.settings.speculative_tokens);
@@ -253,10 +256,11 @@ LaunchCommand vllm(const LaunchSpec& s) {
         fmt::format("ray start --head (first node); ray start --address=<first node>:6379 (the other {}); then: {}",
                     s.settings.nodes - 1, c.command);
   if (s.prompt_tokens > 0)
-    c.verify = fmt::format("vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
-                           "--num-prompts {} --max-concurrency {}",
-                           model, s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8),
-                           s.sequences);
+    // --ignore-eos: every request generates the planned output length, not until its first EOS.
+    c.verify = fmt::format(
+        "vllm bench serve --model {} --dataset-name random --random-input-len {} --random-output-len {} "
+        "--ignore-eos --num-prompts {} --max-concurrency {}",
+        model, s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8), s.sequences);
   return c;
 }
 
@@ -289,9 +293,11 @@ LaunchCommand sglang(const LaunchSpec& s) {
         "--speculative-num-draft-tokens {}",
         s.settings.speculative_tokens, s.settings.speculative_tokens + 1);
   if (s.prompt_tokens > 0)
-    c.verify = fmt::format("python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
-                           "--random-output-len {} --num-prompts {} --max-concurrency {}",
-                           s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8), s.sequences);
+    // --random-range-ratio 1: bench_serving draws lengths from [ratio x len, len], ratio 0 by default.
+    c.verify = fmt::format(
+        "python3 -m sglang.bench_serving --backend sglang --dataset-name random --random-input-len {} "
+        "--random-output-len {} --random-range-ratio 1 --num-prompts {} --max-concurrency {}",
+        s.prompt_tokens, s.output_tokens, std::max<std::uint64_t>(s.sequences * 4, 8), s.sequences);
   return c;
 }
 
