@@ -80,7 +80,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.engine = o.engine;
   // --context max: a placeholder here; find_max_context searches for the value.
   s.context = o.context == "max" ? k_default_context : parse_tokens(o.context, "--context", 1, k_max_context);
-  s.batch = parse_integer(o.batch, "--batch", 1, k_max_batch);
+  s.batch = o.batch.empty() ? 1 : parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
   if (!o.imatrix.empty()) s.imatrix = parse_on_off(o.imatrix, "--imatrix");
@@ -267,6 +267,9 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   r.users = optional_integer(o.users, "--users", 1, 100'000'000);
   r.target_tokens_per_s = optional_number(o.target_tps, "--target-tps", 0.001, 1e6);
   if (r.target_tokens_per_s && !r.users) throw InputError("--target-tps goes with --users N");
+  // --users finds the sequences per replica: a batch given beside it would be planned and then not launched.
+  if (r.users && !o.batch.empty())
+    throw InputError("--users plans the sequences per replica itself; give --users or --batch, not both");
   r.explain = explain;
   return r;
 }
@@ -275,6 +278,7 @@ PlanResult plan_from_options(const Catalog& catalog, const EstimateOptions& o, b
   const bool context_max = o.context == "max";
   if (!context_max && !o.headroom.empty()) throw InputError("--headroom goes with --context max");
   if (!context_max) return run_plan(catalog, to_plan_request(o, explain));
+  if (!o.users.empty()) throw InputError("--users plans a batch at one context; give --context N, not max");
   ContextSearchRequest r;
   r.base = to_plan_request(o, explain);
   r.kv_auto = o.kv_type == "auto";

@@ -25,7 +25,7 @@ struct EstimateOptions {
   std::string model, quant, engine, kv_type, ubatch, mla_cache;
   std::string model_file;  ///< --model-file: a GGUF / safetensors file, directory, URL or hf: reference
   std::string context = "4096";
-  std::string batch = "1";
+  std::string batch;  ///< empty: 1 sequence (and --users may plan the batch)
   bool legacy_mla_gguf = false;
   std::string imatrix;  ///< --imatrix on|off: the GGUF recipe's importance matrix
   std::string build_date;

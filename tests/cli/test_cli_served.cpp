@@ -4,6 +4,7 @@
 // prefills spread over the output tokens (docs/methodology.md section 8).
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -109,4 +110,67 @@ TEST_CASE("recommend's speed per user counts the other users' prefills", "[cli][
   const auto one = json::parse(run_cli({"recommend", "--gpu", "rtx4090", "--task", "chat", "--json"}).out);
   REQUIRE(one["pick"]["throughput"]["served_decode_tokens_per_s"].get<double>() ==
           Approx(one["pick"]["throughput"]["decode_tokens_per_s"].get<double>()).epsilon(1e-12));
+}
+
+TEST_CASE("a capacity plan is printed and launched at its own batch, which fits", "[cli][served]") {
+  // 70B Q4_K_M on 2 x RTX 4090: 39.6 GiB of weights leave about 6 GiB for the cache at 327,680 B per
+  // token, a handful of 4,096-token sequences, not the 18 a speed-only search allowed.
+  const auto j = estimate_json(
+      {"70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--users", "200", "--target-tps", "0.5"});
+  const auto per_replica = j["capacity"]["sequences_per_replica"].get<std::uint64_t>();
+  REQUIRE(per_replica > 1);
+  REQUIRE(j["batch"] == per_replica);
+  REQUIRE(j["fits"] == true);
+  REQUIRE(j["layout"]["needs_ram_bytes"].is_null());
+  const auto run = j["launch"]["command"].get<std::string>();
+  REQUIRE(run.find(fmt::format("-np {} ", per_replica)) != std::string::npos);
+  REQUIRE(run.find(fmt::format("-ngl {}", j["layout"]["gpu_layers"].get<std::uint64_t>())) != std::string::npos);
+  // One more sequence would need system RAM that was not given.
+  const auto more = estimate_json(
+      {"70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "2", "--batch", std::to_string(per_replica + 1)});
+  REQUIRE(more["fits"] == false);
+  // The cost is the deployed replica's: the capacity plan's per-token figure is its rent over its users.
+  REQUIRE(j["throughput"]["served_decode_tokens_per_s"].get<double>() ==
+          Approx(j["capacity"]["tokens_per_s_per_user"].get<double>()).epsilon(1e-9));
+}
+
+TEST_CASE("users plan the batch: not with --batch, --sweep or --context max", "[cli][served]") {
+  using dsplan::test::require_usage_error;
+  require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--users", "10", "--batch", "4"}),
+                      "give --users or --batch, not both");
+  require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--users", "10", "--sweep", "context"}),
+                      "drop --users");
+  require_usage_error(
+      run_cli({"estimate", "8b", "--gpu", "rtx4090", "--users", "10", "--target-tps", "5", "--context", "max"}),
+      "not max");
+}
+
+TEST_CASE("check --users fails when the hardware needs more replicas than it is", "[cli][served]") {
+  const auto o = run_cli({"check", "r1", "--gpu", "h200", "--count", "8", "--users", "100", "--target-tps", "20",
+                          "--context", "8k", "--json"});
+  REQUIRE(o.code == 1);
+  const auto j = json::parse(o.out);
+  bool found = false;
+  for (const auto& c : j["checks"])
+    if (c["name"] == "users") {
+      found = true;
+      REQUIRE(c["passed"] == false);
+      REQUIRE(c["required"].get<double>() == 100.0);
+      REQUIRE(c["measured"].get<double>() < 100.0);
+    }
+  REQUIRE(found);
+  // One user at a speed 8 x H200 reach: one replica serves it.
+  const auto one =
+      run_cli({"check", "r1", "--gpu", "h200", "--count", "8", "--users", "1", "--target-tps", "5", "--context", "8k"});
+  REQUIRE(one.code == 0);
+  REQUIRE(one.out.find("ok    serves 1 of 1 users") != std::string::npos);
+}
+
+TEST_CASE("the fits-elsewhere note names the data-parallel attention its plan needs", "[cli][served]") {
+  // 100 sequences of 8k on 8 x H200: tensor parallelism copies the latent cache to every GPU and
+  // does not fit; SGLang with DP attention does, and the suggested flags must say so.
+  const auto o =
+      run_cli({"check", "r1", "--gpu", "h200", "--count", "8", "--batch", "100", "--context", "8k", "--min-tps", "5"});
+  REQUIRE(o.code == 1);
+  REQUIRE(o.out.find("--dp-attention") != std::string::npos);
 }

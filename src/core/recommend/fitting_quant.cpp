@@ -44,6 +44,10 @@ std::string layout_flags(const LayoutRequest& l) {
   if (l.n_cpu_moe_auto) out += fmt::format(" {} auto", setting_marker(Setting::n_cpu_moe));
   if (l.n_cpu_moe) out += fmt::format(" {} {}", setting_marker(Setting::n_cpu_moe), *l.n_cpu_moe);
   if (l.gpu_layers) out += fmt::format(" {} {}", setting_marker(Setting::gpu_layers), *l.gpu_layers);
+  // The serving layout the search chose: without them the suggestion would place it another way.
+  if (l.tensor_parallel) out += fmt::format(" {} {}", setting_marker(Setting::tp), *l.tensor_parallel);
+  if (l.pipeline_parallel) out += fmt::format(" {} {}", setting_marker(Setting::pp), *l.pipeline_parallel);
+  if (l.dp_attention) out += fmt::format(" {}", setting_marker(Setting::dp_attention));
   return out;
 }
 

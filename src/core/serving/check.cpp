@@ -31,6 +31,20 @@ CheckOutcome at_most(std::string name, std::string what, double measured, double
 constexpr const char* k_usd_unit = "USD per million output tokens";
 constexpr const char* k_no_price = "%max_usd_per_mtok%: no price for this hardware in the catalog; give %price%";
 
+/// --users: whether this hardware, as one replica, serves them all (at --target-tps each).
+CheckOutcome users_check(const CapacityPlan& c) {
+  const auto served = static_cast<double>(std::min(c.sequences_per_replica, c.users));
+  CheckOutcome out{"users", served, static_cast<double>(c.users), "users", c.replicas == 1, ""};
+  const std::string speed =
+      c.target_tokens_per_s > 0 ? fmt::format(" at >= {:g} tokens/s each", c.target_tokens_per_s) : "";
+  if (c.replicas == 0)
+    out.text = fmt::format("users: not even one{} on this hardware", speed);
+  else
+    out.text = fmt::format("serves {} of {} users{} on this hardware{}", figure(served), c.users, speed,
+                           c.replicas > 1 ? fmt::format(" ({} replicas, {} GPUs, needed)", c.replicas, c.gpus) : "");
+  return out;
+}
+
 }  // namespace
 
 void require_limits_answerable(const Catalog& catalog, const PlanResult& p, const CostRequest& cost,
@@ -88,6 +102,7 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
                             *limits.max_usd_per_million_tokens, k_usd_unit));
     }
   }
+  if (p.capacity) out.push_back(users_check(*p.capacity));
   if (limits.max_memory_fraction)
     out.push_back(at_most("max_memory_fraction", "memory use", fullest_device_fraction(*p.layout), *limits.max_memory_fraction,
                           "of the fullest device"));

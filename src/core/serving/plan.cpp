@@ -63,7 +63,8 @@ CapacityPlan plan_capacity(const Catalog& cat, const PlanRequest& r, const Hardw
   c.target_tokens_per_s = r.target_tokens_per_s.value_or(0.0);
   const auto good = [&](std::uint64_t batch, double& tps) {
     const Evaluation e = evaluate_batch(cat, r, batch, hw, tr);
-    if (!e.throughput) return false;  // the layout does not fit
+    // The batch must fit as estimate would place it: no layers in system RAM that was not given.
+    if (!e.throughput || !e.fits) return false;
     tps = e.throughput->served_decode_tokens_per_s;  // users keep arriving: their prefills interleave
     return tps >= c.target_tokens_per_s;
   };
@@ -491,6 +492,28 @@ bool published_gguf_expands_mla(const ModelSpec& model, const QuantFormat& quant
          engine.mla_cache_legacy_gguf != MlaCacheLayout::latent;
 }
 
+namespace {
+/// With --users: the capacity plan, and the replica planned at its batch, so that the memory,
+/// speeds, cost and launch command printed are those of the replica the capacity plan deploys.
+PlanResult at_capacity(const Catalog& cat, const PlanRequest& r, PlanResult single, const HardwareRequest& hw) {
+  CapacityPlan c = plan_capacity(cat, r, *single.hardware, *single.throughput_request, single.cost);
+  if (c.sequences_per_replica <= 1) {
+    single.capacity = std::move(c);
+    return single;
+  }
+  PlanRequest replica = r;
+  replica.users.reset();
+  replica.target_tokens_per_s.reset();
+  replica.scenario.batch = c.sequences_per_replica;
+  replica.hardware = hw;  // the count --count auto chose
+  replica.count_auto = false;
+  PlanResult p = run_plan(cat, replica);
+  p.auto_count = single.auto_count;
+  p.capacity = std::move(c);
+  return p;
+}
+}  // namespace
+
 PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   PlanResult p;
   p.scenario = resolve_scenario(cat, scenario_on_hardware(cat, r));
@@ -541,7 +564,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
       p.prompt_speedups.push_back(*note);
       p.notes.push_back(std::move(*note));
     }
-  if (r.users) p.capacity = plan_capacity(cat, r, *p.hardware, *p.throughput_request, p.cost);
+  if (r.users) return at_capacity(cat, r, std::move(p), hw_request);
   return p;
 }
 
