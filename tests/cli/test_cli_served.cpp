@@ -174,3 +174,27 @@ TEST_CASE("the fits-elsewhere note names the data-parallel attention its plan ne
   REQUIRE(o.code == 1);
   REQUIRE(o.out.find("--dp-attention") != std::string::npos);
 }
+
+TEST_CASE("tensor parallel sizes that cut R1's FP8 MLPs off their 128-wide scale blocks do not fit", "[cli][served]") {
+  // TP 32: the dense MLP's 18,432 columns / 32 = 576 = 4.5 blocks of 128 (SGLang #3345), the
+  // experts' 2,048 / 32 = 64 (SGLang #10641): SGLang refuses to load the checkpoint.
+  const auto tp32 = estimate_json({"r1", "-e", "sglang", "--gpu", "h100-sxm", "--count", "8", "--nodes", "4", "--tp",
+                                   "32", "--pp", "1", "--context", "8k"});
+  REQUIRE(tp32["fits"] == false);
+  REQUIRE(tp32["layout"]["reasons"][0].get<std::string>().find("slices of 576") != std::string::npos);
+  // TP 24 under SGLang's DP attention: the heads are not split, but 2,048 / 24 is not whole.
+  const auto tp24 = estimate_json(
+      {"r1", "-e", "sglang", "--dp-attention", "--gpu", "h100-sxm", "--count", "8", "--nodes", "3", "--context", "8k"});
+  REQUIRE(tp24["fits"] == false);
+  REQUIRE(tp24["layout"]["reasons"][0].get<std::string>().find("does not divide the expert width 2048") !=
+          std::string::npos);
+  // vLLM's DP attention runs TP 1 per rank and splits the routed experts whole (expert parallel).
+  const auto vllm = estimate_json(
+      {"r1", "-e", "vllm", "--dp-attention", "--gpu", "h100-sxm", "--count", "8", "--nodes", "3", "--context", "8k"});
+  REQUIRE(vllm["fits"] == true);
+  // --count auto steps over the sizes that cannot load: 16, then 2 replicas, never 24 GPUs.
+  const auto users = estimate_json({"r1", "-e", "sglang", "--dp-attention", "--gpu", "h100-sxm", "--count", "auto",
+                                    "--users", "100", "--target-tps", "20", "--context", "8k"});
+  REQUIRE(users["layout"]["tensor_parallel"].get<std::uint64_t>() % 8 == 0);
+  REQUIRE(16 % users["layout"]["tensor_parallel"].get<std::uint64_t>() == 0);
+}

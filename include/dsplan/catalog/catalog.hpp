@@ -463,6 +463,9 @@ struct EngineSpec {
   /// tensor groups (group_name) each rank holds whole while the rest stays sharded; each rank
   /// caches only its own sequences. Empty: the engine has no such mode.
   std::vector<std::string> dp_attention_replicated;
+  /// With data-parallel attention, the routed experts are split whole over the ranks (expert
+  /// parallelism: vLLM's --enable-expert-parallel), not each one cut along its width (SGLang's MoE TP).
+  bool dp_attention_expert_parallel = false;
   std::uint64_t runtime_overhead_bytes = 0;  ///< per device: CUDA context, library workspaces
   std::uint64_t runtime_overhead_tp_bytes = 0;  ///< extra per device with tensor parallelism (NCCL buffers)
   std::string compute_buffer_model;     ///< which activation formula applies (docs/methodology.md)

@@ -598,8 +598,14 @@ EngineSpec parse_engine(const JsonNode& n) {
         "the MTP acceptance rate is the model's now: \"mtp_acceptance\" in models.json's architectures; "
         "an engine says \"mtp_draft\": true");
   if (const auto dp = n.find("dp_attention")) {
-    dp->check_keys({"replicated_groups", "source"});
+    dp->check_keys({"replicated_groups", "routed_experts", "source"});
     e.dp_attention_replicated = dp->at("replicated_groups").strings();
+    if (const auto experts = dp->find("routed_experts")) {
+      const std::string how = experts->str();
+      if (how != "expert_parallel" && how != "tensor_parallel")
+        experts->fail("routed_experts is expert_parallel or tensor_parallel");
+      e.dp_attention_expert_parallel = how == "expert_parallel";
+    }
     for (const auto& g : e.dp_attention_replicated)
       if (std::none_of(std::begin(k_all_groups), std::end(k_all_groups),
                        [&](TensorGroup t) { return group_name(t) == g; }))

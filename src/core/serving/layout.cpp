@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -596,13 +597,64 @@ Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware&
 
 }  // namespace
 
+/// The storage type a quant's rules give tensors tagged `tag` ("routed_expert", "linear"), else
+/// its default type: the scale tiles a tensor-parallel split has to respect.
+const BlockType& rule_type(const Catalog& cat, const QuantFormat& q, std::string_view tag) {
+  for (const auto& rule : q.rules)
+    if (std::find(rule.match.begin(), rule.match.end(), tag) != rule.match.end())
+      return cat.block_types[rule.type_index];
+  return cat.block_types[q.default_type_index];
+}
+
+/// One MLP width cut over `ways` ranks: each rank's slice must be whole and hold whole scale tiles
+/// (gate/up are split along their output rows, down along its input columns), or the engine
+/// refuses the checkpoint when loading it (vLLM/SGLang: "output_size ... is not divisible by weight
+/// quantization block_n"; SGLang #10641 R1 FP8 at TP 32, #3345 TP 32 on the dense MLP; vLLM
+/// AWQ "input_size_per_partition ... not divisible by group_size").
+std::string width_violation(std::string_view what, std::uint64_t width, std::uint64_t ways, const BlockType& type) {
+  if (width == 0 || ways <= 1) return {};
+  if (width % ways != 0) return fmt::format("tensor parallel {} does not divide the {} width {}", ways, what, width);
+  const std::uint64_t slice = width / ways;
+  const std::uint64_t tile = type.is_row_block() ? 1
+                                                 : std::lcm(std::max<std::uint64_t>(type.scale_rows, 1),
+                                                            std::max<std::uint64_t>(type.scale_cols, 1));
+  if (slice % tile != 0)
+    return fmt::format("tensor parallel {} cuts the {} width {} into slices of {}, not whole {}-wide blocks of {}",
+                       ways, what, width, slice, tile, type.name);
+  return {};
+}
+
+/// Whether a tensor-parallel layout cuts an MLP into slices its format cannot hold.
+std::string mlp_split_violation(const Catalog& cat, const ResolvedScenario& s, const Layout& l) {
+  if (l.strategy != LayoutStrategy::tensor_parallel || l.tensor_parallel <= 1) return {};
+  const ModelArch& a = s.model->arch;
+  const bool dp = l.attention_data_parallel > 1;
+  const auto replicated = replicated_groups(*s.engine, dp);
+  const auto ways = [&](TensorGroup g) {
+    return replicated[static_cast<std::size_t>(g)] ? std::uint64_t{1} : l.tensor_parallel;
+  };
+  const bool moe = a.n_routed_experts > 0;
+  const BlockType& linear = rule_type(cat, *s.quant, "linear");
+  std::string why;
+  if (!moe || a.first_k_dense_replace > 0)
+    why = width_violation("dense MLP", a.intermediate_size, ways(TensorGroup::ffn), linear);
+  if (why.empty() && moe && !(dp && s.engine->dp_attention_expert_parallel))
+    why = width_violation("expert", a.moe_intermediate_size, ways(TensorGroup::routed_experts),
+                          rule_type(cat, *s.quant, "routed_expert"));
+  if (why.empty() && moe)
+    why = width_violation("shared expert", a.moe_intermediate_size * a.n_shared_experts,
+                          ways(TensorGroup::shared_experts), linear);
+  return why;
+}
+
 Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {
   Layout layout = place(s, m, hw, r);
-  if (const auto why = unsupported_gpus(catalog, *s.quant, hw); !why.empty()) {
-    layout.reasons.insert(layout.reasons.begin(), why);
-    layout.fits = false;
-  }
+  for (const auto& why : {unsupported_gpus(catalog, *s.quant, hw), mlp_split_violation(catalog, s, layout)})
+    if (!why.empty()) {
+      layout.reasons.insert(layout.reasons.begin(), why);
+      layout.fits = false;
+    }
   return layout;
 }
 
