@@ -198,3 +198,17 @@ TEST_CASE("tensor parallel sizes that cut R1's FP8 MLPs off their 128-wide scale
   REQUIRE(users["layout"]["tensor_parallel"].get<std::uint64_t>() % 8 == 0);
   REQUIRE(16 % users["layout"]["tensor_parallel"].get<std::uint64_t>() == 0);
 }
+
+TEST_CASE("under DP attention the ranks prefill different prompts side by side", "[cli][served]") {
+  // 32 prompts over 8 ranks: each rank runs the attention of 4 of them and a share of every
+  // prompt's MoE, the same FLOPs on the same 8 GPUs as tensor parallelism's 32 prompts in turn.
+  const std::vector<std::string> base = {"r1", "-e",      "sglang", "--gpu",     "h200", "--count",
+                                         "8",  "--batch", "32",     "--context", "8k"};
+  const double tp = estimate_json(base)["throughput"]["prefill_round_s"].get<double>();
+  std::vector<std::string> dpa = base;
+  dpa.emplace_back("--dp-attention");
+  const auto t = estimate_json(dpa)["throughput"];
+  REQUIRE(t["prefill_round_s"].get<double>() <= 1.05 * tp);
+  // One prompt alone still runs its attention on one rank: slower than under TP.
+  REQUIRE(t["prefill_s"].get<double>() > estimate_json(base)["throughput"]["prefill_s"].get<double>());
+}

@@ -37,6 +37,10 @@ struct StageTime {
   /// Batched decode on engines with decode_batch_mfu: the FLOPs of the sequences after the first,
   /// after the weight reads instead of hidden behind them.
   double batch_compute_s = 0;
+  /// Data-parallel attention, prefill: the FLOPs of `flops` only the prompt's own rank runs (the
+  /// replicated groups), and the ranks that prefill different prompts side by side (1: none).
+  double rank_local_flops = 0;
+  std::uint64_t attention_ranks = 1;
   /// max(memory, compute) + scores + batch compute + fixed; memory + compute when copy_then_compute.
   double total_s = 0;
   /// The bytes are a copy (RAM-resident weights over PCIe) that the compute waits for, so the two

@@ -448,9 +448,11 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
       work.bytes += w.output_bytes;
       work.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : static_cast<double>(ph.tokens));
     }
+    double rank_local_flops = 0;  // DP attention, prefill: one prompt's replicated FLOPs, on its own rank
     if (dp > 1) {
       // Each rank reads the replicated groups whole and the cache of its own sequences only.
       const Work whole_work = replicated_work(w, p, whole, ph);
+      if (ph.prefill) rank_local_flops = whole_work.flops;
       const std::uint64_t readers = ph.prefill ? ph.tokens : ceil_div(ph.readers, dp);
       const double chunks = static_cast<double>(ph.chunks);
       work.bytes = (work.bytes - whole_work.bytes) * chunks / static_cast<double>(tp) + whole_work.bytes * chunks +
@@ -472,6 +474,8 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     stages.push_back(stage(ph.named ? fmt::format("stage {} ({} x {})", p.stage, tp, d.name) : std::string(), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * static_cast<double>(ph.chunks), w, ph, s.quant->default_type, d.architecture));
+    stages.back().rank_local_flops = rank_local_flops;
+    stages.back().attention_ranks = dp;
   }
   return stages;
 }
@@ -557,7 +561,11 @@ double packed_prefill_round_s(const ResolvedScenario& s, const ThroughputRequest
                         static_cast<double>(ceil_div(r.prompt_tokens, chunk));
   double prefill = 0;
   for (const auto& st : t.prefill_stages) {
-    const double memory = st.memory_s * passes, compute = st.compute_s * batch;
+    // Under DP attention the ranks prefill different prompts at once: each runs the replicated
+    // part (attention) of ceil(batch / ranks) of them, and all run the sharded part of every one.
+    const double local = st.flops > 0 ? st.compute_s * st.rank_local_flops / st.flops : 0.0;
+    const double per_rank = static_cast<double>(ceil_div(s.batch, st.attention_ranks));
+    const double memory = st.memory_s * passes, compute = (st.compute_s - local) * batch + local * per_rank;
     prefill += (st.copy_then_compute ? memory + compute : std::max(memory, compute)) + st.scores_s * batch +
                st.fixed_s * passes;
   }
