@@ -212,3 +212,30 @@ TEST_CASE("under DP attention the ranks prefill different prompts side by side",
   // One prompt alone still runs its attention on one rank: slower than under TP.
   REQUIRE(t["prefill_s"].get<double>() > estimate_json(base)["throughput"]["prefill_s"].get<double>());
 }
+
+TEST_CASE("recommend spans more GPUs than a node holds over whole nodes, as check does", "[cli][served]") {
+  // An H100 SXM node holds 8: 16 of them are two nodes joined by the network, for recommend as for
+  // estimate and check, so the two answer the same question with the same speed.
+  const auto o = run_cli({"recommend", "--gpu", "h100-sxm", "--count", "16", "--users", "100", "--min-tps", "20",
+                          "--model", "r1", "--json"});
+  REQUIRE(o.code == 0);
+  const auto pick = json::parse(o.out)["pick"];
+  REQUIRE(pick["command"].get<std::string>().find("--nnodes 2") != std::string::npos);
+  std::vector<std::string> args = {"r1",
+                                   "-e",
+                                   pick["engine"].get<std::string>(),
+                                   "-q",
+                                   pick["quant"].get<std::string>(),
+                                   "--gpu",
+                                   "h100-sxm",
+                                   "--count",
+                                   "16",
+                                   "--batch",
+                                   "100",
+                                   "--context",
+                                   "8k"};
+  if (pick["layout"].get<std::string>().find("DP attention") != std::string::npos) args.emplace_back("--dp-attention");
+  const auto t = estimate_json(args)["throughput"];
+  REQUIRE(pick["throughput"]["served_decode_tokens_per_s"].get<double>() ==
+          Approx(t["served_decode_tokens_per_s"].get<double>()).epsilon(1e-6));
+}

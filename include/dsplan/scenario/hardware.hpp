@@ -116,6 +116,11 @@ inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
 inline constexpr std::uint64_t k_max_gpus_per_node = 72;
 
+/// %count% N of one GPU past what one node holds, for an engine that spans nodes (tensor
+/// parallel): whole nodes of its gpus_per_node; InputError when N is not a multiple of it.
+[[nodiscard]] HardwareRequest in_whole_nodes(const Catalog& catalog, const HardwareRequest& request,
+                                             bool tensor_parallel);
+
 /// The count after `count` a tensor-parallel engine can run on `request`'s one GPU model: the next
 /// power of two within a node (a tensor-parallel group), then whole nodes (8, 16, 24, ...: one
 /// pipeline stage per node, any number of stages).

@@ -376,6 +376,24 @@ std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
   return out;
 }
 
+/// The user's GPUs as a tensor-parallel engine spans them: more than a node holds are whole nodes
+/// (in_whole_nodes, as estimate places them), or the reason they cannot be.
+struct OwnInNodes {
+  std::optional<std::pair<HardwareRequest, Hardware>> split;  ///< set when the GPUs fill several nodes
+  std::string error;                                          ///< not whole nodes
+};
+
+OwnInNodes own_in_nodes(const Catalog& cat, const HardwareRequest& h) {
+  OwnInNodes out;
+  try {
+    HardwareRequest nodes = in_whole_nodes(cat, h, true);
+    if (nodes.nodes != h.nodes) out.split.emplace(nodes, build_hardware(cat, nodes));
+  } catch (const InputError& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
 /// The default layout and, for a MoE model on a layer-split engine with GPUs and RAM, routed
 /// experts in RAM for as few blocks as the GPUs need (llama.cpp --n-cpu-moe): the GPU memory left
 /// after the dense parts holds the later blocks' experts, which then decode at GPU speed. For
@@ -459,9 +477,11 @@ struct SearchCache {
 /// Sizes one combination and places it on each hardware option in each layout, into `placed`; a
 /// combination rejected before placing comes back instead.
 std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task,
-                               const std::optional<Hardware>& own, const Combo& c, SearchCache& cache,
-                               Placed& placed) {
+                               const std::optional<Hardware>& own, const OwnInNodes& in_nodes, const Combo& c,
+                               SearchCache& cache, Placed& placed) {
   if (auto reason = unplaceable_reason(c, task, own)) return rejected_before_placing(c, std::move(*reason));
+  const bool spans_nodes = c.engine->parallelism == Parallelism::tensor_parallel && !r.cloud;
+  if (spans_nodes && !in_nodes.error.empty()) return rejected_before_placing(c, in_nodes.error);
   Scenario sc;
   sc.model = c.model->id;
   sc.quant = c.quant->id;
@@ -512,7 +532,9 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     for (const auto& o : options.hardware) place_on(o.request, o.hardware, &o);
   } else {
     const std::vector<HardwareRequest> parts = own_options(*r.hardware);
-    if (parts.size() == 1)
+    if (spans_nodes && in_nodes.split)  // as estimate places them: whole nodes of the GPU's gpus_per_node
+      place_on(in_nodes.split->first, in_nodes.split->second, nullptr);
+    else if (parts.size() == 1)
       place_on(parts.front(), *own, nullptr);
     else
       for (const auto& h : parts) place_on(h, build_hardware(cat, h), nullptr);
@@ -532,6 +554,7 @@ double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out
                         "(%purchase_price%, %host_price%)");
   std::optional<Hardware> own;
   if (r.hardware) own = build_hardware(cat, *r.hardware);
+  const OwnInNodes in_nodes = r.hardware && !r.cloud ? own_in_nodes(cat, *r.hardware) : OwnInNodes{};
   if (own && !own->assumed.empty()) out.notes.push_back(fmt::format("speeds assume a {}", own->assumed));
   if (own && own->host.ram)
     if (const auto cpu = assumed_cpu(cat, *r.hardware, *own))
@@ -541,7 +564,8 @@ double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out
   SearchCache cache;
   for (const Combo& c : combos) {
     if (placed.settled_before(c)) break;
-    if (auto rejected = place(cat, r, *out.task, own, c, cache, placed)) out.rejected.push_back(std::move(*rejected));
+    if (auto rejected = place(cat, r, *out.task, own, in_nodes, c, cache, placed))
+      out.rejected.push_back(std::move(*rejected));
   }
   out.placed = placed.candidates.size();
   for (auto& c : placed.candidates) (c.feasible ? out.ranked : out.rejected).push_back(std::move(c));

@@ -327,6 +327,21 @@ std::uint64_t next_tensor_parallel_count(const Catalog& catalog, const HardwareR
   return count < per_node ? std::min(count * 2, per_node) : (count / per_node + 1) * per_node;
 }
 
+/// %count% N of one part past what one node holds, for an engine that spans nodes: whole nodes of
+/// the part's gpus_per_node (catalog data), as --count auto and recommend fill them.
+HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, bool tensor_parallel) {
+  if (!tensor_parallel || h.gpus.size() != 1 || h.nodes != 1) return h;
+  const GpuSpec& spec = cat.require_gpu(h.gpus.front().name);
+  const std::uint64_t count = h.gpus.front().count, per_node = spec.gpus_per_node;
+  if (count <= per_node || spec.whole_system) return h;
+  if (count % per_node != 0)
+    throw InputError(
+        fmt::format("%count% {}: a node holds {} {} (gpus_per_node); give a multiple of {}, or "
+                    "%nodes% with the GPUs of each node",
+                    count, per_node, spec.name, per_node));
+  return with_gpu_count(cat, h, count, true);
+}
+
 HardwareRequest with_gpu_count(const Catalog& catalog, HardwareRequest request, std::uint64_t count,
                                bool tensor_parallel) {
   if (request.gpus.size() != 1) throw InternalError("with_gpu_count needs one GPU model");

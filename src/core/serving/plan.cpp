@@ -337,20 +337,6 @@ LaunchSettings launch_settings(const ResolvedScenario& s, const Layout& l, const
   return out;
 }
 
-/// %count% N of one part past what one node holds, for an engine that spans nodes: whole nodes of
-/// the part's gpus_per_node (catalog data), as --count auto and recommend fill them.
-HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, bool tensor_parallel) {
-  if (!tensor_parallel || h.gpus.size() != 1 || h.nodes != 1) return h;
-  const GpuSpec& spec = cat.require_gpu(h.gpus.front().name);
-  const std::uint64_t count = h.gpus.front().count, per_node = spec.gpus_per_node;
-  if (count <= per_node || spec.whole_system) return h;
-  if (count % per_node != 0)
-    throw InputError(
-        fmt::format("%count% {}: a node holds {} {} (gpus_per_node); give a multiple of {}, or "
-                    "%nodes% with the GPUs of each node",
-                    count, per_node, spec.name, per_node));
-  return with_gpu_count(cat, h, count, true);
-}
 }  // namespace
 
 Evaluation evaluate_placement(const Catalog& cat, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
