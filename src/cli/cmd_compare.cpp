@@ -33,10 +33,11 @@ std::string cell_text(const CompareCell& c) {
   if (!c.fits) return gib(c.memory);
   if (c.max_context) {
     if (*c.max_context == 0) return "no";
-    return fmt::format("{} ({:.1f} tok/s{})", with_commas(*c.max_context), *c.decode_tokens_per_s, c.uses_ram ? "*" : "");
+    return fmt::format("{} ({:.1f} tok/s{})", with_commas(*c.max_context), *c.served_decode_tokens_per_s,
+                       c.uses_ram ? "*" : "");
   }
   if (!*c.fits) return "no (" + gib(c.memory) + ")";
-  return fmt::format("{:.1f} tok/s{}", *c.decode_tokens_per_s, c.uses_ram ? "*" : "");
+  return fmt::format("{:.1f} tok/s{}", *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "");
 }
 
 /// Why the n/a cells are n/a, each distinct reason once: a setting the row's engine refuses
@@ -54,8 +55,14 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   if (context_max)
     out << "Largest context that fits (tokens per sequence) and the decode tokens/s there; 'no' where none does\n";
   else
-    out << (m.hardware ? "Decode tokens/s per sequence where it fits; 'no (memory needed)' where it cannot be placed\n"
-                       : "Memory for each model and format (give --gpu, --gpus or --vram for fit and speed)\n");
+    out << (m.hardware
+                ? fmt::format("Decode tokens/s per sequence{} where it fits; 'no (memory needed)' where it cannot be "
+                              "placed\n",
+                              m.batch > 1 ? fmt::format(" with {} requests in flight (the others' prefills between "
+                                                        "its decode steps included)",
+                                                        m.batch)
+                                          : "")
+                : "Memory for each model and format (give --gpu, --gpus or --vram for fit and speed)\n");
   std::vector<Table::Column> cols{{"Model"}};
   for (const auto& q : m.quants) cols.push_back({q, Table::Align::right});
   Table t(cols);
@@ -96,6 +103,7 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
         cell["uses_ram"] = c.uses_ram;
         if (c.max_context) cell["max_context"] = *c.max_context;
         cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);
+        cell["served_decode_tokens_per_s"] = json_or_null(c.served_decode_tokens_per_s);
       }
       cells.push_back(cell);
     }

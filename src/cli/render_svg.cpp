@@ -490,7 +490,8 @@ std::string render_compare_svg(const CompareMatrix& m) {
       }
       std::string second;
       if (c.max_context) second = *c.max_context > 0 ? "ctx " + with_commas(*c.max_context) : "no context fits";
-      else if (c.decode_tokens_per_s && c.fits && *c.fits) second = fixed(*c.decode_tokens_per_s, 1) + " tok/s";
+      else if (c.served_decode_tokens_per_s && c.fits && *c.fits)
+        second = fixed(*c.served_decode_tokens_per_s, 1) + " tok/s";
       svg.text(cx, y + (second.empty() ? cell_h / 2 + 4 : 17), fixed(c.memory.gib(), 2) + " GiB", "middle", 12, true);
       if (!second.empty()) svg.text(cx, y + 32, second, "middle", 10, false, "#333333");
     }

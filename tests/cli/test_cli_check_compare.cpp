@@ -1,6 +1,7 @@
 // `dsplan check` exit codes and lines, `dsplan compare` matrix, `dsplan completions` scripts.
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -232,4 +233,19 @@ TEST_CASE("compare says why its n/a cells are n/a", "[cli][compare]") {
   // Nothing n/a, no reason line.
   const auto plain = run_cli({"compare", "8b", "--gpu", "rtx4090"});
   REQUIRE(plain.out.find("n/a: ") == std::string::npos);
+}
+
+TEST_CASE("compare shows with --batch the speed check's --min-tps gates on", "[cli][compare]") {
+  const auto c = run_json({"compare", "32b", "--vram", "24", "--gpus", "2", "--batch", "4", "--context", "8k",
+                           "--quants", "q5_k_m", "--json"});
+  const auto cell = c["rows"][0]["cells"][0];
+  const double served = cell["served_decode_tokens_per_s"].get<double>();
+  REQUIRE(served < cell["decode_tokens_per_s"].get<double>());
+  const auto k = run_json({"check", "32b", "-q", "q5_k_m", "--vram", "24", "--gpus", "2", "--batch", "4", "--context",
+                           "8k", "--min-tps", "1", "--json"});
+  REQUIRE(k["checks"][1]["name"] == "min_tps");
+  REQUIRE(k["checks"][1]["measured"].get<double>() == Approx(served).epsilon(1e-9));
+  const auto text = run_cli(
+      {"compare", "32b", "--vram", "24", "--gpus", "2", "--batch", "4", "--context", "8k", "--quants", "q5_k_m"});
+  REQUIRE(text.out.find(fmt::format("{:.1f} tok/s", served)) != std::string::npos);
 }

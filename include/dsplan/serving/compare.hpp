@@ -30,6 +30,9 @@ struct CompareCell {
   std::optional<bool> fits;         ///< with hardware: the layout fits (RAM not given is not checked: needs_ram)
   std::optional<Bytes> needs_ram;   ///< system RAM the layout keeps layers in that --ram did not give (PlanResult)
   std::optional<double> decode_tokens_per_s;
+  /// Per sequence with the other requests' prefills between its decode steps (= decode at batch 1):
+  /// what the table shows and check --min-tps gates on.
+  std::optional<double> served_decode_tokens_per_s;
   bool uses_ram = false;            ///< layers or experts kept in system RAM
   std::optional<std::uint64_t> max_context;  ///< with context_max: the answer (0 when nothing fits)
   std::string engine;
@@ -44,6 +47,7 @@ struct CompareMatrix {
   std::vector<std::string> quants;  ///< column headers as requested
   std::vector<CompareRow> rows;
   std::optional<Hardware> hardware;
+  std::uint64_t batch = 1;  ///< sequences in flight in every cell
 };
 
 /// Throws InputError for unknown names; a cell the engine cannot run is marked, not thrown.

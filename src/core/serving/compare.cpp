@@ -12,6 +12,7 @@ namespace dsplan {
 CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
   CompareMatrix out;
   out.quants = r.quants;
+  out.batch = r.base.scenario.batch;
   for (const auto& q : r.quants)
     if (q != k_native_quant) (void)cat.require_quant(q);
   if (!r.engine.empty()) (void)cat.require_engine(r.engine);
@@ -48,7 +49,10 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
           cell.uses_ram = keeps_layers_in_ram(*plan.layout, plan.memory.weights.block_bytes.size());
           cell.needs_ram = plan.needs_ram;
         }
-        if (plan.throughput) cell.decode_tokens_per_s = plan.throughput->decode_tokens_per_s;
+        if (plan.throughput) {
+          cell.decode_tokens_per_s = plan.throughput->decode_tokens_per_s;
+          cell.served_decode_tokens_per_s = plan.throughput->served_decode_tokens_per_s;
+        }
       } catch (const InputError& e) {
         cell.applicable = false;
         cell.why_not = e.what();
