@@ -72,3 +72,16 @@ TEST_CASE("V4's KV derivation cites V4's page layout, not V3's MLA cache", "[cli
   REQUIRE(line.find("DeepSeek-V4") != std::string::npos);
   REQUIRE(line.find("576-wide latent") == std::string::npos);
 }
+
+TEST_CASE("recommend points an unranked model's question to the estimate that answers it", "[cli][v4]") {
+  const auto o = run_cli({"recommend", "--gpu", "h200", "--count", "8", "--users", "64", "--min-tps", "20", "--model",
+                          "v4-flash", "--task", "code"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("'dsplan estimate deepseek-v4-flash' with the same hardware flags, --context 8192 --users 64 "
+                     "--target-tps 20") != std::string::npos);
+  // That estimate runs and plans the 64 users.
+  const auto e = run_cli({"estimate", "deepseek-v4-flash", "--gpu", "h200", "--count", "8", "--context", "8192",
+                          "--users", "64", "--target-tps", "20", "--json"});
+  REQUIRE(e.code == 0);
+  REQUIRE(json::parse(e.out)["capacity"]["users"] == 64);
+}

@@ -18,7 +18,7 @@ namespace dsplan {
 enum class Setting : std::uint8_t {
   gpu, gpus, vram, count, nodes, ram, cpu, sockets, threads, bandwidth, pcie, cloud,  // hardware
   quant, engine,                                                                     // what runs
-  context, prompt, output, users, sweep, tokens,                                     // workload
+  context, prompt, output, users, target_tps, sweep, tokens,                         // workload
   tp, pp, ep, dp_attention, gpu_layers, offload_experts, n_cpu_moe, tensor_split, kv_type, mla_cache,     // engine set-up
   ubatch,
   legacy_mla_gguf, imatrix,

@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 62> k_settings{{
+constexpr std::array<EnumName<Setting>, 63> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -25,6 +25,7 @@ constexpr std::array<EnumName<Setting>, 62> k_settings{{
     {Setting::prompt, "prompt", "prompt tokens per request"},
     {Setting::output, "output", "generated tokens per request"},
     {Setting::users, "users", "concurrent users"},
+    {Setting::target_tps, "target_tps", "tokens per second each user needs"},
     {Setting::sweep, "sweep", "a sweep over a setting"},
     {Setting::tokens, "tokens", "training tokens"},
     {Setting::tp, "tp", "tensor-parallel size"},

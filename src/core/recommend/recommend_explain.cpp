@@ -86,20 +86,29 @@ std::optional<std::string> reasoning_text(const TaskSpec& task, const Candidate&
 constexpr std::string_view k_nothing_fits = "Nothing fits the hardware and the limits";
 
 /// No pick: nothing fits, or (nothing placed at all) no candidate has a score to rank it by.
-std::string nothing_text(const TaskSpec& task, const Recommendation& out) {
+std::string nothing_text(const RecommendRequest& r, const TaskSpec& task, const Recommendation& out) {
   const std::string unscored = fmt::format("no published {} benchmark for this model", task.id);
   const bool none_scored = out.placed == 0 && !out.rejected.empty() &&
                            std::all_of(out.rejected.begin(), out.rejected.end(), [&](const Candidate& c) {
                              return !c.reasons.empty() && c.reasons.front() == unscored;
                            });
   if (!none_scored) return std::string(k_nothing_fits);
-  std::vector<std::string> models;
+  std::vector<std::string> models, ids;
   for (const auto& c : out.rejected)
-    if (std::find(models.begin(), models.end(), c.model->name) == models.end()) models.push_back(c.model->name);
+    if (std::find(models.begin(), models.end(), c.model->name) == models.end()) {
+      models.push_back(c.model->name);
+      ids.push_back(c.model->id);
+    }
+  // The estimate that answers the rest of the question: the same hardware flags, and the users.
+  const std::string users =
+      r.users > 1 ? fmt::format(" %users% {}{}", r.users,
+                                r.min_tokens_per_s > 0 ? fmt::format(" %target_tps% {:g}", r.min_tokens_per_s) : "")
+                  : "";
   return fmt::format(
-      "Nothing to rank: the task {} ranks by published benchmarks, and {} has none; dsplan estimate "
-      "sizes and times it on this hardware",
-      task.id, join(models, ", "));
+             "Nothing to rank: the task {} ranks by published benchmarks, and {} has none; 'dsplan estimate {}' with "
+             "the same hardware flags, %context% {}{} sizes and times it",
+             task.id, join(models, ", "), join(ids, " (or "), r.context, users) +
+         (ids.size() > 1 ? ")" : "");
 }
 
 }  // namespace
@@ -108,7 +117,7 @@ void explain(const RecommendRequest& r, Recommendation& out) {
   const TaskSpec& task = *out.task;
   out.why.push_back(fmt::format("Task {}: {}", task.id, task.why));
   if (out.ranked.empty()) {
-    out.nothing = nothing_text(task, out);
+    out.nothing = nothing_text(r, task, out);
     out.why.push_back(out.nothing == k_nothing_fits
                           ? std::string(k_nothing_fits) + "; the rejected candidates below say what each lacks."
                           : out.nothing);
