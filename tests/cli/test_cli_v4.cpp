@@ -76,7 +76,7 @@ TEST_CASE("V4's KV derivation cites V4's page layout, not V3's MLA cache", "[cli
 TEST_CASE("recommend points an unranked model's question to the estimate that answers it", "[cli][v4]") {
   const auto o = run_cli({"recommend", "--gpu", "h200", "--count", "8", "--users", "64", "--min-tps", "20", "--model",
                           "v4-flash", "--task", "code"});
-  REQUIRE(o.code == 0);
+  REQUIRE(o.code == 1);  // no pick
   REQUIRE(o.out.find("'dsplan estimate deepseek-v4-flash' with the same hardware flags, --context 8192 --users 64 "
                      "--target-tps 20") != std::string::npos);
   // That estimate runs and plans the 64 users.
