@@ -25,7 +25,7 @@ struct CheckOptions {
 
 CheckLimits to_limits(const CheckOptions& o) {
   CheckLimits l;
-  l.min_tokens_per_s = optional_number(o.min_tps, "--min-tps", 0, 1e9);
+  l.min_tokens_per_s = optional_number(o.min_tps, "--min-tps", 0, k_max_tokens_per_s_limit);
   // A time of 0 or a price of 0 is a limit nothing meets: refused rather than always failing.
   if (const auto ms = optional_number(o.max_ttft_ms, "--max-ttft-ms", 0.001, 1e12)) l.max_ttft_s = *ms / 1000.0;
   l.max_usd_per_million_tokens = optional_number(o.max_usd_per_mtok, "--max-usd-per-mtok", 1e-6, 1e9);

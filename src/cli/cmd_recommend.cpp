@@ -35,7 +35,7 @@ RecommendRequest to_request(const RecommendOptions& o) {
   r.context = r.context_max ? k_default_recommend_context : parse_tokens(o.context, "--context", 2, k_max_context);
   r.users = parse_integer(o.users, "--users", 1, 100'000);
   if (const auto ms = optional_number(o.latency_ms, "--latency-ms", 1, 1e9)) r.max_ttft_s = *ms / 1000.0;
-  if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, 1e6)) r.min_tokens_per_s = *tps;
+  if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, k_max_tokens_per_s_limit)) r.min_tokens_per_s = *tps;
   r.budget_usd = optional_number(o.budget, "--budget-usd", 0, 1e12);
   if (!o.budget_period.empty()) {
     if (o.budget.empty()) throw InputError("--budget-period goes with --budget-usd (the budget it applies to)");

@@ -265,7 +265,7 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   if (!o.output.empty()) r.output_tokens = parse_tokens(o.output, "--output", 1, k_max_context);
   r.cost = to_cost_request(o);
   r.users = optional_integer(o.users, "--users", 1, 100'000'000);
-  r.target_tokens_per_s = optional_number(o.target_tps, "--target-tps", 0.001, 1e6);
+  r.target_tokens_per_s = optional_number(o.target_tps, "--target-tps", 0.001, k_max_tokens_per_s_limit);
   if (r.target_tokens_per_s && !r.users) throw InputError("--target-tps goes with --users N");
   // --users finds the sequences per replica: a batch given beside it would be planned and then not launched.
   if (r.users && !o.batch.empty())

@@ -53,6 +53,10 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o);
 /// number) counts --vram cards or --gpu cards; `--gpus 2xrtx3090,rtx4090` lists mixed cards.
 [[nodiscard]] std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count_auto);
 
+/// The largest tokens/s a speed limit or target takes (--min-tps, --target-tps): far past any
+/// decode speed, one bound for every command.
+inline constexpr double k_max_tokens_per_s_limit = 1e6;
+
 /// Which groups of `estimate` options a command takes: compare sets the format per cell and
 /// prints neither cost nor capacity, so it offers no --quant, cost or --users flags.
 struct EstimateOptionSet {
