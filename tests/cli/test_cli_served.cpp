@@ -239,3 +239,8 @@ TEST_CASE("recommend spans more GPUs than a node holds over whole nodes, as chec
   REQUIRE(pick["throughput"]["served_decode_tokens_per_s"].get<double>() ==
           Approx(t["served_decode_tokens_per_s"].get<double>()).epsilon(1e-6));
 }
+
+TEST_CASE("recommend names an unknown task before the hardware it was not given", "[cli][recommend]") {
+  dsplan::test::require_usage_error(run_cli({"recommend", "--task", "poetry"}), "unknown task 'poetry'");
+  dsplan::test::require_usage_error(run_cli({"recommend", "--task", "code"}), "say what hardware you have");
+}

@@ -160,9 +160,9 @@ std::optional<double> Candidate::upfront_usd() const {
 }
 
 Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
-  check_request(r);
   Recommendation out;
-  out.task = &cat.require_task(r.task);
+  out.task = &cat.require_task(r.task);  // an unknown task is named before what else is missing
+  check_request(r);
   out.prefer = r.prefer;
   const double best_feasible = detail::search(cat, r, out);
   detail::rank(r, best_feasible, out);
