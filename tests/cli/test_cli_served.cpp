@@ -244,3 +244,14 @@ TEST_CASE("recommend names an unknown task before the hardware it was not given"
   dsplan::test::require_usage_error(run_cli({"recommend", "--task", "poetry"}), "unknown task 'poetry'");
   dsplan::test::require_usage_error(run_cli({"recommend", "--task", "code"}), "say what hardware you have");
 }
+
+TEST_CASE("explain derives the served speeds from the prefill round and the decode step", "[cli][served]") {
+  const auto o = run_cli({"estimate", "r1", "-e", "sglang", "--gpu", "h200", "--count", "8", "--batch", "32",
+                          "--context", "8k", "--explain"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("served: 32 requests in flight") != std::string::npos);
+  REQUIRE(o.out.find("+ (32 - 1) / 32 x ") != std::string::npos);
+  // One sequence: nothing is interleaved, no served line.
+  const auto one = run_cli({"estimate", "r1", "-e", "sglang", "--gpu", "h200", "--count", "8", "--explain"});
+  REQUIRE(one.out.find("served: ") == std::string::npos);
+}

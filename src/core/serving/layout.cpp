@@ -597,6 +597,7 @@ Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware&
 
 }  // namespace
 
+namespace {
 /// The storage type a quant's rules give tensors tagged `tag` ("routed_expert", "linear"), else
 /// its default type: the scale tiles a tensor-parallel split has to respect.
 const BlockType& rule_type(const Catalog& cat, const QuantFormat& q, std::string_view tag) {
@@ -646,6 +647,7 @@ std::string mlp_split_violation(const Catalog& cat, const ResolvedScenario& s, c
                           ways(TensorGroup::shared_experts), linear);
   return why;
 }
+}  // namespace
 
 Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {

@@ -738,6 +738,18 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                                                scores_s)
                                                  : ""),
                         "docs/methodology.md section 8"});
+    if (s.batch > 1) {
+      const double b = static_cast<double>(s.batch), out = static_cast<double>(r.output_tokens);
+      explain->push_back(
+          {"served",
+           fmt::format("{} requests in flight: their packed prefills take {:.3f} s; output {:.1f} "
+                       "tokens/s = {} x {} / ({:.3f} s + {} / {:.2f} x {:.3f} ms); per sequence "
+                       "{:.1f} tokens/s = 1 / ({:.3f} ms / {:.2f} + ({} - 1) / {} x {:.3f} s / {})",
+                       s.batch, t.prefill_round_s, t.served_tokens_per_s, s.batch, r.output_tokens, t.prefill_round_s,
+                       r.output_tokens, t.tokens_per_step, t.decode_step_s * 1e3, t.served_decode_tokens_per_s,
+                       t.decode_step_s * 1e3, t.tokens_per_step, b, b, t.prefill_round_s, out),
+           "docs/methodology.md section 8 (served throughput, speed per user under load)"});
+    }
   }
   return t;
 }
