@@ -201,6 +201,7 @@ ordered_json cost_json(const CostEstimate& c) {
 ordered_json capacity_json(const CapacityPlan& c) {
   ordered_json j{{"users", c.users},
                  {"target_tokens_per_s", c.target_tokens_per_s},
+                 {"replica_fits", c.replica_fits},
                  {"sequences_per_replica", c.sequences_per_replica},
                  {"tokens_per_s_per_user", c.tokens_per_s_at_that_batch},
                  {"replicas", c.replicas},

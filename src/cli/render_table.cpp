@@ -313,6 +313,10 @@ void capacity_section(const PlanResult& r, std::ostream& out) {
   const CapacityPlan& c = *r.capacity;
   out << "\nCapacity: " << with_commas(c.users) << " users";
   if (c.target_tokens_per_s > 0) out << " at >= " << fixed(c.target_tokens_per_s, 1) << " tokens/s each";
+  if (!c.replica_fits) {
+    out << ": not planned, one replica does not fit this hardware (the layout and the notes say why)\n";
+    return;
+  }
   if (c.replicas == 0) {
     out << ": not even one user reaches that speed on this hardware\n";
     return;

@@ -255,3 +255,27 @@ TEST_CASE("explain derives the served speeds from the prefill round and the deco
   const auto one = run_cli({"estimate", "r1", "-e", "sglang", "--gpu", "h200", "--count", "8", "--explain"});
   REQUIRE(one.out.find("served: ") == std::string::npos);
 }
+
+TEST_CASE("users on hardware that does not hold one replica are answered not dropped", "[cli][served]") {
+  // R1 at FP8 is about 627 GiB of weights: one 24 GB card holds no replica, so no user is served.
+  const auto table = run_cli({"estimate", "r1", "--gpu", "rtx4090", "--users", "10", "--target-tps", "10"});
+  REQUIRE(table.code == 0);
+  REQUIRE(table.out.find("Capacity: 10 users at >= 10.0 tokens/s each: not planned, one replica does not fit") !=
+          std::string::npos);
+  const auto c = estimate_json({"r1", "--gpu", "rtx4090", "--users", "10"})["capacity"];
+  REQUIRE(c["replica_fits"] == false);
+  REQUIRE(c["replicas"].get<int>() == 0);
+  const auto check = run_cli({"check", "r1", "--gpu", "rtx4090", "--users", "10", "--json"});
+  REQUIRE(check.code == 1);
+  bool users = false;
+  const auto checks = json::parse(check.out)["checks"];
+  for (const auto& x : checks)
+    if (x["name"] == "users") {
+      users = true;
+      REQUIRE(x["passed"] == false);
+      REQUIRE(x["measured"].get<double>() == 0.0);
+    }
+  REQUIRE(users);
+  // Where a replica fits, the plan says so.
+  REQUIRE(estimate_json({"8b", "--gpu", "rtx4090", "--users", "2"})["capacity"]["replica_fits"] == true);
+}

@@ -91,6 +91,7 @@ struct PlanRequest {
 struct CapacityPlan {
   std::uint64_t users = 0;
   double target_tokens_per_s = 0;
+  bool replica_fits = true;                 ///< false: one replica does not fit the hardware, so nothing was planned
   std::uint64_t sequences_per_replica = 0;  ///< largest batch that fits and stays above the target
   double tokens_per_s_at_that_batch = 0;    ///< per user, the other users' prefills interleaved
   std::uint64_t replicas = 0;

@@ -37,7 +37,9 @@ CheckOutcome users_check(const CapacityPlan& c) {
   CheckOutcome out{"users", served, static_cast<double>(c.users), "users", c.replicas == 1, ""};
   const std::string speed =
       c.target_tokens_per_s > 0 ? fmt::format(" at >= {:g} tokens/s each", c.target_tokens_per_s) : "";
-  if (c.replicas == 0)
+  if (!c.replica_fits)
+    out.text = fmt::format("users: not one replica fits this hardware, so none of the {} users is served", c.users);
+  else if (c.replicas == 0)
     out.text = fmt::format("users: not even one{} on this hardware", speed);
   else
     out.text = fmt::format("serves {} of {} users{} on this hardware{}", figure(served), c.users, speed,

@@ -479,6 +479,14 @@ bool published_gguf_expands_mla(const ModelSpec& model, const QuantFormat& quant
 }
 
 namespace {
+CapacityPlan unplaced_capacity(const PlanRequest& r) {
+  CapacityPlan c;
+  c.users = *r.users;
+  c.target_tokens_per_s = r.target_tokens_per_s.value_or(0.0);
+  c.replica_fits = false;
+  return c;
+}
+
 /// With --users: the capacity plan, and the replica planned at its batch, so that the memory,
 /// speeds, cost and launch command printed are those of the replica the capacity plan deploys.
 PlanResult at_capacity(const Catalog& cat, const PlanRequest& r, PlanResult single, const HardwareRequest& hw) {
@@ -543,7 +551,10 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
   if (!p.fits && r.layout.tensor_parallel == std::nullopt && r.layout.pipeline_parallel == std::nullopt &&
       !r.layout.gpu_layers)
     if (auto hint = larger_count_hint(cat, r, p)) p.notes.push_back(std::move(*hint));
-  if (!p.throughput) return p;  // the layout does not fit
+  if (!p.throughput) {  // the layout does not fit: a capacity plan has no replica to multiply
+    if (r.users) p.capacity = unplaced_capacity(r);
+    return p;
+  }
   if (auto note = assumed_cpu_note(cat, r, p)) p.notes.push_back(std::move(*note));
   for (auto note : {larger_ubatch_note(cat, r, p), pinned_memory_note(cat, r, p), op_offload_note(cat, r, p)})
     if (note) {
