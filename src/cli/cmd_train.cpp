@@ -1,4 +1,8 @@
 // `dsplan train MODEL`: memory per GPU, trainable parameters, time and cost of (fine-)tuning.
+#include <utility>
+
+#include <fmt/format.h>
+
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/parse_units.hpp"
@@ -40,6 +44,13 @@ TrainRequest to_request(const TrainOptions& o) {
   // Time and cost need a GPU to time; without one these would be accepted and do nothing.
   if (!o.price.empty() && o.gpu.empty()) throw InputError("--price needs --gpu NAME (the GPU-hours it prices)");
   if (!o.mfu.empty() && o.gpu.empty()) throw InputError("--mfu needs --gpu NAME (the peak it is a fraction of)");
+  // Time and cost need a token budget too: without one these flags would do nothing.
+  for (const auto& [given, flag] : {std::pair{!o.price.empty(), "--price"}, std::pair{!o.mfu.empty(), "--mfu"},
+                                    std::pair{o.precision != "bf16", "--precision"}})
+    if (given && o.tokens.empty())
+      throw InputError(fmt::format("{} sets the time and cost, which need --tokens N (the tokens to train on)", flag));
+  if (o.fsdp_qlora && o.zero != "3")
+    throw InputError("--fsdp-qlora lets --zero 3 shard the 4-bit weights; without --zero 3 it changes nothing");
   r.zero = parse_integer(o.zero, "--zero", 0, 3);
   r.tp = parse_integer(o.tp, "--tp", 1, 1024);
   r.pp = parse_integer(o.pp, "--pp", 1, 1024);
@@ -55,7 +66,7 @@ TrainRequest to_request(const TrainOptions& o) {
   r.flash_attention = !o.no_flash_attn;
   r.fsdp_qlora = o.fsdp_qlora;
   r.fused_loss = o.fused_loss;
-  if (!o.mfu.empty()) r.utilization = parse_number(o.mfu, "--mfu", 0.001, 1.0);
+  if (!o.mfu.empty()) r.mfu = parse_number(o.mfu, "--mfu", 0.001, 1.0);
   if (!o.price.empty()) r.usd_per_gpu_hour = parse_number(o.price, "--price", 0, 1e6);
   return r;
 }
@@ -97,7 +108,10 @@ void setup_train(CLI::App& app, Context& ctx) {
       ->group("Memory");
   sub->add_option("--precision", o->precision, "Matmul precision for time: bf16 (default) or fp8")
       ->group("Time and cost");
-  sub->add_option("--mfu", o->mfu, "Fraction of the dense peak achieved (default 0.40)")->group("Time and cost");
+  sub->add_option("--mfu", o->mfu,
+                  "Model FLOPs utilization as trainers log it, recompute excluded (default: 40% of the peak on the "
+                  "FLOPs executed, recompute included)")
+      ->group("Time and cost");
   sub->add_option("--price", o->price, "USD per GPU-hour (default: the catalog's cheapest cloud price)")
       ->group("Time and cost");
   sub->footer(

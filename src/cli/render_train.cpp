@@ -15,7 +15,7 @@ namespace {
 using ordered_json = nlohmann::ordered_json;
 
 std::string method_text(const TrainResult& r) {
-  if (r.method == TrainMethod::full) return "full fine-tuning";
+  if (r.method == TrainMethod::full) return "full training (every parameter)";
   return fmt::format("{} rank {} on {} linear layers", r.method == TrainMethod::lora ? "LoRA" : "QLoRA (NF4 base)",
                      r.rank, targets_name(r.targets));
 }
@@ -74,8 +74,10 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
                      r.per_token.model_flops, 6.0 * static_cast<double>(r.active_params.count()));
   if (r.seconds) {
     out << fmt::format(
-        "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% of peak{} = {:.0f} GPU-hours\n",
-        *r.tokens, *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.utilization,
+        "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% MFU ({:.0f}% of peak on the FLOPs "
+        "executed){} = {:.0f} GPU-hours\n",
+        *r.tokens, *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.mfu,
+        100 * r.utilization,
         r.pipeline_bubble > 0 ? fmt::format(", {:.0f}% pipeline bubble", 100 * r.pipeline_bubble) : std::string(),
         *r.gpu_hours);
     if (r.cost_usd)
@@ -146,6 +148,7 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
   j["fit_hint"] = r.fit_hint ? ordered_json{{"flags", r.fit_hint->flags}, {"gpus", r.fit_hint->gpus}}
                              : ordered_json(nullptr);
   j["utilization"] = r.utilization;
+  j["mfu"] = r.mfu;
   j["utilization_source"] = r.utilization_source;
   j["tokens"] = json_or_null(r.tokens);
   j["total_flops"] = json_or_null(r.total_flops);

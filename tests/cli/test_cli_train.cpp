@@ -105,14 +105,15 @@ TEST_CASE("train table: counts of one are singular", "[cli][training]") {
 
 TEST_CASE("train: a pipeline's 1F1B bubble lengthens the time by 1 / (1 - (p - 1) / (m + p - 1))", "[cli][training]") {
   const auto seconds = [](std::vector<std::string> extra) {
-    std::vector<std::string> args{"train",  "14b", "--gpu",    "h100-sxm", "--count", "16",
-                                  "--zero", "1",   "--tokens", "1e9",      "--json"};
+    std::vector<std::string> args{"train",  "7b", "--gpu",    "h100-sxm", "--count", "16",
+                                  "--zero", "1",  "--tokens", "1e9",      "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     const auto o = run_cli(args);
     REQUIRE(o.code == 0);
     return json::parse(o.out);
   };
   const auto flat = seconds({});
+  REQUIRE(flat["fits"] == true);  // a layout that does not fit is not timed
   REQUIRE(flat["pipeline_bubble"].get<double>() == 0.0);
   // 4 stages, 1 micro-batch per step: 3 of 4 slots idle, the same FLOPs on 16 GPUs take 4 times as long.
   const auto deep = seconds({"--pp", "4"});

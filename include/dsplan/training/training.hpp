@@ -80,7 +80,7 @@ struct TrainRequest {
   bool flash_attention = true;
   bool fused_loss = false;                         ///< chunked linear + cross-entropy (Liger, Unsloth): no full logits
   bool fsdp_qlora = false;                         ///< 4-bit weights in a bf16 storage dtype: QLoRA + ZeRO-3
-  std::optional<double> utilization;               ///< --mfu
+  std::optional<double> mfu;                       ///< --mfu: model FLOPs (recompute excluded) per second over the peak
   std::optional<double> usd_per_gpu_hour;          ///< --price
 };
 
@@ -154,7 +154,8 @@ struct TrainResult {
   std::optional<bool> fits;
 
   TrainPerToken per_token;
-  double utilization = 0;
+  double utilization = 0;  ///< of the dense peak by the FLOPs executed, recompute included
+  double mfu = 0;          ///< model FLOPs utilization: utilization x model_flops / flops
   std::string utilization_source;
   std::optional<double> tokens;
   std::optional<double> total_flops;

@@ -37,7 +37,7 @@ void validate(const TrainRequest& r) {
   if (r.method == TrainMethod::qlora && r.precision == ComputePrecision::fp8)
     throw InputError("QLoRA computes in bf16 (dequantized NF4); %precision% fp8 applies to full or LoRA training");
   if (r.tokens && !(*r.tokens > 0)) throw InputError("%tokens% must be positive");
-  if (r.utilization && !(*r.utilization > 0 && *r.utilization <= 1)) throw InputError("%mfu% must be in (0, 1]");
+  if (r.mfu && !(*r.mfu > 0 && *r.mfu <= 1)) throw InputError("%mfu% must be in (0, 1]");
 }
 
 /// What the model cannot take: a sequence past its position embeddings (as estimate refuses a
@@ -258,16 +258,23 @@ TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
   }
   if (out.gpu) out.fits = fits_on(out.memory, out.gpu) && !(r.count_auto && !out.auto_count);
   flops_for(f, r, out.checkpointing, out.per_token);
+  out.pipeline_bubble = pipeline_bubble(out.pp, out.grad_accumulation);
   add_time_and_cost(catalog, r, out);
-  if (out.pp > 1 && out.grad_accumulation < out.pp)
+  if (out.pp > 1 && out.grad_accumulation < out.pp) {
+    // 2m + p - 1 micro-batches halve the bubble: (p - 1) / (2m + 2p - 2).
+    const std::uint64_t halving = 2 * out.grad_accumulation + out.pp - 1;
     out.notes.push_back(fmt::format(
         "{} micro-batch{} per step through a {}-stage pipeline: each stage idles {:.0f}% of the step (1F1B bubble, "
         "(p - 1) / (m + p - 1)), which the time includes; %global_batch% {} ({} micro-batches per data-parallel "
-        "rank) brings it down to half",
+        "rank) brings it down to {:.0f}%",
         out.grad_accumulation, out.grad_accumulation == 1 ? "" : "es", out.pp, 100.0 * out.pipeline_bubble,
-        (out.pp - 1) * r.micro_batch * out.dp, out.pp - 1));
+        halving * r.micro_batch * out.dp, halving, 100.0 * pipeline_bubble(out.pp, halving)));
+  }
   if (f.spec->arch.mtp_layers > 0)
-    out.notes.push_back("the multi-token-prediction module is not trained (DeepSeek-V3 pretraining adds it)");
+    out.notes.push_back(
+        fmt::format("{}'s multi-token-prediction module is not loaded or trained here (its "
+                    "pretraining trains it alongside the model)",
+                    f.spec->name));
   return out;
 }
 

@@ -5,8 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "dsplan/model/attention.hpp"
+#include "dsplan/base/error.hpp"
 #include "dsplan/cost/cost.hpp"
+#include "dsplan/model/attention.hpp"
 
 namespace dsplan::training_detail {
 
@@ -62,12 +63,43 @@ void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, T
   t.flops = t.model_flops + recompute;
 }
 
+double pipeline_bubble(std::uint64_t stages, std::uint64_t micro_batches) {
+  if (stages <= 1) return 0.0;
+  const double p = static_cast<double>(stages);
+  return (p - 1.0) / (static_cast<double>(micro_batches) + p - 1.0);
+}
+
+namespace {
+
+/// The utilization of the peak by the FLOPs executed: the default, or what --mfu (model FLOPs,
+/// recompute excluded, as trainers log it) implies once the recompute is executed too.
+void set_utilization(const TrainRequest& r, TrainResult& out) {
+  const double executed_per_model = out.per_token.flops / out.per_token.model_flops;
+  if (r.mfu) {
+    out.mfu = *r.mfu;
+    out.utilization = *r.mfu * executed_per_model;
+    out.utilization_source = "%mfu%";
+    if (out.utilization > 1.0)
+      throw InputError(
+          fmt::format("%mfu% {:g} with {} checkpointing means {:.0f}% of the peak on the FLOPs executed "
+                      "(recompute included), more than the peak",
+                      *r.mfu, checkpointing_name(out.checkpointing), 100.0 * out.utilization));
+    return;
+  }
+  out.utilization = k_default_utilization;
+  out.mfu = out.utilization / executed_per_model;
+  out.utilization_source =
+      "default: 40% of the peak on the FLOPs executed, recompute included (Llama 3 405B BF16 reached 38-43% MFU "
+      "on H100, arXiv 2407.21783, Table 4)";
+}
+
+}  // namespace
+
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
-  out.utilization = r.utilization.value_or(k_default_utilization);
   out.tokens = r.tokens;
-  out.utilization_source = r.utilization ? "%mfu%"
-                                         : "default 0.40: Llama 3 405B BF16 MFU 38-43% on H100 (arXiv 2407.21783, Table 4)";
+  set_utilization(r, out);
   if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
+  if (out.fits && !*out.fits) return;                         // a run that cannot start takes no time
   // Mixed-precision training accumulates its BF16 GEMMs in FP32 (half the FP16-accumulate rate on GeForce).
   const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0)
                           ? out.gpu->peak_fp8_tflops
@@ -78,13 +110,18 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
     out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
   if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
+  if (const GpuSpec& spec = catalog.require_gpu(out.gpu->id); out.gpu->bf16 && spec.bf16_tflops <= 0 && peak > 0)
+    out.notes.push_back(fmt::format("the catalog has no BF16 rate for {}: it is timed at {:g} TFLOPS, its FP16 rate",
+                                    out.gpu->name, peak));
   if (!r.tokens || peak <= 0) return;
+  const double tokens_per_step = static_cast<double>(out.global_batch * r.seq);
+  if (*r.tokens < tokens_per_step)
+    throw InputError(
+        fmt::format("%tokens% {:g} is less than one optimizer step of this setup ({:g} tokens: global "
+                    "batch {} x {} tokens)",
+                    *r.tokens, tokens_per_step, out.global_batch, r.seq));
   out.total_flops = *r.tokens * out.per_token.flops;
-  out.steps = *r.tokens / static_cast<double>(out.global_batch * r.seq);
-  // 1F1B pipeline schedule: each step runs m + p - 1 stage slots of work for m micro-batches, so
-  // p - 1 of them idle every stage (Narayanan et al., arXiv 2104.04473, section 2.2.1).
-  const double m = static_cast<double>(out.grad_accumulation);
-  out.pipeline_bubble = out.pp > 1 ? static_cast<double>(out.pp - 1) / (m + static_cast<double>(out.pp) - 1.0) : 0.0;
+  out.steps = *r.tokens / tokens_per_step;
   out.seconds =
       *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization) / (1.0 - out.pipeline_bubble);
   out.gpu_hours = *out.seconds * static_cast<double>(out.gpus) / 3600.0;

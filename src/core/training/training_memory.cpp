@@ -86,7 +86,7 @@ StageActivations stage_activations(const ModelFacts& f, const TrainRequest& r, C
     const std::uint64_t kept = ckpt == Checkpointing::none ? with_scores : la.saved;
     st.all += with_scores;
     st.stored += kept;
-    peak = std::max(peak, kept);
+    peak = std::max(peak, with_scores);          // the block rebuilt under full recompute holds all it saves
     inputs += k_act * f.spec->arch.hidden_size;  // a block's input, what full recompute keeps
   }
   if (ckpt == Checkpointing::full) {
@@ -141,9 +141,11 @@ TrainMemory memory_for(const ModelFacts& f, const TrainRequest& r, Checkpointing
     // One block gathered whole (routed experts stay split by ep) for its forward or backward.
     const double total = static_cast<double>(f.inv.params_total().count());
     const double bytes_per_param = full ? 2.0 : (f.frozen.routed + f.frozen.other) / total;
-    m.gathered_weights = divide(bytes_per_param * (f.block_params.other / static_cast<double>(s.tp) +
-                                                   f.block_params.routed / static_cast<double>(s.tp * s.ep)),
-                                1.0);
+    const double block = bytes_per_param * (f.block_params.other / static_cast<double>(s.tp) +
+                                            f.block_params.routed / static_cast<double>(s.tp * s.ep));
+    // The embedding and the output head are gathered whole too (bf16 in every method), and in
+    // small models with large vocabularies either outweighs a block.
+    m.gathered_weights = divide(std::max(block, 2.0 * f.largest_global_params / static_cast<double>(s.tp)), 1.0);
   }
 
   // Activations: per token per layer, then the tokens of the micro-batches a stage holds.

@@ -60,11 +60,16 @@ Split largest_block_params(const TensorInventory& inv) {
 /// The model's matrices checked against the rank: r must not exceed either side of a target.
 void check_rank(const TensorInventory& inv, const ModelArch& arch, std::uint64_t rank, LoraTargets targets) {
   if (rank == 0) throw InputError("%rank% must be at least 1");
+  const Tensor* binding = nullptr;  // the target with the smallest side: it sets the limit
   for (const auto& layout : inv.layouts)
     for (const auto& t : layout.tensors)
-      if (!t.is_vector && is_target(attention_of(arch), t.role, targets) && rank > std::min(t.rows, t.cols))
-        throw InputError(fmt::format("%rank% {} is larger than {} ({} x {}); LoRA needs r <= {}", rank,
-                                     role_name(t.role), t.rows, t.cols, std::min(t.rows, t.cols)));
+      if (!t.is_vector && is_target(attention_of(arch), t.role, targets) &&
+          (!binding || std::min(t.rows, t.cols) < std::min(binding->rows, binding->cols)))
+        binding = &t;
+  if (binding && rank > std::min(binding->rows, binding->cols))
+    throw InputError(fmt::format("%rank% {} is larger than {} ({} x {}); LoRA on these targets needs r <= {}", rank,
+                                 role_name(binding->role), binding->rows, binding->cols,
+                                 std::min(binding->rows, binding->cols)));
 }
 
 /// Parameters of the main model's routed experts.
@@ -110,6 +115,9 @@ ModelFacts model_facts(const Catalog& catalog, const TrainRequest& r) {
   const auto& a = f.spec->arch;
   f.inv = build_inventory(a);
   f.block_params = largest_block_params(f.inv);
+  for (const auto& t : f.inv.globals)
+    if (t.role == TensorRole::token_embd || t.role == TensorRole::output)
+      f.largest_global_params = std::max(f.largest_global_params, static_cast<double>(t.elements()));
   const double total = static_cast<double>(f.inv.params_total().count());
   const double routed = routed_params(f.inv);
   if (r.method == TrainMethod::full) {

@@ -38,6 +38,7 @@ struct ModelFacts {
   std::uint64_t lora_active = 0;
   Split frozen;              ///< LoRA/QLoRA base weight bytes
   Split block_params;
+  double largest_global_params = 0;  ///< the embedding or the output head, whichever is larger
   std::vector<LayerActivation> layers;
 };
 
@@ -62,5 +63,8 @@ std::uint64_t node_size(const Catalog& catalog, const TrainRequest& r);
 double matmul_params(const TensorInventory& inv, const ModelArch& a);
 void flops_for(const ModelFacts& f, const TrainRequest& r, Checkpointing ckpt, TrainPerToken& t);
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out);
+/// 1F1B pipeline schedule: each step runs m + p - 1 stage slots of work for m micro-batches, so
+/// p - 1 of them idle every stage (Narayanan et al., arXiv 2104.04473, section 2.2.1).
+double pipeline_bubble(std::uint64_t stages, std::uint64_t micro_batches);
 
 }  // namespace dsplan::training_detail

@@ -1,0 +1,98 @@
+// `dsplan train`: what is timed and priced (only runs that fit, with a token budget of at least
+// one step), what --mfu means (model FLOPs, recompute excluded), the pipeline bubble, and the
+// memory terms a new-user audit found missing (stop 47).
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+using dsplan::test::require_usage_error;
+using dsplan::test::run_cli;
+using nlohmann::json;
+
+namespace {
+json train_json(const std::vector<std::string>& scenario) {
+  std::vector<std::string> args{"train"};
+  for (const auto& a : scenario) args.push_back(a);
+  args.emplace_back("--json");
+  const auto o = run_cli(args);
+  REQUIRE(o.code == 0);
+  return json::parse(o.out);
+}
+}  // namespace
+
+TEST_CASE("train: a run that does not fit is neither timed nor priced", "[cli][training]") {
+  // Full training of a 7.6 B model keeps 16 B per parameter, about 122 GB: not on one 24 GB card.
+  const auto j = train_json({"7b", "--gpu", "rtx3090", "--tokens", "1e9"});
+  REQUIRE(j["fits"] == false);
+  REQUIRE(j["seconds"].is_null());
+  REQUIRE(j["cost_usd"].is_null());
+  const auto table = run_cli({"train", "7b", "--gpu", "rtx3090", "--tokens", "1e9"});
+  REQUIRE(table.out.find("Time and cost: none, it does not fit these GPUs") != std::string::npos);
+}
+
+TEST_CASE("train: the pipeline bubble does not depend on the token budget", "[cli][training]") {
+  // 8 stages, 1 micro-batch: (8 - 1) / (1 + 8 - 1) = 0.875 idle.
+  const auto j = train_json({"7b", "--gpu", "h100-sxm", "--count", "8", "--pp", "4"});
+  REQUIRE(j["pipeline_bubble"].get<double>() == Approx(3.0 / 4.0));
+  // The advice halves it: 2m + p - 1 = 5 micro-batches per rank (global batch 5 x dp 2 = 10),
+  // 3 / (5 + 3) = 37.5 %.
+  bool advice = false;
+  for (const auto& n : j["notes"])
+    if (n.get<std::string>().find("--global-batch 10 (5 micro-batches per data-parallel rank) brings it down to 38%") !=
+        std::string::npos)
+      advice = true;
+  REQUIRE(advice);
+}
+
+TEST_CASE("train: --mfu is model FLOPs utilization and the default is 40% of the FLOPs executed", "[cli][training]") {
+  // LoRA with full recompute executes one more forward than the model FLOPs count.
+  const auto d = train_json({"8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
+  const double model = d["per_token"]["model_flops"].get<double>();
+  const double executed = d["per_token"]["flops"].get<double>();
+  REQUIRE(executed > model);
+  REQUIRE(d["utilization"].get<double>() == Approx(0.40));
+  REQUIRE(d["mfu"].get<double>() == Approx(0.40 * model / executed));
+  REQUIRE(d["seconds"].get<double>() == Approx(1e9 * executed / (989.5e12 * 0.40)));
+  // A logged MFU of 30%: time = model FLOPs / (peak x 0.30).
+  const auto m = train_json({"8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--mfu", "0.3"});
+  REQUIRE(m["mfu"].get<double>() == Approx(0.30));
+  REQUIRE(m["seconds"].get<double>() == Approx(1e9 * model / (989.5e12 * 0.30)));
+  // An MFU whose recompute would need more than the peak.
+  require_usage_error(
+      run_cli({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--mfu", "0.9"}),
+      "more than the peak");
+}
+
+TEST_CASE("train: time and cost flags need a token budget of at least one step", "[cli][training]") {
+  require_usage_error(run_cli({"train", "7b", "--gpu", "h100-sxm", "--price", "5"}), "--tokens");
+  require_usage_error(run_cli({"train", "7b", "--gpu", "h100-sxm", "--mfu", "0.5"}), "--tokens");
+  require_usage_error(run_cli({"train", "7b", "--gpu", "h100-sxm", "--precision", "fp8"}), "--tokens");
+  require_usage_error(run_cli({"train", "7b", "--method", "qlora", "--fsdp-qlora", "--gpu", "rtx4090"}), "--zero 3");
+  // 1,024 GPUs x 2,048 tokens = 2,097,152 tokens per step: 1M tokens is not one step.
+  require_usage_error(
+      run_cli({"train", "1.5b", "--gpu", "h100-sxm", "--count", "1024", "--zero", "3", "--tokens", "1M"}),
+      "less than one optimizer step");
+}
+
+TEST_CASE("train: the block rebuilt under full recompute holds the attention probabilities without flash attention",
+          "[cli][training]") {
+  // R1-Distill-Qwen-7B (28 heads) at 8,192 tokens: bf16 probabilities are 2 x 28 x 8,192 = 458,752 B
+  // per token on top of what the block saves with flash attention.
+  const auto flash = train_json({"7b", "--method", "lora", "--seq", "8k"});
+  const auto eager = train_json({"7b", "--method", "lora", "--seq", "8k", "--no-flash-attn"});
+  REQUIRE(eager["per_token"]["recompute_peak_bytes"].get<std::uint64_t>() ==
+          flash["per_token"]["recompute_peak_bytes"].get<std::uint64_t>() + 458'752);
+}
+
+TEST_CASE("train: ZeRO-3 gathers the output head whole when it outweighs a block", "[cli][training]") {
+  // R1-Distill-Qwen-1.5B: a 151,936 x 1,536 head (and embedding), 233,373,696 parameters, 466,747,392
+  // bf16 bytes; one of its blocks is about 47 M parameters.
+  const auto j = train_json({"1.5b", "--gpu", "rtx4090", "--count", "4", "--zero", "3"});
+  REQUIRE(j["memory_per_gpu"]["gathered_weights_bytes"].get<std::uint64_t>() == 466'747'392);
+}
+
+TEST_CASE("train: the LoRA rank limit names the target that binds", "[cli][training]") {
+  // Qwen2.5-7B's attn_k is 512 x 3,584 (4 KV heads of 128): the smallest attention target.
+  require_usage_error(run_cli({"train", "7b", "--method", "lora", "--rank", "4096", "--targets", "attn"}), "r <= 512");
+  REQUIRE(run_cli({"train", "7b", "--method", "lora", "--rank", "512", "--targets", "attn"}).code == 0);
+}
