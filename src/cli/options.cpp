@@ -79,7 +79,9 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.quant = o.quant;
   s.engine = o.engine;
   // --context max: a placeholder here; find_max_context searches for the value.
-  s.context = o.context == "max" ? k_default_context : parse_tokens(o.context, "--context", 1, k_max_context);
+  s.context = o.context == "max" || o.context.empty() ? k_default_context
+                                                      : parse_tokens(o.context, "--context", 1, k_max_context);
+  s.context_is_default = o.context.empty();
   s.batch = o.batch.empty() ? 1 : parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
   s.legacy_mla_gguf = o.legacy_mla_gguf;
@@ -367,7 +369,8 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
       "-e,--engine", o.engine,
       "llama.cpp, ik_llama.cpp, ollama, vllm, sglang, transformers (default: the first engine that loads the quant)");
   sub->add_option("-c,--context", o.context,
-                  "Tokens per sequence: 4096, 32k, 128k, or 'max' for the largest that fits (default 4096)");
+                  "Tokens per sequence: 4096, 32k, 128k, or 'max' for the largest that fits (default 4096, or the "
+                  "model's window when shorter)");
   sub->add_option("-b,--batch", o.batch, "Sequences in flight at once, each with --context tokens (default 1)");
   sub->add_option("--kv-type,--cache-type", o.kv_type,
                   "KV cache type: f16, bf16, q8_0, q4_0, fp8 (default: the engine's); with --context max, 'auto' "

@@ -24,7 +24,7 @@ struct HardwareOptions {
 struct EstimateOptions {
   std::string model, quant, engine, kv_type, ubatch, mla_cache;
   std::string model_file;  ///< --model-file: a GGUF / safetensors file, directory, URL or hf: reference
-  std::string context = "4096";
+  std::string context;     ///< empty: 4,096 tokens, or the model's window when that is shorter
   std::string batch;  ///< empty: 1 sequence (and --users may plan the batch)
   bool legacy_mla_gguf = false;
   std::string imatrix;  ///< --imatrix on|off: the GGUF recipe's importance matrix

@@ -30,10 +30,9 @@ std::string one_line(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\r' || c == '\t') out += ' ';
-    else if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
-    else out += c;
+    else
+      out += printable(std::string_view(&c, 1));
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;

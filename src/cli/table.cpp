@@ -1,6 +1,8 @@
 // Plain-text table rendering.
 #include "cli/table.hpp"
 
+#include "dsplan/base/text.hpp"
+
 #include <algorithm>
 
 #include "dsplan/base/error.hpp"
@@ -16,6 +18,7 @@ std::size_t display_width(const std::string& text) {
 
 void Table::add_row(std::vector<std::string> cells) {
   if (cells.size() != m_columns.size()) throw InternalError("table row has the wrong number of cells");
+  for (auto& c : cells) c = printable(c);  // names from files and catalogs: no terminal escapes
   m_rows.push_back(std::move(cells));
 }
 

@@ -19,6 +19,14 @@ namespace dsplan {
 /// ASCII lower-case copy.
 [[nodiscard]] std::string to_lower(std::string_view s);
 
+/// `s` with control characters (ESC, BEL, NUL, ...; newline and tab too) shown as \xHH, so text
+/// read from a file or a catalog never reaches a terminal raw.
+[[nodiscard]] std::string printable(std::string_view s);
+
+/// `s` as one shell word: unchanged when it holds only characters no shell treats specially,
+/// else in single quotes (a quote inside written '\'').
+[[nodiscard]] std::string shell_word(std::string_view s);
+
 /// Items joined with `separator`.
 /// True when `list` holds `value`.
 [[nodiscard]] bool contains(const std::vector<std::string>& list, std::string_view value);

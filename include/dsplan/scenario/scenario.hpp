@@ -29,6 +29,7 @@ struct Scenario {
   std::string quant;     ///< default: the model's native dtype, or the engine's GGUF default
   std::string engine;    ///< default: the first engine the quant format lists
   std::uint64_t context = k_default_context;
+  bool context_is_default = false;  ///< not given: the model's window when that is shorter
   std::uint64_t batch = 1;
   std::string kv_type;   ///< default: the engine's
   bool legacy_mla_gguf = false;

@@ -71,6 +71,8 @@ const QuantFormat* closest_format(const Catalog& cat, const ModelSpec& model, co
   std::uint64_t best_gap = UINT64_MAX;
   for (const auto& q : cat.quants) {
     if (q.file || std::find(q.containers.begin(), q.containers.end(), container) == q.containers.end()) continue;
+    // A publisher's files of named models (unsloth's, ubergarm's) stand in for those models only.
+    if (!q.models.empty() && std::find(q.models.begin(), q.models.end(), model.id) == q.models.end()) continue;
     FileLayout layout;
     layout.container = container;
     try {

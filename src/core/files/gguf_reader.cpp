@@ -105,7 +105,14 @@ class GgufParser {
       f.tensors.push_back(std::move(t));
     }
     f.data_offset = round_up(m_in.pos(), f.alignment, "GGUF data offset");
+    std::uint64_t expected = 0;  // llama.cpp's gguf_init: tensors follow one another, each padded to the alignment
     for (const auto& t : f.tensors) {
+      if (t.offset != expected)
+        throw InputError(
+            f.name + ": tensor '" + t.name + "' is at data offset " + std::to_string(t.offset) + ", not " +
+            std::to_string(expected) +
+            " where the tensor before it ends (tensors overlap or leave gaps; llama.cpp refuses the file)");
+      expected = round_up(checked_add(t.offset, t.bytes.count(), "tensor end"), f.alignment, "tensor end");
       const std::uint64_t end = checked_add(checked_add(f.data_offset, t.offset, "tensor offset"), t.bytes.count(), "tensor end");
       if (end > m_in.source().size())
         throw InputError(f.name + ": tensor '" + t.name + "': data [" + std::to_string(f.data_offset + t.offset) + ", " +

@@ -252,8 +252,8 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
   info.params_total = params;
   if (split) info.mla_layout = "split";
   else if (legacy) info.mla_layout = "legacy";
-  info.architecture = first.str("general.architecture");
-  info.name = first.str("general.name");
+  info.architecture = printable(first.str("general.architecture"));
+  info.name = printable(first.str("general.name"));  // shown in tables: no terminal escapes from a file
   info.arch = gguf_model_arch(first, parts, catalog);
   fill_match(info, catalog, info.name + " " + first.name);
   fill_kv(info, catalog, "llama.cpp");

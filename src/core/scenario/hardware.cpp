@@ -273,6 +273,11 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     if (r.link_bandwidth) d.link_bytes_per_s = *r.link_bandwidth;
     if (d.bandwidth_bytes_per_s == 0)
       throw InputError(d.name + " has no published memory bandwidth; give one with %bandwidth%");
+    // Without a rate every compute-bound figure (prefill, batched decode) would take no time.
+    if (!(d.peak_tflops > 0))
+      throw InputError(d.name +
+                       " has no dense FP16/BF16 tensor rate in the catalog; add bf16_tflops (or "
+                       "fp16_tflops) to its entry in a catalog file (docs/catalog.md)");
   }
   const bool apple = !hw.gpus.empty() && std::all_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& d) {
     return d.device_class == DeviceClass::apple;

@@ -234,13 +234,17 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   if (s.context == 0 || s.context > k_max_context)
     throw InputError("context must be between 1 and " + std::to_string(k_max_context) + " tokens, got " +
                      std::to_string(s.context));
-  if (s.context > r.model->arch.max_context)
+  const bool shorter_window = s.context > r.model->arch.max_context;
+  if (shorter_window && !s.context_is_default)
     throw InputError("context " + std::to_string(s.context) + " exceeds " + r.model->name + "'s maximum of " +
                      std::to_string(r.model->arch.max_context) + " tokens (max_position_embeddings)");
   if (s.batch == 0 || s.batch > k_max_batch)
     throw InputError("batch must be between 1 and " + std::to_string(k_max_batch) + ", got " +
                      std::to_string(s.batch));
-  r.context = s.context;
+  r.context = shorter_window ? r.model->arch.max_context : s.context;
+  if (shorter_window)
+    r.defaults_applied.push_back("context: " + std::to_string(r.context) +
+                                 " tokens (the model's window; the default is " + std::to_string(s.context) + ")");
   r.batch = s.batch;
   pick_quant_and_engine(cat, s, r);
   if (!quant_holds_model(*r.quant, *r.model)) refuse_other_models_file(cat, *r.quant, *r.model);
@@ -266,6 +270,14 @@ ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
     throw InputError("%mla_cache% applies only to MLA models (DeepSeek-V3/R1); " + r.model->name + " uses " +
                      std::string(attention_name(r.model->arch.traits.attention)));
   r.mla_cache = s.mla_cache;
+  // An engine that caches a legacy file's MLA per head cannot be told to cache its latent: the
+  // file has no attn_k_b / attn_v_b to absorb into the queries.
+  if (r.legacy_mla_gguf && r.engine->mla_cache_legacy_gguf == MlaCacheLayout::expanded &&
+      (s.mla_cache == MlaCacheOverride::latent || s.mla_cache == MlaCacheOverride::latent_plus_v))
+    throw InputError("%mla_cache% latent: " + r.quant->name + " keeps attn_kv_b whole (the legacy layout), which " +
+                     r.engine->name +
+                     " caches per head; ik_llama.cpp caches the latent of either layout (%engine% "
+                     "ik_llama.cpp)");
   r.ubatch = s.ubatch != 0 ? s.ubatch : r.engine->default_ubatch;
   r.flash_attention = s.flash_attention.value_or(r.engine->flash_attention);
   const bool quantized_cache = r.kv_type->is_row_block() && r.kv_type->weights_per_block > 1;

@@ -7,6 +7,8 @@
 // OLLAMA_NUM_PARALLEL, OLLAMA_KV_CACHE_TYPE, the num_ctx/num_gpu options of /api/generate).
 #include "dsplan/serving/launch.hpp"
 
+#include "dsplan/base/text.hpp"
+
 #include <algorithm>
 #include <string_view>
 #include <utility>
@@ -51,7 +53,7 @@ bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfin
 std::string llama_model(const LaunchSpec& s) {
   if (!s.quant->file) return (gguf_repo(s).empty() ? "-m " : "-hf ") + gguf_ref(s);
   const std::string& f = s.quant->file->files.front();
-  return (is_url(f) ? "-mu " : "-m ") + f;
+  return (is_url(f) ? "-mu " : "-m ") + shell_word(f);
 }
 
 std::string joined(const std::vector<std::uint64_t>& v, char separator) {
@@ -113,7 +115,7 @@ LaunchCommand llama_server(const LaunchSpec& s, const std::string& model, const 
                           llama_layout_flags(s, ','), s.settings.mmap ? "" : " --no-mmap",
                           s.settings.op_offload ? "" : " " + e.op_offload_off_server_flag);
   const std::string bench_model =
-      s.quant->file && !is_url(s.quant->file->files.front()) ? s.quant->file->files.front() : gguf_file(s);
+      s.quant->file && !is_url(s.quant->file->files.front()) ? shell_word(s.quant->file->files.front()) : gguf_file(s);
   if (s.sequences > 1) {
     // llama-bench times one stream; llama-batched-bench runs -npl sequences side by side and takes
     // the server's flags (common's), as it shares their cache of -c cells.
@@ -137,7 +139,7 @@ LaunchCommand ik_llama_cpp(const LaunchSpec& s) {
   // The fork has no -hf repo:tag download (only -hfr/-hff), so the file is named. -mla 3 (its
   // default since PR #943) is the latent cache dsplan sizes; -fa takes a value since PR #944.
   std::string model = "-m " + gguf_file(s);
-  if (s.quant->file) model = (is_url(s.quant->file->files.front()) ? "-mu " : "-m ") + s.quant->file->files.front();
+  if (s.quant->file) model = llama_model(s);
   return llama_server(s, model, attention_of(s.model->arch).latent_cache ? " -mla 3" : "");
 }
 
@@ -180,8 +182,9 @@ LaunchCommand ollama(const LaunchSpec& s) {
   const std::string server = ollama_server(s);
   const bool local = s.quant->file && !is_url(s.quant->file->files.front());
   if (local || gguf_repo(s).empty()) {  // a local GGUF, or one to convert: import it (Modelfile FROM)
-    c.command = fmt::format("{}printf 'FROM {}\\n' > Modelfile && ollama create {} -f Modelfile && ollama run {}",
-                            server, local ? s.quant->file->files.front() : gguf_ref(s), s.model->id, s.model->id);
+    c.command =
+        fmt::format("{}printf 'FROM %s\\n' {} > Modelfile && ollama create {} -f Modelfile && ollama run {}", server,
+                    shell_word(local ? s.quant->file->files.front() : gguf_ref(s)), s.model->id, s.model->id);
     c.verify = fmt::format("ollama run {} --verbose \"<a prompt of about {} tokens>\"   # prints the eval rate", s.model->id,
                            s.prompt_tokens);
     return c;
@@ -212,7 +215,7 @@ LaunchCommand ollama(const LaunchSpec& s) {
 std::string checkpoint(const LaunchSpec& s, std::string& flags) {
   if (s.quant->file) {  // the directory (or URL) holding the --model-file's shards
     const std::string& f = s.quant->file->files.front();
-    return f.find('/') == std::string::npos ? std::string(".") : f.substr(0, f.rfind('/'));
+    return f.find('/') == std::string::npos ? std::string(".") : shell_word(f.substr(0, f.rfind('/')));
   }
   const std::string& q = s.quant->id;
   if (q == s.model->native_quant || q == "bf16" || q == "fp16") return s.model->hf_repo;

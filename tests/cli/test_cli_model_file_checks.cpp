@@ -1,0 +1,129 @@
+// The user's own files, as a new-user audit (stop 47) tried them: a file of a model outside the
+// catalog borrows engines only from formats every model may use; tensors must follow one another
+// as llama.cpp lays them out; launch lines quote the path; a file's name reaches the terminal
+// without escapes; a legacy MLA file cannot be given the latent cache on llama.cpp.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "../unit/model_file_writers.hpp"
+#include "cli_support.hpp"
+
+namespace {
+
+using namespace dsplan::test;
+using nlohmann::json;
+
+constexpr std::uint32_t k_iq1_s = 19;  // ggml_type GGML_TYPE_IQ1_S: 256 weights in 50 bytes
+std::uint64_t iq1_s(std::uint64_t n) { return n / 256 * 50; }
+
+/// A Llama-shaped model no catalog entry has (hidden 256, 2 blocks, 4 heads of 64, 2 KV heads,
+/// FFN 512, vocab 256), every matrix IQ1_S: about 1.6 bits per weight, the size of the
+/// publisher-specific 1-bit formats of DeepSeek-R1.
+GgufWriter one_bit_llama(const std::string& name = "Small Llama") {
+  GgufWriter w;
+  w.kv_str("general.architecture", "llama");
+  w.kv_str("general.name", name);
+  w.kv_u32("llama.block_count", 2);
+  w.kv_u32("llama.context_length", 8192);
+  w.kv_u32("llama.embedding_length", 256);
+  w.kv_u32("llama.feed_forward_length", 512);
+  w.kv_u32("llama.attention.head_count", 4);
+  w.kv_u32("llama.attention.head_count_kv", 2);
+  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.tensor("token_embd.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
+  w.tensor("output_norm.weight", {256}, F32, f32(256));
+  w.tensor("output.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
+  for (int b = 0; b < 2; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    w.tensor(p + "attn_norm.weight", {256}, F32, f32(256));
+    w.tensor(p + "attn_q.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
+    w.tensor(p + "attn_k.weight", {256, 128}, k_iq1_s, iq1_s(256 * 128));
+    w.tensor(p + "attn_v.weight", {256, 128}, k_iq1_s, iq1_s(256 * 128));
+    w.tensor(p + "attn_output.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
+    w.tensor(p + "ffn_norm.weight", {256}, F32, f32(256));
+    w.tensor(p + "ffn_gate.weight", {256, 512}, k_iq1_s, iq1_s(256 * 512));
+    w.tensor(p + "ffn_up.weight", {256, 512}, k_iq1_s, iq1_s(256 * 512));
+    w.tensor(p + "ffn_down.weight", {512, 256}, k_iq1_s, iq1_s(512 * 256));
+  }
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("a file of a model outside the catalog stands in with a format any model may use", "[cli][model_file]") {
+  const auto dir = temp_dir("stand-in-any-model");
+  for (const auto& [file, bytes] :
+       {std::pair{"one-bit.gguf", one_bit_llama().build().bytes}, std::pair{"toy.gguf", toy_llama().build().bytes}}) {
+    const auto path = dir / file;
+    write_file(path, bytes);
+    const json e = run_json({"estimate", path.string()});
+    const std::string stand_in = e["quant"]["stand_in"];
+    const json quants = run_json({"list", "quants"});
+    bool found = false;
+    for (const auto& q : quants["quants"])
+      if (q["id"] == stand_in) {
+        found = true;
+        CAPTURE(stand_in);
+        REQUIRE(q["models"].empty());  // ud-*, ubergarm-*: files of DeepSeek-R1/V3 only
+      }
+    REQUIRE(found);
+    REQUIRE(e["engine"]["id"] == "llama.cpp");  // stock llama.cpp loads IQ1_S, Q8_0 and Q4_0
+  }
+}
+
+TEST_CASE("GGUF tensors that overlap or leave gaps are refused as llama.cpp refuses them", "[cli][model_file]") {
+  const auto dir = temp_dir("gguf-overlap");
+  auto bytes = toy_llama().build().bytes;
+  // The second tensor's offset (output_norm.weight, expected at 17,408) written as 0: it would
+  // overlap token_embd. Its u64 offset is the last field of its info, just before the next name.
+  const std::string name = "output_norm.weight";
+  const auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  REQUIRE(at != bytes.end());
+  // name, u32 n_dims (1), u64 ne[0], u32 type, then the u64 offset.
+  const auto offset_at = static_cast<std::size_t>(at - bytes.begin()) + name.size() + 4 + 8 + 4;
+  for (std::size_t i = 0; i < 8; ++i) bytes[offset_at + i] = 0;
+  write_file(dir / "overlap.gguf", bytes);
+  require_usage_error(run_cli({"inspect", (dir / "overlap.gguf").string()}),
+                      "tensor 'output_norm.weight' is at data offset 0, not 17408");
+}
+
+TEST_CASE("launch lines quote a file path the shell would split or expand", "[cli][model_file]") {
+  const auto dir = temp_dir("quoted path");
+  const auto path = dir / "my model $HOME;x.gguf";
+  write_file(path, toy_llama().build().bytes);
+  const auto o = run_cli({"estimate", path.string(), "--vram", "8"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("llama-server -m '" + path.string() + "' -c ") != std::string::npos);
+  REQUIRE(o.out.find("llama-bench -m '" + path.string() + "' -p ") != std::string::npos);
+}
+
+TEST_CASE("a file's name reaches the table without terminal escapes", "[cli][model_file]") {
+  const auto dir = temp_dir("escape-name");
+  const auto path = dir / "evil.gguf";
+  write_file(path, one_bit_llama("evil\x1b[31mRED\x07").build().bytes);
+  for (const auto& command : {"inspect", "estimate"}) {
+    const auto o = run_cli({command, path.string()});
+    REQUIRE(o.code == 0);
+    REQUIRE(o.out.find('\x1b') == std::string::npos);
+    REQUIRE(o.out.find('\x07') == std::string::npos);
+    REQUIRE(o.out.find("evil\\x1b[31mRED\\x07") != std::string::npos);
+  }
+}
+
+TEST_CASE("llama.cpp cannot cache the latent of a legacy MLA file", "[cli][model_file]") {
+  // unsloth's R1 UD-IQ1_S files keep attn_kv_b whole: llama.cpp caches per-head K and V.
+  require_usage_error(run_cli({"estimate", "r1", "-q", "ud-iq1_s", "--mla-cache", "latent"}), "keeps attn_kv_b whole");
+  // ik_llama.cpp rebuilds attn_k_b / attn_v_b at load and caches the latent.
+  REQUIRE(run_cli({"estimate", "r1", "-q", "ud-iq1_s", "--mla-cache", "latent", "-e", "ik_llama.cpp"}).code == 0);
+}
+
+TEST_CASE("a catalog GPU without a tensor rate is refused, not taken as infinitely fast", "[cli][model_file]") {
+  const auto dir = temp_dir("gpu-no-tflops");
+  const auto catalog = dir / "gpu.json";
+  std::ofstream(catalog) << R"({"gpus": [{"id": "my-card", "name": "My card", "vendor": "nvidia",
+    "class": "workstation", "architecture": "Ampere GA102", "memory_bytes": 51539607552,
+    "memory_bandwidth_bytes_per_s": 768000000000, "tdp_watts": 300, "source": "a test"}]})";
+  require_usage_error(run_cli({"--catalog", catalog.string(), "estimate", "8b", "--gpu", "my-card"}),
+                      "no dense FP16/BF16 tensor rate");
+}
