@@ -318,14 +318,16 @@ TEST_CASE("recommend: --json keeps every candidate behind --all", "[cli][recomme
   REQUIRE(all["pick"] == j["pick"]);
 }
 
-TEST_CASE("recommend: a rental price on own hardware is named as unused, not silently dropped", "[cli][recommend]") {
-  // Own hardware is ranked and shown by its ownership cost; --price prices renting (--cloud).
-  const json j = dsplan::test::run_json({"recommend", "--vram", "24", "--price", "2"});
-  bool named = false;
-  for (const auto& n : j.at("notes")) named = named || n.get<std::string>().find("--price is a rental price") == 0;
-  REQUIRE(named);
-  const json plain = dsplan::test::run_json({"recommend", "--vram", "24"});
-  for (const auto& n : plain.at("notes")) REQUIRE(n.get<std::string>().find("--price") == std::string::npos);
+TEST_CASE("recommend: a rental price is refused where it would price nothing or every GPU alike", "[cli][recommend]") {
+  // Own hardware is ranked by its ownership cost: --price (renting) would do nothing.
+  dsplan::test::require_usage_error(dsplan::test::run_cli({"recommend", "--vram", "24", "--price", "2"}),
+                                    "--price is a rental price, used with --cloud");
+  // With --cloud one hourly price cannot stand for every GPU type compared (a B300 at an RTX 3090's rate).
+  dsplan::test::require_usage_error(dsplan::test::run_cli({"recommend", "--cloud", "--price", "1"}),
+                                    "--cloud compares every GPU type at its catalog price");
+  // A budget limits what --cloud rents; on own hardware it would be ignored.
+  dsplan::test::require_usage_error(dsplan::test::run_cli({"recommend", "--gpu", "rtx4090", "--budget-usd", "100"}),
+                                    "--budget-usd limits what --cloud rents or buys");
 }
 
 // The only MI300X offering in data/prices.json is a one-GPU droplet (DigitalOcean, max_gpus_per_

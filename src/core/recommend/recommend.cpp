@@ -25,6 +25,19 @@ void check_request(const RecommendRequest& r) {
   if (r.cloud && r.hardware && (!r.hardware->gpus.empty() || r.hardware->vram))
     throw InputError("%cloud% chooses the GPUs; drop %gpu%/%gpus%/%vram%, or drop %cloud% to use yours");
   if (r.users == 0 || r.context < 2) throw InputError("%users% must be at least 1 and %context% at least 2 tokens");
+  // Flags that would do nothing, or one figure standing for many: refused rather than noted.
+  if (r.budget_usd && !r.cloud)
+    throw InputError(
+        "%budget_usd% limits what %cloud% rents or buys; on your own hardware nothing is bought (drop it, "
+        "or use %cloud%)");
+  if (r.cost.usd_per_gpu_hour && !r.cloud)
+    throw InputError(
+        "%price% is a rental price, used with %cloud%; your own hardware is costed by ownership "
+        "(%purchase_price%, %host_price%)");
+  if (r.cost.usd_per_gpu_hour && r.cloud)
+    throw InputError(
+        "%price% is one GPU's hourly price, and %cloud% compares every GPU type at its catalog price; "
+        "to price one type at yours: dsplan estimate MODEL %gpu% NAME %price% USD");
 }
 
 /// Calls `f` on each ranked candidate that the shortlist (the pick and the runners-up) shows.

@@ -547,11 +547,6 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
 double search(const Catalog& cat, const RecommendRequest& r, Recommendation& out) {
   const std::vector<Combo> combos = combinations(cat, r, *out.task);
   out.candidates = combos.size();
-  if (r.budget_usd && !r.cloud) out.notes.push_back("%budget_usd% applies to %cloud% (what to rent or buy)");
-  // Own hardware is costed by ownership (Candidate::priced): a rental price would change nothing.
-  if (r.cost.usd_per_gpu_hour && !r.cloud)
-    out.notes.push_back("%price% is a rental price, used with %cloud%; your own hardware is costed by ownership "
-                        "(%purchase_price%, %host_price%)");
   std::optional<Hardware> own;
   if (r.hardware) own = build_hardware(cat, *r.hardware);
   const OwnInNodes in_nodes = r.hardware && !r.cloud ? own_in_nodes(cat, *r.hardware) : OwnInNodes{};
