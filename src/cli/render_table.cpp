@@ -286,11 +286,12 @@ void cost_section(const PlanResult& r, std::ostream& out) {
   // Purchase and power are one deployment's; the month and the TCO pay for all it takes.
   const std::string each = c.deployments > 1 ? std::to_string(c.deployments) + " x (" : std::string();
   if (c.owned)
-    out << "  Owned: " << each << "$" << fixed(c.owned->purchase_usd, 0) << " of GPUs + $"
+    out << "  Owned: " << each
+        << (c.owned->purchase_usd > 0 ? "$" + fixed(c.owned->purchase_usd, 0) + " of GPUs + " : std::string()) << "$"
         << fixed(c.owned->host_usd, 0) << " of host, " << fixed(c.owned->power_watts, 0) << " W at the wall"
         << (each.empty() ? "" : ")") << " -> $" << fixed(c.owned->usd_per_million_tokens, 2)
-        << " per 1M output tokens, $" << fixed(c.owned->usd_per_month, 0) << "/month, " << fixed(c.owned->years, 0)
-        << "-year TCO $" << fixed(c.owned->tco_usd, 0) << '\n';
+        << " per 1M output tokens, $" << fixed(c.owned->usd_per_month, 0) << "/month, "
+        << fmt::format("{:g}", c.owned->years) << "-year TCO $" << fixed(c.owned->tco_usd, 0) << '\n';
   if (c.break_even_tokens_per_day)
     out << "  Owning beats the cloud where each deployment serves more than "
         << fixed(*c.break_even_tokens_per_day / 1e6, 2) << " M output tokens/day (one serves at most "

@@ -96,3 +96,18 @@ TEST_CASE("train: the LoRA rank limit names the target that binds", "[cli][train
   require_usage_error(run_cli({"train", "7b", "--method", "lora", "--rank", "4096", "--targets", "attn"}), "r <= 512");
   REQUIRE(run_cli({"train", "7b", "--method", "lora", "--rank", "512", "--targets", "attn"}).code == 0);
 }
+
+// Money beside the train fixes: a CPU-only machine is costed as owned, and the TCO label keeps
+// fractional years.
+TEST_CASE("estimate: a CPU-only machine is costed as owned, not left blank", "[cli][cost]") {
+  const auto o = run_cli({"estimate", "7b", "--ram", "64", "--cpu", "epyc-9654", "--json"});
+  REQUIRE(o.code == 0);
+  const auto owned = json::parse(o.out)["cost"]["owned"];
+  // EPYC 9654: 360 W TDP x 0.6 load share (data/prices.json gpu_power_fraction) x PUE 1.0 (desk side).
+  REQUIRE(owned["power_watts"].get<double>() == Approx(360.0 * 0.6));
+  REQUIRE(owned["purchase_usd"].get<double>() == 0.0);
+  REQUIRE(owned["host_usd"].get<double>() > 11805.0);  // the CPU's 1kU price and the RAM
+  require_usage_error(run_cli({"estimate", "7b", "--ram", "64", "--price", "3"}), "runs on the CPU alone");
+  const auto years = run_cli({"estimate", "7b", "--gpu", "rtx4090", "--years", "2.5"});
+  REQUIRE(years.out.find("2.5-year TCO") != std::string::npos);
+}

@@ -195,8 +195,23 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   // Owned.
   OwnedCost owned;
   owned.years = r.years.value_or(d.amortization_years);
-  bool owned_ok = !hw.gpus.empty();
+  bool owned_ok = true;
   double gpu_watts = 0;
+  // A machine without GPUs is its host alone: the CPU draws the load share of its TDP.
+  double cpu_watts = 0;
+  if (hw.gpus.empty()) {
+    if (r.usd_per_gpu_hour)
+      throw InputError(
+          "%price% is a price per GPU-hour, and this plan runs on the CPU alone (no cloud price; the "
+          "owned machine is costed)");
+    // The timed CPU's TDP, else the representative part the bill of materials prices.
+    const CpuSpec* cpu = cat.find_cpu(hw.host.cpu);
+    if (!cpu || cpu->tdp_watts <= 0) cpu = cat.find_cpu(d.host_cpu_desktop);
+    if (cpu && cpu->tdp_watts > 0)
+      cpu_watts = cpu->tdp_watts * static_cast<double>(hw.host.sockets) * d.gpu_power_fraction * nodes;
+    else
+      add_note_once(c.notes, "no power figure for the CPU in the catalog: electricity is not in the owned cost");
+  }
   std::optional<std::pair<double, std::string>> price;
   std::string price_id;
   double system_watts = 0;  // whole machines: their own draw at the wall, host included
@@ -243,7 +258,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
     const double pue = r.pue.value_or(desk_side(hw) ? d.pue_desk : d.pue_datacenter);
     const double kwh = r.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
     const double maintenance = r.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
-    owned.power_watts = (gpu_watts * (1.0 + d.host_power_fraction) + system_watts) * pue;
+    owned.power_watts = (gpu_watts * (1.0 + d.host_power_fraction) + system_watts + cpu_watts) * pue;
     const double hardware_usd = owned.purchase_usd + owned.host_usd;
     const double fixed_per_hour = hardware_usd * (1.0 / owned.years + maintenance) / k_hours_per_year;
     const double power_per_hour = owned.power_watts / 1000.0 * kwh;
