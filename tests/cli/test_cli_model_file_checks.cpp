@@ -127,3 +127,19 @@ TEST_CASE("a catalog GPU without a tensor rate is refused, not taken as infinite
   require_usage_error(run_cli({"--catalog", catalog.string(), "estimate", "8b", "--gpu", "my-card"}),
                       "no dense FP16/BF16 tensor rate");
 }
+
+TEST_CASE("a big-endian GGUF is named as such, not as an absurd version", "[cli][model_file]") {
+  const auto dir = temp_dir("gguf-big-endian");
+  auto bytes = toy_llama().build().bytes;
+  bytes[4] = 0, bytes[5] = 0, bytes[6] = 0, bytes[7] = 3;  // version 3, big-endian
+  write_file(dir / "be.gguf", bytes);
+  require_usage_error(run_cli({"inspect", (dir / "be.gguf").string()}), "a big-endian GGUF (version 3 byte-swapped)");
+}
+
+TEST_CASE("recommend on a file with no benchmarks names an estimate of that file", "[cli][model_file]") {
+  const auto dir = temp_dir("recommend-file");
+  const auto path = dir / "small.gguf";
+  write_file(path, one_bit_llama().build().bytes);
+  const auto o = run_cli({"recommend", "--model-file", path.string(), "--vram", "8"});
+  REQUIRE(o.out.find("'dsplan estimate " + path.string() + "'") != std::string::npos);
+}

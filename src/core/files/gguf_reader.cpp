@@ -66,8 +66,16 @@ class GgufParser {
     const std::string magic = m_in.bytes(4, 4, "the magic");
     if (magic != "GGUF") m_in.fail(0, "not a GGUF file (magic is not \"GGUF\")");
     f.version = m_in.u32("the version");
-    if (f.version < k_gguf_version_min || f.version > k_gguf_version_max)
+    if (f.version < k_gguf_version_min || f.version > k_gguf_version_max) {
+      // llama.cpp's --bigendian conversion writes every number byte-swapped: version 3 reads 0x03000000.
+      const std::uint32_t swapped =
+          ((f.version & 0xffu) << 24) | ((f.version & 0xff00u) << 8) | ((f.version >> 8) & 0xff00u) | (f.version >> 24);
+      if (swapped >= k_gguf_version_min && swapped <= k_gguf_version_max)
+        m_in.fail(4, "a big-endian GGUF (version " + std::to_string(swapped) +
+                         " byte-swapped), for big-endian machines; dsplan reads little-endian GGUF, as x86 and ARM "
+                         "llama.cpp builds load");
       m_in.fail(4, "GGUF version " + std::to_string(f.version) + " is not supported (2 or 3)");
+    }
     const std::uint64_t n_tensors = m_in.u64("the tensor count");
     if (n_tensors > k_gguf_max_tensors)
       m_in.fail(8, "tensor count " + std::to_string(n_tensors) + " exceeds the limit of " + std::to_string(k_gguf_max_tensors));

@@ -4,8 +4,9 @@
 
 #include <fmt/format.h>
 
-#include "dsplan/base/text.hpp"
 #include "core/recommend/recommend_steps.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/files/file_weights.hpp"
 
 namespace dsplan::detail {
 
@@ -97,7 +98,8 @@ std::string nothing_text(const RecommendRequest& r, const TaskSpec& task, const 
   for (const auto& c : out.rejected)
     if (std::find(models.begin(), models.end(), c.model->name) == models.end()) {
       models.push_back(c.model->name);
-      ids.push_back(c.model->id);
+      // A model read from a file has no catalog id to name: estimate the file itself.
+      ids.push_back(c.quant && c.quant->file ? shell_word(c.quant->file->files.front()) : c.model->id);
     }
   // The estimate that answers the rest of the question: the same hardware flags, and the users.
   const std::string users =
