@@ -154,6 +154,9 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
   j["total_flops"] = json_or_null(r.total_flops);
   j["steps"] = json_or_null(r.steps);
   j["seconds"] = json_or_null(r.seconds);
+  j["compute_seconds_per_step"] = r.seconds ? ordered_json(r.compute_seconds_per_step) : ordered_json(nullptr);
+  j["comm_bytes_per_step"] = r.seconds ? ordered_json(r.comm_bytes_per_step) : ordered_json(nullptr);
+  j["comm_seconds_per_step"] = r.seconds ? ordered_json(r.comm_seconds_per_step) : ordered_json(nullptr);
   j["gpu_hours"] = json_or_null(r.gpu_hours);
   j["days"] = json_or_null(r.days);
   j["usd_per_gpu_hour"] = json_or_null(r.usd_per_gpu_hour);

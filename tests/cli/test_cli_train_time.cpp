@@ -111,3 +111,17 @@ TEST_CASE("estimate: a CPU-only machine is costed as owned, not left blank", "[c
   const auto years = run_cli({"estimate", "7b", "--gpu", "rtx4090", "--years", "2.5"});
   REQUIRE(years.out.find("2.5-year TCO") != std::string::npos);
 }
+
+TEST_CASE("train: ZeRO-3 over PCIe and between nodes is timed by its traffic when that is longer", "[cli][training]") {
+  // R1 QLoRA on 32 RTX 4090s (4 nodes): each GPU gathers the whole NF4 partition twice per step,
+  // hundreds of GB, over PCIe 4.0 x16 (16 GT/s x 16 lanes / 8 = 32 GB/s one way).
+  const auto j = train_json({"r1", "--method", "qlora", "--gpu", "rtx4090", "--count", "32", "--zero", "3",
+                             "--fsdp-qlora", "--fused-loss", "--optimizer", "adamw8bit", "--tokens", "1e7"});
+  REQUIRE(j["fits"] == true);
+  const double comm = j["comm_seconds_per_step"].get<double>();
+  REQUIRE(comm > j["compute_seconds_per_step"].get<double>());
+  REQUIRE(j["comm_bytes_per_step"].get<double>() / comm == Approx(32e9).epsilon(0.02));
+  REQUIRE(j["seconds"].get<double>() == Approx(j["steps"].get<double>() * comm));
+  // The gathers alone: at least twice 31/32 of the NF4 weights (about 362 GB with the bf16 embedding and head).
+  REQUIRE(j["comm_bytes_per_step"].get<double>() > 2.0 * 31.0 / 32.0 * 340e9);
+}

@@ -96,6 +96,8 @@ struct TrainMemory {
   Bytes gathered_weights;   ///< ZeRO-3: one block's weights gathered for its forward/backward
   Bytes overhead;           ///< CUDA context and library workspaces
   Bytes total;
+  Bytes replica_weights;    ///< weights of this GPU's model partition before ZeRO-3 shards them
+  Bytes replica_gradients;  ///< gradients of this GPU's model partition before ZeRO-2 shards them
 };
 
 /// Per-token figures that the memory and FLOP totals multiply.
@@ -154,6 +156,11 @@ struct TrainResult {
   std::optional<bool> fits;
 
   TrainPerToken per_token;
+  /// Data-parallel traffic per GPU per optimizer step (gradient all-reduce; ZeRO-3 also gathers
+  /// the weights twice per micro-batch) and its time over the slowest link it crosses.
+  double comm_bytes_per_step = 0;
+  double comm_seconds_per_step = 0;
+  double compute_seconds_per_step = 0;
   double utilization = 0;  ///< of the dense peak by the FLOPs executed, recompute included
   double mfu = 0;          ///< model FLOPs utilization: utilization x model_flops / flops
   std::string utilization_source;

@@ -93,6 +93,48 @@ void set_utilization(const TrainRequest& r, TrainResult& out) {
       "on H100, arXiv 2407.21783, Table 4)";
 }
 
+/// Bytes each GPU sends per optimizer step to its data-parallel peers, ring collectives over n
+/// ranks sending (n - 1) / n of the buffer per pass: ZeRO 0-2 reduce the gradients once (an
+/// all-reduce, or ZeRO's reduce-scatter plus the updated weights' all-gather: two passes);
+/// ZeRO-3 gathers the weights for forward and again for backward and reduce-scatters the
+/// gradients, every micro-batch (ZeRO paper, arXiv 1910.02054, section 7).
+double data_parallel_bytes(const TrainResult& out) {
+  if (out.dp <= 1) return 0.0;
+  const double share = static_cast<double>(out.dp - 1) / static_cast<double>(out.dp);
+  const double w = static_cast<double>(out.memory.replica_weights.count());
+  const double g = static_cast<double>(out.memory.replica_gradients.count());
+  if (out.zero < 3) return 2.0 * share * g;
+  return static_cast<double>(out.grad_accumulation) * share * (2.0 * w + g);
+}
+
+/// The step's communication against its compute: a lower bound (the link's full rate, perfect
+/// overlap), so the step takes the longer of the two, with a note where communication is near.
+void add_communication(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
+  out.compute_seconds_per_step = *out.seconds / *out.steps;
+  out.comm_bytes_per_step = data_parallel_bytes(out);
+  if (out.comm_bytes_per_step <= 0) return;
+  const bool spans_nodes = out.gpus > node_size(catalog, r);
+  double link = static_cast<double>(out.gpu->link_bytes_per_s);
+  if (spans_nodes && catalog.internode_bytes_per_s > 0)
+    link = std::min(link, static_cast<double>(catalog.internode_bytes_per_s));
+  if (!(link > 0)) return;
+  out.comm_seconds_per_step = out.comm_bytes_per_step / link;
+  const std::string over =
+      spans_nodes ? "between nodes"
+                  : (out.gpu->link_bytes_per_s == out.gpu->host_link_bytes_per_s ? "over PCIe" : "over NVLink");
+  const std::string what = fmt::format(
+      "data-parallel traffic ({}) moves at least {:.1f} GB per GPU per step {} at {:.0f} GB/s: {:.2f} s against "
+      "{:.2f} s of compute",
+      out.zero >= 3 ? "ZeRO-3 weight gathers and gradient reduce-scatter" : "the gradient all-reduce",
+      out.comm_bytes_per_step / 1e9, over, link / 1e9, out.comm_seconds_per_step, out.compute_seconds_per_step);
+  if (out.comm_seconds_per_step > out.compute_seconds_per_step) {
+    out.seconds = *out.steps * out.comm_seconds_per_step;
+    out.notes.push_back(what + "; the time is the communication's (perfect overlap, a lower bound)");
+  } else if (out.comm_seconds_per_step > 0.25 * out.compute_seconds_per_step) {
+    out.notes.push_back(what + "; the time assumes it overlaps the compute");
+  }
+}
+
 }  // namespace
 
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
@@ -124,6 +166,7 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   out.steps = *r.tokens / tokens_per_step;
   out.seconds =
       *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization) / (1.0 - out.pipeline_bubble);
+  add_communication(catalog, r, out);
   out.gpu_hours = *out.seconds * static_cast<double>(out.gpus) / 3600.0;
   out.days = *out.seconds / 86400.0;
   if (r.usd_per_gpu_hour) {

@@ -134,6 +134,8 @@ TrainMemory memory_for(const ModelFacts& f, const TrainRequest& r, Checkpointing
   const Split trained_weights = scaled(f.trainable, 2.0);
   const Split weights = {trained_weights.routed + f.frozen.routed, trained_weights.other + f.frozen.other};
   m.weights = per_gpu(weights, s, stage, r.zero >= 3);
+  m.replica_weights = per_gpu(weights, s, stage, false);
+  m.replica_gradients = per_gpu(scaled(f.trainable, 2.0), s, stage, false);
   m.gradients = per_gpu(scaled(f.trainable, 2.0), s, stage, r.zero >= 2);
   m.optimizer = per_gpu(scaled(f.trainable, static_cast<double>(optimizer_bytes_x2(r.optimizer)) / 2.0), s, stage,
                         r.zero >= 1);
