@@ -95,11 +95,22 @@ ModelFileInfo inspect_directory(const fs::path& dir, const Catalog& catalog) {
   }
   std::sort(safetensors.begin(), safetensors.end());
   std::sort(gguf.begin(), gguf.end());
+  // One model per directory: a second file set is never chosen for the user silently.
+  if (!safetensors.empty() && !gguf.empty())
+    throw InputError(dir.string() + ": holds both safetensors and GGUF files; name the file you mean");
   if (!safetensors.empty())
     return inspect_safetensors_paths(safetensors, std::nullopt, dir, fs::absolute(dir).string(), catalog);
-  if (gguf.size() == 1 || (!gguf.empty() && local_split_parts(gguf.front()))) return inspect_gguf_path(gguf.front(), catalog);
+  if (gguf.size() == 1) return inspect_gguf_path(gguf.front(), catalog);
+  if (const auto parts = gguf.empty() ? std::nullopt : split_part_names(gguf.front())) {
+    std::vector<std::string> sorted = *parts;
+    std::sort(sorted.begin(), sorted.end());
+    // Every file a part of the set (a missing part is named there): the set.
+    if (std::includes(sorted.begin(), sorted.end(), gguf.begin(), gguf.end()))
+      return inspect_gguf_path(gguf.front(), catalog);
+  }
   if (gguf.size() > 1)
-    throw InputError(dir.string() + ": holds " + std::to_string(gguf.size()) + " GGUF files; name the one to inspect");
+    throw InputError(dir.string() + ": holds " + std::to_string(gguf.size()) +
+                     " GGUF files that are not one split set; name the one you mean");
   if (fs::is_regular_file(dir / "config.json")) return inspect_config_path((dir / "config.json").string(), catalog);
   throw InputError(dir.string() + ": no model.safetensors.index.json, *.safetensors, *.gguf or config.json in it");
 }

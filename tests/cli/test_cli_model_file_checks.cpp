@@ -143,3 +143,16 @@ TEST_CASE("recommend on a file with no benchmarks names an estimate of that file
   const auto o = run_cli({"recommend", "--model-file", path.string(), "--vram", "8"});
   REQUIRE(o.out.find("'dsplan estimate " + path.string() + "'") != std::string::npos);
 }
+
+TEST_CASE("a directory holding two models is refused, not read as one of them", "[cli][model_file]") {
+  const auto dir = temp_dir("two-models");
+  write_file(dir / "a.gguf", toy_llama().build().bytes);
+  write_file(dir / "b.gguf", one_bit_llama().build().bytes);
+  require_usage_error(run_cli({"inspect", dir.string()}), "holds 2 GGUF files that are not one split set");
+  const auto mixed = temp_dir("gguf-and-safetensors");
+  write_file(mixed / "a.gguf", toy_llama().build().bytes);
+  SafetensorsWriter st;
+  st.tensor("model.embed_tokens.weight", "BF16", {256, 64}, 256 * 64 * 2);
+  write_file(mixed / "model-00001-of-00002.safetensors", st.build());
+  require_usage_error(run_cli({"inspect", mixed.string()}), "holds both safetensors and GGUF files");
+}
