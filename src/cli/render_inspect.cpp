@@ -68,22 +68,24 @@ void render_inspect_json(const ModelFileInfo& info, std::ostream& out) {
   ordered_json groups = ordered_json::object();
   for (const auto& g : info.groups) groups[g.group] = {{"count", g.count}, {"bytes", g.bytes.count()}};
   const bool config = info.format == ModelFileFormat::config;  // no tensor data to measure
-  const ordered_json j{{"schema_version", 1},
-                       {"format", std::string(format_name(info.format))},
-                       {"files", info.files},
-                       {"tensor_count", info.tensor_count},
-                       {"tensor_bytes", config ? ordered_json(nullptr) : ordered_json(info.tensor_bytes.count())},
-                       {"file_bytes", config ? ordered_json(nullptr) : ordered_json(info.file_bytes.count())},
-                       {"types", types},
-                       {"groups", groups},
-                       {"architecture", info.architecture.empty() ? ordered_json(nullptr) : ordered_json(info.architecture)},
-                       {"name", info.name.empty() ? ordered_json(nullptr) : ordered_json(info.name)},
-                       {"catalog_model", json_or_null(info.catalog_model)},
-                       {"catalog_matches", info.catalog_matches},
-                       {"mla_layout", json_or_null(info.mla_layout)},
-                       {"params_total", json_or_null(info.params_total)},
-                       {"kv_bytes_per_token", json_or_null(info.kv_bytes_per_token)},
-                       {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)}};
+  const ordered_json j{
+      {"schema_version", 1},
+      {"format", std::string(format_name(info.format))},
+      {"files", info.files},
+      {"tensor_count", info.tensor_count},
+      {"tensor_bytes", config ? ordered_json(nullptr) : ordered_json(info.tensor_bytes.count())},
+      {"file_bytes", config ? ordered_json(nullptr) : ordered_json(info.file_bytes.count())},
+      {"types", types},
+      {"groups", groups},
+      {"architecture", info.architecture.empty() ? ordered_json(nullptr) : ordered_json(info.architecture)},
+      {"name", info.name.empty() ? ordered_json(nullptr) : ordered_json(info.name)},
+      {"catalog_model", json_or_null(info.catalog_model)},
+      {"arch_problem", info.arch_problem.empty() ? ordered_json(nullptr) : ordered_json(info.arch_problem)},
+      {"catalog_matches", info.catalog_matches},
+      {"mla_layout", json_or_null(info.mla_layout)},
+      {"params_total", json_or_null(info.params_total)},
+      {"kv_bytes_per_token", json_or_null(info.kv_bytes_per_token)},
+      {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)}};
   out << j.dump(2) << '\n';
 }
 
@@ -104,6 +106,7 @@ void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
     match += " (same shapes: " + join(others) + ")";
   }
   facts.add_row({"Catalog model", match});
+  if (!info.arch_problem.empty()) facts.add_row({"Not sizable", info.arch_problem});
   facts.add_row({"Tensors", with_commas(info.tensor_count)});
   if (info.format != ModelFileFormat::config) {
     facts.add_row({"Tensor data", with_commas(info.tensor_bytes.count()) + " B (" + gib(info.tensor_bytes) + ")"});

@@ -156,3 +156,19 @@ TEST_CASE("a directory holding two models is refused, not read as one of them", 
   write_file(mixed / "model-00001-of-00002.safetensors", st.build());
   require_usage_error(run_cli({"inspect", mixed.string()}), "holds both safetensors and GGUF files");
 }
+
+TEST_CASE("a GGUF whose hyperparameters are unusable names the key, not the architecture", "[cli][model_file]") {
+  const auto dir = temp_dir("bad-keys");
+  GgufWriter zero;
+  zero.kv_str("general.architecture", "llama");
+  zero.kv_u32("llama.block_count", 0);
+  zero.kv_u32("llama.embedding_length", 64);
+  zero.kv_u32("llama.feed_forward_length", 128);
+  zero.kv_u32("llama.attention.head_count", 4);
+  zero.tensor("token_embd.weight", {64, 256}, Q8_0, q8(64 * 256));
+  write_file(dir / "zero.gguf", zero.build().bytes);
+  require_usage_error(run_cli({"estimate", (dir / "zero.gguf").string()}), "key 'llama.block_count' is 0");
+  const auto inspect = run_cli({"inspect", (dir / "zero.gguf").string(), "--json"});
+  REQUIRE(inspect.code == 0);
+  REQUIRE(nlohmann::json::parse(inspect.out)["arch_problem"] == "key 'llama.block_count' is 0");
+}

@@ -45,6 +45,7 @@ struct ModelFileInfo {
   std::string architecture;        ///< GGUF general.architecture, or config.json model_type
   std::string name;                ///< GGUF general.name, when given
   std::optional<ModelArch> arch;   ///< from config.json or the GGUF metadata, when derivable
+  std::string arch_problem;        ///< why `arch` is not derivable from a GGUF (a missing or bad key ...)
   std::vector<std::string> catalog_matches;  ///< every catalog model with the same architecture and shapes
   std::optional<std::string> catalog_model;  ///< the best of them (name closest to the file's), or none
   std::optional<std::string> mla_layout;     ///< "legacy" (attn_kv_b whole) or "split" (attn_k_b + attn_v_b)
@@ -70,6 +71,9 @@ struct ModelFileInfo {
 
 /// The architecture a GGUF file's metadata describes (llama, qwen2, qwen3, deepseek2), or
 /// nullopt when a needed key is missing or the architecture is not in the catalog.
+/// Why gguf_model_arch finds no architecture: the first missing or unusable key or tensor.
+[[nodiscard]] std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> parts,
+                                            const Catalog& catalog);
 [[nodiscard]] std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const GgufFile> parts,
                                                        const Catalog& catalog);
 

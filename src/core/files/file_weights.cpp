@@ -232,8 +232,10 @@ ModelFileChoice add_model_file(Catalog& cat, const ModelFileInfo& info, const st
   if (info.format == ModelFileFormat::config)
     throw InputError(file + ": a config.json holds no tensors; give the model's .gguf or .safetensors file(s)");
   if (!info.arch || !info.weights)
-    throw InputError(file + ": architecture '" + info.architecture +
-                     "' is not one dsplan can build from the file (dsplan inspect shows what it found)");
+    throw InputError(file + ": " +
+                     (info.arch_problem.empty() ? "architecture '" + info.architecture + "' is not one dsplan can build"
+                                                : info.arch_problem) +
+                     ", so dsplan cannot size it (dsplan inspect shows what it found)");
   const QuantizedModel& w = *info.weights;
   for (std::size_t b = 0; b < w.block_bytes.size(); ++b)
     if (w.block_bytes[b].count() == 0)

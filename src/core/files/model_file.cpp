@@ -145,6 +145,31 @@ std::vector<std::string> matching_models(const ModelArch& arch, const Catalog& c
   return out;
 }
 
+std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> parts, const Catalog& catalog) {
+  const std::string a = first.str("general.architecture");
+  if (a.empty()) return "no general.architecture key";
+  bool embd = false, router_bias = false;
+  for (const auto& p : parts)
+    for (const auto& t : p.tensors) {
+      embd = embd || t.name == "token_embd.weight";
+      router_bias = router_bias || ends_with(t.name, ".exp_probs_b.bias");
+    }
+  if (!model_type_for(a, router_bias, catalog)) return "architecture '" + a + "' is not one dsplan can build";
+  if (!embd) return "no token_embd.weight tensor";
+  for (const char* k : {"block_count", "embedding_length", "attention.head_count", "feed_forward_length"}) {
+    const std::string key = a + "." + k;
+    const auto v = first.u64(key);
+    if (!v) return "key '" + key + "' is missing or not an unsigned integer";
+    if (*v == 0) return "key '" + key + "' is 0";
+  }
+  if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
+    return "key '" + a + ".attention.head_count_kv' is 0";
+  if (first.u64(a + ".attention.kv_lora_rank"))
+    return "its MLA keys (attention.key_length[_mla], value_length[_mla], rope.dimension_count) are missing or "
+           "inconsistent";
+  return "its metadata does not describe a model dsplan can build";
+}
+
 std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const GgufFile> parts, const Catalog& catalog) {
   const std::string a = first.str("general.architecture");
   if (a.empty()) return std::nullopt;
@@ -255,6 +280,7 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
   info.architecture = printable(first.str("general.architecture"));
   info.name = printable(first.str("general.name"));  // shown in tables: no terminal escapes from a file
   info.arch = gguf_model_arch(first, parts, catalog);
+  if (!info.arch) info.arch_problem = printable(gguf_arch_problem(first, parts, catalog));
   fill_match(info, catalog, info.name + " " + first.name);
   fill_kv(info, catalog, "llama.cpp");
   if (info.arch) {
