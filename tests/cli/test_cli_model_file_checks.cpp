@@ -172,3 +172,13 @@ TEST_CASE("a GGUF whose hyperparameters are unusable names the key, not the arch
   REQUIRE(inspect.code == 0);
   REQUIRE(nlohmann::json::parse(inspect.out)["arch_problem"] == "key 'llama.block_count' is 0");
 }
+
+TEST_CASE("a catalog GPU's vendor and class are checked against the values that steer behaviour", "[cli][model_file]") {
+  const auto dir = temp_dir("gpu-vendor");
+  const auto catalog = dir / "gpu.json";
+  std::ofstream(catalog) << R"({"gpus": [{"id": "my-card", "name": "My card", "vendor": "nvidiaa",
+    "class": "workstation", "memory_bytes": 51539607552, "memory_bandwidth_bytes_per_s": 768000000000,
+    "bf16_tflops": 150, "source": "a test"}]})";
+  require_usage_error(run_cli({"catalog", "validate", catalog.string()}),
+                      "expected nvidia, amd, apple, huawei or intel");
+}

@@ -44,12 +44,13 @@ TEST_CASE("a user file overrides an entry by id and adds new ones", "[catalog]")
 }
 
 TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "[catalog]") {
-  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "v", "class": "c", "memory_bytes": -5,
+  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter", "memory_bytes": -5,
       "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") ==
           "user.json: /gpus/0/memory_bytes: expected a non-negative integer, got -5");
-  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "v", "class": "c",
-      "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") == "user.json: /gpus/0: missing required field 'memory_bytes'");
-  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "v", "class": "c", "memroy_bytes": 5,
+  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter",
+      "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") ==
+          "user.json: /gpus/0: missing required field 'memory_bytes'");
+  REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter", "memroy_bytes": 5,
       "memory_bytes": 5, "source": "s"}]})") ==
           "user.json: /gpus/0: unknown field 'memroy_bytes' (did you mean 'memory_bytes'?)");
   REQUIRE(error_of(R"({"modles": []})") == "user.json: /: unknown field 'modles' (did you mean 'models'?)");
@@ -75,8 +76,8 @@ TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "
 }
 
 TEST_CASE("a name clash between entries is refused", "[catalog]") {
-  const std::string err = error_of(R"({"gpus": [{"id": "my-card", "aliases": ["3090"], "name": "X", "vendor": "v",
-      "class": "c", "memory_bytes": 5, "source": "s"}]})");
+  const std::string err = error_of(R"({"gpus": [{"id": "my-card", "aliases": ["3090"], "name": "X", "vendor": "nvidia",
+      "class": "datacenter", "memory_bytes": 5, "source": "s"}]})");
   // The later entry's file and place (/COLLECTION/ID/FIELD, as other reference errors), and the
   // earlier entry's file.
   REQUIRE(err ==
@@ -87,7 +88,7 @@ TEST_CASE("a name clash between entries is refused", "[catalog]") {
 TEST_CASE("a key given twice in a catalog file is refused with its pointer", "[catalog]") {
   REQUIRE(error_of(R"({"gpus": [], "gpus": []})") ==
           "user.json: /gpus: duplicate key 'gpus': only one value per key is read; merge the two or remove one");
-  REQUIRE(error_of(R"({"gpus": [{"id": "my-card", "name": "X", "name": "Y", "vendor": "v", "class": "c",
+  REQUIRE(error_of(R"({"gpus": [{"id": "my-card", "name": "X", "name": "Y", "vendor": "nvidia", "class": "datacenter",
       "memory_bytes": 5, "source": "s"}]})")
               .rfind("user.json: /gpus/0/name: duplicate key 'name'", 0) == 0);
 }

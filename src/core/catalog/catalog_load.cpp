@@ -694,6 +694,14 @@ GpuSpec parse_gpu(const JsonNode& n) {
   g.aliases = n.strings_or_empty("aliases");
   g.vendor = n.str("vendor");
   g.device_class = n.str("class");
+  // Both pick behaviour (the software stack, the --vram stand-in, the cost's platform): a typo
+  // would pass as another kind of card.
+  constexpr std::string_view k_vendors[] = {"nvidia", "amd", "apple", "huawei", "intel"};
+  constexpr std::string_view k_classes[] = {"consumer", "workstation", "datacenter", "apple", "npu"};
+  if (std::find(std::begin(k_vendors), std::end(k_vendors), g.vendor) == std::end(k_vendors))
+    n.at("vendor").fail("expected nvidia, amd, apple, huawei or intel, not '" + g.vendor + "'");
+  if (std::find(std::begin(k_classes), std::end(k_classes), g.device_class) == std::end(k_classes))
+    n.at("class").fail("expected consumer, workstation, datacenter, apple or npu, not '" + g.device_class + "'");
   g.architecture = n.str_or("architecture", "");
   g.memory = Bytes(n.u64_in("memory_bytes", 1, k_max_device_bytes));
   g.gpus_per_node = n.u64_in_or("gpus_per_node", g.gpus_per_node, 1, k_max_gpus_per_node);
