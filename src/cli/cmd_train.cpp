@@ -124,8 +124,11 @@ void setup_train(CLI::App& app, Context& ctx) {
   sub->callback([&ctx, o] {
     ctx.runner = [&ctx, o] {
       const TrainResult r = estimate_training(ctx.catalog(), to_request(*o));
-      render_output(ctx, {"train", [&](std::ostream& out) { render_train_table(r, out); },
-                          [&](std::ostream& out) { render_train_json(r, out); }, {}});
+      const bool explain = ctx.global.explain;
+      render_output(ctx, {"train",
+                          [&](std::ostream& out) { render_train_table(r, out, explain); },
+                          [&](std::ostream& out) { render_train_json(r, out, explain); },
+                          {}});
       // --count auto is a question with no answer when no count fits: exit 1, as check and recommend do.
       return r.count_auto_failed() ? ExitCode::check_failed : ExitCode::ok;
     };

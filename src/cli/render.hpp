@@ -25,7 +25,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
 void render_recommend_json(const Recommendation& rec, const RecommendRequest& r, std::ostream& out, bool all);
 void render_sweep_table(const std::vector<ContextPoint>& points, std::ostream& out);
 void render_sweep_json(const std::vector<ContextPoint>& points, std::ostream& out);
-void render_train_table(const TrainResult& r, std::ostream& out);
-void render_train_json(const TrainResult& r, std::ostream& out);
+void render_train_table(const TrainResult& r, std::ostream& out, bool explain);
+void render_train_json(const TrainResult& r, std::ostream& out, bool explain);
 
 }  // namespace dsplan::cli

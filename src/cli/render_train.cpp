@@ -26,9 +26,40 @@ std::string duration(double seconds) {
   return fmt::format("{:.1f} days", seconds / 86400);
 }
 
+/// --explain: each figure of the time, cost and memory with the numbers that make it.
+std::vector<std::string> derivation(const TrainResult& r) {
+  std::vector<std::string> lines;
+  const auto& m = r.memory;
+  lines.push_back(fmt::format(
+      "memory per GPU = weights {} + gradients {} + optimizer {} + activations {} + gathered block {} + overhead {} "
+      "= {} B",
+      with_commas(m.weights.count()), with_commas(m.gradients.count()), with_commas(m.optimizer.count()),
+      with_commas(m.activations.count()), with_commas(m.gathered_weights.count()), with_commas(m.overhead.count()),
+      with_commas(m.total.count())));
+  if (!r.seconds) return lines;
+  const double compute = *r.tokens * r.per_token.flops /
+                         (static_cast<double>(r.gpus) * r.peak_tflops * 1e12 * r.utilization) /
+                         (1.0 - r.pipeline_bubble);
+  lines.push_back(
+      fmt::format("compute time = tokens x FLOP per token / (GPUs x peak x utilization) / (1 - bubble) = "
+                  "{:.4g} x {:.4g} / ({} x {:g} TFLOPS x {:.3f}) / (1 - {:.3f}) = {:.0f} s",
+                  *r.tokens, r.per_token.flops, r.gpus, r.peak_tflops, r.utilization, r.pipeline_bubble, compute));
+  lines.push_back(fmt::format("MFU = utilization x model FLOP / FLOP executed = {:.3f} x {:.4g} / {:.4g} = {:.3f}",
+                              r.utilization, r.per_token.model_flops, r.per_token.flops, r.mfu));
+  if (r.comm_bytes_per_step > 0)
+    lines.push_back(
+        fmt::format("per step: compute {:.3f} s, data-parallel traffic {:.4g} B in {:.3f} s; time = {:.0f} "
+                    "steps x the longer = {:.0f} s",
+                    r.compute_seconds_per_step, r.comm_bytes_per_step, r.comm_seconds_per_step, *r.steps, *r.seconds));
+  if (r.cost_usd)
+    lines.push_back(fmt::format("cost = {:.4g} s x {} GPUs / 3600 x ${:.2f} per GPU-hour = ${:.2f}", *r.seconds, r.gpus,
+                                *r.usd_per_gpu_hour, *r.cost_usd));
+  return lines;
+}
+
 }  // namespace
 
-void render_train_table(const TrainResult& r, std::ostream& out) {
+void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
   out << fmt::format("{}: {}\n", r.model_name, method_text(r));
   out << fmt::format("  Parameters: {} total, {} trainable ({:.3f}%), {} per token\n", params_short(r.total_params.count()),
                      params_short(r.trainable_params.count()),
@@ -95,9 +126,13 @@ void render_train_table(const TrainResult& r, std::ostream& out) {
     out << "  Time and cost: give " << join(missing, " and ") << '\n';
   }
   for (const auto& n : r.notes) out << "  Note: " << n << '\n';
+  if (explain) {
+    out << "\nDerivation\n";
+    for (const auto& l : derivation(r)) out << "  " << l << '\n';
+  }
 }
 
-void render_train_json(const TrainResult& r, std::ostream& out) {
+void render_train_json(const TrainResult& r, std::ostream& out, bool explain) {
   const auto& m = r.memory;
   ordered_json j;
   j["schema_version"] = 1;
@@ -163,6 +198,7 @@ void render_train_json(const TrainResult& r, std::ostream& out) {
   j["price_source"] = r.price_source;
   j["cost_usd"] = json_or_null(r.cost_usd);
   j["notes"] = r.notes;
+  if (explain) j["derivation"] = derivation(r);
   out << j.dump(2) << '\n';
 }
 

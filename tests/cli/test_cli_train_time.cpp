@@ -125,3 +125,16 @@ TEST_CASE("train: ZeRO-3 over PCIe and between nodes is timed by its traffic whe
   // The gathers alone: at least twice 31/32 of the NF4 weights (about 362 GB with the bf16 embedding and head).
   REQUIRE(j["comm_bytes_per_step"].get<double>() > 2.0 * 31.0 / 32.0 * 340e9);
 }
+
+TEST_CASE("train --explain derives the time and cost from their factors", "[cli][training]") {
+  const auto o = run_cli({"--explain", "train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("\nDerivation\n") != std::string::npos);
+  // H100 SXM dense BF16 989.5 TFLOPS (datasheet), utilization 0.40 on the FLOPs executed.
+  REQUIRE(o.out.find("(1 x 989.5 TFLOPS x 0.400) / (1 - 0.000)") != std::string::npos);
+  const auto j =
+      run_cli({"--explain", "train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--json"});
+  REQUIRE(json::parse(j.out)["derivation"].size() >= 4);
+  // Without --explain there is no derivation.
+  REQUIRE(train_json({"8b", "--method", "lora"}).count("derivation") == 0);
+}

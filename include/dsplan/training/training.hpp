@@ -161,6 +161,7 @@ struct TrainResult {
   double comm_bytes_per_step = 0;
   double comm_seconds_per_step = 0;
   double compute_seconds_per_step = 0;
+  double peak_tflops = 0;  ///< the dense peak the time divides by (BF16, or FP8 with --precision fp8)
   double utilization = 0;  ///< of the dense peak by the FLOPs executed, recompute included
   double mfu = 0;          ///< model FLOPs utilization: utilization x model_flops / flops
   std::string utilization_source;

@@ -155,6 +155,7 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   if (const GpuSpec& spec = catalog.require_gpu(out.gpu->id); out.gpu->bf16 && spec.bf16_tflops <= 0 && peak > 0)
     out.notes.push_back(fmt::format("the catalog has no BF16 rate for {}: it is timed at {:g} TFLOPS, its FP16 rate",
                                     out.gpu->name, peak));
+  out.peak_tflops = peak;
   if (!r.tokens || peak <= 0) return;
   const double tokens_per_step = static_cast<double>(out.global_batch * r.seq);
   if (*r.tokens < tokens_per_step)
