@@ -18,6 +18,7 @@ struct TrainOptions {
   std::string model, method = "full", rank, targets, gpu, count, zero = "0", tp = "1", pp = "1", ep = "1";
   std::string seq = "2048", micro_batch = "1", global_batch, tokens, checkpointing, optimizer = "adamw", mfu, price;
   std::string precision = "bf16";
+  std::string purchase_price, host_price, kwh_price, pue, years, maintenance;  ///< owning the GPUs
   bool no_flash_attn = false;
   bool fused_loss = false;
   bool fsdp_qlora = false;
@@ -45,8 +46,12 @@ TrainRequest to_request(const TrainOptions& o) {
   if (!o.price.empty() && o.gpu.empty()) throw InputError("--price needs --gpu NAME (the GPU-hours it prices)");
   if (!o.mfu.empty() && o.gpu.empty()) throw InputError("--mfu needs --gpu NAME (the peak it is a fraction of)");
   // Time and cost need a token budget too: without one these flags would do nothing.
-  for (const auto& [given, flag] : {std::pair{!o.price.empty(), "--price"}, std::pair{!o.mfu.empty(), "--mfu"},
-                                    std::pair{o.precision != "bf16", "--precision"}})
+  for (const auto& [given, flag] :
+       {std::pair{!o.price.empty(), "--price"}, std::pair{!o.mfu.empty(), "--mfu"},
+        std::pair{o.precision != "bf16", "--precision"}, std::pair{!o.purchase_price.empty(), "--purchase-price"},
+        std::pair{!o.host_price.empty(), "--host-price"}, std::pair{!o.kwh_price.empty(), "--kwh-price"},
+        std::pair{!o.pue.empty(), "--pue"}, std::pair{!o.years.empty(), "--years"},
+        std::pair{!o.maintenance.empty(), "--maintenance"}})
     if (given && o.tokens.empty())
       throw InputError(fmt::format("{} sets the time and cost, which need --tokens N (the tokens to train on)", flag));
   if (o.fsdp_qlora && o.zero != "3")
@@ -68,6 +73,15 @@ TrainRequest to_request(const TrainOptions& o) {
   r.fused_loss = o.fused_loss;
   if (!o.mfu.empty()) r.mfu = parse_number(o.mfu, "--mfu", 0.001, 1.0);
   if (!o.price.empty()) r.usd_per_gpu_hour = parse_number(o.price, "--price", 0, 1e6);
+  const auto optional = [](const std::string& text, const char* flag, double lo, double hi) {
+    return text.empty() ? std::nullopt : std::optional<double>(parse_number(text, flag, lo, hi));
+  };
+  r.owned_cost.purchase_usd_per_gpu = optional(o.purchase_price, "--purchase-price", 0, 1e9);
+  r.owned_cost.host_usd_per_node = optional(o.host_price, "--host-price", 0, 1e9);
+  r.owned_cost.electricity_usd_per_kwh = optional(o.kwh_price, "--kwh-price", 0, 100);
+  r.owned_cost.pue = optional(o.pue, "--pue", 1, 5);
+  r.owned_cost.years = optional(o.years, "--years", 0.1, 50);
+  r.owned_cost.maintenance_fraction_per_year = optional(o.maintenance, "--maintenance", 0, 1);
   return r;
 }
 
@@ -113,6 +127,18 @@ void setup_train(CLI::App& app, Context& ctx) {
                   "FLOPs executed, recompute included)")
       ->group("Time and cost");
   sub->add_option("--price", o->price, "USD per GPU-hour (default: the catalog's cheapest cloud price)")
+      ->group("Time and cost");
+  sub->add_option("--purchase-price", o->purchase_price, "Owning: USD per GPU (default: the catalog's)")
+      ->group("Time and cost");
+  sub->add_option("--host-price", o->host_price, "Owning: USD per node for the host (default: the catalog's parts)")
+      ->group("Time and cost");
+  sub->add_option("--kwh-price", o->kwh_price, "Owning: electricity in USD per kWh (default 0.16)")
+      ->group("Time and cost");
+  sub->add_option("--pue", o->pue, "Owning: power usage effectiveness (default 1.0 desk-side, 1.56 HBM)")
+      ->group("Time and cost");
+  sub->add_option("--years", o->years, "Owning: amortization horizon in years (default 5)")->group("Time and cost");
+  sub->add_option("--maintenance", o->maintenance,
+                  "Owning: maintenance per year, fraction of the purchase (default 0.10)")
       ->group("Time and cost");
   sub->footer(
       "Examples:\n"

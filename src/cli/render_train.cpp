@@ -54,6 +54,9 @@ std::vector<std::string> derivation(const TrainResult& r) {
   if (r.cost_usd)
     lines.push_back(fmt::format("cost = {:.4g} s x {} GPUs / 3600 x ${:.2f} per GPU-hour = ${:.2f}", *r.seconds, r.gpus,
                                 *r.usd_per_gpu_hour, *r.cost_usd));
+  if (r.owned_cost_usd)
+    lines.push_back(fmt::format("owned = amortization ${:.2f} + electricity {:.0f} W x {:.4g} h = ${:.2f}",
+                                r.owned_amortization_usd, r.owned_power_watts, *r.seconds / 3600.0, *r.owned_cost_usd));
   return lines;
 }
 
@@ -114,6 +117,12 @@ void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
     if (r.cost_usd)
       out << fmt::format("  Cost: ${:.0f} at ${:.2f} per GPU-hour ({})\n", *r.cost_usd, *r.usd_per_gpu_hour,
                          r.price_source);
+    if (r.owned_cost_usd)
+      out << fmt::format(
+          "  {}: ${:.0f} = ${:.0f} of the ${:.0f} hardware's amortization and maintenance "
+          "for these hours + ${:.0f} of electricity ({:.0f} W at the wall, the GPUs at TDP)\n",
+          r.cost_usd ? "Owned instead" : "Owned", *r.owned_cost_usd, r.owned_amortization_usd, r.owned_hardware_usd,
+          r.owned_power_usd, r.owned_power_watts);
   } else if (r.count_auto_failed()) {
     out << "  Time and cost: none, no count of GPUs fits\n";
   } else if (r.gpu && r.fits && !*r.fits) {
@@ -197,6 +206,12 @@ void render_train_json(const TrainResult& r, std::ostream& out, bool explain) {
   j["usd_per_gpu_hour"] = json_or_null(r.usd_per_gpu_hour);
   j["price_source"] = r.price_source;
   j["cost_usd"] = json_or_null(r.cost_usd);
+  j["owned"] = r.owned_cost_usd ? ordered_json{{"cost_usd", *r.owned_cost_usd},
+                                               {"hardware_usd", r.owned_hardware_usd},
+                                               {"amortization_usd", r.owned_amortization_usd},
+                                               {"power_usd", r.owned_power_usd},
+                                               {"power_watts", r.owned_power_watts}}
+                                : ordered_json(nullptr);
   j["notes"] = r.notes;
   if (explain) j["derivation"] = derivation(r);
   out << j.dump(2) << '\n';

@@ -138,3 +138,18 @@ TEST_CASE("train --explain derives the time and cost from their factors", "[cli]
   // Without --explain there is no derivation.
   REQUIRE(train_json({"8b", "--method", "lora"}).count("derivation") == 0);
 }
+
+TEST_CASE("train prices owned GPUs: the run's amortization and its electricity at TDP", "[cli][training]") {
+  // R1-Distill-Qwen-7B QLoRA on one RTX 3090 (350 W TDP; host 30 % on top, PUE 1.0 desk-side).
+  const auto j = train_json({"7b", "--method", "qlora", "--gpu", "rtx3090", "--tokens", "100M", "--kwh-price", "0.3",
+                             "--years", "4", "--maintenance", "0"});
+  const auto& owned = j["owned"];
+  REQUIRE(owned["power_watts"].get<double>() == Approx(350.0 * 1.3));
+  const double hours = j["seconds"].get<double>() / 3600.0;
+  REQUIRE(owned["power_usd"].get<double>() == Approx(0.455 * hours * 0.3));
+  REQUIRE(owned["amortization_usd"].get<double>() ==
+          Approx(owned["hardware_usd"].get<double>() / 4.0 / 8760.0 * hours));
+  REQUIRE(owned["cost_usd"].get<double>() ==
+          Approx(owned["power_usd"].get<double>() + owned["amortization_usd"].get<double>()));
+  require_usage_error(run_cli({"train", "7b", "--gpu", "rtx3090", "--kwh-price", "0.3"}), "--tokens");
+}

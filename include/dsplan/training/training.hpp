@@ -8,11 +8,12 @@
 #include <string_view>
 #include <vector>
 
-#include "dsplan/catalog/catalog.hpp"
-#include "dsplan/scenario/hardware.hpp"
-#include "dsplan/serving/layout.hpp"
 #include "dsplan/base/names.hpp"
 #include "dsplan/base/units.hpp"
+#include "dsplan/catalog/catalog.hpp"
+#include "dsplan/cost/cost.hpp"
+#include "dsplan/scenario/hardware.hpp"
+#include "dsplan/serving/layout.hpp"
 
 namespace dsplan {
 
@@ -82,6 +83,9 @@ struct TrainRequest {
   bool fsdp_qlora = false;                         ///< 4-bit weights in a bf16 storage dtype: QLoRA + ZeRO-3
   std::optional<double> mfu;                       ///< --mfu: model FLOPs (recompute excluded) per second over the peak
   std::optional<double> usd_per_gpu_hour;          ///< --price
+  /// Owning the GPUs: --purchase-price, --host-price, --kwh-price, --pue, --years, --maintenance
+  /// (usd_per_gpu_hour and tokens_per_day unused).
+  CostRequest owned_cost;
 };
 
 /// Memory one GPU holds at the peak of a training step (the first pipeline stage, which holds
@@ -174,6 +178,13 @@ struct TrainResult {
   std::optional<double> usd_per_gpu_hour;
   std::string price_source;
   std::optional<double> cost_usd;
+  /// Owning the GPUs instead: the run's share of the hardware (amortization and maintenance for
+  /// its hours) and the electricity at the cards' full TDP; null where the catalog has no price.
+  std::optional<double> owned_cost_usd;
+  double owned_hardware_usd = 0;      ///< GPUs and priced host parts of every node
+  double owned_power_watts = 0;       ///< at the wall, GPUs at TDP, host and PUE included
+  double owned_amortization_usd = 0;  ///< the run's hours of amortization and maintenance
+  double owned_power_usd = 0;         ///< the run's electricity
   std::vector<std::string> notes;
 };
 

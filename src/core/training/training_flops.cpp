@@ -8,6 +8,7 @@
 #include "dsplan/base/error.hpp"
 #include "dsplan/cost/cost.hpp"
 #include "dsplan/model/attention.hpp"
+#include "dsplan/scenario/hardware.hpp"
 
 namespace dsplan::training_detail {
 
@@ -135,6 +136,32 @@ void add_communication(const Catalog& catalog, const TrainRequest& r, TrainResul
   }
 }
 
+/// Owning the GPUs: the run's hours of the hardware's amortization and maintenance (the cost
+/// model of estimate, section 9 of docs/methodology.md) and its electricity, the cards at their
+/// TDP: training keeps the tensor cores busy, where serving draws gpu_power_fraction of it.
+void add_owned_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
+  const std::uint64_t per_node = node_size(catalog, r);
+  HardwareRequest h;
+  h.gpus.emplace_back(r.gpu, std::min(out.gpus, per_node));
+  h.nodes = ceil_div(out.gpus, per_node);
+  std::optional<CostEstimate> e;
+  try {
+    e = estimate_cost(catalog, build_hardware(catalog, h), 1.0, r.owned_cost, HostNeeds{}, nullptr);
+  } catch (const InputError&) {
+    return;  // a card the serving model cannot place (no bandwidth figure): no owned cost
+  }
+  if (!e->owned) return;
+  const CostDefaults& d = catalog.cost_defaults;
+  const double hours = *out.seconds / 3600.0;
+  const double maintenance = r.owned_cost.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
+  const double kwh = r.owned_cost.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
+  out.owned_hardware_usd = e->owned->purchase_usd + e->owned->host_usd;
+  out.owned_power_watts = e->owned->power_watts / d.gpu_power_fraction;
+  out.owned_amortization_usd = out.owned_hardware_usd * (1.0 / e->owned->years + maintenance) / 8760.0 * hours;
+  out.owned_power_usd = out.owned_power_watts / 1000.0 * hours * kwh;
+  out.owned_cost_usd = out.owned_amortization_usd + out.owned_power_usd;
+}
+
 }  // namespace
 
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
@@ -182,6 +209,7 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
     out.notes.push_back("no cloud price for " + out.gpu->id + " in the catalog; pass %price% USD per GPU-hour");
   }
   if (out.usd_per_gpu_hour) out.cost_usd = *out.gpu_hours * *out.usd_per_gpu_hour;
+  add_owned_cost(catalog, r, out);
 }
 
 }  // namespace dsplan::training_detail
