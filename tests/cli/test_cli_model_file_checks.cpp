@@ -20,7 +20,7 @@ std::uint64_t iq1_s(std::uint64_t n) { return n / 256 * 50; }
 /// A Llama-shaped model no catalog entry has (hidden 256, 2 blocks, 4 heads of 64, 2 KV heads,
 /// FFN 512, vocab 256), every matrix IQ1_S: about 1.6 bits per weight, the size of the
 /// publisher-specific 1-bit formats of DeepSeek-R1.
-GgufWriter one_bit_llama(const std::string& name = "Small Llama") {
+GgufWriter one_bit_llama(const std::string& name = "Small Llama", bool tied = false) {
   GgufWriter w;
   w.kv_str("general.architecture", "llama");
   w.kv_str("general.name", name);
@@ -33,7 +33,7 @@ GgufWriter one_bit_llama(const std::string& name = "Small Llama") {
   w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.tensor("token_embd.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
   w.tensor("output_norm.weight", {256}, F32, f32(256));
-  w.tensor("output.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
+  if (!tied) w.tensor("output.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
   for (int b = 0; b < 2; ++b) {
     const std::string p = "blk." + std::to_string(b) + ".";
     w.tensor(p + "attn_norm.weight", {256}, F32, f32(256));
@@ -181,4 +181,20 @@ TEST_CASE("a catalog GPU's vendor and class are checked against the values that 
     "bf16_tflops": 150, "source": "a test"}]})";
   require_usage_error(run_cli({"catalog", "validate", catalog.string()}),
                       "expected nvidia, amd, apple, huawei or intel");
+}
+
+TEST_CASE("a tied-embedding GGUF loads a second copy of token_embd with the output layer on a GPU",
+          "[cli][model_file]") {
+  // llama.cpp creates output from token_embd (TENSOR_DUPLICATED); token_embd stays in system RAM,
+  // so a GPU holding the output layer holds its own copy: 256 x 256 IQ1_S = 12,800 bytes.
+  const auto dir = temp_dir("tied-embedding");
+  write_file(dir / "tied.gguf", one_bit_llama("Tied", true).build().bytes);
+  write_file(dir / "untied.gguf", one_bit_llama("Untied", false).build().bytes);
+  const auto gpu_weights = [&](const char* file) {
+    const auto j = run_json({"estimate", (dir / file).string(), "--vram", "8"});
+    REQUIRE(j["layout"]["devices"][0]["output_head"] == true);
+    return j["layout"]["devices"][0]["weights_bytes"].get<std::uint64_t>();
+  };
+  // Untied: the output matrix is the file's own output.weight, also 12,800 bytes.
+  REQUIRE(gpu_weights("tied.gguf") == gpu_weights("untied.gguf"));
 }

@@ -51,7 +51,8 @@ struct Tallies {
 bool same_shapes(const ModelArch& a, const ModelArch& b) {
   if (a.traits.attention != b.traits.attention) return false;
   if (a.num_layers != b.num_layers || a.hidden_size != b.hidden_size || a.num_heads != b.num_heads ||
-      a.intermediate_size != b.intermediate_size || a.vocab_size != b.vocab_size)
+      a.intermediate_size != b.intermediate_size || a.vocab_size != b.vocab_size ||
+      a.tie_word_embeddings != b.tie_word_embeddings)  // a tied model has no output matrix of its own
     return false;
   const auto& attention = attention_of(a);
   if (attention.config_fields(a) != attention.config_fields(b) || a.is_moe() != b.is_moe()) return false;

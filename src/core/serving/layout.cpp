@@ -107,6 +107,9 @@ struct SplitInputs {
   std::uint64_t experts_in_ram_blocks;  ///< blocks [0, n) keep their routed experts in RAM
   bool output_first = true;             ///< -ngl counts the output layer first (llama.cpp PR #18148)
   const std::vector<double>* tensor_split = nullptr;  ///< -ts shares; null or empty: free memory
+  /// Tied embeddings: llama.cpp makes the output layer from token_embd (TENSOR_DUPLICATED), and
+  /// loads a second copy where the output layer's buffer is not the embedding's (a GPU).
+  Bytes tied_output_on_gpu;
 };
 
 /// Each GPU's cumulative share of the offloaded layers, normalised to end at 1, in single
@@ -190,7 +193,7 @@ Layout split_layers(const SplitInputs& in, const Hardware& hw, std::uint64_t gpu
   if (slot_on_gpu(in.layers)) {
     DevicePlacement& g = layout.gpus[device_of(in.layers)];
     g.output_head = true;
-    g.weights += output;
+    g.weights += output + in.tied_output_on_gpu;
     g.kv_cache += in.skipped_blocks_kv;
   } else {
     cpu.output_head = true;
@@ -354,7 +357,8 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
                  layers,
                  r.offload_experts ? layers : r.n_cpu_moe.value_or(0),
                  output_layer_first(s),
-                 &r.tensor_split};
+                 &r.tensor_split,
+                 s.model->arch.tie_word_embeddings ? m.weights.embedding : Bytes(0)};
   // Headroom is kept by moving weights to system RAM, so only where there is RAM to move them to.
   const double headroom = hw.host.ram ? r.headroom : 0.0;
   std::vector<double> filled;  // the -ts of a filled split, when dsplan chooses it
