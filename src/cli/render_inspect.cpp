@@ -140,6 +140,9 @@ void render_catalog_entry(const ModelFileInfo& info, std::ostream& out) {
                      std::string(info.architecture.empty() ? "" : " ('" + info.architecture + "')"));
   if (info.arch->max_context == 0)
     throw InputError(file + ": cannot emit a catalog entry: no context length in the file");
+  if (info.catalog_model)
+    throw InputError(file + ": no catalog entry to emit: the file is the catalog's " + *info.catalog_model +
+                     " already ('dsplan estimate " + shell_word(file) + "' sizes it with that model's figures)");
   std::filesystem::path p(file);
   std::string stem = p.filename() == "config.json" ? p.parent_path().filename().string() : p.stem().string();
   if (stem.empty()) stem = "model";

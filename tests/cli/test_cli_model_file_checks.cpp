@@ -198,3 +198,21 @@ TEST_CASE("a tied-embedding GGUF loads a second copy of token_embd with the outp
   // Untied: the output matrix is the file's own output.weight, also 12,800 bytes.
   REQUIRE(gpu_weights("tied.gguf") == gpu_weights("untied.gguf"));
 }
+
+TEST_CASE("a catalog file cannot take over a model's Hugging Face repository or display name", "[cli][model_file]") {
+  const auto dir = temp_dir("name-clash");
+  const auto write = [&](const std::string& file, const std::string& alias) {
+    std::ofstream(dir / file) << R"({"models": [{"id": "mymodel", "name": "My model", "family": "custom",
+      "hf_repo": "me/mymodel", "gguf_repo": {"none": "a local model", "source": "a test"}, "native_dtype": "bf16",
+      "config": {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+      "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 256, "max_position_embeddings": 2048},
+      "config_source": "a test", "aliases": [")" +
+                                     alias + R"("]}]})";
+    return (dir / file).string();
+  };
+  // show deepseek-ai/DeepSeek-R1 would have answered with this file's model.
+  require_usage_error(run_cli({"catalog", "validate", write("repo.json", "deepseek-ai/DeepSeek-R1")}),
+                      "model name 'deepseek-ai/DeepSeek-R1' is used by both 'deepseek-r1'");
+  require_usage_error(run_cli({"catalog", "validate", write("display.json", "deepseek-r1-distill-llama-70b")}),
+                      "is used by both 'r1-distill-llama-70b'");
+}

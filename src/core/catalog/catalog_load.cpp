@@ -947,7 +947,11 @@ std::vector<EntryName> names_of(const std::vector<T>& items) {
   std::vector<EntryName> out;
   for (const auto& item : items) {
     out.push_back({item.id, item.id, item.origin, "id"});
+    // Lookups answer to the display name too (any case), and to a model's Hugging Face repository.
+    if (!item.name.empty()) out.push_back({item.name, item.id, item.origin, "name"});
     for (const auto& a : item.aliases) out.push_back({a, item.id, item.origin, "aliases"});
+    if constexpr (std::is_same_v<T, ModelSpec>)
+      if (!item.hf_repo.empty()) out.push_back({item.hf_repo, item.id, item.origin, "hf_repo"});
   }
   return out;
 }
