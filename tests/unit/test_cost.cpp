@@ -208,10 +208,11 @@ TEST_CASE("a cloud price must rent the deployment's shape: GPUs per instance, cl
   REQUIRE(hourly(8, 1).cloud->usd_per_hour == Approx(8 * 2.0));
   REQUIRE(hourly(8, 2).cloud->usd_per_hour == Approx(16 * 3.0));
   REQUIRE(hourly(16, 1).cloud->usd_per_hour == Approx(16 * 3.0));
-  // No cluster offering: the cheapest listing, and a note that says the shape is not offered.
+  // No cluster offering: the nearest shape (the 8-GPU instance, not the cheaper one-GPU listing),
+  // and a note that says the shape is not offered.
   cat.cloud_prices.pop_back();
   const auto fallback = hourly(8, 2);
-  REQUIRE(fallback.cloud->usd_per_hour == Approx(16 * 1.0));
+  REQUIRE(fallback.cloud->usd_per_hour == Approx(16 * 2.0));
   REQUIRE(std::any_of(fallback.notes.begin(), fallback.notes.end(), [](const std::string& n) {
     return n.find("rents 8 GPUs in one instance as a multi-node cluster") != std::string::npos;
   }));

@@ -168,7 +168,15 @@ CloudPriceMatch Catalog::cloud_price_for(std::string_view gpu, CloudShape shape)
       best = &p;
   }
   if (best) return {best, true};
-  return {cheapest_cloud_price(gpu), false};
+  // No offering rents the shape: the nearest, the one whose instances hold the most of the GPUs
+  // asked for (then the cheapest), not a one-GPU marketplace listing for a multi-node job.
+  const auto covers = [&](const CloudPrice& p) { return std::min(p.max_gpus_per_instance, shape.gpus_per_instance); };
+  for (const auto& p : cloud_prices)
+    if (p.gpu == gpu && p.usd_per_gpu_hour > 0 &&
+        (!best || covers(p) > covers(*best) ||
+         (covers(p) == covers(*best) && p.usd_per_gpu_hour < best->usd_per_gpu_hour)))
+      best = &p;
+  return {best, false};
 }
 const CpuSpec* Catalog::find_cpu(std::string_view name) const {
   require_hardware_data(*this);

@@ -50,7 +50,7 @@ void add_note_once(std::vector<std::string>& notes, std::string note) {
 
 std::string shape_note(const std::string& gpu_name, CloudShape shape, const CloudPrice& fallback) {
   return fmt::format(
-      "no {} offering in the catalog rents {} GPUs in one instance{}: priced at the cheapest listing ({} {}, "
+      "no {} offering in the catalog rents {} GPUs in one instance{}: priced at the nearest listing ({} {}, "
       "${:.2f}/GPU-h), which this deployment may not get (%price% USD per GPU-hour overrides)",
       gpu_name, shape.gpus_per_instance, shape.multi_node ? " as a multi-node cluster" : "", fallback.provider,
       fallback.offering, fallback.usd_per_gpu_hour);
