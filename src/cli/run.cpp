@@ -56,7 +56,12 @@ constexpr std::pair<std::string_view, std::string_view> k_familiar_flags[] = {
     {"--max-num-seqs", "--batch"},
     // estimate prices rent for the cards it is given; only recommend chooses rented cards
     {"--cloud", "--gpu NAME --count auto, which prints the rent; recommend --cloud chooses the cards"},
+    {"--hours", "--tokens-per-day, which sets the hours a day of use the cost counts"},
 };
+
+/// Cost flags on a command that prints no cost: where they belong, not a flag of similar spelling.
+constexpr std::string_view k_cost_flags[] = {"--price", "--purchase-price", "--host-price",  "--kwh-price",
+                                             "--pue",   "--years",          "--maintenance", "--tokens-per-day"};
 
 std::string long_name(const CLI::Option& opt) {
   return opt.get_lnames().empty() ? opt.get_name() : "--" + opt.get_lnames().front();
@@ -87,6 +92,8 @@ std::string unexpected_message(const CLI::App& app, const std::vector<std::strin
   if (!flag.empty() && flag[0] == '-') {
     for (const auto& [name, use] : k_familiar_flags)
       if (flag == name) hint = std::string(use);
+    if (hint.empty() && std::find(std::begin(k_cost_flags), std::end(k_cost_flags), flag) != std::end(k_cost_flags))
+      hint = "dsplan estimate, check, recommend or train with " + flag + ": this command prints no cost";
     if (hint.empty()) {
       std::vector<std::string> names;
       option_names(app, names);

@@ -153,3 +153,9 @@ TEST_CASE("train prices owned GPUs: the run's amortization and its electricity a
           Approx(owned["power_usd"].get<double>() + owned["amortization_usd"].get<double>()));
   require_usage_error(run_cli({"train", "7b", "--gpu", "rtx3090", "--kwh-price", "0.3"}), "--tokens");
 }
+
+TEST_CASE("a cost flag on a command without a cost says where it belongs", "[cli][cost]") {
+  require_usage_error(run_cli({"compare", "7b", "--gpu", "h100-sxm", "--price", "2"}),
+                      "dsplan estimate, check, recommend or train with --price: this command prints no cost");
+  require_usage_error(run_cli({"estimate", "7b", "--gpu", "h100-sxm", "--hours", "2"}), "--tokens-per-day");
+}
