@@ -45,6 +45,12 @@ TrainRequest to_request(const TrainOptions& o) {
   // Time and cost need a GPU to time; without one these would be accepted and do nothing.
   if (!o.price.empty() && o.gpu.empty()) throw InputError("--price needs --gpu NAME (the GPU-hours it prices)");
   if (!o.mfu.empty() && o.gpu.empty()) throw InputError("--mfu needs --gpu NAME (the peak it is a fraction of)");
+  for (const auto& [text, flag] :
+       {std::pair{&o.purchase_price, "--purchase-price"}, std::pair{&o.host_price, "--host-price"},
+        std::pair{&o.kwh_price, "--kwh-price"}, std::pair{&o.pue, "--pue"}, std::pair{&o.years, "--years"},
+        std::pair{&o.maintenance, "--maintenance"}})
+    if (!text->empty() && o.gpu.empty())
+      throw InputError(fmt::format("{} prices owning the GPUs, which needs --gpu NAME", flag));
   // Time and cost need a token budget too: without one these flags would do nothing.
   for (const auto& [given, flag] :
        {std::pair{!o.price.empty(), "--price"}, std::pair{!o.mfu.empty(), "--mfu"},

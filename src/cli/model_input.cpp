@@ -1,6 +1,8 @@
 // --model-file and file-valued MODEL arguments: read the file, register it, point the scenario at it.
 #include "cli/model_input.hpp"
 
+#include "dsplan/base/text.hpp"
+
 #include <filesystem>
 
 #include "cli/model_files.hpp"
@@ -49,7 +51,7 @@ std::string model_file_label(const std::string& path) {
   for (const char* ext : {".gguf", ".safetensors"})
     if (ends_with(name, ext)) name.resize(name.size() - std::char_traits<char>::length(ext));
   name = without_split_suffix(name);
-  return name.empty() ? "model file" : name;
+  return name.empty() ? "model file" : printable(name);  // a file name reaches tables and titles
 }
 
 ModelFileChoice load_model_file(Context& ctx, const std::string& path, const std::string& model) {

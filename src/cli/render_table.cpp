@@ -379,7 +379,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << "  Download: " << gb(m.download) << " (" << s.layout.container << " file"
       << (m.weights.mtp.count() > 0 ? ", MTP module included" : "") << ")\n";
   if (const auto& f = s.quant->file)
-    out << "  File: " << f->files.front()
+    out << "  File: " << printable(f->files.front())
         << (f->files.size() > 1 ? fmt::format(" (+{} more parts)", f->files.size() - 1) : std::string())
         << "; its exact tensors; "
         << (f->engine_limiting_types.empty()

@@ -55,8 +55,9 @@ std::vector<std::string> derivation(const TrainResult& r) {
     lines.push_back(fmt::format("cost = {:.4g} s x {} GPUs / 3600 x ${:.2f} per GPU-hour = ${:.2f}", *r.seconds, r.gpus,
                                 *r.usd_per_gpu_hour, *r.cost_usd));
   if (r.owned_cost_usd)
-    lines.push_back(fmt::format("owned = amortization ${:.2f} + electricity {:.0f} W x {:.4g} h = ${:.2f}",
-                                r.owned_amortization_usd, r.owned_power_watts, *r.seconds / 3600.0, *r.owned_cost_usd));
+    lines.push_back(fmt::format(
+        "owned = amortization ${:.2f} + electricity {:.0f} W x {:.4g} h x ${:.3f}/kWh = ${:.2f}",
+        r.owned_amortization_usd, r.owned_power_watts, *r.seconds / 3600.0, r.owned_usd_per_kwh, *r.owned_cost_usd));
   return lines;
 }
 

@@ -216,3 +216,16 @@ TEST_CASE("a catalog file cannot take over a model's Hugging Face repository or 
   require_usage_error(run_cli({"catalog", "validate", write("display.json", "deepseek-r1-distill-llama-70b")}),
                       "is used by both 'r1-distill-llama-70b'");
 }
+
+TEST_CASE("entries emitted from files in one directory load together", "[cli][model_file]") {
+  // Both entries' hf_repo is that directory: a local path, not a repository name to look up by.
+  const auto dir = temp_dir("emit-two");
+  write_file(dir / "a.gguf", one_bit_llama("Model A").build().bytes);
+  write_file(dir / "b.gguf", toy_llama().build().bytes);
+  for (const char* f : {"a", "b"}) {
+    const auto o = run_cli({"inspect", (dir / (std::string(f) + ".gguf")).string(), "--emit-catalog"});
+    REQUIRE(o.code == 0);
+    std::ofstream(dir / (std::string(f) + ".json")) << o.out;
+  }
+  REQUIRE(run_cli({"catalog", "validate", (dir / "a.json").string(), (dir / "b.json").string()}).code == 0);
+}

@@ -159,3 +159,24 @@ TEST_CASE("a cost flag on a command without a cost says where it belongs", "[cli
                       "dsplan estimate, check, recommend or train with --price: this command prints no cost");
   require_usage_error(run_cli({"estimate", "7b", "--gpu", "h100-sxm", "--hours", "2"}), "--tokens-per-day");
 }
+
+TEST_CASE("train: when the traffic sets the step, the MFU printed is the one achieved", "[cli][training]") {
+  // 70B full training with ZeRO-3 on 64 H100s (8 nodes): the weight gathers cross InfiniBand.
+  const auto j = train_json({"70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8"});
+  const double compute = j["compute_seconds_per_step"].get<double>();
+  const double comm = j["comm_seconds_per_step"].get<double>();
+  REQUIRE(comm > compute);
+  REQUIRE(j["utilization"].get<double>() == Approx(0.40 * compute / comm));
+  // A logged MFU already includes the traffic: the time is model FLOPs / (peak x MFU).
+  const auto logged =
+      train_json({"70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8", "--mfu", "0.3"});
+  REQUIRE(logged["seconds"].get<double>() ==
+          Approx(1e8 * logged["per_token"]["model_flops"].get<double>() / (64 * 989.5e12 * 0.3)).epsilon(1e-3));
+  require_usage_error(run_cli({"train", "7b", "--tokens", "1e9", "--kwh-price", "0.3"}), "needs --gpu NAME");
+}
+
+TEST_CASE("one purchase price is refused where it would price a CPU or every GPU type", "[cli][cost]") {
+  require_usage_error(run_cli({"estimate", "7b", "--ram", "64", "--purchase-price", "100"}), "runs on the CPU alone");
+  require_usage_error(run_cli({"recommend", "--cloud", "--task", "code", "--purchase-price", "100"}),
+                      "--cloud compares every GPU type");
+}

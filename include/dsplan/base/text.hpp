@@ -24,7 +24,7 @@ namespace dsplan {
 [[nodiscard]] std::string printable(std::string_view s);
 
 /// `s` as one shell word: unchanged when it holds only characters no shell treats specially,
-/// else in single quotes (a quote inside written '\'').
+/// else in single quotes (a quote inside written '\''; control characters shown as \xHH).
 [[nodiscard]] std::string shell_word(std::string_view s);
 
 /// Items joined with `separator`.

@@ -185,6 +185,7 @@ struct TrainResult {
   double owned_power_watts = 0;       ///< at the wall, GPUs at TDP, host and PUE included
   double owned_amortization_usd = 0;  ///< the run's hours of amortization and maintenance
   double owned_power_usd = 0;         ///< the run's electricity
+  double owned_usd_per_kwh = 0;       ///< the electricity price it uses
   std::vector<std::string> notes;
 };
 

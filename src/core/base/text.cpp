@@ -38,7 +38,7 @@ std::string shell_word(std::string_view s) {
   });
   if (plain) return std::string(s);
   std::string out = "'";
-  for (const char c : s) {
+  for (const char c : printable(s)) {  // a control character in a path is shown, never sent to the terminal
     if (c == '\'')
       out += "'\\''";
     else

@@ -950,8 +950,11 @@ std::vector<EntryName> names_of(const std::vector<T>& items) {
     // Lookups answer to the display name too (any case), and to a model's Hugging Face repository.
     if (!item.name.empty()) out.push_back({item.name, item.id, item.origin, "name"});
     for (const auto& a : item.aliases) out.push_back({a, item.id, item.origin, "aliases"});
+    // A repository id ("owner/name"); a local checkpoint's directory (an emitted entry's) is shared
+    // by every model in it and is not a name to look up by.
     if constexpr (std::is_same_v<T, ModelSpec>)
-      if (!item.hf_repo.empty()) out.push_back({item.hf_repo, item.id, item.origin, "hf_repo"});
+      if (!item.hf_repo.empty() && item.hf_repo.front() != '/' && item.hf_repo.front() != '.')
+        out.push_back({item.hf_repo, item.id, item.origin, "hf_repo"});
   }
   return out;
 }

@@ -204,6 +204,10 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
       throw InputError(
           "%price% is a price per GPU-hour, and this plan runs on the CPU alone (no cloud price; the "
           "owned machine is costed)");
+    if (r.purchase_usd_per_gpu)
+      throw InputError(
+          "%purchase_price% is a price per GPU, and this plan runs on the CPU alone (%host_price% prices "
+          "the machine)");
     // The timed CPU's TDP, else the representative part the bill of materials prices.
     const CpuSpec* cpu = cat.find_cpu(hw.host.cpu);
     if (!cpu || cpu->tdp_watts <= 0) cpu = cat.find_cpu(d.host_cpu_desktop);

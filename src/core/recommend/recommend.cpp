@@ -34,6 +34,10 @@ void check_request(const RecommendRequest& r) {
     throw InputError(
         "%price% is a rental price, used with %cloud%; your own hardware is costed by ownership "
         "(%purchase_price%, %host_price%)");
+  if (r.cost.purchase_usd_per_gpu && r.cloud)
+    throw InputError(
+        "%purchase_price% is one GPU's price, and %cloud% compares every GPU type at its catalog price; "
+        "to price one type at yours: dsplan estimate MODEL %gpu% NAME %purchase_price% USD");
   if (r.cost.usd_per_gpu_hour && r.cloud)
     throw InputError(
         "%price% is one GPU's hourly price, and %cloud% compares every GPU type at its catalog price; "

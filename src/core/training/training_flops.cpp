@@ -2,6 +2,7 @@
 #include "core/training/training_parts.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -128,9 +129,18 @@ void add_communication(const Catalog& catalog, const TrainRequest& r, TrainResul
       "{:.2f} s of compute",
       out.zero >= 3 ? "ZeRO-3 weight gathers and gradient reduce-scatter" : "the gradient all-reduce",
       out.comm_bytes_per_step / 1e9, over, link / 1e9, out.comm_seconds_per_step, out.compute_seconds_per_step);
-  if (out.comm_seconds_per_step > out.compute_seconds_per_step) {
+  if (r.mfu) {
+    // A logged MFU already holds the time the traffic took.
+    if (out.comm_seconds_per_step > 0.25 * out.compute_seconds_per_step)
+      out.notes.push_back(what + "; a logged %mfu% already includes it");
+  } else if (out.comm_seconds_per_step > out.compute_seconds_per_step) {
+    // The step waits for the traffic: the peak is used for less of the time.
+    const double achieved = out.compute_seconds_per_step / out.comm_seconds_per_step;
     out.seconds = *out.steps * out.comm_seconds_per_step;
-    out.notes.push_back(what + "; the time is the communication's (perfect overlap, a lower bound)");
+    out.utilization *= achieved;
+    out.mfu *= achieved;
+    out.notes.push_back(what + "; the time is the communication's (perfect overlap, a lower bound), so MFU falls to " +
+                        fmt::format("{:.0f}%", 100.0 * out.mfu));
   } else if (out.comm_seconds_per_step > 0.25 * out.compute_seconds_per_step) {
     out.notes.push_back(what + "; the time assumes it overlaps the compute");
   }
@@ -158,6 +168,7 @@ void add_owned_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& 
   out.owned_hardware_usd = e->owned->purchase_usd + e->owned->host_usd;
   out.owned_power_watts = e->owned->power_watts / d.gpu_power_fraction;
   out.owned_amortization_usd = out.owned_hardware_usd * (1.0 / e->owned->years + maintenance) / 8760.0 * hours;
+  out.owned_usd_per_kwh = kwh;
   out.owned_power_usd = out.owned_power_watts / 1000.0 * hours * kwh;
   out.owned_cost_usd = out.owned_amortization_usd + out.owned_power_usd;
 }
@@ -191,7 +202,7 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
                     "batch {} x {} tokens)",
                     *r.tokens, tokens_per_step, out.global_batch, r.seq));
   out.total_flops = *r.tokens * out.per_token.flops;
-  out.steps = *r.tokens / tokens_per_step;
+  out.steps = std::ceil(*r.tokens / tokens_per_step);  // a last partial step is a step
   out.seconds =
       *out.total_flops / (static_cast<double>(out.gpus) * peak * 1e12 * out.utilization) / (1.0 - out.pipeline_bubble);
   add_communication(catalog, r, out);
