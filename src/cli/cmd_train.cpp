@@ -1,5 +1,4 @@
 // `dsplan train MODEL`: memory per GPU, trainable parameters, time and cost of (fine-)tuning.
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,24 +41,28 @@ TrainRequest to_request(const TrainOptions& o) {
   if (o.count == "auto") r.count_auto = true;
   else if (!o.count.empty()) r.count = parse_integer(o.count, "--count", 1, 1'000'000);
   if (!o.count.empty() && o.gpu.empty()) throw InputError("--count needs --gpu NAME");
-  // Time and cost need a GPU to time; without one these would be accepted and do nothing.
-  if (!o.price.empty() && o.gpu.empty()) throw InputError("--price needs --gpu NAME (the GPU-hours it prices)");
-  if (!o.mfu.empty() && o.gpu.empty()) throw InputError("--mfu needs --gpu NAME (the peak it is a fraction of)");
-  for (const auto& [text, flag] :
-       {std::pair{&o.purchase_price, "--purchase-price"}, std::pair{&o.host_price, "--host-price"},
-        std::pair{&o.kwh_price, "--kwh-price"}, std::pair{&o.pue, "--pue"}, std::pair{&o.years, "--years"},
-        std::pair{&o.maintenance, "--maintenance"}})
-    if (!text->empty() && o.gpu.empty())
-      throw InputError(fmt::format("{} prices owning the GPUs, which needs --gpu NAME", flag));
-  // Time and cost need a token budget too: without one these flags would do nothing.
-  for (const auto& [given, flag] :
-       {std::pair{!o.price.empty(), "--price"}, std::pair{!o.mfu.empty(), "--mfu"},
-        std::pair{o.precision != "bf16", "--precision"}, std::pair{!o.purchase_price.empty(), "--purchase-price"},
-        std::pair{!o.host_price.empty(), "--host-price"}, std::pair{!o.kwh_price.empty(), "--kwh-price"},
-        std::pair{!o.pue.empty(), "--pue"}, std::pair{!o.years.empty(), "--years"},
-        std::pair{!o.maintenance.empty(), "--maintenance"}})
-    if (given && o.tokens.empty())
-      throw InputError(fmt::format("{} sets the time and cost, which need --tokens N (the tokens to train on)", flag));
+  // Time and cost need a GPU to time and a token budget; without them these flags would do nothing.
+  struct CostFlag {
+    bool given;
+    const char* flag;
+    const char* needs_gpu;  ///< what the GPU is to it; null: only the tokens are needed
+  };
+  const CostFlag cost_flags[] = {{!o.price.empty(), "--price", "the GPU-hours it prices"},
+                                 {!o.mfu.empty(), "--mfu", "the peak it is a fraction of"},
+                                 {o.precision != "bf16", "--precision", nullptr},
+                                 {!o.purchase_price.empty(), "--purchase-price", "the GPUs owning prices"},
+                                 {!o.host_price.empty(), "--host-price", "the GPUs owning prices"},
+                                 {!o.kwh_price.empty(), "--kwh-price", "the GPUs owning prices"},
+                                 {!o.pue.empty(), "--pue", "the GPUs owning prices"},
+                                 {!o.years.empty(), "--years", "the GPUs owning prices"},
+                                 {!o.maintenance.empty(), "--maintenance", "the GPUs owning prices"}};
+  for (const auto& f : cost_flags) {
+    if (f.given && f.needs_gpu && o.gpu.empty())
+      throw InputError(fmt::format("{} needs --gpu NAME ({})", f.flag, f.needs_gpu));
+    if (f.given && o.tokens.empty())
+      throw InputError(
+          fmt::format("{} sets the time and cost, which need --tokens N (the tokens to train on)", f.flag));
+  }
   if (o.fsdp_qlora && o.zero != "3")
     throw InputError("--fsdp-qlora lets --zero 3 shard the 4-bit weights; without --zero 3 it changes nothing");
   r.zero = parse_integer(o.zero, "--zero", 0, 3);

@@ -20,16 +20,22 @@ std::uint64_t iq1_s(std::uint64_t n) { return n / 256 * 50; }
 /// A Llama-shaped model no catalog entry has (hidden 256, 2 blocks, 4 heads of 64, 2 KV heads,
 /// FFN 512, vocab 256), every matrix IQ1_S: about 1.6 bits per weight, the size of the
 /// publisher-specific 1-bit formats of DeepSeek-R1.
-GgufWriter one_bit_llama(const std::string& name = "Small Llama", bool tied = false) {
+/// A Llama GGUF's header keys: hidden 256, FFN 512, 4 heads, context 8,192.
+GgufWriter llama_header(const std::string& name, std::uint32_t blocks, std::uint32_t kv_heads) {
   GgufWriter w;
   w.kv_str("general.architecture", "llama");
   w.kv_str("general.name", name);
-  w.kv_u32("llama.block_count", 2);
+  w.kv_u32("llama.block_count", blocks);
   w.kv_u32("llama.context_length", 8192);
   w.kv_u32("llama.embedding_length", 256);
   w.kv_u32("llama.feed_forward_length", 512);
   w.kv_u32("llama.attention.head_count", 4);
-  w.kv_u32("llama.attention.head_count_kv", 2);
+  w.kv_u32("llama.attention.head_count_kv", kv_heads);
+  return w;
+}
+
+GgufWriter one_bit_llama(const std::string& name = "Small Llama", bool tied = false) {
+  GgufWriter w = llama_header(name, 2, 2);
   w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.tensor("token_embd.weight", {256, 256}, k_iq1_s, iq1_s(256 * 256));
   w.tensor("output_norm.weight", {256}, F32, f32(256));
@@ -49,12 +55,31 @@ GgufWriter one_bit_llama(const std::string& name = "Small Llama", bool tied = fa
   return w;
 }
 
+/// A one-block Llama no catalog model has (hidden 256, 4 heads and KV heads, FFN 512, vocab 1024),
+/// every matrix Q4_K (256 weights in 144 bytes). Before stop 47 its closest catalog format was
+/// ubergarm's IQ1_S mix of DeepSeek-R1, which made ik_llama.cpp its default engine.
+GgufWriter q4_k_llama() {
+  const auto q4_k = [](std::uint64_t n) { return n / 256 * 144; };
+  GgufWriter w = llama_header("tiny", 1, 4);
+  w.tensor("token_embd.weight", {256, 1024}, Q4_K, q4_k(256 * 1024));
+  w.tensor("blk.0.attn_norm.weight", {256}, F32, f32(256));
+  for (const char* m : {"attn_q", "attn_k", "attn_v", "attn_output"})
+    w.tensor(std::string("blk.0.") + m + ".weight", {256, 256}, Q4_K, q4_k(256 * 256));
+  w.tensor("blk.0.ffn_norm.weight", {256}, F32, f32(256));
+  w.tensor("blk.0.ffn_gate.weight", {256, 512}, Q4_K, q4_k(256 * 512));
+  w.tensor("blk.0.ffn_up.weight", {256, 512}, Q4_K, q4_k(256 * 512));
+  w.tensor("blk.0.ffn_down.weight", {512, 256}, Q4_K, q4_k(512 * 256));
+  w.tensor("output_norm.weight", {256}, F32, f32(256));
+  w.tensor("output.weight", {256, 1024}, Q4_K, q4_k(256 * 1024));
+  return w;
+}
+
 }  // namespace
 
 TEST_CASE("a file of a model outside the catalog stands in with a format any model may use", "[cli][model_file]") {
   const auto dir = temp_dir("stand-in-any-model");
   for (const auto& [file, bytes] :
-       {std::pair{"one-bit.gguf", one_bit_llama().build().bytes}, std::pair{"toy.gguf", toy_llama().build().bytes}}) {
+       {std::pair{"q4_k.gguf", q4_k_llama().build().bytes}, std::pair{"one-bit.gguf", one_bit_llama().build().bytes}}) {
     const auto path = dir / file;
     write_file(path, bytes);
     const json e = run_json({"estimate", path.string()});
@@ -68,7 +93,7 @@ TEST_CASE("a file of a model outside the catalog stands in with a format any mod
         REQUIRE(q["models"].empty());  // ud-*, ubergarm-*: files of DeepSeek-R1/V3 only
       }
     REQUIRE(found);
-    REQUIRE(e["engine"]["id"] == "llama.cpp");  // stock llama.cpp loads IQ1_S, Q8_0 and Q4_0
+    REQUIRE(e["engine"]["id"] == "llama.cpp");  // stock llama.cpp loads Q4_K and IQ1_S
   }
 }
 

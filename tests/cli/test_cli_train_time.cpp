@@ -7,22 +7,12 @@
 
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
+using dsplan::test::run_json;
 using nlohmann::json;
-
-namespace {
-json train_json(const std::vector<std::string>& scenario) {
-  std::vector<std::string> args{"train"};
-  for (const auto& a : scenario) args.push_back(a);
-  args.emplace_back("--json");
-  const auto o = run_cli(args);
-  REQUIRE(o.code == 0);
-  return json::parse(o.out);
-}
-}  // namespace
 
 TEST_CASE("train: a run that does not fit is neither timed nor priced", "[cli][training]") {
   // Full training of a 7.6 B model keeps 16 B per parameter, about 122 GB: not on one 24 GB card.
-  const auto j = train_json({"7b", "--gpu", "rtx3090", "--tokens", "1e9"});
+  const auto j = run_json({"train", "7b", "--gpu", "rtx3090", "--tokens", "1e9"});
   REQUIRE(j["fits"] == false);
   REQUIRE(j["seconds"].is_null());
   REQUIRE(j["cost_usd"].is_null());
@@ -32,7 +22,7 @@ TEST_CASE("train: a run that does not fit is neither timed nor priced", "[cli][t
 
 TEST_CASE("train: the pipeline bubble does not depend on the token budget", "[cli][training]") {
   // 8 stages, 1 micro-batch: (8 - 1) / (1 + 8 - 1) = 0.875 idle.
-  const auto j = train_json({"7b", "--gpu", "h100-sxm", "--count", "8", "--pp", "4"});
+  const auto j = run_json({"train", "7b", "--gpu", "h100-sxm", "--count", "8", "--pp", "4"});
   REQUIRE(j["pipeline_bubble"].get<double>() == Approx(3.0 / 4.0));
   // The advice halves it: 2m + p - 1 = 5 micro-batches per rank (global batch 5 x dp 2 = 10),
   // 3 / (5 + 3) = 37.5 %.
@@ -46,7 +36,7 @@ TEST_CASE("train: the pipeline bubble does not depend on the token budget", "[cl
 
 TEST_CASE("train: --mfu is model FLOPs utilization and the default is 40% of the FLOPs executed", "[cli][training]") {
   // LoRA with full recompute executes one more forward than the model FLOPs count.
-  const auto d = train_json({"8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
+  const auto d = run_json({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9"});
   const double model = d["per_token"]["model_flops"].get<double>();
   const double executed = d["per_token"]["flops"].get<double>();
   REQUIRE(executed > model);
@@ -54,7 +44,7 @@ TEST_CASE("train: --mfu is model FLOPs utilization and the default is 40% of the
   REQUIRE(d["mfu"].get<double>() == Approx(0.40 * model / executed));
   REQUIRE(d["seconds"].get<double>() == Approx(1e9 * executed / (989.5e12 * 0.40)));
   // A logged MFU of 30%: time = model FLOPs / (peak x 0.30).
-  const auto m = train_json({"8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--mfu", "0.3"});
+  const auto m = run_json({"train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--mfu", "0.3"});
   REQUIRE(m["mfu"].get<double>() == Approx(0.30));
   REQUIRE(m["seconds"].get<double>() == Approx(1e9 * model / (989.5e12 * 0.30)));
   // An MFU whose recompute would need more than the peak.
@@ -78,8 +68,8 @@ TEST_CASE("train: the block rebuilt under full recompute holds the attention pro
           "[cli][training]") {
   // R1-Distill-Qwen-7B (28 heads) at 8,192 tokens: bf16 probabilities are 2 x 28 x 8,192 = 458,752 B
   // per token on top of what the block saves with flash attention.
-  const auto flash = train_json({"7b", "--method", "lora", "--seq", "8k"});
-  const auto eager = train_json({"7b", "--method", "lora", "--seq", "8k", "--no-flash-attn"});
+  const auto flash = run_json({"train", "7b", "--method", "lora", "--seq", "8k"});
+  const auto eager = run_json({"train", "7b", "--method", "lora", "--seq", "8k", "--no-flash-attn"});
   REQUIRE(eager["per_token"]["recompute_peak_bytes"].get<std::uint64_t>() ==
           flash["per_token"]["recompute_peak_bytes"].get<std::uint64_t>() + 458'752);
 }
@@ -87,7 +77,7 @@ TEST_CASE("train: the block rebuilt under full recompute holds the attention pro
 TEST_CASE("train: ZeRO-3 gathers the output head whole when it outweighs a block", "[cli][training]") {
   // R1-Distill-Qwen-1.5B: a 151,936 x 1,536 head (and embedding), 233,373,696 parameters, 466,747,392
   // bf16 bytes; one of its blocks is about 47 M parameters.
-  const auto j = train_json({"1.5b", "--gpu", "rtx4090", "--count", "4", "--zero", "3"});
+  const auto j = run_json({"train", "1.5b", "--gpu", "rtx4090", "--count", "4", "--zero", "3"});
   REQUIRE(j["memory_per_gpu"]["gathered_weights_bytes"].get<std::uint64_t>() == 466'747'392);
 }
 
@@ -115,8 +105,8 @@ TEST_CASE("estimate: a CPU-only machine is costed as owned, not left blank", "[c
 TEST_CASE("train: ZeRO-3 over PCIe and between nodes is timed by its traffic when that is longer", "[cli][training]") {
   // R1 QLoRA on 32 RTX 4090s (4 nodes): each GPU gathers the whole NF4 partition twice per step,
   // hundreds of GB, over PCIe 4.0 x16 (16 GT/s x 16 lanes / 8 = 32 GB/s one way).
-  const auto j = train_json({"r1", "--method", "qlora", "--gpu", "rtx4090", "--count", "32", "--zero", "3",
-                             "--fsdp-qlora", "--fused-loss", "--optimizer", "adamw8bit", "--tokens", "1e7"});
+  const auto j = run_json({"train", "r1", "--method", "qlora", "--gpu", "rtx4090", "--count", "32", "--zero", "3",
+                           "--fsdp-qlora", "--fused-loss", "--optimizer", "adamw8bit", "--tokens", "1e7"});
   REQUIRE(j["fits"] == true);
   const double comm = j["comm_seconds_per_step"].get<double>();
   REQUIRE(comm > j["compute_seconds_per_step"].get<double>());
@@ -136,13 +126,13 @@ TEST_CASE("train --explain derives the time and cost from their factors", "[cli]
       run_cli({"--explain", "train", "8b", "--method", "lora", "--gpu", "h100-sxm", "--tokens", "1e9", "--json"});
   REQUIRE(json::parse(j.out)["derivation"].size() >= 4);
   // Without --explain there is no derivation.
-  REQUIRE(train_json({"8b", "--method", "lora"}).count("derivation") == 0);
+  REQUIRE(run_json({"train", "8b", "--method", "lora"}).count("derivation") == 0);
 }
 
 TEST_CASE("train prices owned GPUs: the run's amortization and its electricity at TDP", "[cli][training]") {
   // R1-Distill-Qwen-7B QLoRA on one RTX 3090 (350 W TDP; host 30 % on top, PUE 1.0 desk-side).
-  const auto j = train_json({"7b", "--method", "qlora", "--gpu", "rtx3090", "--tokens", "100M", "--kwh-price", "0.3",
-                             "--years", "4", "--maintenance", "0"});
+  const auto j = run_json({"train", "7b", "--method", "qlora", "--gpu", "rtx3090", "--tokens", "100M", "--kwh-price",
+                           "0.3", "--years", "4", "--maintenance", "0"});
   const auto& owned = j["owned"];
   REQUIRE(owned["power_watts"].get<double>() == Approx(350.0 * 1.3));
   const double hours = j["seconds"].get<double>() / 3600.0;
@@ -162,14 +152,14 @@ TEST_CASE("a cost flag on a command without a cost says where it belongs", "[cli
 
 TEST_CASE("train: when the traffic sets the step, the MFU printed is the one achieved", "[cli][training]") {
   // 70B full training with ZeRO-3 on 64 H100s (8 nodes): the weight gathers cross InfiniBand.
-  const auto j = train_json({"70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8"});
+  const auto j = run_json({"train", "70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8"});
   const double compute = j["compute_seconds_per_step"].get<double>();
   const double comm = j["comm_seconds_per_step"].get<double>();
   REQUIRE(comm > compute);
   REQUIRE(j["utilization"].get<double>() == Approx(0.40 * compute / comm));
   // A logged MFU already includes the traffic: the time is model FLOPs / (peak x MFU).
-  const auto logged =
-      train_json({"70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8", "--mfu", "0.3"});
+  const auto logged = run_json(
+      {"train", "70b", "--gpu", "h100-sxm", "--count", "64", "--zero", "3", "--tokens", "1e8", "--mfu", "0.3"});
   REQUIRE(logged["seconds"].get<double>() ==
           Approx(1e8 * logged["per_token"]["model_flops"].get<double>() / (64 * 989.5e12 * 0.3)).epsilon(1e-3));
   require_usage_error(run_cli({"train", "7b", "--tokens", "1e9", "--kwh-price", "0.3"}), "needs --gpu NAME");

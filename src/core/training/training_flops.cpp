@@ -163,11 +163,12 @@ void add_owned_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& 
   if (!e->owned) return;
   const CostDefaults& d = catalog.cost_defaults;
   const double hours = *out.seconds / 3600.0;
-  const double maintenance = r.owned_cost.maintenance_fraction_per_year.value_or(d.maintenance_fraction_per_year);
   const double kwh = r.owned_cost.electricity_usd_per_kwh.value_or(d.electricity_usd_per_kwh);
+  // estimate's hourly owned cost is amortization and maintenance plus the serving draw's power.
+  const double serving_power_per_hour = e->owned->power_watts / 1000.0 * kwh;
   out.owned_hardware_usd = e->owned->purchase_usd + e->owned->host_usd;
   out.owned_power_watts = e->owned->power_watts / d.gpu_power_fraction;
-  out.owned_amortization_usd = out.owned_hardware_usd * (1.0 / e->owned->years + maintenance) / 8760.0 * hours;
+  out.owned_amortization_usd = (e->owned->usd_per_hour - serving_power_per_hour) * hours;
   out.owned_usd_per_kwh = kwh;
   out.owned_power_usd = out.owned_power_watts / 1000.0 * hours * kwh;
   out.owned_cost_usd = out.owned_amortization_usd + out.owned_power_usd;
