@@ -254,3 +254,40 @@ TEST_CASE("entries emitted from files in one directory load together", "[cli][mo
   }
   REQUIRE(run_cli({"catalog", "validate", (dir / "a.json").string(), (dir / "b.json").string()}).code == 0);
 }
+
+TEST_CASE("a GGUF's MTP blocks counted in block_count are not main blocks", "[cli][model_file]") {
+  // convert_hf_to_gguf.py writes V3.2's MTP block after the main ones, block_count 62 with
+  // nextn_predict_layers 1; llama.cpp skips it at load.
+  const auto dir = temp_dir("gguf-nextn");
+  write_file(dir / "v32.gguf", toy_deepseek(true, "deepseek32", 1).build().bytes);
+  const json e = run_json({"estimate", (dir / "v32.gguf").string()});
+  const json& w = e["memory"]["weights"];
+  // Block 2, F32: attention 10,368 values, indexer 2,208, nextn projection and norms 8,384,
+  // ffn_norm 64, router 260, routed experts 24,576, shared expert 6,144: 52,004 x 4 bytes.
+  REQUIRE(w["mtp_bytes"] == 208'016);
+  REQUIRE(w["loaded_bytes"] == w["file_tensor_bytes"].get<std::uint64_t>() - 208'016);
+  const auto emitted = run_cli({"inspect", (dir / "v32.gguf").string(), "--emit-catalog"});
+  REQUIRE(emitted.code == 0);
+  const json config = json::parse(emitted.out)["models"][0]["config"];
+  REQUIRE(config["num_hidden_layers"] == 2);
+  REQUIRE(config["num_nextn_predict_layers"] == 1);
+  REQUIRE(config["index_n_heads"] == 2);
+  REQUIRE(config["index_head_dim"] == 16);
+  REQUIRE(config["index_topk"] == 8);
+}
+
+TEST_CASE("a GGUF with tensors past its blocks or without its indexer keys is refused", "[cli][model_file]") {
+  const auto dir = temp_dir("gguf-extra-block");
+  GgufWriter extra = toy_llama();
+  extra.tensor("blk.2.attn_norm.weight", {64}, F32, f32(64));  // llama.cpp: "wrong number of tensors"
+  write_file(dir / "extra.gguf", extra.build().bytes);
+  const std::string why = "tensor 'blk.2.attn_norm.weight' is in block 2, past the 2 blocks of key 'llama.block_count'";
+  require_usage_error(run_cli({"estimate", (dir / "extra.gguf").string()}), why);
+  const auto inspect = run_cli({"inspect", (dir / "extra.gguf").string(), "--json"});
+  REQUIRE(inspect.code == 0);
+  REQUIRE(json::parse(inspect.out)["arch_problem"].get<std::string>().find(why) != std::string::npos);
+
+  write_file(dir / "no-indexer.gguf", toy_deepseek(true, "deepseek32", 1, false).build().bytes);
+  require_usage_error(run_cli({"estimate", (dir / "no-indexer.gguf").string()}),
+                      "key 'deepseek32.attention.indexer.head_count' (the sparse-attention indexer) is missing");
+}

@@ -180,33 +180,45 @@ inline GgufWriter toy_llama() {
 
 /// Toy DeepSeek-V3 (deepseek2): hidden 64, 2 layers (the first dense), 2 heads, q_lora 32,
 /// kv_lora 32, qk_nope 16, qk_rope 8, v_head 16, 4 routed experts of 32 (2 per token) + 1
-/// shared, FFN 128, vocab 64. Every tensor F32.
-inline GgufWriter toy_deepseek(bool split) {
+/// shared, FFN 128, vocab 64. Every tensor F32. As deepseek32 (V3.2), each block adds the
+/// sparse-attention indexer (2 heads of 16, top 8) and `mtp` MTP blocks follow the main two,
+/// counted in block_count as convert_hf_to_gguf.py counts them (nextn_predict_layers); without
+/// `indexer_keys`, the indexer's header keys are left out.
+inline GgufWriter toy_deepseek(bool split, const std::string& arch = "deepseek2", std::uint32_t mtp = 0,
+                               bool indexer_keys = true) {
   GgufWriter w;
-  w.kv_str("general.architecture", "deepseek2");
-  w.kv_u32("deepseek2.block_count", 2);
-  w.kv_u32("deepseek2.context_length", 4096);
-  w.kv_u32("deepseek2.embedding_length", 64);
-  w.kv_u32("deepseek2.feed_forward_length", 128);
-  w.kv_u32("deepseek2.attention.head_count", 2);
-  w.kv_u32("deepseek2.attention.head_count_kv", split ? 1 : 2);
-  w.kv_u32("deepseek2.attention.q_lora_rank", 32);
-  w.kv_u32("deepseek2.attention.kv_lora_rank", 32);
-  w.kv_u32("deepseek2.rope.dimension_count", 8);
-  if (split) {  // llama.cpp since PR #12801: key/value lengths of the latent, per-head sizes in *_mla
-    w.kv_u32("deepseek2.attention.key_length", 40);
-    w.kv_u32("deepseek2.attention.value_length", 32);
-    w.kv_u32("deepseek2.attention.key_length_mla", 24);
-    w.kv_u32("deepseek2.attention.value_length_mla", 16);
-  } else {
-    w.kv_u32("deepseek2.attention.key_length", 24);
-    w.kv_u32("deepseek2.attention.value_length", 16);
+  const std::string a = arch + ".";
+  w.kv_str("general.architecture", arch);
+  w.kv_u32(a + "block_count", 2 + mtp);
+  if (mtp > 0) w.kv_u32(a + "nextn_predict_layers", mtp);
+  const bool indexer = arch == "deepseek32";
+  if (indexer && indexer_keys) {
+    w.kv_u32(a + "attention.indexer.head_count", 2);
+    w.kv_u32(a + "attention.indexer.key_length", 16);
+    w.kv_u32(a + "attention.indexer.top_k", 8);
   }
-  w.kv_u32("deepseek2.leading_dense_block_count", 1);
-  w.kv_u32("deepseek2.expert_count", 4);
-  w.kv_u32("deepseek2.expert_shared_count", 1);
-  w.kv_u32("deepseek2.expert_used_count", 2);
-  w.kv_u32("deepseek2.expert_feed_forward_length", 32);
+  w.kv_u32(a + "context_length", 4096);
+  w.kv_u32(a + "embedding_length", 64);
+  w.kv_u32(a + "feed_forward_length", 128);
+  w.kv_u32(a + "attention.head_count", 2);
+  w.kv_u32(a + "attention.head_count_kv", split ? 1 : 2);
+  w.kv_u32(a + "attention.q_lora_rank", 32);
+  w.kv_u32(a + "attention.kv_lora_rank", 32);
+  w.kv_u32(a + "rope.dimension_count", 8);
+  if (split) {  // llama.cpp since PR #12801: key/value lengths of the latent, per-head sizes in *_mla
+    w.kv_u32(a + "attention.key_length", 40);
+    w.kv_u32(a + "attention.value_length", 32);
+    w.kv_u32(a + "attention.key_length_mla", 24);
+    w.kv_u32(a + "attention.value_length_mla", 16);
+  } else {
+    w.kv_u32(a + "attention.key_length", 24);
+    w.kv_u32(a + "attention.value_length", 16);
+  }
+  w.kv_u32(a + "leading_dense_block_count", 1);
+  w.kv_u32(a + "expert_count", 4);
+  w.kv_u32(a + "expert_shared_count", 1);
+  w.kv_u32(a + "expert_used_count", 2);
+  w.kv_u32(a + "expert_feed_forward_length", 32);
   const auto t = [&](const std::string& name, std::vector<std::uint64_t> ne) {
     std::uint64_t n = 1;
     for (auto x : ne) n *= x;
@@ -215,7 +227,7 @@ inline GgufWriter toy_deepseek(bool split) {
   t("token_embd.weight", {64, 64});
   t("output_norm.weight", {64});
   t("output.weight", {64, 64});
-  for (int b = 0; b < 2; ++b) {
+  for (std::uint32_t b = 0; b < 2 + mtp; ++b) {
     const std::string p = "blk." + std::to_string(b) + ".";
     t(p + "attn_norm.weight", {64});
     t(p + "attn_q_a.weight", {64, 32});
@@ -230,6 +242,19 @@ inline GgufWriter toy_deepseek(bool split) {
       t(p + "attn_kv_b.weight", {32, 64});     // heads x (nope + v)
     }
     t(p + "attn_output.weight", {32, 64});
+    if (indexer) {
+      t(p + "indexer.attn_q_b.weight", {32, 32});  // q_lora x heads x head_dim
+      t(p + "indexer.attn_k.weight", {64, 16});
+      t(p + "indexer.k_norm.weight", {16});
+      t(p + "indexer.k_norm.bias", {16});
+      t(p + "indexer.proj.weight", {64, 2});
+    }
+    if (b >= 2) {  // the MTP block's own projection and norms
+      t(p + "nextn.eh_proj.weight", {128, 64});
+      t(p + "nextn.enorm.weight", {64});
+      t(p + "nextn.hnorm.weight", {64});
+      t(p + "nextn.shared_head_norm.weight", {64});
+    }
     t(p + "ffn_norm.weight", {64});
     if (b == 0) {
       t(p + "ffn_gate.weight", {64, 128});

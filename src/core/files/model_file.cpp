@@ -163,8 +163,15 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
     if (!v) return "key '" + key + "' is missing or not an unsigned integer";
     if (*v == 0) return "key '" + key + "' is 0";
   }
+  if (const auto nextn = first.u64(a + ".nextn_predict_layers"); nextn && *nextn >= *first.u64(a + ".block_count"))
+    return "key '" + a + ".nextn_predict_layers' (" + std::to_string(*nextn) + ") leaves no main block of the " +
+           std::to_string(*first.u64(a + ".block_count")) + " in '" + a + ".block_count'";
   if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
     return "key '" + a + ".attention.head_count_kv' is 0";
+  if (first.u64(a + ".attention.kv_lora_rank") &&
+      catalog.architectures.at(*model_type_for(a, router_bias, catalog)).attention == AttentionKind::mla_dsa)
+    for (const char* k : {"attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k"})
+      if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (the sparse-attention indexer) is missing";
   if (first.u64(a + ".attention.kv_lora_rank"))
     return "its MLA keys (attention.key_length[_mla], value_length[_mla], rope.dimension_count) are missing or "
            "inconsistent";
@@ -194,7 +201,12 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
   const auto heads = key("attention.head_count");
   const auto ffn = key("feed_forward_length");
   if (!layers || !hidden || !heads || !ffn || *heads == 0 || *layers == 0) return std::nullopt;
-  m.num_layers = *layers;
+  // block_count counts the multi-token-prediction blocks too (nextn_predict_layers, written
+  // after the main blocks by convert_hf_to_gguf.py where an architecture keeps them).
+  const auto nextn = key("nextn_predict_layers").value_or(0);
+  if (nextn >= *layers) return std::nullopt;
+  m.num_layers = *layers - nextn;
+  m.mtp_layers = nextn;
   m.hidden_size = *hidden;
   m.num_heads = *heads;
   m.num_kv_heads = key("attention.head_count_kv").value_or(m.num_heads);
@@ -217,6 +229,9 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
     m.v_head_dim = *v_len;
     m.num_kv_heads = m.num_heads;
     m.head_dim = *k_len;
+    m.index_n_heads = key("attention.indexer.head_count").value_or(0);  // DSA (deepseek32)
+    m.index_head_dim = key("attention.indexer.key_length").value_or(0);
+    m.index_topk = key("attention.indexer.top_k").value_or(0);
   }
   if (const auto experts = key("expert_count"); experts && *experts > 0) {
     m.n_routed_experts = *experts;
@@ -233,6 +248,24 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
   if (!arch_limit_violation(m).empty()) return std::nullopt;
   return m;
 }
+
+namespace {
+
+/// A tensor of a block past block_count (main and MTP blocks): llama.cpp creates no such tensor,
+/// and its loader refuses a file holding tensors it did not create ("wrong number of tensors").
+std::string block_past_count(std::span<const GgufFile> parts, const ModelArch& arch, const std::string& gguf_arch) {
+  const std::uint64_t blocks = arch.num_layers + arch.mtp_layers;
+  for (const auto& p : parts)
+    for (const auto& t : p.tensors)
+      if (const auto b = file_tensor_block(t.name, TensorNaming::gguf);
+          b >= 0 && static_cast<std::uint64_t>(b) >= blocks)
+        return "tensor '" + t.name + "' is in block " + std::to_string(b) + ", past the " + std::to_string(blocks) +
+               " blocks of key '" + gguf_arch +
+               ".block_count' (llama.cpp refuses a file with tensors it does not load)";
+  return {};
+}
+
+}  // namespace
 
 ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catalog) {
   if (parts.empty()) throw InternalError("inspect_gguf without a file");
@@ -282,6 +315,8 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
   info.name = printable(first.str("general.name"));  // shown in tables: no terminal escapes from a file
   info.arch = gguf_model_arch(first, parts, catalog);
   if (!info.arch) info.arch_problem = printable(gguf_arch_problem(first, parts, catalog));
+  if (info.arch) info.arch_problem = printable(block_past_count(parts, *info.arch, info.architecture));
+  if (!info.arch_problem.empty()) info.arch.reset();
   fill_match(info, catalog, info.name + " " + first.name);
   fill_kv(info, catalog, "llama.cpp");
   if (info.arch) {
