@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "dsplan/base/text.hpp"
 #include "dsplan/model/quant.hpp"
 
 namespace dsplan::cli {
@@ -24,7 +25,9 @@ void setup_catalog(CLI::App& app, Context& ctx) {
       check_formats(cat);                  // a block size or rule no estimate could use
       render_output(ctx, {"catalog validate",
                           [&](std::ostream& out) {
-                            out << "valid: " << files->size() << " file(s) over the embedded catalog; now "
+                            const auto env = ctx.env_catalog_files();
+                            out << "valid: " << files->size() << " file(s) over the embedded catalog"
+                                << (env.empty() ? "" : " and DSPLAN_CATALOG's " + join(env)) << "; now "
                                 << cat.models.size() << " models, " << cat.quants.size() << " quants, "
                                 << cat.gpus.size() << " GPUs, " << cat.engines.size() << " engines\n";
                           },
@@ -32,6 +35,7 @@ void setup_catalog(CLI::App& app, Context& ctx) {
                             out << nlohmann::ordered_json{{"schema_version", 1},
                                                           {"valid", true},
                                                           {"files", *files},
+                                                          {"env_files", ctx.env_catalog_files()},
                                                           {"models", cat.models.size()},
                                                           {"quants", cat.quants.size()},
                                                           {"gpus", cat.gpus.size()},

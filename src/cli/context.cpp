@@ -53,13 +53,16 @@ std::vector<std::string> split_paths(const std::string& list) {
 
 }  // namespace
 
+std::vector<std::string> Context::env_catalog_files() const {
+  return m_env.catalog_path ? split_paths(*m_env.catalog_path) : std::vector<std::string>{};
+}
+
 const Catalog& Context::catalog() {
   // Loaded once per run, at the scope set before this first call (reloading would drop a
   // --model-file's entries; lookups of data a model-only load skipped are InternalErrors).
   if (m_catalog) return *m_catalog;
   std::vector<CatalogLayer> layers;
-  if (m_env.catalog_path)
-    for (const auto& path : split_paths(*m_env.catalog_path)) layers.push_back(read_layer(path));
+  for (const auto& path : env_catalog_files()) layers.push_back(read_layer(path));
   for (const auto& path : global.catalog_files) layers.push_back(read_layer(path));
   m_catalog = load_embedded_catalog(layers, catalog_scope);
   return *m_catalog;

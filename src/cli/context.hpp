@@ -28,6 +28,9 @@ class Context {
  public:
   explicit Context(Env env) : m_env(std::move(env)) {}
 
+  /// The files DSPLAN_CATALOG names, in the order they are layered (before --catalog's).
+  [[nodiscard]] std::vector<std::string> env_catalog_files() const;
+
   GlobalOptions global;
   /// Everything a command prints goes here first; run() copies it out only on success.
   std::ostringstream out;

@@ -133,6 +133,19 @@ TEST_CASE("list, show and catalog validate", "[cli]") {
   REQUIRE(with_fixture["model"]["params_total"] == 106'816);
 }
 
+TEST_CASE("catalog validate names the DSPLAN_CATALOG files it layered", "[cli]") {
+  std::ostringstream out, err;
+  dsplan::cli::Env env;
+  env.catalog_path = fixture();
+  REQUIRE(dsplan::cli::run({"catalog", "validate", fixture(), "--json"}, out, err, env) == 0);
+  const auto j = json::parse(out.str());
+  REQUIRE(j["env_files"] == json::array({fixture()}));
+  REQUIRE(j["files"] == json::array({fixture()}));
+  std::ostringstream table, table_err;
+  REQUIRE(dsplan::cli::run({"catalog", "validate", fixture()}, table, table_err, env) == 0);
+  REQUIRE(table.str().find("and DSPLAN_CATALOG's " + fixture()) != std::string::npos);
+}
+
 TEST_CASE("quiet mode prints nothing and keeps the exit code", "[cli]") {
   const auto o = run_cli({"estimate", "7b", "--quiet"});
   REQUIRE(o.code == 0);
