@@ -36,6 +36,7 @@ std::string cell_text(const CompareCell& c) {
     return fmt::format("{} ({:.1f} tok/s{})", with_commas(*c.max_context), *c.served_decode_tokens_per_s,
                        c.uses_ram ? "*" : "");
   }
+  if (!c.unsupported.empty()) return "no (cannot run)";
   if (!*c.fits) return "no (" + gib(c.memory) + ")";
   return fmt::format("{:.1f} tok/s{}", *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "");
 }
@@ -57,7 +58,7 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   else
     out << (m.hardware
                 ? fmt::format("Decode tokens/s per sequence{} where it fits; 'no (memory needed)' where it cannot be "
-                              "placed\n",
+                              "placed; 'no (cannot run)' where the engine does not run the model on these GPUs\n",
                               m.batch > 1 ? fmt::format(" with {} requests in flight (the others' prefills between "
                                                         "its decode steps included)",
                                                         m.batch)
@@ -98,6 +99,8 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
         cell["memory_total_bytes"] = c.memory.count();
         // estimate's verdict: a layout that keeps layers in RAM nobody gave does not fit.
         cell["fits"] = c.fits ? nlohmann::ordered_json(*c.fits && !c.needs_ram) : nlohmann::ordered_json(nullptr);
+        cell["unsupported"] =
+            c.unsupported.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(c.unsupported);
         cell["needs_ram_bytes"] =
             c.needs_ram ? nlohmann::ordered_json(c.needs_ram->count()) : nlohmann::ordered_json(nullptr);
         cell["uses_ram"] = c.uses_ram;

@@ -97,6 +97,13 @@ void show_json(const ModelSpec& m, const TensorInventory& inv, std::ostream& out
   for (const auto& [k, v] : m.benchmarks.scores) bench[k] = v;
   j["benchmarks"] = {{"scores", bench}, {"source", m.benchmarks.source}};
   j["notes"] = m.notes;
+  ordered_json runs_on = ordered_json::array();
+  for (const auto& g : m.arch.traits.runs_on)
+    runs_on.push_back({{"engines", g.engines}, {"gpu_architectures", g.gpu_architectures}, {"source", g.source}});
+  j["runs_on"] = runs_on;
+  j["formats"] = m.arch.traits.formats;
+  j["formats_source"] =
+      m.arch.traits.formats_source.empty() ? ordered_json(nullptr) : ordered_json(m.arch.traits.formats_source);
   out << j.dump(2) << '\n';
 }
 
@@ -107,9 +114,12 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
     if (!value.empty()) facts.add_row({label, value});
   };
   fact("Hugging Face", m.hf_repo);
-  fact("GGUF files", m.gguf_repo.empty()
-                         ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
-                         : m.gguf_repo);
+  fact("GGUF files",
+       m.gguf_repo.empty()
+           ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
+           : m.gguf_repo + (m.arch.traits.llama_cpp_arch.empty()
+                                ? " (not sized by dsplan: no GGUF layout of " + m.arch.model_type + " in its catalog)"
+                                : ""));
   fact("Family", m.family + (m.base_model.empty() ? "" : ", from " + m.base_model));
   fact("Licence", m.license);
   fact("Released", m.release_date);
@@ -119,6 +129,11 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
   facts.add_row({"Max context", with_commas(m.arch.max_context) + " tokens" +
                                     (m.arch.rope_type.empty() ? "" : " (RoPE " + m.arch.rope_type + ")")});
   facts.add_row({"Config source", m.config_source});
+  for (const auto& g : m.arch.traits.runs_on)
+    facts.add_row(
+        {"Runs on", join(g.engines, ", ") + ": " + join(g.gpu_architectures, ", ") + " GPUs (" + g.source + ")"});
+  if (!m.arch.traits.formats.empty())
+    facts.add_row({"Formats", join(m.arch.traits.formats, ", ") + " (" + m.arch.traits.formats_source + ")"});
   facts.render(out, "  ");
   if (!m.notes.empty()) out << "\nNotes: " << m.notes << '\n';
 

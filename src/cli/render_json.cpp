@@ -98,6 +98,7 @@ ordered_json layout_json(const PlanResult& r) {
                  {"cpu", placement_json(l.cpu)},
                  {"cpu_bytes", l.cpu.total.count()},
                  {"fits", l.fits},
+                 {"unsupported", l.unsupported.empty() ? ordered_json(nullptr) : ordered_json(l.unsupported)},
                  {"needs_ram_bytes", r.needs_ram ? ordered_json(r.needs_ram->count()) : ordered_json(nullptr)},
                  {"reasons", l.reasons}};
   if (l.strategy == LayoutStrategy::tensor_parallel)

@@ -162,7 +162,10 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
     out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs"
         << skipped_slots_note(r) << ")";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
-  if (!l.fits) out << " -> DOES NOT FIT\n";
+  if (!l.unsupported.empty())
+    out << " -> CANNOT RUN ON THIS HARDWARE (not a memory limit: the first note says why)\n";
+  else if (!l.fits)
+    out << " -> DOES NOT FIT\n";
   else if (r.needs_ram && ram_is_gpu_memory(*r.hardware))
     out << " -> does not fit: it needs " << gib(*r.needs_ram) << " more, and " << r.hardware->gpus.front().name
         << "'s one memory for CPU and GPU is all the GPU's\n";

@@ -8,21 +8,63 @@
 using namespace dsplan::test;
 using json = nlohmann::json;
 
-TEST_CASE("V4's FP4+FP8 checkpoint runs on Hopper and Blackwell data-center GPUs only", "[cli][v4]") {
-  const auto amd = run_cli({"estimate", "v4-flash", "--gpu", "mi300x", "--count", "2", "--json"});
-  REQUIRE(amd.code == 0);
-  const auto a = json::parse(amd.out);
-  REQUIRE(a["fits"] == false);
-  REQUIRE(a["layout"]["reasons"][0].get<std::string>().find(
-              "Hopper GH100 or Blackwell GB100 or Blackwell Ultra GPUs only") != std::string::npos);
-  const auto h200 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "h200", "--count", "2", "--json"}).out);
+TEST_CASE("V4 runs where its engines have kernels for it, whatever the format", "[cli][v4]") {
+  // CDNA 3 (MI300X): vLLM runs it (recipes PR #830, Infera's gfx942 matrix), SGLang does not.
+  const json vllm = run_json({"estimate", "v4-flash", "--gpu", "mi300x", "--count", "2", "--engine", "vllm"});
+  REQUIRE(vllm["fits"] == true);
+  REQUIRE(vllm["layout"]["unsupported"].is_null());
+  const json sglang = run_json({"estimate", "v4-flash", "--gpu", "mi300x", "--count", "2", "--engine", "sglang"});
+  REQUIRE(sglang["fits"] == false);
+  const std::string why = sglang["layout"]["unsupported"];
+  REQUIRE(why.find("SGLang runs DeepSeek-V4-Flash on Hopper GH100, Blackwell GB100, Blackwell Ultra, CDNA 4 GPUs only; "
+                   "AMD Instinct MI300X") != std::string::npos);
+  REQUIRE(why.find("vllm run it there") != std::string::npos);
+  REQUIRE(sglang["layout"]["reasons"][0] == why);
+  const json h200 = run_json({"estimate", "v4-flash", "--gpu", "h200", "--count", "2"});
   REQUIRE(h200["fits"] == true);
   // Blackwell Ultra (B300, SM103) runs it in the SGLang cookbook's V4 cells.
-  const auto b300 = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "b300", "--count", "2", "--json"}).out);
-  REQUIRE(b300["fits"] == true);
-  // Consumer Blackwell cards (GB202: 8 x RTX 5090) are not in the list either.
-  const auto rtx = json::parse(run_cli({"estimate", "v4-flash", "--gpu", "rtx5090", "--count", "8", "--json"}).out);
-  REQUIRE(rtx["fits"] == false);
+  REQUIRE(run_json({"estimate", "v4-flash", "--gpu", "b300", "--count", "2"})["fits"] == true);
+  // The attention kernels, not the weights' format, decide: FP8 weights on Ampere do not run it.
+  const json a100 = run_json({"estimate", "v4-flash", "--quant", "fp8", "--gpu", "a100-80g", "--count", "4"});
+  REQUIRE(a100["fits"] == false);
+  REQUIRE(a100["layout"]["unsupported"].get<std::string>().find("is Ampere GA100") != std::string::npos);
+  // Consumer Blackwell cards (GB202: 8 x RTX 5090) have no mainline kernels for it.
+  REQUIRE(run_json({"estimate", "v4-flash", "--gpu", "rtx5090", "--count", "8"})["fits"] == false);
+  // The table says it cannot run there, not that memory is short; check says the same.
+  const auto table = run_cli({"estimate", "v4-flash", "--quant", "fp8", "--gpu", "a100-80g", "--count", "4"});
+  REQUIRE(table.out.find("CANNOT RUN ON THIS HARDWARE (not a memory limit") != std::string::npos);
+  REQUIRE(table.out.find("DOES NOT FIT") == std::string::npos);
+  const auto check = run_cli({"check", "v4-flash", "--quant", "fp8", "--gpu", "a100-80g", "--count", "4"});
+  REQUIRE(check.code == 1);
+  REQUIRE(check.out.find("FAIL  cannot run on this hardware: vLLM runs DeepSeek-V4-Flash") != std::string::npos);
+}
+
+TEST_CASE("a generic card is gated as the catalog card it is modelled on", "[cli][v4]") {
+  // --vram 80: no GeForce card holds 80 GiB, so the slowest workstation card that does, the RTX
+  // PRO 6000 Blackwell (GB202): FP8 weights run there, DeepSeek-V4 has no mainline kernels for it.
+  REQUIRE(run_json({"estimate", "32b", "--quant", "fp8", "--vram", "80"})["fits"] == true);
+  const json v4 = run_json({"estimate", "v4-flash", "--vram", "80", "--count", "4"});
+  REQUIRE(v4["layout"]["unsupported"].get<std::string>().find(
+              "generic GPU is Blackwell GB202 (188 SMs), as the NVIDIA RTX PRO 6000") != std::string::npos);
+}
+
+TEST_CASE("V4 is planned only in the formats its checkpoints are published in", "[cli][v4]") {
+  // V4's routed experts are FP4 already; no AWQ, GPTQ, NF4 or INT8 checkpoint of it exists.
+  for (const char* q : {"awq", "gptq", "nf4", "int8"})
+    require_usage_error(run_cli({"estimate", "v4-pro", "--quant", q, "--gpu", "b200", "--count", "8"}),
+                        "DeepSeek-V4-Pro is published and loaded in fp4_fp8 and fp8 only");
+  const json fp8 = run_json({"estimate", "v4-flash", "--quant", "fp8", "--gpu", "h200", "--count", "4"});
+  REQUIRE(fp8["fits"] == true);
+  // recommend on 8 x B200 picks among those formats only.
+  const json rec = run_json({"recommend", "--gpu", "b200", "--count", "8", "--task", "code", "--prefer", "speed"});
+  const json candidates = rec["runners_up"];
+  std::vector<json> picked{rec["pick"]};
+  for (const auto& c : candidates) picked.push_back(c);
+  for (const auto& c : picked) {
+    const std::string quant = c["quant"];
+    CAPTURE(quant);
+    if (c["model"].get<std::string>().starts_with("deepseek-v4")) REQUIRE((quant == "fp4_fp8" || quant == "fp8"));
+  }
 }
 
 TEST_CASE("V4's KV cache in JSON: the window, the compressed caches and the indexer keys", "[cli][v4]") {

@@ -71,6 +71,14 @@ enum class AttentionKind {
             ///< a compressed cache (ratio 4 with the indexer's top-k: CSA; ratio 128: HCA).
 };
 
+/// Engines that run an architecture on some GPU architectures only (DeepSeek-V4's kernels), as
+/// the engines' recipes and support matrices state it.
+struct ArchGpuSupport {
+  std::vector<std::string> engines;
+  std::vector<std::string> gpu_architectures;  ///< prefixes of GpuSpec::architecture
+  std::string source;
+};
+
 /// Architecture traits of a Hugging Face `model_type` that config.json does not spell out
 /// (e.g. Qwen2 always has q/k/v biases). Catalog data: `architectures` in models.json.
 struct ArchTraits {
@@ -93,6 +101,12 @@ struct ArchTraits {
   /// rate, so dsplan does not time drafting with this architecture's MTP module.
   std::vector<double> mtp_acceptance;
   std::string mtp_acceptance_source;
+  /// Where GPU engines run it; empty: wherever the engine and format run. A GPU engine not
+  /// listed in any entry does not run it on any GPU.
+  std::vector<ArchGpuSupport> runs_on;
+  /// The quant formats its checkpoints are published and loaded in; empty: any that holds it.
+  std::vector<std::string> formats;
+  std::string formats_source;
   std::string source;
 };
 

@@ -23,6 +23,7 @@ enum class DeviceClass { gddr, hbm, apple, cpu };
 struct Device {
   std::string id;    ///< catalog id, or "generic"
   std::string name;
+  std::string modelled_on;               ///< a generic (--vram) card: the catalog card it is modelled on
   std::string architecture;              ///< GPU architecture family, lowercase (ampere, ada, hopper, ...)
   /// The vendor's compute stack where it is not CUDA ("rocm" for AMD), empty otherwise: engines run
   /// other kernels there, so its speeds form classes of their own (speed_class).

@@ -28,6 +28,7 @@ struct CompareCell {
   std::string why_not;
   Bytes memory;                     ///< the scenario's total
   std::optional<bool> fits;         ///< with hardware: the layout fits (RAM not given is not checked: needs_ram)
+  std::string unsupported;          ///< the engine cannot run the model on these GPUs (Layout::unsupported)
   std::optional<Bytes> needs_ram;   ///< system RAM the layout keeps layers in that --ram did not give (PlanResult)
   std::optional<double> decode_tokens_per_s;
   /// Per sequence with the other requests' prefills between its decode steps (= decode at batch 1):

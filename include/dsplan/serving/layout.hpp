@@ -62,6 +62,10 @@ struct Layout {
   std::vector<DevicePlacement> gpus;        ///< every GPU of every node
   DevicePlacement cpu;                      ///< system RAM
   bool fits = false;
+  /// Why this engine cannot run the model on these GPUs at all, memory aside (kernels that do
+  /// not exist for their architecture, a tensor-parallel split that does not divide a width);
+  /// empty when it can. Set, `fits` is false and the reason is also first in `reasons`.
+  std::string unsupported;
   std::vector<std::string> reasons;         ///< why it does not fit, or what to watch
   // Paged engines (vLLM, SGLang): the KV pool per GPU and what it holds.
   Bytes kv_pool_per_gpu;

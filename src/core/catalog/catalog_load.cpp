@@ -72,7 +72,8 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
   node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family",
-                   "llama_cpp_arch", "gguf_mtp_blocks", "mtp_acceptance", "source"});
+                   "llama_cpp_arch", "gguf_mtp_blocks", "mtp_acceptance", "runs_on", "formats", "formats_source",
+                   "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
@@ -90,6 +91,17 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
     if (t.mtp_acceptance.empty() || t.mtp_acceptance.size() > 8) mtp->at("per_position").fail("expected 1 to 8 rates");
     t.mtp_acceptance_source = join_sources(mtp->at("source"));
   }
+  if (const auto runs_on = node.find("runs_on"))
+    for (const auto& entry : runs_on->elements()) {
+      entry.check_keys({"engines", "gpu_architectures", "source"});
+      ArchGpuSupport g{entry.strings_or_empty("engines"), entry.strings_or_empty("gpu_architectures"),
+                       join_sources(entry.at("source"))};
+      if (g.engines.empty() || g.gpu_architectures.empty()) entry.fail("needs engines and gpu_architectures");
+      t.runs_on.push_back(std::move(g));
+    }
+  t.formats = node.strings_or_empty("formats");
+  t.formats_source = node.str_or("formats_source", "");
+  if (!t.formats.empty() && t.formats_source.empty()) node.fail("formats needs a formats_source");
   t.source = join_sources(node.at("source"));
   return t;
 }
@@ -1020,6 +1032,15 @@ void resolve_and_check(Catalog& cat) {
           check_type_ref(cat, to, c.origin, "/containers/" + id + "/fallback");
     if (!c.final_fallback.empty())
       c.final_fallback_index = check_type_ref(cat, c.final_fallback, c.origin, "/containers/" + id);
+  }
+  for (const auto& [id, t] : cat.architectures) {
+    for (const auto& g : t.runs_on)
+      for (const auto& e : g.engines)
+        if (!cat.find_engine(e))
+          reference_error("catalog", "/architectures/" + id + "/runs_on", "unknown engine '" + e + "'");
+    for (const auto& f : t.formats)
+      if (!cat.quants.empty() && !cat.find_quant(f))
+        reference_error("catalog", "/architectures/" + id + "/formats", "unknown quant '" + f + "'");
   }
   for (const auto& b : cat.block_types)
     for (const auto& e : b.engines)

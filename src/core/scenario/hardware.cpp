@@ -252,6 +252,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     Device d = device_from(model);
     d.id = "generic";
     d.name = "generic GPU";
+    d.modelled_on = model.id;
     d.memory = *r.vram;
     d.memory_installed = *r.vram;
     if (r.vram_count == 0 || r.vram_count > k_max_gpus_per_node) throw too_many_gpus();

@@ -114,8 +114,8 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
                      " does not load; engines that do: " + join(t->engines));
   if (container == "gguf" && r.model->arch.traits.llama_cpp_arch.empty())
     throw InputError(r.model->id + " (" + r.model->arch.model_type +
-                     ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized; "
-                     "use a safetensors format with vllm or sglang");
+                     ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized (llama.cpp's own "
+                     "support for it is not modelled); dsplan sizes its safetensors formats on vLLM and SGLang");
   if (attention_of(r.model->arch).needs_indexer_engine && !r.engine->indexer_cache)
     throw InputError(r.model->id + " uses DeepSeek Sparse Attention, whose indexer keeps its own key cache, and " +
                      r.engine->name + " is not known to run it; engines that do: " + indexer_engines(cat));
@@ -164,14 +164,26 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
 
 }  // namespace
 
+namespace {
+/// The architecture's checkpoints exist in these formats only (DeepSeek-V4: its FP4+FP8 release
+/// and FP8); a user's file is its own checkpoint.
+bool arch_publishes(const QuantFormat& quant, const ModelSpec& model) {
+  const auto& formats = model.arch.traits.formats;
+  return quant.file || formats.empty() || contains(formats, quant.id);
+}
+}  // namespace
+
 bool quant_holds_model(const QuantFormat& quant, const ModelSpec& model) {
-  return quant.models.empty() || contains(quant.models, model.id);
+  return (quant.models.empty() || contains(quant.models, model.id)) && arch_publishes(quant, model);
 }
 
 namespace {
 /// A publisher's file of another model: this model's file of that name, if any, follows a recipe
 /// that was never published.
 [[noreturn]] void refuse_other_models_file(const Catalog& cat, const QuantFormat& quant, const ModelSpec& model) {
+  if (!arch_publishes(quant, model))
+    throw InputError(model.name + " is published and loaded in " + join(model.arch.traits.formats, " and ") +
+                     " only, not " + quant.name + " (" + model.arch.traits.formats_source + ")");
   if (const auto* file = cat.find_unmodelled_file(model.id, quant.id)) throw InputError(unmodelled_file_error(*file));
   throw InputError(quant.name + " is a published file of " + join(quant.models) + " only, not of " + model.id);
 }

@@ -71,12 +71,15 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
                             p.needs_ram->gib(), p.hardware->gpus.front().name);
   else if (unverified)
     fits.text = fmt::format("keeps {:.2f} GiB of layers in system RAM; give %ram% to check that it fits", p.needs_ram->gib());
+  else if (!l.unsupported.empty())
+    fits.text = "cannot run on this hardware: " + l.unsupported;
   else fits.text = "does not fit: " + (l.reasons.empty() ? std::string("memory") : l.reasons.front());
   out.push_back(fits);
   const bool measured = p.throughput.has_value() && fit;  // nothing to time when it does not fit
   const auto unmeasured = [&](std::string name, double required, std::string unit) {
     CheckOutcome c{std::move(name), 0, required, std::move(unit), false, ""};
-    c.text = c.name + ": not measured, the model does not fit";
+    c.text = c.name + (l.unsupported.empty() ? ": not measured, the model does not fit"
+                                             : ": not measured, the model cannot run on this hardware");
     return c;
   };
   if (limits.min_tokens_per_s)

@@ -46,6 +46,7 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
         cell.memory = plan.memory.total;
         if (plan.layout) {
           cell.fits = r.context_max ? plan.context_search->found : plan.layout->fits;
+          cell.unsupported = plan.layout->unsupported;
           cell.uses_ram = keeps_layers_in_ram(*plan.layout, plan.memory.weights.block_bytes.size());
           cell.needs_ram = plan.needs_ram;
         }

@@ -570,18 +570,48 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
 
 namespace {
 
-/// A format whose kernels exist only on some GPU architectures (DeepSeek-V4's FP4+FP8 with
-/// FlashMLA's sparse kernels): why these GPUs cannot run it, or empty.
-std::string unsupported_gpus(const Catalog& cat, const QuantFormat& q, const Hardware& hw) {
+/// The architecture a GPU of the catalog reports; a generic card's is the card it is modelled on.
+std::string gpu_architecture(const Catalog& cat, const Device& d) {
+  if (const GpuSpec* spec = cat.gpu_by_id(d.id)) return spec->architecture;
+  if (const GpuSpec* like = cat.gpu_by_id(d.modelled_on))
+    return like->architecture + ", as the " + like->name + " a generic %vram% card is modelled on";
+  return "unknown";
+}
+
+bool architecture_in(const std::string& arch, const std::vector<std::string>& prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& a) { return arch.rfind(a, 0) == 0; });
+}
+
+/// A format whose kernels exist only on some GPU architectures (FP8 weights): why these GPUs
+/// cannot run it, or empty.
+std::string format_unsupported(const Catalog& cat, const QuantFormat& q, const Hardware& hw) {
   if (q.gpu_architectures.empty()) return {};
-  for (const auto& d : hw.gpus) {
-    const GpuSpec* spec = cat.gpu_by_id(d.id);
-    const std::string arch = spec ? spec->architecture : std::string("unknown (a generic %vram% card)");
-    const bool ok = spec && std::any_of(q.gpu_architectures.begin(), q.gpu_architectures.end(),
-                                        [&](const std::string& a) { return arch.rfind(a, 0) == 0; });
-    if (!ok)
+  for (const auto& d : hw.gpus)
+    if (const std::string arch = gpu_architecture(cat, d); !architecture_in(arch, q.gpu_architectures))
       return fmt::format("{} runs on {} GPUs only ({}); {} is {}", q.name, join(q.gpu_architectures, " or "),
                          q.gpu_architectures_source, d.name, arch);
+  return {};
+}
+
+/// A model architecture its engines run on some GPU architectures only (DeepSeek-V4): why this
+/// engine cannot run it on these GPUs, naming the engines that can; empty when it can.
+std::string architecture_unsupported(const Catalog& cat, const ResolvedScenario& s, const Hardware& hw) {
+  const ArchTraits& t = s.model->arch.traits;
+  if (t.runs_on.empty()) return {};
+  for (const auto& d : hw.gpus) {
+    const std::string arch = gpu_architecture(cat, d);
+    std::vector<std::string> here, there;  // engines that run it on this GPU; this engine's GPUs
+    for (const auto& g : t.runs_on) {
+      if (architecture_in(arch, g.gpu_architectures))
+        for (const auto& e : g.engines) here.push_back(e);
+      if (contains(g.engines, s.engine->id))
+        there.insert(there.end(), g.gpu_architectures.begin(), g.gpu_architectures.end());
+    }
+    if (contains(here, s.engine->id)) continue;
+    const std::string where = there.empty() ? "on no GPU" : "on " + join(there, ", ") + " GPUs only";
+    return fmt::format("{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where,
+                       d.name, arch, here.empty() ? std::string() : "; " + join(here, " and ") + " run it there",
+                       s.model->id);
   }
   return {};
 }
@@ -656,9 +686,11 @@ std::string mlp_split_violation(const Catalog& cat, const ResolvedScenario& s, c
 Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {
   Layout layout = place(s, m, hw, r);
-  for (const auto& why : {unsupported_gpus(catalog, *s.quant, hw), mlp_split_violation(catalog, s, layout)})
-    if (!why.empty()) {
+  for (const auto& why : {architecture_unsupported(catalog, s, hw), format_unsupported(catalog, *s.quant, hw),
+                          mlp_split_violation(catalog, s, layout)})
+    if (!why.empty() && layout.unsupported.empty()) {
       layout.reasons.insert(layout.reasons.begin(), why);
+      layout.unsupported = why;
       layout.fits = false;
     }
   return layout;
