@@ -249,3 +249,27 @@ TEST_CASE("compare shows with --batch the speed check's --min-tps gates on", "[c
       {"compare", "32b", "--vram", "24", "--gpus", "2", "--batch", "4", "--context", "8k", "--quants", "q5_k_m"});
   REQUIRE(text.out.find(fmt::format("{:.1f} tok/s", served)) != std::string::npos);
 }
+
+TEST_CASE("check's fitting-quant note gives every flag its pick needs: run as given it passes", "[cli][check]") {
+  // The search places a 70B with 10% of the RTX 4090 left free by keeping layers in RAM; the note
+  // must say how many stay on the GPU, or the user's run fills it and fails the same limit.
+  for (const auto& [model, fraction] : {std::pair{"70b", "0.9"}, std::pair{"32b", "0.8"}}) {
+    const std::vector<std::string> hardware{
+        "--gpu", "rtx4090", "--ram", "64", "--min-tps", "1", "--max-memory-fraction", fraction};
+    std::vector<std::string> args{"check", model, "--quant", "q4_k_m"};
+    args.insert(args.end(), hardware.begin(), hardware.end());
+    const auto failed = run_cli(args);
+    REQUIRE(failed.code == 1);
+    const std::string marker = "meets these limits: ";
+    const auto at = failed.out.find(marker);
+    REQUIRE(at != std::string::npos);
+    const auto end = failed.out.find(" (~", at);
+    std::vector<std::string> rerun{"check", model};
+    std::istringstream flags(failed.out.substr(at + marker.size(), end - at - marker.size()));
+    for (std::string f; flags >> f;) rerun.push_back(f);
+    rerun.insert(rerun.end(), hardware.begin(), hardware.end());
+    const auto again = run_cli(rerun);
+    CAPTURE(failed.out, again.out);
+    REQUIRE(again.code == 0);
+  }
+}

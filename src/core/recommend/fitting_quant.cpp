@@ -79,17 +79,41 @@ PlanRequest as_candidate(const PlanRequest& r, const Candidate& c) {
   return out;
 }
 
-/// The best-ranked candidate that, run as the note's flags would run it, passes the limits, with
-/// that run (whose speed the note quotes). The search ranks on its own defaults (prompt length,
-/// headroom, its placement), so each is checked as given.
-std::optional<std::pair<const Candidate*, PlanResult>> first_passing(const Catalog& cat, const PlanRequest& r,
-                                                                     const Recommendation& rec,
-                                                                     const CheckLimits& limits) {
+/// The layout the search chose by leaving headroom (how many layers on the GPUs, the blocks whose
+/// experts stay in RAM), pinned as the flags that give it: a user's run has no headroom setting.
+LayoutRequest pinned(LayoutRequest l, const PlanResult& run) {
+  if (l.headroom == 0 || !run.layout) return l;
+  l.headroom = 0;
+  const Layout& placed = *run.layout;
+  const bool split =
+      placed.strategy == LayoutStrategy::layer_split || placed.strategy == LayoutStrategy::expert_offload;
+  if (split && !l.gpu_layers && placed.gpu_layers < run.memory.weights.block_bytes.size() + 1)
+    l.gpu_layers = placed.gpu_layers;
+  if (l.n_cpu_moe_auto) {
+    l.n_cpu_moe_auto = false;
+    l.n_cpu_moe = placed.experts_in_ram_blocks;
+  }
+  return l;
+}
+
+struct Passing {
+  const Candidate* candidate;
+  LayoutRequest layout;  ///< as the note's flags give it
+  PlanResult run;        ///< that run, whose speed the note quotes
+};
+
+/// The best-ranked candidate that, run as the note's flags would run it, passes the limits. The
+/// search ranks on its own defaults (prompt length, headroom, its placement), so each is checked
+/// as given.
+std::optional<Passing> first_passing(const Catalog& cat, const PlanRequest& r, const Recommendation& rec,
+                                     const CheckLimits& limits) {
   constexpr std::size_t k_tries = 6;  // bounds the extra plans on a failing path
   for (std::size_t i = 0; i < rec.ranked.size() && i < k_tries; ++i) {
     try {
-      PlanResult run = run_plan(cat, as_candidate(r, rec.ranked[i]));
-      if (passes(run, limits)) return std::make_pair(&rec.ranked[i], std::move(run));
+      PlanRequest request = as_candidate(r, rec.ranked[i]);
+      request.layout = pinned(request.layout, run_plan(cat, request));
+      PlanResult run = run_plan(cat, request);
+      if (passes(run, limits)) return Passing{&rec.ranked[i], request.layout, std::move(run)};
     } catch (const InputError&) {
       continue;  // a limit this candidate cannot be measured on (no price for it): not a pick
     }
@@ -97,9 +121,9 @@ std::optional<std::pair<const Candidate*, PlanResult>> first_passing(const Catal
   return std::nullopt;
 }
 
-std::string candidate_flags(const PlanRequest& r, const Candidate& c) {
+std::string candidate_flags(const PlanRequest& r, const Candidate& c, const LayoutRequest& layout) {
   return fmt::format("{} {} {} {}{}{}{}", setting_marker(Setting::quant), c.quant->id, setting_marker(Setting::engine),
-                     c.engine->id, part_flags(*r.hardware, c), layout_flags(c.layout_request),
+                     c.engine->id, part_flags(*r.hardware, c), layout_flags(layout),
                      c.op_offload ? "" : fmt::format(" {}", setting_marker(Setting::no_op_offload)));
 }
 
@@ -136,12 +160,12 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
       r.scenario.engine.empty() ? std::string() : fmt::format(" on {}", p.scenario.engine->name);
   const bool context_max = p.context_search.has_value();
   if (const auto found = first_passing(cat, r, rec, limits)) {
-    const Candidate& c = *found->first;
+    const Candidate& c = *found->candidate;
     return fmt::format("{} as {} on {} fits this hardware{}{}: {} (~{:.1f} tokens/s per sequence){}", model,
                        c.quant->name, c.engine->name,
                        context_max ? fmt::format(" at {} tokens", r.scenario.context) : "",
-                       any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, c),
-                       found->second.throughput ? found->second.throughput->served_decode_tokens_per_s : 0.0,
+                       any_limit(limits) ? " and meets these limits" : "", candidate_flags(r, c, found->layout),
+                       found->run.throughput ? found->run.throughput->served_decode_tokens_per_s : 0.0,
                        context_max ? "; --context max then finds its longest" : "");
   }
   // Picks the search ranked but none of which passed when run as given: nothing to say for sure.
