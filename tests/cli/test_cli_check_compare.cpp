@@ -6,6 +6,7 @@
 
 #include "cli_support.hpp"
 
+using dsplan::test::note_with;
 using dsplan::test::require_usage_error;
 using dsplan::test::run_cli;
 using dsplan::test::run_json;
@@ -272,4 +273,16 @@ TEST_CASE("check's fitting-quant note gives every flag its pick needs: run as gi
     CAPTURE(failed.out, again.out);
     REQUIRE(again.code == 0);
   }
+}
+
+TEST_CASE("count auto keeps a layer split in one machine", "[cli][count]") {
+  // R1 Q8_0 is 664 GiB: 8 x H100 80 GB (one HGX node) hold 637 GiB, so no count of one machine
+  // holds it on llama.cpp, whose layer split does not span machines (it once chose 11).
+  const json j = run_json({"estimate", "r1", "--quant", "q8_0", "--gpu", "h100-sxm", "--count", "auto"});
+  REQUIRE(j["hardware"]["gpus"].size() <= 8);
+  REQUIRE(note_with(j, "no count of h100-sxm up to 8 (one machine") != "");
+  // Q4_K_M (377 GiB) fits within the node.
+  const json q4 = run_json({"estimate", "r1", "--quant", "q4_k_m", "--gpu", "h100-sxm", "--count", "auto"});
+  REQUIRE(q4["gpu_count"].get<int>() <= 8);
+  REQUIRE(q4["fits"] == true);
 }

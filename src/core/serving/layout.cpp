@@ -704,6 +704,9 @@ std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const Res
   const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
   std::uint64_t n = 1;  // a tensor-parallel engine's counts start at 1 and step as it can run them
   if (!tensor_parallel) n = std::max<std::uint64_t>(first, 1);
+  // A layer split runs in one machine (llama.cpp's RPC backend across machines is not modelled):
+  // at most the GPUs a node of this card holds.
+  if (!tensor_parallel) max_count = std::min(max_count, cat.require_gpu(hw.gpus.front().name).gpus_per_node);
   for (; n <= max_count; n = tensor_parallel ? next_tensor_parallel_count(cat, hw, n) : n + 1) {
     if (n < first) continue;
     HardwareRequest request = with_gpu_count(cat, hw, n, tensor_parallel);

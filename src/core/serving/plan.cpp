@@ -526,9 +526,13 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
     p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
     if (!p.auto_count) {
-      p.notes.push_back(fmt::format("no count of {} up to {} holds this scenario", hw_request.gpus.front().name,
-                                    r.max_count));
-      hw_request = with_gpu_count(cat, hw_request, r.max_count, tp);
+      // A layer split stays in one machine (smallest_fitting_count): the most GPUs a node holds.
+      const std::uint64_t per_node = cat.require_gpu(hw_request.gpus.front().name).gpus_per_node;
+      const std::uint64_t tried = tp ? r.max_count : std::min(r.max_count, per_node);
+      p.notes.push_back(
+          fmt::format("no count of {} up to {}{} holds this scenario", hw_request.gpus.front().name, tried,
+                      tp ? "" : fmt::format(" (one machine: {} splits layers within it)", p.scenario.engine->name)));
+      hw_request = with_gpu_count(cat, hw_request, tried, tp);
     } else {
       if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
       hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
