@@ -394,7 +394,7 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
       ->type_name("DATE");
   sub->add_option("--mtp", o.mtp,
                   "Speculative decoding with the model's MTP module, N draft tokens per step (vLLM, SGLang; "
-                  "DeepSeek-V3/R1 line)")
+                  "DeepSeek-V3/R1, V3.2 and V4)")
       ->type_name("N");
   sub->add_option("--mla-cache", o.mla_cache,
                   "DeepSeek MLA cache layout: engine (default), latent, latent+v (llama.cpp builds Apr 2025 - Jan 2026), "

@@ -127,3 +127,14 @@ TEST_CASE("recommend points an unranked model's question to the estimate that an
   REQUIRE(e.code == 0);
   REQUIRE(json::parse(e.out)["capacity"]["users"] == 64);
 }
+
+TEST_CASE("one GPU does not run a MoE model 3x faster than two on a serving engine", "[cli][v4]") {
+  // The per-block time fitted on tensor-parallel MoE runs applies to MoE blocks on one GPU too:
+  // gpt-oss-120b on vLLM decodes at 90 tokens/s on one A100 and 77-78 on two or four (vLLM issue
+  // #22331), not 3.7x faster on one, as V4-Flash on one B200 once was (326 vs 87 tokens/s).
+  const auto decode = [](const char* count) {
+    return run_json({"estimate", "v4-flash", "--gpu", "b200", "--count", count})["throughput"]["decode_tokens_per_s"]
+        .get<double>();
+  };
+  REQUIRE(decode("1") <= 1.3 * decode("2"));
+}

@@ -468,8 +468,13 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
                              (spans_nodes ? e.performance.internode_layer_seconds : 0.0) +
                              (ph.prefill ? e.performance.prefill_layer_seconds : 0.0);
-    const double fixed = static_cast<double>(p.layers) * per_layer +
-                         moe_blocks(w, p.first_layer, p.layers) * moe_block_seconds(pc, s, p.device_class);
+    // t_tp was fitted on tensor-parallel runs, mostly of MoE models, and MoE blocks cost about as
+    // much on one GPU (gpt-oss-120b on vLLM: 11.1 ms per token on one A100, 12.8-13.0 on 2-4;
+    // vLLM issue #22331): one GPU keeps it for its MoE blocks instead of dropping to t_block.
+    const double moe_count = moe_blocks(w, p.first_layer, p.layers);
+    const double one_gpu_moe = tp > 1 ? 0.0 : moe_count * e.performance.tp_layer_seconds;
+    const double fixed =
+        static_cast<double>(p.layers) * per_layer + one_gpu_moe + moe_count * moe_block_seconds(pc, s, p.device_class);
     const Device& d = hw.gpus.front();
     stages.push_back(stage(ph.named ? fmt::format("stage {} ({} x {})", p.stage, tp, d.name) : std::string(), work,
                            static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,

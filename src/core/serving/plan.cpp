@@ -153,9 +153,12 @@ std::string experts_first_note(const Evaluation& experts, const Evaluation& whol
                             ? fmt::format("%gpu_layers% {} keeps whole blocks in RAM ({} of {} blocks on the CPU)",
                                           whole.layout.gpu_layers, whole.layout.cpu.layers, whole.blocks)
                             : std::string("whole blocks in RAM would not fit");
-  if (whole.throughput && experts.throughput)
-    instead += fmt::format(": ~{:.1f} tokens/s instead of {:.1f}", whole.throughput->decode_tokens_per_s,
-                           experts.throughput->decode_tokens_per_s);
+  if (whole.throughput && experts.throughput) {
+    const double a = whole.throughput->decode_tokens_per_s, b = experts.throughput->decode_tokens_per_s;
+    // One memory for CPU and GPU (a Mac) reads both placements at one speed.
+    instead += std::abs(a - b) <= 0.02 * b ? fmt::format(": about as fast, ~{:.1f} tokens/s", a)
+                                           : fmt::format(": ~{:.1f} tokens/s instead of {:.1f}", a, b);
+  }
   const std::uint64_t n = experts.layout.experts_in_ram_blocks;
   return fmt::format("a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay "
                      "in RAM and the rest of every block sits on the GPUs (%n_cpu_moe% {}), as llama.cpp's own "
