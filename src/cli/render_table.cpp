@@ -263,11 +263,12 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
   if (r.hardware && !r.hardware->gpus.empty()) pcie_copy_note(t, r.hardware->gpus.front(), out);
   if (!t.decode_band.calibrated && !t.prefill_band.calibrated)
-    out << "  Warning: no published measurement of a " << t.decode_band.speed_class
-        << " run; these speeds are uncalibrated (docs/validation.md section 6.10)\n";
+    out << "  Warning: fewer than 3 published measurements of a " << t.decode_band.speed_class
+        << " run, too few for a range; these speeds are uncalibrated (docs/validation.md section 6.10)\n";
   else if (!t.decode_band.calibrated || !t.prefill_band.calibrated)  // one phase measured, not the other
-    out << "  Warning: no published " << (t.decode_band.calibrated ? "prefill" : "decode") << " measurement of a "
-        << t.decode_band.speed_class << " run; that speed is uncalibrated (docs/validation.md section 6.10)\n";
+    out << "  Warning: fewer than 3 published " << (t.decode_band.calibrated ? "prefill" : "decode")
+        << " measurements of a " << t.decode_band.speed_class
+        << " run, too few for a range; that speed is uncalibrated (docs/validation.md section 6.10)\n";
 }
 
 void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent) {

@@ -788,7 +788,9 @@ SpeedRange band_for(const Catalog& cat, const std::string& cls, const char* metr
 }
 
 std::string band_text(const SpeedRange& r) {
-  if (!r.calibrated) return "uncalibrated: no published measurement of this class; default range 0.5x-2x";
+  if (!r.calibrated)
+    return "uncalibrated: fewer than 3 published measurements of this class, too few for a range; default range "
+           "0.5x-2x";
   std::string sources;
   for (const auto& id : r.sources) sources += (sources.empty() ? "" : ", ") + id;
   return fmt::format("{:.1f} to {:.1f} tokens/s: 10th-90th percentile of published / predicted over {} measurements "
