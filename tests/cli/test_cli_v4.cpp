@@ -138,3 +138,14 @@ TEST_CASE("one GPU does not run a MoE model 3x faster than two on a serving engi
   };
   REQUIRE(decode("1") <= 1.3 * decode("2"));
 }
+
+TEST_CASE("recommend says when the pick's scores need a longer context than planned", "[cli][v4]") {
+  // V4-Pro's scores are at Think Max, which vLLM's recipe runs with --max-model-len >= 393,216.
+  const json short_context = run_json({"recommend", "--gpu", "h200", "--count", "8", "--task", "code"});
+  REQUIRE(short_context["pick"]["model"] == "deepseek-v4-pro");
+  REQUIRE(note_with(short_context, "needs a context of 393216 tokens") != "");
+  const json long_context =
+      run_json({"recommend", "--gpu", "h200", "--count", "8", "--task", "code", "--context", "393216"});
+  REQUIRE(long_context["pick"]["model"] == "deepseek-v4-pro");
+  REQUIRE(note_with(long_context, "needs a context of") == "");
+}

@@ -166,6 +166,9 @@ struct ModelArch {
 struct Benchmarks {
   std::map<std::string, double> scores;  ///< key: aime_2024, math_500, gpqa_diamond, livecodebench, codeforces_rating, ...
   std::string source;
+  /// The context the scores' reasoning mode needs (V4's Think Max: 393,216 tokens); 0: not stated.
+  std::uint64_t context_tokens = 0;
+  std::string context_source;
 };
 
 struct ModelSpec {

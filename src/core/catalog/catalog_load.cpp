@@ -181,9 +181,14 @@ Benchmarks parse_benchmarks(const JsonNode& node) {
   Benchmarks b;
   for (const auto& [key, value] : node.members()) {
     if (key == "source") b.source = join_sources(value);
+    else if (key == "context_tokens")
+      b.context_tokens = value.u64_in(1, 1ULL << 24);
+    else if (key == "context_source")
+      b.context_source = join_sources(value);
     else b.scores[key] = value.number_in(0, 1e5);  // percentages and Codeforces ratings
   }
   if (b.source.empty()) node.fail("benchmark scores need a 'source'");
+  if ((b.context_tokens > 0) != !b.context_source.empty()) node.fail("context_tokens and context_source go together");
   return b;
 }
 

@@ -134,6 +134,18 @@ void note_legacy_gguf_pick(const Catalog& cat, const RecommendRequest& r, Recomm
       c.model->name, c.model->gguf_repo, c.engine->id, ratio));
 }
 
+/// The pick's scores were measured in a reasoning mode that needs a longer context than the
+/// request plans (V4's Think Max): at this context its answers are cut short of those scores.
+void note_scores_context(const RecommendRequest& r, Recommendation& out) {
+  if (out.ranked.empty()) return;
+  const ModelSpec& m = *out.ranked.front().model;
+  if (m.benchmarks.context_tokens <= r.context) return;
+  out.notes.push_back(fmt::format(
+      "{}'s scores are in a reasoning mode that needs a context of {} tokens ({}); at {} its longest chains of "
+      "thought are cut short of them: --context {} plans that context",
+      m.name, m.benchmarks.context_tokens, m.benchmarks.context_source, r.context, m.benchmarks.context_tokens));
+}
+
 }  // namespace
 
 std::string_view preference_name(Preference p) { return name_in<Preference>(k_preferences, p); }
@@ -186,6 +198,7 @@ Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   detail::explain(r, out);
   note_unranked_models(cat, r, out);
   note_legacy_gguf_pick(cat, r, out);
+  note_scores_context(r, out);
   add_speed_bands(cat, out);
   if (r.context_max) add_max_contexts(cat, r, out);
   return out;
