@@ -6,15 +6,16 @@
 
 #include "cli/commands.hpp"
 #include "cli/detect.hpp"
-#include "cli/output.hpp"
-#include "cli/model_input.hpp"
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
+#include "cli/model_input.hpp"
 #include "cli/options.hpp"
+#include "cli/output.hpp"
 #include "cli/render_svg.hpp"
 #include "cli/table.hpp"
-#include "dsplan/serving/compare.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/serving/compare.hpp"
 
 namespace dsplan::cli {
 
@@ -28,17 +29,33 @@ struct CompareOptions {
   std::string svg;  ///< --svg FILE: the matrix as a coloured grid
 };
 
-std::string cell_text(const CompareCell& c) {
+/// A cell's text; with --count auto the GPUs its plan took, with --kv-type auto its cache type
+/// (each cell chooses its own, so the table names them).
+std::string cell_text(const CompareCell& c, const CompareMatrix& m) {
   if (!c.applicable) return "n/a";
   if (!c.fits) return gib(c.memory);
+  const std::string gpus = m.count_auto && c.gpus ? fmt::format(" on {}", *c.gpus) : "";
   if (c.max_context) {
     if (*c.max_context == 0) return "no";
-    return fmt::format("{} ({:.1f} tok/s{})", with_commas(*c.max_context), *c.served_decode_tokens_per_s,
-                       c.uses_ram ? "*" : "");
+    return fmt::format("{}{} ({:.1f} tok/s{}{})", with_commas(*c.max_context), m.kv_auto ? " " + c.kv_type : "",
+                       *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "", gpus);
   }
   if (!c.unsupported.empty()) return "no (cannot run)";
   if (!*c.fits) return "no (" + gib(c.memory) + ")";
-  return fmt::format("{:.1f} tok/s{}", *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "");
+  return fmt::format("{:.1f} tok/s{}{}", *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "", gpus);
+}
+
+/// Models whose window is shorter than the context asked: their cells are planned at the window.
+void capped_contexts(const CompareMatrix& m, std::ostream& out) {
+  std::vector<std::string> capped;
+  for (const auto& row : m.rows)
+    for (const auto& c : row.cells)
+      if (c.applicable && c.context_capped) {
+        capped.push_back(fmt::format("{} {}", row.model->name, with_commas(c.context)));
+        break;
+      }
+  if (!capped.empty())
+    out << "  context: the model's window where it is shorter than asked (" << join(capped, ", ") << ")\n";
 }
 
 /// Why the n/a cells are n/a, each distinct reason once: a setting the row's engine refuses
@@ -69,17 +86,30 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   Table t(cols);
   for (const auto& row : m.rows) {
     std::vector<std::string> cells{row.model->name};
-    for (const auto& c : row.cells) cells.push_back(cell_text(c));
+    for (const auto& c : row.cells) cells.push_back(cell_text(c, m));
     t.add_row(cells);
   }
   t.render(out, "  ");
   for (const auto& q : m.quants)
     if (q == k_file_quant_id) out << "  file = the tensors of the --model-file\n";
-  out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4); n/a "
-         "= cannot "
-         "be planned here (a format no engine loads, or a file made for another model; --json gives why_not)\n";
+  bool native = false, na = false, in_ram = false;  // footnotes only for what the table shows
+  for (const auto& q : m.quants) native = native || q == k_native_quant;
+  for (const auto& row : m.rows)
+    for (const auto& c : row.cells) {
+      na = na || !c.applicable;
+      in_ram = in_ram || (c.applicable && c.fits && c.uses_ram);
+    }
+  if (native)
+    out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4)\n";
+  if (na)
+    out << "  n/a = cannot be planned here (a format no engine loads, or a file made for another model; --json gives "
+           "why_not)\n";
   na_reasons(m, out);
-  if (m.hardware)
+  capped_contexts(m, out);
+  if (m.count_auto) out << "  on N = the GPUs --count auto chose for the cell\n";
+  if (m.kv_auto && context_max)
+    out << "  the cache type after a context is the one --kv-type auto chose for it: run with --kv-type T\n";
+  if (m.hardware && in_ram)
     out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
 }
 
@@ -107,6 +137,10 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
         if (c.max_context) cell["max_context"] = *c.max_context;
         cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);
         cell["served_decode_tokens_per_s"] = json_or_null(c.served_decode_tokens_per_s);
+        cell["context"] = c.context;
+        cell["context_capped"] = c.context_capped;
+        cell["kv_type"] = c.kv_type;
+        cell["gpus"] = c.gpus ? nlohmann::ordered_json(*c.gpus) : nlohmann::ordered_json(nullptr);
       }
       cells.push_back(cell);
     }

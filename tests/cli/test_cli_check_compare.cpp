@@ -286,3 +286,33 @@ TEST_CASE("count auto keeps a layer split in one machine", "[cli][count]") {
   REQUIRE(q4["gpu_count"].get<int>() <= 8);
   REQUIRE(q4["fits"] == true);
 }
+
+TEST_CASE("compare names what each cell chose: GPUs with count auto, cache type, a capped context", "[cli][compare]") {
+  // --count auto: each cell takes its own count; the table and JSON say which.
+  const auto table = run_cli({"compare", "r1", "--gpu", "h100-sxm", "--count", "auto"});
+  REQUIRE(table.code == 0);
+  REQUIRE(table.out.find("on N = the GPUs --count auto chose for the cell") != std::string::npos);
+  const json counted = run_json({"compare", "r1", "--gpu", "h100-sxm", "--count", "auto", "--quants", "q4_k_m,native"});
+  const json& cells = counted["rows"][0]["cells"];
+  // FP8 R1 (630 GiB) takes two 8-GPU nodes; Q4_K_M (377 GiB) fewer than 8.
+  REQUIRE(cells[1]["gpus"] == 16);
+  REQUIRE(cells[0]["gpus"].get<int>() < 8);
+  REQUIRE(table.out.find(" on 16") != std::string::npos);
+  // --kv-type auto with --context max: the cache type the context needs is named.
+  const json kv =
+      run_json({"compare", "32b", "--gpu", "rtx4090", "--context", "max", "--kv-type", "auto", "--quants", "q4_k_m"});
+  const std::string type = kv["rows"][0]["cells"][0]["kv_type"];
+  const auto kv_table =
+      run_cli({"compare", "32b", "--gpu", "rtx4090", "--context", "max", "--kv-type", "auto", "--quants", "q4_k_m"});
+  REQUIRE(kv_table.out.find(" " + type + " (") != std::string::npos);
+  // A context past a model's window is planned at the window, and said so.
+  const json capped = run_json({"compare", "7b", "--context", "1m", "--quants", "q4_k_m"});
+  REQUIRE(capped["rows"][0]["cells"][0]["context"] == 131'072);
+  REQUIRE(capped["rows"][0]["cells"][0]["context_capped"] == true);
+  const auto capped_table = run_cli({"compare", "7b", "--context", "1m", "--quants", "q4_k_m"});
+  REQUIRE(capped_table.out.find("the model's window where it is shorter than asked (DeepSeek-R1-Distill-Qwen-7B "
+                                "131,072)") != std::string::npos);
+  // Footnotes only for what the table shows: no native column, no cell in RAM.
+  REQUIRE(capped_table.out.find("native = ") == std::string::npos);
+  REQUIRE(capped_table.out.find("partly in system RAM") == std::string::npos);
+}

@@ -29,6 +29,10 @@ struct CompareCell {
   Bytes memory;                     ///< the scenario's total
   std::optional<bool> fits;         ///< with hardware: the layout fits (RAM not given is not checked: needs_ram)
   std::string unsupported;          ///< the engine cannot run the model on these GPUs (Layout::unsupported)
+  std::uint64_t context = 0;        ///< tokens per sequence planned: the request's, capped at the model's window
+  bool context_capped = false;      ///< the request asked for more than the model's window
+  std::string kv_type;              ///< the KV cache type planned (--kv-type auto chooses per cell)
+  std::optional<std::uint64_t> gpus;  ///< GPUs in the plan (--count auto chooses per cell)
   std::optional<Bytes> needs_ram;   ///< system RAM the layout keeps layers in that --ram did not give (PlanResult)
   std::optional<double> decode_tokens_per_s;
   /// Per sequence with the other requests' prefills between its decode steps (= decode at batch 1):
@@ -49,6 +53,8 @@ struct CompareMatrix {
   std::vector<CompareRow> rows;
   std::optional<Hardware> hardware;
   std::uint64_t batch = 1;  ///< sequences in flight in every cell
+  bool count_auto = false;  ///< --count auto: each cell's own GPU count
+  bool kv_auto = false;     ///< --kv-type auto: each cell's own cache type
 };
 
 /// Throws InputError for unknown names; a cell the engine cannot run is marked, not thrown.

@@ -13,6 +13,8 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
   CompareMatrix out;
   out.quants = r.quants;
   out.batch = r.base.scenario.batch;
+  out.count_auto = r.base.count_auto;
+  out.kv_auto = r.kv_auto;
   for (const auto& q : r.quants)
     if (q != k_native_quant) (void)cat.require_quant(q);
   if (!r.engine.empty()) (void)cat.require_engine(r.engine);
@@ -44,6 +46,10 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
         if (!out.hardware && plan.hardware) out.hardware = plan.hardware;
         cell.engine = plan.scenario.engine->id;
         cell.memory = plan.memory.total;
+        cell.context = plan.scenario.context;
+        cell.context_capped = r.base.scenario.context > m->arch.max_context;
+        cell.kv_type = plan.scenario.kv_type->id;
+        if (plan.hardware) cell.gpus = plan.hardware->gpus.size() * plan.hardware->nodes;
         if (plan.layout) {
           cell.fits = r.context_max ? plan.context_search->found : plan.layout->fits;
           cell.unsupported = plan.layout->unsupported;
