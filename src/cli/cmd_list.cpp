@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "cli/json_optional.hpp"
 #include "cli/output.hpp"
 #include "cli/table.hpp"
 #include "dsplan/base/error.hpp"
@@ -54,11 +55,12 @@ void list_quants(const Catalog& cat, Context& ctx) {
   ordered_json files = ordered_json::array();
   Table unmodelled({{"File"}, {"Model"}, {"Size it from its header with"}, {"Published size"}});
   for (const auto& f : cat.unmodelled_files) {
-    files.push_back({{"file", f.file},
-                     {"model", f.model},
-                     {"hf", "hf:" + f.hf},
-                     {"published_size", f.published_size},
-                     {"source", f.source}});
+    files.push_back(
+        {{"file", f.file},
+         {"model", f.model},
+         {"hf", "hf:" + f.hf},
+         {"published_size", f.published_size.empty() ? ordered_json(nullptr) : ordered_json(f.published_size)},
+         {"source", f.source}});
     unmodelled.add_row({f.file, f.model, "--model-file hf:" + f.hf, f.published_size.empty() ? "-" : f.published_size});
   }
   render_output(
@@ -81,9 +83,15 @@ void list_gpus(const Catalog& cat, Context& ctx) {
   Table table({{"ID"}, {"Name"}, {"Memory [GiB]", Table::Align::right}, {"Bandwidth [GB/s]", Table::Align::right},
                {"BF16 dense [TFLOPS]", Table::Align::right}, {"TDP [W]", Table::Align::right}});
   for (const auto& g : cat.gpus) {
-    ordered_json row{{"id", g.id}, {"name", g.name}, {"vendor", g.vendor}, {"class", g.device_class},
-                     {"memory_bytes", g.memory.count()}, {"bandwidth_bytes_per_s", g.bandwidth_bytes_per_s},
-                     {"bf16_tflops", g.bf16_tflops}, {"tdp_watts", g.tdp_watts}, {"aliases", g.aliases}};
+    ordered_json row{{"id", g.id},
+                     {"name", g.name},
+                     {"vendor", g.vendor},
+                     {"class", g.device_class},
+                     {"memory_bytes", g.memory.count()},
+                     {"bandwidth_bytes_per_s", positive_or_null(g.bandwidth_bytes_per_s)},
+                     {"bf16_tflops", positive_or_null(g.bf16_tflops)},
+                     {"tdp_watts", positive_or_null(g.tdp_watts)},
+                     {"aliases", g.aliases}};
     rows.push_back(row);
     const auto number_or_dash = [](double v, int decimals) { return v > 0 ? fixed(v, decimals) : std::string("-"); };
     table.add_row({g.id, g.name, fixed(g.memory.gib(), 2),
@@ -97,9 +105,14 @@ void list_cpus(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Cores", Table::Align::right}, {"Memory"}, {"Bandwidth [GB/s]", Table::Align::right}});
   for (const auto& c : cat.cpus) {
-    rows.push_back({{"id", c.id}, {"name", c.name}, {"cores", c.cores}, {"memory_channels", c.memory_channels},
-                    {"memory_type", c.memory_type}, {"bandwidth_bytes_per_s", c.bandwidth_bytes_per_s},
-                    {"bf16_tflops", c.bf16_tflops}, {"aliases", c.aliases}});
+    rows.push_back({{"id", c.id},
+                    {"name", c.name},
+                    {"cores", positive_or_null(c.cores)},
+                    {"memory_channels", positive_or_null(c.memory_channels)},
+                    {"memory_type", c.memory_type},
+                    {"bandwidth_bytes_per_s", positive_or_null(c.bandwidth_bytes_per_s)},
+                    {"bf16_tflops", positive_or_null(c.bf16_tflops)},
+                    {"aliases", c.aliases}});
     table.add_row({c.id, c.name, c.cores ? std::to_string(c.cores) : "-",
                    c.memory_channels ? std::to_string(c.memory_channels) + " x " + c.memory_type : c.memory_type,
                    fixed(static_cast<double>(c.bandwidth_bytes_per_s) / 1e9, 1)});

@@ -12,4 +12,10 @@ template <typename T>
   return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
+/// A catalog figure where 0 stands for "not published" (a GPU's TDP, a CPU's cores): null then.
+template <typename T>
+[[nodiscard]] nlohmann::ordered_json positive_or_null(T v) {
+  return v > 0 ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
 }  // namespace dsplan::cli

@@ -80,7 +80,7 @@ ordered_json placement_json(const DevicePlacement& p) {
           {"compute_buffer_bytes", p.compute_buffer.count()},
           {"overhead_bytes", p.overhead.count()},
           {"total_bytes", p.total.count()},
-          {"capacity_bytes", p.capacity.count()},
+          {"capacity_bytes", positive_or_null(p.capacity.count())},  // system RAM not given: unknown
           {"fits", p.fits}};
 }
 

@@ -294,7 +294,8 @@ TEST_CASE("memory bars: one per device, lengths from the JSON figures, colour on
     const auto& devices = j["layout"]["devices"];
     const auto& d = bars < devices.size() ? devices[bars] : j["layout"]["cpu"];
     // The bar spans the capacity, or the total when larger or unknown (a host without --ram).
-    const double cap = std::max(d["capacity_bytes"].get<double>(), d["total_bytes"].get<double>());
+    const double capacity = d["capacity_bytes"].is_null() ? 0.0 : d["capacity_bytes"].get<double>();
+    const double cap = std::max(capacity, d["total_bytes"].get<double>());
     const auto w = static_cast<double>(std::count(bar.begin(), bar.end(), 'W'));
     const auto k = static_cast<double>(std::count(bar.begin(), bar.end(), 'K'));
     // Each boundary is rounded to a character: within one character of the exact share.
