@@ -228,8 +228,14 @@ std::string man_page(CLI::App& app) {
   }
   out += ".SH EXIT STATUS\n0 ok, 1 a check failed (check, recommend with no pick, train \\-\\-count auto with no count), "
          "2 usage or input error (one line on stderr, nothing on stdout), 3 internal error.\n";
-  out += ".SH ENVIRONMENT\n.TP\n.B DSPLAN_CATALOG\nA catalog file layered over the embedded one (before \\-\\-catalog).\n"
-         ".TP\n.B NO_COLOR\nNo colour in the terminal output.\n";
+  out +=
+      ".SH ENVIRONMENT\n.TP\n.B DSPLAN_CATALOG\nCatalog files (':'-separated) layered over the embedded one (before "
+      "\\-\\-catalog).\n"
+      ".TP\n.B NO_COLOR\nNo colour in the terminal output.\n"
+      ".TP\n.B HF_TOKEN\nSent to HF_ENDPOINT's host only, for gated or private repositories (hf: references).\n"
+      ".TP\n.B HF_ENDPOINT\nThe Hugging Face server hf: references resolve against (default https://huggingface.co).\n"
+      ".TP\n.B DSPLAN_HTTP_TIMEOUT\nSeconds to connect and without a byte for remote files (default 15 and 20).\n"
+      ".TP\n.B XDG_CACHE_HOME\nThe header cache of remote files lives in its dsplan/ (default ~/.cache/dsplan/).\n";
   out += ".SH SEE ALSO\nThe documentation installed with dsplan: cli.md (options, JSON schema), methodology.md, "
          "validation.md, catalog.md.\n";
   return out;

@@ -164,10 +164,11 @@ void build_app(CLI::App& app, Context& ctx, const std::string& command) {
       ->type_name("FILE");
   app.add_flag("--json", ctx.global.json, "Print one JSON object (schema in docs/cli.md); same as --format json");
   app.add_option("--format", ctx.global.format_text,
-                 "table (default), json, or csv (list, compare, recommend, estimate --sweep)")
+                 "table (default), json, or csv (list, compare, recommend, check, estimate --sweep)")
       ->type_name("FORMAT");
   app.add_flag("--explain", ctx.global.explain, "Show how each figure was derived");
-  app.add_flag("-q,--quiet", ctx.global.quiet, "Print nothing on success; the exit code says it all");
+  app.add_flag("-q,--quiet", ctx.global.quiet,
+               "Print nothing on stdout; the exit code says it all (errors still go to stderr)");
   app.footer(
       "Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 internal error.\n"
       "Sizes: a bare number is GiB (24 = 24 GiB); GB = 10^9 bytes, GiB = 2^30. Tokens: 32k = 32,768.\n");
