@@ -20,6 +20,15 @@ namespace dsplan::cli {
 
 namespace {
 
+/// A GPU's memory: a size of at least 64 MiB, below which no GPU exists and a usable share
+/// would round to nothing.
+Bytes gpu_memory_size(const std::string& text, std::string_view flag) {
+  const Bytes size = parse_size(text, flag);
+  if (size.count() < (64ULL << 20))
+    throw InputError(std::string(flag) + ": '" + text + "' is less than any GPU's memory (at least 64 MiB)");
+  return size;
+}
+
 /// GGML_MAX_N_THREADS (ggml/include/ggml.h): llama.cpp refuses more.
 constexpr std::uint64_t k_max_threads = 512;
 
@@ -195,9 +204,9 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
                      " goes with --gpu NAME or --vram SIZE (a list names its cards: --gpus 2xrtx3090,rtx4090)");
   }
   if (!o.gpus.empty() && !gpus_is_count) h.gpus = parse_gpu_list(o.gpus);
-  if (!o.vram.empty()) h.vram = parse_size(o.vram, "--vram");
+  if (!o.vram.empty()) h.vram = gpu_memory_size(o.vram, "--vram");
   if (!o.gpu_memory.empty()) {
-    const Bytes size = parse_size(o.gpu_memory, "--gpu-memory");
+    const Bytes size = gpu_memory_size(o.gpu_memory, "--gpu-memory");
     if (h.gpus.empty())
       throw InputError("--gpu-memory sets the memory of --gpu or --gpus cards; --vram gives its own size");
     for (auto& g : h.gpus) g.installed = size;

@@ -179,6 +179,12 @@ TEST_CASE("minus zero is read as 0 and 1PiB is inside the documented size range"
   // The message says "1 byte to 1 PiB": 1 PiB itself is accepted, one byte more is not.
   REQUIRE(run_cli({"estimate", "70b", "--vram", "1PiB"}).code == 0);
   require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (1 byte to 1 PiB)");
+  // A GPU of one byte (whose usable 90% rounds to nothing, once shown as unknown and fitting) is
+  // no GPU: at least 64 MiB.
+  require_usage_error(run_cli({"estimate", "1.5b", "--vram", "1b"}), "--vram: '1b' is less than any GPU's memory");
+  require_usage_error(run_cli({"estimate", "1.5b", "--gpu", "rtx4090", "--gpu-memory", "63MiB"}),
+                      "--gpu-memory: '63MiB' is less than any GPU's memory (at least 64 MiB)");
+  REQUIRE(run_cli({"estimate", "1.5b", "--vram", "64MiB"}).code == 0);
 }
 
 TEST_CASE("a failed write of the output is an error, not success", "[cli][fuzz]") {
