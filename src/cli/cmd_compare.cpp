@@ -184,8 +184,9 @@ void setup_compare(CLI::App& app, Context& ctx) {
       if (!r.context_max && !o->estimate.headroom.empty()) throw InputError("--headroom goes with --context max");
       r.headroom = optional_number(o->estimate.headroom, "--headroom", 0, 0.9).value_or(r.headroom);
       r.engine = r.base.scenario.engine;
-      r.models = split_commas(o->models, "--models");
-      for (auto& m : split_commas(o->named, "MODEL")) r.models.push_back(std::move(m));
+      // In the order typed: the models named first (compare 7b --models 8b), then --models.
+      r.models = split_commas(o->named, "MODEL");
+      for (auto& m : split_commas(o->models, "--models")) r.models.push_back(std::move(m));
       if (!o->quants.empty()) r.quants = split_commas(o->quants, "--quants");
       if (!o->estimate.model_file.empty()) {  // the file's column first, on its model's row
         const ModelFileChoice file = load_model_file(ctx, o->estimate.model_file, "");

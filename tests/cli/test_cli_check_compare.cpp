@@ -316,3 +316,13 @@ TEST_CASE("compare names what each cell chose: GPUs with count auto, cache type,
   REQUIRE(capped_table.out.find("native = ") == std::string::npos);
   REQUIRE(capped_table.out.find("partly in system RAM") == std::string::npos);
 }
+
+TEST_CASE("compare keeps the models in the order typed and refuses a row or column listed twice", "[cli][compare]") {
+  const json j = run_json({"compare", "7b", "--models", "8b", "--quants", "q4_k_m"});
+  REQUIRE(j["rows"][0]["model"] == "r1-distill-qwen-7b");
+  REQUIRE(j["rows"][1]["model"] == "r1-distill-llama-8b");
+  require_usage_error(run_cli({"compare", "7b", "r1-distill-qwen-7b"}),
+                      "model 'r1-distill-qwen-7b' is DeepSeek-R1-Distill-Qwen-7B, already listed");
+  require_usage_error(run_cli({"compare", "7b", "--quants", "q4_k_m,Q4_K_M"}),
+                      "--quants: 'Q4_K_M' names a column already listed");
+}

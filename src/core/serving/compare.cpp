@@ -1,8 +1,11 @@
 // The compare matrix: one plan per model x quant, with the request's hardware and scenario.
 #include "dsplan/serving/compare.hpp"
 
-#include "dsplan/serving/context_search.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
+#include "dsplan/serving/context_search.hpp"
+
+#include <algorithm>
 
 #include <optional>
 #include <string>
@@ -15,14 +18,23 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
   out.batch = r.base.scenario.batch;
   out.count_auto = r.base.count_auto;
   out.kv_auto = r.kv_auto;
-  for (const auto& q : r.quants)
-    if (q != k_native_quant) (void)cat.require_quant(q);
+  std::vector<std::string> quant_ids;
+  for (const auto& q : r.quants) {
+    const std::string id = q == k_native_quant ? q : cat.require_quant(q).id;
+    if (contains(quant_ids, id)) throw InputError("--quants: '" + q + "' names a column already listed");
+    quant_ids.push_back(id);
+  }
   if (!r.engine.empty()) (void)cat.require_engine(r.engine);
   std::vector<const ModelSpec*> models;
   if (r.models.empty())
     for (const auto& m : cat.models) models.push_back(&m);
   else
-    for (const auto& name : r.models) models.push_back(&cat.require_model(name));
+    for (const auto& name : r.models) {
+      const ModelSpec* m = &cat.require_model(name);
+      if (std::find(models.begin(), models.end(), m) != models.end())
+        throw InputError("model '" + name + "' is " + m->name + ", already listed");
+      models.push_back(m);
+    }
   std::optional<std::string> first_error;
   bool any_applicable = false;
   for (const ModelSpec* m : models) {
