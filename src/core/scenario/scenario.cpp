@@ -129,7 +129,9 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
       throw InputError("%kv_type% " + s.kv_type + ": " + r.model->name + " caches only in " + std::string(fixed) +
                        " (the engines assert an FP8 KV cache)");
     if (!contains(r.engine->kv_cache_types, fixed))
-      throw InputError(r.engine->id + " has no " + std::string(fixed) + " cache, the only one " + r.model->name + " uses");
+      throw InputError("dsplan models " + r.model->name + "'s cache as the engines that serve it keep it (" +
+                       std::string(fixed) + ", vLLM and SGLang), and " + r.engine->name +
+                       " keeps another (its own implementation is not modelled)");
     r.kv_type = &cat.require_block_type(std::string(fixed));
     if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + std::string(fixed) + " (the only cache " + r.model->name + " has)");
     return;
