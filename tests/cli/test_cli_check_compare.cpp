@@ -326,3 +326,11 @@ TEST_CASE("compare keeps the models in the order typed and refuses a row or colu
   require_usage_error(run_cli({"compare", "7b", "--quants", "q4_k_m,Q4_K_M"}),
                       "--quants: 'Q4_K_M' names a column already listed");
 }
+
+TEST_CASE("check with --context max names the context it checked", "[cli][check]") {
+  const json j = run_json({"check", "32b", "--quant", "q6_k", "--vram", "24", "--ram", "32", "--context", "max"});
+  const std::uint64_t context = j["estimate"]["context"];
+  REQUIRE(j["checks"][0]["text"] == fmt::format("fits in memory at {} tokens, the largest context that does "
+                                                "(--context max)",
+                                                context));
+}

@@ -65,7 +65,11 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
   const bool unverified = l.fits && p.needs_ram.has_value();
   const bool fit = p.fits;
   CheckOutcome fits{"fits", fit ? 1.0 : 0.0, 1.0, "", fit, ""};
-  if (fit) fits.text = "fits in memory";
+  if (fit && p.context_search)  // the context checked is the search's answer: a CI log shows it shrink
+    fits.text =
+        fmt::format("fits in memory at {} tokens, the largest context that does (--context max)", p.scenario.context);
+  else if (fit)
+    fits.text = "fits in memory";
   else if (unverified && ram_is_gpu_memory(*p.hardware))
     fits.text = fmt::format("does not fit: needs {:.2f} GiB more, and {}'s one memory for CPU and GPU is all the GPU's",
                             p.needs_ram->gib(), p.hardware->gpus.front().name);
