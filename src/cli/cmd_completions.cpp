@@ -287,10 +287,16 @@ void setup_completions(CLI::App& app, Context& ctx) {
       "  dsplan completions man > dsplan.1 && man -l dsplan.1");
   sub->callback([&app, &ctx, shell] {
     ctx.runner = [&app, &ctx, shell] {
-      if (*shell == "bash") ctx.out << bash_script(app, ctx.catalog());
-      else if (*shell == "zsh") ctx.out << zsh_script(app, ctx.catalog());
-      else if (*shell == "man") ctx.out << man_page(app);
-      else throw InputError("completions: '" + *shell + "' is not bash, zsh or man");
+      if (ctx.global.format != OutputFormat::table)
+        throw InputError("completions prints a script or a man page; --json and --format do not apply");
+      if (*shell == "bash")
+        ctx.out << bash_script(app, ctx.catalog());
+      else if (*shell == "zsh")
+        ctx.out << zsh_script(app, ctx.catalog());
+      else if (*shell == "man")
+        ctx.out << man_page(app);
+      else
+        throw InputError("completions: '" + *shell + "' is not bash, zsh or man");
       return ExitCode::ok;
     };
   });

@@ -24,6 +24,8 @@ ExitCode run_sweep(const EstimateOptions& o, const std::string& svg, Context& ct
   if (o.context == "max") throw InputError("--sweep context goes over every context; drop --context max");
   if (!o.context.empty()) throw InputError("--sweep context sets the context itself; drop --context");
   if (!o.users.empty()) throw InputError("--sweep context plans one sequence per context; drop --users");
+  if (ctx.global.explain)
+    throw InputError("--explain derives one plan's figures; --sweep context lists many: drop one of them");
   const auto points = sweep_context(ctx.catalog(), to_plan_request(o, false));
   if (!svg.empty()) ctx.files.push_back({"--svg", svg, render_sweep_svg(points)});
   render_output(ctx, {"estimate --sweep", [&](std::ostream& out) { render_sweep_table(points, out); },

@@ -246,3 +246,10 @@ TEST_CASE("a catalog path that is not a regular file is named as such", "[cli][f
   require_usage_error(run_cli({"estimate", "8b", "--model-file", fifo.string(), "--vram", "24"}), "not a regular file");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("flags that would do nothing there are refused, not ignored", "[cli][fuzz]") {
+  require_usage_error(run_cli({"estimate", "7b", "--explain", "--sweep", "context"}),
+                      "--explain derives one plan's figures; --sweep context lists many");
+  require_usage_error(run_cli({"completions", "bash", "--json"}), "--json and --format do not apply");
+  require_usage_error(run_cli({"completions", "zsh", "--format", "csv"}), "--json and --format do not apply");
+}
