@@ -247,7 +247,7 @@ TEST_CASE("a catalog path that is not a regular file is named as such", "[cli][f
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("flags that would do nothing there are refused, not ignored", "[cli][fuzz]") {
+TEST_CASE("flags that would do nothing there are refused rather than ignored", "[cli][fuzz]") {
   require_usage_error(run_cli({"estimate", "7b", "--explain", "--sweep", "context"}),
                       "--explain derives one plan's figures; --sweep context lists many");
   require_usage_error(run_cli({"completions", "bash", "--json"}), "--json and --format do not apply");

@@ -287,7 +287,7 @@ TEST_CASE("count auto keeps a layer split in one machine", "[cli][count]") {
   REQUIRE(q4["fits"] == true);
 }
 
-TEST_CASE("compare names what each cell chose: GPUs with count auto, cache type, a capped context", "[cli][compare]") {
+TEST_CASE("compare names what each cell chose: GPUs with count auto and cache type and a capped context", "[cli][compare]") {
   // --count auto: each cell takes its own count; the table and JSON say which.
   const auto table = run_cli({"compare", "r1", "--gpu", "h100-sxm", "--count", "auto"});
   REQUIRE(table.code == 0);

@@ -8,7 +8,7 @@
 using namespace dsplan::test;
 using json = nlohmann::json;
 
-TEST_CASE("V4 runs where its engines have kernels for it, whatever the format", "[cli][v4]") {
+TEST_CASE("V4 runs where its engines have kernels for it whatever the format", "[cli][v4]") {
   // CDNA 3 (MI300X): vLLM runs it (recipes PR #830, Infera's gfx942 matrix), SGLang does not.
   const json vllm = run_json({"estimate", "v4-flash", "--gpu", "mi300x", "--count", "2", "--engine", "vllm"});
   REQUIRE(vllm["fits"] == true);
