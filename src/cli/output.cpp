@@ -37,7 +37,11 @@ void flatten(const json& v, const std::string& prefix, Row& row) {
     return;
   }
   if (v.is_array()) {
-    const bool scalars = std::all_of(v.begin(), v.end(), [](const json& e) { return !e.is_structured(); });
+    // Scalars joined with ';' unless one holds a ';' itself (a reason quoting a source): then, as a
+    // list of objects, the list's JSON, which splits unambiguously.
+    const bool scalars = std::all_of(v.begin(), v.end(), [](const json& e) {
+      return !e.is_structured() && scalar_text(e).find(';') == std::string::npos;
+    });
     std::string text;
     if (scalars)
       for (const auto& e : v) {

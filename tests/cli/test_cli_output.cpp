@@ -125,3 +125,14 @@ TEST_CASE("json stages: the terms of each stage add up to its time", "[cli][form
   const auto batched = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--batch", "8"});
   REQUIRE(batched["throughput"]["decode_stages"][0]["batch_compute_s"].get<double>() > 0);
 }
+
+TEST_CASE("format csv: a list one of whose values holds a semicolon is written as JSON", "[cli][format]") {
+  // recommend's reasons quote sources that hold ';': joined with ';' they would split wrongly.
+  const auto o = run_cli({"recommend", "--vram", "24", "--task", "code", "--all", "--format", "csv"});
+  REQUIRE(o.code == 0);
+  const auto l = lines(o.out);
+  std::size_t json_lists = 0;
+  for (const auto& row : l)
+    if (row.find("\"[\"\"") != std::string::npos) ++json_lists;  // a quoted cell starting ["
+  REQUIRE(json_lists > 0);
+}
