@@ -57,6 +57,8 @@ constexpr std::pair<std::string_view, std::string_view> k_familiar_flags[] = {
     // estimate prices rent for the cards it is given; only recommend chooses rented cards
     {"--cloud", "--gpu NAME --count auto, which prints the rent; recommend --cloud chooses the cards"},
     {"--hours", "--tokens-per-day, which sets the hours a day of use the cost counts"},
+    // a task is recommend's question; the other commands plan the model they are given
+    {"--task", "dsplan recommend --task, which chooses a model for a task"},
 };
 
 /// Cost flags on a command that prints no cost: where they belong, not a flag of similar spelling.
@@ -92,6 +94,9 @@ std::string unexpected_message(const CLI::App& app, const std::vector<std::strin
   if (!flag.empty() && flag[0] == '-') {
     for (const auto& [name, use] : k_familiar_flags)
       if (flag == name) hint = std::string(use);
+    const auto parsed = app.get_subcommands();
+    if (flag == "--model" && !parsed.empty() && parsed.front()->get_name() == "compare")
+      hint = "--models, or the models as arguments";
     if (hint.empty() && std::find(std::begin(k_cost_flags), std::end(k_cost_flags), flag) != std::end(k_cost_flags))
       hint = "dsplan estimate, check, recommend or train with " + flag + ": this command prints no cost";
     if (hint.empty()) {
@@ -202,6 +207,18 @@ std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
   constexpr std::string_view k_twice = ": At Most 1 required but received ";
   if (const auto at = text.find(k_twice); at != std::string::npos)
     return text.substr(0, at) + " given " + text.substr(at + k_twice.size()) + " times; give it once";
+  // "shell is required": say which command lacks which argument, and where its values are listed.
+  if (constexpr std::string_view k_required = " is required";
+      text.ends_with(k_required) && !text.starts_with("A subcommand") && !app.get_subcommands().empty()) {
+    const CLI::App* command = &app;
+    for (auto parsed = app.get_subcommands(); !parsed.empty(); parsed = command->get_subcommands())
+      command = parsed.front();
+    const std::string what = text.substr(0, text.size() - k_required.size());
+    const std::string path = command->get_parent() && command->get_parent() != &app
+                                 ? command->get_parent()->get_name() + " " + command->get_name()
+                                 : command->get_name();
+    return "dsplan " + path + " needs its " + what + " argument (dsplan " + path + " --help says what it takes)";
+  }
   if (text.rfind("A subcommand is required", 0) == 0) {
     const CLI::App* group = &app;
     for (auto parsed = app.get_subcommands(); !parsed.empty(); parsed = group->get_subcommands())

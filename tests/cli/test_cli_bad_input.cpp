@@ -253,3 +253,10 @@ TEST_CASE("flags that would do nothing there are refused rather than ignored", "
   require_usage_error(run_cli({"completions", "bash", "--json"}), "--json and --format do not apply");
   require_usage_error(run_cli({"completions", "zsh", "--format", "csv"}), "--json and --format do not apply");
 }
+
+TEST_CASE("a missing argument or another command's flag is named with where it belongs", "[cli][fuzz]") {
+  require_usage_error(run_cli({"completions"}), "dsplan completions needs its shell argument");
+  require_usage_error(run_cli({"show"}), "dsplan show needs its model argument");
+  require_usage_error(run_cli({"estimate", "7b", "--task", "code"}), "did you mean dsplan recommend --task");
+  require_usage_error(run_cli({"compare", "--model", "7b"}), "did you mean --models, or the models as arguments?");
+}
