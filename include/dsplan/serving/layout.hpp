@@ -125,8 +125,14 @@ struct FittingCount {
   Layout layout;                 ///< plan_layout's layout on it
 };
 
-/// The smallest number of `gpu` (first..max_count) that holds the scenario; nullopt when none
-/// does. Paged engines only use tensor-parallel sizes that divide the model's heads.
+/// The most GPUs of the request's card a --count auto search tries: `max_count`, and for a layer
+/// split (llama.cpp's family, which does not span machines in dsplan) at most one node's
+/// gpus_per_node.
+[[nodiscard]] std::uint64_t auto_count_limit(const Catalog& catalog, const ResolvedScenario& scenario,
+                                             const HardwareRequest& hardware, std::uint64_t max_count);
+
+/// The smallest number of `gpu` (first..auto_count_limit) that holds the scenario; nullopt when
+/// none does. Paged engines only use tensor-parallel sizes that divide the model's heads.
 [[nodiscard]] std::optional<FittingCount> smallest_fitting_count(
     const Catalog& catalog, const ResolvedScenario& scenario, const MemoryEstimate& memory,
     const HardwareRequest& hardware, const LayoutRequest& request, std::uint64_t max_count, std::uint64_t first = 1);

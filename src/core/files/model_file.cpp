@@ -168,8 +168,9 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
            std::to_string(*first.u64(a + ".block_count")) + " in '" + a + ".block_count'";
   if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
     return "key '" + a + ".attention.head_count_kv' is 0";
-  if (first.u64(a + ".attention.kv_lora_rank") &&
-      catalog.architectures.at(*model_type_for(a, router_bias, catalog)).attention == AttentionKind::mla_dsa)
+  ModelArch kind;  // the attention kind's own traits say whether an indexer comes with it
+  kind.traits = catalog.architectures.at(*model_type_for(a, router_bias, catalog));
+  if (first.u64(a + ".attention.kv_lora_rank") && attention_of(kind).needs_indexer_engine)
     for (const char* k : {"attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k"})
       if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (the sparse-attention indexer) is missing";
   if (first.u64(a + ".attention.kv_lora_rank"))

@@ -696,6 +696,13 @@ Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const Memo
   return layout;
 }
 
+std::uint64_t auto_count_limit(const Catalog& cat, const ResolvedScenario& s, const HardwareRequest& hw,
+                               std::uint64_t max_count) {
+  // A layer split runs in one machine (llama.cpp's RPC backend across machines is not modelled).
+  if (s.engine->parallelism == Parallelism::tensor_parallel || hw.gpus.size() != 1) return max_count;
+  return std::min(max_count, cat.require_gpu(hw.gpus.front().name).gpus_per_node);
+}
+
 std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const ResolvedScenario& s,
                                                    const MemoryEstimate& m, const HardwareRequest& hw,
                                                    const LayoutRequest& r, std::uint64_t max_count,
@@ -704,9 +711,7 @@ std::optional<FittingCount> smallest_fitting_count(const Catalog& cat, const Res
   const bool tensor_parallel = s.engine->parallelism == Parallelism::tensor_parallel;
   std::uint64_t n = 1;  // a tensor-parallel engine's counts start at 1 and step as it can run them
   if (!tensor_parallel) n = std::max<std::uint64_t>(first, 1);
-  // A layer split runs in one machine (llama.cpp's RPC backend across machines is not modelled):
-  // at most the GPUs a node of this card holds.
-  if (!tensor_parallel) max_count = std::min(max_count, cat.require_gpu(hw.gpus.front().name).gpus_per_node);
+  max_count = auto_count_limit(cat, s, hw, max_count);
   for (; n <= max_count; n = tensor_parallel ? next_tensor_parallel_count(cat, hw, n) : n + 1) {
     if (n < first) continue;
     HardwareRequest request = with_gpu_count(cat, hw, n, tensor_parallel);

@@ -529,9 +529,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
     const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
     p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
     if (!p.auto_count) {
-      // A layer split stays in one machine (smallest_fitting_count): the most GPUs a node holds.
-      const std::uint64_t per_node = cat.require_gpu(hw_request.gpus.front().name).gpus_per_node;
-      const std::uint64_t tried = tp ? r.max_count : std::min(r.max_count, per_node);
+      const std::uint64_t tried = auto_count_limit(cat, p.scenario, hw_request, r.max_count);
       p.notes.push_back(
           fmt::format("no count of {} up to {}{} holds this scenario", hw_request.gpus.front().name, tried,
                       tp ? "" : fmt::format(" (one machine: {} splits layers within it)", p.scenario.engine->name)));
