@@ -202,7 +202,7 @@ void reject_unknown_command(const std::string& word) {
 
 /// CLI11's own wording where it reads as a library's: an option given twice, a command group
 /// without its command.
-std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
+std::string parse_error_text(const CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& e) {
   std::string text = one_line(e.what());
   constexpr std::string_view k_twice = ": At Most 1 required but received ";
   if (const auto at = text.find(k_twice); at != std::string::npos)
@@ -226,8 +226,16 @@ std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e) {
     std::vector<std::string> names;
     for (const auto* sub : group->get_subcommands([](const CLI::App*) { return true; }))
       names.push_back(sub->get_name());
-    if (group != &app && !names.empty())
+    if (group != &app && !names.empty()) {
+      // `dsplan catalog foo`: name the word that is not one of its commands.
+      const auto at = std::find(args.begin(), args.end(), group->get_name());
+      const auto word = at == args.end() ? at : std::find_if(std::next(at), args.end(), [](const std::string& a) {
+        return !a.starts_with("-");
+      });
+      if (word != args.end())
+        return "dsplan " + group->get_name() + " has no command '" + *word + "'; its commands: " + join(names);
       return "dsplan " + group->get_name() + " needs one of its commands: " + join(names);
+    }
   }
   return text + " (see 'dsplan --help')";
 }
@@ -329,7 +337,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   } catch (const CLI::CallForVersion& e) {
     return print_help(app, e, out, err);
   } catch (const CLI::ParseError& e) {
-    err << "dsplan: error: " << parse_error_text(app, e) << '\n';
+    err << "dsplan: error: " << parse_error_text(app, args, e) << '\n';
     return static_cast<int>(ExitCode::usage);
   } catch (const InputError& e) {
     err << "dsplan: error: " << one_line(with_flags(e.what())) << '\n';

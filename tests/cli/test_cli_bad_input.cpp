@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -122,7 +123,7 @@ TEST_CASE("bad command lines are one-line input errors", "[cli][fuzz]") {
        "tensor parallel 4 x pipeline parallel 4 must equal the 8 GPUs"},
       // CLI11's wording, and a limit nothing can meet.
       {{"estimate", "8b", "--gpu", "rtx4090", "--gpu", "h100-sxm"}, "--gpu given 2 times; give it once"},
-      {{"catalog", "foo"}, "dsplan catalog needs one of its commands: validate"},
+      {{"catalog", "foo"}, "dsplan catalog has no command 'foo'; its commands: validate"},
       {{"recommend", "--ram", "64", "--gpus", "2"}, "--gpus 2 (a count) goes with --gpu NAME or --vram SIZE"},
       {{"check", "8b", "--gpu", "rtx4090", "--max-ttft-ms", "0"}, "--max-ttft-ms: 0 is out of range"},
       {{"train", "8b", "--gpu", "h100-sxm", "--tokens", "-5"}, "--tokens: -5 is out of range (1 to 1e+18)"},
@@ -259,4 +260,33 @@ TEST_CASE("a missing argument or another command's flag is named with where it b
   require_usage_error(run_cli({"show"}), "dsplan show needs its model argument");
   require_usage_error(run_cli({"estimate", "7b", "--task", "code"}), "did you mean dsplan recommend --task");
   require_usage_error(run_cli({"compare", "--model", "7b"}), "did you mean --models, or the models as arguments?");
+}
+
+TEST_CASE("a word that is no command of catalog is named", "[cli][fuzz]") {
+  require_usage_error(run_cli({"catalog", "foo"}), "dsplan catalog has no command 'foo'; its commands: validate");
+  require_usage_error(run_cli({"catalog"}), "dsplan catalog needs one of its commands: validate");
+}
+
+TEST_CASE("an unknown name suggests each catalog entry once", "[cli][fuzz]") {
+  // rtx-4090 is an alias of rtx4090: one GPU, suggested once, not as two spellings.
+  const auto o = run_cli({"estimate", "8b", "--gpu", "rtx409"});
+  require_usage_error(o, "did you mean: rtx4090,");
+  CHECK(o.err.find("rtx-4090") == std::string::npos);
+}
+
+TEST_CASE("a catalog file saved with a UTF-8 byte-order mark is read", "[cli][catalog]") {
+  // RFC 8259 8.1: a reader may ignore a BOM; Windows editors write one.
+  const auto path = std::filesystem::temp_directory_path() / "dsplan-test-bom.json";
+  std::ofstream(path, std::ios::binary) << "\xEF\xBB\xBF{\"models\": []}";
+  const auto o = run_cli({"catalog", "validate", path.string()});
+  CHECK(o.code == 0);
+  CHECK(o.out.find("valid: 1 file(s)") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a row-layout KV cache type on a model whose rows differ names the layout and the flag", "[cli][fuzz]") {
+  // fp8_ds_mla holds 576-value MLA latent rows; the 8B distill's GQA K row is 8 x 128 = 1024 values.
+  require_usage_error(run_cli({"estimate", "8b", "--kv-type", "fp8_ds_mla", "--gpu", "rtx4090", "--engine", "vllm"}),
+                      "'fp8_ds_mla' (FP8 DeepSeek MLA cache) needs rows divisible by 576, but this model's K has 1024 "
+                      "values per token; choose another --kv-type");
 }

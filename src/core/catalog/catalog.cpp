@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include "dsplan/base/error.hpp"
@@ -85,12 +86,23 @@ template <typename T>
 [[noreturn]] void unknown(const std::vector<T>& items, std::string_view kind, std::string_view name,
                           std::string_view list_hint) {
   std::vector<std::string> candidates;
+  std::map<std::string, std::string> id_of;  // one spelling per entry: the closest of its id and aliases
   for (const auto& item : items) {
     candidates.push_back(item.id);
-    for (const auto& alias : item.aliases) candidates.push_back(alias);
+    id_of[item.id] = item.id;
+    for (const auto& alias : item.aliases) {
+      candidates.push_back(alias);
+      id_of.emplace(alias, item.id);
+    }
   }
   std::string message = "unknown " + std::string(kind) + " '" + std::string(name) + "'";
-  const auto close = closest_names(name, candidates);
+  std::vector<std::string> close, entries;
+  for (const auto& c : closest_names(name, candidates, candidates.size()))
+    if (const auto& id = id_of.at(c);
+        std::find(entries.begin(), entries.end(), id) == entries.end() && close.size() < 4) {
+      entries.push_back(id);
+      close.push_back(c);
+    }
   if (!close.empty()) {
     message += " (did you mean: ";
     for (std::size_t i = 0; i < close.size(); ++i) message += (i ? ", " : "") + close[i];

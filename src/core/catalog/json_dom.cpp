@@ -425,6 +425,8 @@ void JsonDoc::reparse(std::string_view text, JsonLimits limits) {
   m_members.clear();
   m_decoded.clear();
   m_values.reserve(text.size() / 12 + 1);  // the catalog has ~1 value per 12 bytes: one allocation
+  // A byte-order mark (Windows editors write one) is not JSON; RFC 8259 8.1 lets a reader skip it.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   JsonParser(text, limits, *this).run();
 }
 

@@ -15,9 +15,9 @@ Bytes row_bytes(const BlockType& type, std::uint64_t values, std::string_view wh
   if (values == 0) return Bytes(0);
   if (type.is_row_block()) {
     if (values % type.weights_per_block != 0)
-      throw InputError("KV cache type '" + type.id + "' needs rows divisible by " +
-                       std::to_string(type.weights_per_block) + ", but " + std::string(what) + " has " +
-                       std::to_string(values) + " values per token");
+      throw InputError("KV cache type '" + type.id + "' (" + type.name + ") needs rows divisible by " +
+                       std::to_string(type.weights_per_block) + ", but this model's " + std::string(what) + " has " +
+                       std::to_string(values) + " values per token; choose another %kv_type%");
     return Bytes(values / type.weights_per_block * type.bytes_per_block);
   }
   if (type.scale_rows != 0) throw InputError("'" + type.id + "' is a weight format, not a KV cache type");
