@@ -895,3 +895,27 @@ TEST_CASE("a throughput estimate given the model's inventory equals one that bui
     CHECK(t.ttft_s == p.throughput->ttft_s);
   }
 }
+
+TEST_CASE("FP8 checkpoints run the weights' products at the FP8 rate and attention at the 16-bit rate",
+          "[performance]") {
+  // H200 SXM: 1979 dense FP8 TFLOPS, 989.5 dense BF16 (NVIDIA H200 datasheet). vLLM's MLA prefill
+  // runs FlashAttention on BF16 operands, whatever the checkpoint's format.
+  Run x{"r1", "fp8", "vllm", {{"h200", 8}}, 32000, 100};
+  const auto fp8 = run(x);
+  REQUIRE(fp8.throughput);
+  const auto& st = fp8.throughput->prefill_stages.front();
+  REQUIRE(st.peak_tflops == 1979.0);
+  REQUIRE(st.attention_peak_tflops == 989.5);
+  // At a 32,000-token prompt MLA's products (128 heads x (192 + 128) x 2 FLOPs per attended position,
+  // 16,000 positions on average) are about as many as the weights' (2 x 37.5 B / 61 blocks per token).
+  REQUIRE(st.attention_flops > 0.35 * st.flops);
+  REQUIRE(st.attention_flops < 0.65 * st.flops);
+  const double expected = ((st.flops - st.attention_flops) / 1979e12 + st.attention_flops / 989.5e12) / st.mfu;
+  REQUIRE(st.compute_s == Approx(expected).epsilon(1e-9));
+  // A BF16 model runs both at the one 16-bit rate.
+  const auto bf16 = run({"8b", "bf16", "vllm", {{"h200", 1}}, 32000, 100});
+  REQUIRE(bf16.throughput);
+  const auto& b = bf16.throughput->prefill_stages.front();
+  REQUIRE(b.peak_tflops == 989.5);
+  REQUIRE(b.attention_peak_tflops == 989.5);
+}

@@ -27,8 +27,11 @@ struct StageTime {
   std::string device;
   double read_bytes = 0;  ///< weights and KV read per step
   double flops = 0;
+  /// The part of `flops` in attention's score and value products, which run at the 16-bit peak
+  /// (attention_peak_tflops) when the weights' products run in FP8.
+  double attention_flops = 0;
   double memory_s = 0;    ///< read_bytes / (bandwidth x efficiency)
-  double compute_s = 0;   ///< flops / (peak x MFU)
+  double compute_s = 0;   ///< (flops - attention_flops) / (peak x MFU) + attention_flops / (attention peak x MFU)
   double fixed_s = 0;     ///< per-block launch and synchronisation time
   /// Flash attention off: the attention scores written and read back, score_bytes / (bandwidth x
   /// efficiency), in kernels of their own after the weight products.
@@ -50,7 +53,8 @@ struct StageTime {
   bool pageable_copy = false;
   double bandwidth_bytes_per_s = 0;  ///< the device's memory bandwidth (a CPU's: what its threads can draw)
   double efficiency = 0;             ///< share of it the engine's reads reach, all factors applied
-  double peak_tflops = 0;            ///< the compute peak the engine's kernels run against
+  double peak_tflops = 0;            ///< the compute peak the engine's weight products run against
+  double attention_peak_tflops = 0;  ///< the peak its attention kernels run against (16-bit)
   double mfu = 0;                    ///< share of it reached, all factors applied
   /// The class constants and the factors behind efficiency and mfu (1: not applied), for --explain.
   struct Factors {

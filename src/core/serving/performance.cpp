@@ -105,7 +105,15 @@ std::uint64_t attended_limit(const KvCacheSize& kv) {
 struct Work {
   double bytes = 0;
   double flops = 0;
-  double score_bytes = 0;  ///< materialized attention scores (flash attention off)
+  double score_bytes = 0;      ///< materialized attention scores (flash attention off)
+  double attention_flops = 0;  ///< the part of flops in attention's score and value products
+};
+
+/// The peaks a device's kernels run against: the weights' products in the format's compute dtype,
+/// attention in 16 bits (FP8 checkpoints still run FlashAttention/FlashMLA on BF16 operands).
+struct Peaks {
+  double weights = 0;
+  double attention = 0;
 };
 
 Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, std::uint64_t tokens, double context,
@@ -123,10 +131,9 @@ Work blocks_work(const ModelWork& w, std::uint64_t first, std::uint64_t count, s
   const double layers = static_cast<double>(count);
   const AttentionTraits& attention = attention_of(*w.arch);
   const std::uint64_t reads = attended_limit(*w.kv);
-  if (prefill)
-    out.flops += layers * attention.prefill_flops(*w.arch, t, reads);
-  else
-    out.flops += layers * t * attention.decode_flops(*w.arch, w.kv->layout, context, reads);
+  out.attention_flops = prefill ? layers * attention.prefill_flops(*w.arch, t, reads)
+                                : layers * t * attention.decode_flops(*w.arch, w.kv->layout, context, reads);
+  out.flops += out.attention_flops;
   return out;
 }
 
@@ -194,13 +201,21 @@ double score_bytes_per_block(const ResolvedScenario& s, const ModelWork& w, cons
   return scores * static_cast<double>(w.arch->num_heads) * k_bytes_per_materialized_score;
 }
 
-StageTime stage(const std::string& name, Work work, double bandwidth, double peak_tflops, const PerformanceClass& pc,
+/// Seconds `flops` take at the stage's peaks and `mfu`, `attention_flops` of them at the attention peak.
+double compute_seconds(const StageTime& st, double flops, double attention_flops, double mfu) {
+  if (!(st.peak_tflops > 0)) return 0.0;
+  const double attention_peak = st.attention_peak_tflops > 0 ? st.attention_peak_tflops : st.peak_tflops;
+  return ((flops - attention_flops) / st.peak_tflops + attention_flops / attention_peak) / (1e12 * mfu);
+}
+
+StageTime stage(const std::string& name, Work work, double bandwidth, Peaks peaks, const PerformanceClass& pc,
                 double fixed_s, const ModelWork& w, const Phase& ph, const std::string& main_type,
                 const std::string& architecture = {}, double kernel_mfu = 1.0) {
   StageTime st;
   if (ph.named) st.device = name;
   st.read_bytes = work.bytes;
   st.flops = work.flops;
+  st.attention_flops = work.attention_flops;
   auto& f = st.factors;
   f.bandwidth_efficiency = pc.bandwidth_efficiency;
   f.type_bandwidth = factor_or_one(pc.type_bandwidth_factor, main_type);
@@ -214,18 +229,19 @@ StageTime stage(const std::string& name, Work work, double bandwidth, double pea
   f.architecture = architecture;
   st.bandwidth_bytes_per_s = bandwidth;
   st.efficiency = f.bandwidth_efficiency * f.type_bandwidth * f.architecture_bandwidth;
-  st.peak_tflops = peak_tflops;
+  st.peak_tflops = peaks.weights;
+  st.attention_peak_tflops = peaks.attention;
   st.mfu = f.prefill_mfu * f.architecture_mfu * f.type_mfu * f.moe_mfu * f.kernel_mfu;
   st.memory_s = bandwidth > 0 ? work.bytes / (bandwidth * st.efficiency) : 0.0;
-  st.compute_s = peak_tflops > 0 ? work.flops / (peak_tflops * 1e12 * st.mfu) : 0.0;
+  st.compute_s = compute_seconds(st, work.flops, work.attention_flops, st.mfu);
   st.fixed_s = fixed_s;
   st.score_bytes = work.score_bytes;
   st.scores_s = bandwidth > 0 ? work.score_bytes / (bandwidth * st.efficiency) : 0.0;
   st.total_s = std::max(st.memory_s, st.compute_s) + st.scores_s + fixed_s;
-  if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && peak_tflops > 0) {
+  if (!ph.prefill && ph.tokens > 1 && pc.decode_batch_mfu > 0 && st.peak_tflops > 0) {
     // Sequences after the first: their share of the FLOPs, not hidden behind the weight reads.
     const double extra = static_cast<double>(ph.tokens - 1) / static_cast<double>(ph.tokens);
-    st.batch_compute_s = work.flops * extra / (peak_tflops * 1e12 * pc.decode_batch_mfu);
+    st.batch_compute_s = extra * compute_seconds(st, work.flops, work.attention_flops, pc.decode_batch_mfu);
     st.total_s += st.batch_compute_s;
   }
   return st;
@@ -258,11 +274,11 @@ double moe_block_seconds(const PerformanceClass& pc, const ResolvedScenario& s, 
   return era.value_or(pc.moe_layer_seconds);
 }
 
-double device_peak(const Device& d, const ResolvedScenario& s) {
+Peaks device_peak(const Device& d, const ResolvedScenario& s) {
+  const double sixteen_bit = s.engine->performance.fp32_accumulate ? d.peak_fp32_accumulate_tflops : d.peak_tflops;
   // FP8 checkpoints run FP8 GEMMs on GPUs that have FP8 tensor cores (vLLM/SGLang w8a8).
-  if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return d.peak_fp8_tflops;
-  if (s.engine->performance.fp32_accumulate) return d.peak_fp32_accumulate_tflops;
-  return d.peak_tflops;
+  if (s.quant->compute == ComputeDtype::fp8 && d.peak_fp8_tflops > 0) return {d.peak_fp8_tflops, sixteen_bit};
+  return {sixteen_bit, sixteen_bit};
 }
 
 /// The host memory bandwidth the engine's threads can draw: one socket's, plus what each further
@@ -303,10 +319,10 @@ namespace {
 StageTime weights_over_pcie_stage(const ResolvedScenario& s, const ModelWork& w, const Layout& l, const Hardware& hw,
                                   const Phase& ph, const Work& cpu_work) {
   const Device& gpu0 = hw.gpus.front();
-  StageTime st =
-      stage("PCIe (RAM-resident weights to GPU0, computed there)", Work{0.0, cpu_work.flops, 0.0},
-            static_cast<double>(gpu0.bandwidth_bytes_per_s), device_peak(gpu0, s),
-            class_factors(*s.engine, gpu0.device_class), 0.0, w, ph, s.quant->default_type, gpu0.architecture);
+  StageTime st = stage(
+      "PCIe (RAM-resident weights to GPU0, computed there)", Work{0.0, cpu_work.flops, 0.0, cpu_work.attention_flops},
+      static_cast<double>(gpu0.bandwidth_bytes_per_s), device_peak(gpu0, s),
+      class_factors(*s.engine, gpu0.device_class), 0.0, w, ph, s.quant->default_type, gpu0.architecture);
   st.read_bytes = cpu_work.bytes;
   st.bandwidth_bytes_per_s = static_cast<double>(gpu0.host_link_bytes_per_s);
   st.pageable_copy = !pinned_host_weights(s, l);
@@ -397,8 +413,9 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
         if (hw.host.sockets > 1) name += ", " + std::to_string(hw.host.sockets) + " sockets";
         if (hw.host.threads > 0) name += ", " + std::to_string(hw.host.threads) + " threads";
       }
-      stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc), hw.host.tflops * hw.host.compute_share(), pc,
-                             fixed * chunks, w, ph, s.quant->default_type, {}, e.cpu_prefill_factor));
+      stages.push_back(stage(name, cpu_work, host_bandwidth(hw.host, pc),
+                             Peaks{hw.host.tflops * hw.host.compute_share(), hw.host.tflops * hw.host.compute_share()},
+                             pc, fixed * chunks, w, ph, s.quant->default_type, {}, e.cpu_prefill_factor));
     }
   }
   return stages;
@@ -417,8 +434,11 @@ Work replicated_work(const ModelWork& w, const DevicePlacement& p, const std::ar
         out.bytes += w.groups[b].bytes[g];
         out.flops += 2.0 * t * w.groups[b].params[g];
       }
-  if (ph.prefill)
-    out.flops += static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t, attended_limit(*w.kv));
+  if (ph.prefill) {
+    out.attention_flops =
+        static_cast<double>(p.layers) * attention_of(*w.arch).prefill_flops(*w.arch, t, attended_limit(*w.kv));
+    out.flops += out.attention_flops;
+  }
   if (p.output_head && whole[static_cast<std::size_t>(TensorGroup::output_head)]) {
     out.bytes += w.output_bytes;
     out.flops += 2.0 * w.output_params * (ph.prefill ? 1.0 : t);
@@ -459,10 +479,12 @@ std::vector<StageTime> tensor_parallel_stages(const ResolvedScenario& s, const M
                    kv_bytes_per_layer(w, readers, ph.context, ph.prefill) * static_cast<double>(p.layers);
       work.flops = ph.prefill ? (work.flops - whole_work.flops) / static_cast<double>(tp) + whole_work.flops
                               : work.flops / static_cast<double>(tp);
+      work.attention_flops = ph.prefill ? whole_work.attention_flops : work.attention_flops / static_cast<double>(tp);
     } else {
       work.bytes = work.bytes * static_cast<double>(ph.chunks) / static_cast<double>(tp) +
                    kv_layer * kv_share * static_cast<double>(p.layers);
       work.flops /= static_cast<double>(tp);
+      work.attention_flops /= static_cast<double>(tp);
     }
     const auto& pc = class_factors(e, p.device_class);
     const double per_layer = pc.layer_seconds + (tp > 1 ? e.performance.tp_layer_seconds : 0.0) +
@@ -538,12 +560,21 @@ double add_speculation(const ResolvedScenario& s, const ModelWork& w, Throughput
 
 /// A stage's time as --explain writes it: the larger of its memory and compute times, plus its
 /// per-block fixed time, its attention scores (flash attention off) and its batched-decode FLOPs.
+/// "7.7e+10 FLOP / (1979.0 TFLOPS": a stage's FLOPs over its peak; where attention runs at another
+/// peak, its FLOPs apart: "(5.0e+10 FLOP / 1979.0 TFLOPS + 2.7e+10 FLOP of attention / 989.5 TFLOPS".
+std::string flops_over_peak(const StageTime& st) {
+  if (st.attention_flops > 0 && st.attention_peak_tflops > 0 && st.attention_peak_tflops != st.peak_tflops)
+    return fmt::format("({:.3e} FLOP / {:.1f} TFLOPS + {:.3e} FLOP of attention / {:.1f} TFLOPS (16-bit)) / (MFU",
+                       st.flops - st.attention_flops, st.peak_tflops, st.attention_flops, st.attention_peak_tflops);
+  return fmt::format("{:.3e} FLOP / ({:.1f} TFLOPS x MFU", st.flops, st.peak_tflops);
+}
+
 std::string stage_formula(const StageTime& st) {
   return fmt::format(
-      "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {:.3e} FLOP / "
-      "({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} ms) + blocks x fixed = {:.3f} ms{}{}",
+      "{:.3f} ms = max({:.3e} B / ({:.1f} GB/s x efficiency {} = {:.3f}) = {:.3f} ms, {} {} = {:.3f}) = {:.3f} "
+      "ms) + blocks x fixed = {:.3f} ms{}{}",
       st.total_s * 1e3, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, efficiency_terms(st), st.efficiency,
-      st.memory_s * 1e3, st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s * 1e3, st.fixed_s * 1e3,
+      st.memory_s * 1e3, flops_over_peak(st), mfu_terms(st), st.mfu, st.compute_s * 1e3, st.fixed_s * 1e3,
       st.score_bytes > 0 ? fmt::format(" + {:.3e} B of attention scores (flash attention off) = {:.3f} ms",
                                        st.score_bytes, st.scores_s * 1e3)
                          : "",
@@ -568,7 +599,9 @@ double packed_prefill_round_s(const ResolvedScenario& s, const ThroughputRequest
   for (const auto& st : t.prefill_stages) {
     // Under DP attention the ranks prefill different prompts at once: each runs the replicated
     // part (attention) of ceil(batch / ranks) of them, and all run the sharded part of every one.
-    const double local = st.flops > 0 ? st.compute_s * st.rank_local_flops / st.flops : 0.0;
+    // (the rank-local part holds the attention, whose FLOPs run at the attention peak)
+    const double local =
+        st.rank_local_flops > 0 ? compute_seconds(st, st.rank_local_flops, st.attention_flops, st.mfu) : 0.0;
     const double per_rank = static_cast<double>(ceil_div(s.batch, st.attention_ranks));
     const double memory = st.memory_s * passes, compute = (st.compute_s - local) * batch + local * per_rank;
     prefill += (st.copy_then_compute ? memory + compute : std::max(memory, compute)) + st.scores_s * batch +
@@ -723,9 +756,9 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
         explain->push_back(
             {"prefill, weights in RAM",
              fmt::format("{:.3f} s = {:.3e} B copied to GPU0 over PCIe / ({:.1f} GB/s x link efficiency {}) = "
-                         "{:.3f} s, then GPU0 computes {:.3e} FLOP / ({:.1f} TFLOPS x MFU {} = {:.3f}) = {:.3f} s",
+                         "{:.3f} s, then GPU0 computes {} {} = {:.3f}) = {:.3f} s",
                          st.total_s, st.read_bytes, st.bandwidth_bytes_per_s / 1e9, link_terms(st, s), st.memory_s,
-                         st.flops, st.peak_tflops, mfu_terms(st), st.mfu, st.compute_s),
+                         flops_over_peak(st), mfu_terms(st), st.mfu, st.compute_s),
              "llama.cpp runs batches of 32+ tokens on the GPU (ggml-backend op offload); PCIe per direction = GT/s "
              "x lanes x encoding / 8 (docs/methodology.md section 6); data/engines.json host_link_efficiency and "
              "pageable_host_link_factor; docs/methodology.md section 8"});
