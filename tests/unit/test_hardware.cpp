@@ -57,6 +57,10 @@ TEST_CASE("architecture factors are keyed by the family name, with AMD's generat
   CHECK(architecture_family("CDNA 3 (gfx942, 304 CUs, 8 XCDs)") == "cdna3");
   CHECK(architecture_family("CDNA 4 (gfx950, 256 CUs, 8 XCDs)") == "cdna4");
   CHECK(architecture_family("Volta") == "volta");
+  // RDNA 3.5 (Strix Halo's iGPU) is not RDNA 3 (the RX 7900 XTX): a point release is a generation.
+  CHECK(architecture_family("RDNA 3.5 Radeon 8060S (gfx1151, 40 CUs)") == "rdna3.5");
+  CHECK(architecture_family("RDNA 3 Navi 31 (gfx1100, 96 CUs)") == "rdna3");
+  CHECK(architecture_family("Blackwell Ultra") == "blackwell");
   CHECK(architecture_family("") == "");
   CHECK(device_from(catalog().require_gpu("mi325x")).architecture == "cdna3");
   CHECK(device_from(catalog().require_gpu("mi355x")).architecture == "cdna4");

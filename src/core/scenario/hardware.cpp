@@ -30,27 +30,40 @@ DeviceClass class_of(const GpuSpec& g) {
   return to_lower(g.memory_marketing).find("hbm") != std::string::npos ? DeviceClass::hbm : DeviceClass::gddr;
 }
 
+/// GPU vendors whose engines run a compute stack other than CUDA (Apple is a device class of its own).
+std::string_view software_stack_of(std::string_view vendor) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> k_stacks{{{"amd", "rocm"}}};
+  for (const auto& [v, stack] : k_stacks)
+    if (v == vendor) return stack;
+  return {};
+}
+
 // A --vram card is modelled on a catalog card of its size, not on one fixed card: an 8 GiB card
 // read at an RTX 3090's 936 GB/s promised 3-4x the speed of the 8 GiB cards people own. The
 // smallest catalog size that holds it, and of that size the slowest card (speeds are then what a
 // card of that size reaches at least); GeForce cards first, then workstation, then datacenter
-// ones (a desktop user's card before a server's). Larger than every card: the largest datacenter card.
+// ones (a desktop user's card before a server's). CUDA cards before others (the stack most
+// constants were fitted on; an AMD card would move the generic card to ROCm's engines and speed
+// classes). Larger than every card: the largest CUDA datacenter card.
 const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
-  for (const std::string_view market : {"consumer", "workstation", "datacenter"}) {
-    const GpuSpec* best = nullptr;
-    for (const auto& g : cat.gpus) {
-      if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0) continue;
-      const bool smaller = best && g.memory.count() < best->memory.count();
-      const bool slower =
-          best && g.memory.count() == best->memory.count() && g.bandwidth_bytes_per_s < best->bandwidth_bytes_per_s;
-      if (!best || smaller || slower) best = &g;
+  for (const bool cuda_only : {true, false})
+    for (const std::string_view market : {"consumer", "workstation", "datacenter"}) {
+      const GpuSpec* best = nullptr;
+      for (const auto& g : cat.gpus) {
+        if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0 ||
+            (cuda_only && !software_stack_of(to_lower(g.vendor)).empty()))
+          continue;
+        const bool smaller = best && g.memory.count() < best->memory.count();
+        const bool slower =
+            best && g.memory.count() == best->memory.count() && g.bandwidth_bytes_per_s < best->bandwidth_bytes_per_s;
+        if (!best || smaller || slower) best = &g;
+      }
+      if (best) return *best;
     }
-    if (best) return *best;
-  }
   const GpuSpec* largest = nullptr;
   for (const auto& g : cat.gpus)
     if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 &&
-        (!largest || g.memory.count() > largest->memory.count()))
+        software_stack_of(to_lower(g.vendor)).empty() && (!largest || g.memory.count() > largest->memory.count()))
       largest = &g;
   return largest ? *largest : cat.require_gpu(k_generic_gpu_model);
 }
@@ -67,17 +80,10 @@ std::string_view device_class_name(DeviceClass c) {
   throw InternalError("unnamed device class");
 }
 
-/// GPU vendors whose engines run a compute stack other than CUDA (Apple is a device class of its own).
-std::string_view software_stack_of(std::string_view vendor) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> k_stacks{{{"amd", "rocm"}}};
-  for (const auto& [v, stack] : k_stacks)
-    if (v == vendor) return stack;
-  return {};
-}
-
 std::string architecture_family(const std::string& description) {
   // The first word of the catalog's description ("Ada Lovelace AD102" -> "ada"), with a generation
-  // number that follows it ("CDNA 3 (gfx942)" -> "cdna3"): AMD's generations share the name.
+  // number that follows it ("CDNA 3 (gfx942)" -> "cdna3", "RDNA 3.5 ..." -> "rdna3.5"): AMD's
+  // generations share the name.
   const auto first_end = description.find(' ');
   std::string family = to_lower(description.substr(0, first_end));
   if (first_end == std::string::npos) return family;
@@ -85,7 +91,8 @@ std::string architecture_family(const std::string& description) {
   const std::string next =
       description.substr(first_end + 1, next_end == std::string::npos ? std::string::npos : next_end - first_end - 1);
   const bool generation =
-      !next.empty() && std::all_of(next.begin(), next.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+      !next.empty() && std::isdigit(static_cast<unsigned char>(next.front())) != 0 &&
+      std::all_of(next.begin(), next.end(), [](unsigned char c) { return std::isdigit(c) != 0 || c == '.'; });
   return generation ? family + next : family;
 }
 
