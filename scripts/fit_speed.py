@@ -34,7 +34,7 @@ LEGACY = {"legacy.decode": ("2025-01-01", "decode_factor"), "legacy.prefill": ("
 # ROCm rows enter the decode groups only: the prefill MFUs describe CUDA's kernels (MMQ, cuBLAS).
 # The exception is a group declared for AMD's prefill (fit rule, stop 29).
 ROCM_ROWS = {str(i) for i, r in enumerate(MEASUREMENTS["rows"]) if r.get("backend") == "rocm"}
-ROCM_PREFILL_GROUPS = {"serving cdna3 prefill"}
+ROCM_PREFILL_GROUPS = {"serving cdna3 prefill", "rdna3.5 prefill"}
 
 
 def cuda_prefill(group, pick):
@@ -47,7 +47,7 @@ def cuda_prefill(group, pick):
 MIN_GROUP_ROWS = 3
 # Groups whose declaration also asks for rows from several sources (fit rule, stops 27-29).
 MIN_GROUP_SOURCES = {"serving cdna3 decode": 2, "serving cdna4 decode": 2, "serving cdna3 prefill": 2,
-                     "ik cpu prefill": 2}
+                     "ik cpu prefill": 2, "rdna3.5 decode": 2, "rdna3.5 prefill": 2}
 
 
 def architecture_family(description):
@@ -55,7 +55,8 @@ def architecture_family(description):
     (src/core/scenario/hardware.cpp): 'CDNA 3 (gfx942)' -> 'cdna3', 'Hopper GH100' -> 'hopper'."""
     words = description.split(" ")
     family = words[0].lower()
-    return family + words[1] if len(words) > 1 and words[1].isdigit() else family
+    generation = len(words) > 1 and words[1][:1].isdigit() and words[1].replace(".", "").isdigit()
+    return family + words[1] if generation else family  # 'RDNA 3.5 ...' -> 'rdna3.5'
 
 
 GPU_FAMILY = {g["id"]: architecture_family(g.get("architecture", ""))
@@ -125,6 +126,14 @@ GROUPS = [
     ("moe-671b on CPU prefill",
      lambda e, c, k, i: e in LLAMA_FAMILY and c == "cpu/moe-671b" and k == "prefill",
      {"cpu.moe_mfu_factor": (0.01, 1.5)}),
+    # AMD's RDNA 3.5 iGPU (Radeon 8060S) on ROCm against the NVIDIA cards the GDDR constants describe
+    # (fit rule, stop 49): its own rows alone, every other constant fixed.
+    ("rdna3.5 decode",
+     lambda e, c, k, i: e in LLAMA_FAMILY and c == "gddr-rocm/dense" and k == "decode" and ROW_FAMILY[i] == "rdna3.5",
+     {"gddr.bwarch:rdna3.5": (0.4, 1.3)}),
+    ("rdna3.5 prefill",
+     lambda e, c, k, i: e == "llama.cpp" and c == "gddr-rocm/dense" and k == "prefill" and ROW_FAMILY[i] == "rdna3.5",
+     {"gddr.arch:rdna3.5": (0.1, 1.5)}),
     # ik_llama.cpp's own CPU kernels against mainline's (fit rule, stop 41): its prompt rows in which
     # the CPU computes weights (CPU only, or experts in RAM below the fork's offload batch).
     ("ik cpu prefill",
@@ -206,7 +215,7 @@ def get(perf, name):
         return get(perf, "gddr." + name[5:])
     if name == "hop_seconds":
         return perf.get("hop_seconds", 0.0)
-    cls, key = name.split(".")
+    cls, key = name.split(".", 1)
     c = perf["classes"][cls]
     if key.startswith("type:"):
         return c.get("type_bandwidth_factor", {}).get(key[5:], 1.0)
@@ -234,7 +243,7 @@ def put(perf, name, value):
     if name == "hop_seconds":
         perf[name] = value
         return
-    cls, key = name.split(".")
+    cls, key = name.split(".", 1)
     c = perf["classes"][cls]
     if key.startswith("type:"):
         c.setdefault("type_bandwidth_factor", {})[key[5:]] = value

@@ -152,6 +152,9 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
     if (!o.pcie.empty()) h.pcie = pcie_link(o.pcie);  // else the link nvidia-smi reported
     if (!o.gpu_memory.empty()) throw InputError("--gpu-memory: --detect reads each GPU's memory; drop one of them");
+    if (!o.gpu_usable.empty())
+      throw InputError(
+          "--gpu-usable: --detect reads what each GPU may use (free memory, a Mac's wired limit); drop one of them");
     return h;
   }
   if (o.use_free) throw InputError("--use-free goes with --detect");
@@ -169,9 +172,11 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
       (void)pcie_link(o.pcie);
       throw InputError("--pcie goes with GPUs (--gpu, --gpus or --vram)");
     }
-    if (!o.gpu_memory.empty()) {
-      (void)parse_size(o.gpu_memory, "--gpu-memory");
-      throw InputError("--gpu-memory goes with --gpu or --gpus (the cards whose memory it sets)");
+    for (const auto& [text, flag] :
+         {std::pair{&o.gpu_memory, "--gpu-memory"}, std::pair{&o.gpu_usable, "--gpu-usable"}}) {
+      if (text->empty()) continue;
+      (void)parse_size(*text, flag);
+      throw InputError(std::string(flag) + " goes with --gpu or --gpus (the cards whose memory it sets)");
     }
     if (!o.nodes.empty()) {
       (void)optional_integer(o.nodes, "--nodes", 1, 1024);
@@ -210,6 +215,13 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     if (h.gpus.empty())
       throw InputError("--gpu-memory sets the memory of --gpu or --gpus cards; --vram gives its own size");
     for (auto& g : h.gpus) g.installed = size;
+  }
+  if (!o.gpu_usable.empty()) {
+    const Bytes size = gpu_memory_size(o.gpu_usable, "--gpu-usable");
+    if (h.gpus.empty())
+      throw InputError(
+          "--gpu-usable sets what --gpu or --gpus cards may use of their memory; --vram gives its own size");
+    for (auto& g : h.gpus) g.usable = size;
   }
   h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
   if (!o.ram.empty()) h.ram = parse_size(o.ram, "--ram");
@@ -312,6 +324,11 @@ void add_hardware_options(CLI::App* sub, HardwareOptions& o) {
   sub->add_option("--gpu-memory", o.gpu_memory,
                   "Each --gpu/--gpus card's memory, replacing the catalog's (64 = 64 GiB): a Mac's unified memory "
                   "(--gpu m4-max --gpu-memory 64), or a card's other memory size")
+      ->group("Hardware");
+  sub->add_option("--gpu-usable", o.gpu_usable,
+                  "What of each --gpu/--gpus card's memory the GPU may use where the system sets a limit, replacing "
+                  "the catalog's share: a Mac's wired limit (sudo sysctl iogpu.wired_limit_mb), a Ryzen AI Max's GTT "
+                  "on Linux (amdgpu.gttsize): --gpu strix-halo --gpu-usable 124")
       ->group("Hardware");
   sub->add_option("--ram", o.ram, "System RAM (512 = 512 GiB) for layers or experts kept on the CPU")->group("Hardware");
   sub->add_option("--cpu", o.cpu, "CPU from the catalog ('dsplan list cpus'); default: a two-channel DDR5 desktop")

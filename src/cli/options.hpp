@@ -16,6 +16,7 @@ namespace dsplan::cli {
 struct HardwareOptions {
   std::string gpu, count, gpus, vram, bandwidth, ram, cpu, sockets, threads, ram_bandwidth, nodes, link_bandwidth, pcie;
   std::string gpu_memory;  ///< --gpu-memory: each named card's memory, replacing the catalog's
+  std::string gpu_usable;  ///< --gpu-usable: what of it the runtime may use, replacing the catalog's share
   bool detect = false;    ///< --detect: GPUs, RAM and CPU from this machine (cli/detect.hpp)
   bool use_free = false;  ///< --use-free: with --detect, free GPU memory and available RAM
   std::optional<HardwareRequest> detected;  ///< filled by resolve_detection before to_hardware

@@ -326,6 +326,30 @@ TEST_CASE("gpu-memory sets a named card's memory, a Mac's unified memory include
   require_usage_error(run_cli({"estimate", "7b", "--gpu", "m4-max", "--gpu-memory", "0"}), "--gpu-memory: '0'");
 }
 
+// What the GPU of a unified memory may take is a system setting: a Mac's wired limit (sudo sysctl
+// iogpu.wired_limit_mb), a Ryzen AI Max's GTT on Linux (amdgpu.gttsize). The catalog's share is the
+// default; --gpu-usable gives the user's.
+TEST_CASE("gpu-usable sets what a card's runtime may use of its memory", "[cli][friction]") {
+  // Ryzen AI Max+ 395, 128 GiB: AMD's 96 GB of Variable Graphics Memory by default (0.75 of it),
+  // the other 32 GiB the system's.
+  const auto halo = run_json({"estimate", "7b", "-q", "q4_k_m", "--gpu", "strix-halo"});
+  REQUIRE(halo["layout"]["devices"][0]["capacity_bytes"] == 96ULL << 30);
+  REQUIRE(halo["layout"]["cpu"]["capacity_bytes"] == 32ULL << 30);
+  // Linux with amdgpu.gttsize=126976 (MiB): 124 GiB for the GPU, 4 GiB left to the system.
+  const auto gtt = run_json({"estimate", "7b", "-q", "q4_k_m", "--gpu", "strix-halo", "--gpu-usable", "124"});
+  REQUIRE(gtt["layout"]["devices"][0]["capacity_bytes"] == 124ULL << 30);
+  REQUIRE(gtt["layout"]["cpu"]["capacity_bytes"] == 4ULL << 30);
+  // A 64 GB M4 Max with its wired limit raised to 56 GiB.
+  const auto mac =
+      run_json({"estimate", "7b", "-q", "q4_k_m", "--gpu", "m4-max", "--gpu-memory", "64", "--gpu-usable", "56"});
+  REQUIRE(mac["layout"]["devices"][0]["capacity_bytes"] == 56ULL << 30);
+  REQUIRE(mac["layout"]["cpu"]["capacity_bytes"] == 8ULL << 30);
+  require_usage_error(run_cli({"estimate", "7b", "--gpu", "strix-halo", "--gpu-usable", "200"}),
+                      "--gpu-usable 200.0 GiB: more than the 128.0 GiB");
+  require_usage_error(run_cli({"estimate", "7b", "--gpu-usable", "64"}), "--gpu-usable goes with --gpu or --gpus");
+  require_usage_error(run_cli({"estimate", "7b", "--vram", "24", "--gpu-usable", "20"}), "--vram gives its own size");
+}
+
 // Weights in RAM run at the CPU's speed; with no --cpu that is the catalog's default desktop
 // (2 channels x 5,600 MT/s x 8 B = 89.6 GB/s), which the output names instead of using silently.
 TEST_CASE("a plan with weights in RAM names the CPU it assumed", "[cli]") {

@@ -23,7 +23,7 @@ enum class Setting : std::uint8_t {
   ubatch,
   legacy_mla_gguf, imatrix,
   model_file, no_flash_attn, no_mmap, no_op_offload, mtp, build_date,
-  gpu_memory_utilization, gpu_memory,
+  gpu_memory_utilization, gpu_memory, gpu_usable,
   price, host_price, purchase_price, budget_usd, max_usd_per_mtok,                   // money
   tokens_per_day, kwh_price, pue, years, maintenance,
   rank, zero, fsdp_qlora, fused_loss, checkpointing, optimizer, precision, mfu,      // training

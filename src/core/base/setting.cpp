@@ -6,7 +6,7 @@
 namespace dsplan {
 namespace {
 
-constexpr std::array<EnumName<Setting>, 63> k_settings{{
+constexpr std::array<EnumName<Setting>, 64> k_settings{{
     {Setting::gpu, "gpu", "the GPU model (one kind)"},
     {Setting::gpus, "gpus", "a list of GPUs, possibly mixed"},
     {Setting::vram, "vram", "a generic GPU by its memory"},
@@ -51,6 +51,8 @@ constexpr std::array<EnumName<Setting>, 63> k_settings{{
     {Setting::build_date, "build_date", "the engine build the speeds describe"},
     {Setting::gpu_memory_utilization, "gpu_memory_utilization", "the share of each GPU a serving engine takes"},
     {Setting::gpu_memory, "gpu_memory", "each named card's memory (a Mac's installed memory)"},
+    {Setting::gpu_usable, "gpu_usable",
+     "what of each named card's memory its runtime may use (a Mac's GPU wired limit, Strix Halo's GTT)"},
     {Setting::price, "price", "USD per GPU-hour"},
     {Setting::host_price, "host_price", "the host's purchase price"},
     {Setting::purchase_price, "purchase_price", "a GPU's purchase price"},

@@ -248,7 +248,13 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
       d.memory_installed = *g.installed;
       d.memory = Bytes(static_cast<std::uint64_t>(static_cast<double>(g.installed->count()) * spec.usable_memory_fraction));
     }
-    if (g.usable) d.memory = std::min(*g.usable, d.memory_installed);
+    if (g.usable) {
+      if (*g.usable > d.memory_installed)
+        throw InputError(
+            fmt::format("%gpu_usable% {:.1f} GiB: more than the {:.1f} GiB {} has (%gpu_memory% sets that)",
+                        g.usable->gib(), d.memory_installed.gib(), d.name));
+      d.memory = *g.usable;
+    }
     if (g.count > k_max_gpus_per_node - std::min<std::uint64_t>(hw.gpus.size(), k_max_gpus_per_node))
       throw too_many_gpus();
     for (std::uint64_t i = 0; i < g.count; ++i) hw.gpus.push_back(d);
