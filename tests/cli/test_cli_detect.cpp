@@ -134,6 +134,10 @@ TEST_CASE("detected names map to catalog entries", "[detect]") {
   CHECK(id("AMD Instinct MI300X OAM", 196288) == "mi300x");     // without "OAM"
   CHECK(id("NVIDIA GeForce RTX 3060", 8192) == "none");         // the 8 GB card is not the catalog's 12 GB one
   CHECK(id("Matrox G200eW", 16) == "none");
+  // ROCm's names (llama.cpp's ROCm device line): the card, and Strix Halo's iGPU with its GTT size.
+  CHECK(id("AMD Radeon RX 7900 XTX", 24560) == "rx7900xtx");
+  CHECK(id("Radeon RX 7900 XTX", 24560) == "rx7900xtx");
+  CHECK(id("AMD Radeon 8060S Graphics", 126976) == "ryzen-ai-max-395");  // without "Graphics"
   CHECK(id("Apple M3 Max", 65536, true) == "apple-m3-max");     // any memory size
   CHECK(match_cpu(cat, "AMD Ryzen 9 7950X 16-Core Processor")->id == "ryzen-7950x");
   CHECK(match_cpu(cat, "Intel(R) Xeon(R) Platinum 8480+")->id == "xeon-8480plus");
