@@ -350,6 +350,23 @@ TEST_CASE("gpu-usable sets what a card's runtime may use of its memory", "[cli][
   require_usage_error(run_cli({"estimate", "7b", "--vram", "24", "--gpu-usable", "20"}), "--vram gives its own size");
 }
 
+// A Mac, a DGX Spark or a Ryzen AI Max is a machine with one GPU: two of them are two machines,
+// which a layer split in one llama.cpp process cannot span (its launch line would not run).
+TEST_CASE("a whole-machine GPU is planned one per machine", "[cli][friction]") {
+  require_usage_error(run_cli({"estimate", "70b", "--gpu", "strix-halo", "--count", "2"}),
+                      "is a whole machine, its GPU the only one in it");
+  require_usage_error(run_cli({"estimate", "70b", "--gpus", "m4-max,rtx4090"}), "Apple M4 Max is a whole machine");
+  // Its system RAM is what the GPU leaves of the one memory, which the note says instead of a --ram
+  // the user never gave: 128 GiB - 96 GiB = 32 GiB.
+  const auto j = run_json({"estimate", "r1", "--quant", "ud-iq1_s", "--gpu", "strix-halo"});
+  const auto& reasons = j["layout"]["reasons"];
+  REQUIRE(!reasons.empty());
+  const std::string first = reasons[0].get<std::string>();
+  CAPTURE(first);
+  REQUIRE(first.find("but the system keeps 32.00 GiB of AMD Ryzen AI Max+ 395") != std::string::npos);
+  REQUIRE(first.find("--ram is") == std::string::npos);
+}
+
 // Weights in RAM run at the CPU's speed; with no --cpu that is the catalog's default desktop
 // (2 channels x 5,600 MT/s x 8 B = 89.6 GB/s), which the output names instead of using silently.
 TEST_CASE("a plan with weights in RAM names the CPU it assumed", "[cli]") {

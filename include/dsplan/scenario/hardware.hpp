@@ -53,6 +53,7 @@ struct Device {
 struct Host {
   std::string cpu;                          ///< catalog id or "generic"
   std::optional<Bytes> ram;                 ///< installed RAM; nullopt when not given
+  bool ram_is_unified_rest = false;         ///< ram is what a unified memory's GPU leaves, not a --ram
   std::uint64_t bandwidth_bytes_per_s = 0;  ///< theoretical memory bandwidth, all sockets
   double tflops = 0;                        ///< dense 16-bit vector throughput, all cores
   std::uint64_t cores = 0;                  ///< physical cores, all sockets (cpus.json; 0: not known)

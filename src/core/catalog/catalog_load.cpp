@@ -744,6 +744,7 @@ GpuSpec parse_gpu(const JsonNode& n) {
   g.launch_price_date = n.str_or("launch_price_date", "");
   g.usable_memory_fraction = n.number_in_or("usable_memory_fraction", 1.0, 0.01, 1);
   g.whole_system = n.bool_or("whole_system", false);
+  if (g.whole_system && !n.find("gpus_per_node")) g.gpus_per_node = 1;  // a machine holds its one GPU
   g.sources = n.at("source").sources();
   g.notes = n.str_or("notes", "");
   return g;

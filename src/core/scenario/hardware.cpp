@@ -259,6 +259,14 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
       throw too_many_gpus();
     for (std::uint64_t i = 0; i < g.count; ++i) hw.gpus.push_back(d);
   }
+  // A Mac, a DGX Spark or a Ryzen AI Max is a machine: two of them are two machines, which a layer
+  // split in one process (what dsplan plans) cannot span.
+  if (hw.gpus.size() > 1)
+    for (const auto& d : hw.gpus)
+      if (d.whole_system)
+        throw InputError(d.name + " is a whole machine, its GPU the only one in it: plan one (" +
+                         "%count% 1), or machines joined over a network with %nodes% and a serving engine that "
+                         "spans them (llama.cpp's RPC backend is not modelled)");
   if (r.vram) {
     if (!r.gpus.empty()) throw InputError("%vram% describes a generic card; do not combine it with %gpu%/%gpus%");
     const GpuSpec& model = generic_model(cat, *r.vram);
@@ -296,12 +304,14 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   const bool apple = !hw.gpus.empty() && std::all_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& d) {
     return d.device_class == DeviceClass::apple;
   });
-  if (apple && r.cpu.empty()) {
-    // Unified memory: what the GPU may not wire is the CPU's, at the same bandwidth.
+  if ((apple || all_unified(hw.gpus)) && r.cpu.empty()) {
+    // Unified memory (a Mac, a DGX Spark, a Ryzen AI Max): what the GPU may not take is the CPU's,
+    // at the same bandwidth.
     const Device& mac = hw.gpus.front();
     if (r.sockets.value_or(1) != 1) throw InputError("%sockets% goes with %cpu%: " + mac.name + " has one chip");
     hw.host.cpu = mac.id;
     hw.host.ram = unified_system_ram(r, hw.gpus);
+    hw.host.ram_is_unified_rest = hw.host.ram && !r.ram;
     hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : mac.bandwidth_bytes_per_s;
     // llama.cpp hands large batches of CPU-resident layers to the GPU (op offload); with unified
     // memory nothing is copied, so prefill of those layers runs at the GPU's rate.
@@ -310,6 +320,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     const CpuSpec& cpu = cat.require_cpu(r.cpu.empty() ? k_default_cpu : r.cpu);
     hw.host.cpu = cpu.id;
     hw.host.ram = all_unified(hw.gpus) ? unified_system_ram(r, hw.gpus) : r.ram;
+    hw.host.ram_is_unified_rest = hw.host.ram && !r.ram && all_unified(hw.gpus);
     // Every socket adds its own memory channels and cores; --ram-bandwidth is the whole host's.
     const std::uint64_t sockets = r.sockets.value_or(1);
     if (sockets == 0 || sockets > k_max_sockets) throw InputError(fmt::format("%sockets% must be 1 to {}", k_max_sockets));

@@ -401,8 +401,14 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     return fmt::format("{} needs {} but has {}", label, gib_text(g.total), gib_text(g.capacity));
   });
   if (!layout.cpu.fits)
-    layout.reasons.push_back(fmt::format("system RAM needs {} but %ram% is {}", gib_text(layout.cpu.total),
-                                         gib_text(layout.cpu.capacity)));
+    layout.reasons.push_back(
+        hw.host.ram_is_unified_rest
+            // The system's share of a unified memory is what the GPU does not take, not a --ram of the user's.
+            ? fmt::format("system RAM needs {} but the system keeps {} of {}'s memory (what its GPU does not "
+                          "take; %gpu_usable% sets the GPU's share)",
+                          gib_text(layout.cpu.total), gib_text(layout.cpu.capacity), hw.gpus.front().name)
+            : fmt::format("system RAM needs {} but %ram% is {}", gib_text(layout.cpu.total),
+                          gib_text(layout.cpu.capacity)));
   if (!all_on_gpu && !hw.gpus.empty())
     layout.reasons.push_back(layout.cpu.layers == 0
                                  ? std::string("the output layer runs on the CPU")
