@@ -247,8 +247,9 @@ const GpuSpec* match_gpu(const Catalog& catalog, const DetectedGpu& g, bool appl
     spec = catalog.find_gpu(name);
   }
   // A card whose memory is not the catalog entry's (an 8 GB RTX 3060, a laptop part) is another card;
-  // one that reports no size (unified memory) is taken by its name.
-  if (spec && g.memory_total.count() > 0) {
+  // one that reports no size, or a unified memory's GPU share (a Ryzen AI Max's carve-out or GTT), is
+  // taken by its name.
+  if (spec && g.memory_total.count() > 0 && !spec->unified_memory()) {
     const double catalog_bytes = static_cast<double>(spec->memory.count());
     const double reported = static_cast<double>(g.memory_total.count());
     if (reported < catalog_bytes * 0.9 || reported > catalog_bytes * 1.1) return nullptr;
@@ -310,8 +311,14 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
       HardwareRequest::Gpus entry(*out.gpu_ids[i], 1);
       // A Mac is sold in several sizes; a card whose driver reports other than the catalog's size
       // (ECC switched off or on, a variant) is planned on what the driver reports.
-      if (d.apple || differs_from_catalog(g.memory_total, catalog.require_gpu(entry.name).memory))
+      const GpuSpec& spec = catalog.require_gpu(entry.name);
+      if (!d.apple && spec.unified_memory()) {
+        // ROCm reports the GPU's share of the one memory (a BIOS carve-out, or GTT): what it may use.
+        // A carve-out of a few GiB (GTT then maps the rest, size unreported) says nothing.
+        if (g.memory_total >= Bytes(8 * k_gib) && g.memory_total <= spec.memory) entry.usable = g.memory_total;
+      } else if (d.apple || differs_from_catalog(g.memory_total, spec.memory)) {
         entry.installed = g.memory_total;
+      }
       if (g.memory_usable) entry.usable = g.memory_usable;
       if (use_free) {
         if (g.memory_free) entry.usable = g.memory_free;
@@ -330,6 +337,8 @@ DetectedHardware map_detection(const Catalog& catalog, const Detection& d, bool 
     const auto& mac = h.gpus.front();
     if (mac.installed && *mac.installed != catalog.require_gpu(mac.name).memory)
       out.flags.push_back("--gpu-memory " + gib_flag(*mac.installed));
+    if (!d.apple && mac.usable && !use_free && catalog.require_gpu(mac.name).unified_memory())
+      out.flags.push_back("--gpu-usable " + gib_flag(*mac.usable));
   } else if (!d.gpus.empty()) {
     Bytes smallest = d.gpus.front().memory_total;
     for (const auto& g : d.gpus) {

@@ -144,6 +144,36 @@ TEST_CASE("detected names map to catalog entries", "[detect]") {
   CHECK(match_cpu(cat, "Some Future CPU 1") == nullptr);
 }
 
+// A Ryzen AI Max's ROCm reports the GPU's share of its one memory: the BIOS carve-out (96 GiB, what
+// the GPU may use), or a small one when Linux's GTT maps the rest (then nothing about the share).
+TEST_CASE("map_detection: a unified-memory APU is its catalog machine whatever share ROCm reports", "[detect]") {
+  const auto& cat = test::catalog();
+  const auto apu = [&](std::uint64_t vram_mib) {
+    Detection d;
+    d.source = "rocm-smi";
+    DetectedGpu g;
+    g.name = "AMD Radeon 8060S Graphics";
+    g.memory_total = Bytes(vram_mib * k_one_mib);
+    d.gpus.push_back(g);
+    d.ram_total = Bytes(31ULL * 1024 * 1024 * 1024);
+    d.cpu = "AMD RYZEN AI MAX+ 395 w/ Radeon 8060S";
+    return map_detection(cat, d, false);
+  };
+  const auto carve = apu(98304);  // 96 GiB
+  REQUIRE(carve.request);
+  REQUIRE(carve.request->gpus.size() == 1);
+  CHECK(carve.request->gpus[0].name == "ryzen-ai-max-395");
+  CHECK(carve.request->gpus[0].usable->count() == 96 * k_gib);
+  CHECK_FALSE(carve.request->gpus[0].installed);
+  CHECK_FALSE(carve.request->ram);  // the system's share is what the GPU leaves of the one memory
+  CHECK(join(carve.flags, " ") == "--gpu ryzen-ai-max-395 --gpu-usable 96");
+  const auto gtt = apu(512);
+  REQUIRE(gtt.request);
+  CHECK(gtt.request->gpus[0].name == "ryzen-ai-max-395");
+  CHECK_FALSE(gtt.request->gpus[0].usable);
+  CHECK(join(gtt.flags, " ") == "--gpu ryzen-ai-max-395");
+}
+
 TEST_CASE("map_detection: requests and flags", "[detect]") {
   const auto& cat = test::catalog();
   Detection d;
