@@ -91,7 +91,10 @@ void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
   row("  in the blocks", m.activation_layers);
   row("  logits and loss", m.logits);
   if (m.gathered_weights.count() > 0) row("ZeRO-3 gathered block", m.gathered_weights);
-  row("CUDA context, workspace", m.overhead);
+  // PyTorch's context on the GPUs' stack: ROCm (HIP) on AMD's, CUDA on NVIDIA's.
+  const std::string context =
+      r.gpu && gpu_backend(*r.gpu) == "rocm" ? "ROCm (HIP) context, workspace" : "CUDA context, workspace";
+  row(context.c_str(), m.overhead);
   row("Total", m.total);
   t.render(out, "  ");
   if (r.gpu) {
