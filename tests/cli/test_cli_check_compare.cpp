@@ -334,3 +334,13 @@ TEST_CASE("check with --context max names the context it checked", "[cli][check]
                                                 "(--context max)",
                                                 context));
 }
+
+TEST_CASE("a layer-split engine is not planned over several machines", "[cli]") {
+  // llama.cpp's layer split runs in one process; --nodes 2 would price a second machine left idle.
+  const auto j = run_json({"estimate", "8b", "--gpu", "rtx4090", "--nodes", "2", "--engine", "llama.cpp"});
+  REQUIRE(j["layout"]["unsupported"].is_string());
+  REQUIRE(j["layout"]["unsupported"].get<std::string>().find("runs in one machine and --nodes 2") != std::string::npos);
+  // vLLM spans them (pipeline stages over the nodes).
+  const auto v = run_json({"estimate", "8b", "--gpu", "rtx4090", "--nodes", "2", "--engine", "vllm"});
+  REQUIRE(v["layout"]["unsupported"].is_null());
+}

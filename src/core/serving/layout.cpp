@@ -689,11 +689,20 @@ std::string mlp_split_violation(const Catalog& cat, const ResolvedScenario& s, c
 }
 }  // namespace
 
+/// A layer split runs in one process on one machine: more nodes would be bought and left idle.
+std::string nodes_unsupported(const ResolvedScenario& s, const Hardware& hw) {
+  if (hw.nodes <= 1 || s.engine->parallelism == Parallelism::tensor_parallel) return {};
+  return fmt::format(
+      "{} runs in one machine and %nodes% {} asks for {} (its RPC backend, which spans machines, is "
+      "not modelled; vLLM and SGLang span them)",
+      s.engine->name, hw.nodes, hw.nodes);
+}
+
 Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {
   Layout layout = place(s, m, hw, r);
-  for (const auto& why : {architecture_unsupported(catalog, s, hw), format_unsupported(catalog, *s.quant, hw),
-                          mlp_split_violation(catalog, s, layout)})
+  for (const auto& why : {nodes_unsupported(s, hw), architecture_unsupported(catalog, s, hw),
+                          format_unsupported(catalog, *s.quant, hw), mlp_split_violation(catalog, s, layout)})
     if (!why.empty() && layout.unsupported.empty()) {
       layout.reasons.insert(layout.reasons.begin(), why);
       layout.unsupported = why;
