@@ -267,6 +267,7 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
         {"kv_type", r.context_search->kv_type},
         {"limited_by", r.context_search->limited_by},
         {"found", r.context_search->found},
+        {"headroom_rules_out", json_or_null(r.context_search->headroom_rules_out)},
         {"gpu_only_context", r.context_search->gpu_only_context},
         {"gpu_only_decode_tokens_per_s", json_or_null(r.context_search->gpu_only_decode_tokens_per_s)}};
   if (const auto& f = s.quant->file) {

@@ -346,7 +346,12 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
       << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << '\n';
   if (const auto& cs = r.context_search) {
     if (!cs->found)
-      out << "Context max: not even " << with_commas(s.context) << " tokens fit (limited by " << cs->limited_by << ")\n";
+      out << "Context max: not even " << with_commas(s.context) << " tokens fit (limited by " << cs->limited_by
+          << (cs->headroom_rules_out
+                  ? fmt::format(", with {:.0f}% of each device left free; they fit with none: --headroom 0",
+                                *cs->headroom_rules_out * 100)
+                  : std::string())
+          << ")\n";
     else
       out << "Context max: " << with_commas(s.context) << " tokens fit with KV cache " << cs->kv_type << " (window "
           << with_commas(cs->limit) << "; limited by "

@@ -432,3 +432,21 @@ TEST_CASE("Verify lines measure the planned lengths and multi-node vLLM uses the
                             "--context", "8k", "--json"});
   REQUIRE(tp["launch"]["command"].get<std::string>().find("--distributed-executor-backend ray") != std::string::npos);
 }
+
+TEST_CASE("context max that fails only for its headroom says so", "[cli][context]") {
+  // R1 IQ1_S on a Ryzen AI Max whose GPU may use 124 of its 128 GiB: 4 GiB are left to the system,
+  // so the 5% the search keeps free on each device leaves no room for even 256 tokens, and without
+  // it tens of thousands fit.
+  const auto j =
+      run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "strix-halo", "--gpu-usable", "124", "--context", "max"});
+  REQUIRE(j["context_search"]["found"] == false);
+  REQUIRE(j["context_search"]["headroom_rules_out"] == Approx(0.05));
+  const auto none = run_json({"estimate", "r1", "-q", "iq1_s", "--gpu", "strix-halo", "--gpu-usable", "124",
+                              "--context", "max", "--headroom", "0"});
+  REQUIRE(none["context_search"]["found"] == true);
+  REQUIRE(none["context_search"]["headroom_rules_out"].is_null());
+  REQUIRE(none["context"].get<std::uint64_t>() > 256);
+  const auto text =
+      run_cli({"estimate", "r1", "-q", "iq1_s", "--gpu", "strix-halo", "--gpu-usable", "124", "--context", "max"});
+  REQUIRE(text.out.find("with 5% of each device left free; they fit with none: --headroom 0") != std::string::npos);
+}

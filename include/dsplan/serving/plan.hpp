@@ -108,6 +108,9 @@ struct ContextSearch {
   std::string kv_type;          ///< the cache type the answer uses
   std::string limited_by;       ///< "model" (the window), a device name, or "system RAM (not given: --ram)"
   bool found = false;           ///< some context fits; false: even the smallest step does not
+  /// Not found, though the smallest step fits once the search's headroom is not kept free: the
+  /// headroom (the share of each device the search leaves free) is what rules it out.
+  std::optional<double> headroom_rules_out;
   /// When the answer keeps blocks in system RAM: the largest context with every block on the GPUs,
   /// and its decode speed (0 / unset: none fits there).
   std::uint64_t gpu_only_context = 0;

@@ -125,6 +125,9 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
   search.limit = limit;
   search.kv_type = plan.scenario.kv_type->id;
   search.found = best.context > 0;
+  if (!search.found && r.headroom > 0 &&
+      fits_with_headroom(run_plan(cat, at(r.base, k_context_step, best.kv_type, 0.0)), 0.0))
+    search.headroom_rules_out = r.headroom;
   if (best.context == limit) {
     search.limited_by = "model";
   } else {
