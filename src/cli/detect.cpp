@@ -236,6 +236,23 @@ const GpuSpec* match_gpu(const Catalog& catalog, const DetectedGpu& g, bool appl
   // Apple: one chip comes with many memory sizes; the detected size replaces the catalog's.
   const auto* spec = catalog.find_gpu(g.name);
   if (apple) return spec;
+  // rocm-smi's card series names the chip and its boards: "Navi 31 [Radeon RX 7900 XT/7900 XTX]".
+  // Each board is tried; the memory check below tells the XT (20 GB) from the XTX (24 GB).
+  if (const auto open = g.name.find('['), close = g.name.rfind(']');
+      !spec && open != std::string::npos && close != std::string::npos && close > open) {
+    const std::string boards = g.name.substr(open + 1, close - open - 1);
+    std::string prefix;  // "Radeon RX " of the first board, for the ones after it ("7900 XTX")
+    for (std::size_t start = 0; start <= boards.size();) {
+      const std::size_t slash = std::min(boards.find('/', start), boards.size());
+      const std::string board(trim_view(boards.substr(start, slash - start)));
+      if (prefix.empty()) prefix = board.substr(0, board.find_first_of("0123456789"));
+      DetectedGpu one = g;
+      one.name = board.find_first_not_of("0123456789") == 0 ? board : prefix + board;
+      if (const GpuSpec* s = match_gpu(catalog, one, false)) return s;
+      start = slash + 1;
+    }
+    return nullptr;
+  }
   // Then without trailing words ("NVIDIA H100 80GB HBM3" -> "NVIDIA H100 80GB", "AMD Instinct
   // MI300X OAM" -> "AMD Instinct MI300X"), while a model number remains.
   std::string name = g.name;

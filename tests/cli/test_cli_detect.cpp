@@ -138,6 +138,9 @@ TEST_CASE("detected names map to catalog entries", "[detect]") {
   CHECK(id("AMD Radeon RX 7900 XTX", 24560) == "rx7900xtx");
   CHECK(id("Radeon RX 7900 XTX", 24560) == "rx7900xtx");
   CHECK(id("AMD Radeon 8060S Graphics", 126976) == "ryzen-ai-max-395");  // without "Graphics"
+  // rocm-smi's card series: the chip and its boards; 24 GiB is the XTX (the XT has 20 GB).
+  CHECK(id("Navi 31 [Radeon RX 7900 XT/7900 XTX]", 24560) == "rx7900xtx");
+  CHECK(id("Navi 31 [Radeon RX 7900 XT/7900 XTX]", 20464) == "none");  // the XT: not in the catalog
   CHECK(id("Apple M3 Max", 65536, true) == "apple-m3-max");     // any memory size
   CHECK(match_cpu(cat, "AMD Ryzen 9 7950X 16-Core Processor")->id == "ryzen-7950x");
   CHECK(match_cpu(cat, "Intel(R) Xeon(R) Platinum 8480+")->id == "xeon-8480plus");
