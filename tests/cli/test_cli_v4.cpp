@@ -149,20 +149,3 @@ TEST_CASE("recommend says when the pick's scores need a longer context than plan
   REQUIRE(long_context["pick"]["model"] == "deepseek-v4-pro");
   REQUIRE(note_with(long_context, "needs a context of") == "");
 }
-
-TEST_CASE("formats vLLM does not run on AMD GPUs are refused there as hardware limits", "[cli][amd]") {
-  // vLLM's Supported Hardware table: AWQ, GPTQ, INT8 (W8A8) and bitsandbytes have no AMD GPU kernels.
-  for (const char* quant : {"awq", "gptq", "int8", "nf4"}) {
-    CAPTURE(quant);
-    const auto j = run_json({"estimate", "70b", "--quant", quant, "--engine", "vllm", "--gpu", "mi300x"});
-    REQUIRE(j["layout"]["unsupported"].is_string());
-    REQUIRE(j["layout"]["unsupported"].get<std::string>().find("is not supported on AMD GPUs") != std::string::npos);
-  }
-  const auto nvidia = run_json({"estimate", "70b", "--quant", "awq", "--engine", "vllm", "--gpu", "h100-sxm"});
-  REQUIRE(nvidia["layout"]["unsupported"].is_null());
-  // recommend on a Ryzen AI Max no longer picks a vLLM format it cannot load.
-  const auto pick = run_json({"recommend", "--gpu", "strix-halo", "--task", "reasoning"});
-  const std::string quant = pick["pick"]["quant"].get<std::string>();
-  CAPTURE(quant);
-  for (const char* refused : {"awq", "gptq", "int8", "nf4"}) REQUIRE(quant != refused);
-}

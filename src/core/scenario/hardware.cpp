@@ -38,6 +38,8 @@ std::string_view software_stack_of(std::string_view vendor) {
   return {};
 }
 
+bool runs_cuda(const GpuSpec& g) { return software_stack_of(to_lower(g.vendor)).empty(); }
+
 // A --vram card is modelled on a catalog card of its size, not on one fixed card: an 8 GiB card
 // read at an RTX 3090's 936 GB/s promised 3-4x the speed of the 8 GiB cards people own. The
 // smallest catalog size that holds it, and of that size the slowest card (speeds are then what a
@@ -51,7 +53,7 @@ const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
       const GpuSpec* best = nullptr;
       for (const auto& g : cat.gpus) {
         if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0 ||
-            (cuda_only && !software_stack_of(to_lower(g.vendor)).empty()))
+            (cuda_only && !runs_cuda(g)))
           continue;
         const bool smaller = best && g.memory.count() < best->memory.count();
         const bool slower =
@@ -62,8 +64,8 @@ const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
     }
   const GpuSpec* largest = nullptr;
   for (const auto& g : cat.gpus)
-    if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 &&
-        software_stack_of(to_lower(g.vendor)).empty() && (!largest || g.memory.count() > largest->memory.count()))
+    if (g.device_class == "datacenter" && g.bandwidth_bytes_per_s > 0 && runs_cuda(g) &&
+        (!largest || g.memory.count() > largest->memory.count()))
       largest = &g;
   return largest ? *largest : cat.require_gpu(k_generic_gpu_model);
 }
@@ -307,20 +309,18 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
   if ((apple || all_unified(hw.gpus)) && r.cpu.empty()) {
     // Unified memory (a Mac, a DGX Spark, a Ryzen AI Max): what the GPU may not take is the CPU's,
     // at the same bandwidth.
-    const Device& mac = hw.gpus.front();
-    if (r.sockets.value_or(1) != 1) throw InputError("%sockets% goes with %cpu%: " + mac.name + " has one chip");
-    hw.host.cpu = mac.id;
+    const Device& machine = hw.gpus.front();
+    if (r.sockets.value_or(1) != 1) throw InputError("%sockets% goes with %cpu%: " + machine.name + " has one chip");
+    hw.host.cpu = machine.id;
     hw.host.ram = unified_system_ram(r, hw.gpus);
-    hw.host.ram_is_unified_rest = hw.host.ram && !r.ram;
-    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : mac.bandwidth_bytes_per_s;
+    hw.host.bandwidth_bytes_per_s = r.ram_bandwidth ? *r.ram_bandwidth : machine.bandwidth_bytes_per_s;
     // llama.cpp hands large batches of CPU-resident layers to the GPU (op offload); with unified
     // memory nothing is copied, so prefill of those layers runs at the GPU's rate.
-    hw.host.tflops = mac.peak_tflops;
+    hw.host.tflops = machine.peak_tflops;
   } else {
     const CpuSpec& cpu = cat.require_cpu(r.cpu.empty() ? k_default_cpu : r.cpu);
     hw.host.cpu = cpu.id;
     hw.host.ram = all_unified(hw.gpus) ? unified_system_ram(r, hw.gpus) : r.ram;
-    hw.host.ram_is_unified_rest = hw.host.ram && !r.ram && all_unified(hw.gpus);
     // Every socket adds its own memory channels and cores; --ram-bandwidth is the whole host's.
     const std::uint64_t sockets = r.sockets.value_or(1);
     if (sockets == 0 || sockets > k_max_sockets) throw InputError(fmt::format("%sockets% must be 1 to {}", k_max_sockets));
@@ -329,6 +329,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     hw.host.tflops = (cpu.bf16_tflops > 0 ? cpu.bf16_tflops : cpu.fp32_tflops) * static_cast<double>(sockets);
     hw.host.cores = cpu.cores * sockets;
   }
+  hw.host.ram_is_unified_rest = hw.host.ram && !r.ram && all_unified(hw.gpus);
   if (r.threads) {
     if (*r.threads == 0) throw InputError("%threads% must be at least 1");
     hw.host.threads = *r.threads;

@@ -687,7 +687,6 @@ std::string mlp_split_violation(const Catalog& cat, const ResolvedScenario& s, c
                           ways(TensorGroup::shared_experts), linear);
   return why;
 }
-}  // namespace
 
 /// A layer split runs in one process on one machine: more nodes would be bought and left idle.
 std::string nodes_unsupported(const ResolvedScenario& s, const Hardware& hw) {
@@ -697,6 +696,7 @@ std::string nodes_unsupported(const ResolvedScenario& s, const Hardware& hw) {
       "not modelled; vLLM and SGLang span them)",
       s.engine->name, hw.nodes, hw.nodes);
 }
+}  // namespace
 
 Layout plan_layout(const Catalog& catalog, const ResolvedScenario& s, const MemoryEstimate& m, const Hardware& hw,
                    const LayoutRequest& r) {
