@@ -119,6 +119,8 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
            ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
            : m.gguf_repo + (m.arch.traits.llama_cpp_arch.empty()
                                 ? " (not sized by dsplan: no GGUF layout of " + m.arch.model_type + " in its catalog)"
+                            : !m.arch.traits.gguf_presets()
+                                ? " (sized from the file itself: --model-file hf:" + m.gguf_repo + "/FILE)"
                                 : ""));
   fact("Family", m.family + (m.base_model.empty() ? "" : ", from " + m.base_model));
   fact("Licence", m.license);

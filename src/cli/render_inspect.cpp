@@ -41,7 +41,7 @@ ordered_json config_json(const ModelArch& a) {
                  {"num_hidden_layers", a.num_layers},
                  {"num_attention_heads", a.num_heads},
                  {"num_key_value_heads", a.num_kv_heads}};
-  c["intermediate_size"] = a.intermediate_size;
+  if (a.intermediate_size > 0) c["intermediate_size"] = a.intermediate_size;  // none where every block has experts
   c["vocab_size"] = a.vocab_size;
   c["tie_word_embeddings"] = a.tie_word_embeddings;
   c["max_position_embeddings"] = a.max_context;
@@ -57,6 +57,8 @@ ordered_json config_json(const ModelArch& a) {
     if (a.router_bias) c["topk_method"] = "noaux_tc";
   }
   if (a.mtp_layers > 0) c["num_nextn_predict_layers"] = a.mtp_layers;
+  if (!a.compress_ratios.empty()) c["compress_ratios"] = a.compress_ratios;
+  if (a.num_hash_layers > 0) c["num_hash_layers"] = a.num_hash_layers;
   return c;
 }
 

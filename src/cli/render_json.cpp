@@ -46,6 +46,9 @@ ordered_json kv_json(const KvCacheSize& kv) {
                        {"bytes_per_entry", s.bytes_per_entry.count()},
                        {"tokens_per_entry", s.stream.tokens_per_entry},
                        {"window_entries", s.stream.window},
+                       {"window_slack_entries", s.stream.window_slack},
+                       {"cell_padding", s.stream.cell_padding},
+                       {"per_sequence", s.stream.per_sequence},
                        {"read_limit_entries", s.stream.read_limit}});
   return {{"layout", std::string(kv_layout_name(kv.layout))},
           {"cache_type", kv.cache_type},

@@ -31,8 +31,11 @@ std::string compute_buffer_label(const EngineSpec& e) {
 /// One cache stream: "csa: 21 layers x 585 B per 4 tokens (reads the top 512)".
 std::string stream_text(const KvStreamSize& s) {
   std::string text = fmt::format("{}: {} layers x {} B", s.stream.name, s.stream.layers, with_commas(s.bytes_per_entry.count()));
+  if (s.stream.per_sequence) return text + " per sequence";
   text += s.stream.tokens_per_entry > 1 ? fmt::format(" per {} tokens", s.stream.tokens_per_entry) : " per token";
   if (s.stream.window > 0) text += fmt::format(", last {} tokens", with_commas(s.stream.window));
+  if (s.stream.window_slack > 0) text += fmt::format(" and a micro-batch of {}", with_commas(s.stream.window_slack));
+  if (s.stream.cell_padding > 0) text += fmt::format(", in cells padded to {}", s.stream.cell_padding);
   if (s.stream.read_limit > 0) text += fmt::format(" (reads the top {})", with_commas(s.stream.read_limit));
   return text;
 }

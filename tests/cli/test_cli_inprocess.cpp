@@ -75,7 +75,8 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
   require_usage_error(run_cli({"estimate", "70b", "-e", "ollama", "--no-mmap"}), "does not take it");
   require_usage_error(run_cli({"estimate", "70b", "--legacy-mla-gguf"}), "MLA");
   // V4's catalog architecture has no llama_cpp_arch (no merged llama.cpp support to follow).
-  require_usage_error(run_cli({"estimate", "v4-flash", "--quant", "q4_k_m"}), "has no GGUF layout in dsplan's catalog");
+  require_usage_error(run_cli({"estimate", "v4-flash", "--quant", "q4_k_m"}),
+                      "DeepSeek-V4-Flash's GGUF files are sized from the files themselves: give one with --model-file");
   // DeepSeek Sparse Attention needs an engine that runs the indexer; Ollama's catalog entry does not.
   require_usage_error(run_cli({"estimate", "v3.2", "--quant", "q4_k_m", "--engine", "ollama"}),
                       "Ollama is not known to run it");

@@ -274,6 +274,124 @@ inline GgufWriter toy_deepseek(bool split, const std::string& arch = "deepseek2"
   return w;
 }
 
+/// A DeepSeek-V4 (deepseek4) GGUF's dimensions, as llama.cpp's loader reads them.
+struct V4Dims {
+  std::uint64_t hidden = 64, blocks = 4, heads = 2, head = 128, rope = 64, q_lora = 32, groups = 2, o_rank = 16,
+                window = 16, idx_heads = 2, idx_head = 32, idx_top = 8, hc = 2, experts = 4, used = 2, ffn = 32,
+                hash = 1, vocab = 64;
+  std::vector<std::int32_t> ratios = {0, 4, 128, 4, 0};  ///< the MTP block's ratio last, as converted
+};
+
+/// DeepSeek-V4-Flash's (config.json of deepseek-ai/DeepSeek-V4-Flash).
+inline V4Dims v4_flash_dims() {
+  V4Dims d{4096, 43, 64, 512, 64, 1024, 8, 1024, 128, 64, 128, 512, 4, 256, 6, 2048, 3, 129280, {0, 0}};
+  for (int i = 0; i < 20; ++i) d.ratios.insert(d.ratios.end(), {4, 128});
+  d.ratios.insert(d.ratios.end(), {4, 0});
+  return d;
+}
+
+/// A DeepSeek-V4 GGUF (deepseek4), shapes as llama.cpp's loader creates them
+/// (src/models/deepseek4.cpp load_arch_tensors), matrices of `type` (`bytes` per value count),
+/// vectors, the router and the compressors' position biases F32, the hash table I32. The
+/// default dims are a toy: hidden 64, 4 blocks with compress ratios 0, 4, 128, 4, 2 heads sharing
+/// one KV head of 128 values (64 rotary), q_lora 32, output in 2 groups of rank 16, sliding
+/// window 16, indexer 2 heads of 32 (top 8), hyper-connections x2, 4 routed experts of 32 (2 per
+/// token) + 1 shared, the first block hash-routed, vocab 64. Without `group_key` the output
+/// group count is left out.
+inline GgufWriter deepseek4_gguf(const V4Dims& d = {}, bool group_key = true, std::uint32_t type = F32,
+                                 std::uint64_t (*bytes)(std::uint64_t) = f32) {
+  GgufWriter w;
+  const std::string a = "deepseek4.";
+  w.kv_str("general.architecture", "deepseek4");
+  w.kv_str("general.name", d.blocks == 43 ? "DeepSeek-V4-Flash" : "Toy V4");
+  w.kv_u32(a + "block_count", static_cast<std::uint32_t>(d.blocks));
+  w.kv_u32(a + "context_length", 65536);
+  w.kv_u32(a + "embedding_length", static_cast<std::uint32_t>(d.hidden));
+  w.kv_u32(a + "attention.head_count", static_cast<std::uint32_t>(d.heads));
+  w.kv_u32(a + "attention.head_count_kv", 1);
+  w.kv_u32(a + "attention.key_length", static_cast<std::uint32_t>(d.head));
+  w.kv_u32(a + "attention.value_length", static_cast<std::uint32_t>(d.head));
+  w.kv_u32(a + "rope.dimension_count", static_cast<std::uint32_t>(d.rope));
+  w.kv_u32(a + "attention.q_lora_rank", static_cast<std::uint32_t>(d.q_lora));
+  if (group_key) w.kv_u32(a + "attention.output_group_count", static_cast<std::uint32_t>(d.groups));
+  w.kv_u32(a + "attention.output_lora_rank", static_cast<std::uint32_t>(d.o_rank));
+  w.kv_u32(a + "attention.sliding_window", static_cast<std::uint32_t>(d.window));
+  w.kv_u32(a + "attention.indexer.head_count", static_cast<std::uint32_t>(d.idx_heads));
+  w.kv_u32(a + "attention.indexer.key_length", static_cast<std::uint32_t>(d.idx_head));
+  w.kv_u32(a + "attention.indexer.top_k", static_cast<std::uint32_t>(d.idx_top));
+  w.kv_u32(a + "hyper_connection.count", static_cast<std::uint32_t>(d.hc));
+  w.kv_u32(a + "hash_layer_count", static_cast<std::uint32_t>(d.hash));
+  w.kv_u32(a + "expert_count", static_cast<std::uint32_t>(d.experts));
+  w.kv_u32(a + "expert_used_count", static_cast<std::uint32_t>(d.used));
+  w.kv_u32(a + "expert_shared_count", 1);
+  w.kv_u32(a + "expert_feed_forward_length", static_cast<std::uint32_t>(d.ffn));
+  w.kv_i32_array(a + "attention.compress_ratios", d.ratios);
+  const auto count = [](const std::vector<std::uint64_t>& ne) {
+    std::uint64_t n = 1;
+    for (auto x : ne) n *= x;
+    return n;
+  };
+  const auto vec = [&](const std::string& name, std::vector<std::uint64_t> ne, std::uint32_t t = F32) {
+    const std::uint64_t n = count(ne);
+    w.tensor(name, std::move(ne), t, f32(n));  // F32 and I32: 4 bytes a value
+  };
+  const auto mat = [&](const std::string& name, std::vector<std::uint64_t> ne) {
+    const std::uint64_t n = count(ne);
+    w.tensor(name, std::move(ne), type, bytes(n));
+  };
+  const std::uint64_t mix = (2 + d.hc) * d.hc;
+  mat("token_embd.weight", {d.hidden, d.vocab});
+  vec("output_norm.weight", {d.hidden});
+  mat("output.weight", {d.hidden, d.vocab});
+  vec("output_hc_base.weight", {d.hc});
+  vec("output_hc_fn.weight", {d.hc * d.hidden, d.hc});
+  vec("output_hc_scale.weight", {1});
+  for (std::size_t b = 0; b < d.blocks; ++b) {
+    const std::string p = "blk." + std::to_string(b) + ".";
+    const std::uint64_t ratio = b < d.ratios.size() ? static_cast<std::uint64_t>(d.ratios[b]) : 0;
+    for (const char* k : {"attn", "ffn"}) {
+      vec(p + "hc_" + k + "_base.weight", {mix});
+      vec(p + "hc_" + k + "_fn.weight", {d.hc * d.hidden, mix});
+      vec(p + "hc_" + k + "_scale.weight", {3});
+    }
+    vec(p + "attn_norm.weight", {d.hidden});
+    vec(p + "ffn_norm.weight", {d.hidden});
+    vec(p + "attn_sinks.weight", {d.heads});
+    vec(p + "attn_q_a_norm.weight", {d.q_lora});
+    vec(p + "attn_kv_a_norm.weight", {d.head});
+    mat(p + "attn_q_a.weight", {d.hidden, d.q_lora});
+    mat(p + "attn_q_b.weight", {d.q_lora, d.heads * d.head});
+    mat(p + "attn_kv.weight", {d.hidden, d.head});
+    mat(p + "attn_output_a.weight", {d.heads * d.head / d.groups, d.groups * d.o_rank});
+    mat(p + "attn_output_b.weight", {d.groups * d.o_rank, d.hidden});
+    const auto compressor = [&](const std::string& pre, std::uint64_t dim) {
+      const std::uint64_t c = ratio == 4 ? 2 : 1;  // ratio-4 windows overlap
+      vec(p + pre + "_compressor_ape.weight", {c * dim, ratio});
+      mat(p + pre + "_compressor_kv.weight", {d.hidden, c * dim});
+      mat(p + pre + "_compressor_gate.weight", {d.hidden, c * dim});
+      vec(p + pre + "_compressor_norm.weight", {dim});
+    };
+    if (ratio > 0) compressor("attn", d.head);
+    if (ratio == 4) {
+      mat(p + "indexer.attn_q_b.weight", {d.q_lora, d.idx_heads * d.idx_head});
+      vec(p + "indexer.proj.weight", {d.hidden, d.idx_heads});
+      compressor("indexer", d.idx_head);
+    }
+    vec(p + "ffn_gate_inp.weight", {d.hidden, d.experts});
+    if (b < d.hash)
+      vec(p + "ffn_gate_tid2eid.weight", {d.used, d.vocab}, 26);  // GGML_TYPE_I32
+    else
+      vec(p + "exp_probs_b.bias", {d.experts});
+    mat(p + "ffn_gate_exps.weight", {d.hidden, d.ffn, d.experts});
+    mat(p + "ffn_down_exps.weight", {d.ffn, d.hidden, d.experts});
+    mat(p + "ffn_up_exps.weight", {d.hidden, d.ffn, d.experts});
+    mat(p + "ffn_gate_shexp.weight", {d.hidden, d.ffn});
+    mat(p + "ffn_down_shexp.weight", {d.ffn, d.hidden});
+    mat(p + "ffn_up_shexp.weight", {d.hidden, d.ffn});
+  }
+  return w;
+}
+
 /// A header in memory followed by zeros up to `size` (a 671B file without 671 GB of RAM).
 class SparseSource final : public ByteSource {
  public:

@@ -266,3 +266,35 @@ TEST_CASE("ggml type names follow ggml.h", "[gguf]") {
   REQUIRE(ggml_type_name(399) == std::string_view("q8_k_r8"));
   REQUIRE_FALSE(ggml_type_name(136));  // Q8_K64, an activation format
 }
+
+TEST_CASE("DeepSeek-V4-Flash's GGUF as llama.cpp's deepseek4 loader lays it out", "[gguf][v4]") {
+  // Every tensor llama.cpp creates for V4-Flash, matrices Q8_0. llama.cpp prints "model params
+  // = 284.33 B" loading such a file (issue #27680): its elements, the I32 hash table included.
+  const auto out = deepseek4_gguf(v4_flash_dims(), true, Q8_0, q8).build(true);
+  const SparseSource src("DeepSeek-V4-Flash-Q8_0.gguf", out.bytes, out.full_size);
+  const GgufFile f = read_gguf(src, catalog());
+  REQUIRE(f.u64_array("deepseek4.attention.compress_ratios")->size() == 44);
+  const ModelFileInfo info = inspect_gguf(std::span(&f, 1), catalog());
+  REQUIRE(info.arch_problem.empty());
+  REQUIRE(info.catalog_model == std::string("deepseek-v4-flash"));
+  REQUIRE(static_cast<double>(info.params_total.value()) / 1e9 == Approx(284.33).margin(0.005));
+  // The catalog's inventory of the checkpoint counts the same weights; the GGUF adds the three
+  // hash layers' token-to-expert tables (6 x 129,280 values each), a buffer, not parameters.
+  const auto inv = build_inventory(catalog().require_model("deepseek-v4-flash").arch);
+  REQUIRE(info.params_total.value() == inv.params_total().count() + 3ULL * 6 * 129'280);
+  REQUIRE(info.weights->total == info.tensor_bytes);
+}
+
+TEST_CASE("short integer arrays are kept, others skipped", "[gguf]") {
+  GgufWriter w = toy_llama();
+  w.kv_i32_array("llama.attention.compress_ratios", {0, 4, 128});
+  w.kv_i32_array("llama.negative", {4, -1});
+  const auto out = w.build();
+  const SparseSource src("toy.gguf", out.bytes, out.full_size);
+  const GgufFile f = read_gguf(src, catalog());
+  REQUIRE(f.u64_array("llama.attention.compress_ratios") == std::vector<std::uint64_t>{0, 4, 128});
+  REQUIRE(f.u64_array("tokenizer.ggml.token_type")->size() == 256);
+  REQUIRE_FALSE(f.u64_array("llama.negative"));         // a negative value is no count
+  REQUIRE_FALSE(f.u64_array("tokenizer.ggml.tokens"));  // strings are never kept
+  REQUIRE_FALSE(f.u64_array("llama.block_count"));      // a scalar is no array
+}

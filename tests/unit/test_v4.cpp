@@ -95,9 +95,49 @@ TEST_CASE("V4 caches only in FP8, MLA options do not apply", "[v4]") {
   s.kv_type.clear();
   s.mla_cache = MlaCacheOverride::expanded;
   REQUIRE_THROWS_AS(resolve_scenario(catalog(), s), InputError);
-  // No GGUF: mainline llama.cpp support could not be confirmed, so the catalog gives no llama_cpp_arch.
+  // No GGUF presets: V4's GGUF files are sized from the files themselves (--model-file).
   Scenario gguf;
   gguf.model = "deepseek-v4-flash";
   gguf.quant = "q4_k_m";
   REQUIRE_THROWS_AS(resolve_scenario(catalog(), gguf), InputError);
+}
+
+namespace {
+
+/// Bytes of one named stream of a KV cache.
+std::uint64_t stream_total(const KvCacheSize& kv, const std::string& name) {
+  for (const auto& s : kv.streams)
+    if (s.stream.name == name) return kv.stream_bytes(s).count();
+  FAIL("no stream " << name);
+  return 0;
+}
+
+KvCacheSize llama_cpp_kv(std::uint64_t context, std::uint64_t sequences, std::uint64_t ubatch, const char* type) {
+  KvCacheRequest req{context, sequences, false};
+  req.ubatch = ubatch;
+  return estimate_kv_cache(catalog().require_model("deepseek-v4-flash").arch, catalog().require_engine("llama.cpp"),
+                           catalog().require_block_type(type), req);
+}
+
+}  // namespace
+
+TEST_CASE("V4 on llama.cpp: the caches as llama.cpp's startup logs print them", "[v4][kv]") {
+  // ggml-org/llama.cpp issue #27680 (DeepSeek-V4-Flash-0731, bf16, one sequence, n_ctx_seq
+  // 64000, n_ubatch 4096): "creating SWA KV cache, size = 4352 cells", "KV buffer size =
+  // 182.75 MiB"; compressor states "csa ... size = 1.31 MiB", "hca ... 10.00 MiB", "lid ...
+  // 0.33 MiB".
+  const auto a = llama_cpp_kv(64'000, 1, 4'096, "bf16");
+  REQUIRE(stream_total(a, "window") == 191'627'264ULL);  // 182.75 MiB exactly
+  REQUIRE(static_cast<double>(stream_total(a, "csa_state")) / (1 << 20) == Approx(1.31).margin(0.005));
+  REQUIRE(stream_total(a, "hca_state") == 10ULL << 20);
+  REQUIRE(static_cast<double>(stream_total(a, "csa_indexer_state")) / (1 << 20) == Approx(0.33).margin(0.005));
+  // Issue #25468 (build 9924, --ctx-size 131072 --ubatch-size 512, f16): "SWA 32.25 MiB, CSA
+  // 672 MiB, HCA 20 MiB, lightning-indexer 168 MiB".
+  const auto b = llama_cpp_kv(131'072, 1, 512, "f16");
+  REQUIRE(stream_total(b, "window") == 3225ULL * (1 << 20) / 100);  // 32.25 MiB
+  REQUIRE(stream_total(b, "csa") == 672ULL << 20);
+  REQUIRE(stream_total(b, "hca") == 20ULL << 20);
+  REQUIRE(stream_total(b, "csa_indexer_keys") == 168ULL << 20);
+  // Every cache is per sequence: two sequences of the same context hold twice as much.
+  REQUIRE(llama_cpp_kv(131'072, 2, 512, "f16").total.count() == 2 * b.total.count());
 }

@@ -96,6 +96,14 @@ struct ArchTraits {
   /// convert_hf_to_gguf.py writes the MTP blocks too (DeepseekV32Model: skip_mtp = False); llama.cpp
   /// skips them at load. Otherwise GGUF files end at num_hidden_layers.
   bool gguf_mtp_blocks = false;
+  /// GGUF block_count counts the main blocks only; nextn_predict_layers MTP blocks follow them
+  /// (llama.cpp's deepseek4). Otherwise block_count includes them.
+  bool gguf_mtp_beyond_block_count = false;
+  /// Why dsplan sizes this architecture's GGUF files only from the files themselves
+  /// (--model-file), not from its quant presets; empty when the presets size them.
+  std::string gguf_files_only;
+  /// The catalog's GGUF quant presets size this architecture.
+  [[nodiscard]] bool gguf_presets() const { return !llama_cpp_arch.empty() && gguf_files_only.empty(); }
   /// MTP drafting (--mtp): the share of steps whose draft i is accepted once drafts 1..i-1 were,
   /// per position as published; the last value stands for later positions. Empty: no published
   /// rate, so dsplan does not time drafting with this architecture's MTP module.
@@ -468,6 +476,13 @@ struct EngineSpec {
   std::uint64_t window_kv_page_tokens = 0;
   std::uint64_t kv_page_align_bytes = 0;
   std::string compressed_kv_pages_source;  ///< where the compressed caches' page layout comes from
+  /// Cells of compressed caches (llama.cpp's DeepSeek-V4): rows of the cache type, each
+  /// sequence's cells padded to this (0: paged as above); the window cache also holds one
+  /// micro-batch; compressor states kept per sequence at this many bytes a value (0: none).
+  std::uint64_t compressed_kv_cell_padding = 0;
+  bool window_kv_adds_ubatch = false;
+  std::uint64_t compressor_state_value_bytes = 0;
+  std::string compressed_kv_cells_source;
   std::uint64_t default_ubatch = 512;   ///< tokens per forward pass when sizing activations
   std::uint64_t sampler_sequences = 0;  ///< sequences whose logits the memory profile samples (vLLM max_num_seqs)
   bool flash_attention = true;          ///< default attention kernel does not materialize scores

@@ -24,8 +24,9 @@ enum class GgufValueType : std::uint32_t {
   u64 = 10, i64 = 11, f64 = 12,
 };
 
-/// One metadata entry. Scalars keep their value; arrays keep their element type and length only
-/// (a 129,280-token vocabulary is skipped, not stored); strings longer than
+/// One metadata entry. Scalars keep their value; arrays keep their element type and length, and
+/// the values of integer arrays up to k_gguf_kept_array_values long (DeepSeek-V4's per-layer
+/// compress ratios; a 129,280-token vocabulary is skipped, not stored); strings longer than
 /// k_gguf_kept_string_bytes are kept truncated.
 struct GgufKv {
   std::string key;
@@ -35,12 +36,14 @@ struct GgufKv {
   std::optional<std::int64_t> integer;           ///< integer and bool scalars (u64 above 2^63-1: nullopt)
   std::optional<double> real;                    ///< f32, f64
   std::string text;                              ///< string scalars
+  std::vector<std::int64_t> integers;            ///< short integer arrays (u64 above 2^63-1: -1)
 
   /// The value as a non-negative integer, if it is one.
   [[nodiscard]] std::optional<std::uint64_t> as_u64() const;
 };
 
 inline constexpr std::uint64_t k_gguf_kept_string_bytes = 4096;
+inline constexpr std::uint64_t k_gguf_kept_array_values = 4096;
 
 struct GgufTensor {
   std::string name;
@@ -66,6 +69,8 @@ struct GgufFile {
   [[nodiscard]] const GgufKv* find(std::string_view key) const;
   [[nodiscard]] std::optional<std::uint64_t> u64(std::string_view key) const;
   [[nodiscard]] std::string str(std::string_view key) const;  ///< "" when absent or not a string
+  /// A kept integer array whose values are all non-negative; nullopt otherwise.
+  [[nodiscard]] std::optional<std::vector<std::uint64_t>> u64_array(std::string_view key) const;
 };
 
 /// Limits on what a file may declare; anything beyond them is an InputError, so a hostile file

@@ -59,6 +59,13 @@ struct KvStream {
   std::uint64_t window = 0;
   /// Entries attention reads per decoded token (a top-k selection); 0 = every entry it holds.
   std::uint64_t read_limit = 0;
+  /// Entries kept beyond the window (llama.cpp's sliding-window cache also holds one micro-batch).
+  std::uint64_t window_slack = 0;
+  /// llama.cpp's cells (0: none): the sequence's tokens padded to this, entries rounded up
+  /// (at least one) and padded to it.
+  std::uint64_t cell_padding = 0;
+  /// One entry per sequence whatever its length (a compressor's running state).
+  bool per_sequence = false;
 
   /// Entries kept for a sequence of `tokens` tokens.
   [[nodiscard]] std::uint64_t entries(std::uint64_t tokens) const;

@@ -31,6 +31,7 @@ struct KvCacheRequest {
   std::uint64_t sequences = 1;   ///< sequences cached at once (batch / concurrent users)
   bool legacy_mla_gguf = false;  ///< GGUF with attn_kv_b whole: llama.cpp caches expanded K/V
   MlaCacheOverride mla = MlaCacheOverride::engine;
+  std::uint64_t ubatch = 512;  ///< tokens per micro-batch (llama.cpp's window cache holds one more)
 };
 
 /// One cache stream with its bytes per entry in the chosen cache type.

@@ -72,8 +72,8 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 
 ArchTraits parse_arch_traits(const JsonNode& node) {
   node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family",
-                   "llama_cpp_arch", "gguf_mtp_blocks", "mtp_acceptance", "runs_on", "formats", "formats_source",
-                   "source"});
+                   "llama_cpp_arch", "gguf_mtp_blocks", "gguf_mtp_beyond_block_count", "gguf_files_only",
+                   "mtp_acceptance", "runs_on", "formats", "formats_source", "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
@@ -85,6 +85,10 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
   t.llama_cpp_arch = node.str_or("llama_cpp_arch", "");
   t.gguf_mtp_blocks = node.bool_or("gguf_mtp_blocks", false);
   if (t.gguf_mtp_blocks && t.llama_cpp_arch.empty()) node.at("gguf_mtp_blocks").fail("needs a llama_cpp_arch");
+  t.gguf_mtp_beyond_block_count = node.bool_or("gguf_mtp_beyond_block_count", false);
+  t.gguf_files_only = node.str_or("gguf_files_only", "");
+  for (const char* k : {"gguf_mtp_beyond_block_count", "gguf_files_only"})
+    if (node.has(k) && t.llama_cpp_arch.empty()) node.at(k).fail("needs a llama_cpp_arch");
   if (const auto mtp = node.find("mtp_acceptance")) {
     mtp->check_keys({"per_position", "source"});
     for (const auto& rate : mtp->at("per_position").elements()) t.mtp_acceptance.push_back(rate.number_in(0.01, 0.99));
@@ -548,6 +552,7 @@ EngineSpec parse_engine(const JsonNode& n) {
                 "kv_cell_padding",
                 "kv_block_tokens",
                 "kv_block_tokens_mla",
+                "compressed_kv_cells",
                 "compressed_kv_pages",
                 "default_ubatch",
                 "sampler_sequences",
@@ -603,6 +608,14 @@ EngineSpec parse_engine(const JsonNode& n) {
     e.window_kv_page_tokens = pages->u64_in("window_tokens", 1, k_max_count);
     e.kv_page_align_bytes = pages->u64_in("align_bytes", 1, k_max_count);
     e.compressed_kv_pages_source = pages->str("source");
+  }
+  if (const auto c = n.find("compressed_kv_cells")) {
+    c->check_keys({"padding", "window_adds_ubatch", "state_value_bytes", "source"});
+    e.compressed_kv_cell_padding = c->u64_in("padding", 1, k_max_count);
+    e.window_kv_adds_ubatch = c->bool_or("window_adds_ubatch", false);
+    e.compressor_state_value_bytes = c->u64_in_or("state_value_bytes", 0, 0, 8);
+    e.compressed_kv_cells_source = c->str("source");
+    if (e.compressed_kv_page_tokens > 0) c->fail("an engine keeps compressed caches in pages or in cells, not both");
   }
   e.default_ubatch = n.u64_in_or("default_ubatch", 512, 0, 1ULL << 20);  // 0: the whole prompt
   e.sampler_sequences = n.u64_in_or("sampler_sequences", 0, 0, k_max_count);

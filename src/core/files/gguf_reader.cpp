@@ -55,6 +55,10 @@ std::uint64_t scalar_size(GgufValueType t) {
   return 0;
 }
 
+bool is_integer(GgufValueType t) {
+  return t != GgufValueType::boolean && t != GgufValueType::f32 && t != GgufValueType::f64 && scalar_size(t) > 0;
+}
+
 class GgufParser {
  public:
   GgufParser(const ByteSource& source, const Catalog& catalog) : m_in(source), m_catalog(catalog) {}
@@ -231,6 +235,12 @@ class GgufParser {
           m_in.fail(s_at, "key '" + kv.key + "': string length " + std::to_string(n) + " exceeds the limit");
         m_in.skip(n, element);
       }
+    } else if (is_integer(kv.array_type) && kv.array_length <= k_gguf_kept_array_values) {
+      for (std::uint64_t i = 0; i < kv.array_length; ++i) {
+        GgufKv element;
+        read_scalar(element, kv.array_type);
+        kv.integers.push_back(element.integer.value_or(-1));
+      }
     } else {
       m_in.skip(kv.array_length * min_bytes, "the array of key '" + kv.key + "'");  // fits: checked above
     }
@@ -315,6 +325,17 @@ std::optional<std::uint64_t> GgufFile::u64(std::string_view key) const {
   const GgufKv* kv = find(key);
   if (!kv || kv->type == GgufValueType::array) return std::nullopt;
   return kv->as_u64();
+}
+
+std::optional<std::vector<std::uint64_t>> GgufFile::u64_array(std::string_view key) const {
+  const GgufKv* kv = find(key);
+  if (!kv || kv->type != GgufValueType::array || kv->integers.size() != kv->array_length) return std::nullopt;
+  std::vector<std::uint64_t> out;
+  for (const auto v : kv->integers) {
+    if (v < 0) return std::nullopt;
+    out.push_back(static_cast<std::uint64_t>(v));
+  }
+  return out;
 }
 
 std::string GgufFile::str(std::string_view key) const {

@@ -110,6 +110,19 @@ void fill_match(ModelFileInfo& info, const Catalog& catalog, std::string_view hi
   pick_catalog_model(info, catalog, hint);
 }
 
+/// Whether a GGUF's blocks include dense MLPs (feed_forward_length): unless it has experts from
+/// the first block on (DeepSeek-V4).
+bool has_dense_layers(const GgufFile& f, const std::string& a) {
+  const auto experts = f.u64(a + ".expert_count");
+  return !experts || *experts == 0 || f.u64(a + ".leading_dense_block_count").value_or(0) > 0;
+}
+
+/// The keys llama.cpp's deepseek4 loader reads for its attention and residual streams
+/// (src/models/deepseek4.cpp load_arch_hparams; key_length is the shared KV head's width).
+constexpr const char* k_v4_keys[] = {
+    "attention.key_length",       "rope.dimension_count",     "attention.q_lora_rank", "attention.output_group_count",
+    "attention.output_lora_rank", "attention.sliding_window", "hyper_connection.count"};
+
 /// First catalog model_type llama.cpp converts to `gguf_arch`; deepseek2 holds both V2 and V3,
 /// told apart by V3's router bias (exp_probs_b).
 std::optional<std::string> model_type_for(const std::string& gguf_arch, bool router_bias, const Catalog& catalog) {
@@ -155,21 +168,35 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
       embd = embd || t.name == "token_embd.weight";
       router_bias = router_bias || ends_with(t.name, ".exp_probs_b.bias");
     }
-  if (!model_type_for(a, router_bias, catalog)) return "architecture '" + a + "' is not one dsplan can build";
+  const auto type = model_type_for(a, router_bias, catalog);
+  if (!type) return "architecture '" + a + "' is not one dsplan can build";
   if (!embd) return "no token_embd.weight tensor";
-  for (const char* k : {"block_count", "embedding_length", "attention.head_count", "feed_forward_length"}) {
+  std::vector<std::string> required = {"block_count", "embedding_length", "attention.head_count"};
+  if (has_dense_layers(first, a)) required.push_back("feed_forward_length");
+  for (const auto& k : required) {
     const std::string key = a + "." + k;
     const auto v = first.u64(key);
     if (!v) return "key '" + key + "' is missing or not an unsigned integer";
     if (*v == 0) return "key '" + key + "' is 0";
   }
-  if (const auto nextn = first.u64(a + ".nextn_predict_layers"); nextn && *nextn >= *first.u64(a + ".block_count"))
+  const ArchTraits& traits = catalog.architectures.at(*type);
+  if (const auto nextn = first.u64(a + ".nextn_predict_layers");
+      nextn && !traits.gguf_mtp_beyond_block_count && *nextn >= *first.u64(a + ".block_count"))
     return "key '" + a + ".nextn_predict_layers' (" + std::to_string(*nextn) + ") leaves no main block of the " +
            std::to_string(*first.u64(a + ".block_count")) + " in '" + a + ".block_count'";
   if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
     return "key '" + a + ".attention.head_count_kv' is 0";
+  if (const auto ratios = first.find(a + ".attention.compress_ratios")) {
+    const auto values = first.u64_array(a + ".attention.compress_ratios");
+    if (!values) return "key '" + a + ".attention.compress_ratios' is not an array of non-negative integers";
+    if (values->size() < *first.u64(a + ".block_count"))
+      return "key '" + a + ".attention.compress_ratios' has " + std::to_string(values->size()) + " ratios for the " +
+             std::to_string(*first.u64(a + ".block_count")) + " blocks of '" + a + ".block_count'";
+    for (const char* k : k_v4_keys)
+      if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (DeepSeek-V4 attention) is missing";
+  }
   ModelArch kind;  // the attention kind's own traits say whether an indexer comes with it
-  kind.traits = catalog.architectures.at(*model_type_for(a, router_bias, catalog));
+  kind.traits = traits;
   if (first.u64(a + ".attention.kv_lora_rank") && attention_of(kind).needs_indexer_engine)
     for (const char* k : {"attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k"})
       if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (the sparse-attention indexer) is missing";
@@ -201,18 +228,21 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
   const auto hidden = key("embedding_length");
   const auto heads = key("attention.head_count");
   const auto ffn = key("feed_forward_length");
-  if (!layers || !hidden || !heads || !ffn || *heads == 0 || *layers == 0) return std::nullopt;
+  const bool dense = has_dense_layers(first, a);
+  if (!layers || !hidden || !heads || (dense && !ffn) || *heads == 0 || *layers == 0) return std::nullopt;
   // block_count counts the multi-token-prediction blocks too (nextn_predict_layers, written
-  // after the main blocks by convert_hf_to_gguf.py where an architecture keeps them).
+  // after the main blocks by convert_hf_to_gguf.py where an architecture keeps them), except
+  // where the MTP blocks follow block_count (deepseek4).
   const auto nextn = key("nextn_predict_layers").value_or(0);
-  if (nextn >= *layers) return std::nullopt;
-  m.num_layers = *layers - nextn;
+  const bool mtp_beyond = m.traits.gguf_mtp_beyond_block_count;
+  if (!mtp_beyond && nextn >= *layers) return std::nullopt;
+  m.num_layers = mtp_beyond ? *layers : *layers - nextn;
   m.mtp_layers = nextn;
   m.hidden_size = *hidden;
   m.num_heads = *heads;
   m.num_kv_heads = key("attention.head_count_kv").value_or(m.num_heads);
   m.head_dim = key("attention.key_length").value_or(m.hidden_size / m.num_heads);
-  m.intermediate_size = *ffn;
+  m.intermediate_size = dense ? *ffn : 0;
   m.vocab_size = embd->ne[1];
   m.tie_word_embeddings = !has_output;
   m.max_context = key("context_length").value_or(0);
@@ -233,6 +263,24 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
     m.index_n_heads = key("attention.indexer.head_count").value_or(0);  // DSA (deepseek32)
     m.index_head_dim = key("attention.indexer.key_length").value_or(0);
     m.index_topk = key("attention.indexer.top_k").value_or(0);
+  }
+  if (const auto ratios = first.u64_array(a + ".attention.compress_ratios")) {
+    // DeepSeek-V4: per-layer compression, one shared KV head of key_length values, grouped
+    // low-rank output, hyper-connections, hash-routed leading layers.
+    m.compress_ratios = *ratios;
+    m.qk_rope_head_dim = key("rope.dimension_count").value_or(0);
+    m.q_lora_rank = key("attention.q_lora_rank").value_or(0);
+    m.o_groups = key("attention.output_group_count").value_or(0);
+    m.o_lora_rank = key("attention.output_lora_rank").value_or(0);
+    m.sliding_window = key("attention.sliding_window").value_or(0);
+    m.hc_mult = key("hyper_connection.count").value_or(0);
+    m.num_hash_layers = key("hash_layer_count").value_or(0);
+    m.index_n_heads = key("attention.indexer.head_count").value_or(0);
+    m.index_head_dim = key("attention.indexer.key_length").value_or(0);
+    m.index_topk = key("attention.indexer.top_k").value_or(0);
+    if (m.compress_ratios.size() < m.num_layers || m.num_hash_layers > m.num_layers) return std::nullopt;
+    // The converter writes the checkpoint's list, MTP layer included, into a file without it.
+    m.compress_ratios.resize(std::min<std::size_t>(m.compress_ratios.size(), m.num_layers + m.mtp_layers));
   }
   if (const auto experts = key("expert_count"); experts && *experts > 0) {
     m.n_routed_experts = *experts;

@@ -21,11 +21,19 @@ std::string_view attention_name(AttentionKind kind) { return name_in<AttentionKi
 std::string_view kv_layout_name(KvLayout layout) { return name_in<KvLayout>(k_kv_layouts, layout); }
 
 std::uint64_t KvStream::entries(std::uint64_t tokens) const {
+  if (per_sequence) return 1;
+  if (cell_padding > 0) {
+    const std::uint64_t cells = round_up(tokens, cell_padding, "KV cache cells");
+    std::uint64_t n = tokens_per_entry > 1 ? std::max<std::uint64_t>(1, ceil_div(cells, tokens_per_entry)) : cells;
+    if (window > 0) n = std::min(n, window + window_slack);
+    return round_up(n, cell_padding, "KV cache cells");
+  }
   const std::uint64_t n = tokens_per_entry > 1 ? tokens / tokens_per_entry : tokens;
-  return window > 0 ? std::min(n, window) : n;
+  return window > 0 ? std::min(n, window + window_slack) : n;
 }
 
 double KvStream::entries_read(double context) const {
+  if (per_sequence) return 1.0;
   double n = tokens_per_entry > 1 ? context / static_cast<double>(tokens_per_entry) : context;
   if (window > 0) n = std::min(n, static_cast<double>(window));
   return read_limit > 0 ? std::min(n, static_cast<double>(read_limit)) : n;
@@ -369,29 +377,59 @@ Bytes paged_entry(const EngineSpec& e, std::uint64_t raw, std::uint64_t page_tok
 // ue8m0 scale per 64 NoPE values and a pad byte = 584 B for head_dim 512, rope 64. Indexer keys:
 // index_head_dim FP8 + one fp32 scale per 128 = 132 B. Every layer keeps a sliding window;
 // ratio-r layers keep one entry per r tokens, of which CSA attention reads its index_topk.
-KvShape v4_kv(const ModelArch& a, const EngineSpec& e, const KvCacheRequest&) {
+//
+// llama.cpp (llama_kv_cache_dsv4) keeps rows of the -ctk type instead: per sequence, the window
+// plus one micro-batch and the compressed caches in cells padded to 256, the indexer's keys at
+// the ratio-4 layers' cells, and each compressor's running state in F32 (two tensors, kv and
+// score, per layer: ratio 4 overlaps two windows, so 2 x 4 rows of 2 x head_dim; ratio 128 one
+// window of 128 rows of head_dim).
+KvStream compressor_state(std::string name, std::uint64_t layers, std::uint64_t rows, std::uint64_t width,
+                          std::uint64_t value_bytes) {
+  KvStream s = per_token(std::move(name), layers, 0, 0);
+  s.per_sequence = true;
+  s.fixed_bytes_per_entry = Bytes(2 * rows * width * value_bytes);
+  return s;
+}
+
+KvShape v4_kv(const ModelArch& a, const EngineSpec& e, const KvCacheRequest& req) {
+  const bool cells = e.compressed_kv_cell_padding > 0;
   const std::uint64_t nope = a.head_dim - a.qk_rope_head_dim;
   const std::uint64_t entry = nope + 2 * a.qk_rope_head_dim + nope / 64 + 1;
   const std::uint64_t index_entry = a.index_head_dim + a.index_head_dim / 128 * 4;
+  const auto laid_out = [&](KvStream& s, std::uint64_t bytes, std::uint64_t page_tokens, std::uint64_t ratio) {
+    if (cells)
+      s.cell_padding = e.compressed_kv_cell_padding;
+    else
+      s.fixed_bytes_per_entry = paged_entry(e, bytes, page_tokens, ratio);
+  };
   KvShape shape{KvLayout::v4_compressed, {}};
   KvStream window = per_token("window", a.num_layers, a.head_dim, 0);
   window.window = a.sliding_window;
-  window.fixed_bytes_per_entry = paged_entry(e, entry, e.window_kv_page_tokens, 1);
+  if (e.window_kv_adds_ubatch) window.window_slack = req.ubatch;
+  laid_out(window, entry, e.window_kv_page_tokens, 1);
   shape.streams.push_back(window);
   for (const std::uint64_t ratio : {k_csa_ratio, k_hca_ratio}) {
     const std::uint64_t layers = layers_with_ratio(a, ratio);
     if (layers == 0) continue;
     KvStream s = per_token(ratio == k_csa_ratio ? "csa" : "hca", layers, a.head_dim, 0);
     s.tokens_per_entry = ratio;
-    s.fixed_bytes_per_entry = paged_entry(e, entry, e.compressed_kv_page_tokens, ratio);
+    laid_out(s, entry, e.compressed_kv_page_tokens, ratio);
     if (ratio == k_csa_ratio) s.read_limit = a.index_topk;
     shape.streams.push_back(s);
     if (ratio != k_csa_ratio) continue;
-    KvStream keys = per_token("csa_indexer_keys", layers, 0, 0);
+    KvStream keys = per_token("csa_indexer_keys", layers, e.indexer_keys_in_cache_type ? a.index_head_dim : 0, 0);
     keys.tokens_per_entry = ratio;
-    keys.fixed_bytes_per_entry = paged_entry(e, index_entry, e.compressed_kv_page_tokens, ratio);
+    laid_out(keys, index_entry, e.compressed_kv_page_tokens, ratio);
     shape.streams.push_back(keys);
   }
+  if (e.compressor_state_value_bytes == 0) return shape;
+  const std::uint64_t v = e.compressor_state_value_bytes;
+  if (const auto n = layers_with_ratio(a, k_csa_ratio); n > 0) {
+    shape.streams.push_back(compressor_state("csa_state", n, 2 * k_csa_ratio, 2 * a.head_dim, v));
+    shape.streams.push_back(compressor_state("csa_indexer_state", n, 2 * k_csa_ratio, 2 * a.index_head_dim, v));
+  }
+  if (const auto n = layers_with_ratio(a, k_hca_ratio); n > 0)
+    shape.streams.push_back(compressor_state("hca_state", n, k_hca_ratio, a.head_dim, v));
   return shape;
 }
 

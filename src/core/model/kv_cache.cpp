@@ -26,7 +26,9 @@ Bytes row_bytes(const BlockType& type, std::uint64_t values, std::string_view wh
 
 }  // namespace
 
-bool one_entry_per_token(const KvStream& s) { return s.tokens_per_entry <= 1 && s.window == 0; }
+bool one_entry_per_token(const KvStream& s) {
+  return s.tokens_per_entry <= 1 && s.window == 0 && s.cell_padding == 0 && !s.per_sequence;
+}
 
 double KvCacheSize::bytes_read(double context) const {
   double n = 0;
@@ -60,7 +62,7 @@ KvCacheSize estimate_kv_cache(const ModelArch& a, const EngineSpec& engine, cons
   kv.layout = shape.layout;
   kv.k_values = shape.streams.front().k_values;
   kv.v_values = shape.streams.front().v_values;
-  const bool fixed = !attention.fixed_cache_type.empty();
+  const bool fixed = !attention.fixed_cache_type.empty() && type.id == attention.fixed_cache_type;
   kv.k_bytes_per_token_layer = fixed ? shape.streams.front().fixed_bytes_per_entry : row_bytes(type, kv.k_values, "K");
   kv.v_bytes_per_token_layer = fixed ? Bytes(0) : row_bytes(type, kv.v_values, "V");
   for (const auto& s : shape.streams) {

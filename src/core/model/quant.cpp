@@ -491,7 +491,8 @@ void check_formats(const Catalog& cat) {
   for (const auto& model : cat.models)
     for (const auto& quant : cat.quants)
       for (const auto& container : quant.containers) {
-        if (container == "gguf" && model.arch.traits.llama_cpp_arch.empty()) continue;  // no GGUF layout in the catalog
+        if (container == "gguf" && !model.arch.traits.gguf_presets())
+          continue;  // GGUF sized from files only, or not at all
         if (!quant_holds_model(quant, model)) continue;
         try {
           (void)quantize_model(cat, model, quant, FileLayout{container, false, std::nullopt, false}, false);

@@ -62,23 +62,34 @@ std::string_view role_name(TensorRole role) {
     case TensorRole::attn_output_a: return "attn_output_a";
     case TensorRole::attn_output_b: return "attn_output_b";
     case TensorRole::attn_sinks: return "attn_sinks";
-    case TensorRole::cmp_ape: return "compressor.ape";
-    case TensorRole::cmp_wkv: return "compressor.wkv";
-    case TensorRole::cmp_wgate: return "compressor.wgate";
-    case TensorRole::cmp_norm: return "compressor.norm";
-    case TensorRole::indexer_cmp_ape: return "indexer.compressor.ape";
-    case TensorRole::indexer_cmp_wkv: return "indexer.compressor.wkv";
-    case TensorRole::indexer_cmp_wgate: return "indexer.compressor.wgate";
-    case TensorRole::indexer_cmp_norm: return "indexer.compressor.norm";
+    case TensorRole::cmp_ape:
+      return "attn_compressor_ape";
+    case TensorRole::cmp_wkv:
+      return "attn_compressor_kv";
+    case TensorRole::cmp_wgate:
+      return "attn_compressor_gate";
+    case TensorRole::cmp_norm:
+      return "attn_compressor_norm";
+    case TensorRole::indexer_cmp_ape:
+      return "indexer_compressor_ape";
+    case TensorRole::indexer_cmp_wkv:
+      return "indexer_compressor_kv";
+    case TensorRole::indexer_cmp_wgate:
+      return "indexer_compressor_gate";
+    case TensorRole::indexer_cmp_norm:
+      return "indexer_compressor_norm";
     case TensorRole::hc_attn_fn: return "hc_attn_fn";
     case TensorRole::hc_attn_base: return "hc_attn_base";
     case TensorRole::hc_attn_scale: return "hc_attn_scale";
     case TensorRole::hc_ffn_fn: return "hc_ffn_fn";
     case TensorRole::hc_ffn_base: return "hc_ffn_base";
     case TensorRole::hc_ffn_scale: return "hc_ffn_scale";
-    case TensorRole::hc_head_fn: return "hc_head_fn";
-    case TensorRole::hc_head_base: return "hc_head_base";
-    case TensorRole::hc_head_scale: return "hc_head_scale";
+    case TensorRole::hc_head_fn:
+      return "output_hc_fn";
+    case TensorRole::hc_head_base:
+      return "output_hc_base";
+    case TensorRole::hc_head_scale:
+      return "output_hc_scale";
     case TensorRole::ffn_gate_tid2eid: return "ffn_gate_tid2eid";
     case TensorRole::mtp_e_proj: return "nextn.e_proj";
     case TensorRole::mtp_h_proj: return "nextn.h_proj";

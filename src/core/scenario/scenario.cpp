@@ -59,6 +59,19 @@ const QuantFormat* models_own_file(const Catalog& cat, const QuantFormat& quant,
   return nullptr;
 }
 
+/// Why a GGUF preset of this model is not sized: no GGUF layout at all, or files only.
+std::string gguf_presets_refused(const ModelSpec& m) {
+  const ArchTraits& t = m.arch.traits;
+  if (t.llama_cpp_arch.empty())
+    return m.id + " (" + m.arch.model_type +
+           ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized (llama.cpp's own support for "
+           "it is not modelled); dsplan sizes its safetensors formats on vLLM and SGLang";
+  return m.name +
+         "'s GGUF files are sized from the files themselves: give one with %model_file% (a path, a URL or "
+         "hf:OWNER/REPO/FILE, whose header dsplan reads); " +
+         t.gguf_files_only;
+}
+
 void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
   if (!s.quant.empty() && !cat.find_quant(s.quant))
     if (const auto* file = cat.find_unmodelled_file(r.model->id, s.quant))
@@ -112,10 +125,8 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
   if (const BlockType* t = type_not_loaded(cat, *r.quant, *r.engine))
     throw InputError(r.quant->name + " stores " + t->name + " tensors, which " + r.engine->id +
                      " does not load; engines that do: " + join(t->engines));
-  if (container == "gguf" && r.model->arch.traits.llama_cpp_arch.empty())
-    throw InputError(r.model->id + " (" + r.model->arch.model_type +
-                     ") has no GGUF layout in dsplan's catalog, so its GGUF files cannot be sized (llama.cpp's own "
-                     "support for it is not modelled); dsplan sizes its safetensors formats on vLLM and SGLang");
+  if (container == "gguf" && !r.quant->file && !r.model->arch.traits.gguf_presets())
+    throw InputError(gguf_presets_refused(*r.model));
   if (attention_of(r.model->arch).needs_indexer_engine && !r.engine->indexer_cache)
     throw InputError(r.model->id + " uses DeepSeek Sparse Attention, whose indexer keeps its own key cache, and " +
                      r.engine->name + " is not known to run it; engines that do: " + indexer_engines(cat));
@@ -123,15 +134,23 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
 }
 
 void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
-  if (const auto fixed = attention_of(r.model->arch).fixed_cache_type; !fixed.empty()) {
-    // DeepSeek-V4: vLLM asserts an fp8 cache (fp8_ds_mla layout); SGLang sizes the same layout.
+  // DeepSeek-V4: vLLM asserts an fp8 cache (fp8_ds_mla layout) and SGLang sizes the same layout;
+  // llama.cpp keeps rows of its own cache types in cells (compressed_kv_cells).
+  if (const auto fixed = attention_of(r.model->arch).fixed_cache_type;
+      !fixed.empty() && r.engine->compressed_kv_cell_padding == 0) {
     if (!s.kv_type.empty() && s.kv_type != "fp8" && s.kv_type != "auto" && s.kv_type != fixed)
       throw InputError("%kv_type% " + s.kv_type + ": " + r.model->name + " caches only in " + std::string(fixed) +
                        " (the engines assert an FP8 KV cache)");
-    if (!contains(r.engine->kv_cache_types, fixed))
-      throw InputError("dsplan models " + r.model->name + "'s cache as the engines that serve it keep it (" +
-                       std::string(fixed) + ", vLLM and SGLang), and " + r.engine->name +
-                       " keeps another (its own implementation is not modelled)");
+    if (!contains(r.engine->kv_cache_types, fixed)) {
+      std::vector<std::string> paged, cells;  // the engines whose caches of this model dsplan sizes
+      for (const auto& e : cat.engines) {
+        if (contains(e.kv_cache_types, fixed)) paged.push_back(e.name);
+        if (e.compressed_kv_cell_padding > 0) cells.push_back(e.name);
+      }
+      throw InputError("dsplan models " + r.model->name + "'s cache as " + join(paged, " and ") + " keep it (" +
+                       std::string(fixed) + ")" + (cells.empty() ? "" : " and as " + join(cells, " and ") + " does") +
+                       ", and " + r.engine->name + " keeps another (its own implementation is not modelled)");
+    }
     r.kv_type = &cat.require_block_type(std::string(fixed));
     if (s.kv_type.empty()) r.defaults_applied.push_back("kv-type: " + std::string(fixed) + " (the only cache " + r.model->name + " has)");
     return;

@@ -109,7 +109,8 @@ MemoryEstimate estimate_memory(const Catalog& cat, const ResolvedScenario& s, co
   // deepseek32 GGUF carries gets cache cells though its weights are skipped at load.
   ModelArch cached = a;
   cached.num_layers += mtp ? a.mtp_layers : skipped_file_blocks(a, s.layout);
-  m.kv = estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache});
+  m.kv =
+      estimate_kv_cache(cached, *s.engine, *s.kv_type, {s.context, s.batch, s.legacy_mla_gguf, s.mla_cache, s.ubatch});
   Derivation* d = explain ? &m.derivation : nullptr;
   m.runtime = estimate_runtime(a, *s.engine, m.kv, {s.ubatch, s.batch, s.flash_attention}, d);
   m.total = m.weights_loaded + m.kv.total + m.runtime.compute_buffer + m.runtime.overhead;
