@@ -267,11 +267,13 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
   if (r.hardware && !r.hardware->gpus.empty()) pcie_copy_note(t, r.hardware->gpus.front(), out);
   if (!t.decode_band.calibrated && !t.prefill_band.calibrated)
     out << "  Warning: fewer than 3 published measurements of a " << t.decode_band.speed_class
-        << " run, too few for a range; these speeds are uncalibrated (docs/validation.md section 6.10)\n";
+        << " run in dsplan's measurement set, too few for a range; these speeds are uncalibrated (docs/validation.md "
+           "section 6.10)\n";
   else if (!t.decode_band.calibrated || !t.prefill_band.calibrated)  // one phase measured, not the other
     out << "  Warning: fewer than 3 published " << (t.decode_band.calibrated ? "prefill" : "decode")
         << " measurements of a " << t.decode_band.speed_class
-        << " run, too few for a range; that speed is uncalibrated (docs/validation.md section 6.10)\n";
+        << " run in dsplan's measurement set, too few for a range; that speed is uncalibrated (docs/validation.md "
+           "section 6.10)\n";
 }
 
 void launch_lines(const PlanResult& r, std::ostream& out, const std::string& indent) {
@@ -348,7 +350,9 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << "Context " << with_commas(s.context) << " tokens x " << s.batch << (s.batch == 1 ? " sequence" : " sequences")
       << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << '\n';
   if (const auto& cs = r.context_search) {
-    if (!cs->found)
+    if (cs->limited_by == "unsupported")
+      out << "Context max: none: this hardware cannot run it at any context (the first note says why)\n";
+    else if (!cs->found)
       out << "Context max: not even " << with_commas(s.context) << " tokens fit (limited by " << cs->limited_by
           << (cs->headroom_rules_out
                   ? fmt::format(", with {:.0f}% of each device left free; they fit with none: --headroom 0",

@@ -18,7 +18,7 @@ TEST_CASE("V4 runs where its engines have kernels for it whatever the format", "
   const std::string why = sglang["layout"]["unsupported"];
   REQUIRE(why.find("SGLang runs DeepSeek-V4-Flash on Hopper GH100, Blackwell GB100, Blackwell Ultra, CDNA 4 GPUs only; "
                    "AMD Instinct MI300X") != std::string::npos);
-  REQUIRE(why.find("vllm run it there") != std::string::npos);
+  REQUIRE(why.find("vllm and llama.cpp run it there") != std::string::npos);  // llama.cpp: its GGUF files
   REQUIRE(sglang["layout"]["reasons"][0] == why);
   const json h200 = run_json({"estimate", "v4-flash", "--gpu", "h200", "--count", "2"});
   REQUIRE(h200["fits"] == true);

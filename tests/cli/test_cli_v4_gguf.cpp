@@ -57,13 +57,21 @@ TEST_CASE("a DeepSeek-V4 GGUF is sized from its tensors and cached as llama.cpp 
   REQUIRE(stream_bytes(q8["memory"]["kv_cache"], "hca_state") == 131'072);
 }
 
-TEST_CASE("a DeepSeek-V4 GGUF runs on llama.cpp's CUDA and Metal GPUs, not on ROCm", "[cli][model_file][v4]") {
+TEST_CASE("a DeepSeek-V4 GGUF runs on llama.cpp's CUDA, Metal and ROCm GPUs", "[cli][model_file][v4]") {
   const auto dir = temp_dir("gguf-v4-gpus");
   write_file(dir / "v4.gguf", deepseek4_gguf().build().bytes);
-  const json cuda = run_json({"estimate", (dir / "v4.gguf").string(), "--gpu", "rtx4090"});
-  REQUIRE(cuda["layout"]["unsupported"].is_null());
-  const json rocm = run_json({"estimate", (dir / "v4.gguf").string(), "--gpu", "mi300x"});
-  REQUIRE(rocm["layout"]["unsupported"].get<std::string>().find("CDNA 3") != std::string::npos);
+  for (const char* gpu : {"rtx4090", "m3-max", "mi300x", "strix-halo"})
+    REQUIRE(run_json({"estimate", (dir / "v4.gguf").string(), "--gpu", gpu})["layout"]["unsupported"].is_null());
+}
+
+TEST_CASE("llama.cpp times DeepSeek-V4's blocks by their graph's size", "[cli][model_file][v4]") {
+  // 2.4x the fixed time per block of the V3 blocks it was fitted on: about 198 graph nodes per
+  // V4 block (8-9k for 43 blocks, PR #25585) against 82 per V3 block (5,025 for 61).
+  const auto dir = temp_dir("gguf-v4-graph");
+  write_file(dir / "v4.gguf", deepseek4_gguf().build().bytes);
+  const auto o = run_cli({"estimate", (dir / "v4.gguf").string(), "--gpu", "rtx4090", "--explain"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("Toy V4's blocks take x2.40 the fixed time per block") != std::string::npos);
 }
 
 TEST_CASE("a DeepSeek-V4 GGUF without its ratios or attention keys is refused", "[cli][model_file][v4]") {

@@ -102,6 +102,11 @@ struct ArchTraits {
   /// Why dsplan sizes this architecture's GGUF files only from the files themselves
   /// (--model-file), not from its quant presets; empty when the presets size them.
   std::string gguf_files_only;
+  /// llama.cpp's ggml graph nodes per block relative to the blocks its per-block times were
+  /// fitted on (DeepSeek-V3's MoE blocks): layer-split engines launch that many more kernels per
+  /// block (DeepSeek-V4's hyper-connections, compressors and indexer); 1 elsewhere.
+  double graph_block_factor = 1.0;
+  std::string graph_block_factor_source;
   /// The catalog's GGUF quant presets size this architecture.
   [[nodiscard]] bool gguf_presets() const { return !llama_cpp_arch.empty() && gguf_files_only.empty(); }
   /// MTP drafting (--mtp): the share of steps whose draft i is accepted once drafts 1..i-1 were,

@@ -106,7 +106,9 @@ struct CapacityPlan {
 struct ContextSearch {
   std::uint64_t limit = 0;      ///< the model's window (max_position_embeddings)
   std::string kv_type;          ///< the cache type the answer uses
-  std::string limited_by;       ///< "model" (the window), a device name, or "system RAM (not given: --ram)"
+  /// "model" (the window), a device name, "system RAM (not given: --ram)", or "unsupported" (the
+  /// engine cannot run the model on this hardware at any context: layout.unsupported says why)
+  std::string limited_by;
   bool found = false;           ///< some context fits; false: even the smallest step does not
   /// Not found, though the smallest step fits once the search's headroom is not kept free: the
   /// headroom (the share of each device the search leaves free) is what rules it out.

@@ -128,7 +128,9 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
   if (!search.found && r.headroom > 0 &&
       fits_with_headroom(run_plan(cat, at(r.base, k_context_step, best.kv_type, 0.0)), 0.0))
     search.headroom_rules_out = r.headroom;
-  if (best.context == limit) {
+  if (plan.layout && !plan.layout->unsupported.empty()) {
+    search.limited_by = "unsupported";  // no context runs: the engine cannot run the model on these GPUs
+  } else if (best.context == limit) {
     search.limited_by = "model";
   } else {
     const std::uint64_t next = std::min(limit, best.context + k_context_step);

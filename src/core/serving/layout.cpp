@@ -615,9 +615,10 @@ std::string architecture_unsupported(const Catalog& cat, const ResolvedScenario&
     }
     if (contains(here, s.engine->id)) continue;
     const std::string where = there.empty() ? "on no GPU" : "on " + join(there, ", ") + " GPUs only";
-    return fmt::format("{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where,
-                       d.name, arch, here.empty() ? std::string() : "; " + join(here, " and ") + " run it there",
-                       s.model->id);
+    return fmt::format(
+        "{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where, d.name, arch,
+        here.empty() ? std::string() : "; " + join(here, " and ") + (here.size() == 1 ? " runs" : " run") + " it there",
+        s.model->id);
   }
   return {};
 }

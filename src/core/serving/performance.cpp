@@ -351,6 +351,7 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
   const double touched = experts_touched_fraction(w.experts_per_token, w.routed_experts, step_tokens);
   const double chunks = static_cast<double>(ph.chunks);
   const double kv_layer = kv_bytes_per_layer(w, ph.prefill ? ph.tokens : ph.readers, ph.context, ph.prefill);
+  const double graph = s.model->arch.traits.graph_block_factor;  // kernels per block vs the fitted blocks
   std::vector<StageTime> stages;
   double routed_on_cpu_bytes = 0;
   double offloaded_moe_blocks = 0;
@@ -377,8 +378,8 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
     const auto& pc = class_factors(e, p.device_class);
     const Device& d = hw.gpus[i];
     // Per-block launches; MoE blocks whose experts run here add their per-expert kernels.
-    const double fixed = static_cast<double>(p.layers) * pc.layer_seconds +
-                         moe_blocks(w, split, end - split) * moe_block_seconds(pc, s, p.device_class) +
+    const double fixed = graph * (static_cast<double>(p.layers) * pc.layer_seconds +
+                                  moe_blocks(w, split, end - split) * moe_block_seconds(pc, s, p.device_class)) +
                          (stages.empty() ? 0.0 : e.performance.hop_seconds);
     stages.push_back(stage(p.name, work, static_cast<double>(d.bandwidth_bytes_per_s), device_peak(d, s), pc,
                            fixed * chunks, w, ph, s.quant->default_type, d.architecture));
@@ -404,8 +405,8 @@ std::vector<StageTime> layer_split_stages(const ResolvedScenario& s, const Model
       // here (the hidden state to the CPU and back), each a graph split llama.cpp synchronizes.
       const double hops = stages.empty() ? 0.0 : (cpu.layers > 0 ? 1.0 : 0.0) + 2.0 * offloaded_moe_blocks;
       const double fixed =
-          static_cast<double>(cpu.layers) * pc.layer_seconds +
-          (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * moe_block_seconds(pc, s, DeviceClass::cpu) +
+          graph * (static_cast<double>(cpu.layers) * pc.layer_seconds +
+                   (moe_blocks(w, 0, cpu.layers) + offloaded_moe_blocks) * moe_block_seconds(pc, s, DeviceClass::cpu)) +
           hops * e.performance.hop_seconds;
       std::string name;
       if (ph.named) {
@@ -740,6 +741,14 @@ Throughput estimate_throughput(const ResolvedScenario& s, const MemoryEstimate& 
                                       mtp_acceptance_words(s.model->arch.traits.mtp_acceptance, t.speculative_tokens),
                                       t.tokens_per_step, t.speculative_tokens + 1, t.draft_s * 1e3),
                           s.model->arch.traits.mtp_acceptance_source + "; " + s.engine->source("mtp")});
+    if (const ArchTraits& a = s.model->arch.traits;
+        a.graph_block_factor != 1.0 && s.engine->parallelism == Parallelism::layer_split)
+      explain->push_back({"graph per block",
+                          fmt::format("{}'s blocks take x{:.2f} the fixed time per block (in the stages' fixed "
+                                      "times): {} launches that many more kernels per block than the blocks "
+                                      "its per-block times were fitted on",
+                                      s.model->name, a.graph_block_factor, s.engine->name),
+                          a.graph_block_factor_source});
     if (!t.build_date.empty())
       explain->push_back({"build " + t.build_date,
                           fmt::format("an older build: decode at {:.3g} and prefill at {:.3g} of a current build's "
