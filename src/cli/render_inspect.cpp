@@ -87,7 +87,8 @@ void render_inspect_json(const ModelFileInfo& info, std::ostream& out) {
       {"mla_layout", json_or_null(info.mla_layout)},
       {"params_total", json_or_null(info.params_total)},
       {"kv_bytes_per_token", json_or_null(info.kv_bytes_per_token)},
-      {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)}};
+      {"kv_engine", info.kv_engine.empty() ? ordered_json(nullptr) : ordered_json(info.kv_engine)},
+      {"kv_average_context", info.kv_average_context}};
   out << j.dump(2) << '\n';
 }
 
@@ -118,7 +119,12 @@ void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
     facts.add_row({"Parameters", with_commas(*info.params_total) + " (" + params_short(*info.params_total) + ")"});
   if (info.mla_layout) facts.add_row({"MLA layout", mla_description(info.mla_layout)});
   if (info.kv_bytes_per_token)
-    facts.add_row({"KV cache per token", with_commas(*info.kv_bytes_per_token) + " B (f16, " + info.kv_engine + ")"});
+    facts.add_row({"KV cache per token",
+                   with_commas(*info.kv_bytes_per_token) + " B (f16, " + info.kv_engine +
+                       (info.kv_average_context > 1 ? "; the average over " + with_commas(info.kv_average_context) +
+                                                          " tokens: windowed and compressed caches"
+                                                    : std::string()) +
+                       ")"});
   facts.render(out, "  ");
   if (!info.types.empty()) {
     out << "\nBy type\n";

@@ -80,9 +80,15 @@ TEST_CASE("a DeepSeek-V4 GGUF without its ratios or attention keys is refused", 
   require_usage_error(
       run_cli({"estimate", (dir / "short.gguf").string()}),
       "key 'deepseek4.attention.compress_ratios' has 3 ratios for the 4 blocks of 'deepseek4.block_count'");
+  write_file(dir / "window.gguf", deepseek4_gguf(V4Dims{.window = 0}).build().bytes);
+  require_usage_error(run_cli({"estimate", (dir / "window.gguf").string()}),
+                      "key 'deepseek4.attention.sliding_window' is 0 or empty (llama.cpp's deepseek4 loader needs it)");
+  write_file(dir / "hc.gguf", deepseek4_gguf(V4Dims{.hc = 0}).build().bytes);
+  require_usage_error(run_cli({"estimate", (dir / "hc.gguf").string()}), "key 'deepseek4.hyper_connection.count' is 0");
   write_file(dir / "groups.gguf", deepseek4_gguf({}, false).build().bytes);
-  require_usage_error(run_cli({"estimate", (dir / "groups.gguf").string()}),
-                      "key 'deepseek4.attention.output_group_count' (DeepSeek-V4 attention) is missing");
+  require_usage_error(
+      run_cli({"estimate", (dir / "groups.gguf").string()}),
+      "key 'deepseek4.attention.output_group_count' is missing (llama.cpp's deepseek4 loader needs it)");
 }
 
 TEST_CASE("a DeepSeek-V4 GGUF's emitted catalog entry keeps its ratios and hash layers", "[cli][model_file][v4]") {

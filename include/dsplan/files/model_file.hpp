@@ -51,6 +51,9 @@ struct ModelFileInfo {
   std::optional<std::string> mla_layout;     ///< "legacy" (attn_kv_b whole) or "split" (attn_k_b + attn_v_b)
   std::optional<std::uint64_t> params_total; ///< files: elements stored (scales excluded); config: main model
   std::optional<std::uint64_t> kv_bytes_per_token;  ///< f16 cache, in kv_engine's layout
+  /// 1 where every cache keeps one entry per token (the figure is exact); else the context the
+  /// figure is averaged over (windowed and compressed caches, DeepSeek-V4).
+  std::uint64_t kv_average_context = 1;
   std::string kv_engine;
   /// The tensors as the estimator places them (file_weights), when the architecture is known.
   std::optional<QuantizedModel> weights;

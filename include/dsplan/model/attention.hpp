@@ -127,6 +127,9 @@ struct AttentionTraits {
   std::vector<ConfigField> (*config_fields)(const ModelArch&);
   /// One phrase for `show`: "MLA: q_lora 1536, kv_lora 512, ...".
   std::string (*summary)(const ModelArch&);
+  /// GGUF keys (after the architecture's prefix) llama.cpp's loader needs for this kind, each a
+  /// non-zero integer or a non-empty array; empty where the reader names them itself (MLA, DSA).
+  std::span<const std::string_view> gguf_keys = {};
 };
 
 [[nodiscard]] const AttentionTraits& attention_traits(AttentionKind kind);

@@ -73,6 +73,11 @@ struct KvCacheSize {
 
 /// KV cache the engine allocates for `request`. Which layout an engine uses for MLA, its cell
 /// padding and paging are engine data (data/engines.json, docs/methodology.md).
+/// Whether dsplan sizes this model's cache as `engine` keeps it: any engine for most attention
+/// kinds; for a kind with a fixed cache layout (DeepSeek-V4's fp8_ds_mla), engines that keep that
+/// layout or keep its caches in cells of their own types (llama.cpp).
+[[nodiscard]] bool engine_caches(const EngineSpec& engine, const ModelArch& arch);
+
 [[nodiscard]] KvCacheSize estimate_kv_cache(const ModelArch& arch, const EngineSpec& engine, const BlockType& type,
                                             const KvCacheRequest& request);
 

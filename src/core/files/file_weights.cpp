@@ -6,9 +6,10 @@
 #include <map>
 
 #include "dsplan/base/error.hpp"
-#include "dsplan/scenario/scenario.hpp"
-#include "dsplan/model/tensors.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/model/kv_cache.hpp"
+#include "dsplan/model/tensors.hpp"
+#include "dsplan/scenario/scenario.hpp"
 
 namespace dsplan {
 
@@ -277,7 +278,9 @@ ModelFileChoice add_model_file(Catalog& cat, const ModelFileInfo& info, const st
   q.imatrix = stand_in->imatrix;
   for (const auto& e : file_engines(cat, w, stand_in->engines, file, fw->engine_limiting_types))
     if (const EngineSpec* engine = cat.find_engine(e);
-        engine && std::find(engine->containers.begin(), engine->containers.end(), container) != engine->containers.end())
+        engine &&
+        std::find(engine->containers.begin(), engine->containers.end(), container) != engine->containers.end() &&
+        engine_caches(*engine, spec.arch))
       q.engines.push_back(e);
   q.description = "the tensors of " + file + (info.files.size() > 1 ? " and its other parts" : "");
   q.source = file + " (tensor infos)";

@@ -20,6 +20,7 @@ namespace dsplan {
 namespace {
 
 constexpr std::size_t k_other_group = std::size(k_all_groups);
+constexpr std::uint64_t k_kv_average_context = 32'768;
 
 bool ends_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
@@ -56,6 +57,8 @@ bool same_shapes(const ModelArch& a, const ModelArch& b) {
     return false;
   const auto& attention = attention_of(a);
   if (attention.config_fields(a) != attention.config_fields(b) || a.is_moe() != b.is_moe()) return false;
+  for (std::uint64_t l = 0; l < a.num_layers; ++l)  // DeepSeek-V4's per-layer compression (main layers)
+    if (a.compress_ratio(l) != b.compress_ratio(l)) return false;
   if (a.is_moe())
     return a.n_routed_experts == b.n_routed_experts && a.n_shared_experts == b.n_shared_experts &&
            a.experts_per_token == b.experts_per_token && a.moe_intermediate_size == b.moe_intermediate_size &&
@@ -100,7 +103,13 @@ void fill_kv(ModelFileInfo& info, const Catalog& catalog, const std::string& eng
   KvCacheRequest req;
   req.context = 1;
   req.legacy_mla_gguf = info.mla_layout == std::optional<std::string>("legacy");
-  info.kv_bytes_per_token = estimate_kv_cache(*info.arch, *engine, *f16, req).bytes_per_token.count();
+  auto kv = estimate_kv_cache(*info.arch, *engine, *f16, req);
+  if (!kv.per_token_exact()) {  // windows, compressed caches and states: an average over a long context
+    req.context = std::min(k_kv_average_context, std::max<std::uint64_t>(info.arch->max_context, 1));
+    kv = estimate_kv_cache(*info.arch, *engine, *f16, req);
+    info.kv_average_context = req.context;
+  }
+  info.kv_bytes_per_token = kv.bytes_per_token.count();
   info.kv_engine = engine->id;
 }
 
@@ -116,12 +125,6 @@ bool has_dense_layers(const GgufFile& f, const std::string& a) {
   const auto experts = f.u64(a + ".expert_count");
   return !experts || *experts == 0 || f.u64(a + ".leading_dense_block_count").value_or(0) > 0;
 }
-
-/// The keys llama.cpp's deepseek4 loader reads for its attention and residual streams
-/// (src/models/deepseek4.cpp load_arch_hparams; key_length is the shared KV head's width).
-constexpr const char* k_v4_keys[] = {
-    "attention.key_length",       "rope.dimension_count",     "attention.q_lora_rank", "attention.output_group_count",
-    "attention.output_lora_rank", "attention.sliding_window", "hyper_connection.count"};
 
 /// First catalog model_type llama.cpp converts to `gguf_arch`; deepseek2 holds both V2 and V3,
 /// told apart by V3's router bias (exp_probs_b).
@@ -192,11 +195,17 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
     if (values->size() < *first.u64(a + ".block_count"))
       return "key '" + a + ".attention.compress_ratios' has " + std::to_string(values->size()) + " ratios for the " +
              std::to_string(*first.u64(a + ".block_count")) + " blocks of '" + a + ".block_count'";
-    for (const char* k : k_v4_keys)
-      if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (DeepSeek-V4 attention) is missing";
   }
   ModelArch kind;  // the attention kind's own traits say whether an indexer comes with it
   kind.traits = traits;
+  for (const auto k : attention_of(kind).gguf_keys) {
+    const std::string key = a + "." + std::string(k);
+    const GgufKv* kv = first.find(key);
+    const bool empty =
+        !kv || (kv->type == GgufValueType::array ? kv->array_length == 0 : kv->as_u64().value_or(0) == 0);
+    if (empty)
+      return "key '" + key + "' is " + (kv ? "0 or empty" : "missing") + " (llama.cpp's " + a + " loader needs it)";
+  }
   if (first.u64(a + ".attention.kv_lora_rank") && attention_of(kind).needs_indexer_engine)
     for (const char* k : {"attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k"})
       if (!first.u64(a + "." + k)) return "key '" + a + "." + k + "' (the sparse-attention indexer) is missing";

@@ -318,6 +318,7 @@ std::string v4_missing(const ModelArch& a) {
   if (a.qk_rope_head_dim == 0 || a.qk_rope_head_dim >= a.head_dim || (a.head_dim - a.qk_rope_head_dim) % 64 != 0)
     return "needs qk_rope_head_dim below head_dim, leaving a multiple of 64 (the FP8 cache scales one value per 64)";
   if (a.sliding_window == 0 || a.compress_ratios.empty()) return "needs sliding_window and compress_ratios";
+  if (a.hc_mult == 0) return "needs hc_mult (the hyper-connections' residual streams)";
   bool csa = false;
   for (const auto r : a.compress_ratios) {
     if (r != 0 && r != k_csa_ratio && r != k_hca_ratio) return "has a compress ratio other than 0, 4 and 128";
@@ -505,6 +506,13 @@ std::string v4_summary(const ModelArch& a) {
                      a.o_lora_rank, a.hc_mult);
 }
 
+// llama.cpp src/models/deepseek4.cpp load_arch_hparams (key_length is the shared KV head's width).
+constexpr std::string_view k_v4_gguf_keys[] = {
+    "attention.compress_ratios",    "attention.key_length",         "rope.dimension_count",
+    "attention.q_lora_rank",        "attention.output_group_count", "attention.output_lora_rank",
+    "attention.sliding_window",     "hyper_connection.count",       "attention.indexer.head_count",
+    "attention.indexer.key_length", "attention.indexer.top_k"};
+
 // ---- the table --------------------------------------------------------------------------
 
 const AttentionTraits k_table[] = {
@@ -512,13 +520,14 @@ const AttentionTraits k_table[] = {
      gqa_prefill_flops, gqa_tp_violation, gqa_kv_share, gqa_activations, gqa_training_flops, no_extra_target,
      gqa_fields, gqa_summary},
     {AttentionKind::mla, true, "", false, mla_missing, mla_tensors, same_every_layer, mla_kv, mla_decode_flops,
-     mla_prefill_flops, mla_tp_violation, whole_cache, mla_activations, mla_training_flops, no_extra_target,
-     mla_fields, mla_summary},
+     mla_prefill_flops, mla_tp_violation, whole_cache, mla_activations, mla_training_flops, no_extra_target, mla_fields,
+     mla_summary},
     {AttentionKind::mla_dsa, true, "", true, dsa_missing, dsa_tensors, same_every_layer, dsa_kv, dsa_decode_flops,
      dsa_prefill_flops, mla_tp_violation, whole_cache, dsa_activations, dsa_training_flops, dsa_extra_target,
      dsa_fields, dsa_summary},
-    {AttentionKind::csa_hca, false, "fp8_ds_mla", false, v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops, v4_prefill_flops,
-     mla_tp_violation, whole_cache, v4_activations, v4_training_flops, v4_extra_target, v4_fields, v4_summary},
+    {AttentionKind::csa_hca, false, "fp8_ds_mla", false, v4_missing, v4_tensors, v4_variant, v4_kv, v4_decode_flops,
+     v4_prefill_flops, mla_tp_violation, whole_cache, v4_activations, v4_training_flops, v4_extra_target, v4_fields,
+     v4_summary, k_v4_gguf_keys},
 };
 
 }  // namespace

@@ -26,6 +26,12 @@ Bytes row_bytes(const BlockType& type, std::uint64_t values, std::string_view wh
 
 }  // namespace
 
+bool engine_caches(const EngineSpec& engine, const ModelArch& arch) {
+  const std::string_view fixed = attention_of(arch).fixed_cache_type;
+  return fixed.empty() || engine.compressed_kv_cell_padding > 0 ||
+         std::find(engine.kv_cache_types.begin(), engine.kv_cache_types.end(), fixed) != engine.kv_cache_types.end();
+}
+
 bool one_entry_per_token(const KvStream& s) {
   return s.tokens_per_entry <= 1 && s.window == 0 && s.cell_padding == 0 && !s.per_sequence;
 }

@@ -141,7 +141,7 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
     if (!s.kv_type.empty() && s.kv_type != "fp8" && s.kv_type != "auto" && s.kv_type != fixed)
       throw InputError("%kv_type% " + s.kv_type + ": " + r.model->name + " caches only in " + std::string(fixed) +
                        " (the engines assert an FP8 KV cache)");
-    if (!contains(r.engine->kv_cache_types, fixed)) {
+    if (!engine_caches(*r.engine, r.model->arch)) {
       std::vector<std::string> paged, cells;  // the engines whose caches of this model dsplan sizes
       for (const auto& e : cat.engines) {
         if (contains(e.kv_cache_types, fixed)) paged.push_back(e.name);
