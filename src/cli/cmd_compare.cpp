@@ -190,7 +190,11 @@ void setup_compare(CLI::App& app, Context& ctx) {
       if (!o->quants.empty()) r.quants = split_commas(o->quants, "--quants");
       if (!o->estimate.model_file.empty()) {  // the file's column first, on its model's row
         const ModelFileChoice file = load_model_file(ctx, o->estimate.model_file, "");
-        if (std::find(r.models.begin(), r.models.end(), file.model) == r.models.end()) r.models.insert(r.models.begin(), file.model);
+        const auto is_files = [&](const std::string& name) {  // by id or alias (v4-flash)
+          const ModelSpec* m = ctx.catalog().find_model(name);
+          return m && m->id == file.model;
+        };
+        if (std::none_of(r.models.begin(), r.models.end(), is_files)) r.models.insert(r.models.begin(), file.model);
         r.quants.insert(r.quants.begin(), file.quant);
       }
       const CompareMatrix m = compare(ctx.catalog(), r);

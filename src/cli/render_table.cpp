@@ -374,9 +374,12 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << "  Parameters: " << with_commas(m.params_total.count()) << " (" << params_short(m.params_total.count())
       << "); active per token " << params_short(m.params_active.count()) << " without the embedding lookup, "
       << params_short(m.params_active_with_embedding.count()) << " with it";
+  const bool file_without_mtp = s.quant->file && m.weights.mtp.count() == 0;
   if (m.params_mtp.count() > 0)
     out << "; MTP module " << params_short(m.params_mtp.count())
-        << (s.speculative_tokens > 0 ? " (loaded: it drafts, --mtp)" : " (not loaded)");
+        << (file_without_mtp           ? " (not in this file)"
+            : s.speculative_tokens > 0 ? " (loaded: it drafts, --mtp)"
+                                       : " (not loaded)");
   out << "\n\n";
   memory_table(r, out);
 
@@ -396,7 +399,8 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
       << (m.weights.mtp.count() > 0 ? ", MTP module included" : "") << ")\n";
   if (const auto& f = s.quant->file)
     out << "  File: " << printable(f->files.front())
-        << (f->files.size() > 1 ? fmt::format(" (+{} more parts)", f->files.size() - 1) : std::string())
+        << (f->files.size() > 1 ? fmt::format(" (+{} more part{})", f->files.size() - 1, f->files.size() > 2 ? "s" : "")
+                                : std::string())
         << "; its exact tensors; "
         << (f->engine_limiting_types.empty()
                 ? "engines and quality figure"

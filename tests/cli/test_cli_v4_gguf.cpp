@@ -111,3 +111,12 @@ TEST_CASE("DeepSeek-V4's GGUF presets point to the file", "[cli][v4]") {
   REQUIRE(o.code == 0);
   REQUIRE(o.out.find("sized from the file itself: --model-file hf:") != std::string::npos);
 }
+
+TEST_CASE("a llama.cpp build older than its DeepSeek-V4 support is refused", "[cli][model_file][v4]") {
+  // PR #24162 (DeepSeek V4) was merged into master on 2026-06-29.
+  const auto dir = temp_dir("gguf-v4-build");
+  write_file(dir / "v4.gguf", deepseek4_gguf().build().bytes);
+  require_usage_error(run_cli({"estimate", (dir / "v4.gguf").string(), "--build-date", "2026-06-28"}),
+                      "llama.cpp loads deepseek4 GGUF files (Toy V4) since 2026-06-29");
+  REQUIRE(run_cli({"estimate", (dir / "v4.gguf").string(), "--build-date", "2026-06-29"}).code == 0);
+}

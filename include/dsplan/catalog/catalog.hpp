@@ -107,6 +107,9 @@ struct ArchTraits {
   /// block (DeepSeek-V4's hyper-connections, compressors and indexer); 1 elsewhere.
   double graph_block_factor = 1.0;
   std::string graph_block_factor_source;
+  /// The first llama.cpp build (YYYY-MM-DD) that loads its GGUF files; empty: any in the catalog.
+  std::string gguf_since;
+  std::string gguf_since_source;
   /// The catalog's GGUF quant presets size this architecture.
   [[nodiscard]] bool gguf_presets() const { return !llama_cpp_arch.empty() && gguf_files_only.empty(); }
   /// MTP drafting (--mtp): the share of steps whose draft i is accepted once drafts 1..i-1 were,

@@ -73,7 +73,8 @@ AttentionKind parse_legacy_kind(const JsonNode& node) {
 ArchTraits parse_arch_traits(const JsonNode& node) {
   node.check_keys({"attention", "kind", "qkv_bias", "qk_norm", "dsa_indexer", "mtp_shares_embedding", "speed_family",
                    "llama_cpp_arch", "gguf_mtp_blocks", "gguf_mtp_beyond_block_count", "gguf_files_only",
-                   "graph_block_factor", "mtp_acceptance", "runs_on", "formats", "formats_source", "source"});
+                   "graph_block_factor", "gguf_since", "mtp_acceptance", "runs_on", "formats", "formats_source",
+                   "source"});
   ArchTraits t;
   if (node.has("attention") == node.has("kind")) 
     node.fail("needs \"attention\" (" + names_list<AttentionKind>(k_attention_kinds) + "), and not also the old \"kind\"");
@@ -87,12 +88,18 @@ ArchTraits parse_arch_traits(const JsonNode& node) {
   if (t.gguf_mtp_blocks && t.llama_cpp_arch.empty()) node.at("gguf_mtp_blocks").fail("needs a llama_cpp_arch");
   t.gguf_mtp_beyond_block_count = node.bool_or("gguf_mtp_beyond_block_count", false);
   t.gguf_files_only = node.str_or("gguf_files_only", "");
+  if (const auto since = node.find("gguf_since")) {
+    since->check_keys({"date", "source"});
+    t.gguf_since = since->str("date");
+    if (parse_build_date(t.gguf_since) != t.gguf_since) since->at("date").fail("expected YYYY-MM-DD");
+    t.gguf_since_source = join_sources(since->at("source"));
+  }
   if (const auto g = node.find("graph_block_factor")) {
     g->check_keys({"factor", "source"});
     t.graph_block_factor = g->number_in("factor", 0.1, 100);
     t.graph_block_factor_source = join_sources(g->at("source"));
   }
-  for (const char* k : {"gguf_mtp_beyond_block_count", "gguf_files_only"})
+  for (const char* k : {"gguf_mtp_beyond_block_count", "gguf_files_only", "gguf_since"})
     if (node.has(k) && t.llama_cpp_arch.empty()) node.at(k).fail("needs a llama_cpp_arch");
   if (const auto mtp = node.find("mtp_acceptance")) {
     mtp->check_keys({"per_position", "source"});

@@ -240,6 +240,9 @@ std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
   if (r.engine->performance.build_eras.empty())
     throw InputError("%build_date%: the catalog describes no older builds of " + r.engine->name +
                      " (it does for llama.cpp and Ollama)");
+  if (const ArchTraits& t = r.model->arch.traits; r.layout.container == "gguf" && *date < t.gguf_since)
+    throw InputError("%build_date% " + *date + ": llama.cpp loads " + t.llama_cpp_arch + " GGUF files (" +
+                     r.model->name + ") since " + t.gguf_since + " (" + t.gguf_since_source + "); this build does not");
   return *date;
 }
 
