@@ -23,7 +23,8 @@ void setup_inspect(CLI::App& app, Context& ctx) {
   sub->callback([&ctx, path, emit] {
     ctx.runner = [&ctx, path, emit] {
       const ModelFileInfo info = inspect_path(*path, ctx.catalog(), ctx.env());
-      if (*emit) render_catalog_entry(info, ctx.out);
+      if (*emit)
+        render_catalog_entry(info, ctx.catalog(), ctx.out);
       else
         render_output(ctx, {"inspect", [&](std::ostream& out) { render_inspect_table(info, out); },
                             [&](std::ostream& out) { render_inspect_json(info, out); }, {}});

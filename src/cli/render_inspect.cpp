@@ -141,7 +141,7 @@ void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
   }
 }
 
-void render_catalog_entry(const ModelFileInfo& info, std::ostream& out) {
+void render_catalog_entry(const ModelFileInfo& info, const Catalog& catalog, std::ostream& out) {
   const std::string& file = info.files.front();
   if (!info.arch)
     throw InputError(file + ": cannot emit a catalog entry: the file does not give the whole architecture" +
@@ -155,7 +155,8 @@ void render_catalog_entry(const ModelFileInfo& info, std::ostream& out) {
   std::string stem = p.filename() == "config.json" ? p.parent_path().filename().string() : p.stem().string();
   if (stem.empty()) stem = "model";
   const std::string name = info.name.empty() ? stem : info.name;
-  const std::string id = slug(name);
+  std::string id = slug(name);
+  while (catalog.find_model(id)) id += "-file";  // a shipped model's id would replace that model
   std::string native = "bf16";
   for (const auto& t : info.types)
     if (t.type == "F8_E4M3") native = "fp8";

@@ -291,3 +291,12 @@ TEST_CASE("a GGUF with tensors past its blocks or without its indexer keys is re
   require_usage_error(run_cli({"estimate", (dir / "no-indexer.gguf").string()}),
                       "key 'deepseek32.attention.indexer.head_count' (the sparse-attention indexer) is missing");
 }
+
+TEST_CASE("an emitted catalog entry never takes a shipped model's id", "[cli][model_file]") {
+  // Loading an entry whose id a shipped model has would replace that model (audit 50).
+  const auto dir = temp_dir("emit-clash");
+  write_file(dir / "v4.gguf", one_bit_llama("DeepSeek-V4-Pro").build().bytes);
+  const auto o = run_cli({"inspect", (dir / "v4.gguf").string(), "--emit-catalog"});
+  REQUIRE(o.code == 0);
+  REQUIRE(json::parse(o.out)["models"][0]["id"] == "deepseek-v4-pro-file");
+}
