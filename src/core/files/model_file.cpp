@@ -189,7 +189,7 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
            std::to_string(*first.u64(a + ".block_count")) + " in '" + a + ".block_count'";
   if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
     return "key '" + a + ".attention.head_count_kv' is 0";
-  if (const auto ratios = first.find(a + ".attention.compress_ratios")) {
+  if (first.find(a + ".attention.compress_ratios") != nullptr) {  // per layer: as many as the blocks
     const auto values = first.u64_array(a + ".attention.compress_ratios");
     if (!values) return "key '" + a + ".attention.compress_ratios' is not an array of non-negative integers";
     if (values->size() < *first.u64(a + ".block_count"))
