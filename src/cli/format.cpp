@@ -21,7 +21,11 @@ std::string gb(Bytes bytes) { return fmt::format("{:.2f} GB", bytes.gb()); }
 std::string mib(Bytes bytes) {
   return fmt::format("{:.2f} MiB", static_cast<double>(bytes.count()) / static_cast<double>(k_mib));
 }
-std::string billions(std::uint64_t params) { return fmt::format("{:.2f} B", static_cast<double>(params) / 1e9); }
+std::string billions(std::uint64_t params) {
+  // DeepSeek-V4-Pro's 1.6 trillion read as "1.57 T", not "1573.00 B".
+  if (params >= 1'000'000'000'000ULL) return fmt::format("{:.2f} T", static_cast<double>(params) / 1e12);
+  return fmt::format("{:.2f} B", static_cast<double>(params) / 1e9);
+}
 std::string params_short(std::uint64_t params) {
   if (params >= 1'000'000'000ULL) return billions(params);
   if (params >= 1'000'000ULL) return fmt::format("{:.2f} M", static_cast<double>(params) / 1e6);

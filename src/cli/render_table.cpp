@@ -58,7 +58,7 @@ std::string kv_shape(const KvCacheSize& kv) {
 
 /// The backend whose context the overhead is: CUDA, ROCm (HIP) or Metal, as the GPUs run.
 std::string runtime_label(const PlanResult& r) {
-  if (!r.hardware || r.hardware->gpus.empty()) return "CUDA context, workspaces";
+  if (!r.hardware || r.hardware->gpus.empty()) return "a GPU's context, workspaces (none on the CPU alone)";
   const std::string_view backend = gpu_backend(r.hardware->gpus.front());
   const std::string name = backend == "metal" ? "Metal" : backend == "rocm" ? "ROCm (HIP)" : "CUDA";
   return name + " context, workspaces";

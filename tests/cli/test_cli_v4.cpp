@@ -149,3 +149,11 @@ TEST_CASE("recommend says when the pick's scores need a longer context than plan
   REQUIRE(long_context["pick"]["model"] == "deepseek-v4-pro");
   REQUIRE(note_with(long_context, "needs a context of") == "");
 }
+
+TEST_CASE("a trillion-parameter model reads in trillions", "[cli][v4]") {
+  // DeepSeek-V4-Pro is published as 1.6T parameters (model card); "1573.00 B" hides the unit change.
+  const auto o = dsplan::test::run_cli({"show", "v4-pro"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find(" T\n") != std::string::npos);
+  REQUIRE(o.out.find("1573.00 B") == std::string::npos);
+}
