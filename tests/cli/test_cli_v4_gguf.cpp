@@ -120,3 +120,16 @@ TEST_CASE("a llama.cpp build older than its DeepSeek-V4 support is refused", "[c
                       "llama.cpp loads deepseek4 GGUF files (Toy V4) since 2026-06-29");
   REQUIRE(run_cli({"estimate", (dir / "v4.gguf").string(), "--build-date", "2026-06-29"}).code == 0);
 }
+
+TEST_CASE("compare beside a DeepSeek-V4 file does not ask for the file again", "[cli][model_file][v4]") {
+  const auto dir = temp_dir("gguf-v4-compare");
+  write_file(dir / "v4.gguf", deepseek4_gguf().build().bytes);
+  const json m = run_json(
+      {"compare", "--model-file", (dir / "v4.gguf").string(), "--quants", "q4_k_m", "--gpu", "h200", "--count", "8"});
+  const json& file_row = m["rows"][0];
+  REQUIRE(file_row["cells"][0]["quant"] == "file");
+  REQUIRE(file_row["cells"][0]["applicable"] == true);
+  const std::string why = file_row["cells"][1]["why_not"];
+  REQUIRE(why.find("presets are not sized, only its files: the file column is the one you gave") != std::string::npos);
+  REQUIRE(why.find("give one with") == std::string::npos);
+}

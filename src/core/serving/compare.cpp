@@ -3,6 +3,7 @@
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/files/file_weights.hpp"
 #include "dsplan/serving/context_search.hpp"
 
 #include <algorithm>
@@ -11,6 +12,25 @@
 #include <string>
 
 namespace dsplan {
+namespace {
+
+/// A preset column of a model whose GGUF files are sized only from a file, when this matrix holds
+/// that model's file: the general refusal tells the user to give the file they just gave.
+std::optional<std::string> preset_beside_its_file(const Catalog& cat, const ModelSpec& m, const QuantFormat& q,
+                                                  const std::vector<std::string>& quant_ids) {
+  // Formats also published as safetensors (bf16) are refused, or not, for their own reasons.
+  if (q.file || q.containers != std::vector<std::string>{"gguf"} || m.arch.traits.gguf_presets() ||
+      m.arch.traits.llama_cpp_arch.empty())
+    return std::nullopt;
+  for (const auto& id : quant_ids) {
+    const QuantFormat* f = id == k_native_quant ? nullptr : cat.find_quant(id);
+    if (f && f->file && f->file->model_id == m.id)
+      return m.name + "'s GGUF presets are not sized, only its files: the " + f->id + " column is the one you gave";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
   CompareMatrix out;
@@ -51,6 +71,12 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
       // (the native checkpoint, K-quants) are planned without it rather than refused.
       if (!cat.require_quant(cell.quant).imatrix_sensitive) p.scenario.imatrix.reset();
       p.suggest_count = false;  // a cell shows no notes
+      if (auto why = preset_beside_its_file(cat, *m, cat.require_quant(cell.quant), quant_ids)) {
+        cell.applicable = false;
+        cell.why_not = std::move(*why);
+        row.cells.push_back(std::move(cell));
+        continue;
+      }
       try {
         const PlanResult plan = r.context_max ? find_max_context(cat, {p, r.kv_auto, r.headroom}) : run_plan(cat, p);
         if (plan.context_search)
