@@ -431,3 +431,16 @@ TEST_CASE("formats vLLM does not run on AMD GPUs are refused there as hardware l
   CAPTURE(quant);
   for (const char* refused : {"awq", "gptq", "int8", "nf4"}) REQUIRE(quant != refused);
 }
+
+TEST_CASE("a gpu-layers count above the slots means all of them as llama.cpp reads -ngl 999", "[cli][friction]") {
+  // The 8B distill has 32 blocks; with the output layer llama.cpp offloads at most 33 slots.
+  const json all = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--gpu-layers", "999"});
+  const json exact = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--gpu-layers", "33"});
+  REQUIRE(all["layout"]["gpu_layers"] == 33);
+  REQUIRE(all["throughput"]["decode_tokens_per_s"] == exact["throughput"]["decode_tokens_per_s"]);
+  bool noted = false;
+  for (const auto& n : all["notes"])
+    noted = noted ||
+            n.get<std::string>().find("--gpu-layers 999: all 33 (32 blocks + the output layer)") != std::string::npos;
+  REQUIRE(noted);
+}

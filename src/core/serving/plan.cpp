@@ -10,6 +10,7 @@
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/setting.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/model/quant.hpp"
 
 namespace dsplan {
 
@@ -511,11 +512,32 @@ PlanResult at_capacity(const Catalog& cat, const PlanRequest& r, PlanResult sing
 }
 }  // namespace
 
-PlanResult run_plan(const Catalog& cat, const PlanRequest& r) {
+namespace {
+
+/// llama.cpp reads an -ngl above the blocks + the output layer as all of them (guides write
+/// -ngl 999), so plan all of them and say how many that is.
+std::optional<std::string> all_gpu_layers(const PlanResult& p, LayoutRequest& layout) {
+  if (!layout.gpu_layers) return std::nullopt;
+  const std::uint64_t blocks = p.memory.weights.block_bytes.size();
+  const std::uint64_t skipped = skipped_file_blocks(p.scenario.model->arch, p.scenario.layout);
+  const std::uint64_t all = blocks + 1 + skipped;
+  if (*layout.gpu_layers <= all) return std::nullopt;
+  const std::string note = fmt::format(
+      "%gpu_layers% {}: all {} ({} blocks + {}the output layer), as llama.cpp reads an -ngl above them",
+      *layout.gpu_layers, all, blocks, skipped > 0 ? fmt::format("{} skipped MTP block(s) + ", skipped) : "");
+  layout.gpu_layers = all;
+  return note;
+}
+
+}  // namespace
+
+PlanResult run_plan(const Catalog& cat, const PlanRequest& asked) {
   PlanResult p;
-  p.scenario = resolve_scenario(cat, scenario_on_hardware(cat, r));
+  p.scenario = resolve_scenario(cat, scenario_on_hardware(cat, asked));
   if (!p.scenario.quant->recipe_note.empty()) p.notes.push_back(p.scenario.quant->name + ": " + p.scenario.quant->recipe_note);
-  p.memory = estimate_memory(cat, p.scenario, r.explain);
+  p.memory = estimate_memory(cat, p.scenario, asked.explain);
+  PlanRequest r = asked;
+  if (auto note = all_gpu_layers(p, r.layout)) p.notes.push_back(std::move(*note));
   if (auto note = latent_engine_note(cat, p)) p.notes.push_back(std::move(*note));
   if (auto note = published_gguf_note(p)) p.notes.push_back(std::move(*note));
   if (!r.hardware) {
