@@ -444,3 +444,19 @@ TEST_CASE("a gpu-layers count above the slots means all of them as llama.cpp rea
             n.get<std::string>().find("--gpu-layers 999: all 33 (32 blocks + the output layer)") != std::string::npos;
   REQUIRE(noted);
 }
+
+TEST_CASE("a micro-batch above the context says llama.cpp runs it at the context", "[cli][friction]") {
+  // llama_context: n_batch = min(n_ctx, n_batch), n_ubatch = min(n_batch, n_ubatch).
+  const json capped = run_json({"estimate", "8b", "-q", "q4_k_m", "-c", "1024", "--ubatch", "4096"});
+  bool noted = false;
+  for (const auto& n : capped["notes"])
+    noted = noted || n.get<std::string>().find(
+                         "caps the micro-batch at the context (1024 tokens in all), so it runs "
+                         "micro-batches of 1024") != std::string::npos;
+  REQUIRE(noted);
+  const json within = run_json({"estimate", "8b", "-q", "q4_k_m", "-c", "1024", "--ubatch", "1024"});
+  for (const auto& n : within.value("notes", json::array()))
+    REQUIRE(n.get<std::string>().find("caps the micro-batch") == std::string::npos);
+  // The compute buffer is the one of a 1024-token micro-batch either way.
+  REQUIRE(capped["memory"]["compute_buffer_bytes"] == within["memory"]["compute_buffer_bytes"]);
+}

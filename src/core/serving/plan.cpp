@@ -529,6 +529,19 @@ std::optional<std::string> all_gpu_layers(const PlanResult& p, LayoutRequest& la
   return note;
 }
 
+/// llama.cpp caps the batch at the context and the micro-batch at the batch (llama_context:
+/// n_batch = min(n_ctx, n_batch), n_ubatch = min(n_batch, n_ubatch)); a larger %ubatch% is run
+/// as that, which the prompt's timing and the compute buffer already assume.
+std::optional<std::string> ubatch_capped_note(const PlanResult& p) {
+  const ResolvedScenario& s = p.scenario;
+  const std::uint64_t n_ctx = s.context * s.batch;
+  if (s.engine->parallelism != Parallelism::layer_split || s.ubatch <= n_ctx) return std::nullopt;
+  return fmt::format(
+      "%ubatch% {}: llama.cpp caps the micro-batch at the context ({} tokens in all), so it runs "
+      "micro-batches of {}",
+      s.ubatch, n_ctx, n_ctx);
+}
+
 }  // namespace
 
 PlanResult run_plan(const Catalog& cat, const PlanRequest& asked) {
@@ -538,6 +551,7 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& asked) {
   p.memory = estimate_memory(cat, p.scenario, asked.explain);
   PlanRequest r = asked;
   if (auto note = all_gpu_layers(p, r.layout)) p.notes.push_back(std::move(*note));
+  if (auto note = ubatch_capped_note(p)) p.notes.push_back(std::move(*note));
   if (auto note = latent_engine_note(cat, p)) p.notes.push_back(std::move(*note));
   if (auto note = published_gguf_note(p)) p.notes.push_back(std::move(*note));
   if (!r.hardware) {
