@@ -116,8 +116,12 @@ std::string blocks_text(const DevicePlacement& p) {
 }
 
 /// "[WWWWWWWWKK.BO......] 17.9 / 24.0 GiB": one device's memory on a bar of `width` characters
-/// spanning its capacity (or its total, when that is larger or the capacity is unknown).
-static std::string memory_bar(const DevicePlacement& p, bool color) {
+/// spanning its capacity (or its total, when that is larger). A host of unknown size gets no bar:
+/// a full one would read as full.
+static std::string memory_bar(const DevicePlacement& p, bool color, bool ram_is_gpu_memory) {
+  if (p.capacity.count() == 0)
+    return fixed(p.total.gib(), 1) + (ram_is_gpu_memory ? " GiB (in the same memory as the GPU's, one for CPU and GPU)"
+                                                        : " GiB (size not given: --ram)");
   constexpr std::size_t width = 40;
   const Bytes parts[] = {p.weights, p.kv_cache, p.compute_buffer, p.overhead};
   constexpr char marks[] = {'W', 'K', 'B', 'O'};
@@ -138,7 +142,6 @@ static std::string memory_bar(const DevicePlacement& p, bool color) {
   bar.append(width - at, '.');
   bar += "] ";
   bar += fixed(p.total.gib(), 1);
-  if (p.capacity.count() == 0) return bar + " GiB (size not given)";
   bar += " / ";
   bar += fixed(p.capacity.gib(), 1);
   bar += " GiB";
@@ -198,13 +201,15 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
   for (const auto& p : rows)
     t.add_row({p.name, blocks_text(p), fixed(p.weights.gib(), 2), fixed(p.kv_cache.gib(), 2),
                fixed((p.compute_buffer + p.overhead).gib(), 2), fixed(p.total.gib(), 2),
-               p.capacity.count() == 0 ? "?" : fixed(p.capacity.gib(), 2), p.fits ? "yes" : "NO"});
+               p.capacity.count() == 0 ? (ram_is_gpu_memory(*r.hardware) ? "shared" : "?") : fixed(p.capacity.gib(), 2),
+               p.fits ? "yes" : "NO"});
   t.render(out, "  ");
   std::size_t name_width = 0;
   for (const auto& p : rows) name_width = std::max(name_width, p.name.size());
   out << "  Memory per device: W weights, K KV cache, B compute buffer, O overhead, . free\n";
   for (const auto& p : rows) {
-    out << "    " << p.name << std::string(name_width - p.name.size(), ' ') << "  " << memory_bar(p, color) << '\n';
+    out << "    " << p.name << std::string(name_width - p.name.size(), ' ') << "  "
+        << memory_bar(p, color, ram_is_gpu_memory(*r.hardware)) << '\n';
   }
   if (l.strategy == LayoutStrategy::tensor_parallel)
     out << "  KV pool: " << gib(l.kv_pool_per_gpu) << " per GPU = "
