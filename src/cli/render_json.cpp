@@ -282,6 +282,7 @@ nlohmann::ordered_json estimate_to_json(const PlanResult& r, bool explain) {
   if (r.layout) {
     j["fits"] = r.fits;
     if (r.auto_count) j["gpu_count"] = *r.auto_count;
+    if (r.auto_count_none_up_to) j["count_auto_none_up_to"] = *r.auto_count_none_up_to;
     j["layout"] = layout_json(r);
   }
   if (r.hardware) {

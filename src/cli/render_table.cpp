@@ -168,6 +168,9 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
     out << " (" << l.gpu_layers << " of " << r.memory.weights.block_bytes.size() + 1 << " layers on GPUs"
         << skipped_slots_note(r) << ")";
   if (r.auto_count) out << ", --count auto chose " << *r.auto_count;
+  if (r.auto_count_none_up_to)
+    out << ", --count auto: no count up to " << *r.auto_count_none_up_to << " holds it on the GPUs alone, so "
+        << *r.auto_count_none_up_to << " are planned";
   if (!l.unsupported.empty())
     out << " -> CANNOT RUN ON THIS HARDWARE (not a memory limit: the first note says why)\n";
   else if (!l.fits)

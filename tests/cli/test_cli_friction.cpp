@@ -460,3 +460,15 @@ TEST_CASE("a micro-batch above the context says llama.cpp runs it at the context
   // The compute buffer is the one of a 1024-token micro-batch either way.
   REQUIRE(capped["memory"]["compute_buffer_bytes"] == within["memory"]["compute_buffer_bytes"]);
 }
+
+TEST_CASE("count auto that finds no count says so on the layout line and in JSON", "[cli][friction]") {
+  // R1 Q4_K_M is 376.7 GiB of weights; eight 24 GiB cards (one machine for llama.cpp) hold 192.
+  const auto args = std::vector<std::string>{"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--count", "auto"};
+  const auto o = run_cli(args);
+  REQUIRE(o.out.find("--count auto: no count up to 8 holds it on the GPUs alone, so 8 are planned") !=
+          std::string::npos);
+  const json j = run_json(args);
+  REQUIRE(j["count_auto_none_up_to"] == 8);
+  REQUIRE(j["hardware"]["gpu_count"] == 8);
+  REQUIRE_FALSE(j.contains("gpu_count"));
+}

@@ -124,6 +124,8 @@ struct PlanResult {
   MemoryEstimate memory;
   std::optional<Hardware> hardware;
   std::optional<std::uint64_t> auto_count;  ///< what --count auto chose
+  /// --count auto found no count that holds the scenario: the largest it tried, which is planned.
+  std::optional<std::uint64_t> auto_count_none_up_to;
   std::optional<Layout> layout;
   /// System RAM the layout needs that --ram did not give: blocks, routed experts or the output
   /// layer sit in RAM and no RAM size was given. dsplan does not assume RAM it was not told about,

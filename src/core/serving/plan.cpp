@@ -566,9 +566,10 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& asked) {
     p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
     if (!p.auto_count) {
       const std::uint64_t tried = auto_count_limit(cat, p.scenario, hw_request, r.max_count);
-      p.notes.push_back(
-          fmt::format("no count of {} up to {}{} holds this scenario", hw_request.gpus.front().name, tried,
-                      tp ? "" : fmt::format(" (one machine: {} splits layers within it)", p.scenario.engine->name)));
+      p.auto_count_none_up_to = tried;
+      p.notes.push_back(fmt::format(
+          "no count of {} up to {}{} holds this scenario on the GPUs alone", hw_request.gpus.front().name, tried,
+          tp ? "" : fmt::format(" (one machine: {} splits layers within it)", p.scenario.engine->name)));
       hw_request = with_gpu_count(cat, hw_request, tried, tp);
     } else {
       if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
