@@ -472,3 +472,14 @@ TEST_CASE("count auto that finds no count says so on the layout line and in JSON
   REQUIRE(j["hardware"]["gpu_count"] == 8);
   REQUIRE_FALSE(j.contains("gpu_count"));
 }
+
+TEST_CASE("a per-node count above what a node holds is refused with nodes as without", "[cli][friction]") {
+  // An HGX H100 board holds 8 SXM GPUs (gpus_per_node); with --nodes, --count is each node's.
+  require_usage_error(run_cli({"estimate", "r1", "--gpu", "h100-sxm", "--count", "16", "--nodes", "2"}),
+                      "--count 16 with --nodes 2: a node holds 8 NVIDIA H100 SXM5 80 GB (gpus_per_node), and --count "
+                      "is each node's; give --count 8 --nodes 4");
+  require_usage_error(run_cli({"estimate", "r1", "--gpu", "h100-sxm", "--count", "9", "--nodes", "2"}),
+                      "give --count 8 --nodes 3");
+  REQUIRE(run_json({"estimate", "r1", "--gpu", "h100-sxm", "--count", "8", "--nodes", "2"})["hardware"]["gpu_count"] ==
+          16);
+}

@@ -361,10 +361,15 @@ std::uint64_t next_tensor_parallel_count(const Catalog& catalog, const HardwareR
 /// %count% N of one part past what one node holds, for an engine that spans nodes: whole nodes of
 /// the part's gpus_per_node (catalog data), as --count auto and recommend fill them.
 HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, bool tensor_parallel) {
-  if (!tensor_parallel || h.gpus.size() != 1 || h.nodes != 1) return h;
+  if (!tensor_parallel || h.gpus.size() != 1) return h;
   const GpuSpec& spec = cat.require_gpu(h.gpus.front().name);
   const std::uint64_t count = h.gpus.front().count, per_node = spec.gpus_per_node;
   if (count <= per_node || spec.whole_system) return h;
+  if (h.nodes != 1)  // --count is then each node's, and no node holds more than its board
+    throw InputError(
+        fmt::format("%count% {} with %nodes% {}: a node holds {} {} (gpus_per_node), and %count% is "
+                    "each node's; give %count% {} %nodes% {}",
+                    count, h.nodes, per_node, spec.name, per_node, (count * h.nodes + per_node - 1) / per_node));
   if (count % per_node != 0)
     throw InputError(
         fmt::format("%count% {}: a node holds {} {} (gpus_per_node); give a multiple of {}, or "
