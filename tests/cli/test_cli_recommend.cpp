@@ -272,6 +272,18 @@ TEST_CASE("recommend: nothing fits is exit 1 with the reasons", "[cli][recommend
           std::string::npos);
 }
 
+TEST_CASE("recommend: a context past every window is bad input and one only V4 holds names V4", "[cli][recommend]") {
+  // DeepSeek-V4's window is 1,048,576 tokens (config.json max_position_embeddings), the longest.
+  require_usage_error(
+      run_cli({"recommend", "--vram", "24", "--context", "2m"}),
+      "--context 2097152 exceeds every model's maximum; the longest is DeepSeek-V4-Flash's 1048576 tokens");
+  // At 1M only V4 (no chat benchmark) holds the context: that is the answer, not "nothing fits".
+  const auto o = run_cli({"recommend", "--vram", "24", "--context", "1m"});
+  REQUIRE(o.code == 1);
+  REQUIRE(o.out.find("DeepSeek-V4-Flash, DeepSeek-V4-Pro have none; 'dsplan estimate deepseek-v4-flash' (or "
+                     "deepseek-v4-pro) with the same hardware flags") != std::string::npos);
+}
+
 // A file that fits but decodes too slowly is shown in its fastest placement: R1 at 1.6 bits on a
 // 24 GB card and 192 GiB RAM runs several times faster with its experts in RAM (--n-cpu-moe) than
 // with whole blocks there, and "decodes 1.0 tokens/s" would understate what the file can do.

@@ -188,10 +188,26 @@ std::optional<double> Candidate::upfront_usd() const {
   return evaluation->cost->owned->purchase_usd;
 }
 
+/// A context past every candidate model's window has no answer to search for: say so, as estimate
+/// does for one model, instead of rejecting every candidate.
+void check_context_fits_a_model(const Catalog& cat, const RecommendRequest& r) {
+  const ModelSpec* longest = nullptr;
+  for (const auto& m : cat.models)
+    if ((r.models.empty() || std::any_of(r.models.begin(), r.models.end(),
+                                         [&](const std::string& n) { return cat.find_model(n) == &m; })) &&
+        (!longest || m.arch.max_context > longest->arch.max_context))
+      longest = &m;
+  if (longest && r.context > longest->arch.max_context)
+    throw InputError(fmt::format("%context% {} exceeds every {}model's maximum; the longest is {}'s {} tokens",
+                                 r.context, r.models.empty() ? "" : "listed ", longest->name,
+                                 longest->arch.max_context));
+}
+
 Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {
   Recommendation out;
   out.task = &cat.require_task(r.task);  // an unknown task is named before what else is missing
   check_request(r);
+  check_context_fits_a_model(cat, r);
   out.prefer = r.prefer;
   const double best_feasible = detail::search(cat, r, out);
   detail::rank(r, best_feasible, out);

@@ -89,14 +89,16 @@ constexpr std::string_view k_nothing_fits = "Nothing fits the hardware and the l
 /// No pick: nothing fits, or (nothing placed at all) no candidate has a score to rank it by.
 std::string nothing_text(const RecommendRequest& r, const TaskSpec& task, const Recommendation& out) {
   const std::string unscored = fmt::format("no published {} benchmark for this model", task.id);
-  const bool none_scored = out.placed == 0 && !out.rejected.empty() &&
+  // Models whose window is shorter than the context are out whatever their scores.
+  const auto holds_context = [&](const Candidate& c) { return r.context <= c.model->arch.max_context; };
+  const bool none_scored = out.placed == 0 && std::any_of(out.rejected.begin(), out.rejected.end(), holds_context) &&
                            std::all_of(out.rejected.begin(), out.rejected.end(), [&](const Candidate& c) {
-                             return !c.reasons.empty() && c.reasons.front() == unscored;
+                             return !holds_context(c) || (!c.reasons.empty() && c.reasons.front() == unscored);
                            });
   if (!none_scored) return std::string(k_nothing_fits);
   std::vector<std::string> models, ids;
   for (const auto& c : out.rejected)
-    if (std::find(models.begin(), models.end(), c.model->name) == models.end()) {
+    if (holds_context(c) && std::find(models.begin(), models.end(), c.model->name) == models.end()) {
       models.push_back(c.model->name);
       // A model read from a file has no catalog id to name: estimate the file itself.
       ids.push_back(c.quant && c.quant->file ? shell_word(c.quant->file->files.front()) : c.model->id);
@@ -106,11 +108,12 @@ std::string nothing_text(const RecommendRequest& r, const TaskSpec& task, const 
       r.users > 1 ? fmt::format(" %users% {}{}", r.users,
                                 r.min_tokens_per_s > 0 ? fmt::format(" %target_tps% {:g}", r.min_tokens_per_s) : "")
                   : "";
+  const std::string others =
+      ids.size() > 1 ? " (or " + join(std::vector<std::string>(ids.begin() + 1, ids.end()), ", ") + ")" : "";
   return fmt::format(
-             "Nothing to rank: the task {} ranks by published benchmarks, and {} has none; 'dsplan estimate {}' with "
-             "the same hardware flags, %context% {}{} sizes and times it",
-             task.id, join(models, ", "), join(ids, " (or "), r.context, users) +
-         (ids.size() > 1 ? ")" : "");
+      "Nothing to rank: the task {} ranks by published benchmarks, and {} {} none; 'dsplan estimate {}'{} with "
+      "the same hardware flags, %context% {}{} sizes and times it",
+      task.id, join(models, ", "), models.size() > 1 ? "have" : "has", ids.front(), others, r.context, users);
 }
 
 }  // namespace
