@@ -483,3 +483,25 @@ TEST_CASE("a per-node count above what a node holds is refused with nodes as wit
   REQUIRE(run_json({"estimate", "r1", "--gpu", "h100-sxm", "--count", "8", "--nodes", "2"})["hardware"]["gpu_count"] ==
           16);
 }
+
+TEST_CASE("flags that would do nothing for the engine or model are refused", "[cli][friction]") {
+  require_usage_error(
+      run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--gpu-memory-utilization", "0.8"}),
+      "--gpu-memory-utilization is the share of each GPU vLLM and SGLang claim");
+  require_usage_error(run_cli({"estimate", "70b", "--gpu", "h100-sxm", "--count", "8", "--dp-attention"}),
+                      "DeepSeek-R1-Distill-Llama-70B is dense, so that is whole replicas: --users plans them");
+}
+
+TEST_CASE("a named CPU in two sockets is two CPUs in the bill of materials", "[cli][friction]") {
+  const auto one = run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--cpu", "epyc-9654"});
+  const auto two =
+      run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--cpu", "epyc-9654", "--sockets", "2"});
+  const auto cpu_line = [](const json& j) {
+    for (const auto& l : j["cost"]["owned"]["bom"])
+      if (l["unit"] == "CPU") return l;
+    return json();
+  };
+  REQUIRE(cpu_line(one)["quantity"] == 1);
+  REQUIRE(cpu_line(two)["quantity"] == 2);
+  REQUIRE(cpu_line(two)["usd"].get<double>() == Approx(2 * cpu_line(one)["usd"].get<double>()));
+}

@@ -77,7 +77,10 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   // CPU: the one named (--cpu), else the catalog's representative part for the platform.
   const bool named = hw.host.cpu != k_default_cpu && hw.host.cpu != "generic";
   const std::string cpu = named ? hw.host.cpu : (server ? d.host_cpu_server : d.host_cpu_desktop);
-  const double sockets = named || !server ? 1.0 : static_cast<double>(d.host_cpus_per_server);
+  // A named CPU comes in the sockets given (%sockets%); the representative part in the platform's.
+  const double sockets = named    ? static_cast<double>(std::max<std::uint64_t>(1, hw.host.sockets))
+                         : server ? static_cast<double>(d.host_cpus_per_server)
+                                  : 1.0;
   const auto* cpu_spec = cat.find_cpu(cpu);
   // The priced part is not the one the speeds assume (the catalog's generic desktop): where weights
   // run on the CPU (more in RAM than the embedding llama.cpp keeps there), say which that is.

@@ -443,6 +443,12 @@ std::uint64_t attention_ranks(const ResolvedScenario& s, const LayoutRequest& r,
   if (!r.dp_attention) return 1;
   if (s.engine->dp_attention_replicated.empty())
     throw InputError("%dp_attention%: " + s.engine->name + " has no data-parallel attention (vLLM and SGLang do)");
+  // Ranks that split the attention but share sharded experts: with no experts, whole replicas.
+  if (!s.model->arch.is_moe())
+    throw InputError(
+        "%dp_attention% shards a mixture-of-experts model's experts across ranks that each attend to their "
+        "own requests; " +
+        s.model->name + " is dense, so that is whole replicas: %users% plans them");
   if (pp > 1)
     throw InputError(
         fmt::format("%dp_attention%: data-parallel attention spans one tensor-parallel group; drop "
@@ -633,6 +639,9 @@ Layout place(const ResolvedScenario& s, const MemoryEstimate& m, const Hardware&
   if (r.tensor_parallel || r.pipeline_parallel || r.dp_attention)
     throw InputError("%tp%, %pp% and %dp_attention% are vLLM/SGLang options; " + s.engine->name +
                      " splits whole layers (%gpu_layers%)");
+  if (r.gpu_memory_utilization)
+    throw InputError("%gpu_memory_utilization% is the share of each GPU vLLM and SGLang claim; " + s.engine->name +
+                     " allocates what its layers and cache need");
   return plan_layer_split(s, m, hw, r);
 }
 
