@@ -26,7 +26,8 @@ void setup_catalog(CLI::App& app, Context& ctx) {
       render_output(ctx, {"catalog validate",
                           [&](std::ostream& out) {
                             const auto env = ctx.env_catalog_files();
-                            out << "valid: " << files->size() << " file(s) over the embedded catalog"
+                            out << "valid: " << files->size() << " " << plural(files->size(), "file", "files")
+                                << " over the embedded catalog"
                                 << (env.empty() ? "" : " and DSPLAN_CATALOG's " + join(env)) << "; now "
                                 << cat.models.size() << " models, " << cat.quants.size() << " quants, "
                                 << cat.gpus.size() << " GPUs, " << cat.engines.size() << " engines\n";

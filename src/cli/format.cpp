@@ -32,6 +32,10 @@ std::string params_short(std::uint64_t params) {
   return with_commas(params);
 }
 
+std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
+  return with_commas(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string fixed(double value, int decimals) { return fmt::format("{:.{}f}", value, decimals); }
 
 std::string wrap(const std::string& text, std::size_t width, const std::string& indent) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "dsplan/base/units.hpp"
 
@@ -10,6 +11,8 @@ namespace dsplan::cli {
 
 /// 1777088000 -> "1,777,088,000"
 [[nodiscard]] std::string with_commas(std::uint64_t value);
+/// "1 token", "4,096 tokens": the count with commas and the noun in the number it takes.
+[[nodiscard]] std::string count_of(std::uint64_t n, std::string_view one, std::string_view many);
 /// Memory figures: binary GiB, two decimals, unit attached ("34.81 GiB").
 [[nodiscard]] std::string gib(Bytes bytes);
 /// Download/disk figures: decimal GB, two decimals ("42.52 GB").

@@ -246,7 +246,8 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
   const Throughput& t = *r.throughput;
   const auto& req = *r.throughput_request;
   out << "\nThroughput (prompt " << with_commas(req.prompt_tokens) << " + output " << with_commas(req.output_tokens)
-      << " tokens; decode at " << with_commas(static_cast<std::uint64_t>(t.decode_context)) << " tokens of context)\n";
+      << " tokens; decode at " << count_of(static_cast<std::uint64_t>(t.decode_context), "token", "tokens")
+      << " of context)\n";
   out << "  Decode: ~ " << fixed(t.decode_tokens_per_s, 1) << " tokens/s per sequence "
       << band_note(t.decode_band, t.decode_tokens_per_s) << ", " << fixed(t.aggregate_tokens_per_s, 1)
       << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
@@ -355,7 +356,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   out << s.model->name << " | " << s.quant->name << " (" << s.layout.container
       << (s.layout.legacy_mla_gguf ? ", legacy attn_kv_b layout" : "")
       << (recipe_imatrix(*s.quant, s.layout).value_or(false) ? ", imatrix" : "") << ") | " << s.engine->name << '\n';
-  out << "Context " << with_commas(s.context) << " tokens x " << s.batch << (s.batch == 1 ? " sequence" : " sequences")
+  out << "Context " << count_of(s.context, "token", "tokens") << " x " << count_of(s.batch, "sequence", "sequences")
       << ", KV cache " << s.kv_type->id << ", flash attention " << (s.flash_attention ? "on" : "off") << '\n';
   if (const auto& cs = r.context_search) {
     if (cs->limited_by == "unsupported")

@@ -163,7 +163,7 @@ TEST_CASE("check --users fails when the hardware needs more replicas than it is"
   const auto one =
       run_cli({"check", "r1", "--gpu", "h200", "--count", "8", "--users", "1", "--target-tps", "5", "--context", "8k"});
   REQUIRE(one.code == 0);
-  REQUIRE(one.out.find("ok    serves 1 of 1 users") != std::string::npos);
+  REQUIRE(one.out.find("ok    serves 1 of 1 user") != std::string::npos);
 }
 
 TEST_CASE("the fits-elsewhere note names the data-parallel attention its plan needs", "[cli][served]") {

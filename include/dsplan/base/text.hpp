@@ -1,6 +1,7 @@
 // Text helpers: lower-casing, joining, and closest_names() for "did you mean" suggestions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,11 @@ namespace dsplan {
 /// Items joined with `separator`.
 /// True when `list` holds `value`.
 [[nodiscard]] bool contains(const std::vector<std::string>& list, std::string_view value);
+
+/// The noun for a count: plural(1, "GPU", "GPUs") is "GPU".
+[[nodiscard]] inline std::string_view plural(std::uint64_t n, std::string_view one, std::string_view many) {
+  return n == 1 ? one : many;
+}
 
 [[nodiscard]] std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/base/text.hpp"
+
 #include "dsplan/base/error.hpp"
 
 namespace dsplan {
@@ -42,7 +44,8 @@ CheckOutcome users_check(const CapacityPlan& c) {
   else if (c.replicas == 0)
     out.text = fmt::format("users: not even one{} on this hardware", speed);
   else
-    out.text = fmt::format("serves {} of {} users{} on this hardware{}", figure(served), c.users, speed,
+    out.text = fmt::format("serves {} of {} {}{} on this hardware{}", figure(served), c.users,
+                           plural(c.users, "user", "users"), speed,
                            c.replicas > 1 ? fmt::format(" ({} replicas, {} GPUs, needed)", c.replicas, c.gpus) : "");
   return out;
 }

@@ -304,7 +304,8 @@ void check_tensor_split(const std::vector<double>& split, const Hardware& hw) {
   if (hw.gpus.empty())
     throw InputError("%tensor_split% shares layers between GPUs (%gpu%, %gpus% or %vram%); none are given");
   if (split.size() > hw.gpus.size())
-    throw InputError(fmt::format("%tensor_split% has {} shares for {} GPUs", split.size(), hw.gpus.size()));
+    throw InputError(fmt::format("%tensor_split% has {} shares for {} {}", split.size(), hw.gpus.size(),
+                                 plural(hw.gpus.size(), "GPU", "GPUs")));
   for (const double x : split)
     if (!std::isfinite(x) || x < 0)
       throw InputError(fmt::format("%tensor_split%: share {} is not a number of 0 or more", x));

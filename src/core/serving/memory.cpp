@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/base/text.hpp"
+
 #include "dsplan/files/file_weights.hpp"
 #include "dsplan/model/tensors.hpp"
 #include "dsplan/serving/derived_weights.hpp"
@@ -54,13 +56,14 @@ void explain_kv(const KvCacheSize& kv, const ResolvedScenario& s, Derivation& d)
     others +=
         fmt::format(" + {} {} layers x {} B per {}", st.stream.name, st.stream.layers, st.bytes_per_entry.count(), per);
   }
-  d.push_back({"KV cache",
-               fmt::format("{} B = {} cells x ({} layers x (K {} values = {} B + V {} values = {} B){}) in {} ({}); "
-                           "cells = {} sequences x context {} rounded up to {}",
-                           kv.total.count(), kv.cells, kv.layers, kv.k_values, kv.k_bytes_per_token_layer.count(),
-                           kv.v_values, kv.v_bytes_per_token_layer.count(), others, kv.cache_type,
-                           kv_layout_name(kv.layout), s.batch, s.context, kv.cells_per_sequence),
-               s.engine->source("kv")});
+  d.push_back(
+      {"KV cache",
+       fmt::format("{} B = {} cells x ({} layers x (K {} values = {} B + V {} values = {} B){}) in {} ({}); "
+                   "cells = {} {} x context {} rounded up to {}",
+                   kv.total.count(), kv.cells, kv.layers, kv.k_values, kv.k_bytes_per_token_layer.count(), kv.v_values,
+                   kv.v_bytes_per_token_layer.count(), others, kv.cache_type, kv_layout_name(kv.layout), s.batch,
+                   plural(s.batch, "sequence", "sequences"), s.context, kv.cells_per_sequence),
+       s.engine->source("kv")});
 }
 
 }  // namespace

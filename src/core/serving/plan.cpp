@@ -18,6 +18,11 @@ namespace {
 
 ThroughputRequest throughput_request(const PlanRequest& r, std::uint64_t context) {
   ThroughputRequest t;
+  if (context < 2)  // as recommend requires: a prompt token and one generated
+    throw InputError(
+        fmt::format("%context% {}: timing a request needs at least 2 tokens (a prompt token and an "
+                    "output token); without hardware dsplan sizes any context",
+                    context));
   t.prompt_tokens = r.prompt_tokens.value_or(std::max<std::uint64_t>(1, context / 2));
   if (t.prompt_tokens >= context)
     throw InputError(fmt::format("%prompt% {} leaves no room to generate in a context of {} tokens", t.prompt_tokens,
