@@ -69,6 +69,26 @@ void na_reasons(const CompareMatrix& m, std::ostream& out) {
   for (const auto& why : seen) out << "  n/a: " << why << '\n';
 }
 
+/// Columns planned on different engines (FP16 on vLLM, Q8_0 on llama.cpp) compare engines too:
+/// their totals hold each engine's buffers. Say which column ran where.
+void engines_by_column(const CompareMatrix& m, std::ostream& out) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> engines;  // engine -> columns
+  for (std::size_t q = 0; q < m.quants.size(); ++q)
+    for (const auto& row : m.rows)
+      if (q < row.cells.size() && row.cells[q].applicable && !row.cells[q].engine.empty()) {
+        const std::string& e = row.cells[q].engine;
+        auto it = std::find_if(engines.begin(), engines.end(), [&](const auto& x) { return x.first == e; });
+        if (it == engines.end()) it = engines.insert(engines.end(), {e, {}});
+        if (std::find(it->second.begin(), it->second.end(), m.quants[q]) == it->second.end())
+          it->second.push_back(m.quants[q]);
+      }
+  if (engines.size() < 2) return;
+  std::vector<std::string> parts;
+  for (const auto& [engine, columns] : engines) parts.push_back(join(columns, ", ") + " on " + engine);
+  out << "  engines: " << join(parts, "; ")
+      << " (each cell is its engine's figure, buffers and speed; --engine E compares on one)\n";
+}
+
 void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   if (context_max)
     out << "Largest context that fits (tokens per sequence) and the decode tokens/s there; 'no' where none does\n";
@@ -105,6 +125,7 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
     out << "  n/a = cannot be planned here (a format no engine loads, or a file made for another model; --json gives "
            "why_not)\n";
   na_reasons(m, out);
+  engines_by_column(m, out);
   capped_contexts(m, out);
   if (m.count_auto) out << "  on N = the GPUs --count auto chose for the cell\n";
   if (m.kv_auto && context_max)

@@ -344,3 +344,13 @@ TEST_CASE("a layer-split engine is not planned over several machines", "[cli]") 
   const auto v = run_json({"estimate", "8b", "--gpu", "rtx4090", "--nodes", "2", "--engine", "vllm"});
   REQUIRE(v["layout"]["unsupported"].is_null());
 }
+
+TEST_CASE("compare says which engine each column ran on when they differ", "[cli][compare]") {
+  // FP16 safetensors go to vLLM first, GGUF formats to llama.cpp (data/quants.json engines).
+  const auto mixed = run_cli({"compare", "--quants", "fp16,q8_0,q4_k_m", "--models", "1.5b"});
+  REQUIRE(mixed.code == 0);
+  REQUIRE(mixed.out.find("engines: fp16 on vllm; q8_0, q4_k_m on llama.cpp") != std::string::npos);
+  const auto one = run_cli({"compare", "--quants", "fp16,q8_0,q4_k_m", "--models", "1.5b", "--engine", "llama.cpp"});
+  REQUIRE(one.code == 0);
+  REQUIRE(one.out.find("engines:") == std::string::npos);
+}
