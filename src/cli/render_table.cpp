@@ -291,16 +291,25 @@ void launch_lines(const PlanResult& r, std::ostream& out, const std::string& ind
   if (!c.verify.empty()) out << indent << "Verify: " << c.verify << '\n';
 }
 
+/// Tokens a day: "11.09 M", or the count where millions would print as 0.00.
+static std::string tokens_per_day_text(double tokens) {
+  return tokens >= 1e5 ? fixed(tokens / 1e6, 2) + " M" : with_commas(static_cast<std::uint64_t>(std::llround(tokens)));
+}
+
+/// Dollars a month: whole dollars, cents where whole dollars would print $0.
+static std::string usd_per_month_text(double usd) { return "$" + fixed(usd, usd < 10 ? 2 : 0) + "/month"; }
+
 void cost_section(const PlanResult& r, std::ostream& out) {
   const CostEstimate& c = *r.cost;
-  out << "\nCost (" << fixed(c.tokens_per_day / 1e6, 2) << " M output tokens/day = " << fixed(c.hours_per_day, 1)
-      << " h/day of this deployment"
+  out << "\nCost (" << tokens_per_day_text(c.tokens_per_day) << " output tokens/day = "
+      << (c.hours_per_day < 0.1 ? fmt::format("{:.1f} min", c.hours_per_day * 60) : fixed(c.hours_per_day, 1) + " h")
+      << "/day of this deployment"
       << (c.deployments > 1 ? ": " + std::to_string(c.deployments) + " of them, owned, or as many rented"
                             : std::string())
       << ")\n";
   if (c.cloud)
     out << "  Cloud: $" << fixed(c.cloud->usd_per_hour, 2) << "/h -> $" << fixed(c.cloud->usd_per_million_tokens, 2)
-        << " per 1M output tokens, $" << fixed(c.cloud->usd_per_month, 0) << "/month\n";
+        << " per 1M output tokens, " << usd_per_month_text(c.cloud->usd_per_month) << "\n";
   // Purchase and power are one deployment's; the month and the TCO pay for all it takes.
   const std::string each = c.deployments > 1 ? std::to_string(c.deployments) + " x (" : std::string();
   if (c.owned)
@@ -308,7 +317,7 @@ void cost_section(const PlanResult& r, std::ostream& out) {
         << (c.owned->purchase_usd > 0 ? "$" + fixed(c.owned->purchase_usd, 0) + " of GPUs + " : std::string()) << "$"
         << fixed(c.owned->host_usd, 0) << " of host, " << fixed(c.owned->power_watts, 0) << " W at the wall"
         << (each.empty() ? "" : ")") << " -> $" << fixed(c.owned->usd_per_million_tokens, 2)
-        << " per 1M output tokens, $" << fixed(c.owned->usd_per_month, 0) << "/month, "
+        << " per 1M output tokens, " << usd_per_month_text(c.owned->usd_per_month) << ", "
         << fmt::format("{:g}", c.owned->years) << "-year TCO $" << fixed(c.owned->tco_usd, 0) << '\n';
   if (c.break_even_tokens_per_day)
     out << "  Owning beats the cloud where each deployment serves more than "

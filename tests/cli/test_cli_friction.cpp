@@ -505,3 +505,13 @@ TEST_CASE("a named CPU in two sockets is two CPUs in the bill of materials", "[c
   REQUIRE(cpu_line(two)["quantity"] == 2);
   REQUIRE(cpu_line(two)["usd"].get<double>() == Approx(2 * cpu_line(one)["usd"].get<double>()));
 }
+
+TEST_CASE("small costs read as counts and cents, not as zeros", "[cli][friction]") {
+  const auto o = run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--tokens-per-day", "1k"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("Cost (1,000 output tokens/day = ") != std::string::npos);
+  REQUIRE(o.out.find("0.00 M output tokens/day") == std::string::npos);
+  REQUIRE(o.out.find("$0/month") == std::string::npos);
+  // Without --tokens-per-day the deployment serves around the clock: 24 hours, not 23.999...
+  REQUIRE(run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"})["cost"]["hours_per_day"] == 24.0);
+}

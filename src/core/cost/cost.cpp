@@ -136,7 +136,7 @@ CostEstimate estimate_cost(const Catalog& cat, const Hardware& hw, double tps, c
   const double tokens_per_hour = tps * 3600.0;
   c.tokens_per_day = r.tokens_per_day.value_or(tokens_per_hour * 24.0);
   // Serving more than 24 hours of output a day takes replicas; the cost scales the same way.
-  c.hours_per_day = c.tokens_per_day / tokens_per_hour;
+  c.hours_per_day = r.tokens_per_day ? c.tokens_per_day / tokens_per_hour : 24.0;  // exact when not given
   const double nodes = static_cast<double>(hw.nodes);
 
   // Cloud.
