@@ -56,6 +56,7 @@ TrainRequest to_request(const TrainOptions& o) {
                                  {!o.pue.empty(), "--pue", "the GPUs owning prices"},
                                  {!o.years.empty(), "--years", "the GPUs owning prices"},
                                  {!o.maintenance.empty(), "--maintenance", "the GPUs owning prices"}};
+  r.precision = parse_choice<ComputePrecision>(k_precisions, o.precision, "--precision");  // a bad value first
   for (const auto& f : cost_flags) {
     if (f.given && f.needs_gpu && o.gpu.empty())
       throw InputError(fmt::format("{} needs --gpu NAME ({})", f.flag, f.needs_gpu));
@@ -76,7 +77,6 @@ TrainRequest to_request(const TrainOptions& o) {
   if (!o.checkpointing.empty())
     r.checkpointing = parse_choice<Checkpointing>(k_checkpointings, o.checkpointing, "--checkpointing");
   r.optimizer = parse_choice<Optimizer>(k_optimizers, o.optimizer, "--optimizer");
-  r.precision = parse_choice<ComputePrecision>(k_precisions, o.precision, "--precision");
   r.flash_attention = !o.no_flash_attn;
   r.fsdp_qlora = o.fsdp_qlora;
   r.fused_loss = o.fused_loss;

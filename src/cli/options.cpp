@@ -213,14 +213,17 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   if (!o.gpu_memory.empty()) {
     const Bytes size = gpu_memory_size(o.gpu_memory, "--gpu-memory");
     if (h.gpus.empty())
-      throw InputError("--gpu-memory sets the memory of --gpu or --gpus cards; --vram gives its own size");
+      throw InputError(h.vram ? "--gpu-memory sets the memory of --gpu or --gpus cards; --vram gives its own size"
+                              : "--gpu-memory sets the memory of --gpu or --gpus cards, and none is given");
     for (auto& g : h.gpus) g.installed = size;
   }
   if (!o.gpu_usable.empty()) {
     const Bytes size = gpu_memory_size(o.gpu_usable, "--gpu-usable");
     if (h.gpus.empty())
-      throw InputError(
-          "--gpu-usable sets what --gpu or --gpus cards may use of their memory; --vram gives its own size");
+      throw InputError(h.vram
+                           ? "--gpu-usable sets what --gpu or --gpus cards may use of their memory; --vram gives "
+                             "its own size"
+                           : "--gpu-usable sets what --gpu or --gpus cards may use of their memory, and none is given");
     for (auto& g : h.gpus) g.usable = size;
   }
   h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");

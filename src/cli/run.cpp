@@ -236,6 +236,12 @@ std::string parse_error_text(const CLI::App& app, const std::vector<std::string>
         return "dsplan " + group->get_name() + " has no command '" + *word + "'; its commands: " + join(names);
       return "dsplan " + group->get_name() + " needs one of its commands: " + join(names);
     }
+    if (group == &app && !names.empty()) return "dsplan needs a command: " + join(names) + " (see 'dsplan --help')";
+  }
+  // "--model-file: 1 required TEXT missing": the option was given without its value.
+  if (constexpr std::string_view k_missing = " required TEXT missing"; text.ends_with(k_missing)) {
+    const auto colon = text.find(':');
+    if (colon != std::string::npos) return text.substr(0, colon) + " needs a value after it (see 'dsplan --help')";
   }
   return text + " (see 'dsplan --help')";
 }

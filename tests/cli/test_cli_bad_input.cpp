@@ -290,3 +290,11 @@ TEST_CASE("a row-layout KV cache type on a model whose rows differ names the lay
                       "'fp8_ds_mla' (FP8 DeepSeek MLA cache) needs rows divisible by 576, but this model's K has 1024 "
                       "values per token; choose another --kv-type");
 }
+
+TEST_CASE("parse errors name the option or value at fault", "[cli][bad_input]") {
+  require_usage_error(run_cli({"estimate", "--model-file"}), "--model-file needs a value after it");
+  require_usage_error(run_cli({}), "dsplan needs a command: recommend, list, show, estimate");
+  require_usage_error(run_cli({"train", "8b", "--precision", "fp4"}), "--precision: 'fp4' is not one of bf16 or fp8");
+  require_usage_error(run_cli({"estimate", "8b", "--ram", "64", "--gpu-memory", "8"}),
+                      "--gpu-memory sets the memory of --gpu or --gpus cards, and none is given");
+}

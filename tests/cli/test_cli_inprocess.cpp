@@ -91,7 +91,7 @@ TEST_CASE("usage and input errors: exit 2, one line, nothing on stdout", "[cli]"
                       "before llama.cpp's first release");
   require_usage_error(run_cli({"estimate"}), "model is required");
   require_usage_error(run_cli({"estimat", "70b"}), "unknown command 'estimat' (did you mean: estimate?)");
-  require_usage_error(run_cli({}), "subcommand is required");
+  require_usage_error(run_cli({}), "dsplan needs a command: recommend");
   require_usage_error(run_cli({"estimate", "70b", "--frobnicate"}), "frobnicate");
   require_usage_error(run_cli({"--catalog", "/nonexistent/x.json", "list"}), "cannot read catalog file");
   require_usage_error(run_cli({"list", "cows"}), "cannot list 'cows'");
