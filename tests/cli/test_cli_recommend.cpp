@@ -424,3 +424,11 @@ TEST_CASE("recommend --cloud: Why names the cheaper per token as the tie-breaker
   REQUIRE(cheapest);
   REQUIRE_FALSE(fastest);
 }
+
+TEST_CASE("recommend on a CPU-only machine does not say CPU only three times", "[cli][recommend]") {
+  const auto o = run_cli({"recommend", "--ram", "64"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("(64 GiB RAM, CPU only)") != std::string::npos);
+  REQUIRE(o.out.find("CPU only + 64 GiB RAM") == std::string::npos);
+  REQUIRE(o.out.find("no GPU memory") == std::string::npos);
+}

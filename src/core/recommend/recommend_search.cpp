@@ -102,8 +102,9 @@ std::string hardware_text(const Hardware& hw) {
   }
   std::vector<std::string> parts;
   for (const auto& name : order) parts.push_back(fmt::format("{} x {}", counts[name] * hw.nodes, name));
-  std::string text = parts.empty() ? std::string("CPU only") : join(parts, " + ");
-  if (hw.host.ram) text += fmt::format(" + {:.0f} GiB RAM", hw.host.ram->gib());
+  std::string text = join(parts, " + ");
+  if (hw.host.ram) text += fmt::format("{}{:.0f} GiB RAM", parts.empty() ? "" : " + ", hw.host.ram->gib());
+  if (text.empty()) text = "CPU only";
   return text;
 }
 

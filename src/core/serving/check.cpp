@@ -61,7 +61,9 @@ void require_limits_answerable(const Catalog& catalog, const PlanResult& p, cons
 }
 
 std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& limits) {
-  if (!p.layout) throw InputError("check needs hardware to check against: %gpu% NAME, %gpus% LIST or %vram% SIZE");
+  if (!p.layout)
+    throw InputError(
+        "check needs hardware to check against: %gpu% NAME, %gpus% LIST, %vram% SIZE or, CPU only, %ram% SIZE");
   std::vector<CheckOutcome> out;
   const Layout& l = *p.layout;
   // Layers or experts in system RAM only count as fitting when --ram says the RAM is there.
