@@ -111,17 +111,11 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     const Candidate& pick = list.front();
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,
                        pick.hardware, layout_text(*pick.evaluation));
-    const bool cpu_only = pick.gpu_capacity().count() == 0;
-    const std::string gpu_memory =
-        cpu_only ? std::string()
-                 : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
     const std::string decode_band =
         pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.per_user_tokens_per_s())) : "";
-    out << fmt::format(
-        "  Score {:.1f}; {}{}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score, gpu_memory,
-        pick.ram_used().count() > 0 ? fmt::format("{}{:.2f} GiB RAM", cpu_only ? "" : " + ", pick.ram_used().gib())
-                                    : "",
-        pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(), spend_text(pick, r));
+    out << fmt::format("  Score {:.1f}; {}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
+                       pick.memory_text(), pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(),
+                       spend_text(pick, r));
     out << "  Run: " << launch_command(pick, r.context, r.users).shown() << '\n';
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",

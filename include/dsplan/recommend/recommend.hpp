@@ -98,6 +98,8 @@ struct Candidate {
   [[nodiscard]] Bytes gpu_used() const;     ///< on the GPUs
   [[nodiscard]] Bytes gpu_capacity() const;
   [[nodiscard]] Bytes ram_used() const;
+  /// "5.10 of 24.00 GiB GPU memory + 1.20 GiB RAM", or "7.70 GiB RAM" on the CPU alone.
+  [[nodiscard]] std::string memory_text() const;
   /// Per user.
   [[nodiscard]] double decode_tokens_per_s() const { return timed() ? timed()->decode_tokens_per_s : 0.0; }
   /// Per user with the other users' requests arriving: their prompts prefilled between its decode

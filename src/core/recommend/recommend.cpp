@@ -166,6 +166,13 @@ Bytes Candidate::gpu_capacity() const {
 
 Bytes Candidate::ram_used() const { return evaluation ? evaluation->layout.cpu.total : Bytes(); }
 
+std::string Candidate::memory_text() const {
+  const std::string ram = ram_used().count() > 0 ? fmt::format("{:.2f} GiB RAM", ram_used().gib()) : "";
+  if (gpu_capacity().count() == 0) return ram.empty() ? std::string("no memory") : ram;
+  return fmt::format("{:.2f} of {:.2f} GiB GPU memory{}", gpu_used().gib(), gpu_capacity().gib(),
+                     ram.empty() ? "" : " + " + ram);
+}
+
 template <typename Figure>
 std::optional<double> Candidate::priced(Figure figure) const {
   if (!evaluation || !evaluation->cost) return std::nullopt;

@@ -59,14 +59,9 @@ std::string preference_text(const Recommendation& out, bool renting) {
 
 /// The pick's memory, speed and cost.
 std::string pick_text(const Candidate& pick) {
-  const std::string gpu_memory =
-      pick.gpu_capacity().count() == 0
-          ? std::string("CPU only, no GPU memory")
-          : fmt::format("{:.2f} of {:.2f} GiB GPU memory", pick.gpu_used().gib(), pick.gpu_capacity().gib());
-  return fmt::format("{} {} on {}: {}{}, {:.1f} tokens/s per user, first token in {:.2f} s{}.", pick.model->name,
-                     pick.quant->name, pick.engine->name, gpu_memory,
-                     pick.ram_used().count() > 0 ? fmt::format(" + {:.2f} GiB RAM", pick.ram_used().gib()) : "",
-                     pick.per_user_tokens_per_s(), pick.ttft_s(),
+  return fmt::format("{} {} on {}: {}, {:.1f} tokens/s per user, first token in {:.2f} s{}.", pick.model->name,
+                     pick.quant->name, pick.engine->name, pick.memory_text(), pick.per_user_tokens_per_s(),
+                     pick.ttft_s(),
                      pick.usd_per_month() ? fmt::format(", ${:.0f} a month", *pick.usd_per_month()) : "");
 }
 
