@@ -18,7 +18,12 @@ TEST_CASE("V4 runs where its engines have kernels for it whatever the format", "
   const std::string why = sglang["layout"]["unsupported"];
   REQUIRE(why.find("SGLang runs DeepSeek-V4-Flash on Hopper GH100, Blackwell GB100, Blackwell Ultra, CDNA 4 GPUs only; "
                    "AMD Instinct MI300X") != std::string::npos);
-  REQUIRE(why.find("vllm and llama.cpp run it there") != std::string::npos);  // llama.cpp: its GGUF files
+  // Only the engines that load this checkpoint are named: llama.cpp runs V4 only from its GGUF files.
+  REQUIRE(why.find("; vllm runs it there") != std::string::npos);
+  REQUIRE(why.find("llama.cpp") == std::string::npos);
+  const json rtx = run_json({"estimate", "v4-flash", "--gpu", "rtx4090", "--count", "8", "--engine", "vllm"});
+  REQUIRE(rtx["layout"]["unsupported"].get<std::string>().find(
+              "llama.cpp runs it there from a GGUF file (--model-file)") != std::string::npos);
   REQUIRE(sglang["layout"]["reasons"][0] == why);
   const json h200 = run_json({"estimate", "v4-flash", "--gpu", "h200", "--count", "2"});
   REQUIRE(h200["fits"] == true);

@@ -622,10 +622,18 @@ std::string architecture_unsupported(const Catalog& cat, const ResolvedScenario&
     }
     if (contains(here, s.engine->id)) continue;
     const std::string where = there.empty() ? "on no GPU" : "on " + join(there, ", ") + " GPUs only";
-    return fmt::format(
-        "{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where, d.name, arch,
-        here.empty() ? std::string() : "; " + join(here, " and ") + (here.size() == 1 ? " runs" : " run") + " it there",
-        s.model->id);
+    // The engines named must load this format; one that runs the model only from a GGUF file
+    // (V4 on llama.cpp) is named with the file it needs.
+    std::vector<std::string> loads, from_file;
+    for (const auto& e : here) (contains(s.quant->engines, e) ? loads : from_file).push_back(e);
+    std::string hint;
+    if (!loads.empty())
+      hint = "; " + join(loads, " and ") + (loads.size() == 1 ? " runs" : " run") + " it there";
+    else if (!from_file.empty() && !t.gguf_files_only.empty())
+      hint = "; " + join(from_file, " and ") + (from_file.size() == 1 ? " runs" : " run") +
+             " it there from a GGUF file (%model_file%)";
+    return fmt::format("{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where,
+                       d.name, arch, hint, s.model->id);
   }
   return {};
 }
