@@ -315,7 +315,8 @@ void cost_section(const PlanResult& r, std::ostream& out) {
   if (c.owned)
     out << "  Owned: " << each
         << (c.owned->purchase_usd > 0 ? "$" + fixed(c.owned->purchase_usd, 0) + " of GPUs + " : std::string()) << "$"
-        << fixed(c.owned->host_usd, 0) << " of host, " << fixed(c.owned->power_watts, 0) << " W at the wall"
+        << fixed(c.owned->host_usd, 0) << " of host, "
+        << (c.owned->power_watts > 0 ? fixed(c.owned->power_watts, 0) + " W at the wall" : std::string("power unknown"))
         << (each.empty() ? "" : ")") << " -> $" << fixed(c.owned->usd_per_million_tokens, 2)
         << " per 1M output tokens, " << usd_per_month_text(c.owned->usd_per_month) << ", "
         << fmt::format("{:g}", c.owned->years) << "-year TCO $" << fixed(c.owned->tco_usd, 0) << '\n';

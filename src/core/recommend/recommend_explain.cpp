@@ -49,6 +49,12 @@ std::string preference_text(const Recommendation& out, bool renting) {
           "{} scores {:.1f}.",
           k_near_best * 100, best, pick.model->name, pick.score);
     case Preference::cost:
+      // Without prices (a generic card has none) nothing is cheaper: the ranking falls to quality.
+      if (!pick.usd_per_month())
+        return fmt::format(
+            "Prefer cost: no candidate has a price on this hardware (give --purchase-price, or --gpu for a catalog "
+            "card), so the highest score that fits wins: {} = {:.1f}.",
+            score_text(pick), pick.score);
       return fmt::format(
           "Prefer cost: the cheapest candidate scoring at least {:.0f}% of the best ({:.1f}); "
           "{} scores {:.1f}.",
