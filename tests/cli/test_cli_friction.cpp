@@ -515,3 +515,14 @@ TEST_CASE("small costs read as counts and cents, not as zeros", "[cli][friction]
   // Without --tokens-per-day the deployment serves around the clock: 24 hours, not 23.999...
   REQUIRE(run_json({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090"})["cost"]["hours_per_day"] == 24.0);
 }
+
+TEST_CASE("unknown power and missing prices are said, not printed as zeros", "[cli][friction]") {
+  // The catalog has no power figure for the M3 Ultra (its note says so): no "0 W at the wall".
+  const auto mac = run_cli({"estimate", "70b", "--gpu", "apple-m3-ultra"});
+  REQUIRE(mac.code == 0);
+  REQUIRE(mac.out.find("power unknown") != std::string::npos);
+  REQUIRE(mac.out.find(" 0 W at the wall") == std::string::npos);
+  // A generic --vram card has no price: "the cheapest candidate" would name nothing real.
+  const auto cost = run_cli({"recommend", "--vram", "24", "--prefer", "cost"});
+  REQUIRE(cost.out.find("Prefer cost: no candidate has a price on this hardware") != std::string::npos);
+}
