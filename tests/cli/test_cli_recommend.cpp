@@ -432,3 +432,13 @@ TEST_CASE("recommend on a CPU-only machine does not say CPU only three times", "
   REQUIRE(o.out.find("CPU only + 64 GiB RAM") == std::string::npos);
   REQUIRE(o.out.find("no GPU memory") == std::string::npos);
 }
+
+TEST_CASE("recommend on five kinds of GPU still tries the fastest one alone", "[cli][recommend]") {
+  // Four kinds are tried in every part; a fifth kind must not make the search split an 8B model
+  // over all five cards when the H100 (3.35 TB/s, the fastest) holds it alone.
+  const auto four = dsplan::test::run_json({"recommend", "--gpus", "rtx4090,rtx3090,a100-80g,h100-sxm"});
+  const auto five = dsplan::test::run_json({"recommend", "--gpus", "rtx4090,rtx3090,a100-80g,h100-sxm,l40s"});
+  REQUIRE(four["pick"]["hardware"] == "1 x NVIDIA H100 SXM5 80 GB");
+  REQUIRE(five["pick"]["hardware"] == four["pick"]["hardware"]);
+  REQUIRE(five["pick"]["quant"] == four["pick"]["quant"]);
+}

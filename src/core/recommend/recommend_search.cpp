@@ -362,18 +362,37 @@ std::string no_cloud_option_reason(const CloudOptions& options, const MemoryEsti
 
 /// The user's GPUs and, for a mixed list of up to four kinds, every part of it: a model that fits on
 /// the faster card alone decodes faster there than split across a slower one (llama.cpp runs the
-/// layers of a split one card after the other).
-std::vector<HardwareRequest> own_options(const HardwareRequest& h) {
+/// layers of a split one card after the other). More kinds would be too many parts: the fastest
+/// kind alone, the two fastest, and so on by memory bandwidth, and each other kind alone.
+std::vector<HardwareRequest> own_options(const Catalog& cat, const HardwareRequest& h) {
   std::vector<HardwareRequest> out{h};
   const std::size_t n = h.gpus.size();
-  if (n < 2 || n > 4) return out;
-  for (unsigned mask = 1; mask + 1 < (1U << n); ++mask) {
+  if (n < 2) return out;
+  const auto part_of = [&](const std::vector<std::size_t>& kinds) {
     HardwareRequest part = h;
     part.gpus.clear();
-    for (std::size_t i = 0; i < n; ++i)
-      if ((mask & (1U << i)) != 0) part.gpus.push_back(h.gpus[i]);
-    out.push_back(std::move(part));
+    for (const std::size_t i : kinds) part.gpus.push_back(h.gpus[i]);
+    return part;
+  };
+  if (n <= 4) {
+    for (unsigned mask = 1; mask + 1 < (1U << n); ++mask) {
+      std::vector<std::size_t> kinds;
+      for (std::size_t i = 0; i < n; ++i)
+        if ((mask & (1U << i)) != 0) kinds.push_back(i);
+      out.push_back(part_of(kinds));
+    }
+    return out;
   }
+  std::vector<std::size_t> by_speed(n);
+  for (std::size_t i = 0; i < n; ++i) by_speed[i] = i;
+  std::stable_sort(by_speed.begin(), by_speed.end(), [&](std::size_t a, std::size_t b) {
+    return cat.require_gpu(h.gpus[a].name).bandwidth_bytes_per_s >
+           cat.require_gpu(h.gpus[b].name).bandwidth_bytes_per_s;
+  });
+  for (std::size_t k = 1; k < n; ++k)
+    out.push_back(
+        part_of(std::vector<std::size_t>(by_speed.begin(), by_speed.begin() + static_cast<std::ptrdiff_t>(k))));
+  for (std::size_t k = 1; k < n; ++k) out.push_back(part_of({by_speed[k]}));
   return out;
 }
 
@@ -532,7 +551,7 @@ std::optional<Candidate> place(const Catalog& cat, const RecommendRequest& r, co
     }
     for (const auto& o : options.hardware) place_on(o.request, o.hardware, &o);
   } else {
-    const std::vector<HardwareRequest> parts = own_options(*r.hardware);
+    const std::vector<HardwareRequest> parts = own_options(cat, *r.hardware);
     if (spans_nodes && in_nodes.split)  // as estimate places them: whole nodes of the GPU's gpus_per_node
       place_on(in_nodes.split->first, in_nodes.split->second, nullptr);
     else if (parts.size() == 1)
