@@ -124,7 +124,7 @@ TEST_CASE("MoE blocks add their fixed time on the device that computes the exper
 }
 
 TEST_CASE("a --vram card says what it was modelled on", "[performance][hardware]") {
-  // Modelled on the slowest GeForce card of the smallest size that holds it: memory bandwidth =
+  // Modelled on the slowest consumer card of the smallest size that holds it: memory bandwidth =
   // data rate x bus width / 8 from the cards' spec sheets.
   const auto generic = [](std::uint64_t bytes) {
     HardwareRequest h;
@@ -142,12 +142,14 @@ TEST_CASE("a --vram card says what it was modelled on", "[performance][hardware]
   REQUIRE(generic(24 * k_gib).gpus.front().bandwidth_bytes_per_s / 1'000'000'000ULL == 936);
   // 40 GiB: no GeForce card holds it; the 48 GiB workstation cards, the RTX A6000 (16 Gbps x 384 / 8).
   REQUIRE(generic(40 * k_gib).gpus.front().bandwidth_bytes_per_s == 768'000'000'000ULL);
-  // CUDA cards first: at 128 GiB the Ryzen AI Max+ 395 (256 GB/s) is slower than the DGX Spark
-  // (273 GB/s), but an AMD model would move the card to ROCm's engines and speed classes.
-  const auto unified = generic(128 * k_gib);
-  CAPTURE(unified.assumed);
-  REQUIRE(unified.assumed.find("DGX Spark") != std::string::npos);
-  REQUIRE(unified.gpus.front().software_stack.empty());
+  // At 128 GiB no card of a consumer or workstation holds it; the DGX Spark and the Ryzen AI Max+
+  // 395 have 128 GiB but are whole machines whose memory is the system's too, not cards. The
+  // smallest datacenter CUDA card that holds it: the H200 (141 GB); the H100 NVL (94 GB) does not.
+  const auto big = generic(128 * k_gib);
+  CAPTURE(big.assumed);
+  REQUIRE(big.assumed.find("H200") != std::string::npos);
+  REQUIRE(big.assumed.find("DGX Spark") == std::string::npos);
+  REQUIRE(big.gpus.front().software_stack.empty());
   // 200 GiB: the MI325X (256 GiB) is the smallest card that holds it; the B300 is the CUDA one.
   REQUIRE(generic(200 * k_gib).assumed.find("B300") != std::string::npos);
   HardwareRequest h;

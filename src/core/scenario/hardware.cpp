@@ -52,8 +52,9 @@ const GpuSpec& generic_model(const Catalog& cat, Bytes vram) {
     for (const std::string_view market : {"consumer", "workstation", "datacenter"}) {
       const GpuSpec* best = nullptr;
       for (const auto& g : cat.gpus) {
+        // A whole machine (a DGX Spark, a Mac) is no card: its memory is the system's too.
         if (g.device_class != market || g.memory.count() < vram.count() || g.bandwidth_bytes_per_s == 0 ||
-            (cuda_only && !runs_cuda(g)))
+            g.whole_system || (cuda_only && !runs_cuda(g)))
           continue;
         const bool smaller = best && g.memory.count() < best->memory.count();
         const bool slower =
@@ -286,7 +287,9 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
         "the {} class's throughput factors (give %bandwidth%, or %gpu% for a catalog card)",
         model.name,
         model.memory.count() >= r.vram->count()
-            ? fmt::format("the slowest catalog card of the smallest size that holds {:.1f} GiB", gib)
+            ? fmt::format("the slowest of the smallest {} cards in the catalog that hold {:.1f} GiB (consumer cards "
+                          "first, then workstation, then datacenter)",
+                          model.device_class, gib)
             : fmt::format("the largest datacenter card in the catalog ({:.1f} GiB is more than any card holds)", gib),
         static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
         r.bandwidth ? " (from %bandwidth%)" : "", d.peak_tflops, device_class_name(d.device_class));
