@@ -58,15 +58,40 @@ void capped_contexts(const CompareMatrix& m, std::ostream& out) {
     out << "  context: the model's window where it is shorter than asked (" << join(capped, ", ") << ")\n";
 }
 
+/// `text` with every `from` replaced by `to`, built anew (no in-place replace).
+std::string replaced(std::string_view text, std::string_view from, std::string_view to) {
+  std::string out;
+  for (std::size_t at = 0;;) {
+    const std::size_t hit = text.find(from, at);
+    out.append(text.substr(at, hit == std::string_view::npos ? std::string_view::npos : hit - at));
+    if (hit == std::string_view::npos) return out;
+    out.append(to);
+    at = hit + from.size();
+  }
+}
+
 /// Why the n/a cells are n/a, each distinct reason once: a setting the row's engine refuses
 /// (--kv-type auto on llama.cpp) is not the catalog's doing and the table alone would hide it.
+/// Reasons that differ only in the row's model name (V4-Flash's and V4-Pro's) are printed once,
+/// naming the models together.
 void na_reasons(const CompareMatrix& m, std::ostream& out) {
-  std::vector<std::string> seen;
+  constexpr std::string_view k_model = "\x01";                         // stands for the row's model name in a reason
+  std::vector<std::pair<std::string, std::vector<std::string>>> seen;  // reason -> models
   for (const auto& row : m.rows)
-    for (const auto& c : row.cells)
-      if (!c.applicable && !c.why_not.empty() && std::find(seen.begin(), seen.end(), c.why_not) == seen.end())
-        seen.push_back(c.why_not);
-  for (const auto& why : seen) out << "  n/a: " << why << '\n';
+    for (const auto& c : row.cells) {
+      if (c.applicable || c.why_not.empty()) continue;
+      const std::string key = replaced(c.why_not, row.model->name, k_model);
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& x) { return x.first == key; });
+      if (it == seen.end()) it = seen.insert(seen.end(), {key, {}});
+      if (std::find(it->second.begin(), it->second.end(), row.model->name) == it->second.end())
+        it->second.push_back(row.model->name);
+    }
+  for (const auto& [key, models] : seen) {
+    const std::string names =
+        models.size() == 1 ? models.front()
+                           : join(std::vector<std::string>(models.begin(), models.end() - 1)) + " and " + models.back();
+    out << "  n/a: " << replaced(key, k_model, names) << '\n';
+  }
 }
 
 /// Columns planned on different engines (FP16 on vLLM, Q8_0 on llama.cpp) compare engines too:
