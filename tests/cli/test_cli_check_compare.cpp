@@ -356,7 +356,7 @@ TEST_CASE("compare says which engine each column ran on when they differ", "[cli
 }
 
 TEST_CASE("compare names models with the same n/a reason together", "[cli][compare]") {
-  const auto o = run_cli({"compare", "--models", "v4-flash,v4-pro", "--quants", "q4_k_m", "--vram", "24"});
+  const auto o = run_cli({"compare", "--models", "8b,v4-flash,v4-pro", "--quants", "q4_k_m", "--vram", "24"});
   REQUIRE(o.code == 0);
   REQUIRE(o.out.find("n/a: DeepSeek-V4-Flash and DeepSeek-V4-Pro's GGUF files are sized from the files themselves") !=
           std::string::npos);
