@@ -298,3 +298,10 @@ TEST_CASE("parse errors name the option or value at fault", "[cli][bad_input]") 
   require_usage_error(run_cli({"estimate", "8b", "--ram", "64", "--gpu-memory", "8"}),
                       "--gpu-memory sets the memory of --gpu or --gpus cards, and none is given");
 }
+
+TEST_CASE("a catalog GPU missing both speed figures names both at once", "[cli][bad_input]") {
+  // data/gpus.json gives the Ascend 910B neither a memory bandwidth nor a tensor rate.
+  require_usage_error(run_cli({"estimate", "8b", "--gpu", "ascend-910b"}),
+                      "Huawei Ascend 910B has no published memory bandwidth; give one with --bandwidth, and no dense "
+                      "FP16/BF16 tensor rate in the catalog: add bf16_tflops");
+}

@@ -298,13 +298,17 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
     if (r.pcie) apply_pcie_link(*r.pcie, d);
     if (r.link_bandwidth) d.link_bytes_per_s = *r.link_bandwidth;
-    if (d.bandwidth_bytes_per_s == 0)
-      throw InputError(d.name + " has no published memory bandwidth; give one with %bandwidth%");
     // Without a rate every compute-bound figure (prefill, batched decode) would take no time.
+    // Both figures missing are named at once: fixing one should not just reveal the other.
+    constexpr std::string_view k_add_rate =
+        "add bf16_tflops (or fp16_tflops) to its entry in a catalog file (docs/catalog.md)";
+    if (d.bandwidth_bytes_per_s == 0)
+      throw InputError(d.name + " has no published memory bandwidth; give one with %bandwidth%" +
+                       (d.peak_tflops > 0
+                            ? std::string()
+                            : ", and no dense FP16/BF16 tensor rate in the catalog: " + std::string(k_add_rate)));
     if (!(d.peak_tflops > 0))
-      throw InputError(d.name +
-                       " has no dense FP16/BF16 tensor rate in the catalog; add bf16_tflops (or "
-                       "fp16_tflops) to its entry in a catalog file (docs/catalog.md)");
+      throw InputError(d.name + " has no dense FP16/BF16 tensor rate in the catalog; " + std::string(k_add_rate));
   }
   const bool apple = !hw.gpus.empty() && std::all_of(hw.gpus.begin(), hw.gpus.end(), [](const Device& d) {
     return d.device_class == DeviceClass::apple;
