@@ -442,3 +442,10 @@ TEST_CASE("recommend on five kinds of GPU still tries the fastest one alone", "[
   REQUIRE(five["pick"]["hardware"] == four["pick"]["hardware"]);
   REQUIRE(five["pick"]["quant"] == four["pick"]["quant"]);
 }
+
+TEST_CASE("recommend with nothing feasible shows the smallest candidate among the closest", "[cli][recommend]") {
+  // $1 a month rents nothing; the smallest plan (the 1.5B distill) is what the budget is nearest.
+  const auto o = dsplan::test::run_json({"recommend", "--cloud", "--budget-usd", "1"}, 1);
+  REQUIRE(o["pick"].is_null());
+  REQUIRE(o["rejected"][0]["model"] == "r1-distill-qwen-1.5b");
+}

@@ -134,9 +134,16 @@ std::vector<Candidate> notable_rejections(const Recommendation& rec, std::size_t
       }
     }
   };
-  // With nothing feasible, those the hardware holds come first: the limit each misses is the one
-  // to relax (a time to first token, a speed floor, a budget).
-  if (rec.ranked.empty()) consider(true);
+  // With nothing feasible, the smallest candidate first (the cheapest to rent, the nearest to
+  // fitting: what a budget of $1 or a small card could still not get), then those the hardware
+  // holds: the limit each misses is the one to relax (a time to first token, a speed floor, a budget).
+  if (rec.ranked.empty()) {
+    const Candidate* smallest = nullptr;
+    for (const auto& c : rec.rejected)
+      if (c.memory_total.count() > 0 && (!smallest || c.memory_total < smallest->memory_total)) smallest = &c;
+    if (smallest && max > 1) out.push_back(smallest);
+    consider(true);
+  }
   consider(false);
   std::vector<Candidate> copies;
   for (const Candidate* c : out) copies.push_back(*c);
