@@ -61,8 +61,9 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["fits"] = c.fits();
   j["layout"] = c.evaluation ? ordered_json(layout_text(*c.evaluation)) : ordered_json(nullptr);
   j["fullest_device_fraction"] = c.evaluation ? ordered_json(c.fullest_device()) : ordered_json(nullptr);
-  // Placed, each device holds its own compute buffer: the total is what the devices hold together.
-  const Bytes total = c.fits() ? c.gpu_used() + c.ram_used() : c.memory_total;
+  // Placed (fitting or not), each device holds its own compute buffer: the total is what the
+  // devices hold together, so total = gpu + ram as documented.
+  const Bytes total = c.gpu_used() + c.ram_used();
   j["memory"] = c.evaluation ? ordered_json{{"total_bytes", total.count()},
                                             {"gpu_bytes", c.gpu_used().count()},
                                             {"gpu_capacity_bytes", c.gpu_capacity().count()},

@@ -449,3 +449,18 @@ TEST_CASE("recommend with nothing feasible shows the smallest candidate among th
   REQUIRE(o["pick"].is_null());
   REQUIRE(o["rejected"][0]["model"] == "r1-distill-qwen-1.5b");
 }
+
+TEST_CASE("every placed candidate's total is its GPU plus its RAM bytes, fitting or not", "[cli][recommend]") {
+  const auto o = dsplan::test::run_json({"recommend", "--vram", "24", "--all"});
+  std::size_t placed = 0, unfit = 0;
+  for (const auto& c : o["candidates"]) {
+    if (c["memory"].is_null()) continue;
+    ++placed;
+    if (c["fits"] == false) ++unfit;
+    const auto& m = c["memory"];
+    REQUIRE(m["total_bytes"].get<std::uint64_t>() ==
+            m["gpu_bytes"].get<std::uint64_t>() + m["ram_bytes"].get<std::uint64_t>());
+  }
+  REQUIRE(placed > 0);
+  REQUIRE(unfit > 0);  // the rule is checked on placements that do not fit as well
+}
