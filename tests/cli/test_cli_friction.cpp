@@ -526,3 +526,10 @@ TEST_CASE("unknown power and missing prices are said, not printed as zeros", "[c
   const auto cost = run_cli({"recommend", "--vram", "24", "--prefer", "cost"});
   REQUIRE(cost.out.find("Prefer cost: no candidate has a price on this hardware") != std::string::npos);
 }
+
+TEST_CASE("a generic card's tensor rate says which accumulation it is", "[cli][friction]") {
+  // The RTX 3090 (GA102): 142 TFLOPS FP16 with FP16 accumulation, 71 BF16 (NVIDIA Ampere GA102
+  // whitepaper), the figure 'list gpus' prints.
+  const auto o = run_cli({"estimate", "8b", "-q", "q4_k_m", "--vram", "24"});
+  REQUIRE(o.out.find("142 TFLOPS 16-bit with FP16 accumulation (71 BF16)") != std::string::npos);
+}

@@ -283,7 +283,7 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
     for (std::uint64_t i = 0; i < r.vram_count; ++i) hw.gpus.push_back(d);
     const double gib = static_cast<double>(r.vram->count()) / static_cast<double>(1ULL << 30);
     hw.assumed = fmt::format(
-        "generic GPU modelled on the {}, {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit, its PCIe link and "
+        "generic GPU modelled on the {}, {}: {} GB/s memory bandwidth{}, {:.0f} TFLOPS 16-bit{}, its PCIe link and "
         "the {} class's throughput factors (give %bandwidth%, or %gpu% for a catalog card)",
         model.name,
         model.memory.count() >= r.vram->count()
@@ -292,7 +292,12 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
                           model.device_class, gib)
             : fmt::format("the largest datacenter card in the catalog ({:.1f} GiB is more than any card holds)", gib),
         static_cast<double>(r.bandwidth.value_or(model.bandwidth_bytes_per_s)) / 1e9,
-        r.bandwidth ? " (from %bandwidth%)" : "", d.peak_tflops, device_class_name(d.device_class));
+        r.bandwidth ? " (from %bandwidth%)" : "", d.peak_tflops,
+        // GeForce cards multiply FP16 at twice their BF16 (FP32-accumulate) rate, which 'list gpus' shows.
+        d.peak_tflops > d.peak_fp32_accumulate_tflops
+            ? fmt::format(" with FP16 accumulation ({:.0f} BF16)", d.peak_fp32_accumulate_tflops)
+            : "",
+        device_class_name(d.device_class));
   }
   for (auto& d : hw.gpus) {
     if (r.bandwidth) d.bandwidth_bytes_per_s = *r.bandwidth;
