@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "dsplan/base/text.hpp"
+
 namespace dsplan::cli {
 
 std::string with_commas(std::uint64_t value) {
@@ -33,7 +35,11 @@ std::string params_short(std::uint64_t params) {
 }
 
 std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
-  return with_commas(n) + " " + std::string(n == 1 ? one : many);
+  return with_commas(n) + " " + std::string(plural(n, one, many));
+}
+
+std::string gpu_context_label(std::string_view backend) {
+  return std::string(backend == "metal" ? "Metal" : backend == "rocm" ? "ROCm (HIP)" : "CUDA") + " context";
 }
 
 std::string fixed(double value, int decimals) { return fmt::format("{:.{}f}", value, decimals); }

@@ -13,6 +13,8 @@ namespace dsplan::cli {
 [[nodiscard]] std::string with_commas(std::uint64_t value);
 /// "1 token", "4,096 tokens": the count with commas and the noun in the number it takes.
 [[nodiscard]] std::string count_of(std::uint64_t n, std::string_view one, std::string_view many);
+/// The runtime a GPU backend's overhead row is: "CUDA context", "ROCm (HIP) context", "Metal context".
+[[nodiscard]] std::string gpu_context_label(std::string_view backend);
 /// Memory figures: binary GiB, two decimals, unit attached ("34.81 GiB").
 [[nodiscard]] std::string gib(Bytes bytes);
 /// Download/disk figures: decimal GB, two decimals ("42.52 GB").

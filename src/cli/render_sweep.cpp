@@ -31,7 +31,7 @@ void render_sweep_table(const std::vector<ContextPoint>& points, std::ostream& o
   const PlanResult& first = points.front().plan;
   const auto& s = first.scenario;
   out << s.model->name << " | " << s.quant->name << " | " << s.engine->name << " | KV cache " << s.kv_type->id << " x "
-      << s.batch << (s.batch == 1 ? " sequence" : " sequences") << '\n';
+      << count_of(s.batch, "sequence", "sequences") << '\n';
   out << "Context sweep up to the model's window of " << with_commas(s.model->arch.max_context) << " tokens\n";
   if (!first.layout) {
     Table t({{"Context"}, {"KV [GiB]", Table::Align::right}, {"Total [GiB]", Table::Align::right}});

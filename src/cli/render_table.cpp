@@ -59,9 +59,7 @@ std::string kv_shape(const KvCacheSize& kv) {
 /// The backend whose context the overhead is: CUDA, ROCm (HIP) or Metal, as the GPUs run.
 std::string runtime_label(const PlanResult& r) {
   if (!r.hardware || r.hardware->gpus.empty()) return "a GPU's context, workspaces (none on the CPU alone)";
-  const std::string_view backend = gpu_backend(r.hardware->gpus.front());
-  const std::string name = backend == "metal" ? "Metal" : backend == "rocm" ? "ROCm (HIP)" : "CUDA";
-  return name + " context, workspaces";
+  return gpu_context_label(gpu_backend(r.hardware->gpus.front())) + ", workspaces";
 }
 
 void memory_table(const PlanResult& r, std::ostream& out) {
@@ -250,7 +248,7 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
       << " of context)\n";
   out << "  Decode: ~ " << fixed(t.decode_tokens_per_s, 1) << " tokens/s per sequence "
       << band_note(t.decode_band, t.decode_tokens_per_s) << ", " << fixed(t.aggregate_tokens_per_s, 1)
-      << " tokens/s for " << r.scenario.batch << (r.scenario.batch == 1 ? " sequence" : " sequences") << " ("
+      << " tokens/s for " << count_of(r.scenario.batch, "sequence", "sequences") << " ("
       << fixed(t.decode_step_s * 1e3, 1) << " ms per step, " << t.bound << "-bound)\n";
   if (!t.build_date.empty())
     out << "  Build of " << t.build_date << ": decode x" << fixed(t.build_decode_factor, 3) << ", prefill x"
@@ -418,7 +416,7 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
       << (m.weights.mtp.count() > 0 ? ", MTP module included" : "") << ")\n";
   if (const auto& f = s.quant->file)
     out << "  File: " << printable(f->files.front())
-        << (f->files.size() > 1 ? fmt::format(" (+{} more part{})", f->files.size() - 1, f->files.size() > 2 ? "s" : "")
+        << (f->files.size() > 1 ? " (+" + count_of(f->files.size() - 1, "more part", "more parts") + ")"
                                 : std::string())
         << "; its exact tensors; "
         << (f->engine_limiting_types.empty()

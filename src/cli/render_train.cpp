@@ -92,10 +92,7 @@ void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
   row("  logits and loss", m.logits);
   if (m.gathered_weights.count() > 0) row("ZeRO-3 gathered block", m.gathered_weights);
   // PyTorch's context on the GPUs' stack: ROCm (HIP) on AMD's, CUDA on NVIDIA's.
-  const std::string_view backend = r.gpu ? gpu_backend(*r.gpu) : std::string_view("cuda");
-  const std::string context = backend == "rocm"    ? "ROCm (HIP) context, workspace"
-                              : backend == "metal" ? "Metal context, workspace"
-                                                   : "CUDA context, workspace";
+  const std::string context = gpu_context_label(r.gpu ? gpu_backend(*r.gpu) : "cuda") + ", workspace";
   row(context.c_str(), m.overhead);
   row("Total", m.total);
   t.render(out, "  ");

@@ -626,12 +626,14 @@ std::string architecture_unsupported(const Catalog& cat, const ResolvedScenario&
     // (V4 on llama.cpp) is named with the file it needs.
     std::vector<std::string> loads, from_file;
     for (const auto& e : here) (contains(s.quant->engines, e) ? loads : from_file).push_back(e);
+    const auto run = [](const std::vector<std::string>& engines) {
+      return "; " + join(engines, " and ") + std::string(plural(engines.size(), " runs", " run")) + " it there";
+    };
     std::string hint;
     if (!loads.empty())
-      hint = "; " + join(loads, " and ") + (loads.size() == 1 ? " runs" : " run") + " it there";
+      hint = run(loads);
     else if (!from_file.empty() && !t.gguf_files_only.empty())
-      hint = "; " + join(from_file, " and ") + (from_file.size() == 1 ? " runs" : " run") +
-             " it there from a GGUF file (%model_file%)";
+      hint = run(from_file) + " from a GGUF file (%model_file%)";
     return fmt::format("{} runs {} {}; {} is {}{} (sources: dsplan show {})", s.engine->name, s.model->name, where,
                        d.name, arch, hint, s.model->id);
   }
