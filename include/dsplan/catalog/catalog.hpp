@@ -77,6 +77,7 @@ struct ArchGpuSupport {
   std::vector<std::string> engines;
   std::vector<std::string> gpu_architectures;  ///< prefixes of GpuSpec::architecture
   std::string source;
+  bool operator==(const ArchGpuSupport&) const = default;
 };
 
 /// Architecture traits of a Hugging Face `model_type` that config.json does not spell out
@@ -124,6 +125,7 @@ struct ArchTraits {
   std::vector<std::string> formats;
   std::string formats_source;
   std::string source;
+  bool operator==(const ArchTraits&) const = default;
 };
 
 /// Exact architecture of one checkpoint, from its config.json.
@@ -176,6 +178,7 @@ struct ModelArch {
   [[nodiscard]] bool layer_is_moe(std::uint64_t layer) const {
     return is_moe() && layer >= first_k_dense_replace && (layer % moe_layer_freq) == 0;
   }
+  bool operator==(const ModelArch&) const = default;
 };
 
 /// Published benchmark scores (percent, except the Codeforces rating). Missing = not published.
@@ -185,6 +188,7 @@ struct Benchmarks {
   /// The context the scores' reasoning mode needs (V4's Think Max: 393,216 tokens); 0: not stated.
   std::uint64_t context_tokens = 0;
   std::string context_source;
+  bool operator==(const Benchmarks&) const = default;
 };
 
 struct ModelSpec {
@@ -221,6 +225,7 @@ struct ModelSpec {
   Benchmarks benchmarks;
   std::string notes;
   std::string origin;  ///< catalog file this entry came from
+  bool operator==(const ModelSpec&) const = default;
 };
 
 /// How one storage type lays out weights. Two layouts cover every format dsplan knows:
@@ -254,6 +259,7 @@ struct BlockType {
   [[nodiscard]] bool loaded_by(std::string_view engine) const {
     return engines.empty() || std::find(engines.begin(), engines.end(), engine) != engines.end();
   }
+  bool operator==(const BlockType&) const = default;
 };
 
 /// llama.cpp's layer-position tests (llama-quant.cpp): use_more_bits, i < n/8, i < n/16, and
@@ -272,6 +278,7 @@ struct RuleCondition {
   std::optional<bool> imatrix;
   std::optional<bool> default_block_fits;  ///< ne0 divisible by the default type's block
   std::optional<bool> gqa_or_experts;   ///< n_gqa >= 4 || n_expert >= 4 (llama.cpp IQ1/IQ2 attn_v rule)
+  bool operator==(const RuleCondition&) const = default;
 };
 
 /// Tags as bits (role names, llama.cpp categories, kinds); resolved when the catalog loads.
@@ -284,6 +291,7 @@ struct QuantRule {
   std::string type;
   TagMask mask;                ///< `match` as bits, filled by load_catalog
   std::size_t type_index = 0;  ///< `type` as an index into Catalog::block_types, filled by load_catalog
+  bool operator==(const QuantRule&) const = default;
 };
 
 /// A quantization format: a default storage type and per-tensor rules, as the real tool applies them.
@@ -293,6 +301,7 @@ struct QuantQuality {
   double kld = 0;
   std::string basis;  ///< measured, proxy (another format's figure), derived, reference
   std::string source;
+  bool operator==(const QuantQuality&) const = default;
 };
 
 struct FileWeights;  // dsplan/file_weights.hpp
@@ -338,6 +347,7 @@ struct QuantFormat {
   std::string recipe_note;
   /// Set for a model file given with --model-file (add_model_file): its exact tensors replace the rules.
   std::shared_ptr<const FileWeights> file;
+  bool operator==(const QuantFormat&) const = default;
 };
 
 /// A published file whose per-tensor recipe is unknown (unsloth's later dynamic quants): no format
@@ -351,6 +361,7 @@ struct UnmodelledFile {
   std::string hf;              ///< OWNER/REPO/PREFIX of the file or split set on the Hugging Face Hub
   std::string published_size;  ///< what was published about its size, with units; empty: nothing found
   std::string source;
+  bool operator==(const UnmodelledFile&) const = default;
 };
 
 /// The one-line refusal for a format asked of an unmodelled file: what was published and how to
@@ -372,6 +383,7 @@ struct ContainerRules {
   std::map<std::size_t, std::size_t> fallback_index;  ///< `fallback` as block-type indices (load_catalog)
   std::size_t final_fallback_index = 0;
   std::string source;
+  bool operator==(const ContainerRules&) const = default;
 };
 
 /// Memory layout of the cache an engine keeps for multi-head latent attention.
@@ -411,6 +423,7 @@ struct PerformanceClass {
   /// Decode bandwidth relative to bandwidth_efficiency by GPU architecture: the share of the
   /// datasheet bandwidth a generation's memory system delivers to these kernels; 1 when not listed.
   std::map<std::string, double> architecture_bandwidth_factor;
+  bool operator==(const PerformanceClass&) const = default;
 };
 
 /// How builds older than `before` (YYYY-MM-DD) ran against a current build (--build-date;
@@ -427,6 +440,7 @@ struct BuildEra {
   /// Speed families the MoE terms were measured on (empty: every model with routed experts).
   std::vector<std::string> moe_families;
   std::string source;
+  bool operator==(const BuildEra&) const = default;
 };
 
 struct EnginePerformance {
@@ -452,6 +466,7 @@ struct EnginePerformance {
   /// time is the first such era's that sets one and covers the model.
   std::vector<BuildEra> build_eras;
   std::map<std::string, std::string> sources;
+  bool operator==(const EnginePerformance&) const = default;
 };
 
 struct EngineSpec {
@@ -550,6 +565,7 @@ struct EngineSpec {
 
   /// The source for `topic`, or every source joined when the topic has none of its own.
   [[nodiscard]] std::string source(const std::string& topic) const;
+  bool operator==(const EngineSpec&) const = default;
 };
 
 struct GpuSpec {
@@ -587,6 +603,7 @@ struct GpuSpec {
   std::vector<std::string> sources;
   std::string notes;
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  bool operator==(const GpuSpec&) const = default;
 };
 
 /// A host CPU and its memory system (for layers or experts kept in system RAM).
@@ -606,6 +623,7 @@ struct CpuSpec {
   std::vector<std::string> sources;
   std::string notes;
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  bool operator==(const CpuSpec&) const = default;
 };
 
 struct CloudPrice {
@@ -621,6 +639,7 @@ struct CloudPrice {
   std::uint64_t max_gpus_per_instance = 1;
   /// Instances can be rented as a cluster with a GPU fabric (InfiniBand, EFA) for multi-node runs.
   bool multi_node = false;
+  bool operator==(const CloudPrice&) const = default;
 };
 
 /// What a deployment needs of a cloud offering: GPUs of one type per instance, and whether it spans nodes.
@@ -643,6 +662,7 @@ struct PurchasePrice {
   std::string kind;
   std::string date;
   std::string source;
+  bool operator==(const PurchasePrice&) const = default;
 };
 
 /// One priced part of a host (prices.json host_prices): a CPU (`key` = its catalog id), RAM per
@@ -654,6 +674,7 @@ struct HostPrice {
   std::string what;
   std::string date;
   std::string source;
+  bool operator==(const HostPrice&) const = default;
 };
 
 /// Host parts by kind. RAM kinds: "server" (registered DDR5), "desktop" (unbuffered DDR5);
@@ -664,6 +685,7 @@ struct HostPrices {
   std::vector<HostPrice> platforms;
   std::vector<HostPrice> storage_per_tb;
   [[nodiscard]] const HostPrice* find(const std::vector<HostPrice>& list, std::string_view key) const;
+  bool operator==(const HostPrices&) const = default;
 };
 
 /// Defaults of the cost model, each with its source (prices.json cost_defaults).
@@ -680,6 +702,7 @@ struct CostDefaults {
   std::string host_cpu_server;
   std::uint64_t host_cpus_per_server = 1;
   std::map<std::string, std::string> sources;
+  bool operator==(const CostDefaults&) const = default;
 };
 
 /// One group of a task's quality score: the first benchmark key a model has, over `divide_by`.
@@ -687,6 +710,7 @@ struct TaskMetric {
   double weight = 1;
   std::vector<std::string> keys;  ///< equivalent benchmarks, preferred first
   double divide_by = 1;           ///< a Codeforces rating / 30 puts it on a 0-100 scale
+  bool operator==(const TaskMetric&) const = default;
 };
 
 /// What a user asks a model to do, and how published benchmarks score a model for it.
@@ -699,6 +723,7 @@ struct TaskSpec {
   std::vector<std::string> blend_of;    ///< ... the mean of other tasks' scores
   bool short_answers = false;           ///< thinking tokens buy little: non-reasoning models preferred
   std::string why;
+  bool operator==(const TaskSpec&) const = default;
 };
 
 /// How far published speeds fall from dsplan's for one class of runs (engine x hardware family
@@ -713,6 +738,7 @@ struct SpeedBand {
   double high = 1.0;                 ///< 90th percentile
   double median = 1.0;
   std::vector<std::string> sources;  ///< measurement source ids (tests/data/measurements.json)
+  bool operator==(const SpeedBand&) const = default;
 };
 
 /// Everything dsplan knows, merged from the embedded data and any user files.
@@ -774,6 +800,7 @@ class Catalog {
   [[nodiscard]] const CpuSpec& require_cpu(std::string_view name) const;
   [[nodiscard]] const TaskSpec& require_task(std::string_view name) const;
   [[nodiscard]] const BlockType& require_block_type(std::string_view id) const;
+  bool operator==(const Catalog&) const = default;
 };
 
 }  // namespace dsplan

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/catalog/compiled_catalog.hpp"
 #include "core/catalog/config_parse.hpp"
 #include "core/catalog/embedded_catalog.hpp"
 #include "core/catalog/json_node.hpp"
@@ -1141,21 +1142,33 @@ Catalog load_catalog(std::span<const CatalogLayer> layers) {
   return cat;
 }
 
-Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides, CatalogScope scope) {
+Catalog detail::load_embedded_json(CatalogScope scope) {
   // Parsed in place: copying 318 KB of text into layers cost 5% of a process's time.
   Catalog cat;
   detail::JsonDoc doc;
   // Model data cross-references nothing in the other files (prices name GPUs and CPUs, not the
   // reverse), so skipping those files leaves every check of what is loaded intact.
-  const bool model_data_only = scope == CatalogScope::model_data && overrides.empty();
+  const bool model_data_only = scope == CatalogScope::model_data;
   const auto is_model_data = [](std::string_view name) {
     return name == "models.json" || name == "quants.json" || name == "engines.json";
   };
   for (const auto& [name, text] : detail::embedded_files())
     if (!model_data_only || is_model_data(name)) merge_layer(cat, "embedded:" + std::string(name), text, doc);
   cat.has_hardware_data = !model_data_only;
-  for (const auto& layer : overrides) merge_layer(cat, layer.origin, layer.text, doc);
   resolve_and_check(cat);
+  return cat;
+}
+
+Catalog load_embedded_catalog(std::span<const CatalogLayer> overrides, CatalogScope scope) {
+  if (!overrides.empty()) scope = CatalogScope::full;  // a user file may refer to anything
+  // The build parsed and checked the embedded files (compiled_catalog.hpp); builds without a
+  // compiled catalog parse them here.
+  const std::string_view compiled = detail::compiled_catalog_bytes(scope);
+  Catalog cat = compiled.empty() ? detail::load_embedded_json(scope) : detail::read_compiled_catalog(compiled);
+  if (overrides.empty()) return cat;
+  detail::JsonDoc doc;
+  for (const auto& layer : overrides) merge_layer(cat, layer.origin, layer.text, doc);
+  resolve_and_check(cat);  // again: the layers' entries, and the embedded ones they replaced or refer to
   return cat;
 }
 
