@@ -1,9 +1,10 @@
 // In-process speed of the estimator: catalog load, one estimate, the whole catalog.
 #include <benchmark/benchmark.h>
 
+#include "core/catalog/compiled_catalog.hpp"
 #include "dsplan/catalog/catalog_load.hpp"
-#include "dsplan/serving/memory.hpp"
 #include "dsplan/recommend/recommend.hpp"
+#include "dsplan/serving/memory.hpp"
 #include "dsplan/training/training.hpp"
 
 namespace {
@@ -24,10 +25,17 @@ void estimate(benchmark::State& state, const char* model, const char* quant) {
   state.SetItemsProcessed(state.iterations());
 }
 
+/// What a run does: read back the catalog compiled at build time.
 void BM_LoadEmbeddedCatalog(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(dsplan::load_embedded_catalog());
 }
 BENCHMARK(BM_LoadEmbeddedCatalog)->Unit(benchmark::kMillisecond);
+
+/// What the build does once (and a run did before stop 52): parse and check the embedded JSON.
+void BM_ParseEmbeddedCatalogJson(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(dsplan::detail::load_embedded_json(dsplan::CatalogScope::full));
+}
+BENCHMARK(BM_ParseEmbeddedCatalogJson)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(estimate, distill_70b_q4_k_m, "70b", "q4_k_m");
 BENCHMARK_CAPTURE(estimate, distill_1_5b_bf16, "1.5b", "bf16");
