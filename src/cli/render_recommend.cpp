@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/format.hpp"
@@ -15,6 +16,9 @@
 namespace dsplan::cli {
 
 namespace {
+
+/// The user's own GPUs, which a candidate may use only some of (none when renting).
+const HardwareRequest* own_gpus(const RecommendRequest& r) { return !r.cloud && r.hardware ? &*r.hardware : nullptr; }
 
 using ordered_json = nlohmann::ordered_json;
 
@@ -88,7 +92,7 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["score"] = c.score;
   j["reasoning_model"] = c.reasoning_model;
   j["reasons"] = c.reasons;
-  const std::string command = c.fits() ? launch_command(c, r.context, r.users).command : std::string();
+  const std::string command = c.fits() ? launch_command(c, r.context, r.users, own_gpus(r)).command : std::string();
   j["command"] = command.empty() ? ordered_json(nullptr) : ordered_json(command);
   if (r.context_max)
     j["max_context"] = c.max_context_search
@@ -117,7 +121,14 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     out << fmt::format("  Score {:.1f}; {}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
                        pick.memory_text(), pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(),
                        spend_text(pick, r));
-    out << "  Run: " << launch_command(pick, r.context, r.users).shown() << '\n';
+    const LaunchCommand run = launch_command(pick, r.context, r.users, own_gpus(r));
+    out << "  Run: " << run.shown() << '\n';
+    if (const auto* own = own_gpus(r); own && pick.placed_on && !run.command.empty())
+      if (const auto devices = devices_of_part(*own, *pick.placed_on); !devices.empty())
+        out << fmt::format(
+            "  GPUs: it runs on {} of yours ({} {}, counting from 0 in the order --gpus lists them; "
+            "CUDA_VISIBLE_DEVICES counts as `nvidia-smi -L` lists them: check that the order matches)\n",
+            pick.hardware, devices.size() == 1 ? "GPU" : "GPUs", fmt::join(devices, ","));
     if (const auto& cs = pick.max_context_search)
       out << fmt::format("  Longest context: {} tokens per user (window {}; limited by {})\n",
                          with_commas(pick.max_context), with_commas(cs->limit),

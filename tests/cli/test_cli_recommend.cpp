@@ -443,6 +443,29 @@ TEST_CASE("recommend on five kinds of GPU still tries the fastest one alone", "[
   REQUIRE(five["pick"]["quant"] == four["pick"]["quant"]);
 }
 
+TEST_CASE("a pick on some of the user's GPUs selects them in its launch command", "[cli][recommend]") {
+  // --gpus rtx3060,h100-sxm: GPU 0 is the RTX 3060 and GPU 1 the H100. The pick runs on the H100
+  // alone, so the command must hide GPU 0 from the engine (vLLM would take GPU 0, llama.cpp both).
+  const auto o = dsplan::test::run_json({"recommend", "--gpus", "rtx3060,h100-sxm", "--task", "math"});
+  REQUIRE(o["pick"]["hardware"] == "1 x NVIDIA H100 SXM5 80 GB");
+  REQUIRE(o["pick"]["command"].get<std::string>().rfind("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1 ", 0) ==
+          0);
+  const auto table = run_cli({"recommend", "--gpus", "rtx3060,h100-sxm", "--task", "math"});
+  REQUIRE(table.out.find("(GPU 1, counting from 0 in the order --gpus lists them") != std::string::npos);
+  // Two RTX 3060s then an RTX 4090 (devices 0, 1, 2): a pick on the 4090 alone is device 2.
+  const auto three = dsplan::test::run_json({"recommend", "--gpus", "2xrtx3060,rtx4090", "--task", "code"});
+  REQUIRE(three["pick"]["hardware"] == "1 x NVIDIA GeForce RTX 4090");
+  REQUIRE(three["pick"]["command"].get<std::string>().find("CUDA_VISIBLE_DEVICES=2 ") != std::string::npos);
+  // On all of the user's GPUs (one kind), nothing is hidden.
+  const auto all = dsplan::test::run_json({"recommend", "--gpu", "rtx4090", "--count", "2"});
+  REQUIRE(all["pick"]["command"].get<std::string>().find("CUDA_VISIBLE_DEVICES") == std::string::npos);
+}
+
+TEST_CASE("recommend refuses a named format no named engine loads as estimate does", "[cli][recommend]") {
+  require_usage_error(run_cli({"recommend", "--vram", "24", "--engine", "vllm", "--quant", "q4_k_m"}),
+                      "engine 'vllm' cannot load quant 'q4_k_m' (gguf); engines that can: llama.cpp");
+}
+
 TEST_CASE("recommend with nothing feasible shows the smallest candidate among the closest", "[cli][recommend]") {
   // $1 a month rents nothing; the smallest plan (the 1.5B distill) is what the budget is nearest.
   const auto o = dsplan::test::run_json({"recommend", "--cloud", "--budget-usd", "1"}, 1);

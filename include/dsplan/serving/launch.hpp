@@ -34,6 +34,9 @@ struct LaunchSpec {
   std::uint64_t file_bytes = 0;                 ///< the weight file(s) to download (0: not known)
   std::uint64_t prompt_tokens = 0;              ///< for the verification line
   std::uint64_t output_tokens = 0;
+  /// Environment that selects the GPUs a recommendation placed on part of the user's runs on
+  /// ("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=1"); empty: every GPU the engine sees.
+  std::string device_env;
   /// The scenario's engine settings (cache type, flash attention, --mtp, nodes, threads, micro-batch,
   /// the card share): the placement's, as estimate and recommend planned it.
   LaunchSettings settings;
@@ -64,7 +67,13 @@ inline constexpr std::uint64_t k_llama_all_layers = 999;
 /// The spec of a planned layout (estimate, check); the plan must have a layout.
 [[nodiscard]] LaunchSpec launch_spec(const PlanResult& plan);
 
-/// A recommended candidate's command, for `context` tokens x `users`.
-[[nodiscard]] LaunchCommand launch_command(const Candidate& candidate, std::uint64_t context, std::uint64_t users);
+/// A recommended candidate's command, for `context` tokens x `users`. `own`: the user's GPUs (none
+/// when renting), so a candidate placed on some of them gets the device_env that selects those.
+[[nodiscard]] LaunchCommand launch_command(const Candidate& candidate, std::uint64_t context, std::uint64_t users,
+                                           const HardwareRequest* own = nullptr);
+
+/// The devices of `own` that `part` (some of its GPU kinds) takes, numbered as `own` lists them,
+/// each kind's count in turn; empty when `part` takes them all.
+[[nodiscard]] std::vector<std::uint64_t> devices_of_part(const HardwareRequest& own, const HardwareRequest& part);
 
 }  // namespace dsplan

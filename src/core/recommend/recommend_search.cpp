@@ -46,6 +46,22 @@ std::vector<const T*> pick_named(const std::vector<T>& all, const std::vector<st
   return out;
 }
 
+/// A named format none of the named engines loads is a usage error, as for estimate, not an
+/// empty search (a search without candidates would blame the hardware).
+void refuse_unloadable(const RecommendRequest& r, const std::vector<const QuantFormat*>& quants,
+                       const std::vector<const EngineSpec*>& engines) {
+  if (r.quants.empty() || engines.empty()) return;
+  std::vector<std::string> names;
+  for (const auto* e : engines) names.push_back(e->id);
+  for (const auto* q : quants)
+    if (std::none_of(engines.begin(), engines.end(), [&](const EngineSpec* e) {
+          return std::find(q->engines.begin(), q->engines.end(), e->id) != q->engines.end();
+        }))
+      throw InputError(std::string(engines.size() == 1 ? "engine '" : "engines '") + join(names, "', '") +
+                       "' cannot load quant '" + q->id + "' (" + join(q->containers) +
+                       "); engines that can: " + join(q->engines));
+}
+
 /// Every model x quant x engine the catalog allows, scored for the task.
 std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, const TaskSpec& task) {
   const auto models =
@@ -54,6 +70,7 @@ std::vector<Combo> combinations(const Catalog& cat, const RecommendRequest& r, c
                                  [&](const std::string& n) -> const QuantFormat& { return cat.require_quant(n); });
   std::vector<const EngineSpec*> engines;
   for (const auto& n : r.engines) engines.push_back(&cat.require_engine(n));
+  refuse_unloadable(r, quants, engines);
   std::vector<Combo> out;
   for (const auto* m : models) {
     const auto benchmark = task_score(cat, *m, task);

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dsplan/base/error.hpp"
 #include "dsplan/files/file_weights.hpp"
@@ -171,7 +172,8 @@ std::string ollama_import_split(const LaunchSpec& s) {
 /// Ollama's settings are the server's environment (`ollama run` is a client of `ollama serve`), and
 /// a quantized cache needs flash attention on (Ollama's FAQ), so the line starts the server with them.
 std::string ollama_server(const LaunchSpec& s) {
-  std::string env = fmt::format("OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}", s.context, s.sequences);
+  std::string env = fmt::format("{}OLLAMA_CONTEXT_LENGTH={} OLLAMA_NUM_PARALLEL={}",
+                                s.device_env.empty() ? "" : s.device_env + " ", s.context, s.sequences);
   if (s.settings.flash_attention) env += " OLLAMA_FLASH_ATTENTION=1";
   if (!s.settings.kv_type.empty()) env += fmt::format(" OLLAMA_KV_CACHE_TYPE={}", s.settings.kv_type);
   return env + " ollama serve & sleep 5; ";
@@ -342,13 +344,26 @@ LaunchSpec placed_spec(const ModelSpec* model, const QuantFormat* quant, const E
 
 LaunchCommand launch(const LaunchSpec& s) {
   using Launcher = LaunchCommand (*)(const LaunchSpec&);
-  static constexpr std::pair<std::string_view, Launcher> k_launchers[] = {
-      {"llama.cpp", llama_cpp}, {"ik_llama.cpp", ik_llama_cpp}, {"ollama", ollama}, {"vllm", vllm},
-      {"sglang", sglang},       {"transformers", transformers}};
+  struct Entry {
+    std::string_view id;
+    Launcher launcher;
+    bool server_env;  ///< settings go on a server the command starts (Ollama), device_env too
+  };
+  static constexpr Entry k_launchers[] = {{"llama.cpp", llama_cpp, false}, {"ik_llama.cpp", ik_llama_cpp, false},
+                                          {"ollama", ollama, true},        {"vllm", vllm, false},
+                                          {"sglang", sglang, false},       {"transformers", transformers, false}};
   std::string known;
-  for (const auto& [id, launcher] : k_launchers) {
-    if (id == s.engine->id) return launcher(s);
-    known += (known.empty() ? "" : ", ") + std::string(id);
+  for (const auto& [id, launcher, server_env] : k_launchers) {
+    if (id != s.engine->id) {
+      known += (known.empty() ? "" : ", ") + std::string(id);
+      continue;
+    }
+    LaunchCommand c = launcher(s);
+    if (!s.device_env.empty() && !server_env) {
+      if (!c.command.empty()) c.command = s.device_env + " " + c.command;
+      if (!c.verify.empty()) c.verify = s.device_env + " " + c.verify;
+    }
+    return c;
   }
   return {"", "", "dsplan writes no launch command for engine '" + s.engine->id + "'; it does for " + known};
 }
@@ -381,10 +396,26 @@ LaunchSpec launch_spec(const PlanResult& p) {
   return s;
 }
 
-LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users) {
+std::vector<std::uint64_t> devices_of_part(const HardwareRequest& own, const HardwareRequest& part) {
+  std::vector<std::uint64_t> out;
+  std::uint64_t first = 0, all = 0;
+  for (const auto& g : own.gpus) {
+    const bool taken = std::any_of(part.gpus.begin(), part.gpus.end(), [&](const auto& p) { return p.name == g.name; });
+    for (std::uint64_t i = 0; i < g.count && taken; ++i) out.push_back(first + i);
+    first += g.count;
+  }
+  for (const auto& g : part.gpus) all += g.count;
+  return all == first && out.size() == first ? std::vector<std::uint64_t>{} : out;
+}
+
+LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users,
+                             const HardwareRequest* own) {
   if (!c.evaluation) throw InternalError("launch_command: the candidate was not placed");
   const Evaluation& e = *c.evaluation;
   LaunchSpec s = settled_spec(c.model, c.quant, c.engine, e.layout, e.blocks, e.launch);
+  if (own && c.placed_on && c.gpus > 0)
+    if (const auto devices = devices_of_part(*own, *c.placed_on); !devices.empty())
+      s.device_env = fmt::format("CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={}", fmt::join(devices, ","));
   s.gpus = c.gpus;  // every GPU of the hardware it was placed on, the count recommend reports
   s.context = context;
   s.sequences = users;
