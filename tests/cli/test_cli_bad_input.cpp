@@ -284,11 +284,16 @@ TEST_CASE("a catalog file saved with a UTF-8 byte-order mark is read", "[cli][ca
   std::filesystem::remove(path);
 }
 
-TEST_CASE("a row-layout KV cache type on a model whose rows differ names the layout and the flag", "[cli][fuzz]") {
-  // fp8_ds_mla holds 576-value MLA latent rows; the 8B distill's GQA K row is 8 x 128 = 1024 values.
+TEST_CASE("a KV cache type of the sparse-attention kernels is refused for other attention", "[cli][fuzz]") {
+  // fp8_ds_mla is the FlashMLA sparse kernels' layout (DeepSeek-V3.2 and V4; data/quants.json):
+  // the 8B distill (GQA) and R1 (dense MLA, whose vLLM FP8 cache is fp8_e4m3) cannot use it.
   require_usage_error(run_cli({"estimate", "8b", "--kv-type", "fp8_ds_mla", "--gpu", "rtx4090", "--engine", "vllm"}),
-                      "'fp8_ds_mla' (FP8 DeepSeek MLA cache) needs rows divisible by 576, but this model's K has 1024 "
-                      "values per token; choose another --kv-type");
+                      "--kv-type fp8_ds_mla: FP8 DeepSeek MLA cache is read only by the kernels of mla_dsa and "
+                      "csa_hca attention (DeepSeek-V3.2, V4), and DeepSeek-R1-Distill-Llama-8B has gqa; give one of "
+                      "bf16, f16, fp8_e4m3");
+  require_usage_error(run_cli({"estimate", "r1", "--kv-type", "fp8_ds_mla", "--gpu", "h200", "--count", "8"}),
+                      "and DeepSeek-R1 has mla; give one of bf16, f16, fp8_e4m3");
+  REQUIRE(run_cli({"estimate", "v3.2", "--kv-type", "fp8_ds_mla", "--gpu", "h200", "--count", "8"}).code == 0);
 }
 
 TEST_CASE("parse errors name the option or value at fault", "[cli][bad_input]") {

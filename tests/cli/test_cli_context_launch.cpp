@@ -450,3 +450,13 @@ TEST_CASE("context max that fails only for its headroom says so", "[cli][context
       run_cli({"estimate", "r1", "-q", "iq1_s", "--gpu", "strix-halo", "--gpu-usable", "124", "--context", "max"});
   REQUIRE(text.out.find("with 5% of each device left free; they fit with none: --headroom 0") != std::string::npos);
 }
+
+TEST_CASE("an FP16 run of a BF16 checkpoint tells the engine to cast it", "[cli][launch]") {
+  // -q fp16 of the 7B distill (published in BF16): vLLM runs the checkpoint's dtype unless told.
+  const auto fp16 = run_cli({"estimate", "7b", "-q", "fp16", "-e", "vllm", "--gpu", "rtx4090"});
+  REQUIRE(fp16.code == 0);
+  REQUIRE(fp16.out.find("--dtype half") != std::string::npos);
+  const auto bf16 = run_cli({"estimate", "7b", "-q", "bf16", "-e", "vllm", "--gpu", "rtx4090"});
+  REQUIRE(bf16.code == 0);
+  REQUIRE(bf16.out.find("--dtype") == std::string::npos);
+}

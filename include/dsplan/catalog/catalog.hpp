@@ -253,6 +253,9 @@ struct BlockType {
   /// Engines that load this type; empty: every engine of its container. A fork's own types
   /// (ik_llama.cpp's IQ*_K, the _R4 repacks) load nowhere else.
   std::vector<std::string> engines;
+  /// A KV cache type only some attention kinds' kernels read (fp8_ds_mla: the sparse kernels of
+  /// V3.2 and V4); empty: any.
+  std::vector<AttentionKind> attention;
   std::string source;
 
   [[nodiscard]] bool is_row_block() const { return weights_per_block > 0; }

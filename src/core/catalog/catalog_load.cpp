@@ -281,7 +281,8 @@ ModelSpec parse_model(const JsonNode& n) {
 
 BlockType parse_block_type(const JsonNode& n) {
   n.check_keys({"id", "name", "weights_per_block", "bytes_per_block", "bytes_per_row", "element_bits", "scale_tile",
-                "scale_bits", "second_level", "per_input_column_bits", "per_tensor_bytes", "engines", "source"});
+                "scale_bits", "second_level", "per_input_column_bits", "per_tensor_bytes", "engines", "attention",
+                "source"});
   BlockType b;
   b.id = n.str("id");
   b.name = n.str_or("name", b.id);
@@ -310,6 +311,8 @@ BlockType parse_block_type(const JsonNode& n) {
     b.per_tensor_bytes = n.u64_in_or("per_tensor_bytes", 0, 0, 1ULL << 20);
   }
   if (const auto e = n.find("engines")) b.engines = e->strings();
+  if (const auto kinds = n.find("attention"))
+    for (const auto& k : kinds->elements()) b.attention.push_back(parse_attention(k));
   b.source = join_sources(n.at("source"));
   return b;
 }

@@ -57,7 +57,7 @@ template <typename F, entry_of<BlockType> S>
 void fields(F&& f, S& s) {
   f(s.id, s.name, s.weights_per_block, s.bytes_per_block, s.bytes_per_row, s.element_bits, s.scale_rows, s.scale_cols,
     s.scale_bits, s.second_level_tiles, s.second_level_bits, s.per_input_column_bits, s.per_tensor_bytes, s.engines,
-    s.source);
+    s.attention, s.source);
 }
 template <typename F, entry_of<RuleCondition> S>
 void fields(F&& f, S& s) {

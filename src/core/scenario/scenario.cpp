@@ -164,6 +164,12 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
                      "name for the model's dtype); give one of " +
                      join(r.engine->kv_cache_types) +
                      ", or %context% max %kv_type% auto for the type that fits the most context");
+  // An FP16 run of a BF16 checkpoint (-q fp16 on a safetensors engine): the engine casts it at
+  // load only when told (vLLM and SGLang --dtype half); it runs the checkpoint's dtype otherwise.
+  const auto type_of = [&](const QuantFormat& q) { return cat.require_block_type(q.default_type).id; };
+  if (r.layout.container == "safetensors" && type_of(*r.quant) == "f16" &&
+      type_of(cat.require_quant(r.model->native_quant)) != "f16")
+    r.half_precision = true;
   if (id == "model" || id == "auto") {
     // The activations' dtype: FP16 checkpoints (AWQ/GPTQ) run in FP16, everything else in BF16.
     id = cat.require_block_type(r.quant->default_type).id == "f16" ? "f16" : "bf16";
@@ -181,6 +187,19 @@ void pick_kv_type(const Catalog& cat, const Scenario& s, ResolvedScenario& r) {
     throw InputError("KV cache type '" + (s.kv_type.empty() ? id : s.kv_type) + "' is not offered by " +
                      r.engine->id + " (choose from: " + join(r.engine->kv_cache_types) + ")");
   r.kv_type = cat.find_block_type(id);
+  const auto& kinds = r.kv_type->attention;
+  if (const AttentionKind own = r.model->arch.traits.attention;
+      !kinds.empty() && std::find(kinds.begin(), kinds.end(), own) == kinds.end()) {
+    std::vector<std::string> names, usable;
+    for (const auto k : kinds) names.emplace_back(name_in<AttentionKind>(k_attention_kinds, k));
+    for (const auto& t : r.engine->kv_cache_types)
+      if (const auto& a = cat.require_block_type(t).attention;
+          a.empty() || std::find(a.begin(), a.end(), own) != a.end())
+        usable.push_back(t);
+    throw InputError("%kv_type% " + id + ": " + r.kv_type->name + " is read only by the kernels of " +
+                     join(names, " and ") + " attention (DeepSeek-V3.2, V4), and " + r.model->name + " has " +
+                     std::string(name_in<AttentionKind>(k_attention_kinds, own)) + "; give one of " + join(usable));
+  }
 }
 
 }  // namespace
