@@ -201,10 +201,12 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
 void setup_compare(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("compare", "Every model x a set of quants: memory, fit and tokens/s on your hardware");
   auto o = std::make_shared<CompareOptions>();
-  sub->add_option("--models", o->models, "Models to compare (comma-separated; default all)");
+  // One comma-separated value per flag: `compare --quants q4_k_m 7b` names the model 7b, not a quant.
+  sub->add_option("--models", o->models, "Models to compare (comma-separated; default all)")->allow_extra_args(false);
   sub->add_option("models", o->named, "Models to compare, as --models (compare 32b 70b)");
   sub->add_option("--quants", o->quants,
-                  "Formats to compare, comma-separated; 'native' = each model's own (default q4_k_m,q6_k,q8_0,native)");
+                  "Formats to compare, comma-separated; 'native' = each model's own (default q4_k_m,q6_k,q8_0,native)")
+      ->allow_extra_args(false);
   add_estimate_options(sub, o->estimate, {.quant = false, .cost = false, .capacity = false});
   sub->add_option("--svg", o->svg,
                   "Also draw the matrix as an SVG grid in FILE (cells coloured by fit, total GiB in each); "

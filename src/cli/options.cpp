@@ -148,7 +148,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
     h.sockets = optional_integer(o.sockets, "--sockets", 1, k_max_sockets);
     h.bandwidth = bandwidth(o.bandwidth, "--bandwidth");
     h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
-    h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
+    h.nodes = optional_integer(o.nodes, "--nodes", 1, k_max_nodes).value_or(1);
     h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
     if (!o.pcie.empty()) h.pcie = pcie_link(o.pcie);  // else the link nvidia-smi reported
     if (!o.gpu_memory.empty()) throw InputError("--gpu-memory: --detect reads each GPU's memory; drop one of them");
@@ -179,7 +179,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
       throw InputError(std::string(flag) + " goes with --gpu or --gpus (the cards whose memory it sets)");
     }
     if (!o.nodes.empty()) {
-      (void)optional_integer(o.nodes, "--nodes", 1, 1024);
+      (void)optional_integer(o.nodes, "--nodes", 1, k_max_nodes);
       throw InputError("--nodes goes with GPUs (--gpu or --gpus)");
     }
     for (const auto& [text, flag, max] : {std::tuple{&o.threads, "--threads", k_max_threads},
@@ -232,7 +232,7 @@ std::optional<HardwareRequest> to_hardware(const HardwareOptions& o, bool& count
   h.threads = optional_integer(o.threads, "--threads", 1, k_max_threads);
   h.sockets = optional_integer(o.sockets, "--sockets", 1, k_max_sockets);
   h.ram_bandwidth = bandwidth(o.ram_bandwidth, "--ram-bandwidth");
-  h.nodes = optional_integer(o.nodes, "--nodes", 1, 1024).value_or(1);
+  h.nodes = optional_integer(o.nodes, "--nodes", 1, k_max_nodes).value_or(1);
   h.link_bandwidth = bandwidth(o.link_bandwidth, "--link-bandwidth");
   h.pcie = pcie_link(o.pcie);
   return h;

@@ -7,6 +7,7 @@
 #include "cli/render.hpp"
 #include "cli/table.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/serving/layout.hpp"
 
 namespace dsplan::cli {
 
@@ -99,8 +100,9 @@ void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
   if (r.gpu) {
     const std::string count = r.auto_count ? fmt::format(" (--count auto chose {})", *r.auto_count) : std::string();
     if (r.count_auto_failed())
-      out << fmt::format("  Does not fit: {} of {} per GPU even on {} GPU{} (--count auto)\n", gib(m.total),
-                         gib(r.gpu->memory), with_commas(r.gpus), r.gpus == 1 ? "" : "s");
+      out << fmt::format(
+          "  Does not fit: {} of {} per GPU even on {} GPU{} (--count auto keeps {:.0f}% free: see the note)\n",
+          gib(m.total), gib(r.gpu->memory), with_commas(r.gpus), r.gpus == 1 ? "" : "s", k_default_headroom * 100);
     else
       out << fmt::format("  {}: {} of {} per GPU{}\n", *r.fits ? "Fits" : "Does not fit", gib(m.total),
                          gib(r.gpu->memory), count);

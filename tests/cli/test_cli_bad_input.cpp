@@ -310,3 +310,12 @@ TEST_CASE("a catalog GPU missing both speed figures names both at once", "[cli][
                       "Huawei Ascend 910B has no published memory bandwidth; give one with --bandwidth, and no dense "
                       "FP16/BF16 tensor rate in the catalog: add bf16_tflops");
 }
+
+TEST_CASE("a per-node count past every node --nodes plans says so instead of advising more nodes", "[cli][bad_input]") {
+  // 72 B300s per node x 1024 nodes = 73,728 GPUs = 9,216 nodes of 8: past the 1,024 --nodes takes.
+  require_usage_error(run_cli({"estimate", "v4-pro", "--gpu", "b300", "--count", "72", "--nodes", "1024"}),
+                      "73728 GPUs in all would take 9216 nodes, more than the 1024 --nodes plans");
+  // Within the cap the advice stands: 16 per node x 2 nodes = 32 GPUs = 4 nodes of 8.
+  require_usage_error(run_cli({"estimate", "r1", "--gpu", "h100-sxm", "--count", "16", "--nodes", "2"}),
+                      "give --count 8 --nodes 4");
+}

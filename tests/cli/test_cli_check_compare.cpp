@@ -362,3 +362,12 @@ TEST_CASE("compare names models with the same n/a reason together", "[cli][compa
           std::string::npos);
   REQUIRE(o.out.find("n/a: DeepSeek-V4-Pro's") == std::string::npos);
 }
+
+TEST_CASE("compare --quants takes one value so a model named after it is a model", "[cli][compare]") {
+  // The documented form is compare [MODEL ...] [--quants Q,...]; users write the model after it too.
+  const auto o = run_cli({"compare", "--quants", "q4_k_m", "7b"});
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("DeepSeek-R1-Distill-Qwen-7B") != std::string::npos);
+  REQUIRE(o.out.find("DeepSeek-R1-Distill-Qwen-14B") == std::string::npos);
+}

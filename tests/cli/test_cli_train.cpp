@@ -128,3 +128,13 @@ TEST_CASE("train: a pipeline's 1F1B bubble lengthens the time by 1 / (1 - (p - 1
   REQUIRE(batched["pipeline_bubble"].get<double>() == Approx(0.2));
   REQUIRE(batched["seconds"].get<double>() == Approx(flat["seconds"].get<double>() / 0.8));
 }
+
+TEST_CASE("train --count auto that finds nothing says the headroom and what ZeRO below 3 keeps", "[cli][training]") {
+  // 77.55 GiB per GPU fits an H100's 79.65 GiB (an explicit count says "Fits"), but not the
+  // 0.95 x 79.65 = 75.67 GiB --count auto leaves in use; ZeRO-1 keeps whole weights and gradients.
+  const auto o = run_cli({"train", "70b", "--gpu", "h100-sxm", "--count", "auto", "--tp", "4", "--zero", "1"});
+  REQUIRE(o.code == 1);
+  REQUIRE(o.out.find("(--count auto keeps 5% free: see the note)") != std::string::npos);
+  REQUIRE(o.out.find("--count auto leaves 5% of each GPU free (75.67 of 79.65 GiB)") != std::string::npos);
+  REQUIRE(o.out.find("with ZeRO-1 more GPUs do not shrink the weights and gradients each holds") != std::string::npos);
+}

@@ -117,6 +117,8 @@ inline constexpr const char* k_generic_gpu_model = "rtx3090";
 /// GPUs one node may hold: NVIDIA's GB200 NVL72 puts 72 in one NVLink domain, the most of any
 /// system sold; larger deployments are nodes (--nodes). Also bounds the work of a placement.
 inline constexpr std::uint64_t k_max_gpus_per_node = 72;
+/// Nodes one deployment may span (--nodes): a bound on a placement's work, past any published one.
+inline constexpr std::uint64_t k_max_nodes = 1024;
 
 /// %count% N of one GPU past what one node holds, for an engine that spans nodes (tensor
 /// parallel): whole nodes of its gpus_per_node; InputError when N is not a multiple of it.

@@ -377,11 +377,15 @@ HardwareRequest in_whole_nodes(const Catalog& cat, const HardwareRequest& h, boo
   const GpuSpec& spec = cat.require_gpu(h.gpus.front().name);
   const std::uint64_t count = h.gpus.front().count, per_node = spec.gpus_per_node;
   if (count <= per_node || spec.whole_system) return h;
-  if (h.nodes != 1)  // --count is then each node's, and no node holds more than its board
-    throw InputError(
-        fmt::format("%count% {} with %nodes% {}: a node holds {} {} (gpus_per_node), and %count% is "
-                    "each node's; give %count% {} %nodes% {}",
-                    count, h.nodes, per_node, spec.name, per_node, (count * h.nodes + per_node - 1) / per_node));
+  if (h.nodes != 1) {  // --count is then each node's, and no node holds more than its board
+    const std::uint64_t nodes = (count * h.nodes + per_node - 1) / per_node;
+    throw InputError(fmt::format(
+        "%count% {} with %nodes% {}: a node holds {} {} (gpus_per_node), and %count% is each node's; {}", count,
+        h.nodes, per_node, spec.name,
+        nodes <= k_max_nodes ? fmt::format("give %count% {} %nodes% {}", per_node, nodes)
+                             : fmt::format("{} GPUs in all would take {} nodes, more than the {} %nodes% plans",
+                                           count * h.nodes, nodes, k_max_nodes)));
+  }
   if (count % per_node != 0)
     throw InputError(
         fmt::format("%count% {}: a node holds {} {} (gpus_per_node); give a multiple of {}, or "

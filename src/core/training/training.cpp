@@ -248,7 +248,17 @@ TrainResult estimate(const Catalog& catalog, const TrainRequest& r, bool hint) {
     }
     if (!any) throw InputError(why);
     if (!out.auto_count) {
-      out.notes.push_back(fmt::format("does not fit on up to {} x {} with these settings", r.max_count, out.gpu->name));
+      // The search asks for the headroom free, so a count that fits to the last byte is not taken;
+      // below ZeRO-3 every data-parallel rank keeps its shard's whole weights and gradients.
+      out.notes.push_back(fmt::format(
+          "does not fit on up to {} x {} with these settings: --count auto leaves {:.0f}% of each GPU free ({:.2f} "
+          "of {:.2f} GiB){}",
+          r.max_count, out.gpu->name, r.auto_headroom * 100, (1.0 - r.auto_headroom) * out.gpu->memory.gib(),
+          out.gpu->memory.gib(),
+          r.zero < 3 ? fmt::format("; with ZeRO-{} more GPUs do not shrink the weights and gradients each holds: "
+                                   "--zero 3, a larger --tp or --pp does",
+                                   r.zero)
+                     : ""));
       if (hint) out.fit_hint = find_fit_hint(catalog, r);
     }
   } else {
