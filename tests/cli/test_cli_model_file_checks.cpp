@@ -300,3 +300,22 @@ TEST_CASE("an emitted catalog entry never takes a shipped model's id", "[cli][mo
   REQUIRE(o.code == 0);
   REQUIRE(json::parse(o.out)["models"][0]["id"] == "deepseek-v4-pro-file");
 }
+
+TEST_CASE("a GGUF context window of 0 or past 16M tokens is refused naming the key", "[cli][model_file]") {
+  // llama.context_length is a u32 after its key and type (4): 0 would silently become a 16M-token
+  // window, 2^31 a context error naming neither the file nor the key.
+  const auto dir = temp_dir("gguf-window");
+  for (const std::uint32_t window : {0U, 1U << 31}) {
+    auto bytes = toy_llama().build().bytes;
+    const std::string key = "llama.context_length";
+    const auto at = std::search(bytes.begin(), bytes.end(), key.begin(), key.end());
+    REQUIRE(at != bytes.end());
+    const auto value_at = static_cast<std::size_t>(at - bytes.begin()) + key.size() + 4;
+    for (std::size_t i = 0; i < 4; ++i) bytes[value_at + i] = static_cast<std::uint8_t>((window >> (8 * i)) & 0xFF);
+    const auto path = dir / ("window" + std::to_string(window) + ".gguf");
+    write_file(path, bytes);
+    require_usage_error(run_cli({"estimate", path.string(), "--gpu", "rtx4090", "--context", "max"}),
+                        "key 'llama.context_length' is " + std::to_string(window) +
+                            ", outside the 1 to 16777216 tokens a context window may have");
+  }
+}

@@ -2,6 +2,7 @@
 #include "dsplan/files/model_file.hpp"
 
 #include "dsplan/model/attention.hpp"
+#include "dsplan/scenario/scenario.hpp"
 
 #include <algorithm>
 #include <map>
@@ -189,6 +190,9 @@ std::string gguf_arch_problem(const GgufFile& first, std::span<const GgufFile> p
            std::to_string(*first.u64(a + ".block_count")) + " in '" + a + ".block_count'";
   if (const auto kv = first.u64(a + ".attention.head_count_kv"); kv && *kv == 0)
     return "key '" + a + ".attention.head_count_kv' is 0";
+  if (const auto window = first.u64(a + ".context_length"); window && (*window == 0 || *window > k_max_context))
+    return "key '" + a + ".context_length' is " + std::to_string(*window) + ", outside the 1 to " +
+           std::to_string(k_max_context) + " tokens a context window may have";
   if (first.find(a + ".attention.compress_ratios") != nullptr) {  // per layer: as many as the blocks
     const auto values = first.u64_array(a + ".attention.compress_ratios");
     if (!values) return "key '" + a + ".attention.compress_ratios' is not an array of non-negative integers";
@@ -254,7 +258,9 @@ std::optional<ModelArch> gguf_model_arch(const GgufFile& first, std::span<const 
   m.intermediate_size = dense ? *ffn : 0;
   m.vocab_size = embd->ne[1];
   m.tie_word_embeddings = !has_output;
-  m.max_context = key("context_length").value_or(0);
+  m.max_context = key("context_length").value_or(0);  // 0: the file does not say (absent)
+  if (const auto window = key("context_length"); window && (*window == 0 || *window > k_max_context))
+    return std::nullopt;  // gguf_unbuildable_reason names the key
   m.rope_type = first.str(a + ".rope.scaling.type");
   if (m.rope_type == "none") m.rope_type.clear();
   if (const auto kv_lora = key("attention.kv_lora_rank")) {
