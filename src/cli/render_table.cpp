@@ -51,8 +51,10 @@ std::string kv_shape(const KvCacheSize& kv) {
   std::string v = kv.v_values > 0 ? fmt::format(" + V {}", with_commas(kv.v_values)) : " (V read from K)";
   std::string text = fmt::format("{} B = {} layers x (K {}{}) values, {}, {}", with_commas(kv.bytes_per_token.count()),
                                  kv.layers, with_commas(kv.k_values), v, kv.cache_type, kv_layout_name(kv.layout));
-  if (kv.streams.size() > 1)
+  if (kv.streams.size() > 1) {  // V3.2's indexer keys beside the latent: the caches below sum to the total
+    text += fmt::format(" + {}; each cache:", kv.streams.size() == 2 ? "the other cache" : "the other caches");
     for (const auto& s : kv.streams) text += "\n    " + stream_text(s);
+  }
   return text;
 }
 

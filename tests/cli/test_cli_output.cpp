@@ -136,3 +136,13 @@ TEST_CASE("format csv: a list one of whose values holds a semicolon is written a
     if (row.find("\"[\"\"") != std::string::npos) ++json_lists;  // a quoted cell starting ["
   REQUIRE(json_lists > 0);
 }
+
+TEST_CASE("the KV per token line of a model with two caches says the second is in its total", "[cli][output]") {
+  // V3.2: the latent 61 x 576 values x 2 B = 70,272 B plus the indexer keys 61 x 132 B = 8,052 B
+  // (128 fp8 values + an fp32 scale) = 78,324 B; the line's product alone is the first.
+  const auto o = run_cli({"estimate", "v3.2"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("KV per token: 78,324 B = 61 layers x (K 576 (V read from K)) values, bf16, mla_latent + the "
+                     "other cache; each cache:") != std::string::npos);
+  REQUIRE(o.out.find("indexer_keys: 61 layers x 132 B per token") != std::string::npos);
+}
