@@ -371,3 +371,18 @@ TEST_CASE("compare --quants takes one value so a model named after it is a model
   REQUIRE(o.out.find("DeepSeek-R1-Distill-Qwen-7B") != std::string::npos);
   REQUIRE(o.out.find("DeepSeek-R1-Distill-Qwen-14B") == std::string::npos);
 }
+
+TEST_CASE("check: a cost limit alone also gets a note naming a file that meets it", "[cli][check]") {
+  // Q8_0 of the 7B costs more per million tokens than 0.5 USD on a rented RTX 4090; smaller files
+  // (ranked below it by quality) cost less. The note's file must itself pass the same check.
+  const auto o = run_cli({"check", "7b", "-q", "q8_0", "--gpu", "rtx4090", "--max-usd-per-mtok", "0.5"});
+  REQUIRE(o.code == 1);
+  const auto at = o.out.find("fits this hardware and meets these limits: --quant ");
+  REQUIRE(at != std::string::npos);
+  const auto quant_at = at + std::string("fits this hardware and meets these limits: --quant ").size();
+  const std::string quant = o.out.substr(quant_at, o.out.find(' ', quant_at) - quant_at);
+  const auto engine_at = o.out.find("--engine ", quant_at) + 9;
+  const std::string engine = o.out.substr(engine_at, o.out.find_first_of(" \n", engine_at) - engine_at);
+  REQUIRE(run_cli({"check", "7b", "-q", quant, "-e", engine, "--gpu", "rtx4090", "--max-usd-per-mtok", "0.5"}).code ==
+          0);
+}

@@ -107,8 +107,10 @@ struct Passing {
 /// as given.
 std::optional<Passing> first_passing(const Catalog& cat, const PlanRequest& r, const Recommendation& rec,
                                      const CheckLimits& limits) {
-  constexpr std::size_t k_tries = 6;  // bounds the extra plans on a failing path
-  for (std::size_t i = 0; i < rec.ranked.size() && i < k_tries; ++i) {
+  // Bounds the extra plans on a failing path. A cost limit is met by smaller files, which rank
+  // below the better ones the search puts first, so it looks further down.
+  const std::size_t tries = limits.max_usd_per_million_tokens ? 32 : 6;
+  for (std::size_t i = 0; i < rec.ranked.size() && i < tries; ++i) {
     try {
       PlanRequest request = as_candidate(r, rec.ranked[i]);
       request.layout = pinned(request.layout, run_plan(cat, request));
