@@ -18,7 +18,7 @@ struct RecommendOptions {
   EstimateOptions cost;  ///< only the cost flags are used
   bool cloud = false;
   bool all = false;  ///< --json: every candidate, not only the pick, runners-up and notable rejections
-  std::string task = "chat", context = "8192", users = "1", latency_ms, min_tps, budget, budget_period;
+  std::string task = "chat", context, users = "1", latency_ms, min_tps, budget, budget_period;
   std::string prefer = "quality", max_gpus, headroom;
   std::vector<std::string> models, quants, engines;
   std::string model_file;
@@ -32,7 +32,8 @@ RecommendRequest to_request(const RecommendOptions& o) {
   r.cloud = o.cloud;
   r.task = o.task;
   r.context_max = o.context == "max";  // rank at the default context, then find each shortlisted one's longest
-  r.context = r.context_max ? k_default_recommend_context : parse_tokens(o.context, "--context", 2, k_max_context);
+  r.context = r.context_max || o.context.empty() ? k_default_recommend_context
+                                                 : parse_tokens(o.context, "--context", 2, k_max_context);
   r.users = parse_integer(o.users, "--users", 1, 100'000);
   if (const auto ms = optional_number(o.latency_ms, "--latency-ms", 1, 1e9)) r.max_ttft_s = *ms / 1000.0;
   if (const auto tps = optional_number(o.min_tps, "--min-tps", 0, k_max_tokens_per_s_limit)) r.min_tokens_per_s = *tps;
@@ -54,6 +55,17 @@ RecommendRequest to_request(const RecommendOptions& o) {
   return r;
 }
 
+/// The default context, where every listed model's window is shorter (a small model file): the
+/// longest window, as estimate defaults to a model's own; a given --context is checked as given.
+void cap_default_context(const Catalog& cat, RecommendRequest& r) {
+  std::uint64_t longest = 0;
+  for (const auto& m : cat.models)
+    if (r.models.empty() ||
+        std::any_of(r.models.begin(), r.models.end(), [&](const std::string& n) { return cat.find_model(n) == &m; }))
+      longest = std::max(longest, m.arch.max_context);
+  if (longest >= 2) r.context = std::min(r.context, longest);
+}
+
 }  // namespace
 
 void setup_recommend(CLI::App& app, Context& ctx) {
@@ -67,7 +79,8 @@ void setup_recommend(CLI::App& app, Context& ctx) {
                   "code, math, reasoning, chat, writing, summarize, classify or extract (default chat)")
       ->group("Need");
   sub->add_option("-c,--context", o->context,
-                  "Tokens per conversation, prompt and answer: 8k, 32k (default 8192); 'max': rank at 8192, then "
+                  "Tokens per conversation, prompt and answer: 8k, 32k (default 8192, or the longest window of the "
+                  "models when shorter); 'max': rank at 8192, then "
                   "show the longest context the pick and runners-up hold")
       ->group("Need");
   sub->add_option("--users", o->users, "Concurrent users, each with --context tokens (default 1)")->group("Need");
@@ -116,6 +129,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
         request.models = {file.model};
         request.quants = {file.quant};
       }
+      if (o->context.empty()) cap_default_context(ctx.catalog(), request);
       const Recommendation rec = recommend(ctx.catalog(), request);
       // CSV: one row per candidate (the pick first), the request's settings repeated on each.
       const std::vector<std::string> rows = o->all ? std::vector<std::string>{"/candidates/*"}

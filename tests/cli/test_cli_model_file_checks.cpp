@@ -319,3 +319,18 @@ TEST_CASE("a GGUF context window of 0 or past 16M tokens is refused naming the k
                             ", outside the 1 to 16777216 tokens a context window may have");
   }
 }
+
+TEST_CASE("recommend on a model file with a short window defaults to that window", "[cli][model_file]") {
+  // The toy Llama's llama.context_length is 2048, under recommend's default 8192: the default
+  // becomes the window (as estimate's does); a --context past it is still refused as given.
+  const auto dir = temp_dir("short-window");
+  write_file(dir / "toy.gguf", toy_llama().build().bytes);
+  const auto o = run_cli({"recommend", "--model-file", (dir / "toy.gguf").string(), "--gpu", "rtx4090"});
+  INFO(o.err);
+  REQUIRE(o.code == 1);  // the toy model has no benchmarks to rank by, which the output says
+  REQUIRE(o.out.find("context 2,048 tokens x 1 user") != std::string::npos);
+  REQUIRE(o.out.find("--context 2048 sizes and times it") != std::string::npos);
+  require_usage_error(
+      run_cli({"recommend", "--model-file", (dir / "toy.gguf").string(), "--gpu", "rtx4090", "--context", "4096"}),
+      "--context 4096 exceeds every listed model's maximum");
+}
