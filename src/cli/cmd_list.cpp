@@ -44,9 +44,17 @@ void list_quants(const Catalog& cat, Context& ctx) {
   ordered_json rows = ordered_json::array();
   Table table({{"ID"}, {"Name"}, {"Container"}, {"Engines"}, {"Description"}});
   for (const auto& q : cat.quants) {
-    rows.push_back({{"id", q.id}, {"name", q.name}, {"containers", q.containers}, {"default_type", q.default_type},
-                    {"engines", q.engines}, {"models", q.models}, {"recipe", q.recipe_note.empty() ? "transcribed" : "fitted"},
-                    {"recipe_note", q.recipe_note}, {"description", q.description}, {"source", q.source}});
+    rows.push_back({{"id", q.id},
+                    {"name", q.name},
+                    {"aliases", q.aliases},
+                    {"containers", q.containers},
+                    {"default_type", q.default_type},
+                    {"engines", q.engines},
+                    {"models", q.models},
+                    {"recipe", q.recipe_note.empty() ? "transcribed" : "fitted"},
+                    {"recipe_note", q.recipe_note},
+                    {"description", q.description},
+                    {"source", q.source}});
     // A fitted recipe says so first: its totals are exact, its per-tensor types are not known.
     table.add_row({q.id, q.name, join(q.containers, "/"), join(q.engines),
                    (q.recipe_note.empty() ? "" : "[fitted recipe] ") + q.description});

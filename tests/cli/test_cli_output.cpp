@@ -146,3 +146,14 @@ TEST_CASE("the KV per token line of a model with two caches says the second is i
                      "other cache; each cache:") != std::string::npos);
   REQUIRE(o.out.find("indexer_keys: 61 layers x 132 B per token") != std::string::npos);
 }
+
+TEST_CASE("list quants JSON gives each format's aliases as every list does", "[cli][output]") {
+  // docs/cli.md: every list entry has id, name and aliases; -q half names FP16 (data/quants.json).
+  const auto j = run_json({"list", "quants"});
+  bool fp16 = false;
+  for (const auto& q : j["quants"]) {
+    REQUIRE(q.contains("aliases"));
+    if (q["id"] == "fp16") fp16 = std::find(q["aliases"].begin(), q["aliases"].end(), "half") != q["aliases"].end();
+  }
+  REQUIRE(fp16);
+}
