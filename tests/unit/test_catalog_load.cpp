@@ -247,3 +247,11 @@ TEST_CASE("a fork's own block types bind the formats and engines that use them",
   REQUIRE_THAT(error_of(R"({"block_types": [{"id": "x", "element_bits": 4, "bytes_per_row": 2, "source": "s"}]})"),
                Catch::Contains("bytes_per_row needs the row-block layout"));
 }
+
+TEST_CASE("a task whose metrics all weigh 0 is a catalog error and not a task no model can rank on", "[catalog]") {
+  REQUIRE(error_of(R"({"tasks": [{"id": "t", "metrics": [{"weight": 0, "keys": ["aime_2024"]}]}]})") ==
+          "user.json: /tasks/0/metrics: every metric has weight 0: give at least one a weight above 0");
+  // One weighted metric beside a zero one is a task.
+  REQUIRE(error_of(R"({"tasks": [{"id": "t", "metrics": [{"weight": 0, "keys": ["aime_2024"]},
+      {"weight": 1, "keys": ["math_500"]}]}]})") == "no error");
+}

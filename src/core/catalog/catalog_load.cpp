@@ -452,8 +452,13 @@ TaskSpec parse_task(const JsonNode& n) {
   t.id = n.str("id");
   t.aliases = n.strings_or_empty("aliases");
   t.name = n.str_or("description", t.id);
-  if (const auto metrics = n.find("metrics"))
+  if (const auto metrics = n.find("metrics")) {
     for (const auto& m : metrics->elements()) t.metrics.push_back(parse_task_metric(m));
+    // A weighted mean with no weight scores every model as missing its benchmarks.
+    if (!t.metrics.empty() &&
+        std::all_of(t.metrics.begin(), t.metrics.end(), [](const TaskMetric& m) { return m.weight == 0; }))
+      metrics->fail("every metric has weight 0: give at least one a weight above 0");
+  }
   t.blend_of = n.strings_or_empty("blend_of");
   if (t.metrics.empty() == t.blend_of.empty()) n.fail("a task needs either metrics or blend_of");
   t.short_answers = n.bool_or("short_answers", false);
