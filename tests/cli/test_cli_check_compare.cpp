@@ -386,3 +386,13 @@ TEST_CASE("check: a cost limit alone also gets a note naming a file that meets i
   REQUIRE(run_cli({"check", "7b", "-q", quant, "-e", engine, "--gpu", "rtx4090", "--max-usd-per-mtok", "0.5"}).code ==
           0);
 }
+
+TEST_CASE("compare says cannot run where vLLM would need identical GPUs and not a memory figure", "[cli][compare]") {
+  // An RTX 3060 and an H100: vLLM shards layers evenly, so no amount of memory places BF16 there.
+  const auto o = run_cli({"compare", "7b", "--gpus", "rtx3060,h100-sxm"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("no (cannot run)") != std::string::npos);
+  REQUIRE(o.out.find("no (17.71 GiB)") == std::string::npos);
+  const auto e = run_cli({"estimate", "7b", "--gpus", "rtx3060,h100-sxm", "-e", "vllm"});
+  REQUIRE(e.out.find("CANNOT RUN ON THIS HARDWARE") != std::string::npos);
+}

@@ -492,11 +492,17 @@ Layout plan_tensor_parallel(const ResolvedScenario& s, const MemoryEstimate& m, 
   const std::uint64_t dp = attention_ranks(s, r, tp, pp);
   layout.attention_data_parallel = dp;
   // Data-parallel attention does not shard the heads.
+  // Reasons memory cannot help with are the layout's `unsupported` too: compare says "cannot run",
+  // not a memory figure, and estimate names them first.
+  const auto cannot_run = [&](const std::string& why) {
+    layout.reasons.push_back(why);
+    if (layout.unsupported.empty()) layout.unsupported = why;
+  };
   if (const auto why = dp > 1 ? std::string() : tensor_parallel_violation(a, tp); !why.empty()) {
     if (r.tensor_parallel) throw InputError("%tp%: " + why);
-    layout.reasons.push_back(why);
+    cannot_run(why);
   }
-  if (!hw.homogeneous()) layout.reasons.push_back(s.engine->name + " shards layers evenly: it needs identical GPUs");
+  if (!hw.homogeneous()) cannot_run(s.engine->name + " shards layers evenly: it needs identical GPUs");
   const std::uint64_t layers = m.weights.block_bytes.size();
   if (pp > layers) layout.reasons.push_back(fmt::format("{} pipeline stages for {} blocks", pp, layers));
   if (!layout.reasons.empty()) return layout;
