@@ -138,3 +138,12 @@ TEST_CASE("train --count auto that finds nothing says the headroom and what ZeRO
   REQUIRE(o.out.find("--count auto leaves 5% of each GPU free (75.67 of 79.65 GiB)") != std::string::npos);
   REQUIRE(o.out.find("with ZeRO-1 more GPUs do not shrink the weights and gradients each holds") != std::string::npos);
 }
+
+TEST_CASE("train FP8 on a GPU without FP8 or BF16 says it is timed at FP16", "[cli][training]") {
+  // A V100 has neither FP8 nor BF16 tensor cores: the two notes must name the same fallback rate.
+  const auto o =
+      run_cli({"train", "7b", "--gpu", "v100-32g", "--precision", "fp8", "--tokens", "1e9", "--method", "lora"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("has no FP8 tensor cores; time uses its FP16 peak") != std::string::npos);
+  REQUIRE(o.out.find("BF16 peak") == std::string::npos);
+}

@@ -189,7 +189,8 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
     out.notes.push_back(out.gpu->name + " has no BF16: training runs in FP16 mixed precision (with loss scaling), " +
                         "timed at its FP16 tensor rate; the memory is the same");
   if (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops <= 0)
-    out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its BF16 peak");
+    out.notes.push_back(out.gpu->name + " has no FP8 tensor cores; time uses its " + (out.gpu->bf16 ? "BF16" : "FP16") +
+                        " peak");
   if (peak <= 0) out.notes.push_back("no dense peak FLOPS in the catalog for " + out.gpu->name + "; no time or cost");
   if (const GpuSpec& spec = catalog.require_gpu(out.gpu->id); out.gpu->bf16 && spec.bf16_tflops <= 0 && peak > 0)
     out.notes.push_back(fmt::format("the catalog has no BF16 rate for {}: it is timed at {:g} TFLOPS, its FP16 rate",
