@@ -96,7 +96,7 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.legacy_mla_gguf = o.legacy_mla_gguf;
   if (!o.imatrix.empty()) s.imatrix = parse_on_off(o.imatrix, "--imatrix");
   s.build_date = checked_not_future(o.build_date);
-  s.speculative_tokens = o.mtp;
+  s.speculative_tokens = o.mtp.empty() ? 0 : parse_integer(o.mtp, "--mtp", 0, 8);
   if (!o.ubatch.empty()) s.ubatch = parse_integer(o.ubatch, "--ubatch", 1, 1'048'576);
   if (o.no_flash_attn) s.flash_attention = false;
   s.no_mmap = o.no_mmap;

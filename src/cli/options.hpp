@@ -30,7 +30,7 @@ struct EstimateOptions {
   bool legacy_mla_gguf = false;
   std::string imatrix;  ///< --imatrix on|off: the GGUF recipe's importance matrix
   std::string build_date;
-  std::uint64_t mtp = 0;  ///< --mtp: speculative draft tokens per step with the model's MTP module
+  std::string mtp;  ///< --mtp N: speculative draft tokens per step with the model's MTP module
   bool no_flash_attn = false;
   bool no_mmap = false;
   bool no_op_offload = false;

@@ -76,7 +76,13 @@ void check_range(std::string_view flag, std::uint64_t v, std::uint64_t min, std:
 std::uint64_t parse_integer(std::string_view text, std::string_view flag, std::uint64_t min, std::uint64_t max) {
   const std::string_view s = trim(text);
   std::uint64_t v = 0;
-  if (!digits(s, v)) bad(flag, text, "a whole number");
+  if (!digits(s, v)) {
+    std::uint64_t magnitude = 0;  // "-1": a whole number, but below every range here
+    if (s.size() > 1 && s.front() == '-' && digits(s.substr(1), magnitude))
+      throw InputError(std::string(flag) + ": '" + std::string(s) + "' is out of range (" + std::to_string(min) +
+                       " to " + std::to_string(max) + ")");
+    bad(flag, text, "a whole number");
+  }
   check_range(flag, v, min, max);
   return v;
 }

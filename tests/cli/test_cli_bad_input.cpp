@@ -319,3 +319,10 @@ TEST_CASE("a per-node count past every node --nodes plans says so instead of adv
   require_usage_error(run_cli({"estimate", "r1", "--gpu", "h100-sxm", "--count", "16", "--nodes", "2"}),
                       "give --count 8 --nodes 4");
 }
+
+TEST_CASE("negative counts are out of range and --mtp -1 is not a wrapped huge count", "[cli][bad_input]") {
+  require_usage_error(run_cli({"estimate", "r1", "--mtp", "-1"}), "--mtp: '-1' is out of range (0 to 8)");
+  require_usage_error(run_cli({"estimate", "7b", "--gpu", "rtx4090", "--count", "-1"}),
+                      "--count: '-1' is out of range (1 to 72)");
+  require_usage_error(run_cli({"train", "7b", "--zero", "-1"}), "--zero: '-1' is out of range (0 to 3)");
+}

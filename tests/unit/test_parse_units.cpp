@@ -58,7 +58,9 @@ TEST_CASE("integers and numbers", "[parse]") {
 TEST_CASE("minus zero is zero and hex is not a number", "[parse]") {
   REQUIRE(parse_integer("-0", "--zero", 0, 3) == 0);
   REQUIRE(parse_integer("-00", "--zero", 0, 3) == 0);
-  REQUIRE_THROWS_WITH(parse_integer("-1", "--zero", 0, 3), "--zero: '-1' is not a whole number");
+  // A negative whole number is out of range, as a negative size is, not "not a whole number".
+  REQUIRE_THROWS_WITH(parse_integer("-1", "--zero", 0, 3), "--zero: '-1' is out of range (0 to 3)");
+  REQUIRE_THROWS_WITH(parse_integer("-x", "--zero", 0, 3), "--zero: '-x' is not a whole number");
   REQUIRE(parse_tokens("-0", "--ubatch", 0, 100) == 0);
   REQUIRE_THROWS_WITH(parse_size("-0", "--vram"), "--vram: '-0' is out of range (1 byte to 1 PiB)");
   REQUIRE_THROWS_WITH(parse_size("-5", "--vram"), "--vram: '-5' is out of range (1 byte to 1 PiB)");
