@@ -326,3 +326,16 @@ TEST_CASE("negative counts are out of range and --mtp -1 is not a wrapped huge c
                       "--count: '-1' is out of range (1 to 72)");
   require_usage_error(run_cli({"train", "7b", "--zero", "-1"}), "--zero: '-1' is out of range (0 to 3)");
 }
+
+TEST_CASE("a llama.cpp build from before DeepSeek-V3 support cannot run R1", "[cli][bad_input]") {
+  // llama.cpp PR #11049 (DeepSeek-V3) merged 2025-01-04; a month is any build of it.
+  require_usage_error(
+      run_cli({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--build-date", "2024-12"}),
+      "--build-date 2024-12: llama.cpp loads deepseek2 GGUF files (DeepSeek-R1) since 2025-01-04");
+  require_usage_error(
+      run_cli({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--build-date", "2025-01-03"}),
+      "since 2025-01-04");
+  REQUIRE(
+      run_cli({"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512", "--build-date", "2025-01"}).code ==
+      0);
+}

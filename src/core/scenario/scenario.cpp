@@ -259,8 +259,11 @@ std::string checked_build_date(const Scenario& s, const ResolvedScenario& r) {
   if (r.engine->performance.build_eras.empty())
     throw InputError("%build_date%: the catalog describes no older builds of " + r.engine->name +
                      " (it does for llama.cpp and Ollama)");
-  if (const ArchTraits& t = r.model->arch.traits; r.layout.container == "gguf" && *date < t.gguf_since)
-    throw InputError("%build_date% " + *date + ": llama.cpp loads " + t.llama_cpp_arch + " GGUF files (" +
+  // A month (YYYY-MM) is any build of it: refused only when the whole month precedes support.
+  const bool month_only = s.build_date.size() == 7;
+  if (const ArchTraits& t = r.model->arch.traits;
+      r.layout.container == "gguf" && (month_only ? s.build_date < t.gguf_since.substr(0, 7) : *date < t.gguf_since))
+    throw InputError("%build_date% " + s.build_date + ": llama.cpp loads " + t.llama_cpp_arch + " GGUF files (" +
                      r.model->name + ") since " + t.gguf_since + " (" + t.gguf_since_source + "); this build does not");
   return *date;
 }
