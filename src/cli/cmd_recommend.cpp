@@ -55,6 +55,17 @@ RecommendRequest to_request(const RecommendOptions& o) {
   return r;
 }
 
+/// Owning-cost flags with no price to apply them to (a --vram card has none) change no figure:
+/// say so rather than print the same output as without them.
+void warn_unused_cost_flags(const EstimateOptions& c, const Recommendation& rec, Context& ctx) {
+  const bool given = !c.kwh_price.empty() || !c.pue.empty() || !c.years.empty() || !c.maintenance.empty() ||
+                     !c.purchase_price.empty() || !c.host_price.empty() || !c.tokens_per_day.empty();
+  if (given && !rec.ranked.empty() && !rec.ranked.front().usd_per_month())
+    ctx.warnings.push_back(
+        "the cost flags change nothing here: the pick has no price on this hardware (a %vram% card has none); "
+        "give %gpu% NAME for a catalog card's price, or %purchase_price% USD per GPU");
+}
+
 /// The default context, where every listed model's window is shorter (a small model file): the
 /// longest window, as estimate defaults to a model's own; a given --context is checked as given.
 void cap_default_context(const Catalog& cat, RecommendRequest& r) {
@@ -131,6 +142,7 @@ void setup_recommend(CLI::App& app, Context& ctx) {
       }
       if (o->context.empty()) cap_default_context(ctx.catalog(), request);
       const Recommendation rec = recommend(ctx.catalog(), request);
+      warn_unused_cost_flags(o->cost, rec, ctx);
       // CSV: one row per candidate (the pick first), the request's settings repeated on each.
       const std::vector<std::string> rows = o->all ? std::vector<std::string>{"/candidates/*"}
                                                    : std::vector<std::string>{"/pick", "/runners_up/*"};

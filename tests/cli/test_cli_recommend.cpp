@@ -487,3 +487,16 @@ TEST_CASE("every placed candidate's total is its GPU plus its RAM bytes, fitting
   REQUIRE(placed > 0);
   REQUIRE(unfit > 0);  // the rule is checked on placements that do not fit as well
 }
+
+TEST_CASE("recommend warns when cost flags have no price to apply to", "[cli][recommend]") {
+  // A --vram card has no price: --kwh-price and --years change no figure, which a warning says;
+  // with --purchase-price (or a catalog card) they do, and nothing is said.
+  const auto unpriced = run_cli({"recommend", "--vram", "24", "--task", "code", "--kwh-price", "0.3", "--years", "2"});
+  REQUIRE(unpriced.code == 0);
+  REQUIRE(unpriced.err.find("warning: the cost flags change nothing here: the pick has no price on this hardware") !=
+          std::string::npos);
+  const auto priced = run_cli({"recommend", "--vram", "24", "--task", "code", "--purchase-price", "1500"});
+  REQUIRE(priced.code == 0);
+  REQUIRE(priced.err.empty());
+  REQUIRE(priced.out.find("a month to own") != std::string::npos);
+}
