@@ -69,12 +69,8 @@ void warn_unused_cost_flags(const EstimateOptions& c, const Recommendation& rec,
 /// The default context, where every listed model's window is shorter (a small model file): the
 /// longest window, as estimate defaults to a model's own; a given --context is checked as given.
 void cap_default_context(const Catalog& cat, RecommendRequest& r) {
-  std::uint64_t longest = 0;
-  for (const auto& m : cat.models)
-    if (r.models.empty() ||
-        std::any_of(r.models.begin(), r.models.end(), [&](const std::string& n) { return cat.find_model(n) == &m; }))
-      longest = std::max(longest, m.arch.max_context);
-  if (longest >= 2) r.context = std::min(r.context, longest);
+  if (const ModelSpec* longest = longest_window_model(cat, r.models); longest && longest->arch.max_context >= 2)
+    r.context = std::min(r.context, longest->arch.max_context);
 }
 
 }  // namespace

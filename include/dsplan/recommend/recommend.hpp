@@ -143,6 +143,10 @@ struct Recommendation {
 /// Throws InputError on unknown names or contradictory inputs (no hardware and no --cloud).
 [[nodiscard]] Recommendation recommend(const Catalog& catalog, const RecommendRequest& request);
 
+/// The model with the longest context window among `models` (ids or aliases; empty: the whole
+/// catalog), or nullptr when the catalog has none.
+[[nodiscard]] const ModelSpec* longest_window_model(const Catalog& catalog, const std::vector<std::string>& models);
+
 /// The pick and up to five runners-up: the best candidate of each other model first, then other
 /// quants of the same models.
 [[nodiscard]] std::vector<Candidate> shortlist(const Recommendation& recommendation);

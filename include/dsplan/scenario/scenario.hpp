@@ -83,4 +83,8 @@ struct ResolvedScenario {
 /// engine does not offer) and applies documented defaults.
 [[nodiscard]] ResolvedScenario resolve_scenario(const Catalog& catalog, const Scenario& scenario);
 
+/// "engine 'vllm' cannot load quant 'q4_k_m' (gguf); engines that can: ...": estimate's and
+/// recommend's words when no named engine loads a named format.
+[[nodiscard]] std::string cannot_load_text(const std::vector<std::string>& engines, const QuantFormat& quant);
+
 }  // namespace dsplan

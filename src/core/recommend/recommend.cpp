@@ -198,16 +198,21 @@ std::optional<double> Candidate::upfront_usd() const {
 /// A context past every candidate model's window has no answer to search for: say so, as estimate
 /// does for one model, instead of rejecting every candidate.
 void check_context_fits_a_model(const Catalog& cat, const RecommendRequest& r) {
-  const ModelSpec* longest = nullptr;
-  for (const auto& m : cat.models)
-    if ((r.models.empty() || std::any_of(r.models.begin(), r.models.end(),
-                                         [&](const std::string& n) { return cat.find_model(n) == &m; })) &&
-        (!longest || m.arch.max_context > longest->arch.max_context))
-      longest = &m;
+  const ModelSpec* longest = longest_window_model(cat, r.models);
   if (longest && r.context > longest->arch.max_context)
     throw InputError(fmt::format("%context% {} exceeds every {}model's maximum; the longest is {}'s {} tokens",
                                  r.context, r.models.empty() ? "" : "listed ", longest->name,
                                  longest->arch.max_context));
+}
+
+const ModelSpec* longest_window_model(const Catalog& cat, const std::vector<std::string>& models) {
+  const ModelSpec* longest = nullptr;
+  for (const auto& m : cat.models)
+    if ((models.empty() ||
+         std::any_of(models.begin(), models.end(), [&](const std::string& n) { return cat.find_model(n) == &m; })) &&
+        (!longest || m.arch.max_context > longest->arch.max_context))
+      longest = &m;
+  return longest;
 }
 
 Recommendation recommend(const Catalog& cat, const RecommendRequest& r) {

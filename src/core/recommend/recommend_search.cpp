@@ -57,9 +57,7 @@ void refuse_unloadable(const RecommendRequest& r, const std::vector<const QuantF
     if (std::none_of(engines.begin(), engines.end(), [&](const EngineSpec* e) {
           return std::find(q->engines.begin(), q->engines.end(), e->id) != q->engines.end();
         }))
-      throw InputError(std::string(engines.size() == 1 ? "engine '" : "engines '") + join(names, "', '") +
-                       "' cannot load quant '" + q->id + "' (" + join(q->containers) +
-                       "); engines that can: " + join(q->engines));
+      throw InputError(cannot_load_text(names, *q));
 }
 
 /// Every model x quant x engine the catalog allows, scored for the task.

@@ -119,9 +119,7 @@ void pick_quant_and_engine(const Catalog& cat, const Scenario& s, ResolvedScenar
     r.defaults_applied.push_back("engine: " + r.engine->id + " (first engine that loads " + r.quant->id + ")");
   }
   const std::string container = shared_container(*r.quant, *r.engine);
-  if (container.empty())
-    throw InputError("engine '" + r.engine->id + "' cannot load quant '" + r.quant->id + "' (" +
-                     join(r.quant->containers) + "); engines that can: " + join(r.quant->engines));
+  if (container.empty()) throw InputError(cannot_load_text({r.engine->id}, *r.quant));
   if (const BlockType* t = type_not_loaded(cat, *r.quant, *r.engine))
     throw InputError(r.quant->name + " stores " + t->name + " tensors, which " + r.engine->id +
                      " does not load; engines that do: " + join(t->engines));
@@ -285,6 +283,11 @@ std::optional<bool> checked_imatrix(const Scenario& s, ResolvedScenario& r) {
 }
 
 }  // namespace
+
+std::string cannot_load_text(const std::vector<std::string>& engines, const QuantFormat& quant) {
+  return std::string(engines.size() == 1 ? "engine '" : "engines '") + join(engines, "', '") + "' cannot load quant '" +
+         quant.id + "' (" + join(quant.containers) + "); engines that can: " + join(quant.engines);
+}
 
 ResolvedScenario resolve_scenario(const Catalog& cat, const Scenario& s) {
   ResolvedScenario r;

@@ -398,14 +398,13 @@ LaunchSpec launch_spec(const PlanResult& p) {
 
 std::vector<std::uint64_t> devices_of_part(const HardwareRequest& own, const HardwareRequest& part) {
   std::vector<std::uint64_t> out;
-  std::uint64_t first = 0, all = 0;
+  std::uint64_t first = 0;  // the device number of the kind's first GPU
   for (const auto& g : own.gpus) {
-    const bool taken = std::any_of(part.gpus.begin(), part.gpus.end(), [&](const auto& p) { return p.name == g.name; });
-    for (std::uint64_t i = 0; i < g.count && taken; ++i) out.push_back(first + i);
+    if (std::any_of(part.gpus.begin(), part.gpus.end(), [&](const auto& p) { return p.name == g.name; }))
+      for (std::uint64_t i = 0; i < g.count; ++i) out.push_back(first + i);
     first += g.count;
   }
-  for (const auto& g : part.gpus) all += g.count;
-  return all == first && out.size() == first ? std::vector<std::uint64_t>{} : out;
+  return out.size() == first ? std::vector<std::uint64_t>{} : out;  // every GPU: nothing to select
 }
 
 LaunchCommand launch_command(const Candidate& c, std::uint64_t context, std::uint64_t users,
