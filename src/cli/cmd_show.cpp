@@ -78,6 +78,7 @@ void show_json(const ModelSpec& m, const TensorInventory& inv, std::ostream& out
                  {"aliases", m.aliases},
                  {"family", m.family},
                  {"hf_repo", m.hf_repo},
+                 {"model_file", m.model_file.empty() ? ordered_json(nullptr) : ordered_json(m.model_file)},
                  {"gguf_repo", m.gguf_repo.empty() ? ordered_json(nullptr) : ordered_json(m.gguf_repo)},
                  {"gguf_repo_source", m.gguf_repo_source},
                  {"base_model", m.base_model},
@@ -114,14 +115,16 @@ void show_table(const ModelSpec& m, const TensorInventory& inv, std::ostream& ou
     if (!value.empty()) facts.add_row({label, value});
   };
   fact("Hugging Face", m.hf_repo);
-  fact("GGUF files",
-       m.gguf_repo.empty()
-           ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
-           : m.gguf_repo + (m.arch.traits.llama_cpp_arch.empty()
-                                ? " (not sized by dsplan: no GGUF layout of " + m.arch.model_type + " in its catalog)"
-                            : !m.arch.traits.gguf_presets()
-                                ? " (sized from the file itself: --model-file hf:" + m.gguf_repo + "/FILE)"
-                                : ""));
+  fact("Model file", m.model_file);
+  if (m.model_file.empty())
+    fact("GGUF files",
+         m.gguf_repo.empty()
+             ? std::string("none public in the layout sized here; convert the checkpoint (--json: why)")
+             : m.gguf_repo + (m.arch.traits.llama_cpp_arch.empty()
+                                  ? " (not sized by dsplan: no GGUF layout of " + m.arch.model_type + " in its catalog)"
+                              : !m.arch.traits.gguf_presets()
+                                  ? " (sized from the file itself: --model-file hf:" + m.gguf_repo + "/FILE)"
+                                  : ""));
   fact("Family", m.family + (m.base_model.empty() ? "" : ", from " + m.base_model));
   fact("Licence", m.license);
   fact("Released", m.release_date);

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "cli/model_files.hpp"
 #include "dsplan/base/error.hpp"
 
@@ -69,6 +71,22 @@ void resolve_model_argument(std::string& model, std::string& quant, const std::s
   }
   if (file.empty()) {
     if (model.empty()) throw InputError("model is required (a catalog model, or a file with --model-file)");
+    if (!quant.empty()) return;
+    // A catalog entry that is a user's file (inspect --emit-catalog): that file, exactly.
+    const ModelSpec* entry = ctx.catalog().find_model(model);
+    if (entry == nullptr || entry->model_file.empty()) return;
+    file = entry->model_file;
+    named = entry->id;
+    try {
+      const ModelFileChoice choice = load_model_file(ctx, file, named);
+      model = choice.model;
+      quant = choice.quant;
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("model '{}' is the file its catalog entry names (model_file): {}; give --quant "
+                      "to size its architecture in a catalog format instead",
+                      entry->id, e.what()));
+    }
     return;
   }
   if (!quant.empty())

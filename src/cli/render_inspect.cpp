@@ -7,10 +7,11 @@
 
 #include "cli/format.hpp"
 #include "cli/json_optional.hpp"
+#include "cli/remote_files.hpp"
 #include "cli/table.hpp"
-#include "dsplan/model/attention.hpp"
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/text.hpp"
+#include "dsplan/model/attention.hpp"
 
 namespace dsplan::cli {
 
@@ -160,18 +161,22 @@ void render_catalog_entry(const ModelFileInfo& info, const Catalog& catalog, std
   std::string native = "bf16";
   for (const auto& t : info.types)
     if (t.type == "F8_E4M3") native = "fp8";
-  // The model lives where the file is: engines load that directory; no hub repository has it.
-  const std::filesystem::path whole = std::filesystem::absolute(p).lexically_normal();
-  const std::filesystem::path directory = std::filesystem::is_directory(whole) ? whole : whole.parent_path();
-  const ordered_json entry{
-      {"id", id},
-      {"name", name},
-      {"family", "custom"},
-      {"hf_repo", directory.string()},
-      {"gguf_repo", {{"none", "a local model: give your GGUF file with -m"}, {"source", "dsplan inspect " + file}}},
-      {"native_dtype", native},
-      {"config", config_json(*info.arch)},
-      {"config_source", "dsplan inspect " + file}};
+  ordered_json entry{{"id", id}, {"name", name}, {"family", "custom"}};
+  const bool remote = is_remote_reference(file);
+  const std::filesystem::path whole = remote ? p : std::filesystem::absolute(p).lexically_normal();
+  if (info.format == ModelFileFormat::gguf) {
+    // The model is this file: estimate sizes it exactly and llama.cpp loads it with -m.
+    entry["model_file"] = whole.string();
+    entry["gguf_repo"] = {{"none", "a local model: its model_file"}, {"source", "dsplan inspect " + file}};
+  } else {
+    // The model lives where the file is: engines load that directory; no hub repository has it.
+    const std::filesystem::path directory = std::filesystem::is_directory(whole) ? whole : whole.parent_path();
+    entry["hf_repo"] = directory.string();
+    entry["gguf_repo"] = {{"none", "a local model: give your GGUF file with -m"}, {"source", "dsplan inspect " + file}};
+  }
+  entry["native_dtype"] = native;
+  entry["config"] = config_json(*info.arch);
+  entry["config_source"] = "dsplan inspect " + file;
   out << ordered_json{{"models", ordered_json::array({entry})}}.dump(2) << '\n';
 }
 

@@ -119,6 +119,45 @@ TEST_CASE("inspect --emit-catalog gives an entry --catalog accepts", "[cli][insp
   REQUIRE(gguf["launch"]["command"].get<std::string>().find("unsloth/") == std::string::npos);
 }
 
+TEST_CASE("a GGUF's emitted entry is that file: estimate sizes it, llama.cpp loads it", "[cli][inspect]") {
+  // Audit 52 #8: the entry named the file's directory as a checkpoint, so estimate sized BF16 on
+  // vLLM and launched `vllm serve DIR`, where there is only a GGUF.
+  const auto dir = temp_dir("inspect-emit-gguf");
+  write_file(dir / "toy.gguf", toy_llama().build().bytes);
+  const auto emitted = run_cli({"inspect", (dir / "toy.gguf").string(), "--emit-catalog"});
+  REQUIRE(emitted.code == 0);
+  const std::string file = std::filesystem::absolute(dir / "toy.gguf").lexically_normal().string();
+  const json entry = json::parse(emitted.out)["models"][0];
+  REQUIRE(entry["model_file"] == file);
+  REQUIRE_FALSE(entry.contains("hf_repo"));
+  std::ofstream(dir / "mine.json") << emitted.out;
+  const std::string cat = (dir / "mine.json").string();
+  // toy_llama's tensors, by hand: embeddings and output 2 x 17,408, output norm 256, two blocks of
+  // 31,488 (norms 2 x 256, Q and O 2 x 4,352, K and V 2 x 2,176, gate and up 2 x 4,608, down 8,704).
+  const json e = run_json({"--catalog", cat, "estimate", "toy-llama", "--gpu", "rtx4090"});
+  REQUIRE(e["memory"]["weights"]["file_tensor_bytes"] == 98'048);
+  REQUIRE(e["launch"]["command"].get<std::string>().rfind("llama-server -m " + file + " ", 0) == 0);
+  // Another format: the architecture in it, made from the file, not a directory vLLM cannot load.
+  const json q = run_json({"--catalog", cat, "estimate", "toy-llama", "-q", "q4_k_m", "--gpu", "rtx4090"});
+  REQUIRE(q["launch"]["command"].get<std::string>().find("made from " + file) != std::string::npos);
+  const json v = run_json({"--catalog", cat, "estimate", "toy-llama", "-q", "bf16", "-e", "vllm", "--gpu", "rtx4090"});
+  REQUIRE(v["launch"]["command"].get<std::string>().find(dir.string()) == std::string::npos);
+  std::filesystem::remove(dir / "toy.gguf");
+  require_usage_error(run_cli({"--catalog", cat, "estimate", "toy-llama"}),
+                      "model 'toy-llama' is the file its catalog entry names (model_file): " + file);
+}
+
+TEST_CASE("a catalog model_file is an absolute path or a remote reference", "[cli][inspect]") {
+  const auto dir = temp_dir("model-file-relative");
+  std::ofstream(dir / "rel.json") << R"({"models": [{"id": "rel", "name": "Rel", "family": "custom",
+      "model_file": "toy.gguf", "native_dtype": "bf16", "config_source": "hand",
+      "config": {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 256,
+                 "max_position_embeddings": 2048}}]})";
+  require_usage_error(run_cli({"catalog", "validate", (dir / "rel.json").string()}),
+                      "'toy.gguf' is not an absolute path, an http(s):// URL or an hf: reference");
+}
+
 TEST_CASE("inspect errors are one line", "[cli][inspect]") {
   require_usage_error(run_cli({"inspect", "/nonexistent/model.gguf"}), "/nonexistent/model.gguf: no such file or directory");
   const auto dir = temp_dir("inspect-errors");

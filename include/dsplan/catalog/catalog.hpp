@@ -199,7 +199,10 @@ struct ModelSpec {
   /// Its published scores are with a chain of thought before the answer (R1 line; V4's
   /// thinking-mode figures): recommend weighs the extra tokens for short-answer tasks.
   bool reasoning = false;
-  std::string hf_repo;
+  std::string hf_repo;  ///< "" for a model known only from its model_file
+  /// A user's model that is one GGUF file (an absolute path, URL or hf: reference; `inspect
+  /// --emit-catalog` writes it): estimate and check size that file when no --quant is given.
+  std::string model_file;
   /// The Hugging Face repository of GGUF files in the layout dsplan sizes (llama.cpp -hf, Ollama
   /// hf.co/): unsloth/<checkpoint name>-GGUF unless the catalog says otherwise; "" when no public
   /// repository holds that layout (the launch command then names the conversion to make).

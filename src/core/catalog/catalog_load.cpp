@@ -216,6 +216,7 @@ ModelSpec parse_model(const JsonNode& n) {
                 "family",
                 "reasoning",
                 "hf_repo",
+                "model_file",
                 "gguf_repo",
                 "base_model",
                 "license",
@@ -236,7 +237,12 @@ ModelSpec parse_model(const JsonNode& n) {
   m.aliases = n.strings_or_empty("aliases");
   m.family = n.str("family");
   m.reasoning = n.bool_or("reasoning", false);
-  m.hf_repo = n.str("hf_repo");
+  m.model_file = n.str_or("model_file", "");
+  if (!m.model_file.empty() && m.model_file.front() != '/' && m.model_file.rfind("https://", 0) != 0 &&
+      m.model_file.rfind("http://", 0) != 0 && m.model_file.rfind("hf:", 0) != 0)
+    n.at("model_file").fail("'" + m.model_file + "' is not an absolute path, an http(s):// URL or an hf: reference");
+  // A model known from its GGUF file alone has no checkpoint repository to name.
+  m.hf_repo = m.model_file.empty() ? n.str("hf_repo") : n.str_or("hf_repo", "");
   if (const auto g = n.find("gguf_repo")) {
     // "repo" names one; "none" says why no public repository holds the layout dsplan sizes.
     g->check_keys({"repo", "none", "legacy_mla", "source"});
@@ -244,6 +250,8 @@ ModelSpec parse_model(const JsonNode& n) {
     m.gguf_repo = g->has("repo") ? g->str("repo") : std::string();
     m.gguf_repo_legacy_mla = g->bool_or("legacy_mla", false);
     m.gguf_repo_source = (g->has("none") ? g->str("none") + " " : std::string()) + join_sources(g->at("source"));
+  } else if (!m.model_file.empty()) {
+    m.gguf_repo_source = "a local model: its model_file";
   } else {  // Unsloth converts every DeepSeek checkpoint under its own name
     m.gguf_repo = "unsloth/" + m.hf_repo.substr(m.hf_repo.rfind('/') + 1) + "-GGUF";
     m.gguf_repo_source = "the default: unsloth/<checkpoint name>-GGUF (the catalog names no gguf_repo)";

@@ -48,10 +48,10 @@ void fields(F&& f, S& s) {
 }
 template <typename F, entry_of<ModelSpec> S>
 void fields(F&& f, S& s) {
-  f(s.id, s.name, s.aliases, s.family, s.reasoning, s.hf_repo, s.gguf_repo, s.gguf_repo_source, s.gguf_repo_legacy_mla,
-    s.base_model, s.license, s.release_date, s.native_quant, s.arch, s.config_source, s.published_params,
-    s.published_params_source, s.checkpoint_bytes, s.checkpoint_bytes_source, s.gguf_kv_bytes, s.gguf_kv_bytes_source,
-    s.llama_cpp_type, s.llama_cpp_type_source, s.benchmarks, s.notes, s.origin);
+  f(s.id, s.name, s.aliases, s.family, s.reasoning, s.hf_repo, s.model_file, s.gguf_repo, s.gguf_repo_source,
+    s.gguf_repo_legacy_mla, s.base_model, s.license, s.release_date, s.native_quant, s.arch, s.config_source,
+    s.published_params, s.published_params_source, s.checkpoint_bytes, s.checkpoint_bytes_source, s.gguf_kv_bytes,
+    s.gguf_kv_bytes_source, s.llama_cpp_type, s.llama_cpp_type_source, s.benchmarks, s.notes, s.origin);
 }
 template <typename F, entry_of<BlockType> S>
 void fields(F&& f, S& s) {

@@ -36,6 +36,9 @@ const std::string& gguf_repo(const LaunchSpec& s) {
 
 /// The file to download (repo:tag), or a placeholder naming the conversion when no repository has it.
 std::string gguf_ref(const LaunchSpec& s) {
+  if (gguf_repo(s).empty() && !s.model->model_file.empty())  // a user's GGUF, in another format
+    return fmt::format("<{} .gguf made from {} with llama.cpp's llama-quantize --allow-requantize>", file_tag(*s.quant),
+                       s.model->model_file);
   if (gguf_repo(s).empty())
     return fmt::format("<{} .gguf made from {} with llama.cpp's convert_hf_to_gguf.py and llama-quantize>",
                        file_tag(*s.quant), s.model->hf_repo);
@@ -219,6 +222,8 @@ std::string checkpoint(const LaunchSpec& s, std::string& flags) {
     const std::string& f = s.quant->file->files.front();
     return f.find('/') == std::string::npos ? std::string(".") : shell_word(f.substr(0, f.rfind('/')));
   }
+  if (s.model->hf_repo.empty())  // a model known from its GGUF file alone
+    return fmt::format("<{} safetensors checkpoint of {}>", s.quant->name, s.model->name);
   const std::string& q = s.quant->id;
   if (q == s.model->native_quant || q == "bf16" || q == "fp16") return s.model->hf_repo;
   if (q == "fp8") {  // vLLM and SGLang quantize BF16 weights to FP8 when loading
