@@ -17,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/parse_units.hpp"
+#include "cli/value_labels.hpp"
 #include "dsplan/base/error.hpp"
 #include "dsplan/base/text.hpp"
 
@@ -185,6 +186,7 @@ void build_app(CLI::App& app, Context& ctx, const std::string& command) {
   const bool all = chosen == std::end(k_commands) || chosen->name == "completions";
   for (const auto& c : k_commands)
     if (all || &c == chosen) c.setup(app, ctx);
+  label_option_values(app);
 }
 
 /// The first word that is not an option (nor --catalog's value): the command; "" when none.
@@ -238,11 +240,9 @@ std::string parse_error_text(const CLI::App& app, const std::vector<std::string>
     }
     if (group == &app && !names.empty()) return "dsplan needs a command: " + join(names) + " (see 'dsplan --help')";
   }
-  // "--model-file: 1 required TEXT missing": the option was given without its value.
-  if (constexpr std::string_view k_missing = " required TEXT missing"; text.ends_with(k_missing)) {
-    const auto colon = text.find(':');
-    if (colon != std::string::npos) return text.substr(0, colon) + " needs a value after it (see 'dsplan --help')";
-  }
+  // "--model-file: 1 required FILE missing": the option was given without its value.
+  if (const auto colon = text.find(": 1 required "); colon != std::string::npos && text.ends_with(" missing"))
+    return text.substr(0, colon) + " needs a value after it (see 'dsplan --help')";
   return text + " (see 'dsplan --help')";
 }
 
@@ -288,7 +288,10 @@ void reject_quiet_after_command(CLI::App& app, const std::vector<std::string>& a
 int print_help(CLI::App& app, const CLI::Error& e, std::ostream& out, std::ostream& err) {
   std::ostringstream text;
   const int code = app.exit(e, text, err);
-  if (write_output(out, err, text.str()) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
+  // CLI11 2.1 puts two blank lines between option groups (one after a group, one before the next).
+  std::string help = text.str();
+  for (std::size_t at = help.find("\n\n\n"); at != std::string::npos; at = help.find("\n\n\n", at)) help.erase(at, 1);
+  if (write_output(out, err, help) != ExitCode::ok) return static_cast<int>(ExitCode::usage);
   return code;
 }
 

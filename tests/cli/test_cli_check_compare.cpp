@@ -211,6 +211,25 @@ TEST_CASE("every command has --help with examples", "[cli]") {
   }
 }
 
+TEST_CASE("help says what each option takes and leaves one blank line between groups", "[cli]") {
+  // dsplan reads every value as text to check it itself; CLI11 would label them all TEXT.
+  for (const char* cmd :
+       {"recommend", "estimate", "check", "compare", "train", "list", "show", "inspect", "detect", "completions"}) {
+    const auto o = run_cli({cmd, "--help"});
+    INFO(cmd);
+    REQUIRE(o.code == 0);
+    REQUIRE(o.out.find(" TEXT") == std::string::npos);
+    REQUIRE(o.out.find("\n\n\n") == std::string::npos);
+  }
+  const std::string train = run_cli({"train", "--help"}).out;
+  REQUIRE(train.find("--zero 0-3 ") != std::string::npos);
+  REQUIRE(train.find("--count N|auto ") != std::string::npos);
+  REQUIRE(train.find("--method full|lora|qlora ") != std::string::npos);
+  // A value-less option names itself whatever its label.
+  require_usage_error(run_cli({"--catalog"}), "--catalog needs a value after it");
+  require_usage_error(run_cli({"train", "8b", "--zero"}), "--zero needs a value after it");
+}
+
 // check's lines give large figures in full (67,853 ms printed as 6.785e+04 read as a typo), and
 // show --json gives no single head width for MLA, whose Q/K (192) and V (128) widths differ.
 TEST_CASE("check prints large figures without an exponent and show gives MLA no head_dim", "[cli]") {
