@@ -55,6 +55,7 @@ std::map<std::string, std::string> option_values(const Catalog& cat) {
           {"--prefer", spellings<Preference>(k_preferences)},
           {"--budget-period", spellings<BudgetPeriod>(k_budget_periods)},
           {"--count", "auto 1 2 4 8"},
+          {"--zero", "0 1 2 3"},
           {"--format", "table json csv"},
           {"--sweep", "context"},
           {"--imatrix", "on off"},
@@ -146,8 +147,8 @@ _dsplan() {{
   fi
   case "$cmd" in
 {2}  esac
-  # catalog validate takes files
-  if [[ "$cmd" == catalog && " ${{COMP_WORDS[*]:1:COMP_CWORD-1}} " == *" validate "* && "$cur" != -* ]]; then
+  # inspect and catalog validate take files
+  if [[ "$cur" != -* && ( "$cmd" == inspect || ( "$cmd" == catalog && " ${{COMP_WORDS[*]:1:COMP_CWORD-1}} " == *" validate "* ) ) ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
     return
   fi
@@ -182,12 +183,15 @@ std::string zsh_script(CLI::App& app, const Catalog& cat) {
     std::string specs;
     const std::string positional = positional_values(sub->get_name(), cat);
     if (!positional.empty()) specs += fmt::format("        '1:argument:({})' \\\n", positional);
+    if (sub->get_name() == "inspect") specs += "        '1:path:_files' \\\n";
     for (const auto& o : options_of(sub)) {
       for (const auto& n : o.names) {
         std::string spec = fmt::format("{}[{}]", n, zsh_escape(o.description));
         if (o.takes_value) {
           const auto it = values.find(n);
-          spec += it != values.end() && !it->second.empty() ? fmt::format(":value:({})", it->second) : ":value:";
+          spec += takes_path(n)                               ? std::string(":file:_files")
+                  : it != values.end() && !it->second.empty() ? fmt::format(":value:({})", it->second)
+                                                              : std::string(":value:");
         }
         specs += "        '" + spec + "' \\\n";
       }
