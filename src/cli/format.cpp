@@ -34,6 +34,12 @@ std::string params_short(std::uint64_t params) {
   return with_commas(params);
 }
 
+std::string params_full(std::uint64_t params) {
+  const std::string whole = with_commas(params);
+  const std::string short_form = params_short(params);
+  return short_form == whole ? whole : whole + " (" + short_form + ")";
+}
+
 std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
   return with_commas(n) + " " + std::string(plural(n, one, many));
 }

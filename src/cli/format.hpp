@@ -25,6 +25,9 @@ namespace dsplan::cli {
 [[nodiscard]] std::string billions(std::uint64_t params);
 /// Parameter counts at a readable scale: "70.55 B", "12.58 M", or the exact count below a million.
 [[nodiscard]] std::string params_short(std::uint64_t params);
+
+/// "671,026,419,712 (671.0B)"; a count under a million as is, once ("11,360").
+[[nodiscard]] std::string params_full(std::uint64_t params);
 /// Word-wraps `text` to `width` columns; lines after the first start with `indent`.
 [[nodiscard]] std::string wrap(const std::string& text, std::size_t width, const std::string& indent);
 /// Fixed decimals.

@@ -116,8 +116,7 @@ void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
     facts.add_row({"Tensor data", with_commas(info.tensor_bytes.count()) + " B (" + gib(info.tensor_bytes) + ")"});
     facts.add_row({"File size", with_commas(info.file_bytes.count()) + " B (" + gb(info.file_bytes) + ")"});
   }
-  if (info.params_total)
-    facts.add_row({"Parameters", with_commas(*info.params_total) + " (" + params_short(*info.params_total) + ")"});
+  if (info.params_total) facts.add_row({"Parameters", params_full(*info.params_total)});
   if (info.mla_layout) facts.add_row({"MLA layout", mla_description(info.mla_layout)});
   if (info.kv_bytes_per_token)
     facts.add_row({"KV cache per token",

@@ -390,8 +390,8 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
   }
   out << '\n';
 
-  out << "  Parameters: " << with_commas(m.params_total.count()) << " (" << params_short(m.params_total.count())
-      << "); active per token " << params_short(m.params_active.count()) << " without the embedding lookup, "
+  out << "  Parameters: " << params_full(m.params_total.count()) << "; active per token "
+      << params_short(m.params_active.count()) << " without the embedding lookup, "
       << params_short(m.params_active_with_embedding.count()) << " with it";
   const bool file_without_mtp = s.quant->file && m.weights.mtp.count() == 0;
   if (m.params_mtp.count() > 0)

@@ -150,6 +150,12 @@ TEST_CASE("safetensors hostile headers", "[safetensors]") {
   REQUIRE_THAT(error_of(header(R"({"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]},
                                   "b": {"dtype": "U8", "shape": [8], "data_offsets": [4, 12]}})")),
                Catch::Contains("tensors overlap at data offset 4"));
+  // A tensor named twice: a JSON reader keeps one of them (safetensors itself refuses the file).
+  REQUIRE_THAT(error_of(header(R"({"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]},
+                                  "a": {"dtype": "U8", "shape": [8], "data_offsets": [8, 16]}})")),
+               Catch::Contains("header: key 'a' appears twice in one object"));
+  REQUIRE_THAT(error_of(header(R"({"a": {"dtype": "U8", "shape": [8], "data_offsets": [8, 0]}})")),
+               Catch::Contains("data_offsets [8, 0] end before they begin"));
   REQUIRE_THAT(error_of(header("[[[[[[[[1]]]]]]]]")), Catch::Contains("nested deeper"));
   REQUIRE_THAT(error_of(header("{\"a\": ")), Catch::Contains("invalid JSON"));
 }

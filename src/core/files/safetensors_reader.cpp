@@ -62,7 +62,10 @@ SafetensorsTensor parse_entry(const std::string& name, const nlohmann::json& e, 
   if (offsets == e.end() || !offsets->is_array() || offsets->size() != 2)
     throw InputError(where + ": 'data_offsets' must be [begin, end]");
   range = {json_u64((*offsets)[0], where + ": data_offsets"), json_u64((*offsets)[1], where + ": data_offsets")};
-  if (range.first > range.second || range.second > data_bytes)
+  if (range.first > range.second)
+    throw InputError(where + ": data_offsets [" + std::to_string(range.first) + ", " + std::to_string(range.second) +
+                     "] end before they begin");
+  if (range.second > data_bytes)
     throw InputError(where + ": data_offsets [" + std::to_string(range.first) + ", " + std::to_string(range.second) +
                      ") lie outside the data section of " + std::to_string(data_bytes) + " bytes (truncated?)");
   if (range.second - range.first != bytes)
