@@ -229,8 +229,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
       if (r.context_max && !r.base.hardware) throw InputError("--context max needs hardware: --gpu, --gpus, --vram or --ram");
       r.kv_auto = r.context_max && o->estimate.kv_type == "auto";
       if (r.kv_auto) r.base.scenario.kv_type.clear();
-      if (!r.context_max && !o->estimate.headroom.empty()) throw InputError("--headroom goes with --context max");
-      r.headroom = optional_number(o->estimate.headroom, "--headroom", 0, 0.9).value_or(r.headroom);
+      if (!o->estimate.headroom.empty()) r.headroom = r.base.layout.headroom;
       r.engine = r.base.scenario.engine;
       // In the order typed: the models named first (compare 7b --models 8b), then --models.
       r.models = split_commas(o->named, "MODEL");

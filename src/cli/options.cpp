@@ -269,6 +269,12 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
   PlanRequest r;
   r.scenario = to_scenario(o);
   r.hardware = to_hardware(o.hw, r.count_auto);
+  // Where dsplan chooses the split: --headroom's share of each GPU free, else llama.cpp's own
+  // fitting's 1 GiB (LayoutRequest::fit_margin).
+  if (const auto share = optional_number(o.headroom, "--headroom", 0, 0.9))
+    r.layout.headroom = *share;
+  else
+    r.layout.fit_margin = k_llama_fit_margin;
   r.layout.gpu_layers = optional_integer(o.gpu_layers, "--gpu-layers", 0, 100'000);
   r.layout.offload_experts = o.offload_experts;
   r.layout.n_cpu_moe_auto = o.n_cpu_moe == "auto";
@@ -302,14 +308,13 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
 
 PlanResult plan_from_options(const Catalog& catalog, const EstimateOptions& o, bool explain) {
   const bool context_max = o.context == "max";
-  if (!context_max && !o.headroom.empty()) throw InputError("--headroom goes with --context max");
   if (!context_max) return run_plan(catalog, to_plan_request(o, explain));
   if (!o.users.empty()) throw InputError("--users plans a batch at one context; give --context N, not max");
   ContextSearchRequest r;
   r.base = to_plan_request(o, explain);
   r.kv_auto = o.kv_type == "auto";
   if (r.kv_auto) r.base.scenario.kv_type.clear();
-  r.headroom = optional_number(o.headroom, "--headroom", 0, 0.9).value_or(k_default_headroom);
+  r.headroom = o.headroom.empty() ? k_default_headroom : r.base.layout.headroom;
   return find_max_context(catalog, r);
 }
 
@@ -458,7 +463,8 @@ void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet s
   sub->add_option("--output", o.output, "Generated tokens per request (default: the rest of the context)")
       ->group("Throughput");
   sub->add_option("--headroom", o.headroom,
-                  "With --context max: share of each device left free, 0-0.9 (default 0.05; llama.cpp, Ollama)")
+                  "Share of each GPU left free where dsplan chooses the split (layers on GPUs with --ram, --n-cpu-moe "
+                  "auto) and, with --context max, on every device; 0-0.9 (default 0.05)")
       ->group("Layout");
   if (set.cost) add_cost_flags(sub, o);
   if (!set.capacity) return;

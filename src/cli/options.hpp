@@ -44,7 +44,7 @@ struct EstimateOptions {
   // Throughput, cost, capacity.
   std::string prompt, output, price, purchase_price, host_price, tokens_per_day, kwh_price, pue, years, maintenance, users,
       target_tps;
-  std::string headroom;  ///< with --context max: share of each device left free
+  std::string headroom;  ///< share of each device left free where dsplan chooses the split
 };
 
 /// --gpu/--count/--gpus/--vram/--ram/--cpu and bandwidth overrides.

@@ -37,7 +37,27 @@ TEST_CASE("context max on check and compare, and its input errors", "[cli][conte
   require_usage_error(run_cli({"estimate", "8b", "--context", "max"}), "--context max needs hardware");
   require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--count", "auto", "--context", "max"}),
                       "fixed count");
-  require_usage_error(run_cli({"estimate", "8b", "--gpu", "rtx4090", "--headroom", "0.1"}), "--headroom goes with");
+}
+
+TEST_CASE("estimate leaves 1 GiB of a GPU free where it chooses the split as llama.cpp fitting does",
+          "[cli][context]") {
+  // llama.cpp's own fitting keeps 1 GiB of each device free (--fit-target 1024, PR #16653); a plan
+  // that filled a 24 GiB card to its last 4.5 MiB was one the card would not run (audit 53).
+  const auto free_bytes = [](const json& j) {
+    const json& g = j["layout"]["devices"][0];
+    return g["capacity_bytes"].get<double>() - g["total_bytes"].get<double>();
+  };
+  const std::vector<std::string> r1 = {"estimate", "r1", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512"};
+  const json kept = run_json(r1);
+  auto filled_args = r1;
+  filled_args.insert(filled_args.end(), {"--headroom", "0"});
+  const json filled = run_json(filled_args);
+  REQUIRE(free_bytes(kept) >= 1024.0 * 1024 * 1024);
+  REQUIRE(free_bytes(filled) < 1024.0 * 1024 * 1024);
+  // One block's routed experts more in RAM: 256 x 3 x 7168 x 2048 weights at Q4_K_M's q4_K/q4_K/q6_K.
+  REQUIRE(kept["layout"]["experts_in_ram_blocks"].get<int>() ==
+          filled["layout"]["experts_in_ram_blocks"].get<int>() + 1);
+  REQUIRE(kept["launch"]["command"].get<std::string>().find("--n-cpu-moe 60") != std::string::npos);
 }
 
 TEST_CASE("estimate --sweep context: one row per power of two up to the window", "[cli][context]") {

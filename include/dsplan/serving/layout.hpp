@@ -17,6 +17,8 @@ namespace dsplan {
 /// sessions, allocator fragmentation and engine versions vary; llama.cpp's own automatic fit leaves
 /// 1 GiB per device (docs/decisions.md).
 inline constexpr double k_default_headroom = 0.05;
+/// llama.cpp's --fit-target default (1024 MiB per device; PR #16653, common/arg.cpp).
+inline constexpr Bytes k_llama_fit_margin{std::uint64_t{1} << 30};
 
 enum class LayoutStrategy {
   layer_split,      ///< llama.cpp / Ollama / Transformers: whole layers per device, the rest on the CPU
@@ -89,6 +91,9 @@ struct LayoutRequest {
   /// the GPUs, --n-cpu-moe auto, the -ts of a filled split): --context max's and recommend's
   /// headroom, so that the layout they judge is one that leaves it. 0: fill the GPUs.
   double headroom = 0;
+  /// Bytes of each GPU to leave free there besides: llama.cpp's own fitting keeps 1 GiB of each
+  /// device (--fit-target, default 1024 MiB; PR #16653), which estimate keeps by default. 0: none.
+  Bytes fit_margin;
 
   bool operator==(const LayoutRequest&) const = default;
 };

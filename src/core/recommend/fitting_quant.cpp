@@ -26,7 +26,10 @@ bool searchable(const PlanRequest& r, const PlanResult& p) {
   const bool engine_defaults = s.kv_type.empty() && s.ubatch == 0 && !s.flash_attention && !s.legacy_mla_gguf &&
                                !s.imatrix && s.mla_cache == MlaCacheOverride::engine && s.speculative_tokens == 0 &&
                                s.build_date.empty() && !s.no_mmap && !s.no_op_offload;
-  return r.hardware && !r.count_auto && r.layout == LayoutRequest{} && !p.scenario.quant->file && engine_defaults;
+  LayoutRequest placement_defaults;  // the user's headroom is kept by the search too
+  placement_defaults.headroom = r.layout.headroom;
+  placement_defaults.fit_margin = r.layout.fit_margin;
+  return r.hardware && !r.count_auto && r.layout == placement_defaults && !p.scenario.quant->file && engine_defaults;
 }
 
 /// Of the candidates placed on the hardware (and so rejected by it), the one needing the least memory.
@@ -72,6 +75,7 @@ PlanRequest as_candidate(const PlanRequest& r, const Candidate& c) {
   out.scenario.quant = c.quant->id;
   out.scenario.engine = c.engine->id;
   out.layout = c.layout_request;
+  out.layout.fit_margin = r.layout.fit_margin;  // as the user's run of the note's flags keeps it
   out.scenario.no_op_offload = !c.op_offload;
   if (c.placed_on) out.hardware = *c.placed_on;
   out.explain = false;
@@ -80,7 +84,7 @@ PlanRequest as_candidate(const PlanRequest& r, const Candidate& c) {
 }
 
 /// The layout the search chose by leaving headroom (how many layers on the GPUs, the blocks whose
-/// experts stay in RAM), pinned as the flags that give it: a user's run has no headroom setting.
+/// experts stay in RAM), pinned as the flags that give it: the user's run may leave another share.
 LayoutRequest pinned(LayoutRequest l, const PlanResult& run) {
   if (l.headroom == 0 || !run.layout) return l;
   l.headroom = 0;
@@ -147,7 +151,7 @@ std::optional<std::string> fitting_quant_note(const Catalog& cat, const PlanRequ
   q.min_tokens_per_s = limits.min_tokens_per_s.value_or(0);  // no floor but the user's: the question is what fits
   q.max_ttft_s = limits.max_ttft_s;
   // As estimate places it, or leaving what --max-memory-fraction asks (each pick is checked too).
-  q.headroom = limits.max_memory_fraction ? 1.0 - *limits.max_memory_fraction : 0.0;
+  q.headroom = std::max(r.layout.headroom, limits.max_memory_fraction ? 1.0 - *limits.max_memory_fraction : 0.0);
   q.models = {p.scenario.model->id};
   if (!r.scenario.engine.empty()) q.engines = {p.scenario.engine->id};
   q.cost = r.cost;

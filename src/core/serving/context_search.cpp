@@ -98,7 +98,9 @@ bool fits_with_headroom(const PlanResult& p, double headroom) {
   return p.layout && p.fits && leaves_headroom(*p.layout, p.scenario.engine->parallelism, headroom);
 }
 
-PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& r) {
+PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& request) {
+  ContextSearchRequest r = request;
+  r.base.layout.fit_margin = Bytes(0);  // the search's headroom replaces a fixed margin
   if (!r.base.hardware) throw InputError("%context% max needs hardware to fit: %gpu%, %gpus%, %vram% or %ram%");
   if (r.base.count_auto) throw InputError("%context% max needs a fixed count: %count% auto sizes for a given context");
   const std::uint64_t limit = cat.require_model(r.base.scenario.model).arch.max_context;

@@ -233,11 +233,22 @@ void add_over_capacity_reasons(Layout& l, Text text) {
   }
 }
 
-/// Every GPU holds its share with `headroom` of it left free (the layout's fit, at 0).
-bool gpus_hold(const Layout& l, double headroom) {
-  return std::all_of(l.gpus.begin(), l.gpus.end(), [&](const DevicePlacement& p) {
-    return p.fits && static_cast<double>(p.total.count()) <= (1.0 - headroom) * static_cast<double>(p.capacity.count());
-  });
+/// What each GPU keeps free where dsplan chooses the split: a share of it and a fixed margin.
+struct Reserve {
+  double share = 0;
+  Bytes margin;
+};
+
+/// The GPU holds its placement with `keep` of it left free (its fit, at none).
+bool keeps_free(const DevicePlacement& p, Reserve keep) {
+  return p.fits &&
+         static_cast<double>(p.total.count()) <=
+             (1.0 - keep.share) * static_cast<double>(p.capacity.count()) - static_cast<double>(keep.margin.count());
+}
+
+/// Every GPU holds its share with `keep` of it left free.
+bool gpus_hold(const Layout& l, Reserve keep) {
+  return std::all_of(l.gpus.begin(), l.gpus.end(), [&](const DevicePlacement& p) { return keeps_free(p, keep); });
 }
 
 bool gpus_fit(const Layout& l) {
@@ -249,7 +260,7 @@ bool gpus_fit(const Layout& l) {
 /// memory instead counts slots, not bytes: with the first blocks' experts in RAM, their light slots
 /// spread over the first GPUs and the heavy ones pile onto the last. Empty when the last GPU cannot
 /// hold what is left.
-std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64_t gpu_layers, double headroom) {
+std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64_t gpu_layers, Reserve keep) {
   std::vector<double> counts(hw.gpus.size(), 0.0);
   in.tensor_split = &counts;
   std::uint64_t left = std::min(gpu_layers, in.layers + 1);
@@ -259,9 +270,7 @@ std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64
       counts[k] = static_cast<double>(c);
       counts[k + 1] = static_cast<double>(left - c);
       const Layout trial = split_layers(in, hw, gpu_layers);  // kept: g refers into it
-      const DevicePlacement& g = trial.gpus[k];
-      return g.fits &&
-             static_cast<double>(g.total.count()) <= (1.0 - headroom) * static_cast<double>(g.capacity.count());
+      return keeps_free(trial.gpus[k], keep);
     };
     std::uint64_t lo = 0, hi = left + 1;  // lo holds (no slot always does), hi does not
     while (hi - lo > 1) {
@@ -273,7 +282,7 @@ std::vector<double> filled_split(SplitInputs in, const Hardware& hw, std::uint64
     left -= lo;
   }
   counts.back() += static_cast<double>(left);
-  if (!gpus_hold(split_layers(in, hw, gpu_layers), headroom)) return {};
+  if (!gpus_hold(split_layers(in, hw, gpu_layers), keep)) return {};
   return counts;
 }
 
@@ -361,7 +370,7 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
                  &r.tensor_split,
                  s.model->arch.tie_word_embeddings ? m.weights.embedding : Bytes(0)};
   // Headroom is kept by moving weights to system RAM, so only where there is RAM to move them to.
-  const double headroom = hw.host.ram ? r.headroom : 0.0;
+  const Reserve keep = hw.host.ram ? Reserve{r.headroom, r.fit_margin} : Reserve{};
   std::vector<double> filled;  // the -ts of a filled split, when dsplan chooses it
   if (r.n_cpu_moe_auto) {
     const std::uint64_t slots = gpu_layers.value_or(layers + 1);
@@ -369,10 +378,9 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     SplitInputs trial = in;
     in.experts_in_ram_blocks = fewest_experts_in_ram(layers, [&](std::uint64_t n) {
       trial.experts_in_ram_blocks = n;
-      return fill ? !filled_split(trial, hw, slots, headroom).empty()
-                  : gpus_hold(split_layers(trial, hw, slots), headroom);
+      return fill ? !filled_split(trial, hw, slots, keep).empty() : gpus_hold(split_layers(trial, hw, slots), keep);
     });
-    if (fill) filled = filled_split(in, hw, slots, headroom);
+    if (fill) filled = filled_split(in, hw, slots, keep);
     if (!filled.empty()) in.tensor_split = &filled;
   }
   const std::uint64_t experts_in_ram_blocks = in.experts_in_ram_blocks;
@@ -385,11 +393,11 @@ Layout plan_layer_split(const ResolvedScenario& s, const MemoryEstimate& m, cons
     // fit in log2(blocks) placements instead of one per block (recommend places thousands).
     const std::uint64_t top = hw.gpus.empty() ? 0 : layers + 1;
     layout = split_layers(in, hw, top);
-    if (top > 0 && !gpus_hold(layout, headroom)) {
+    if (top > 0 && !gpus_hold(layout, keep)) {
       std::uint64_t lo = 0, hi = top;  // hi does not fit; lo fits or is 0
       while (hi - lo > 1) {
         const std::uint64_t mid = lo + (hi - lo) / 2;
-        (gpus_hold(split_layers(in, hw, mid), headroom) ? lo : hi) = mid;
+        (gpus_hold(split_layers(in, hw, mid), keep) ? lo : hi) = mid;
       }
       layout = split_layers(in, hw, lo);
     }
