@@ -39,6 +39,23 @@ TEST_CASE("context max on check and compare, and its input errors", "[cli][conte
                       "fixed count");
 }
 
+TEST_CASE("context max that finds no context is a plan that does not fit and a failed check", "[cli][context]") {
+  // With 90% of the card to leave free, 2.4 GiB cannot hold the 8B's 4.6 GiB of Q4_K_M weights:
+  // the plan shown at 256 tokens is not one that fits (audit 53: fits true, check passed).
+  const std::vector<std::string> args = {"8b",        "-q",  "q4_k_m",     "--gpu", "rtx4090",
+                                         "--context", "max", "--headroom", "0.9"};
+  std::vector<std::string> estimate = {"estimate"};
+  estimate.insert(estimate.end(), args.begin(), args.end());
+  const json e = run_json(estimate);
+  REQUIRE(e["context_search"]["found"] == false);
+  REQUIRE(e["fits"] == false);
+  std::vector<std::string> check = {"check"};
+  check.insert(check.end(), args.begin(), args.end());
+  const auto c = run_cli(check);
+  REQUIRE(c.code == 1);
+  REQUIRE(c.out.rfind("FAIL", 0) == 0);
+}
+
 TEST_CASE("estimate leaves 1 GiB of a GPU free where it chooses the split as llama.cpp fitting does",
           "[cli][context]") {
   // llama.cpp's own fitting keeps 1 GiB of each device free (--fit-target 1024, PR #16653); a plan

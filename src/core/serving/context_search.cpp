@@ -127,6 +127,8 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& requ
   search.limit = limit;
   search.kv_type = plan.scenario.kv_type->id;
   search.found = best.context > 0;
+  // The plan is shown at 256 tokens, which did not leave the headroom: not a plan that fits.
+  if (!search.found) plan.fits = false;
   if (!search.found && r.headroom > 0 &&
       fits_with_headroom(run_plan(cat, at(r.base, k_context_step, best.kv_type, 0.0)), 0.0))
     search.headroom_rules_out = r.headroom;
