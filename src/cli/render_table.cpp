@@ -383,7 +383,9 @@ void render_estimate_table(const PlanResult& r, std::ostream& out, bool explain,
           << with_commas(cs->limit) << "; limited by "
           << (cs->limited_by == "model" ? std::string("the model's window") : cs->limited_by) << ")\n";
     if (cs->gpu_only_context > 0)
-      out << "  with every layer on the GPUs: " << with_commas(cs->gpu_only_context) << " tokens"
+      out << "  with every layer on the GPUs"
+          << (r.layout && r.layout->strategy == LayoutStrategy::expert_offload ? " (routed experts in RAM)" : "")
+          << ": " << with_commas(cs->gpu_only_context) << " tokens"
           << (cs->gpu_only_decode_tokens_per_s ? fmt::format(" at {:.1f} tokens/s", *cs->gpu_only_decode_tokens_per_s)
                                                : std::string())
           << "; past it, layers move to system RAM (decode below)\n";

@@ -39,6 +39,33 @@ TEST_CASE("context max on check and compare, and its input errors", "[cli][conte
                       "fixed count");
 }
 
+TEST_CASE("context max on a MoE model whose window pushes layers to the CPU says how far the GPUs go",
+          "[cli][context]") {
+  // DeepSeek-V3.2 Q4_K_M on one RTX 4090 + 512 GiB: at its 163,840-token window the cache and
+  // buffers leave the GPU 2 of 62 layers even with every routed expert in RAM (audit 53: no
+  // all-on-GPU context was given, and a note said every block's rest sat on the GPU).
+  const std::vector<std::string> base = {"estimate", "v3.2", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", "512"};
+  auto max_args = base;
+  max_args.insert(max_args.end(), {"--context", "max"});
+  const json j = run_json(max_args);
+  const std::uint64_t gpu_only = j["context_search"]["gpu_only_context"];
+  REQUIRE(j["context"] == 163840);
+  REQUIRE(gpu_only > 0);
+  REQUIRE(gpu_only < 163840);
+  REQUIRE(j["context_search"]["gpu_only_decode_tokens_per_s"].get<double>() >
+          j["throughput"]["decode_tokens_per_s"].get<double>());
+  for (const auto& note : j["notes"])
+    REQUIRE(note.get<std::string>().find("the rest of every block sits") == std::string::npos);
+  // The boundary, with the search's 5% headroom: every layer on the GPU there, not 256 tokens past it.
+  const auto layers_at = [&](std::uint64_t context) {
+    auto args = base;
+    args.insert(args.end(), {"--context", std::to_string(context), "--headroom", "0.05"});
+    return run_json(args)["layout"]["gpu_layers"].get<std::uint64_t>();
+  };
+  REQUIRE(layers_at(gpu_only) == 62);
+  REQUIRE(layers_at(gpu_only + 256) < 62);
+}
+
 TEST_CASE("context max that finds no context is a plan that does not fit and a failed check", "[cli][context]") {
   // With 90% of the card to leave free, 2.4 GiB cannot hold the 8B's 4.6 GiB of Q4_K_M weights:
   // the plan shown at 256 tokens is not one that fits (audit 53: fits true, check passed).

@@ -52,9 +52,14 @@ struct Best {
   std::string kv_type;
 };
 
-/// Every block and the output layer on GPUs: nothing of the model's layers in system RAM.
+/// Every block and the output layer on GPUs: nothing of the model's layers in system RAM but,
+/// where the layout keeps them there, routed experts.
 bool blocks_on_gpus(const PlanResult& p) {
-  return p.layout && !keeps_layers_in_ram(*p.layout, p.memory.weights.block_bytes.size());
+  if (!p.layout) return false;
+  const Layout& l = *p.layout;
+  const std::uint64_t blocks = p.memory.weights.block_bytes.size();
+  if (l.strategy == LayoutStrategy::expert_offload) return l.gpu_layers >= blocks + 1 && l.cpu.layers == 0;
+  return !keeps_layers_in_ram(l, blocks);
 }
 
 /// The largest multiple of k_context_step (or the window itself) that fits with one cache type
@@ -140,9 +145,11 @@ PlanResult find_max_context(const Catalog& cat, const ContextSearchRequest& requ
     const std::uint64_t next = std::min(limit, best.context + k_context_step);
     search.limited_by = binding_device(run_plan(cat, at(r.base, next, best.kv_type, r.headroom)));
   }
-  // A dense model's layers moved to RAM for more context run many times slower: say how far the
-  // GPUs alone go (not for experts kept in RAM, which are the layout at any context).
-  if (search.found && plan.layout && plan.layout->strategy == LayoutStrategy::layer_split && !blocks_on_gpus(plan)) {
+  // Layers moved to RAM for more context run many times slower: say how far the GPUs alone go
+  // (experts a MoE layout keeps in RAM aside, which are its layout at any context).
+  const bool split = plan.layout && (plan.layout->strategy == LayoutStrategy::layer_split ||
+                                     plan.layout->strategy == LayoutStrategy::expert_offload);
+  if (search.found && split && !blocks_on_gpus(plan)) {
     search.gpu_only_context = largest_fit(cat, r, best.kv_type, limit, true);
     if (search.gpu_only_context > 0) {
       const PlanResult there = run_plan(cat, at(r.base, search.gpu_only_context, best.kv_type, r.headroom));

@@ -166,10 +166,18 @@ std::string experts_first_note(const Evaluation& experts, const Evaluation& whol
                                            : fmt::format(": ~{:.1f} tokens/s instead of {:.1f}", a, b);
   }
   const std::uint64_t n = experts.layout.experts_in_ram_blocks;
-  return fmt::format("a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay "
-                     "in RAM and the rest of every block sits on the GPUs (%n_cpu_moe% {}), as llama.cpp's own "
-                     "fitting places it; {}",
-                     n, experts.blocks, n, instead);
+  // With every expert in RAM, a long context's cache and buffers may still leave room for few blocks.
+  const std::string rest =
+      experts.layout.gpu_layers >= experts.blocks + 1
+          ? fmt::format("the rest of every block sits on the GPUs (%n_cpu_moe% {})", n)
+          : fmt::format(
+                "even so only {} of the {} layers fit the GPUs beside the KV cache and buffers, the rest "
+                "running on the CPU",
+                experts.layout.gpu_layers, experts.blocks + 1);
+  return fmt::format(
+      "a MoE model that does not fit its GPUs: the routed experts of the first {} of {} blocks stay in RAM and {}, "
+      "as llama.cpp's own fitting places it; {}",
+      n, experts.blocks, rest, instead);
 }
 
 /// The placement run_plan times: the requested one, or (experts_first_default) experts in RAM where
