@@ -11,6 +11,7 @@
 #include "cli/model_input.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/render_json.hpp"
 #include "cli/render_svg.hpp"
 #include "cli/table.hpp"
 #include "dsplan/base/error.hpp"
@@ -29,6 +30,18 @@ struct CompareOptions {
   std::string svg;  ///< --svg FILE: the matrix as a coloured grid
 };
 
+/// The cell shows a speed: it fits (with --context max, some context does).
+bool shows_speed(const CompareCell& c) {
+  if (!c.applicable || !c.fits || !c.served_decode_tokens_per_s) return false;
+  if (c.max_context) return *c.max_context > 0;
+  return c.unsupported.empty() && *c.fits;
+}
+
+/// "*" partly in RAM, "?" no band: fewer than 3 published measurements of the cell's class.
+std::string speed_marks(const CompareCell& c) {
+  return std::string(c.uses_ram ? "*" : "") + (c.served_band && !c.served_band->calibrated ? "?" : "");
+}
+
 /// A cell's text; with --count auto the GPUs its plan took, with --kv-type auto its cache type
 /// (each cell chooses its own, so the table names them).
 std::string cell_text(const CompareCell& c, const CompareMatrix& m) {
@@ -36,13 +49,13 @@ std::string cell_text(const CompareCell& c, const CompareMatrix& m) {
   if (!c.fits) return gib(c.memory);
   const std::string gpus = m.count_auto && c.gpus ? fmt::format(" on {}", *c.gpus) : "";
   if (c.max_context) {
-    if (*c.max_context == 0) return "no";
+    if (!shows_speed(c)) return "no";
     return fmt::format("{}{} ({:.1f} tok/s{}{})", with_commas(*c.max_context), m.kv_auto ? " " + c.kv_type : "",
-                       *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "", gpus);
+                       *c.served_decode_tokens_per_s, speed_marks(c), gpus);
   }
   if (!c.unsupported.empty()) return "no (cannot run)";
-  if (!*c.fits) return "no (" + gib(c.memory) + ")";
-  return fmt::format("{:.1f} tok/s{}{}", *c.served_decode_tokens_per_s, c.uses_ram ? "*" : "", gpus);
+  if (!shows_speed(c)) return "no (" + gib(c.memory) + ")";
+  return fmt::format("{:.1f} tok/s{}{}", *c.served_decode_tokens_per_s, speed_marks(c), gpus);
 }
 
 /// Models whose window is shorter than the context asked: their cells are planned at the window.
@@ -137,12 +150,13 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   t.render(out, "  ");
   for (const auto& q : m.quants)
     if (q == k_file_quant_id) out << "  file = the tensors of the --model-file\n";
-  bool native = false, na = false, in_ram = false;  // footnotes only for what the table shows
+  bool native = false, na = false, in_ram = false, unbanded = false;  // footnotes only for what the table shows
   for (const auto& q : m.quants) native = native || q == k_native_quant;
   for (const auto& row : m.rows)
     for (const auto& c : row.cells) {
       na = na || !c.applicable;
-      in_ram = in_ram || (c.applicable && c.fits && c.uses_ram);
+      in_ram = in_ram || (shows_speed(c) && c.uses_ram);
+      unbanded = unbanded || (shows_speed(c) && c.served_band && !c.served_band->calibrated);
     }
   if (native)
     out << "  native = the format each model is published in (bf16 for the distills, fp8 for V3/R1, fp4_fp8 for V4)\n";
@@ -157,6 +171,9 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
     out << "  the cache type after a context is the one --kv-type auto chose for it: run with --kv-type T\n";
   if (m.hardware && in_ram)
     out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
+  if (unbanded)
+    out << "  ? uncalibrated: fewer than 3 published measurements of its engine, hardware and model kind, so it may be "
+           "off by 0.5x-2x (estimate gives the range)\n";
 }
 
 void render_json(const CompareMatrix& m, std::ostream& out) {
@@ -183,6 +200,7 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
         if (c.max_context) cell["max_context"] = *c.max_context;
         cell["decode_tokens_per_s"] = json_or_null(c.decode_tokens_per_s);
         cell["served_decode_tokens_per_s"] = json_or_null(c.served_decode_tokens_per_s);
+        cell["served_band"] = c.served_band ? speed_band_json(*c.served_band) : nlohmann::ordered_json(nullptr);
         cell["context"] = c.context;
         cell["context_capped"] = c.context_capped;
         cell["kv_type"] = c.kv_type;

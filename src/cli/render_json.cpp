@@ -153,6 +153,7 @@ ordered_json throughput_json(const PlanResult& r) {
           {"aggregate_tokens_per_s", t.aggregate_tokens_per_s},
           {"served_tokens_per_s", t.served_tokens_per_s},
           {"served_decode_tokens_per_s", t.served_decode_tokens_per_s},
+          {"served_band", speed_band_json(t.served_band)},
           {"prefill_round_s", t.prefill_round_s},
           {"decode_step_s", t.decode_step_s},
           {"speculative_tokens", t.speculative_tokens},

@@ -77,6 +77,7 @@ ordered_json candidate_json(const Candidate& c, std::optional<std::size_t> rank,
   j["throughput"] = c.fits() ? ordered_json{{"decode_tokens_per_s", c.decode_tokens_per_s()},
                                             {"served_decode_tokens_per_s", c.per_user_tokens_per_s()},
                                             {"decode_band", band(c.decode_band())},
+                                            {"served_band", band(c.served_band())},
                                             {"aggregate_tokens_per_s", c.aggregate_tokens_per_s()},
                                             {"prefill_tokens_per_s", c.prefill_tokens_per_s()},
                                             {"prefill_band", band(c.prefill_band())},
@@ -117,7 +118,7 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     out << fmt::format("\nPick: {} {} on {} ({}, {})\n", pick.model->name, pick.quant->name, pick.engine->name,
                        pick.hardware, layout_text(*pick.evaluation));
     const std::string decode_band =
-        pick.decode_band() ? fmt::format(" {}", band_note(*pick.decode_band(), pick.per_user_tokens_per_s())) : "";
+        pick.served_band() ? fmt::format(" {}", band_note(*pick.served_band(), pick.per_user_tokens_per_s())) : "";
     out << fmt::format("  Score {:.1f}; {}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
                        pick.memory_text(), pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(),
                        spend_text(pick, r));

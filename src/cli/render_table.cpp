@@ -267,7 +267,8 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
   if (r.scenario.batch > 1)
     out << "  Served: ~ " << fixed(t.served_tokens_per_s, 1) << " output tokens/s with " << r.scenario.batch
         << " requests in flight, each also prefilling its " << with_commas(req.prompt_tokens) << "-token prompt; ~ "
-        << fixed(t.served_decode_tokens_per_s, 1) << " tokens/s per sequence (TPOT "
+        << fixed(t.served_decode_tokens_per_s, 1) << " tokens/s per sequence "
+        << band_note(t.served_band, t.served_decode_tokens_per_s) << " (TPOT "
         << fixed(1e3 / t.served_decode_tokens_per_s, 1) << " ms) while the others' prompts are prefilled between its "
         << "decode steps\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "

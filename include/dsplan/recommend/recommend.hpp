@@ -110,6 +110,8 @@ struct Candidate {
   [[nodiscard]] double ttft_s() const { return timed() ? timed()->ttft_s : 0.0; }
   /// The speed ranges, attached to the pick and the runners-up only; null otherwise.
   [[nodiscard]] const SpeedRange* decode_band() const { return banded() ? &timed()->decode_band : nullptr; }
+  /// Around per_user_tokens_per_s (the served speed per user).
+  [[nodiscard]] const SpeedRange* served_band() const { return banded() ? &timed()->served_band : nullptr; }
   [[nodiscard]] const SpeedRange* prefill_band() const { return banded() ? &timed()->prefill_band : nullptr; }
   [[nodiscard]] std::optional<double> usd_per_month() const;  ///< rent, or owned running cost
   [[nodiscard]] std::optional<double> usd_per_million_tokens() const;

@@ -38,6 +38,7 @@ struct CompareCell {
   /// Per sequence with the other requests' prefills between its decode steps (= decode at batch 1):
   /// what the table shows and check --min-tps gates on.
   std::optional<double> served_decode_tokens_per_s;
+  std::optional<SpeedRange> served_band;  ///< around served_decode_tokens_per_s
   bool uses_ram = false;            ///< layers or experts kept in system RAM
   std::optional<std::uint64_t> max_context;  ///< with context_max: the answer (0 when nothing fits)
   std::string engine;

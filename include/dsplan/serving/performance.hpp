@@ -113,6 +113,9 @@ struct Throughput {
   double build_moe_layer_seconds = 0;  ///< its era's time per MoE block on GPUs; 0: none applies
   SpeedRange decode_band;             ///< around decode_tokens_per_s (filled by attach_speed_bands)
   SpeedRange prefill_band;            ///< around prefill_tokens_per_s
+  /// Around served_decode_tokens_per_s: the decode band's spread (the served speed is decode
+  /// steps with prefills between them); the aggregate served_tokens_per_s scales alike.
+  SpeedRange served_band;
   std::vector<StageTime> decode_stages;
   std::vector<StageTime> prefill_stages;
 };

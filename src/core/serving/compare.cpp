@@ -97,6 +97,7 @@ CompareMatrix compare(const Catalog& cat, const CompareRequest& r) {
         if (plan.throughput) {
           cell.decode_tokens_per_s = plan.throughput->decode_tokens_per_s;
           cell.served_decode_tokens_per_s = plan.throughput->served_decode_tokens_per_s;
+          cell.served_band = plan.throughput->served_band;
         }
       } catch (const InputError& e) {
         cell.applicable = false;

@@ -846,6 +846,12 @@ void attach_speed_bands(const Catalog& cat, const ResolvedScenario& s, const Lay
   const std::string cls = speed_class(s, l);
   t.decode_band = band_for(cat, cls, "decode", t.decode_tokens_per_s);
   t.prefill_band = band_for(cat, cls, "prefill", t.prefill_tokens_per_s);
+  t.served_band = t.decode_band;
+  if (t.decode_tokens_per_s > 0) {
+    const double scale = t.served_decode_tokens_per_s / t.decode_tokens_per_s;
+    t.served_band.low_tokens_per_s *= scale;
+    t.served_band.high_tokens_per_s *= scale;
+  }
   if (explain) {
     explain->push_back({"decode range (" + cls + ")", band_text(t.decode_band),
                         "data/speed_bands.json from tests/data/measurements.json (docs/validation.md section 6.10)"});
