@@ -279,3 +279,18 @@ TEST_CASE("users on hardware that does not hold one replica are answered not dro
   // Where a replica fits, the plan says so.
   REQUIRE(estimate_json({"8b", "--gpu", "rtx4090", "--users", "2"})["capacity"]["replica_fits"] == true);
 }
+
+TEST_CASE("served speeds carry the decode band's spread around themselves", "[cli][served]") {
+  // The per-user speed at concurrency is the served one, below the batch decode speed; its range
+  // is the decode band's percentages around it, not the decode band's bounds (audit 53).
+  const json j = run_json({"recommend", "--gpu", "rtx4090", "--task", "chat", "--users", "20", "--min-tps", "20"});
+  const json& t = j["pick"]["throughput"];
+  const double served = t["served_decode_tokens_per_s"], decode = t["decode_tokens_per_s"];
+  REQUIRE(served < decode);
+  for (const char* bound : {"low_tokens_per_s", "high_tokens_per_s"})
+    REQUIRE(t["served_band"][bound].get<double>() / served ==
+            Approx(t["decode_band"][bound].get<double>() / decode).epsilon(1e-9));
+  const auto table = run_cli({"estimate", "1.5b", "--gpu", "a100-80g", "-c", "16k", "--batch", "8", "-q", "q8_0"});
+  const auto served_line = table.out.substr(table.out.find("Served:"));
+  REQUIRE(served_line.substr(0, served_line.find('\n')).find("similar measurements") != std::string::npos);
+}
