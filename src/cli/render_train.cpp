@@ -1,4 +1,6 @@
 // Rendering of `dsplan train`: a per-GPU memory table and the time/cost lines, or one JSON object.
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +14,15 @@
 namespace dsplan::cli {
 
 namespace {
+
+/// "1,953,210" GPU-hours, "33.3" or "0.35": a short run's hours would print as 0.
+std::string amount(double x) {
+  if (x >= 100) return with_commas(static_cast<std::uint64_t>(std::llround(x)));
+  return x >= 10 ? fmt::format("{:.1f}", x) : fmt::format("{:.2f}", x);
+}
+
+/// Dollars: whole from $10, cents below (a short run's $0.85 would print as $1).
+std::string usd(double x) { return x >= 10 ? fmt::format("{:.0f}", x) : fmt::format("{:.2f}", x); }
 
 using ordered_json = nlohmann::ordered_json;
 
@@ -114,20 +125,20 @@ void render_train_table(const TrainResult& r, std::ostream& out, bool explain) {
   if (r.seconds) {
     out << fmt::format(
         "  {:.3g} tokens, {:.3g} FLOP, {:.0f} steps: {} on {} GPU{} at {:.0f}% MFU ({:.0f}% of peak on the FLOPs "
-        "executed){} = {:.0f} GPU-hours\n",
+        "executed){} = {} GPU-hours\n",
         *r.tokens, *r.total_flops, *r.steps, duration(*r.seconds), r.gpus, r.gpus == 1 ? "" : "s", 100 * r.mfu,
         100 * r.utilization,
         r.pipeline_bubble > 0 ? fmt::format(", {:.0f}% pipeline bubble", 100 * r.pipeline_bubble) : std::string(),
-        *r.gpu_hours);
+        amount(*r.gpu_hours));
     if (r.cost_usd)
-      out << fmt::format("  Cost: ${:.0f} at ${:.2f} per GPU-hour ({})\n", *r.cost_usd, *r.usd_per_gpu_hour,
+      out << fmt::format("  Cost: ${} at ${:.2f} per GPU-hour ({})\n", usd(*r.cost_usd), *r.usd_per_gpu_hour,
                          r.price_source);
     if (r.owned_cost_usd)
       out << fmt::format(
-          "  {}: ${:.0f} = ${:.0f} of the ${:.0f} hardware's amortization and maintenance "
-          "for these hours + ${:.0f} of electricity ({:.0f} W at the wall, the GPUs at TDP)\n",
-          r.cost_usd ? "Owned instead" : "Owned", *r.owned_cost_usd, r.owned_amortization_usd, r.owned_hardware_usd,
-          r.owned_power_usd, r.owned_power_watts);
+          "  {}: ${} = ${} of the ${:.0f} hardware's amortization and maintenance "
+          "for these hours + ${} of electricity ({:.0f} W at the wall, the GPUs at TDP)\n",
+          r.cost_usd ? "Owned instead" : "Owned", usd(*r.owned_cost_usd), usd(r.owned_amortization_usd),
+          r.owned_hardware_usd, usd(r.owned_power_usd), r.owned_power_watts);
   } else if (r.count_auto_failed()) {
     out << "  Time and cost: none, no count of GPUs fits\n";
   } else if (r.gpu && r.fits && !*r.fits) {

@@ -62,6 +62,10 @@ TEST_CASE("train: time and cost flags need a token budget of at least one step",
   require_usage_error(
       run_cli({"train", "1.5b", "--gpu", "h100-sxm", "--count", "1024", "--zero", "3", "--tokens", "1M"}),
       "less than one optimizer step");
+  // Also where the run does not fit (a full fine-tune of the 8B needs 132 GiB of one H100's 80):
+  // 1,024 sequences x 2,048 tokens = 2,097,152 tokens per step (audit 53: exit 0 there).
+  require_usage_error(run_cli({"train", "8b", "--gpu", "h100-sxm", "--tokens", "1e6", "--global-batch", "1024"}),
+                      "less than one optimizer step of this setup (2097152 tokens");
 }
 
 TEST_CASE("train: the block rebuilt under full recompute holds the attention probabilities without flash attention",

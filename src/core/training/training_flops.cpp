@@ -174,13 +174,25 @@ void add_owned_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& 
   out.owned_cost_usd = out.owned_amortization_usd + out.owned_power_usd;
 }
 
+/// %tokens% that do not fill one optimizer step are an input error, whether or not the run fits.
+void require_one_step(const TrainRequest& r, const TrainResult& out) {
+  if (!r.tokens) return;
+  const double tokens_per_step = static_cast<double>(out.global_batch * r.seq);
+  if (*r.tokens < tokens_per_step)
+    throw InputError(
+        fmt::format("%tokens% {:g} is less than one optimizer step of this setup ({:.0f} tokens: global "
+                    "batch {} x {} tokens)",
+                    *r.tokens, tokens_per_step, out.global_batch, r.seq));
+}
+
 }  // namespace
 
 void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResult& out) {
   out.tokens = r.tokens;
   set_utilization(r, out);
   if (!out.gpu || (r.count_auto && !out.auto_count)) return;  // no count fits: nothing to time
-  if (out.fits && !*out.fits) return;                         // a run that cannot start takes no time
+  require_one_step(r, out);
+  if (out.fits && !*out.fits) return;  // a run that cannot start takes no time
   // Mixed-precision training accumulates its BF16 GEMMs in FP32 (half the FP16-accumulate rate on GeForce).
   const double peak = (r.precision == ComputePrecision::fp8 && out.gpu->peak_fp8_tflops > 0)
                           ? out.gpu->peak_fp8_tflops
@@ -198,11 +210,6 @@ void add_time_and_cost(const Catalog& catalog, const TrainRequest& r, TrainResul
   out.peak_tflops = peak;
   if (!r.tokens || peak <= 0) return;
   const double tokens_per_step = static_cast<double>(out.global_batch * r.seq);
-  if (*r.tokens < tokens_per_step)
-    throw InputError(
-        fmt::format("%tokens% {:g} is less than one optimizer step of this setup ({:g} tokens: global "
-                    "batch {} x {} tokens)",
-                    *r.tokens, tokens_per_step, out.global_batch, r.seq));
   out.total_flops = *r.tokens * out.per_token.flops;
   out.steps = std::ceil(*r.tokens / tokens_per_step);  // a last partial step is a step
   out.seconds =
