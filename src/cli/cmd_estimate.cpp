@@ -46,6 +46,8 @@ ExitCode run_estimate(EstimateCommandOptions c, Context& ctx) {
   const EstimateOptions& o = c.estimate;
   PlanResult plan = plan_from_options(ctx.catalog(), o, ctx.global.explain);
   if (auto note = fitting_quant_note(ctx.catalog(), to_plan_request(o, false), plan)) plan.notes.push_back(*note);
+  if (plan.hardware && plan.throughput && !(plan.cost && plan.cost->owned))
+    warn_if_cost_flags_unused(o, "the plan has", ctx);
   if (!c.svg.empty()) ctx.files.push_back({"--svg", c.svg, render_estimate_svg(plan)});
   const bool color = ctx.env().stdout_is_tty && !ctx.env().no_color;
   render_output(ctx, {"estimate", [&](std::ostream& out) { render_estimate_table(plan, out, ctx.global.explain, color); },

@@ -55,15 +55,8 @@ RecommendRequest to_request(const RecommendOptions& o) {
   return r;
 }
 
-/// Owning-cost flags with no price to apply them to (a --vram card has none) change no figure:
-/// say so rather than print the same output as without them.
 void warn_unused_cost_flags(const EstimateOptions& c, const Recommendation& rec, Context& ctx) {
-  const bool given = !c.kwh_price.empty() || !c.pue.empty() || !c.years.empty() || !c.maintenance.empty() ||
-                     !c.purchase_price.empty() || !c.host_price.empty() || !c.tokens_per_day.empty();
-  if (given && !rec.ranked.empty() && !rec.ranked.front().usd_per_month())
-    ctx.warnings.push_back(
-        "the cost flags change nothing here: the pick has no price on this hardware (a %vram% card has none); "
-        "give %gpu% NAME for a catalog card's price, or %purchase_price% USD per GPU");
+  if (!rec.ranked.empty() && !rec.ranked.front().usd_per_month()) warn_if_cost_flags_unused(c, "the pick has", ctx);
 }
 
 /// The default context, where every listed model's window is shorter (a small model file): the

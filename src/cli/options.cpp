@@ -1,6 +1,8 @@
 // Shared command-line options: parsing text flags into the library's request structs.
 #include "cli/options.hpp"
 
+#include "cli/context.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -436,6 +438,16 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
 }
 
 }  // namespace
+
+void warn_if_cost_flags_unused(const EstimateOptions& o, std::string_view subject, Context& ctx) {
+  const bool given = !o.kwh_price.empty() || !o.pue.empty() || !o.years.empty() || !o.maintenance.empty() ||
+                     !o.purchase_price.empty() || !o.host_price.empty() || !o.tokens_per_day.empty();
+  if (given)
+    ctx.warnings.push_back(fmt::format(
+        "the cost flags change nothing here: {} no price on this hardware (a %vram% card has none); give %gpu% NAME "
+        "for a catalog card's price, or %purchase_price% USD per GPU",
+        subject));
+}
 
 void add_cost_flags(CLI::App* sub, EstimateOptions& o) {
   sub->add_option("--price", o.price, "Cloud price in USD per GPU-hour (default: the catalog's cheapest)")->group("Cost");

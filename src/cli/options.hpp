@@ -13,6 +13,8 @@
 
 namespace dsplan::cli {
 
+class Context;
+
 struct HardwareOptions {
   std::string gpu, count, gpus, vram, bandwidth, ram, cpu, sockets, threads, ram_bandwidth, nodes, link_bandwidth, pcie;
   std::string gpu_memory;  ///< --gpu-memory: each named card's memory, replacing the catalog's
@@ -75,6 +77,10 @@ void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet s
 
 /// Cost flags alone (recommend prices rented or owned hardware with them).
 void add_cost_flags(CLI::App* sub, EstimateOptions& o);
+
+/// Owning-cost flags with no price to apply them to (a %vram% card has none) change no figure:
+/// a warning says so rather than print the same output as without them. `subject`: "the pick has".
+void warn_if_cost_flags_unused(const EstimateOptions& o, std::string_view subject, Context& ctx);
 [[nodiscard]] CostRequest to_cost_request(const EstimateOptions& o);
 
 /// Values of a repeatable, comma-separated option: {"a,b", "c"} -> {"a", "b", "c"}; an empty item

@@ -500,3 +500,13 @@ TEST_CASE("recommend warns when cost flags have no price to apply to", "[cli][re
   REQUIRE(priced.err.empty());
   REQUIRE(priced.out.find("a month to own") != std::string::npos);
 }
+
+TEST_CASE("estimate warns when cost flags have no price to apply to as recommend does", "[cli][recommend]") {
+  const auto unpriced = run_cli({"estimate", "8b", "-q", "q4_k_m", "--vram", "24", "--kwh-price", "0.3"});
+  REQUIRE(unpriced.code == 0);
+  REQUIRE(unpriced.err.find("warning: the cost flags change nothing here: the plan has no price on this hardware") !=
+          std::string::npos);
+  const auto priced = run_cli({"estimate", "8b", "-q", "q4_k_m", "--gpu", "rtx4090", "--kwh-price", "0.3"});
+  REQUIRE(priced.code == 0);
+  REQUIRE(priced.err.empty());
+}
