@@ -243,7 +243,7 @@ void setup_compare(CLI::App& app, Context& ctx) {
       CompareRequest r;
       resolve_detection(o->estimate.hw, ctx);
       r.base = to_plan_request(o->estimate, false);
-      r.context_max = o->estimate.context == "max";
+      r.context_max = asks_context_max(o->estimate.context);
       if (r.context_max && !r.base.hardware) throw InputError("--context max needs hardware: --gpu, --gpus, --vram or --ram");
       r.kv_auto = r.context_max && o->estimate.kv_type == "auto";
       if (r.kv_auto) r.base.scenario.kv_type.clear();

@@ -21,7 +21,7 @@ struct EstimateCommandOptions {
 };
 
 ExitCode run_sweep(const EstimateOptions& o, const std::string& svg, Context& ctx) {
-  if (o.context == "max") throw InputError("--sweep context goes over every context; drop --context max");
+  if (asks_context_max(o.context)) throw InputError("--sweep context goes over every context; drop --context max");
   if (!o.context.empty()) throw InputError("--sweep context sets the context itself; drop --context");
   if (!o.users.empty()) throw InputError("--sweep context plans one sequence per context; drop --users");
   if (ctx.global.explain)

@@ -31,7 +31,7 @@ RecommendRequest to_request(const RecommendOptions& o) {
   if (count_auto) throw InputError("--count auto: recommend takes the hardware you have; use --cloud to choose it");
   r.cloud = o.cloud;
   r.task = o.task;
-  r.context_max = o.context == "max";  // rank at the default context, then find each shortlisted one's longest
+  r.context_max = asks_context_max(o.context);  // rank at the default context, then find each shortlisted one's longest
   r.context = r.context_max || o.context.empty() ? k_default_recommend_context
                                                  : parse_tokens(o.context, "--context", 2, k_max_context);
   r.users = parse_integer(o.users, "--users", 1, 100'000);

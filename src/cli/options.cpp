@@ -25,10 +25,7 @@ namespace {
 /// A GPU's memory: a size of at least 64 MiB, below which no GPU exists and a usable share
 /// would round to nothing.
 Bytes gpu_memory_size(const std::string& text, std::string_view flag) {
-  const Bytes size = parse_size(text, flag);
-  if (size.count() < (64ULL << 20))
-    throw InputError(std::string(flag) + ": '" + text + "' is less than any GPU's memory (at least 64 MiB)");
-  return size;
+  return parse_size(text, flag, Bytes(64ULL << 20), "64 MiB", "no GPU has less");
 }
 
 /// GGML_MAX_N_THREADS (ggml/include/ggml.h): llama.cpp refuses more.
@@ -90,8 +87,8 @@ Scenario to_scenario(const EstimateOptions& o) {
   s.quant = o.quant;
   s.engine = o.engine;
   // --context max: a placeholder here; find_max_context searches for the value.
-  s.context = o.context == "max" || o.context.empty() ? k_default_context
-                                                      : parse_tokens(o.context, "--context", 1, k_max_context);
+  s.context = asks_context_max(o.context) || o.context.empty() ? k_default_context
+                                                               : parse_tokens(o.context, "--context", 1, k_max_context);
   s.context_is_default = o.context.empty();
   s.batch = o.batch.empty() ? 1 : parse_integer(o.batch, "--batch", 1, k_max_batch);
   s.kv_type = o.kv_type;
@@ -309,7 +306,7 @@ PlanRequest to_plan_request(const EstimateOptions& o, bool explain) {
 }
 
 PlanResult plan_from_options(const Catalog& catalog, const EstimateOptions& o, bool explain) {
-  const bool context_max = o.context == "max";
+  const bool context_max = asks_context_max(o.context);
   if (!context_max) return run_plan(catalog, to_plan_request(o, explain));
   if (!o.users.empty()) throw InputError("--users plans a batch at one context; give --context N, not max");
   ContextSearchRequest r;
@@ -438,6 +435,8 @@ void add_scenario_options(CLI::App* sub, EstimateOptions& o, bool quant) {
 }
 
 }  // namespace
+
+bool asks_context_max(const std::string& text) { return to_lower(text) == "max"; }
 
 void warn_if_cost_flags_unused(const EstimateOptions& o, std::string_view subject, Context& ctx) {
   const bool given = !o.kwh_price.empty() || !o.pue.empty() || !o.years.empty() || !o.maintenance.empty() ||

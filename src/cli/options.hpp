@@ -78,6 +78,9 @@ void add_estimate_options(CLI::App* sub, EstimateOptions& o, EstimateOptionSet s
 /// Cost flags alone (recommend prices rented or owned hardware with them).
 void add_cost_flags(CLI::App* sub, EstimateOptions& o);
 
+/// --context asks for the largest context that fits: "max" in any case ("MAX", "Max").
+[[nodiscard]] bool asks_context_max(const std::string& text);
+
 /// Owning-cost flags with no price to apply them to (a %vram% card has none) change no figure:
 /// a warning says so rather than print the same output as without them. `subject`: "the pick has".
 void warn_if_cost_flags_unused(const EstimateOptions& o, std::string_view subject, Context& ctx);

@@ -1,6 +1,7 @@
 // Strict parsing of numbers from the command line, with one-line errors that name the flag.
 #include "cli/parse_units.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -97,8 +98,10 @@ std::uint64_t parse_tokens(std::string_view text, std::string_view flag, std::ui
     if (multiplier != 1) s.remove_suffix(1);
   }
   std::uint64_t v = 0;
-  if (!digits(s, v)) bad(flag, text, "a token count (examples: 4096, 32k, 128k)");
-  if (v > max / multiplier)
+  const bool whole =
+      !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  if (!digits(s, v) && !whole) bad(flag, text, "a token count (examples: 4096, 32k, 128k)");
+  if (!digits(s, v) || v > max / multiplier)  // digits past 64 bits are out of range too
     throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (" + std::to_string(min) +
                      " to " + std::to_string(max) + ")");
   v *= multiplier;
@@ -145,6 +148,11 @@ double parse_amount(std::string_view text, std::string_view flag, double min, do
 }
 
 Bytes parse_size(std::string_view text, std::string_view flag) {
+  return parse_size(text, flag, Bytes(1), "1 byte", "");
+}
+
+Bytes parse_size(std::string_view text, std::string_view flag, Bytes min, std::string_view min_text,
+                 std::string_view why) {
   const std::string_view s = trim(text);
   std::size_t split = !s.empty() && s.front() == '-' ? 1 : 0;  // "-0" is 0, refused by the byte range below
   while (split < s.size() && (std::isdigit(static_cast<unsigned char>(s[split])) || s[split] == '.')) ++split;
@@ -163,8 +171,10 @@ Bytes parse_size(std::string_view text, std::string_view flag) {
   else bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
   if (number.empty() || number == "-") bad(flag, text, "a size (examples: 24 = 24 GiB, 24GiB, 80GB, 512MiB)");
   const double value = parse_number(number, flag, -1e18, 1e18) * scale;  // the byte range below decides
-  if (value < 1 || value > static_cast<double>(k_pib))
-    throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (1 byte to 1 PiB)");
+  if (value < static_cast<double>(min.count()) || value > static_cast<double>(k_pib))
+    throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (" + std::string(min_text) +
+                     " to 1 PiB" + (why.empty() || value > static_cast<double>(k_pib) ? "" : ": " + std::string(why)) +
+                     ")");
   return Bytes(static_cast<std::uint64_t>(std::llround(value)));
 }
 

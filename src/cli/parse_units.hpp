@@ -40,6 +40,10 @@ template <typename E>
 /// Memory sizes. GB/G = 10^9 bytes, GiB/Gi = 2^30 (likewise K, M, T); a bare number is GiB,
 /// as `--help` says (ccache's parse_size convention). Must be > 0 and < 1 PiB.
 [[nodiscard]] Bytes parse_size(std::string_view text, std::string_view flag);
+/// The same with a least size other than 1 byte, whose range the message gives ("64 MiB to 1 PiB"):
+/// `min_text` names it and `why` says why it is the least.
+[[nodiscard]] Bytes parse_size(std::string_view text, std::string_view flag, Bytes min, std::string_view min_text,
+                               std::string_view why);
 
 /// Amounts of tokens or money counted in powers of ten: a number with an optional K (10^3), M
 /// (10^6), B or G (10^9) or T (10^12) suffix, any case: "2M" tokens per day, "14.8T" training

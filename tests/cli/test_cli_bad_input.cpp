@@ -173,18 +173,27 @@ TEST_CASE("minus zero is read as 0 and 1PiB is inside the documented size range"
   const auto stage = run_cli({"train", "8b", "--zero", "-0", "--json"});
   REQUIRE(stage.code == 0);
   REQUIRE(nlohmann::json::parse(stage.out)["zero"] == 0);
-  require_usage_error(run_cli({"estimate", "8b", "--vram", "-0"}), "--vram: '-0' is out of range (1 byte to 1 PiB)");
+  require_usage_error(run_cli({"estimate", "8b", "--ram", "-0"}), "--ram: '-0' is out of range (1 byte to 1 PiB)");
+  // 'max' in any case; digits past 64 bits are a number out of range, not "not a token count".
+  REQUIRE(dsplan::test::run_json(
+              {"estimate", "8b", "--gpu", "rtx4090", "--context", "MAX"})["context_search"]["found"] == true);
+  require_usage_error(run_cli({"estimate", "8b", "--context", "99999999999999999999"}),
+                      "--context: '99999999999999999999' is out of range (1 to 16777216)");
   // Numbers are decimal: 0x10 is not sixteen tokens.
   require_usage_error(run_cli({"train", "8b", "--gpu", "h100-sxm", "--tokens", "0x10"}),
                       "--tokens: '0x10' is not a number");
-  // The message says "1 byte to 1 PiB": 1 PiB itself is accepted, one byte more is not.
+  // The message gives the range: 1 PiB itself is accepted, one byte more is not.
   REQUIRE(run_cli({"estimate", "70b", "--vram", "1PiB"}).code == 0);
-  require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (1 byte to 1 PiB)");
+  require_usage_error(run_cli({"estimate", "70b", "--vram", "1125899906842625b"}), "out of range (64 MiB to 1 PiB)");
+  require_usage_error(run_cli({"estimate", "70b", "--ram", "0"}), "out of range (1 byte to 1 PiB)");
   // A GPU of one byte (whose usable 90% rounds to nothing, once shown as unknown and fitting) is
-  // no GPU: at least 64 MiB.
-  require_usage_error(run_cli({"estimate", "1.5b", "--vram", "1b"}), "--vram: '1b' is less than any GPU's memory");
+  // no GPU: at least 64 MiB, which the range of 0 says too (audit 53: "1 byte to 1 PiB").
+  require_usage_error(run_cli({"estimate", "1.5b", "--vram", "1b"}),
+                      "--vram: '1b' is out of range (64 MiB to 1 PiB: no GPU has less)");
+  require_usage_error(run_cli({"estimate", "1.5b", "--vram", "0"}),
+                      "--vram: '0' is out of range (64 MiB to 1 PiB: no GPU has less)");
   require_usage_error(run_cli({"estimate", "1.5b", "--gpu", "rtx4090", "--gpu-memory", "63MiB"}),
-                      "--gpu-memory: '63MiB' is less than any GPU's memory (at least 64 MiB)");
+                      "--gpu-memory: '63MiB' is out of range (64 MiB to 1 PiB: no GPU has less)");
   REQUIRE(run_cli({"estimate", "1.5b", "--vram", "64MiB"}).code == 0);
 }
 
