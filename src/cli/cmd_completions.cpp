@@ -65,12 +65,15 @@ std::map<std::string, std::string> option_values(const Catalog& cat) {
 }
 
 /// Options whose value is a path.
-bool takes_path(const std::string& flag) {
-  return flag == "--catalog" || flag == "--svg" || flag == "--model-file" || flag == "-m";
-}
+bool takes_path(const std::string& flag) { return flag == "--catalog" || flag == "--svg" || flag == "--model-file"; }
 
 /// The global flags, which may also follow the command.
 constexpr const char* k_global_flags = "--json --format --explain --quiet --catalog --help";
+
+/// The global flags a command takes after it: --explain only where it derives figures.
+std::string global_flags_of(const std::string& command) {
+  return explains(command) ? k_global_flags : "--json --format --quiet --catalog --help";
+}
 
 /// Positional values per command.
 std::string positional_values(const std::string& command, const Catalog& cat) {
@@ -115,7 +118,7 @@ std::string bash_script(CLI::App& app, const Catalog& cat) {
         names.push_back(n);
         if (o.takes_value && !listed.count(n) && !takes_path(n)) free_values.insert(n);
       }
-    names.push_back(k_global_flags);  // global flags may follow the command
+    names.push_back(global_flags_of(sub->get_name()));  // global flags may follow the command
     cases += fmt::format("    {}) opts=\"{}\"; words=\"{}\" ;;\n", sub->get_name(), join(names, " "),
                          positional_values(sub->get_name(), cat));
   }
@@ -139,7 +142,7 @@ _dsplan() {{
     case " $commands " in *" ${{COMP_WORDS[i]}} "*) cmd="${{COMP_WORDS[i]}}"; break ;; esac
   done
   case "$prev" in
-    --catalog|--svg|--model-file|-m) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --catalog|--svg|--model-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 {1}  esac
   if [[ -z "$cmd" ]]; then
     COMPREPLY=($(compgen -W "$commands --version {3}" -- "$cur"))

@@ -62,7 +62,10 @@ std::string describe_arch(const ModelArch& a) {
   if (a.is_moe())
     s += "; MoE: " + std::to_string(a.n_routed_experts) + " routed + " + std::to_string(a.n_shared_experts) +
          " shared experts of " + std::to_string(a.moe_intermediate_size) + ", " + std::to_string(a.experts_per_token) +
-         " per token, first " + std::to_string(a.first_k_dense_replace) + " layers dense, " +
+         " per token, " +
+         (a.first_k_dense_replace > 0 ? "first " + std::to_string(a.first_k_dense_replace) + " " +
+                                            std::string(plural(a.first_k_dense_replace, "layer", "layers")) + " dense, "
+                                      : std::string("every layer MoE, ")) +
          (a.num_hash_layers > 0 ? "first " + std::to_string(a.num_hash_layers) + " hash-routed, " : "") +
          std::to_string(a.mtp_layers) + " MTP " + std::string(plural(a.mtp_layers, "layer", "layers"));
   return s;

@@ -220,7 +220,7 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
                 ? with_commas(l.kv_pool_tokens / l.attention_data_parallel) + " tokens on each of " +
                       std::to_string(l.attention_data_parallel) + " data-parallel ranks = "
                 : std::string())
-        << with_commas(l.kv_pool_tokens) << " tokens, " << with_commas(l.max_sequences) << " sequences of "
+        << with_commas(l.kv_pool_tokens) << " tokens, " << count_of(l.max_sequences, "sequence", "sequences") << " of "
         << with_commas(r.memory.kv.cells_per_sequence) << " tokens at once\n";
   for (const auto& why : l.reasons) out << "  Note: " << why << '\n';
 }

@@ -249,8 +249,7 @@ std::string parse_error_text(const CLI::App& app, const std::vector<std::string>
 /// --explain writes how estimate's (and check's, and train's) figures were derived; the other
 /// commands derive no figure of their own, so there it would be a flag that does nothing.
 void reject_explain_without_derivation(const std::string& command, const GlobalOptions& g) {
-  static constexpr std::array<std::string_view, 3> k_explained{"estimate", "check", "train"};
-  if (!g.explain || std::find(k_explained.begin(), k_explained.end(), command) != k_explained.end()) return;
+  if (!g.explain || explains(command)) return;
   throw InputError("--explain: dsplan " + command +
                    " derives no figure of its own; 'dsplan estimate ... --explain' shows how a plan's figures are "
                    "derived (estimate, check and train take it)");

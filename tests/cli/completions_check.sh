@@ -20,6 +20,9 @@ expect "q4_k_m q4_k_s" dsplan estimate 7b -q q4_k
 expect "--explain" dsplan estimate 7b --expl
 expect "validate" dsplan catalog ""
 expect "0 1 2 3" dsplan train 8b --zero ""
+# --explain only where a command takes it (list refuses it); no -m, which is not a dsplan flag.
+expect "" dsplan list --expl
+expect "--explain" dsplan train 8b --expl
 # inspect takes a path: the files here (a fresh directory holding one).
 scratch=$(mktemp -d) && touch "$scratch/model.gguf"
 expect "$scratch/model.gguf" dsplan inspect "$scratch/mo"
