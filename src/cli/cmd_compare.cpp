@@ -183,8 +183,10 @@ void render_json(const CompareMatrix& m, std::ostream& out) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const auto& row : m.rows) {
     nlohmann::ordered_json cells = nlohmann::ordered_json::array();
-    for (const auto& c : row.cells) {
-      nlohmann::ordered_json cell{{"quant", c.quant}, {"applicable", c.applicable}};
+    for (std::size_t i = 0; i < row.cells.size(); ++i) {
+      const CompareCell& c = row.cells[i];
+      // The column asked for ("native", an alias) beside the format it resolved to.
+      nlohmann::ordered_json cell{{"column", m.quants[i]}, {"quant", c.quant}, {"applicable", c.applicable}};
       if (!c.applicable) {
         cell["why_not"] = c.why_not;
       } else {

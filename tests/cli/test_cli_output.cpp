@@ -46,9 +46,13 @@ TEST_CASE("format csv of compare: one row per model and quant, the model repeate
   REQUIRE(o.code == 0);
   const auto l = lines(o.out);
   REQUIRE(l.size() == 5);
-  REQUIRE(l[0].rfind("model,quant,applicable,engine,memory_total_bytes,fits", 0) == 0);
-  REQUIRE(l[1].rfind("r1-distill-llama-8b,q4_k_m,true,llama.cpp,", 0) == 0);
-  REQUIRE(l[4].rfind("r1-distill-llama-70b,q8_0,", 0) == 0);
+  REQUIRE(l[0].rfind("model,column,quant,applicable,engine,memory_total_bytes,fits", 0) == 0);
+  REQUIRE(l[1].rfind("r1-distill-llama-8b,q4_k_m,q4_k_m,true,llama.cpp,", 0) == 0);
+  REQUIRE(l[4].rfind("r1-distill-llama-70b,q8_0,q8_0,", 0) == 0);
+  // Two columns that resolve to one format stay told apart (audit 53: two identical fp8 rows).
+  const auto r1 = lines(run_cli({"compare", "r1", "--quants", "fp8,native", "--format", "csv"}).out);
+  REQUIRE(r1[1].rfind("deepseek-r1,fp8,fp8,", 0) == 0);
+  REQUIRE(r1[2].rfind("deepseek-r1,native,fp8,", 0) == 0);
 }
 
 TEST_CASE("format csv of check: one row per limit, for CI", "[cli][format]") {
