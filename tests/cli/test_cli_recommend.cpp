@@ -510,3 +510,21 @@ TEST_CASE("estimate warns when cost flags have no price to apply to as recommend
   REQUIRE(priced.code == 0);
   REQUIRE(priced.err.empty());
 }
+
+TEST_CASE("a desk-side host with more RAM than a desktop platform holds is priced as a many-channel one",
+          "[cli][cost]") {
+  // Two channels x two unbuffered DIMMs of at most 64 GB = 256 GiB on AM5 and LGA1851 (audit 53:
+  // 2 TiB of desktop DDR5 on a Ryzen 9 9950X). Above it: the EPYC 9374F on registered DIMMs.
+  const auto bom = [](const std::string& ram) {
+    const json j = dsplan::test::run_json({"estimate", "70b", "-q", "q4_k_m", "--gpu", "rtx4090", "--ram", ram});
+    return j["cost"]["owned"]["bom"];
+  };
+  const json big = bom("512");
+  REQUIRE(big[1]["item"].get<std::string>().rfind("AMD EPYC 9374F", 0) == 0);
+  REQUIRE(big[2]["item"] == "RAM, registered DDR5");
+  REQUIRE(big[2]["usd"].get<double>() == Approx(512 * 17.30));  // data/prices.json server RAM per GiB
+  const json desk = bom("256");
+  REQUIRE(desk[1]["item"].get<std::string>().rfind("AMD Ryzen 9 9950X", 0) == 0);
+  REQUIRE(desk[2]["item"] == "RAM, DDR5");
+  REQUIRE(desk[2]["usd"].get<double>() == Approx(256 * 11.10));
+}

@@ -705,6 +705,10 @@ struct CostDefaults {
   double host_power_fraction = 0;  ///< CPU, RAM, fans, PSU losses, as a fraction of the GPUs' draw
   // The host priced when the user names no CPU: a part per platform (catalog CPU ids).
   std::string host_cpu_desktop;
+  /// A desk-side host with more than desktop_max_ram_gib of RAM (0: no limit), which a desktop
+  /// platform cannot hold: this part, on registered DIMMs.
+  std::string host_cpu_large_memory;
+  std::uint64_t desktop_max_ram_gib = 0;
   std::string host_cpu_server;
   std::uint64_t host_cpus_per_server = 1;
   std::map<std::string, std::string> sources;

@@ -818,7 +818,7 @@ CpuSpec parse_cpu(const JsonNode& n) {
 CostDefaults parse_cost_defaults(const JsonNode& n) {
   n.check_keys({"electricity_usd_per_kwh", "pue_datacenter", "pue_desk", "amortization_years",
                 "maintenance_fraction_per_year", "gpu_power_fraction", "host_power_fraction", "host_cpu_desktop",
-                "host_cpu_server", "host_cpus_per_server", "source"});
+                "host_cpu_large_memory", "desktop_max_ram_gib", "host_cpu_server", "host_cpus_per_server", "source"});
   CostDefaults c;
   // The same ranges the CLI's --kwh-price, --pue, --years and --maintenance accept.
   c.electricity_usd_per_kwh = n.number_in("electricity_usd_per_kwh", 0, 100);
@@ -829,6 +829,8 @@ CostDefaults parse_cost_defaults(const JsonNode& n) {
   c.gpu_power_fraction = n.number_in("gpu_power_fraction", 0, 1);
   c.host_power_fraction = n.number_in("host_power_fraction", 0, 10);
   c.host_cpu_desktop = n.str_or("host_cpu_desktop", "");
+  c.host_cpu_large_memory = n.str_or("host_cpu_large_memory", "");
+  c.desktop_max_ram_gib = n.u64_in_or("desktop_max_ram_gib", 0, 0, 1'000'000);
   c.host_cpu_server = n.str_or("host_cpu_server", "");
   c.host_cpus_per_server = n.u64_in_or("host_cpus_per_server", 1, 1, 8);
   for (const auto& [topic, text] : n.at("source").members()) c.sources[topic] = text.str();

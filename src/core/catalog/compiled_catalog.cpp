@@ -151,8 +151,8 @@ void fields(F&& f, S& s) {
 template <typename F, entry_of<CostDefaults> S>
 void fields(F&& f, S& s) {
   f(s.electricity_usd_per_kwh, s.pue_datacenter, s.pue_desk, s.amortization_years, s.maintenance_fraction_per_year,
-    s.gpu_power_fraction, s.host_power_fraction, s.host_cpu_desktop, s.host_cpu_server, s.host_cpus_per_server,
-    s.sources);
+    s.gpu_power_fraction, s.host_power_fraction, s.host_cpu_desktop, s.host_cpu_large_memory, s.desktop_max_ram_gib,
+    s.host_cpu_server, s.host_cpus_per_server, s.sources);
 }
 template <typename F, entry_of<TaskMetric> S>
 void fields(F&& f, S& s) {

@@ -74,9 +74,21 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
     }
     bom.push_back(std::move(l));
   };
-  // CPU: the one named (--cpu), else the catalog's representative part for the platform.
+  // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
+  // the weights), in 32 GiB steps.
+  std::uint64_t gpu_memory = 0;
+  for (const auto& g : hw.gpus) gpu_memory += g.memory_installed.count();
+  const std::uint64_t ram =
+      hw.host.ram ? hw.host.ram->count() : round_up(std::max(needs.ram.count(), gpu_memory), 32 * k_gib, "host RAM");
+  // CPU: the one named (--cpu), else the catalog's representative part for the platform; a
+  // desk-side machine with more RAM than a desktop platform holds needs a many-channel part.
   const bool named = hw.host.cpu != k_default_cpu && hw.host.cpu != "generic";
-  const std::string cpu = named ? hw.host.cpu : (server ? d.host_cpu_server : d.host_cpu_desktop);
+  const bool large_memory = !server && !named && d.desktop_max_ram_gib > 0 && !d.host_cpu_large_memory.empty() &&
+                            ram > d.desktop_max_ram_gib * k_gib;
+  const std::string cpu = named          ? hw.host.cpu
+                          : server       ? d.host_cpu_server
+                          : large_memory ? d.host_cpu_large_memory
+                                         : d.host_cpu_desktop;
   // A named CPU comes in the sockets given (%sockets%); the representative part in the platform's.
   const double sockets = named    ? static_cast<double>(std::max<std::uint64_t>(1, hw.host.sockets))
                          : server ? static_cast<double>(d.host_cpus_per_server)
@@ -86,17 +98,13 @@ std::vector<BomLine> host_bom(const Catalog& cat, const Hardware& hw, const Host
   // run on the CPU (more in RAM than the embedding llama.cpp keeps there), say which that is.
   const auto* timed = cat.find_cpu(hw.host.cpu);
   const bool cpu_timed = needs.ram.count() > k_gib;
-  const std::string why = cpu_timed ? "a representative price; speeds assume the " +
-                                          (timed ? timed->name : hw.host.cpu) + "; %cpu% names yours"
-                                    : "representative; %cpu% names yours";
+  const std::string platform =
+      large_memory ? fmt::format("a desktop platform holds at most {} GiB of RAM; ", d.desktop_max_ram_gib) : "";
+  const std::string why = platform + (cpu_timed ? "a representative price; speeds assume the " +
+                                                      (timed ? timed->name : hw.host.cpu) + "; %cpu% names yours"
+                                                : "representative; %cpu% names yours");
   line((cpu_spec ? cpu_spec->name : cpu) + (named ? "" : " (" + why + ")"), sockets, "CPU",
        prices.find(prices.cpus, cpu));
-  // RAM: what was given, else what the layout keeps in RAM, at least the GPU memory (to stage
-  // the weights), in 32 GiB steps.
-  std::uint64_t gpu_memory = 0;
-  for (const auto& g : hw.gpus) gpu_memory += g.memory_installed.count();
-  const std::uint64_t ram = hw.host.ram ? hw.host.ram->count()
-                                        : round_up(std::max(needs.ram.count(), gpu_memory), 32 * k_gib, "host RAM");
   // Server and workstation CPUs (more than two memory channels: EPYC, Xeon, Threadripper PRO)
   // take registered DIMMs; desktop parts unbuffered ones.
   const bool registered = server || (cpu_spec && cpu_spec->memory_channels > 2);
