@@ -528,3 +528,12 @@ TEST_CASE("a desk-side host with more RAM than a desktop platform holds is price
   REQUIRE(desk[2]["item"] == "RAM, DDR5");
   REQUIRE(desk[2]["usd"].get<double>() == Approx(256 * 11.10));
 }
+
+TEST_CASE("GPUs of two stacks in one list are refused as a whole machine's are", "[cli][recommend]") {
+  // CUDA numbers only NVIDIA cards and ROCm only AMD ones: recommend's pick of the MI300X launched
+  // with CUDA_VISIBLE_DEVICES=1, which selects nothing (audit 54).
+  const std::string why = "NVIDIA GeForce RTX 4090 (CUDA) and AMD Instinct MI300X (ROCm) run on different GPU stacks";
+  require_usage_error(run_cli({"recommend", "--gpus", "rtx4090,mi300x"}), why);
+  require_usage_error(run_cli({"estimate", "8b", "--gpus", "rtx4090,mi300x"}), why);
+  REQUIRE(run_cli({"estimate", "8b", "--gpus", "mi300x,mi325x"}).code == 0);  // one stack
+}

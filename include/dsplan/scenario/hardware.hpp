@@ -160,6 +160,9 @@ inline constexpr std::uint64_t k_max_nodes = 1024;
 /// The GPU backend an engine runs on a device: "metal" (Apple), its vendor's stack ("rocm"), else "cuda".
 [[nodiscard]] std::string_view gpu_backend(const Device& device);
 
+/// A backend id as messages spell it ("cuda" -> "CUDA"); an unknown id as is.
+[[nodiscard]] std::string_view gpu_backend_name(std::string_view id);
+
 /// The GPU family that architecture factors are keyed by: "Ada Lovelace AD102" -> "ada", "CDNA 3 (gfx942)" -> "cdna3".
 [[nodiscard]] std::string architecture_family(const std::string& description);
 

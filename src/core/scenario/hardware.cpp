@@ -216,6 +216,12 @@ std::string_view gpu_backend(const Device& d) {
   return d.software_stack.empty() ? std::string_view("cuda") : d.software_stack;
 }
 
+std::string_view gpu_backend_name(std::string_view id) {
+  for (const auto& [known, name] : k_gpu_backends)
+    if (known == id) return name;
+  return id;
+}
+
 namespace {
 /// With unified-memory GPUs only (a Mac, a DGX Spark), the system's RAM is what the GPUs leave of
 /// their memory; %ram% may say less is free, not that there is more. nullopt: other GPUs.
@@ -270,6 +276,15 @@ Hardware build_hardware(const Catalog& cat, const HardwareRequest& r) {
         throw InputError(d.name + " is a whole machine, its GPU the only one in it: plan one (" +
                          "%count% 1), or machines joined over a network with %nodes% and a serving engine that "
                          "spans them (llama.cpp's RPC backend is not modelled)");
+  // One process drives one GPU stack: CUDA does not see an AMD card nor ROCm an NVIDIA one, and
+  // each numbers only its own devices (a launch line could select neither).
+  for (const auto& d : hw.gpus)
+    if (gpu_backend(d) != gpu_backend(hw.gpus.front()))
+      throw InputError(fmt::format(
+          "{} ({}) and {} ({}) run on different GPU stacks, which one engine process does not combine (llama.cpp's "
+          "Vulkan backend can; dsplan does not model it): plan the cards of each stack with their own %gpus%",
+          hw.gpus.front().name, gpu_backend_name(gpu_backend(hw.gpus.front())), d.name,
+          gpu_backend_name(gpu_backend(d))));
   if (r.vram) {
     if (!r.gpus.empty()) throw InputError("%vram% describes a generic card; do not combine it with %gpu%/%gpus%");
     const GpuSpec& model = generic_model(cat, *r.vram);

@@ -449,11 +449,7 @@ std::optional<std::string> published_gguf_note(const PlanResult& p) {
 
 std::string backend_names(const std::vector<std::string>& ids) {
   std::vector<std::string> names;
-  for (const auto& id : ids) {
-    names.push_back(id);
-    for (const auto& [known, name] : k_gpu_backends)
-      if (known == id) names.back() = std::string(name);
-  }
+  for (const auto& id : ids) names.emplace_back(gpu_backend_name(id));
   return join(names, " and ");
 }
 
