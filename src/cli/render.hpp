@@ -19,6 +19,10 @@ void render_estimate_json(const PlanResult& r, std::ostream& out, bool explain);
 void derivation_section(const Derivation& derivation, std::ostream& out);
 /// "(typically -25%...+30%; 14 similar measurements)" from a band around `value`.
 [[nodiscard]] std::string band_note(const SpeedRange& band, double value);
+
+/// " (0.05-0.33 s)": the prefill band carried over to a time to first token of `ttft_s` at
+/// `prefill_tokens_per_s`, which prefill dominates (the band's rows include measured TTFTs).
+[[nodiscard]] std::string ttft_range(double ttft_s, double prefill_tokens_per_s, const SpeedRange& prefill_band);
 void render_recommend_table(const Recommendation& rec, const RecommendRequest& r, std::ostream& out);
 /// `all`: every placed candidate too (`candidates[]`); otherwise the pick, the runners-up and the
 /// notable rejections only.

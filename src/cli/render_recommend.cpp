@@ -119,8 +119,10 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                        pick.hardware, layout_text(*pick.evaluation));
     const std::string decode_band =
         pick.served_band() ? fmt::format(" {}", band_note(*pick.served_band(), pick.per_user_tokens_per_s())) : "";
-    out << fmt::format("  Score {:.1f}; {}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}\n", pick.score,
-                       pick.memory_text(), pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(),
+    const std::string ttft_band =
+        pick.prefill_band() ? ttft_range(pick.ttft_s(), pick.prefill_tokens_per_s(), *pick.prefill_band()) : "";
+    out << fmt::format("  Score {:.1f}; {}; {:.1f} tokens/s per user{}; first token in {:.2f} s{}{}\n", pick.score,
+                       pick.memory_text(), pick.per_user_tokens_per_s(), decode_band, pick.ttft_s(), ttft_band,
                        spend_text(pick, r));
     const LaunchCommand run = launch_command(pick, r.context, r.users, own_gpus(r));
     out << "  Run: " << run.shown() << '\n';
@@ -150,6 +152,12 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
     if (priced)
       cols.push_back({buying ? "Buy GPUs USD" : r.cloud ? "Rent USD/month" : "Own USD/month", Table::Align::right});
     Table t(cols);
+    bool unbanded = false;  // a footnote for the marks the table shows
+    const auto marked = [&](double value, int digits, const SpeedRange* band) {
+      const bool mark = band && !band->calibrated;
+      unbanded = unbanded || mark;
+      return fixed(value, digits) + (mark ? "?" : "");
+    };
     for (std::size_t i = 1; i < list.size(); ++i) {
       const Candidate& c = list[i];
       std::vector<std::string> row{c.model->name,
@@ -158,14 +166,17 @@ void render_recommend_table(const Recommendation& rec, const RecommendRequest& r
                                    layout_text(*c.evaluation),
                                    fixed(c.score, 1),
                                    fixed(c.gpu_used().gib(), 2),
-                                   fixed(c.per_user_tokens_per_s(), 1),
-                                   fixed(c.ttft_s(), 2)};
+                                   marked(c.per_user_tokens_per_s(), 1, c.served_band()),
+                                   marked(c.ttft_s(), 2, c.prefill_band())};
       if (r.cloud) row.push_back(c.hardware);
       if (r.context_max) row.push_back(c.max_context_search ? with_commas(c.max_context) : "-");
       if (priced) row.push_back(money(buying ? c.upfront_usd() : c.usd_per_month()));
       t.add_row(row);
     }
     t.render(out, "  ");
+    if (unbanded)
+      out << "  ? uncalibrated: fewer than 3 published measurements of its engine, hardware and model kind, so it may "
+             "be off by 0.5x-2x ('dsplan estimate' gives the range)\n";
   }
   const auto rejected = notable_rejections(rec, k_rejections_shown);
   if (!rejected.empty()) {

@@ -232,14 +232,11 @@ std::string band_note(const SpeedRange& b, double value) {
          std::to_string(b.measurements) + " similar measurement" + (b.measurements == 1 ? "" : "s") + ")";
 }
 
-/// " (0.05-0.33 s)": the prefill band carried over to the time to first token, which prefill
-/// dominates (the band's rows include measured TTFTs).
-static std::string ttft_range(const Throughput& t) {
-  const SpeedRange& b = t.prefill_band;
+std::string ttft_range(double ttft_s, double prefill_tokens_per_s, const SpeedRange& b) {
   if (!(b.low_tokens_per_s > 0) || !(b.high_tokens_per_s > 0)) return "";
-  const double fast = t.ttft_s * t.prefill_tokens_per_s / b.high_tokens_per_s;
-  const double slow = t.ttft_s * t.prefill_tokens_per_s / b.low_tokens_per_s;
-  return fmt::format(" ({:.2f}-{:.2f} s)", fast, slow);
+  const double fast = ttft_s * prefill_tokens_per_s / b.high_tokens_per_s;
+  const double slow = ttft_s * prefill_tokens_per_s / b.low_tokens_per_s;
+  return fmt::format(" ({:.2f}-{:.2f} s{})", fast, slow, b.calibrated ? "" : ", uncalibrated");
 }
 
 void throughput_section(const PlanResult& r, std::ostream& out) {
@@ -272,8 +269,9 @@ void throughput_section(const PlanResult& r, std::ostream& out) {
         << fixed(1e3 / t.served_decode_tokens_per_s, 1) << " ms) while the others' prompts are prefilled between its "
         << "decode steps\n";
   out << "  Prefill: ~ " << fixed(t.prefill_tokens_per_s, 0) << " tokens/s "
-      << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2)
-      << " s" << ttft_range(t) << "; request end to end " << fixed(t.e2e_latency_s, 1) << " s\n";
+      << band_note(t.prefill_band, t.prefill_tokens_per_s) << "; time to first token " << fixed(t.ttft_s, 2) << " s"
+      << ttft_range(t.ttft_s, t.prefill_tokens_per_s, t.prefill_band) << "; request end to end "
+      << fixed(t.e2e_latency_s, 1) << " s\n";
   if (r.hardware && !r.hardware->gpus.empty()) pcie_copy_note(t, r.hardware->gpus.front(), out);
   if (!t.decode_band.calibrated && !t.prefill_band.calibrated)
     out << "  Warning: fewer than 3 published measurements of a " << t.decode_band.speed_class

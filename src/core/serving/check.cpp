@@ -23,6 +23,31 @@ CheckOutcome at_least(std::string name, std::string what, double measured, doubl
   return c;
 }
 
+/// " (typically 44.8-57.9)": where published runs of the figure's class fall, after the figure.
+std::string range_words(const SpeedRange& b, double scale = 1.0) {
+  if (!(b.low_tokens_per_s > 0) || !(b.high_tokens_per_s > 0)) return "";
+  const double a = b.low_tokens_per_s * scale, z = b.high_tokens_per_s * scale;
+  return fmt::format(" ({} {}-{})", b.calibrated ? "typically" : "uncalibrated:", figure(std::min(a, z)),
+                     figure(std::max(a, z)));
+}
+
+/// The outcome with `range` after its measured figure ("decode 51.62 tokens/s (typically ...), required").
+CheckOutcome with_range(CheckOutcome c, const std::string& range) {
+  const auto comma = c.text.find(", required");
+  if (!range.empty() && comma != std::string::npos) c.text.insert(comma, range);
+  return c;
+}
+
+/// A band over tokens/s turned into one over seconds per token (1 / speed), to scale by the work.
+SpeedRange inverted(SpeedRange b) {
+  if (b.low_tokens_per_s > 0 && b.high_tokens_per_s > 0) {
+    const double low = b.low_tokens_per_s;
+    b.low_tokens_per_s = 1.0 / b.high_tokens_per_s;
+    b.high_tokens_per_s = 1.0 / low;
+  }
+  return b;
+}
+
 CheckOutcome at_most(std::string name, std::string what, double measured, double required, std::string unit) {
   CheckOutcome c{std::move(name), measured, required, unit, measured <= required, ""};
   c.text = fmt::format("{} {} {}, required at most {}", what, figure(measured), unit, figure(required));
@@ -95,14 +120,22 @@ std::vector<CheckOutcome> run_checks(const PlanResult& p, const CheckLimits& lim
     // Per sequence as a server delivers it: with --batch above 1, the other requests' prefills included.
     out.push_back(
         measured
-            ? at_least("min_tps",
-                       p.scenario.batch > 1 ? "decode per sequence, the other requests' prefills included" : "decode",
-                       p.throughput->served_decode_tokens_per_s, *limits.min_tokens_per_s, "tokens/s")
+            ? with_range(at_least("min_tps",
+                                  p.scenario.batch > 1 ? "decode per sequence, the other requests' prefills included"
+                                                       : "decode",
+                                  p.throughput->served_decode_tokens_per_s, *limits.min_tokens_per_s, "tokens/s"),
+                         range_words(p.throughput->served_band))
             : unmeasured("min_tps", *limits.min_tokens_per_s, "tokens/s"));
   if (limits.max_ttft_s)
-    out.push_back(measured ? at_most("max_ttft_ms", "time to first token", p.throughput->ttft_s * 1000,
-                                     *limits.max_ttft_s * 1000, "ms")
-                           : unmeasured("max_ttft_ms", *limits.max_ttft_s * 1000, "ms"));
+    // A prompt prefills in time inverse to its speed: the prefill band's bounds give the TTFT's.
+    out.push_back(measured
+                      ? with_range(at_most("max_ttft_ms", "time to first token", p.throughput->ttft_s * 1000,
+                                           *limits.max_ttft_s * 1000, "ms"),
+                                   p.throughput->prefill_tokens_per_s > 0
+                                       ? range_words(inverted(p.throughput->prefill_band),
+                                                     p.throughput->ttft_s * 1000 * p.throughput->prefill_tokens_per_s)
+                                       : "")
+                      : unmeasured("max_ttft_ms", *limits.max_ttft_s * 1000, "ms"));
   if (limits.max_usd_per_million_tokens) {
     if (!measured) {
       out.push_back(unmeasured("max_usd_per_mtok", *limits.max_usd_per_million_tokens, k_usd_unit));
