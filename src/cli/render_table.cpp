@@ -25,7 +25,7 @@ std::string compute_buffer_label(const EngineSpec& e) {
   for (const auto& [id, shown] : k_names)
     if (id == e.compute_buffer_model) name = shown;
   if (e.id == e.compute_buffer_model) return name + " activations";
-  return "activations (" + name + "'s model)";
+  return "activations (" + name + "'s formula)";
 }
 
 /// One cache stream: "csa: 21 layers x 585 B per 4 tokens (reads the top 512)".

@@ -230,10 +230,10 @@ TEST_CASE("estimate table: the compute buffer names the formula that sized it", 
     return o.out.substr(at, o.out.find('\n', at) - at);
   };
   const auto sglang = row({"estimate", "8b", "--engine", "sglang"});
-  CHECK(sglang.find("activations (vLLM's model)") != std::string::npos);
+  CHECK(sglang.find("activations (vLLM's formula)") != std::string::npos);
   CHECK(sglang.find("vllm") == std::string::npos);
   CHECK(row({"estimate", "8b", "--engine", "vllm"}).find("vLLM activations") != std::string::npos);
-  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "ollama"}).find("activations (llama.cpp's model)") !=
+  CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "ollama"}).find("activations (llama.cpp's formula)") !=
         std::string::npos);
   CHECK(row({"estimate", "8b", "-q", "q4_k_m", "--engine", "llama.cpp"}).find("llama.cpp activations") !=
         std::string::npos);
