@@ -13,8 +13,9 @@ using namespace dsplan::test;
 using nlohmann::json;
 
 /// Two-part split set of a dense toy (F32 throughout): 4 tensors of [32, 8] (1,024 bytes each)
-/// in the first part, 2 more and a [32] norm (128 bytes) in the second.
-std::filesystem::path write_split_set(const std::filesystem::path& dir) {
+/// in the first part, 2 more and a [32] norm (128 bytes) in the second. `second_count`: the
+/// split.count the second part gives.
+std::filesystem::path write_split_set(const std::filesystem::path& dir, std::uint16_t second_count = 2) {
   for (int part = 0; part < 2; ++part) {
     GgufWriter w;
     if (part == 0) {
@@ -22,7 +23,7 @@ std::filesystem::path write_split_set(const std::filesystem::path& dir) {
       w.kv_i32("split.tensors.count", 7);
     }
     w.kv_u16("split.no", static_cast<std::uint16_t>(part));
-    w.kv_u16("split.count", 2);
+    w.kv_u16("split.count", part == 0 ? 2 : second_count);
     const int first = part == 0 ? 0 : 4;
     const int last = part == 0 ? 4 : 6;
     for (int i = first; i < last; ++i) w.tensor("blk." + std::to_string(i) + ".attn_q.weight", {32, 8}, F32, 1024);
@@ -57,6 +58,15 @@ TEST_CASE("inspect a GGUF split set from any part", "[cli][inspect]") {
 
   std::filesystem::remove(dir / "toy-00001-of-00002.gguf");
   require_usage_error(run_cli({"inspect", second.string()}), "part 1 of 2 of");
+}
+
+TEST_CASE("split GGUF parts that disagree on split.count are refused", "[cli][inspect]") {
+  // Parts of two sets (audit 54: the second part's split.count 3 went unnoticed).
+  const auto dir = temp_dir("inspect-split-count");
+  const auto second = write_split_set(dir, 3);
+  require_usage_error(
+      run_cli({"inspect", second.string()}),
+      "toy-00002-of-00002.gguf: key 'split.count': expected 2 parts, as the first part says, the file says 3");
 }
 
 TEST_CASE("inspect a sharded safetensors checkpoint with its config.json", "[cli][inspect]") {

@@ -348,6 +348,11 @@ ModelFileInfo inspect_gguf(std::span<const GgufFile> parts, const Catalog& catal
       if (!no || *no != i)
         throw InputError(parts[i].name + ": key 'split.no': expected " + std::to_string(i) + " (part " +
                          std::to_string(i + 1) + " of " + std::to_string(parts.size()) + ")");
+      // Every part names the set's size (gguf-split writes it in each): parts of two sets disagree.
+      if (const auto n = parts[i].u64("split.count"); !n || *n != parts.size())
+        throw InputError(parts[i].name + ": key 'split.count': expected " + std::to_string(parts.size()) +
+                         " parts, as the first part says, the file says " +
+                         (n ? std::to_string(*n) : std::string("nothing")));
     }
   }
   Tallies tallies;
