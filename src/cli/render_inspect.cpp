@@ -143,9 +143,12 @@ void render_inspect_table(const ModelFileInfo& info, std::ostream& out) {
 
 void render_catalog_entry(const ModelFileInfo& info, const Catalog& catalog, std::ostream& out) {
   const std::string& file = info.files.front();
-  if (!info.arch)
-    throw InputError(file + ": cannot emit a catalog entry: the file does not give the whole architecture" +
-                     std::string(info.architecture.empty() ? "" : " ('" + info.architecture + "')"));
+  if (!info.arch)  // why, as plain inspect says it (an unsupported architecture, a missing key)
+    throw InputError(file + ": cannot emit a catalog entry: " +
+                     (info.arch_problem.empty()
+                          ? "the file does not give the whole architecture" +
+                                std::string(info.architecture.empty() ? "" : " ('" + info.architecture + "')")
+                          : info.arch_problem));
   if (info.arch->max_context == 0)
     throw InputError(file + ": cannot emit a catalog entry: no context length in the file");
   if (info.catalog_model)

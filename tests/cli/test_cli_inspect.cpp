@@ -184,3 +184,15 @@ TEST_CASE("inspect errors are one line", "[cli][inspect]") {
   write_file(dir / "overflow.safetensors", header);
   require_usage_error(run_cli({"inspect", (dir / "overflow.safetensors").string()}), "invalid JSON: number overflow");
 }
+
+TEST_CASE("emit-catalog on an architecture dsplan cannot build says so as inspect does", "[cli][inspect]") {
+  const auto dir = temp_dir("inspect-emit-unknown");
+  GgufWriter w;
+  w.kv_str("general.architecture", "mamba9");
+  w.tensor("blk.0.attn_q.weight", {32, 8}, F32, 1024);
+  write_file(dir / "m.gguf", w.build().bytes);
+  const std::string why = "architecture 'mamba9' is not one dsplan can build";
+  REQUIRE(run_cli({"inspect", (dir / "m.gguf").string()}).out.find(why) != std::string::npos);
+  require_usage_error(run_cli({"inspect", (dir / "m.gguf").string(), "--emit-catalog"}),
+                      "cannot emit a catalog entry: " + why);
+}
