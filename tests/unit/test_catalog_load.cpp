@@ -47,6 +47,12 @@ TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "
   REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter", "memory_bytes": -5,
       "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") ==
           "user.json: /gpus/0/memory_bytes: expected a non-negative integer, got -5");
+  // A whole number with an exponent is a floating-point token to JSON: the message says how to write it.
+  REQUIRE(
+      error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter", "memory_bytes": 1e12,
+      "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") ==
+      "user.json: /gpus/0/memory_bytes: expected a non-negative integer written in digits, got 1e12 (write "
+      "1000000000000)");
   REQUIRE(error_of(R"({"gpus": [{"id": "x", "name": "X", "vendor": "nvidia", "class": "datacenter",
       "memory_bandwidth_bytes_per_s": 1, "source": "s"}]})") ==
           "user.json: /gpus/0: missing required field 'memory_bytes'");

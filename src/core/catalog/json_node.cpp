@@ -110,6 +110,11 @@ std::vector<std::pair<std::string, JsonNode>> JsonNode::members() const {
 std::uint64_t JsonNode::u64() const {
   if (is(JsonType::unsigned_integer)) return value().unsigned_value;
   if (is(JsonType::integer) && value().integer >= 0) return static_cast<std::uint64_t>(value().integer);  // "-0"
+  // 1e12 is a whole number to a reader, a floating-point token to JSON: say how to write it.
+  if (is(JsonType::floating) && value().floating >= 0 && value().floating < 1e19 &&
+      value().floating == std::floor(value().floating))
+    fail(fmt::format("expected a non-negative integer written in digits, got {} (write {:.0f})", value().text,
+                     value().floating));
   fail("expected a non-negative integer, got " + describe());
 }
 
