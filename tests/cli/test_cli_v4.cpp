@@ -162,3 +162,14 @@ TEST_CASE("a trillion-parameter model reads in trillions", "[cli][v4]") {
   REQUIRE(o.out.find(" T\n") != std::string::npos);
   REQUIRE(o.out.find("1573.00 B") == std::string::npos);
 }
+
+TEST_CASE("count auto where the engine cannot run the model on the GPU plans one and says no count helps",
+          "[cli][v4]") {
+  // vLLM has no Metal backend: no count of M3 Ultras runs V4-Flash on it; 64 of them were planned
+  // beside "not a memory limit" (audit 54).
+  const auto o = run_cli({"estimate", "v4-flash", "--engine", "vllm", "--gpu", "apple-m3-ultra", "--count", "auto"});
+  REQUIRE(o.code == 0);
+  REQUIRE(o.out.find("--count auto: no count of Apple M3 Ultra helps, vLLM cannot run DeepSeek-V4-Flash on it") !=
+          std::string::npos);
+  REQUIRE(o.out.find("are planned") == std::string::npos);
+}
