@@ -228,8 +228,11 @@ void layout_section(const PlanResult& r, std::ostream& out, bool color) {
 std::string band_note(const SpeedRange& b, double value) {
   const auto pct = [&](double v) { return fmt::format("{:+.0f}%", (v / value - 1.0) * 100.0); };
   if (!b.calibrated) return "(uncalibrated: " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + ")";
-  return "(typically " + pct(b.low_tokens_per_s) + "..." + pct(b.high_tokens_per_s) + "; " +
-         std::to_string(b.measurements) + " similar measurement" + (b.measurements == 1 ? "" : "s") + ")";
+  // Past the 0.5x-2x an uncalibrated figure gets, the class's runs are too spread to call typical.
+  const bool spread = b.low_tokens_per_s < 0.5 * value || b.high_tokens_per_s > 2.0 * value;
+  return std::string(spread ? "(unreliable: published runs like it fall " : "(typically ") + pct(b.low_tokens_per_s) +
+         "..." + pct(b.high_tokens_per_s) + "; " + std::to_string(b.measurements) + " similar measurement" +
+         (b.measurements == 1 ? "" : "s") + ")";
 }
 
 std::string ttft_range(double ttft_s, double prefill_tokens_per_s, const SpeedRange& b) {
