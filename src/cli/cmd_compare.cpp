@@ -170,7 +170,8 @@ void render_table(const CompareMatrix& m, bool context_max, std::ostream& out) {
   if (m.kv_auto && context_max)
     out << "  the cache type after a context is the one --kv-type auto chose for it: run with --kv-type T\n";
   if (m.hardware && in_ram)
-    out << "  * partly in system RAM (layers or routed experts the engine keeps there); without --ram dsplan does not check that the RAM is there\n";
+    out << "  * in system RAM, in part or whole (layers or routed experts the engine keeps there)"
+        << (m.hardware->host.ram ? "" : "; without --ram dsplan does not check that the RAM is there") << '\n';
   if (unbanded)
     out << "  ? uncalibrated: fewer than 3 published measurements of its engine, hardware and model kind, so it may be "
            "off by 0.5x-2x (estimate gives the range)\n";

@@ -333,7 +333,11 @@ TEST_CASE("compare names what each cell chose: GPUs with count auto and cache ty
                                 "131,072)") != std::string::npos);
   // Footnotes only for what the table shows: no native column, no cell in RAM.
   REQUIRE(capped_table.out.find("native = ") == std::string::npos);
-  REQUIRE(capped_table.out.find("partly in system RAM") == std::string::npos);
+  REQUIRE(capped_table.out.find("* in system RAM") == std::string::npos);
+  // With --ram given, the footnote does not say the RAM went unchecked (audit 54: compare --detect).
+  const auto ram = run_cli({"compare", "8b", "--ram", "64", "--quants", "q4_k_m"});
+  REQUIRE(ram.out.find("* in system RAM, in part or whole") != std::string::npos);
+  REQUIRE(ram.out.find("does not check that the RAM is there") == std::string::npos);
 }
 
 TEST_CASE("compare keeps the models in the order typed and refuses a row or column listed twice", "[cli][compare]") {
