@@ -537,3 +537,18 @@ TEST_CASE("GPUs of two stacks in one list are refused as a whole machine's are",
   require_usage_error(run_cli({"estimate", "8b", "--gpus", "rtx4090,mi300x"}), why);
   REQUIRE(run_cli({"estimate", "8b", "--gpus", "mi300x,mi325x"}).code == 0);  // one stack
 }
+
+TEST_CASE("a rejection the engine and the memory both rule out names the memory first", "[cli][recommend]") {
+  // DeepSeek-V4-Pro's ~796 GiB on one 24 GB card: the reason said only that SGLang needs Hopper,
+  // as if another card of 24 GB would do (audit 54).
+  const json j = dsplan::test::run_json({"recommend", "--vram", "24", "--task", "code"});
+  bool seen = false;
+  for (const auto& c : j["rejected"])
+    if (c["model"] == "deepseek-v4-pro") {
+      seen = true;
+      const std::string why = c["reasons"][0];
+      REQUIRE(why.rfind("GPU0 generic GPU needs ", 0) == 0);
+      REQUIRE(why.find("; and SGLang runs DeepSeek-V4-Pro on Hopper") != std::string::npos);
+    }
+  REQUIRE(seen);
+}

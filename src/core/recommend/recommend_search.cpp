@@ -133,6 +133,10 @@ struct Placement {
 
 /// Why a placement does not run as asked, in recommend's words; nothing when it fits.
 std::optional<std::string> unfit_reason(const Evaluation& e, double headroom) {
+  // An engine that cannot run the model here and memory it would not fit either: the memory
+  // first, the blocker any engine meets (V4-Pro's 796 GiB on a 24 GB card).
+  if (!e.layout.fits && !e.layout.unsupported.empty() && e.layout.reasons.size() > 1)
+    return e.layout.reasons[1] + "; and " + e.layout.reasons.front();
   if (!e.layout.fits) return e.layout.reasons.empty() ? std::string("does not fit") : e.layout.reasons.front();
   if (e.needs_ram) return fmt::format("needs {:.1f} GiB of system RAM for its layers (give %ram%)", e.needs_ram->gib());
   if (e.over_headroom)
