@@ -63,11 +63,13 @@ TEST_CASE("schema errors name the file, the JSON pointer and the expectation", "
   REQUIRE(error_of("{\"gpus\": [}").rfind("user.json: /: invalid JSON: parse error at line 1, column 11: syntax error", 0) == 0);
   REQUIRE(error_of(R"({"quants": [{"id": "q", "containers": ["gguf"], "default_type": "q4_KK", "source": "s"}]})") ==
           "user.json: /quants/q/default_type: unknown block type 'q4_KK' (did you mean 'q4_K'?)");
-  // Cross-reference errors name the file the entry came from, not "catalog".
-  REQUIRE(error_of(R"({"cloud_prices": [{"gpu": "h1000", "provider": "p", "usd_per_gpu_hour": 1, "date": "d",
-      "source": "s"}]})") == "user.json: /cloud_prices: price for unknown GPU 'h1000'");
+  // Cross-reference errors name the file the entry came from, not "catalog", and the field at fault
+  // in it (audit 54: "/cloud_prices", the whole array).
+  REQUIRE(error_of(R"({"cloud_prices": [{"gpu": "h100-sxm", "provider": "p", "usd_per_gpu_hour": 1, "date": "d",
+      "source": "s"}, {"gpu": "h1000", "provider": "p", "usd_per_gpu_hour": 1, "date": "d",
+      "source": "s"}]})") == "user.json: /cloud_prices/1/gpu: price for unknown GPU 'h1000'");
   REQUIRE(error_of(R"({"host_prices": {"cpus": [{"cpu": "epyc-1", "usd": 1, "date": "d", "source": "s"}]}})") ==
-          "user.json: /host_prices/cpus: price for unknown CPU 'epyc-1'");
+          "user.json: /host_prices/cpus/0/cpu: price for unknown CPU 'epyc-1'");
   REQUIRE(error_of(R"({"models": [{"id": "m", "name": "M", "family": "f", "hf_repo": "r", "native_dtype": "bf16",
       "config_source": "s", "config": {"model_type": "mamba", "hidden_size": 8, "num_hidden_layers": 1,
       "num_attention_heads": 1, "intermediate_size": 8, "vocab_size": 8, "max_position_embeddings": 8}}]})") ==

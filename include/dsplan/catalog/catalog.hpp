@@ -634,6 +634,7 @@ struct CpuSpec {
 
 struct CloudPrice {
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string where;   ///< its JSON pointer in that file ("/cloud_prices/3")
   std::string gpu;
   std::string provider;
   std::string offering;
@@ -663,6 +664,7 @@ struct CloudPriceMatch {
 
 struct PurchasePrice {
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string where;   ///< its JSON pointer in that file ("/cloud_prices/3")
   std::string gpu;
   double usd = 0;
   std::string kind;
@@ -675,6 +677,7 @@ struct PurchasePrice {
 /// GiB, a platform (board, chassis, PSU, cooling) per node, or storage per TB (`key` = the kind).
 struct HostPrice {
   std::string origin;  ///< catalog file this entry came from (for cross-reference errors)
+  std::string where;   ///< its JSON pointer in that file ("/cloud_prices/3")
   std::string key;
   double usd = 0;
   std::string what;

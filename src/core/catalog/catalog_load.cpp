@@ -842,6 +842,7 @@ CloudPrice parse_cloud_price(const JsonNode& n) {
                 "max_gpus_per_instance", "multi_node", "shape_source"});
   CloudPrice p;
   p.origin = n.origin();
+  p.where = n.pointer();
   p.gpu = n.str("gpu");
   p.provider = n.str("provider");
   p.offering = n.str_or("offering", "");
@@ -857,6 +858,7 @@ PurchasePrice parse_purchase_price(const JsonNode& n) {
   n.check_keys({"gpu", "usd", "kind", "date", "source", "notes"});
   PurchasePrice p;
   p.origin = n.origin();
+  p.where = n.pointer();
   p.gpu = n.str("gpu");
   p.usd = n.number_in("usd", 0, k_max_usd);
   p.kind = n.str_or("kind", "");
@@ -903,6 +905,7 @@ HostPrice parse_host_price(const JsonNode& n, const char* key_field, const char*
   n.check_keys({key_field, usd_field, "what", "date", "source", "notes"});
   HostPrice p;
   p.origin = n.origin();
+  p.where = n.pointer();
   p.key = n.str(key_field);
   p.usd = n.number_in(usd_field, 0, 1e7);
   p.what = n.str_or("what", "");
@@ -1126,11 +1129,11 @@ void resolve_and_check(Catalog& cat) {
       reference_error(e.origin, where + "/default_quant_gguf", "unknown quant '" + e.default_quant_gguf + "'");
   }
   for (const auto& p : cat.cloud_prices)
-    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, "/cloud_prices", "price for unknown GPU '" + p.gpu + "'");
+    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, p.where + "/gpu", "price for unknown GPU '" + p.gpu + "'");
   for (const auto& p : cat.purchase_prices)
-    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, "/purchase_prices", "price for unknown GPU '" + p.gpu + "'");
+    if (!cat.find_gpu(p.gpu)) reference_error(p.origin, p.where + "/gpu", "price for unknown GPU '" + p.gpu + "'");
   for (const auto& p : cat.host_prices.cpus)
-    if (!cat.find_cpu(p.key)) reference_error(p.origin, "/host_prices/cpus", "price for unknown CPU '" + p.key + "'");
+    if (!cat.find_cpu(p.key)) reference_error(p.origin, p.where + "/cpu", "price for unknown CPU '" + p.key + "'");
   for (const auto& t : cat.tasks)
     for (const auto& other : t.blend_of)
       if (const auto* o = cat.find_task(other); !o || !o->blend_of.empty())

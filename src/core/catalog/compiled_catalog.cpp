@@ -133,16 +133,16 @@ void fields(F&& f, S& s) {
 }
 template <typename F, entry_of<CloudPrice> S>
 void fields(F&& f, S& s) {
-  f(s.origin, s.gpu, s.provider, s.offering, s.usd_per_gpu_hour, s.date, s.source, s.max_gpus_per_instance,
+  f(s.origin, s.where, s.gpu, s.provider, s.offering, s.usd_per_gpu_hour, s.date, s.source, s.max_gpus_per_instance,
     s.multi_node);
 }
 template <typename F, entry_of<PurchasePrice> S>
 void fields(F&& f, S& s) {
-  f(s.origin, s.gpu, s.usd, s.kind, s.date, s.source);
+  f(s.origin, s.where, s.gpu, s.usd, s.kind, s.date, s.source);
 }
 template <typename F, entry_of<HostPrice> S>
 void fields(F&& f, S& s) {
-  f(s.origin, s.key, s.usd, s.what, s.date, s.source);
+  f(s.origin, s.where, s.key, s.usd, s.what, s.date, s.source);
 }
 template <typename F, entry_of<HostPrices> S>
 void fields(F&& f, S& s) {
