@@ -7,10 +7,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/parse_units.hpp"
+#include "cli/value_labels.hpp"
 #include "dsplan/base/error.hpp"
+#include "dsplan/base/text.hpp"
 #include "dsplan/model/kv_cache.hpp"
 #include "dsplan/recommend/recommend.hpp"
-#include "dsplan/base/text.hpp"
 #include "dsplan/training/training.hpp"
 
 namespace dsplan::cli {
@@ -34,34 +35,28 @@ std::string kv_types(const Catalog& cat) {
 /// Values an option takes, by option name: catalog ids or fixed choices.
 std::map<std::string, std::string> option_values(const Catalog& cat) {
   const std::string models = ids(cat.models);
-  return {{"--gpu", ids(cat.gpus)},
-          {"--cpu", ids(cat.cpus)},
-          {"--quant", ids(cat.quants)},
-          {"-q", ids(cat.quants)},
-          {"--quants", ids(cat.quants) + " native"},
-          {"--engine", ids(cat.engines)},
-          {"-e", ids(cat.engines)},
-          {"--model", models},
-          {"--models", models},
-          {"--task", ids(cat.tasks)},
-          {"-t", ids(cat.tasks)},
-          {"--kv-type", kv_types(cat)},
-          {"--mla-cache", spellings<MlaCacheOverride>(k_mla_cache_overrides)},
-          {"--method", spellings<TrainMethod>(k_train_methods)},
-          {"--targets", spellings<LoraTargets>(k_lora_targets)},
-          {"--checkpointing", spellings<Checkpointing>(k_checkpointings)},
-          {"--optimizer", spellings<Optimizer>(k_optimizers)},
-          {"--precision", spellings<ComputePrecision>(k_precisions)},
-          {"--prefer", spellings<Preference>(k_preferences)},
-          {"--budget-period", spellings<BudgetPeriod>(k_budget_periods)},
-          {"--count", "auto 1 2 4 8"},
-          {"--zero", "0 1 2 3"},
-          {"--format", "table json csv"},
-          {"--sweep", "context"},
-          {"--imatrix", "on off"},
-          {"--n-cpu-moe", "auto"},
-          {"--context", "max 4k 8k 32k 128k"},
-          {"-c", "max 4k 8k 32k 128k"}};
+  std::map<std::string, std::string> values{{"--gpu", ids(cat.gpus)},
+                                            {"--cpu", ids(cat.cpus)},
+                                            {"--quant", ids(cat.quants)},
+                                            {"-q", ids(cat.quants)},
+                                            {"--quants", ids(cat.quants) + " native"},
+                                            {"--engine", ids(cat.engines)},
+                                            {"-e", ids(cat.engines)},
+                                            {"--model", models},
+                                            {"--models", models},
+                                            {"--task", ids(cat.tasks)},
+                                            {"-t", ids(cat.tasks)},
+                                            {"--kv-type", kv_types(cat)},
+                                            {"--count", "auto 1 2 4 8"},
+                                            {"--zero", "0 1 2 3"},
+                                            {"--format", "table json csv"},
+                                            {"--sweep", "context"},
+                                            {"--imatrix", "on off"},
+                                            {"--n-cpu-moe", "auto"},
+                                            {"--context", "max 4k 8k 32k 128k"},
+                                            {"-c", "max 4k 8k 32k 128k"}};
+  for (const auto& [flag, words] : option_choices()) values.emplace(flag, words);
+  return values;
 }
 
 /// Options whose value is a path.

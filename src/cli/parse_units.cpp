@@ -100,8 +100,9 @@ std::uint64_t parse_tokens(std::string_view text, std::string_view flag, std::ui
   std::uint64_t v = 0;
   const bool whole =
       !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-  if (!digits(s, v) && !whole) bad(flag, text, "a token count (examples: 4096, 32k, 128k)");
-  if (!digits(s, v) || v > max / multiplier)  // digits past 64 bits are out of range too
+  const bool read = digits(s, v);
+  if (!read && !whole) bad(flag, text, "a token count (examples: 4096, 32k, 128k)");
+  if (!read || v > max / multiplier)  // digits past 64 bits are out of range too
     throw InputError(std::string(flag) + ": '" + std::string(text) + "' is out of range (" + std::to_string(min) +
                      " to " + std::to_string(max) + ")");
   v *= multiplier;

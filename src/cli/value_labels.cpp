@@ -8,19 +8,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/parse_units.hpp"
+#include "dsplan/recommend/recommend.hpp"
+#include "dsplan/scenario/scenario.hpp"
+#include "dsplan/training/training.hpp"
+
 namespace dsplan::cli {
 
 namespace {
 
 using Label = std::pair<std::string_view, std::string_view>;
 
-/// By the option's first long name (positionals by their name), sorted for the lookup.
+/// By the option's first long name (positionals by their name), sorted for the lookup; options
+/// with enumerated values are labelled from option_choices instead.
 constexpr auto k_labels = std::to_array<Label>({
     {"--bandwidth", "GB/s"},
     {"--batch", "N"},
-    {"--budget-period", "month|upfront"},
     {"--budget-usd", "USD"},
-    {"--checkpointing", "none|selective|full"},
     {"--context", "TOKENS|max"},
     {"--count", "N|auto"},
     {"--cpu", "CPU"},
@@ -44,22 +48,17 @@ constexpr auto k_labels = std::to_array<Label>({
     {"--max-memory-fraction", "FRACTION"},
     {"--max-ttft-ms", "MS"},
     {"--max-usd-per-mtok", "USD"},
-    {"--method", "full|lora|qlora"},
     {"--mfu", "FRACTION"},
     {"--micro-batch", "N"},
     {"--min-tps", "TOKENS/S"},
-    {"--mla-cache", "latent|expanded"},
     {"--model", "MODEL"},
     {"--model-file", "FILE"},
     {"--models", "MODEL"},
     {"--n-cpu-moe", "N|auto"},
     {"--nodes", "N"},
-    {"--optimizer", "adamw|adamw8bit|sgd"},
     {"--output", "TOKENS"},
     {"--pcie", "GEN[xLANES]"},
     {"--pp", "N"},
-    {"--precision", "bf16|fp8"},
-    {"--prefer", "quality|speed|cost"},
     {"--price", "USD"},
     {"--prompt", "TOKENS"},
     {"--pue", "X"},
@@ -73,7 +72,6 @@ constexpr auto k_labels = std::to_array<Label>({
     {"--sockets", "N"},
     {"--sweep", "context"},
     {"--target-tps", "TOKENS/S"},
-    {"--targets", "attn|attn_mlp|all"},
     {"--task", "TASK"},
     {"--tensor-split", "A,B,..."},
     {"--threads", "N"},
@@ -96,6 +94,19 @@ static_assert(std::is_sorted(k_labels.begin(), k_labels.end()));
 
 }  // namespace
 
+const std::vector<std::pair<std::string_view, std::string>>& option_choices() {
+  static const std::vector<std::pair<std::string_view, std::string>> choices{
+      {"--mla-cache", spellings<MlaCacheOverride>(k_mla_cache_overrides)},
+      {"--method", spellings<TrainMethod>(k_train_methods)},
+      {"--targets", spellings<LoraTargets>(k_lora_targets)},
+      {"--checkpointing", spellings<Checkpointing>(k_checkpointings)},
+      {"--optimizer", spellings<Optimizer>(k_optimizers)},
+      {"--precision", spellings<ComputePrecision>(k_precisions)},
+      {"--prefer", spellings<Preference>(k_preferences)},
+      {"--budget-period", spellings<BudgetPeriod>(k_budget_periods)}};
+  return choices;
+}
+
 std::string_view value_label(std::string_view name) {
   const auto it = std::lower_bound(k_labels.begin(), k_labels.end(), name,
                                    [](const Label& l, std::string_view n) { return l.first < n; });
@@ -106,8 +117,11 @@ void label_option_values(CLI::App& app) {
   for (CLI::Option* o : app.get_options()) {
     if (o->get_type_name() != "TEXT") continue;
     const std::string name = o->get_lnames().empty() ? o->get_name() : "--" + o->get_lnames().front();
-    const std::string_view label = value_label(name);
-    if (!label.empty()) o->type_name(std::string(label));
+    const auto& choices = option_choices();
+    const auto choice = std::find_if(choices.begin(), choices.end(), [&](const auto& c) { return c.first == name; });
+    std::string label(choice != choices.end() ? choice->second : value_label(name));
+    std::replace(label.begin(), label.end(), ' ', '|');  // "full lora qlora" -> "full|lora|qlora"
+    if (!label.empty()) o->type_name(label);
   }
   for (CLI::App* sub : app.get_subcommands({})) label_option_values(*sub);
 }

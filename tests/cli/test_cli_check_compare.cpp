@@ -225,6 +225,9 @@ TEST_CASE("help says what each option takes and leaves one blank line between gr
   REQUIRE(train.find("--zero 0-3 ") != std::string::npos);
   REQUIRE(train.find("--count N|auto ") != std::string::npos);
   REQUIRE(train.find("--method full|lora|qlora ") != std::string::npos);
+  // Enumerated values come from the tables they are parsed with (docs/cli.md: the engine's, latent,
+  // latent+v, expanded), not a copy that dropped latent+v.
+  REQUIRE(run_cli({"estimate", "--help"}).out.find("--mla-cache engine|latent|latent+v|expanded") != std::string::npos);
   // A value-less option names itself whatever its label.
   require_usage_error(run_cli({"--catalog"}), "--catalog needs a value after it");
   require_usage_error(run_cli({"train", "8b", "--zero"}), "--zero needs a value after it");

@@ -573,25 +573,23 @@ PlanResult run_plan(const Catalog& cat, const PlanRequest& asked) {
   if (r.count_auto) {
     const bool tp = p.scenario.engine->parallelism == Parallelism::tensor_parallel;
     p.auto_count = smallest_gpu_count(cat, p.scenario, p.memory, hw_request, r.layout, r.max_count);
-    // An engine that cannot run the model on this GPU at any count: one is planned, to say why.
     const HardwareRequest one = with_gpu_count(cat, hw_request, 1, tp);
-    const bool runs =
-        !p.auto_count && plan_layout(cat, p.scenario, p.memory, build_hardware(cat, one), r.layout).unsupported.empty();
-    if (!p.auto_count && !runs) {
+    if (p.auto_count) {
+      if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
+      hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
+    } else if (!plan_layout(cat, p.scenario, p.memory, build_hardware(cat, one), r.layout).unsupported.empty()) {
+      // The engine cannot run the model on this GPU at any count: one is planned, to say why.
       p.notes.push_back(fmt::format("%count% auto: no count of {} helps, {} cannot run {} on it (not a memory limit)",
                                     cat.require_gpu(hw_request.gpus.front().name).name, p.scenario.engine->name,
                                     p.scenario.model->name));
       hw_request = one;
-    } else if (!p.auto_count) {
+    } else {
       const std::uint64_t tried = auto_count_limit(cat, p.scenario, hw_request, r.max_count);
       p.auto_count_none_up_to = tried;
       p.notes.push_back(fmt::format(
           "no count of {} up to {}{} holds this scenario on the GPUs alone", hw_request.gpus.front().name, tried,
           tp ? "" : fmt::format(" (one machine: {} splits layers within it)", p.scenario.engine->name)));
       hw_request = with_gpu_count(cat, hw_request, tried, tp);
-    } else {
-      if (r.users) p.auto_count = best_count_for_users(cat, r, p, *p.auto_count, *p.throughput_request);
-      hw_request = with_gpu_count(cat, hw_request, *p.auto_count, tp);
     }
   } else
     hw_request = in_whole_nodes(cat, hw_request, p.scenario.engine->parallelism == Parallelism::tensor_parallel);
